@@ -1,0 +1,75 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+import { toFieldErrors, WaggleError } from '@waggle/contracts';
+import type { Logger } from '@waggle/observability';
+import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
+
+import { ErrorFilter } from './errors/error.filter';
+import type { GatewayConfig } from './gateway.config';
+import { GatewayModule } from './gateway.module';
+
+const CORRELATION_HEADER = 'x-request-id';
+
+export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Waggle')
+    .setDescription('Control plane for AI coding agents on your own machines. Every /api route needs a bearer token (admin, or a machine credential) unless marked otherwise.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/**
+ * Builds the gateway on Fastify. `preview` builds the route table without connecting to
+ * anything (for generating the OpenAPI document and checking routes' guards).
+ */
+export async function createGatewayApp(config: GatewayConfig, logger: Logger, metrics: Registry, preview = false): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.WAGGLE_BODY_LIMIT_BYTES, genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => sanitizeCorrelationId(req.headers[CORRELATION_HEADER]) });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger, metrics), adapter, {
+    logger: new NestPinoLogger(logger),
+    preview,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  const duration = new Histogram({
+    name: 'waggle_gateway_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics],
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(CORRELATION_HEADER, request.id);
+    withCorrelation(request.id, done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // Route pattern, not the URL: labels stay bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => {
+        const fields = toFieldErrors(errors);
+        return WaggleError.invalid(`invalid ${fields.map((f) => f.field).join(', ')}`, fields);
+      },
+    }),
+  );
+  app.useGlobalFilters(new ErrorFilter(logger));
+  app.useWebSocketAdapter(new WsAdapter(app));
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+import { ApiTokenEntity } from './api-token.entity';
+
+@Injectable()
+export class ApiTokenRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(ApiTokenEntity);
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    return (await this.repo.createQueryBuilder('t').where("t.role = 'admin' AND t.revoked_at IS NULL").getCount()) > 0;
+  }
+
+  /**
+   * Installs the first admin token unless one exists. The advisory lock makes two gateways
+   * starting together install exactly one.
+   */
+  async insertFirstAdmin(id: string, tokenHash: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('gateway.first-admin'))`);
+      const exists = await manager.getRepository(ApiTokenEntity).createQueryBuilder('t').where("t.role = 'admin' AND t.revoked_at IS NULL").getCount();
+      if (exists) return false;
+      await manager.getRepository(ApiTokenEntity).createQueryBuilder().insert().values({ id, name: 'admin', role: 'admin', tokenHash }).execute();
+      return true;
+    });
+  }
+
+  async findActiveByHash(tokenHash: string): Promise<ApiTokenEntity | null> {
+    return this.repo.createQueryBuilder('t').where('t.token_hash = :tokenHash AND t.revoked_at IS NULL', { tokenHash }).getOne();
+  }
+}

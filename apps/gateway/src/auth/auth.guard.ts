@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+
+import { ErrorCode, WaggleError } from '@waggle/contracts';
+
+import type { Access, AuthenticatedRequest } from './auth.decorators';
+import { ACCESS_KEY } from './auth.decorators';
+import { AuthService } from './auth.service';
+
+/** Global guard. Fails closed: a route without @Public or @Auth is refused (and a test lists such routes). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    if (!access) throw new WaggleError(ErrorCode.Internal, 'route declares no access rule');
+    if (access.public) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.auth.authenticate(this.auth.bearerOf(request.headers.authorization));
+    if (!access.roles.includes(principal.kind)) {
+      throw new WaggleError(ErrorCode.Forbidden, `this needs ${access.roles.join(' or ')} credentials`);
+    }
+    request.principal = principal;
+    return true;
+  }
+}

@@ -1,0 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+
+import { ErrorResponseDto } from './page.dto';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; details.fields lists each field and what was wrong',
+  401: 'Missing, unknown or revoked credential',
+  403: 'The credential may not do this',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  413: 'Body too large',
+};
+
+/** Documents the error responses of a route, all with the one error body. */
+export const ApiErrors = (...statuses: number[]) =>
+  applyDecorators(...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto })));

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+
+import { WebSocketGateway } from '@nestjs/websockets';
+import type { OnGatewayConnection } from '@nestjs/websockets';
+import type { WebSocket } from 'ws';
+
+import type { WaggleEvent } from '@waggle/contracts';
+import { WaggleError } from '@waggle/contracts';
+
+import { AuthService } from '../auth/auth.service';
+import type { Principal } from '../auth/principal';
+import { EventsService } from './events.service';
+
+const AUTH_TIMEOUT_MS = 10_000;
+
+/** Whether a principal may see an event: admins see all, a machine only events about itself. */
+function visibleTo(principal: Principal, event: WaggleEvent): boolean {
+  if (principal.kind === 'admin') return true;
+  return (event.data as { machineId?: string }).machineId === principal.machineId;
+}
+
+/**
+ * `/ws`: authenticate with `Authorization: Bearer …` on the upgrade, or by sending
+ * `{"type":"auth","token":"…"}` first (browsers cannot set headers). Then every visible
+ * event arrives as `{"type":"event","event":{…}}`.
+ */
+@WebSocketGateway({ path: '/ws' })
+export class EventsGateway implements OnGatewayConnection {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly events: EventsService,
+  ) {}
+
+  handleConnection(socket: WebSocket, request: IncomingMessage) {
+    const header = this.auth.bearerOf(request.headers.authorization);
+    if (header) {
+      void this.admit(socket, header);
+      return;
+    }
+    const timer = setTimeout(() => socket.close(4401, 'authentication timeout'), AUTH_TIMEOUT_MS);
+    socket.once('message', (raw: Buffer) => {
+      clearTimeout(timer);
+      let token: string | undefined;
+      try {
+        const msg = JSON.parse(raw.toString('utf8')) as { type?: string; token?: unknown };
+        if (msg.type === 'auth' && typeof msg.token === 'string') token = msg.token;
+      } catch {
+        // handled below
+      }
+      if (!token) {
+        socket.close(4400, 'first message must be {"type":"auth","token":"…"}');
+        return;
+      }
+      void this.admit(socket, token);
+    });
+  }
+
+  private async admit(socket: WebSocket, token: string) {
+    let principal: Principal;
+    try {
+      principal = await this.auth.authenticate(token);
+    } catch (error) {
+      socket.close(4401, error instanceof WaggleError ? error.message.slice(0, 100) : 'unauthenticated');
+      return;
+    }
+    const unsubscribe = this.events.subscribe((event) => {
+      if (socket.readyState === socket.OPEN && visibleTo(principal, event)) socket.send(JSON.stringify({ type: 'event', event }));
+    });
+    socket.on('close', unsubscribe);
+    socket.send(JSON.stringify({ type: 'ready', principal: { kind: principal.kind, name: principal.name } }));
+  }
+}

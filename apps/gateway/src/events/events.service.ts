@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DeliverPolicy } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
+
+import type { EventMap, WaggleEvent } from '@waggle/contracts';
+import { decode, EventEnvelope, LiveSubjects, Streams } from '@waggle/contracts';
+import { decodeJson } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+
+import { LOGGER, NATS } from '../infrastructure/tokens';
+
+export type EventListener = (event: WaggleEvent) => void;
+
+/**
+ * Follows the EVENTS stream from "now" (an ordered consumer per gateway replica, so every
+ * replica sees every event) and the live heartbeat feed, and fans both out to listeners.
+ */
+@Injectable()
+export class EventsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly listeners = new Set<EventListener>();
+  private liveSub?: Subscription;
+  private readonly abort = new AbortController();
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: WaggleEvent) {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  async onApplicationBootstrap() {
+    this.liveSub = this.nc.subscribe(LiveSubjects.heartbeat, {
+      callback: (err, msg) => {
+        if (err) return;
+        const data = decodeJson(msg.data) as EventMap['machine.heartbeat'] | undefined;
+        if (!data?.machineId) return;
+        this.emit({ v: 1, id: `hb-${data.machineId}-${Date.now()}`, type: 'machine.heartbeat', at: new Date().toISOString(), data });
+      },
+    });
+    const consumer = await this.nc.jetstream().consumers.get(Streams.events.name, { deliver_policy: DeliverPolicy.New });
+    void this.follow(consumer);
+  }
+
+  private async follow(consumer: Awaited<ReturnType<ReturnType<NatsConnection['jetstream']>['consumers']['get']>>) {
+    while (!this.abort.signal.aborted) {
+      try {
+        const messages = await consumer.consume();
+        this.abort.signal.addEventListener('abort', () => void messages.close(), { once: true });
+        for await (const m of messages) {
+          try {
+            this.emit(decode(EventEnvelope, decodeJson(m.data)) as unknown as WaggleEvent);
+          } catch (error) {
+            this.logger.warn({ err: error, subject: m.subject }, 'invalid event skipped');
+          }
+        }
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.logger.warn({ err: error }, 'event feed interrupted; resuming');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  onApplicationShutdown() {
+    this.abort.abort();
+    this.liveSub?.unsubscribe();
+  }
+}

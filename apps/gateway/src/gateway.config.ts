@@ -1,0 +1,56 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+/** Every variable the gateway reads. Validated once at boot; all problems listed at once. */
+export class GatewayConfig {
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WAGGLE_PORT = 3000;
+
+  /** Interface to listen on. */
+  @IsString()
+  WAGGLE_HOST = '0.0.0.0';
+
+  @Matches(/^postgres(ql)?:\/\//, { message: 'WAGGLE_DATABASE_URL must be a postgres:// URL' })
+  WAGGLE_DATABASE_URL!: string;
+
+  @Matches(/^(nats|tls):\/\//, { message: 'WAGGLE_NATS_URL must be a nats:// URL' })
+  WAGGLE_NATS_URL!: string;
+
+  /** Creds file content of the hub's NATS user (unset when NATS has no auth). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_NATS_CREDS?: string;
+
+  /**
+   * The admin token to install on first start. Unset: the gateway makes one and prints it
+   * once. Only its hash is stored.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'WAGGLE_ADMIN_TOKEN must be at least 24 characters' })
+  WAGGLE_ADMIN_TOKEN?: string;
+
+  /** Largest request body in bytes. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  WAGGLE_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Timeout of requests to the other services, in ms. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  WAGGLE_REQUEST_TIMEOUT_MS = 5_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  WAGGLE_JETSTREAM_REPLICAS = 1;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  WAGGLE_LOG_LEVEL = 'info';
+}

@@ -1,0 +1,74 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+import { natsReachable } from '@waggle/messaging';
+import { databaseReachable } from '@waggle/persistence';
+
+import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
+import { METRICS, NATS } from '../infrastructure/tokens';
+
+class HealthDto {
+  @ApiProperty({ example: 'ok' }) status!: string;
+}
+
+class ReadyDto {
+  @ApiProperty({ example: 'ok', enum: ['ok', 'unavailable'] }) status!: string;
+  @ApiProperty({ example: { nats: true, postgres: true } }) checks!: Record<string, boolean>;
+}
+
+class WhoAmIDto {
+  @ApiProperty({ enum: ['admin', 'machine'] }) kind!: string;
+  @ApiProperty() name!: string;
+}
+
+@ApiTags('operations')
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(METRICS) private readonly metrics: Registry,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('health')
+  @Public()
+  @ApiOperation({ summary: 'Liveness: the gateway process answers' })
+  @ApiOkResponse({ type: HealthDto })
+  health(): HealthDto {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({ summary: 'Readiness: NATS and Postgres are reachable' })
+  @ApiOkResponse({ type: ReadyDto })
+  @ApiServiceUnavailableResponse({ type: ReadyDto })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyDto> {
+    const [nats, postgres] = await Promise.all([natsReachable(this.nc), databaseReachable(this.dataSource)]);
+    const checks = { nats, postgres };
+    const ok = Object.values(checks).every(Boolean);
+    void reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unavailable', checks };
+  }
+
+  @Get('metrics')
+  @Public()
+  @ApiExcludeEndpoint()
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  metricsText(): Promise<string> {
+    return this.metrics.metrics();
+  }
+
+  @Get('api/auth/whoami')
+  @Auth('admin', 'machine')
+  @ApiOperation({ summary: 'Who the presented credential belongs to' })
+  @ApiOkResponse({ type: WhoAmIDto })
+  whoami(@CurrentPrincipal() principal: Principal): WhoAmIDto {
+    return { kind: principal.kind, name: principal.name };
+  }
+}

@@ -1,0 +1,55 @@
+import { Global, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+import { connectNats, provisionStreams, RpcClient } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+import { openDatabase } from '@waggle/persistence';
+
+import { ApiTokenEntity } from '../auth/api-token.entity';
+import { GatewayConfig } from '../gateway.config';
+import { gatewayMigrations } from '../migrations';
+import { LOGGER, METRICS, NATS, RPC, SCHEMA } from './tokens';
+
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(config: GatewayConfig, logger: Logger, metrics: Registry): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: GatewayConfig, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS, useValue: metrics },
+        {
+          provide: DataSource,
+          useFactory: () =>
+            openDatabase({
+              url: config.WAGGLE_DATABASE_URL,
+              schema: SCHEMA,
+              entities: [ApiTokenEntity],
+              migrations: gatewayMigrations,
+              applicationName: 'waggle-gateway',
+            }),
+        },
+        {
+          provide: NATS,
+          useFactory: async (): Promise<NatsConnection> => {
+            const nc = await connectNats({
+              servers: config.WAGGLE_NATS_URL.split(','),
+              name: 'gateway',
+              creds: config.WAGGLE_NATS_CREDS,
+              onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
+            });
+            await provisionStreams(await nc.jetstreamManager(), { replicas: config.WAGGLE_JETSTREAM_REPLICAS });
+            return nc;
+          },
+        },
+        { provide: RPC, useFactory: (nc: NatsConnection) => new RpcClient(nc, config.WAGGLE_REQUEST_TIMEOUT_MS), inject: [NATS] },
+      ],
+      exports: [GatewayConfig, LOGGER, METRICS, DataSource, NATS, RPC],
+    };
+  }
+}

@@ -1,0 +1,4 @@
+import { ApiTokens1763600000001 } from './1763600000001-api-tokens';
+
+/** In order; never edit one that has landed — add a new one. */
+export const gatewayMigrations = [ApiTokens1763600000001];

@@ -1,0 +1,157 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+
+import type { Capabilities, HeartbeatPayload, ListMachinesRequest, MachineMetrics, Page } from '@waggle/contracts';
+import { capabilityTags, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+
+import { MachineEntity } from './machine.entity';
+
+export interface NamedMachine {
+  id: string;
+  name: string;
+}
+
+interface Cursor {
+  name: string;
+  id: string;
+}
+const isCursor = (v: unknown): v is Cursor =>
+  typeof v === 'object' && v !== null && typeof (v as Cursor).name === 'string' && typeof (v as Cursor).id === 'string';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class MachineRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private repo(manager: EntityManager = this.dataSource.manager) {
+    return manager.getRepository(MachineEntity);
+  }
+
+  /** By id, or by name among machines that are not revoked. */
+  async findByRef(ref: string): Promise<MachineEntity | null> {
+    if (UUID.test(ref)) {
+      const byId = await this.repo().findOneBy({ id: ref });
+      if (byId) return byId;
+    }
+    return this.repo()
+      .createQueryBuilder('m')
+      .where('m.name = :ref AND m.revoked_at IS NULL', { ref })
+      .getOne();
+  }
+
+  async findActiveById(id: string): Promise<MachineEntity | null> {
+    return this.repo().createQueryBuilder('m').where('m.id = :id AND m.revoked_at IS NULL', { id }).getOne();
+  }
+
+  async findActiveByTokenHash(tokenHash: string): Promise<MachineEntity | null> {
+    return this.repo().createQueryBuilder('m').where('m.token_hash = :tokenHash AND m.revoked_at IS NULL', { tokenHash }).getOne();
+  }
+
+  async isNameTaken(name: string, manager?: EntityManager): Promise<boolean> {
+    return (await this.repo(manager).createQueryBuilder('m').where('m.name = :name AND m.revoked_at IS NULL', { name }).getCount()) > 0;
+  }
+
+  async findAllActive(manager?: EntityManager): Promise<NamedMachine[]> {
+    return this.repo(manager)
+      .createQueryBuilder('m')
+      .select(['m.id', 'm.name'])
+      .where('m.revoked_at IS NULL')
+      .orderBy('m.name')
+      .getMany();
+  }
+
+  async namesOf(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await this.repo().createQueryBuilder('m').select(['m.id', 'm.name']).where('m.id IN (:...ids)', { ids }).getMany();
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  async findRevokedPublicKeys(): Promise<{ natsPublicKey: string; revokedAt: Date }[]> {
+    const rows = await this.repo().createQueryBuilder('m').select(['m.natsPublicKey', 'm.revokedAt']).where('m.revoked_at IS NOT NULL').getMany();
+    return rows.map((r) => ({ natsPublicKey: r.natsPublicKey, revokedAt: r.revokedAt! }));
+  }
+
+  async insert(manager: EntityManager, machine: Pick<MachineEntity, 'id' | 'name' | 'labels' | 'natsPublicKey' | 'tokenHash' | 'heartbeatIntervalMs'>): Promise<MachineEntity> {
+    await this.repo(manager)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...machine, status: 'offline', capabilityTags: [] })
+      .execute();
+    return (await this.repo(manager).findOneBy({ id: machine.id }))!;
+  }
+
+  /** Marks the machine revoked; returns it, or null if it was already revoked. */
+  async revoke(manager: EntityManager, id: string): Promise<MachineEntity | null> {
+    const result = await this.repo(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'revoked', revokedAt: () => 'now()' })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .returning('*')
+      .execute();
+    const rows = result.raw as unknown[];
+    return rows.length ? (await this.repo(manager).findOneBy({ id }))! : null;
+  }
+
+  async list(query: ListMachinesRequest): Promise<Page<MachineEntity>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.repo().createQueryBuilder('m').orderBy('m.name').addOrderBy('m.id').take(limit + 1);
+    if (query.status) qb.andWhere('m.status = :status', { status: query.status });
+    else qb.andWhere('m.revoked_at IS NULL');
+    if (query.capability) qb.andWhere(':capability = ANY(m.capability_tags)', { capability: query.capability });
+    if (query.label) qb.andWhere(':label = ANY(m.labels)', { label: query.label });
+    const after = decodeCursor(query.cursor, isCursor);
+    if (after) qb.andWhere('(m.name, m.id) > (:name, :id)', after);
+    const rows = await qb.getMany();
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ name: last.name, id: last.id }) : undefined };
+  }
+
+  /** Records a batch of heartbeats in one statement; returns machines that were offline and are online now. */
+  async recordHeartbeats(
+    manager: EntityManager,
+    beats: { machineId: string; payload: HeartbeatPayload }[],
+  ): Promise<{ cameOnline: NamedMachine[]; seen: NamedMachine[] }> {
+    const rows = beats.map(({ machineId, payload }) => ({
+      id: machineId,
+      metrics: payload.metrics satisfies MachineMetrics,
+      capabilities: payload.capabilities satisfies Capabilities,
+      tags: capabilityTags(payload.capabilities),
+      labels: payload.capabilities.labels,
+      agent_version: payload.agentVersion,
+      interval: payload.intervalMs,
+    }));
+    const cameOnline = (await manager.query(
+      `UPDATE "registry"."machines" SET "status" = 'online'
+       WHERE "id" = ANY($1::uuid[]) AND "status" = 'offline' AND "revoked_at" IS NULL
+       RETURNING "id", "name"`,
+      [rows.map((r) => r.id)],
+    )) as [NamedMachine[], number];
+    const seen = (await manager.query(
+      `UPDATE "registry"."machines" AS m SET
+         "last_seen_at" = now(), "metrics" = v.metrics, "capabilities" = v.capabilities,
+         "capability_tags" = v.tags, "labels" = v.labels, "agent_version" = v.agent_version,
+         "heartbeat_interval_ms" = v.interval
+       FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, metrics jsonb, capabilities jsonb, tags text[], labels text[], agent_version text, interval integer)
+       WHERE m."id" = v.id AND m."revoked_at" IS NULL
+       RETURNING m."id", m."name"`,
+      [JSON.stringify(rows)],
+    )) as [NamedMachine[], number];
+    return { cameOnline: cameOnline[0], seen: seen[0] };
+  }
+
+  /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
+  async markSilentOffline(manager: EntityManager, missed: number): Promise<(NamedMachine & { last_seen_at: Date | null })[]> {
+    const result = (await manager.query(
+      `UPDATE "registry"."machines" SET "status" = 'offline'
+       WHERE "status" = 'online' AND "revoked_at" IS NULL
+         AND ("last_seen_at" IS NULL OR "last_seen_at" < now() - ("heartbeat_interval_ms" * $1) * interval '1 millisecond')
+       RETURNING "id", "name", "last_seen_at"`,
+      [missed],
+    )) as [(NamedMachine & { last_seen_at: Date | null })[], number];
+    return result[0];
+  }
+}

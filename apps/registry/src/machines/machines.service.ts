@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+
+import type {
+  HeartbeatPayload,
+  HelloReply,
+  JoinRequest,
+  JoinResponse,
+  ListMachinesRequest,
+  MachinePrincipal,
+  MachineView,
+  Page,
+} from '@waggle/contracts';
+import { ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
+import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
+import { deleteInboxConsumer, ensureInboxConsumer, purgeInbox } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+import { event } from '@waggle/outbox';
+
+import { LOGGER, NATS } from '../infrastructure/tokens';
+import { TransactionsService } from '../infrastructure/transactions.service';
+import { JoinTokenRepository } from '../join-tokens/join-token.repository';
+import { NatsAccessService } from '../nats-auth/nats-access.service';
+import { RegistryConfig } from '../registry.config';
+import type { MachineEntity } from './machine.entity';
+import type { NamedMachine } from './machine.repository';
+import { MachineRepository } from './machine.repository';
+
+export function toMachineView(m: MachineEntity): MachineView {
+  return {
+    id: m.id,
+    name: m.name,
+    status: m.status,
+    labels: m.labels,
+    capabilityTags: m.capabilityTags,
+    capabilities: m.capabilities,
+    metrics: m.metrics,
+    agentVersion: m.agentVersion,
+    lastSeenAt: m.lastSeenAt?.toISOString() ?? null,
+    joinedAt: m.joinedAt.toISOString(),
+    revokedAt: m.revokedAt?.toISOString() ?? null,
+  };
+}
+
+@Injectable()
+export class MachinesService {
+  constructor(
+    private readonly config: RegistryConfig,
+    private readonly machines: MachineRepository,
+    private readonly joinTokens: JoinTokenRepository,
+    private readonly tx: TransactionsService,
+    private readonly natsAccess: NatsAccessService,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async join(request: JoinRequest): Promise<JoinResponse> {
+    if (RESERVED_NAMES.has(request.name.toLowerCase())) {
+      throw WaggleError.invalid(`"${request.name}" is reserved`, [{ field: 'name', errors: [`name "${request.name}" is reserved`] }]);
+    }
+    const id = randomUUID();
+    const apiToken = newToken(TokenPrefix.machine);
+    const machine = await this.tx.run(async (manager) => {
+      if (!(await this.joinTokens.consumeUse(manager, hashToken(request.joinToken)))) {
+        throw new WaggleError(ErrorCode.Unauthenticated, 'join token is unknown, expired or used up');
+      }
+      if (await this.machines.isNameTaken(request.name, manager)) {
+        throw new WaggleError(ErrorCode.Conflict, `a machine named "${request.name}" already exists`, { name: request.name });
+      }
+      const row = await this.machines.insert(manager, {
+        id,
+        name: request.name,
+        labels: request.labels ?? [],
+        natsPublicKey: request.natsPublicKey,
+        tokenHash: hashToken(apiToken),
+        heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
+      });
+      return { result: row, outbox: [event(randomUUID(), 'machine.joined', { machineId: id, name: row.name })] };
+    });
+    await ensureInboxConsumer(await this.nc.jetstreamManager(), id);
+    this.logger.info({ machineId: id, name: machine.name }, 'machine joined');
+    return {
+      machineId: id,
+      name: machine.name,
+      apiToken,
+      natsJwt: await this.natsAccess.issue(id, request.natsPublicKey),
+      natsUrl: this.config.WAGGLE_NATS_PUBLIC_URL ?? this.config.WAGGLE_NATS_URL,
+      heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
+    };
+  }
+
+  async list(query: ListMachinesRequest): Promise<Page<MachineView>> {
+    const page = await this.machines.list(query);
+    return { items: page.items.map(toMachineView), nextCursor: page.nextCursor };
+  }
+
+  async get(ref: string): Promise<MachineView> {
+    return toMachineView(await this.require(ref));
+  }
+
+  async require(ref: string): Promise<MachineEntity> {
+    const machine = await this.machines.findByRef(ref);
+    if (!machine) throw WaggleError.notFound('machine', ref);
+    return machine;
+  }
+
+  /** Revokes at once: API token refused, NATS user revoked and disconnected, inbox dropped. */
+  async revoke(ref: string): Promise<MachineView> {
+    const target = await this.require(ref);
+    const revoked = await this.tx.run(async (manager) => {
+      const row = await this.machines.revoke(manager, target.id);
+      if (!row) throw new WaggleError(ErrorCode.Conflict, `machine "${target.name}" is already revoked`);
+      return { result: row, outbox: [event(randomUUID(), 'machine.revoked', { machineId: row.id, name: row.name })] };
+    });
+    await this.natsAccess.pushRevocations();
+    const jsm = await this.nc.jetstreamManager();
+    await deleteInboxConsumer(jsm, revoked.id);
+    await purgeInbox(jsm, revoked.id);
+    this.logger.info({ machineId: revoked.id, name: revoked.name }, 'machine revoked');
+    return toMachineView(revoked);
+  }
+
+  async verifyToken(token: string): Promise<MachinePrincipal> {
+    const machine = token.startsWith(TokenPrefix.machine) ? await this.machines.findActiveByTokenHash(hashToken(token)) : null;
+    if (!machine) throw new WaggleError(ErrorCode.Unauthenticated, 'machine credential is unknown or revoked');
+    return { machineId: machine.id, name: machine.name };
+  }
+
+  /** A machine (re)introduces itself: it is recorded online at once and its inbox consumer exists. */
+  async hello(machineId: string, payload: HeartbeatPayload): Promise<HelloReply> {
+    const machine = await this.machines.findActiveById(machineId);
+    if (!machine) throw new WaggleError(ErrorCode.Forbidden, 'this machine is unknown or revoked');
+    await this.recordHeartbeats([{ machineId, payload }]);
+    await ensureInboxConsumer(await this.nc.jetstreamManager(), machineId);
+    return { machineId, name: machine.name };
+  }
+
+  /** Returns the machines whose heartbeat was recorded (revoked ones are not). */
+  async recordHeartbeats(beats: { machineId: string; payload: HeartbeatPayload }[]): Promise<NamedMachine[]> {
+    if (!beats.length) return [];
+    return this.tx.run(async (manager) => {
+      const { cameOnline: online, seen } = await this.machines.recordHeartbeats(manager, beats);
+      return { result: seen, outbox: online.map((m) => event(randomUUID(), 'machine.online', { machineId: m.id, name: m.name })) };
+    });
+  }
+
+  async sweepPresence(): Promise<void> {
+    await this.tx.run(async (manager) => {
+      const offline = await this.machines.markSilentOffline(manager, this.config.WAGGLE_OFFLINE_AFTER_MISSED);
+      return {
+        result: undefined,
+        outbox: offline.map((m) =>
+          event(randomUUID(), 'machine.offline', { machineId: m.id, name: m.name, lastSeenAt: m.last_seen_at ? new Date(m.last_seen_at).toISOString() : null }),
+        ),
+      };
+    });
+  }
+}

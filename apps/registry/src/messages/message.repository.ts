@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+
+import type { DeliveryState, MessageView, Page, Sender, SenderKind } from '@waggle/contracts';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+
+interface MessageRow {
+  id: string;
+  sender_kind: SenderKind;
+  sender_machine_id: string | null;
+  sender_name: string;
+  to_spec: string;
+  body: string;
+  created_at: Date;
+}
+
+interface DeliveryRow {
+  message_id: string;
+  machine_id: string;
+  name: string;
+  state: DeliveryState;
+  delivered_at: Date | null;
+  read_at: Date | null;
+}
+
+export interface QueuedDelivery {
+  id: string;
+  sender_kind: SenderKind;
+  sender_machine_id: string | null;
+  sender_name: string;
+  to_spec: string;
+  body: string;
+  created_at: Date;
+}
+
+const isCursor = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { id: unknown }).id));
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function senderOf(row: Pick<MessageRow, 'sender_kind' | 'sender_machine_id' | 'sender_name'>): Sender {
+  return row.sender_kind === 'machine'
+    ? { kind: 'machine', machineId: row.sender_machine_id ?? undefined, name: row.sender_name }
+    : { kind: row.sender_kind, name: row.sender_name };
+}
+
+/** Messages and their per-recipient delivery state. Plain SQL: this is the hot path. */
+@Injectable()
+export class MessageRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insertMessage(manager: EntityManager, from: Sender, to: string, body: string): Promise<{ id: string; createdAt: Date }> {
+    const [row] = (await manager.query(
+      `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body")
+       VALUES ($1, $2, $3, $4, $5) RETURNING "id", "created_at"`,
+      [from.kind, from.machineId ?? null, from.name, to, body],
+    )) as { id: string; created_at: Date }[];
+    return { id: String(row.id), createdAt: row.created_at };
+  }
+
+  async insertDeliveries(manager: EntityManager, messageId: string, machineIds: string[]): Promise<void> {
+    if (!machineIds.length) return;
+    await manager.query(
+      `INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`,
+      [messageId, machineIds],
+    );
+  }
+
+  /** Moves deliveries forward (queued → delivered, or → read); returns the message ids that changed. */
+  async advance(manager: EntityManager, machineId: string, messageIds: string[], to: 'delivered' | 'read'): Promise<string[]> {
+    const sql =
+      to === 'delivered'
+        ? `UPDATE "registry"."deliveries" SET "state" = 'delivered', "delivered_at" = now()
+           WHERE "machine_id" = $1 AND "message_id" = ANY($2::bigint[]) AND "state" = 'queued' RETURNING "message_id"`
+        : `UPDATE "registry"."deliveries" SET "state" = 'read', "read_at" = now(), "delivered_at" = COALESCE("delivered_at", now())
+           WHERE "machine_id" = $1 AND "message_id" = ANY($2::bigint[]) AND "state" <> 'read' RETURNING "message_id"`;
+    const [rows] = (await manager.query(sql, [machineId, messageIds])) as [{ message_id: string }[], number];
+    return rows.map((r) => String(r.message_id));
+  }
+
+  async countQueued(machineId: string): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM "registry"."deliveries" WHERE "machine_id" = $1 AND "state" = 'queued'`, [
+      machineId,
+    ])) as { n: number }[];
+    return row.n;
+  }
+
+  async findQueued(machineId: string): Promise<QueuedDelivery[]> {
+    return (await this.dataSource.query(
+      `SELECT m.* FROM "registry"."deliveries" d JOIN "registry"."messages" m ON m."id" = d."message_id"
+       WHERE d."machine_id" = $1 AND d."state" = 'queued' ORDER BY m."id"`,
+      [machineId],
+    )) as QueuedDelivery[];
+  }
+
+  /** Newest first; `machineId` keeps messages sent to or by that machine. */
+  async list(limit = DEFAULT_PAGE_SIZE, cursor?: string, machineId?: string): Promise<Page<MessageView>> {
+    const after = decodeCursor(cursor, isCursor);
+    const params: unknown[] = [limit + 1];
+    const where: string[] = [];
+    if (after) {
+      params.push(after.id);
+      where.push(`m."id" < $${params.length}::bigint`);
+    }
+    if (machineId) {
+      params.push(machineId);
+      const p = `$${params.length}::uuid`;
+      where.push(`(m."sender_machine_id" = ${p} OR EXISTS (SELECT 1 FROM "registry"."deliveries" d WHERE d."message_id" = m."id" AND d."machine_id" = ${p}))`);
+    }
+    const rows = (await this.dataSource.query(
+      `SELECT m.* FROM "registry"."messages" m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m."id" DESC LIMIT $1`,
+      params,
+    )) as MessageRow[];
+    const page = rows.slice(0, limit);
+    const deliveries = page.length
+      ? ((await this.dataSource.query(
+          `SELECT d."message_id", d."machine_id", mc."name", d."state", d."delivered_at", d."read_at"
+           FROM "registry"."deliveries" d JOIN "registry"."machines" mc ON mc."id" = d."machine_id"
+           WHERE d."message_id" = ANY($1::bigint[]) ORDER BY mc."name"`,
+          [page.map((r) => r.id)],
+        )) as DeliveryRow[])
+      : [];
+    const byMessage = new Map<string, DeliveryRow[]>();
+    for (const d of deliveries) {
+      const key = String(d.message_id);
+      byMessage.set(key, [...(byMessage.get(key) ?? []), d]);
+    }
+    const items = page.map((r) => this.toView(r, byMessage.get(String(r.id)) ?? []));
+    const last = page.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ id: String(last.id) }) : undefined };
+  }
+
+  toView(row: MessageRow, deliveries: DeliveryRow[]): MessageView {
+    return {
+      id: String(row.id),
+      from: senderOf(row),
+      to: row.to_spec,
+      body: row.body,
+      createdAt: row.created_at.toISOString(),
+      recipients: deliveries.map((d) => ({
+        machineId: d.machine_id,
+        name: d.name,
+        state: d.state,
+        deliveredAt: iso(d.delivered_at),
+        readAt: iso(d.read_at),
+      })),
+    };
+  }
+}

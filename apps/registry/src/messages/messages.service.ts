@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+
+import type { InboxMessage, ListMessagesRequest, MessageView, Page, ReceiptReply, SendMessageRequest, Sender } from '@waggle/contracts';
+import { Consumers, ErrorCode, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
+import type { Logger } from '@waggle/observability';
+import type { OutboxEntry } from '@waggle/outbox';
+import { event } from '@waggle/outbox';
+
+import { RegistryMetrics } from '../infrastructure/registry.metrics';
+import { LOGGER, NATS } from '../infrastructure/tokens';
+import { TransactionsService } from '../infrastructure/transactions.service';
+import type { NamedMachine } from '../machines/machine.repository';
+import { MachineRepository } from '../machines/machine.repository';
+import { MachinesService } from '../machines/machines.service';
+import { MessageRepository, senderOf } from './message.repository';
+
+/** Nats-Msg-Id of one message in one machine's inbox: a re-send is dropped by the stream. */
+export const inboxMsgId = (messageId: string, machineId: string) => `msg-${messageId}-${machineId}`;
+
+function inboxEntry(machineId: string, message: InboxMessage): OutboxEntry {
+  return { subject: MachineSubjects.inbox(machineId), payload: message, msgId: inboxMsgId(message.id, machineId) };
+}
+
+@Injectable()
+export class MessagesService {
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly machineRepository: MachineRepository,
+    private readonly machines: MachinesService,
+    private readonly tx: TransactionsService,
+    private readonly metrics: RegistryMetrics,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Stores the message with one delivery per recipient (every machine known now, for
+   * `all`) and its inbox publications in one transaction. The caller's success means the
+   * message is durable: the relay and reconciler get it to the machine.
+   */
+  async send(request: SendMessageRequest): Promise<MessageView> {
+    const to = request.to.trim();
+    return this.tx.run(async (manager) => {
+      let recipients: NamedMachine[];
+      if (to === 'all') recipients = await this.machineRepository.findAllActive(manager);
+      else if (to === 'hub') recipients = [];
+      else {
+        const machine = await this.machines.require(to);
+        if (machine.revokedAt) throw new WaggleError(ErrorCode.Conflict, `machine "${machine.name}" is revoked`);
+        recipients = [{ id: machine.id, name: machine.name }];
+      }
+      const stored = await this.messages.insertMessage(manager, request.from, to, request.body);
+      await this.messages.insertDeliveries(manager, stored.id, recipients.map((r) => r.id));
+      const inbox: InboxMessage = { v: 1, id: stored.id, from: request.from, to, body: request.body, sentAt: stored.createdAt.toISOString() };
+      this.metrics.messagesSent.inc({ recipient: to === 'all' ? 'all' : to === 'hub' ? 'hub' : 'machine' });
+      const view: MessageView = {
+        id: stored.id,
+        from: request.from,
+        to,
+        body: request.body,
+        createdAt: inbox.sentAt,
+        recipients: recipients.map((r) => ({ machineId: r.id, name: r.name, state: 'queued', deliveredAt: null, readAt: null })),
+      };
+      return {
+        result: view,
+        outbox: [
+          ...recipients.map((r) => inboxEntry(r.id, inbox)),
+          event(randomUUID(), 'message.queued', { messageId: stored.id, to, recipients: recipients.length }),
+        ],
+      };
+    });
+  }
+
+  async list(query: ListMessagesRequest): Promise<Page<MessageView>> {
+    const machineId = query.machine ? (await this.machines.require(query.machine)).id : undefined;
+    return this.messages.list(query.limit, query.cursor, machineId);
+  }
+
+  async receipt(machineId: string, ids: string[], kind: 'delivered' | 'read'): Promise<ReceiptReply> {
+    const changed = await this.tx.run(async (manager) => {
+      const moved = await this.messages.advance(manager, machineId, ids, kind);
+      const type = kind === 'delivered' ? 'message.delivered' : 'message.read';
+      return { result: moved, outbox: moved.map((messageId) => event(randomUUID(), type, { messageId, machineId, state: kind })) };
+    });
+    this.metrics.receipts.inc({ kind }, changed.length);
+    return { updated: changed.length };
+  }
+
+  /**
+   * Reconciler for a returning machine: if JetStream holds fewer of its messages than
+   * Postgres says are queued (a lost or purged stream), publish the queued ones again.
+   * Their Nats-Msg-Ids are the same and the agent drops ids it already has.
+   */
+  async reconcileInbox(machineId: string): Promise<number> {
+    const queued = await this.messages.countQueued(machineId);
+    if (!queued) return 0;
+    const jsm = await this.nc.jetstreamManager();
+    const info = await jsm.consumers.info(Streams.messages.name, Consumers.inbox(machineId));
+    const inStream = info.num_pending + info.num_ack_pending;
+    if (inStream >= queued) return 0;
+    const rows = await this.messages.findQueued(machineId);
+    await this.tx.run(async () => ({
+      result: undefined,
+      outbox: rows.map((r) =>
+        inboxEntry(machineId, { v: 1, id: String(r.id), from: senderOf(r) satisfies Sender, to: r.to_spec, body: r.body, sentAt: r.created_at.toISOString() }),
+      ),
+    }));
+    this.logger.warn({ machineId, queued, inStream }, 're-sent queued messages missing from JetStream');
+    return rows.length;
+  }
+}

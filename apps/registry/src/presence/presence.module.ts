@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+
+import { MachinesModule } from '../machines/machines.module';
+import { MessagesModule } from '../messages/messages.module';
+import { PresenceHandler } from './presence.handler';
+
+@Module({
+  imports: [MachinesModule, MessagesModule],
+  providers: [PresenceHandler],
+})
+export class PresenceModule {}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+
+import { plainToInstance, Transform } from 'class-transformer';
+import { validateSync } from 'class-validator';
+
+/** The one place Waggle reads the process environment. */
+function environment(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `true/false/1/0/yes/no` into a boolean; anything else stays a string and fails validation. */
+export function EnvBoolean(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+    return value;
+  });
+}
+
+/** Splits a comma-separated variable into a list of trimmed, non-empty entries. */
+export function EnvList(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value,
+  );
+}
+
+/**
+ * Resolves `NAME_FILE` variables (Docker secrets): the file's content, trimmed of a final
+ * newline, becomes `NAME`. Setting both is an error, because which wins would be a guess.
+ */
+export function resolveFileVariables(env: NodeJS.ProcessEnv): { values: Record<string, string>; problems: string[] } {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && !key.endsWith('_FILE')) values[key] = value;
+  }
+  for (const [key, path] of Object.entries(env)) {
+    if (!key.endsWith('_FILE') || !path) continue;
+    const name = key.slice(0, -'_FILE'.length);
+    if (env[name] !== undefined) {
+      problems.push(`${name} and ${key} are both set; set only one`);
+      continue;
+    }
+    try {
+      values[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return { values, problems };
+}
+
+/**
+ * Reads, converts and validates the environment into `type`, once, at boot. Every bad
+ * variable is listed together in one ConfigError.
+ */
+export function loadConfig<T extends object>(type: new () => T, env: NodeJS.ProcessEnv = environment()): T {
+  const { values, problems } = resolveFileVariables(env);
+  const config = plainToInstance(type, values, { enableImplicitConversion: true });
+  const errors = validateSync(config, { whitelist: true, skipMissingProperties: false });
+  for (const error of errors) {
+    const shown = error.value === undefined ? 'not set' : 'got ' + JSON.stringify(String(error.value)).slice(0, 80);
+    problems.push(`${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (${shown})`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The environment a child process inherits, with overrides. For launchers and test harnesses. */
+export function childEnvironment(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...environment() };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** Loads config or prints every problem and exits: for an app's main. */
+export function loadConfigOrExit<T extends object>(type: new () => T): T {
+  try {
+    return loadConfig(type);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+/** Every error a Waggle service can report, over HTTP and over NATS. Stable: clients switch on it. */
+export enum ErrorCode {
+  InvalidInput = 'INVALID_INPUT',
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  Unavailable = 'UNAVAILABLE',
+  Timeout = 'TIMEOUT',
+  Internal = 'INTERNAL',
+}
+
+/** Field-level detail of an invalid input: which field, and every rule it broke. */
+export interface FieldError {
+  field: string;
+  errors: string[];
+}
+
+/** The body of every error reply, on HTTP and in NATS replies. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  requestId?: string;
+}
+
+/** Codes whose cause is the request itself: retrying the same request cannot succeed. */
+const permanentCodes: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.InvalidInput,
+  ErrorCode.Unauthenticated,
+  ErrorCode.Forbidden,
+  ErrorCode.NotFound,
+  ErrorCode.Conflict,
+  ErrorCode.PayloadTooLarge,
+]);
+
+export class WaggleError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'WaggleError';
+  }
+
+  /** Whether a consumer should retry the work that raised this error. */
+  get retryable(): boolean {
+    return !permanentCodes.has(this.code);
+  }
+
+  toBody(requestId?: string): ErrorBody {
+    return { code: this.code, message: this.message, details: this.details, requestId };
+  }
+
+  static fromBody(body: ErrorBody): WaggleError {
+    return new WaggleError(body.code, body.message, body.details);
+  }
+
+  static notFound(what: string, id: string): WaggleError {
+    return new WaggleError(ErrorCode.NotFound, `${what} ${JSON.stringify(id)} not found`, { [what]: id });
+  }
+
+  static invalid(message: string, fields?: FieldError[]): WaggleError {
+    return new WaggleError(ErrorCode.InvalidInput, message, fields ? { fields } : undefined);
+  }
+}

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+
+export * from './errors';
+export * from './events';
+export * from './machines';
+export * from './messages';
+export * from './pagination';
+export * from './rpc';
+export * from './subjects';
+export * from './validation';

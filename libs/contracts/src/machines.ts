@@ -1,0 +1,321 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+import { PageQuery } from './pagination';
+
+/** Names: letters, digits, `.`, `_`, `-`; 1..63 characters; no spaces or control characters. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const NAME_RULE = 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit';
+/** Labels: `key` or `key=value`, same alphabet as names plus `=`, `:` and `/`. */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/=-]{0,62}$/;
+/** Names a machine cannot take, because `to` uses them. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['all', 'hub']);
+
+export const MACHINE_STATUSES = ['online', 'offline', 'revoked'] as const;
+export type MachineStatus = (typeof MACHINE_STATUSES)[number];
+
+/** Agent CLIs Waggle knows how to detect and run. */
+export const AGENT_CLIS = ['claude', 'codex', 'gemini', 'ollama'] as const;
+export type AgentCliName = (typeof AGENT_CLIS)[number];
+
+export class AgentCliInfo {
+  /** Which agent CLI: claude, codex, gemini or ollama. */
+  @IsIn(AGENT_CLIS)
+  name!: AgentCliName;
+
+  /** Version the CLI reports, as printed. */
+  @IsString()
+  @MaxLength(200)
+  version!: string;
+
+  /** Models the CLI can run locally (ollama's model list). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  models?: string[];
+}
+
+export class ToolInfo {
+  /** git, tmux, docker, … */
+  @IsString()
+  @MaxLength(50)
+  name!: string;
+
+  @IsString()
+  @MaxLength(200)
+  version!: string;
+}
+
+export class GpuInfo {
+  @IsString()
+  @MaxLength(200)
+  name!: string;
+
+  /** Total memory in MiB, when known. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  memoryMb?: number;
+
+  /** Utilisation 0..100, when known. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(100)
+  utilizationPercent?: number;
+}
+
+/** What a machine is and what it can run. Changes rarely; sent with every heartbeat. */
+export class Capabilities {
+  @IsString()
+  @MaxLength(50)
+  os!: string;
+
+  @IsString()
+  @MaxLength(50)
+  arch!: string;
+
+  @IsString()
+  @MaxLength(255)
+  hostname!: string;
+
+  @IsInt()
+  @Min(1)
+  cpus!: number;
+
+  @IsNumber()
+  @Min(0)
+  memoryMb!: number;
+
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => AgentCliInfo)
+  agents!: AgentCliInfo[];
+
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => ToolInfo)
+  tools!: ToolInfo[];
+
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => GpuInfo)
+  gpus!: GpuInfo[];
+
+  /** Labels given with `--label`. */
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(LABEL_PATTERN, { each: true })
+  labels!: string[];
+}
+
+/** Load at the time of a heartbeat. */
+export class MachineMetrics {
+  /** 1-minute load average divided by the number of CPUs (1.0 = fully busy). */
+  @IsNumber()
+  @Min(0)
+  cpuLoad!: number;
+
+  @IsNumber()
+  @Min(0)
+  memoryUsedMb!: number;
+
+  @IsNumber()
+  @Min(0)
+  memoryTotalMb!: number;
+
+  @IsNumber()
+  @Min(0)
+  diskFreeMb!: number;
+
+  @IsNumber()
+  @Min(0)
+  diskTotalMb!: number;
+
+  @IsNumber()
+  @Min(0)
+  uptimeSeconds!: number;
+}
+
+/** `waggle.m.<id>.up.heartbeat` and `…up.hello`: who the machine is and how it is doing. */
+export class HeartbeatPayload {
+  /** Schema version of this payload. */
+  @IsIn([1])
+  v!: 1;
+
+  /** Agent software version. */
+  @IsString()
+  @MaxLength(50)
+  agentVersion!: string;
+
+  @ValidateNested()
+  @Type(() => Capabilities)
+  capabilities!: Capabilities;
+
+  @ValidateNested()
+  @Type(() => MachineMetrics)
+  metrics!: MachineMetrics;
+
+  /** Milliseconds between heartbeats this agent keeps; the hub derives presence from it. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  intervalMs!: number;
+}
+
+export interface HelloReply {
+  machineId: string;
+  name: string;
+}
+
+/** Capability tags a machine offers, as tasks will require them: `claude`, `ollama:llama3`, `gpu`, `git`. */
+export function capabilityTags(c: Capabilities): string[] {
+  const tags = new Set<string>();
+  for (const agent of c.agents) {
+    tags.add(agent.name);
+    for (const model of agent.models ?? []) tags.add(`${agent.name}:${model}`);
+  }
+  for (const tool of c.tools) tags.add(tool.name);
+  if (c.gpus.length) tags.add('gpu');
+  tags.add(`os:${c.os}`);
+  tags.add(`arch:${c.arch}`);
+  return [...tags].sort();
+}
+
+export class JoinRequest {
+  @IsIn([1])
+  v!: 1;
+
+  /** The join token an admin created. */
+  @IsString()
+  @MaxLength(200)
+  joinToken!: string;
+
+  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
+  name!: string;
+
+  /** Public NKey (starts with U) the machine generated; its seed never leaves the machine. */
+  @Matches(/^U[A-Z2-7]{55}$/, { message: 'natsPublicKey must be a NATS user public NKey' })
+  natsPublicKey!: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(LABEL_PATTERN, { each: true })
+  labels?: string[];
+}
+
+export interface JoinResponse {
+  machineId: string;
+  name: string;
+  /** Bearer credential for the HTTP API, shown once. */
+  apiToken: string;
+  /** NATS user JWT for the machine's NKey, limited to its own subjects. Empty when the hub's NATS has no auth. */
+  natsJwt: string;
+  /** Where the machine should connect to NATS. */
+  natsUrl: string;
+  heartbeatIntervalMs: number;
+}
+
+export class ListMachinesRequest extends PageQuery {
+  @IsOptional()
+  @IsIn(MACHINE_STATUSES)
+  status?: MachineStatus;
+
+  /** A capability tag, e.g. `claude` or `ollama:llama3` or `gpu`. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  capability?: string;
+
+  @IsOptional()
+  @Matches(LABEL_PATTERN)
+  label?: string;
+}
+
+export class MachineRefRequest {
+  /** Machine id or name. */
+  @IsString()
+  @MaxLength(200)
+  machine!: string;
+}
+
+export interface MachineView {
+  id: string;
+  name: string;
+  status: MachineStatus;
+  labels: string[];
+  capabilityTags: string[];
+  capabilities: Capabilities | null;
+  metrics: MachineMetrics | null;
+  agentVersion: string | null;
+  lastSeenAt: string | null;
+  joinedAt: string;
+  revokedAt: string | null;
+}
+
+export class CreateJoinTokenRequest {
+  /** What the token is for (shown in lists). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^[^\p{Cc}]*$/u, { message: 'description must not contain control characters' })
+  description?: string;
+
+  /** Seconds until the token expires (default 1 day, at most 30 days). */
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(30 * 24 * 3600)
+  ttlSeconds?: number;
+
+  /** How many machines may join with it (default unlimited). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  maxUses?: number;
+}
+
+export interface JoinTokenView {
+  id: string;
+  description: string | null;
+  expiresAt: string;
+  maxUses: number | null;
+  uses: number;
+  createdAt: string;
+}
+
+export interface CreatedJoinToken extends JoinTokenView {
+  /** The token itself, shown once. */
+  token: string;
+}
+
+export class VerifyMachineTokenRequest {
+  @IsString()
+  @MaxLength(300)
+  token!: string;
+}
+
+export interface MachinePrincipal {
+  machineId: string;
+  name: string;
+}

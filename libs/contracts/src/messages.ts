@@ -1,0 +1,121 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+
+import { PageQuery } from './pagination';
+
+/** Largest message body, in characters. */
+export const MAX_MESSAGE_BODY = 64 * 1024;
+/** Text may hold newlines and tabs, but no other control characters. */
+export const TEXT_PATTERN = /^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$/;
+
+export const SENDER_KINDS = ['admin', 'machine'] as const;
+export type SenderKind = (typeof SENDER_KINDS)[number];
+
+export const DELIVERY_STATES = ['queued', 'delivered', 'read'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** Who sent a message. Set by the hub from the caller's credential, never by the caller. */
+export class Sender {
+  @IsIn(SENDER_KINDS)
+  kind!: SenderKind;
+
+  /** The sending machine's id, when a machine sent it. */
+  @IsOptional()
+  @IsString()
+  machineId?: string;
+
+  /** Display name: the machine's name, or the API token's name. */
+  @IsString()
+  @MaxLength(200)
+  name!: string;
+}
+
+/** `waggle.rpc.registry.messages.send` */
+export class SendMessageRequest {
+  @IsIn([1])
+  v!: 1;
+
+  /** A machine name or id, `all` (every machine known now) or `hub`. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  to!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_MESSAGE_BODY)
+  @Matches(TEXT_PATTERN, { message: 'body must not contain control characters other than newline and tab' })
+  body!: string;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  from!: Sender;
+}
+
+export interface RecipientView {
+  machineId: string;
+  name: string;
+  state: DeliveryState;
+  deliveredAt: string | null;
+  readAt: string | null;
+}
+
+export interface MessageView {
+  /** Message id; ids grow in the order messages were sent. */
+  id: string;
+  from: Sender;
+  to: string;
+  body: string;
+  createdAt: string;
+  recipients: RecipientView[];
+}
+
+export class ListMessagesRequest extends PageQuery {
+  /** Only messages sent to or by this machine (name or id). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  machine?: string;
+}
+
+/** What lands on `waggle.m.<id>.inbox`: one message for one recipient. */
+export class InboxMessage {
+  @IsIn([1])
+  v!: 1;
+
+  /** Message id (the same for every recipient of a broadcast). */
+  @Matches(/^\d+$/)
+  id!: string;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  from!: Sender;
+
+  @IsString()
+  to!: string;
+
+  @IsString()
+  @MaxLength(MAX_MESSAGE_BODY)
+  body!: string;
+
+  /** ISO time the hub accepted the message. */
+  @IsString()
+  sentAt!: string;
+}
+
+/** `…up.delivered` and `…up.read`: the machine stored, or someone read, these messages. */
+export class ReceiptRequest {
+  @IsIn([1])
+  v!: 1;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @Matches(/^\d+$/, { each: true })
+  ids!: string[];
+}
+
+export interface ReceiptReply {
+  /** How many deliveries changed state (a repeated receipt changes none). */
+  updated: number;
+}

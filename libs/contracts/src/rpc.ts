@@ -1,0 +1,56 @@
+import type { ErrorBody } from './errors';
+import type {
+  CreatedJoinToken,
+  CreateJoinTokenRequest,
+  HeartbeatPayload,
+  HelloReply,
+  JoinRequest,
+  JoinResponse,
+  ListMachinesRequest,
+  MachinePrincipal,
+  MachineRefRequest,
+  MachineView,
+  VerifyMachineTokenRequest,
+} from './machines';
+import type { ListMessagesRequest, MessageView, ReceiptReply, ReceiptRequest, SendMessageRequest } from './messages';
+import type { Page } from './pagination';
+
+/** Reply to every Waggle request: data, or an error with a code. */
+export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/**
+ * Hub-internal request/reply subjects and the request and reply type of each. The request
+ * class is named by the handler when it decodes; this map types both ends.
+ */
+export interface RpcMap {
+  'waggle.rpc.registry.machines.join': [JoinRequest, JoinResponse];
+  'waggle.rpc.registry.machines.list': [ListMachinesRequest, Page<MachineView>];
+  'waggle.rpc.registry.machines.get': [MachineRefRequest, MachineView];
+  'waggle.rpc.registry.machines.revoke': [MachineRefRequest, MachineView];
+  'waggle.rpc.registry.machines.verify-token': [VerifyMachineTokenRequest, MachinePrincipal];
+  'waggle.rpc.registry.join-tokens.create': [CreateJoinTokenRequest, CreatedJoinToken];
+  'waggle.rpc.registry.messages.send': [SendMessageRequest, MessageView];
+  'waggle.rpc.registry.messages.list': [ListMessagesRequest, Page<MessageView>];
+}
+
+export type RpcSubject = keyof RpcMap;
+export type RpcRequest<S extends RpcSubject> = RpcMap[S][0];
+export type RpcResponse<S extends RpcSubject> = RpcMap[S][1];
+
+export const RegistryRpc = {
+  join: 'waggle.rpc.registry.machines.join',
+  listMachines: 'waggle.rpc.registry.machines.list',
+  getMachine: 'waggle.rpc.registry.machines.get',
+  revokeMachine: 'waggle.rpc.registry.machines.revoke',
+  verifyMachineToken: 'waggle.rpc.registry.machines.verify-token',
+  createJoinToken: 'waggle.rpc.registry.join-tokens.create',
+  sendMessage: 'waggle.rpc.registry.messages.send',
+  listMessages: 'waggle.rpc.registry.messages.list',
+} as const satisfies Record<string, RpcSubject>;
+
+/** Requests a machine makes on its own `up.*` subjects, and their replies. */
+export interface MachineRpcMap {
+  hello: [HeartbeatPayload, HelloReply];
+  delivered: [ReceiptRequest, ReceiptReply];
+  read: [ReceiptRequest, ReceiptReply];
+}

@@ -1,0 +1,3 @@
+export * from './material';
+export * from './server-config';
+export * from './tokens';

@@ -1,0 +1,98 @@
+import type { JetStreamClient, JsMsg } from 'nats';
+
+import type { Constructor } from '@waggle/contracts';
+import { deadLetterSubject, decode } from '@waggle/contracts';
+import type { Logger } from '@waggle/observability';
+import { sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
+
+import { correlationOf, decodeJson, encodeJson, outgoingHeaders } from './codec';
+import { settle } from './settlement';
+
+export interface ConsumeOptions<T extends object> {
+  js: JetStreamClient;
+  stream: string;
+  consumer: string;
+  type: Constructor<T>;
+  /** Handles one batch; throwing settles every message of the batch by the policy. */
+  handleBatch: (items: { payload: T; msg: JsMsg }[]) => Promise<void>;
+  logger: Logger;
+  batchSize?: number;
+  /** The consumer's max_deliver (-1 = unlimited), for the last-delivery rule. */
+  maxDeliver?: number;
+  signal: AbortSignal;
+  /** Called when a fetch fails (connection lost, consumer missing); the loop keeps going. */
+  onFetchError?: (error: unknown) => void;
+}
+
+async function deadLetter(js: JetStreamClient, stream: string, consumer: string, msg: JsMsg, reason: string, logger: Logger) {
+  try {
+    await js.publish(deadLetterSubject(stream, consumer), encodeJson({ reason, subject: msg.subject, seq: msg.seq, data: new TextDecoder().decode(msg.data) }), {
+      headers: outgoingHeaders(undefined, correlationOf(msg.headers)),
+    });
+  } catch (error) {
+    logger.error({ err: error, stream, consumer, seq: msg.seq }, 'dead-letter publish failed');
+  }
+}
+
+type SettleContext = Pick<ConsumeOptions<object>, 'js' | 'stream' | 'consumer' | 'logger' | 'maxDeliver'>;
+
+async function settleMsg(options: SettleContext, msg: JsMsg, error: unknown): Promise<void> {
+  const s = settle({ error, deliveryCount: msg.info.redeliveryCount, maxDeliver: options.maxDeliver ?? -1 });
+  switch (s.action) {
+    case 'ack':
+      msg.ack();
+      return;
+    case 'nak':
+      options.logger.warn({ err: error, seq: msg.seq, delayMs: s.delayMs }, 'message will be retried');
+      msg.nak(s.delayMs);
+      return;
+    case 'term':
+      options.logger.error({ reason: s.reason, seq: msg.seq }, 'message dead-lettered');
+      if (s.deadLetter) await deadLetter(options.js, options.stream, options.consumer, msg, s.reason, options.logger);
+      msg.term(s.reason);
+      return;
+  }
+}
+
+/**
+ * Pulls a durable consumer in batches until `signal` aborts. Payloads are decoded and
+ * validated; invalid ones are settled by the policy without reaching the handler. Handlers
+ * never ack by hand.
+ */
+export async function consumeBatches<T extends object>(options: ConsumeOptions<T>): Promise<void> {
+  const batchSize = options.batchSize ?? 256;
+  while (!options.signal.aborted) {
+    let messages: JsMsg[] = [];
+    try {
+      const consumer = await options.js.consumers.get(options.stream, options.consumer);
+      const iter = await consumer.fetch({ max_messages: batchSize, expires: 5_000 });
+      options.signal.addEventListener('abort', () => iter.stop(), { once: true });
+      for await (const m of iter) messages.push(m);
+    } catch (error) {
+      options.onFetchError?.(error);
+      messages = [];
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    if (!messages.length) continue;
+    const valid: { payload: T; msg: JsMsg }[] = [];
+    for (const msg of messages) {
+      try {
+        valid.push({ payload: decode(options.type, decodeJson(msg.data)), msg });
+      } catch (error) {
+        await settleMsg(options, msg, error);
+      }
+    }
+    if (!valid.length) continue;
+    const correlationId = sanitizeCorrelationId(correlationOf(valid[0].msg.headers));
+    let failure: unknown;
+    await withCorrelation(correlationId, async () => {
+      try {
+        await options.handleBatch(valid);
+      } catch (error) {
+        failure = error ?? new Error('handler failed');
+      }
+    });
+    for (const { msg } of valid) await settleMsg(options, msg, failure);
+  }
+}

@@ -1,0 +1,6 @@
+export * from './codec';
+export * from './connection';
+export * from './consume';
+export * from './rpc';
+export * from './settlement';
+export * from './streams';

@@ -1,0 +1,169 @@
+import type { JetStreamClient } from 'nats';
+import type { DataSource, EntityManager } from 'typeorm';
+
+import type { EventMap, EventType, WaggleEvent } from '@waggle/contracts';
+import { eventSubject } from '@waggle/contracts';
+import { encodeJson, outgoingHeaders } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+import { currentCorrelationId } from '@waggle/observability';
+
+/** An outbox row to be published: `msgId` becomes the JetStream Nats-Msg-Id. */
+export interface OutboxEntry {
+  subject: string;
+  payload: unknown;
+  msgId: string;
+}
+
+/** DDL for a service's outbox table, for its own migration. */
+export function outboxTableSql(schema: string): string[] {
+  return [
+    `CREATE TABLE "${schema}"."outbox" (
+      "id" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      "subject" text NOT NULL,
+      "payload" jsonb NOT NULL,
+      "msg_id" text NOT NULL,
+      "correlation_id" text,
+      "created_at" timestamptz NOT NULL DEFAULT now(),
+      "sent_at" timestamptz
+    )`,
+    `CREATE INDEX "outbox_unsent" ON "${schema}"."outbox" ("id") WHERE "sent_at" IS NULL`,
+  ];
+}
+
+export function event<T extends EventType>(id: string, type: T, data: EventMap[T], at = new Date()): OutboxEntry {
+  const payload: WaggleEvent<T> = { v: 1, id, type, at: at.toISOString(), data };
+  return { subject: eventSubject(type), payload, msgId: id };
+}
+
+/**
+ * Writes outbox rows in the caller's transaction, in one statement, so the state change
+ * and the message announcing it commit together or not at all.
+ */
+export async function addToOutbox(manager: EntityManager, schema: string, entries: OutboxEntry[]): Promise<void> {
+  if (!entries.length) return;
+  const correlationId = currentCorrelationId() ?? null;
+  const chunk = 1000;
+  for (let start = 0; start < entries.length; start += chunk) {
+    const part = entries.slice(start, start + chunk);
+    const params: unknown[] = [];
+    const values = part.map((e, i) => {
+      params.push(e.subject, JSON.stringify(e.payload), e.msgId, correlationId);
+      const b = i * 4;
+      return `($${b + 1}, $${b + 2}::jsonb, $${b + 3}, $${b + 4})`;
+    });
+    await manager.query(`INSERT INTO "${schema}"."outbox" ("subject", "payload", "msg_id", "correlation_id") VALUES ${values.join(', ')}`, params);
+  }
+}
+
+export interface OutboxRelayOptions {
+  dataSource: DataSource;
+  js: JetStreamClient;
+  schema: string;
+  logger: Logger;
+  /** How often to look for rows nobody relayed (crash between commit and publish). */
+  intervalMs?: number;
+  batchSize?: number;
+  onRelayed?: (count: number) => void;
+}
+
+interface OutboxRow {
+  id: string;
+  subject: string;
+  payload: unknown;
+  msg_id: string;
+  correlation_id: string | null;
+}
+
+/**
+ * Publishes outbox rows to JetStream in id order and marks them sent once JetStream
+ * acknowledged them. One relay at a time across replicas (advisory lock); a row that
+ * failed stays unsent and is re-sent on the next pass with the same Nats-Msg-Id, so the
+ * stream's dedup window drops a repeat.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private readonly lockKey: string;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.lockKey = `${options.schema}.outbox`;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? 1000);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.running) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Relay now (called after a commit that added rows). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.drain().finally(() => {
+      this.running = false;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.relayBatch()) > 0) {
+        // keep going while full batches come back
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox relay pass failed; will retry');
+    }
+  }
+
+  /** One batch; returns how many rows were published. */
+  async relayBatch(): Promise<number> {
+    const { dataSource, js, schema } = this.options;
+    const batchSize = this.options.batchSize ?? 500;
+    return dataSource.transaction(async (manager) => {
+      const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey])) as { locked: boolean }[];
+      if (!locked) return 0;
+      const rows = (await manager.query(
+        `SELECT "id", "subject", "payload", "msg_id", "correlation_id" FROM "${schema}"."outbox" WHERE "sent_at" IS NULL ORDER BY "id" LIMIT $1`,
+        [batchSize],
+      )) as OutboxRow[];
+      if (!rows.length) return 0;
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          js.publish(row.subject, encodeJson(row.payload), {
+            msgID: row.msg_id,
+            headers: outgoingHeaders(undefined, row.correlation_id ?? undefined),
+            timeout: 10_000,
+          }),
+        ),
+      );
+      const sent = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.id);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (sent.length) await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
+      if (failed) this.options.logger.warn({ err: failed.reason as unknown, unsent: rows.length - sent.length }, 'outbox publish failed; rows stay queued');
+      this.options.onRelayed?.(sent.length);
+      return failed ? 0 : sent.length === batchSize ? sent.length : 0;
+    });
+  }
+
+  /** Deletes rows relayed longer ago than `olderThanMs`. */
+  async prune(olderThanMs: number): Promise<void> {
+    await this.options.dataSource.query(
+      `DELETE FROM "${this.options.schema}"."outbox" WHERE "sent_at" IS NOT NULL AND "sent_at" < now() - ($1::double precision * interval '1 millisecond')`,
+      [olderThanMs],
+    );
+  }
+}

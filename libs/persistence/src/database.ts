@@ -1,0 +1,67 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service's own Postgres schema; its migrations table lives in it too. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+  poolSize?: number;
+  applicationName: string;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: options.url,
+    schema: options.schema,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    applicationName: options.applicationName,
+    extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+  };
+}
+
+/** The schema must exist before TypeORM can create its migrations table in it. */
+export async function ensureSchema(url: string, schema: string): Promise<void> {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    // Two replicas starting together race on CREATE SCHEMA; the loser sees a unique violation.
+    if ((error as { code?: string }).code !== '23505') throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Opens the service's database and applies its pending migrations (the same runner tests use). */
+export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  await ensureSchema(options.url, options.schema);
+  const dataSource = new DataSource(dataSourceOptions(options));
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}
+
+/** Whether the database answers, for readiness checks. */
+export async function databaseReachable(dataSource: DataSource): Promise<boolean> {
+  try {
+    await dataSource.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
