@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { plainToInstance, Transform } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { getMetadataStorage, validateSync } from 'class-validator';
 
 /** The one place Waggle reads the process environment. */
 function environment(): NodeJS.ProcessEnv {
@@ -34,24 +34,27 @@ export function EnvList(): PropertyDecorator {
 }
 
 /**
- * Resolves `NAME_FILE` variables (Docker secrets): the file's content, trimmed of a final
- * newline, becomes `NAME`. Setting both is an error, because which wins would be a guess.
+ * Resolves `NAME_FILE` variables (Docker secrets): the file's content becomes `NAME`. Setting both is an error, because which wins would be a guess.
  */
-export function resolveFileVariables(env: NodeJS.ProcessEnv): { values: Record<string, string>; problems: string[] } {
+export function resolveFileVariables(env: NodeJS.ProcessEnv, names: ReadonlySet<string>): { values: Record<string, string>; problems: string[] } {
   const values: Record<string, string> = {};
   const problems: string[] = [];
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && !key.endsWith('_FILE')) values[key] = value;
+  for (const name of names) {
+    if (env[name] !== undefined) values[name] = env[name];
   }
-  for (const [key, path] of Object.entries(env)) {
-    if (!key.endsWith('_FILE') || !path) continue;
-    const name = key.slice(0, -'_FILE'.length);
+  for (const name of names) {
+    const key = `${name}_FILE`;
+    const path = env[key];
+    if (!path) continue;
     if (env[name] !== undefined) {
       problems.push(`${name} and ${key} are both set; set only one`);
       continue;
     }
     try {
-      values[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      const content = readFileSync(path, 'utf8');
+      // A one-line secret loses its final newline; multi-line content (creds, PEM) is kept whole.
+      const body = content.replace(/\r?\n$/, '');
+      values[name] = body.includes('\n') ? content : body;
     } catch (error) {
       problems.push(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
@@ -63,8 +66,14 @@ export function resolveFileVariables(env: NodeJS.ProcessEnv): { values: Record<s
  * Reads, converts and validates the environment into `type`, once, at boot. Every bad
  * variable is listed together in one ConfigError.
  */
+/** The variables a config class declares (its validated properties). */
+function declaredVariables(type: new () => object): Set<string> {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
+  return new Set([...metadata.map((m) => m.propertyName), ...Object.keys(new type())]);
+}
+
 export function loadConfig<T extends object>(type: new () => T, env: NodeJS.ProcessEnv = environment()): T {
-  const { values, problems } = resolveFileVariables(env);
+  const { values, problems } = resolveFileVariables(env, declaredVariables(type));
   const config = plainToInstance(type, values, { enableImplicitConversion: true });
   const errors = validateSync(config, { whitelist: true, skipMissingProperties: false });
   for (const error of errors) {

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+import type { Command } from 'commander';
+
+import { childEnvironment } from '@waggle/config';
+
+import { defaultStateDir } from '../api-client';
+import type { CliConfig } from '../cli.config';
+
+/** Path of the node-agent program: the CLI starts it as its own process, it does not import it. */
+export function nodeAgentMain(): string {
+  return require.resolve('@waggle/node-agent');
+}
+
+export interface AgentFlags {
+  hub?: string;
+  joinToken?: string;
+  name?: string;
+  label: string[];
+  stateDir?: string;
+  natsUrl?: string;
+}
+
+export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.ProcessEnv {
+  return childEnvironment({
+    WAGGLE_AGENT_STATE_DIR: stateDir,
+    WAGGLE_AGENT_HUB_URL: flags.hub,
+    WAGGLE_AGENT_JOIN_TOKEN: flags.joinToken,
+    WAGGLE_AGENT_NAME: flags.name,
+    WAGGLE_AGENT_LABELS: flags.label.length ? flags.label.join(',') : undefined,
+    WAGGLE_AGENT_NATS_URL: flags.natsUrl,
+  });
+}
+
+export function registerAgent(program: Command, config: CliConfig) {
+  program
+    .command('agent')
+    .description('run the node-agent: join a hub (first time) and serve this machine')
+    .option('--hub <url>', 'hub URL, e.g. http://hub:3000 (first time)')
+    .option('--join-token <token>', 'join token (first time)')
+    .option('--name <name>', 'name of this machine (first time)')
+    .option('--label <label>', 'a label, repeatable (gpu=4090)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--state-dir <dir>', 'where identity and inbox are kept')
+    .option('--nats-url <url>', 'override the NATS URL the hub announces')
+    .action(async (flags: AgentFlags) => {
+      const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
+      const child = spawn(process.execPath, [nodeAgentMain()], { stdio: 'inherit', env: agentEnvironment(flags, stateDir) });
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+      const code = await new Promise<number>((done) => child.once('exit', (c, s) => done(c ?? (s ? 128 : 1))));
+      process.exitCode = code;
+    });
+}

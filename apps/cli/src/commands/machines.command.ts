@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+
+import type { MachineView } from '@waggle/contracts';
+
+import { ApiClient } from '../api-client';
+import type { CliConfig } from '../cli.config';
+import { ago, out } from '../output';
+
+export function registerMachines(program: Command, config: CliConfig) {
+  const machines = program
+    .command('machines')
+    .description('list the machines of the hub')
+    .option('--status <status>', 'online, offline or revoked')
+    .option('--capability <tag>', 'e.g. claude, ollama:llama3, gpu')
+    .option('--label <label>', 'e.g. gpu=4090')
+    .option('--json', 'print JSON')
+    .option('--hub <url>')
+    .option('--token <token>')
+    .action(async (opts: { status?: string; capability?: string; label?: string; json?: boolean; hub?: string; token?: string }) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const items = await api.all<MachineView>('/api/machines', { status: opts.status, capability: opts.capability, label: opts.label });
+      if (opts.json) return out.json(items);
+      if (!items.length) return out.line('No machines. Create a join token with `waggle token create`.');
+      out.table(
+        ['NAME', 'STATUS', 'LAST SEEN', 'LOAD', 'MEMORY', 'CAPABILITIES', 'LABELS'],
+        items.map((m) => [
+          m.name,
+          m.status,
+          ago(m.lastSeenAt),
+          m.metrics ? m.metrics.cpuLoad.toFixed(2) : '-',
+          m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
+          m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
+          m.labels.join(' ') || '-',
+        ]),
+      );
+    });
+
+  machines
+    .command('revoke <machine>')
+    .description('revoke a machine: its credential stops working at once')
+    .option('--hub <url>')
+    .option('--token <token>')
+    .action(async (machine: string, opts: { hub?: string; token?: string }) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const revoked = await api.call<MachineView>('DELETE', `/api/machines/${encodeURIComponent(machine)}`);
+      out.line(`revoked ${revoked.name} (${revoked.id})`);
+    });
+}

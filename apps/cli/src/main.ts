@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+
+import { Command } from 'commander';
+
+import { loadConfigOrExit } from '@waggle/config';
+
+import { CliError } from './api-client';
+import { CliConfig } from './cli.config';
+import { registerAgent } from './commands/agent.command';
+import { registerInbox } from './commands/inbox.command';
+import { registerMachines } from './commands/machines.command';
+import { registerSend } from './commands/send.command';
+import { registerToken } from './commands/token.command';
+import { out } from './output';
+import { registerUp } from './up/up.command';
+
+const config = loadConfigOrExit(CliConfig);
+const program = new Command('waggle').description('Waggle: one control plane for the AI coding agents on your machines').version('0.1.0');
+registerUp(program, config);
+registerAgent(program, config);
+registerMachines(program, config);
+registerSend(program, config);
+registerInbox(program, config);
+registerToken(program, config);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CliError) {
+    out.error(error.message);
+    process.exit(error.exitCode);
+  }
+  out.error(String((error as Error)?.stack ?? error));
+  process.exit(1);
+});

@@ -1,0 +1,158 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import type { Command } from 'commander';
+
+import { readIdentity } from '@waggle/agent-state';
+import { childEnvironment } from '@waggle/config';
+import type { CreatedJoinToken } from '@waggle/contracts';
+import { NAME_PATTERN } from '@waggle/contracts';
+import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
+import { findNatsServer, freePort, LocalNatsServer, LocalPostgres, NATS_INSTALL_HELP } from '@waggle/local-infra';
+
+import { ApiClient, CliError } from '../api-client';
+import type { CliConfig } from '../cli.config';
+import { agentEnvironment, nodeAgentMain } from '../commands/agent.command';
+import { out } from '../output';
+import { Supervisor } from './supervisor';
+
+const REGISTRY_METRICS_PORT = 9101;
+
+function localMachineName(): string {
+  const name = hostname().toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
+  return NAME_PATTERN.test(name) ? name : 'hub-machine';
+}
+
+async function waitReady(url: string, label: string): Promise<void> {
+  const started = Date.now();
+  let shown = 0;
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    const waited = Math.round((Date.now() - started) / 1000);
+    if (waited >= shown + 5) {
+      shown = waited;
+      out.error(`[waggle] waiting for ${label} (${waited}s)…`);
+    }
+    if (waited > 120) throw new CliError(`${label} did not become ready within 120s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** `waggle up` (what `npm start` runs): the whole hub and a node-agent for this machine. */
+export function registerUp(program: Command, config: CliConfig) {
+  program
+    .command('up')
+    .description('start the hub (NATS, Postgres, registry, gateway) and a node-agent for this machine')
+    .option('--no-agent', 'do not start a node-agent for this machine')
+    .action(async (opts: { agent: boolean }) => {
+      const home = resolve(config.WAGGLE_HOME);
+      const supervisor = new Supervisor();
+      const started: string[] = [];
+      let nats: LocalNatsServer | undefined;
+      let postgres: LocalPostgres | undefined;
+      const shutdown = async () => {
+        out.error('\n[waggle] stopping…');
+        await supervisor.stopAll();
+        await nats?.stop();
+        await postgres?.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown());
+      process.once('SIGTERM', () => void shutdown());
+
+      // NATS: external, or nats-server from PATH in operator mode under WAGGLE_HOME.
+      let natsUrl = config.WAGGLE_NATS_URL;
+      let natsEnv: Record<string, string | undefined> = {};
+      if (!natsUrl) {
+        if (!findNatsServer()) throw new CliError(NATS_INSTALL_HELP, 2);
+        const port = await freePort(config.WAGGLE_NATS_PORT);
+        nats = new LocalNatsServer({ dir: join(home, 'nats'), port });
+        out.error(`[waggle] starting nats-server on ${port}…`);
+        await nats.start();
+        natsUrl = nats.url;
+        const files = authMaterialFiles(nats.authDir);
+        natsEnv = {
+          WAGGLE_NATS_CREDS_FILE: files.hubCreds,
+          WAGGLE_NATS_ACCOUNT_SEED_FILE: files.accountSeed,
+          WAGGLE_NATS_OPERATOR_SEED_FILE: files.operatorSeed,
+          WAGGLE_NATS_SYSTEM_CREDS_FILE: files.systemCreds,
+        };
+        started.push(`NATS         ${natsUrl}  (embedded, JetStream in ${join(home, 'nats')})`);
+      } else started.push(`NATS         ${natsUrl}  (external)`);
+
+      // Postgres: external, or embedded under WAGGLE_HOME.
+      let databaseUrl = config.WAGGLE_DATABASE_URL;
+      if (!databaseUrl) {
+        const port = await freePort(config.WAGGLE_POSTGRES_PORT);
+        postgres = new LocalPostgres({ dir: join(home, 'postgres'), port, database: 'waggle' });
+        out.error(`[waggle] starting embedded Postgres on ${port}…`);
+        databaseUrl = await postgres.start();
+        started.push(`Postgres     127.0.0.1:${port}  (embedded, data in ${join(home, 'postgres')})`);
+      } else started.push(`Postgres     ${new URL(databaseUrl).host}  (external)`);
+
+      // First start: a candidate admin token; the gateway installs it only if it has none.
+      const candidate = config.WAGGLE_ADMIN_TOKEN ?? newToken(TokenPrefix.admin);
+      const registryMetricsPort = await freePort(REGISTRY_METRICS_PORT);
+      const common = { WAGGLE_DATABASE_URL: databaseUrl, WAGGLE_NATS_URL: natsUrl, ...natsEnv };
+      supervisor.start({
+        name: 'registry',
+        entry: require.resolve('@waggle/registry'),
+        env: childEnvironment({ ...common, WAGGLE_REGISTRY_METRICS_PORT: String(registryMetricsPort) }),
+      });
+      started.push(`registry     NATS request/reply; metrics http://127.0.0.1:${registryMetricsPort}/metrics`);
+      supervisor.start({
+        name: 'gateway',
+        entry: require.resolve('@waggle/gateway'),
+        env: childEnvironment({ ...common, WAGGLE_PORT: String(config.WAGGLE_PORT), WAGGLE_ADMIN_TOKEN: candidate, WAGGLE_ADMIN_TOKEN_FILE: undefined }),
+      });
+      const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
+      await waitReady(`${hubUrl}/ready`, 'the gateway');
+      started.push(`gateway      ${hubUrl}  (REST /api, /ws, /metrics)`);
+
+      const admin = new ApiClient(hubUrl, candidate);
+      const firstStart = await admin.call('GET', '/api/auth/whoami').then(
+        () => !config.WAGGLE_ADMIN_TOKEN,
+        () => false,
+      );
+
+      const stateDir = join(home, 'agent');
+      if (opts.agent) {
+        const identity = await readIdentity(stateDir);
+        let joinToken: string | undefined;
+        if (!identity) {
+          const usable = firstStart || !!config.WAGGLE_ADMIN_TOKEN;
+          if (!usable) out.error('[waggle] the local agent has no identity and no admin token is at hand (set WAGGLE_ADMIN_TOKEN); not starting it');
+          else joinToken = (await admin.call<CreatedJoinToken>('POST', '/api/join-tokens', { description: 'local agent', maxUses: 1, ttlSeconds: 600 })).token;
+        }
+        if (identity || joinToken) {
+          const name = identity?.name ?? localMachineName();
+          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env: agentEnvironment({ hub: hubUrl, joinToken, name, label: [] }, stateDir) });
+          started.push(`node-agent   "${name}" (state in ${stateDir})`);
+        }
+      }
+
+      const lines = [
+        '',
+        '  Waggle hub is up',
+        '',
+        ...started.map((s) => `  ${s}`),
+        '',
+        `  Dashboard    ${hubUrl}/`,
+        `  API docs     ${hubUrl}/docs`,
+        '',
+        ...(firstStart
+          ? ['  Admin token (shown once, only its hash is stored — keep it now):', `    ${candidate}`, '', `  export WAGGLE_TOKEN=${candidate}`, '']
+          : []),
+        '  Join another machine:',
+        '    npx waggle token create            # prints a join token (needs WAGGLE_TOKEN)',
+        `    npx waggle agent --hub http://<this-host>:${config.WAGGLE_PORT} --join-token <token> --name <name>`,
+        '',
+      ];
+      out.line(lines.join('\n'));
+    });
+}

@@ -1,0 +1,180 @@
+import type { NatsConnection } from 'nats';
+
+import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
+import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply } from '@waggle/contracts';
+import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
+import { connectNats, consumeBatches, encodeJson, request } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+
+import { detectCapabilities } from './capabilities';
+import { readMetrics } from './system-metrics';
+
+export const AGENT_VERSION = '0.1.0';
+const CAPABILITY_REFRESH_MS = 5 * 60 * 1000;
+const RECEIPT_CHUNK = 1000;
+
+/** Exit codes the `waggle agent` wrapper understands. */
+export const ExitCode = { revoked: 3 } as const;
+
+export interface AgentOptions {
+  identity: AgentIdentity;
+  store: InboxStore;
+  stateDir: string;
+  labels: string[];
+  natsUrl?: string;
+  inboxBatch: number;
+  logger: Logger;
+  /** Called when the hub no longer accepts this machine (revoked). */
+  onRevoked: () => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A joined machine at run time: keeps its NATS connection (reconnecting for ever), says
+ * hello whenever it (re)connects, heartbeats, stores its inbox and reports delivery and
+ * reads. No HTTP server, no ORM: it runs on a Raspberry Pi.
+ */
+export class NodeAgent {
+  private nc?: NatsConnection;
+  private capabilities?: Capabilities;
+  private capabilitiesAt = 0;
+  private readonly abort = new AbortController();
+  private timers: NodeJS.Timeout[] = [];
+  private helloing = false;
+
+  constructor(private readonly options: AgentOptions) {}
+
+  private get id() {
+    return this.options.identity.machineId;
+  }
+
+  async start(): Promise<void> {
+    const { identity, logger } = this.options;
+    this.nc = await connectNats({
+      servers: (this.options.natsUrl ?? identity.natsUrl).split(','),
+      name: `agent:${identity.name}`,
+      credentials: identity.natsJwt ? { jwt: identity.natsJwt, seed: identity.natsSeed } : undefined,
+      inboxPrefix: MachineSubjects.replyPrefix(identity.machineId),
+      onStatus: (status) => this.onStatus(status),
+    });
+    logger.info({ machineId: identity.machineId, name: identity.name, nats: this.nc.getServer() }, 'connected to hub');
+    await this.hello();
+    this.timers.push(setInterval(() => void this.heartbeat(), identity.heartbeatIntervalMs));
+    this.timers.push(setInterval(() => void this.reportReads(), 1000));
+    void consumeBatches({
+      js: this.nc.jetstream(),
+      stream: Streams.messages.name,
+      consumer: Consumers.inbox(this.id),
+      type: InboxMessage,
+      batchSize: this.options.inboxBatch,
+      maxDeliver: -1,
+      logger,
+      signal: this.abort.signal,
+      handleBatch: (items) => this.receive(items.map((i) => i.payload)),
+      onFetchError: (error) => logger.debug({ err: error }, 'inbox fetch failed; retrying'),
+    });
+  }
+
+  private onStatus(status: { type: string; data?: unknown }) {
+    const { logger } = this.options;
+    switch (status.type) {
+      case 'disconnect':
+        logger.warn('lost the hub connection; reconnecting');
+        break;
+      case 'reconnect':
+        logger.info('reconnected to the hub');
+        void this.hello();
+        break;
+      case 'error':
+        if (/AUTHORIZATION_VIOLATION|Authorization Violation/i.test(String(status.data))) {
+          logger.error('the hub refused this machine\'s NATS credential: it was revoked, or the hub was reset. Join again with a new join token.');
+          this.options.onRevoked();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async payload(): Promise<HeartbeatPayload> {
+    if (!this.capabilities || Date.now() - this.capabilitiesAt > CAPABILITY_REFRESH_MS) {
+      this.capabilities = await detectCapabilities(this.options.labels);
+      this.capabilitiesAt = Date.now();
+    }
+    return {
+      v: 1,
+      agentVersion: AGENT_VERSION,
+      capabilities: this.capabilities,
+      metrics: await readMetrics(this.options.stateDir),
+      intervalMs: this.options.identity.heartbeatIntervalMs,
+    };
+  }
+
+  /** Re-registers with the hub until it answers; a refusal means this machine was revoked. */
+  private async hello(): Promise<void> {
+    if (this.helloing || !this.nc) return;
+    this.helloing = true;
+    try {
+      for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 15_000)) {
+        try {
+          const reply = await request<HelloReply>(this.nc, MachineSubjects.hello(this.id), await this.payload(), 5_000);
+          this.options.logger.info({ name: reply.name }, 'registered with the hub');
+          return;
+        } catch (error) {
+          if (error instanceof WaggleError && error.code === ErrorCode.Forbidden) {
+            this.options.logger.error('the hub no longer knows this machine (revoked)');
+            this.options.onRevoked();
+            return;
+          }
+          this.options.logger.warn({ reason: String(error), retryInMs: delay }, 'hub registry not answering; retrying');
+          await sleep(delay);
+        }
+      }
+    } finally {
+      this.helloing = false;
+    }
+  }
+
+  private async heartbeat() {
+    if (!this.nc || this.nc.isClosed()) return;
+    try {
+      this.nc.publish(MachineSubjects.heartbeat(this.id), encodeJson(await this.payload()));
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'heartbeat not sent');
+    }
+  }
+
+  /** Stores a batch (fsync) and tells the hub; only then does the settlement policy ack it. */
+  private async receive(messages: InboxMessage[]) {
+    const fresh = await this.options.store.append(messages);
+    if (fresh.length) this.options.logger.info({ count: fresh.length, from: fresh[0].from.name }, 'messages received');
+    const ids = messages.map((m) => m.id);
+    for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
+      await request<ReceiptReply>(this.nc!, MachineSubjects.delivered(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);
+    }
+  }
+
+  private reporting = false;
+  private async reportReads() {
+    if (this.reporting || !this.nc) return;
+    this.reporting = true;
+    try {
+      const { ids, offset } = await this.options.store.unreportedReads();
+      for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
+        await request<ReceiptReply>(this.nc, MachineSubjects.read(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);
+      }
+      if (ids.length) await this.options.store.markReported(offset);
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'read receipts not reported yet; will retry');
+    } finally {
+      this.reporting = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const t of this.timers) clearInterval(t);
+    await this.nc?.drain().catch(() => undefined);
+  }
+}

@@ -1,0 +1,69 @@
+import type { JoinResponse } from '@waggle/contracts';
+import type { AgentIdentity } from '@waggle/agent-state';
+import { newMachineKey } from '@waggle/credentials';
+import type { Logger } from '@waggle/observability';
+
+export class JoinRefusedError extends Error {}
+
+export interface JoinOptions {
+  hubUrl: string;
+  joinToken: string;
+  name: string;
+  labels: string[];
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * Joins the hub: generates the machine's NKey (the seed never leaves this machine) and
+ * trades the join token for the machine's own credentials. An unreachable hub is retried
+ * with backoff for ever, and said so; a refusal (bad token, name taken) is final.
+ */
+export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
+  const key = newMachineKey();
+  const url = new URL('/api/machines/join', options.hubUrl).toString();
+  let delay = 1000;
+  for (let attempt = 1; !options.signal.aborted; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ joinToken: options.joinToken, name: options.name, natsPublicKey: key.publicKey, labels: options.labels }),
+        signal: AbortSignal.any([options.signal, AbortSignal.timeout(10_000)]),
+      });
+    } catch (error) {
+      options.logger.warn({ hub: options.hubUrl, attempt, retryInMs: delay, reason: String((error as Error).cause ?? error) }, 'hub unreachable; retrying');
+      await sleep(delay, options.signal);
+      delay = Math.min(30_000, delay * 2);
+      continue;
+    }
+    const body = (await response.json().catch(() => ({}))) as JoinResponse & { message?: string };
+    if (response.status >= 500) {
+      options.logger.warn({ hub: options.hubUrl, status: response.status, attempt, retryInMs: delay }, 'hub is not ready; retrying');
+      await sleep(delay, options.signal);
+      delay = Math.min(30_000, delay * 2);
+      continue;
+    }
+    if (!response.ok) throw new JoinRefusedError(`hub refused to join: ${response.status} ${body.message ?? ''}`.trim());
+    return {
+      v: 1,
+      machineId: body.machineId,
+      name: body.name,
+      hubUrl: options.hubUrl,
+      natsUrl: body.natsUrl,
+      apiToken: body.apiToken,
+      natsJwt: body.natsJwt,
+      natsSeed: key.seed,
+      heartbeatIntervalMs: body.heartbeatIntervalMs,
+      joinedAt: new Date().toISOString(),
+    };
+  }
+  throw new Error('stopped before joining');
+}

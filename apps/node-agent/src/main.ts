@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+
+import { InboxStore, readIdentity, writeIdentity } from '@waggle/agent-state';
+import { loadConfigOrExit } from '@waggle/config';
+import { createLogger } from '@waggle/observability';
+
+import { ExitCode, NodeAgent } from './agent';
+import { joinHub, JoinRefusedError } from './join';
+import { NodeAgentConfig } from './node-agent.config';
+
+async function main() {
+  const config = loadConfigOrExit(NodeAgentConfig);
+  const logger = createLogger('node-agent', config.WAGGLE_LOG_LEVEL);
+  const stopping = new AbortController();
+  let identity = await readIdentity(config.WAGGLE_AGENT_STATE_DIR);
+  if (!identity) {
+    if (!config.WAGGLE_AGENT_HUB_URL || !config.WAGGLE_AGENT_JOIN_TOKEN || !config.WAGGLE_AGENT_NAME) {
+      process.stderr.write(`This machine has not joined a hub yet (no identity in ${config.WAGGLE_AGENT_STATE_DIR}).\nRun: waggle agent --hub http://HUB:3000 --join-token TOKEN --name NAME\n`);
+      process.exit(2);
+    }
+    process.once('SIGINT', () => stopping.abort());
+    process.once('SIGTERM', () => stopping.abort());
+    try {
+      identity = await joinHub({
+        hubUrl: config.WAGGLE_AGENT_HUB_URL,
+        joinToken: config.WAGGLE_AGENT_JOIN_TOKEN,
+        name: config.WAGGLE_AGENT_NAME,
+        labels: config.WAGGLE_AGENT_LABELS,
+        logger,
+        signal: stopping.signal,
+      });
+    } catch (error) {
+      if (stopping.signal.aborted) process.exit(0);
+      if (error instanceof JoinRefusedError) {
+        process.stderr.write(`${error.message}\n`);
+        process.exit(2);
+      }
+      throw error;
+    }
+    await writeIdentity(config.WAGGLE_AGENT_STATE_DIR, identity);
+    logger.info({ machineId: identity.machineId, name: identity.name, stateDir: config.WAGGLE_AGENT_STATE_DIR }, 'joined the hub; credential stored');
+  }
+  const store = new InboxStore(config.WAGGLE_AGENT_STATE_DIR);
+  await store.load();
+  const agent = new NodeAgent({
+    identity,
+    store,
+    stateDir: config.WAGGLE_AGENT_STATE_DIR,
+    labels: config.WAGGLE_AGENT_LABELS,
+    natsUrl: config.WAGGLE_AGENT_NATS_URL,
+    inboxBatch: config.WAGGLE_AGENT_INBOX_BATCH,
+    logger,
+    onRevoked: () => void agent.stop().finally(() => process.exit(ExitCode.revoked)),
+  });
+  const shutdown = () => void agent.stop().finally(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  await agent.start();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`node-agent failed: ${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});
