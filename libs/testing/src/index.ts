@@ -1,0 +1,3 @@
+export * from './eventually';
+export * from './service-process';
+export * from './test-hub';

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { AgentIdentity, StoredMessage } from '@waggle/agent-state';
+import { InboxStore, readIdentity } from '@waggle/agent-state';
+import { childEnvironment } from '@waggle/config';
+import type { CreatedJoinToken } from '@waggle/contracts';
+import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
+import { createDatabase, dropDatabase, freePort, LocalNatsServer } from '@waggle/local-infra';
+
+import { eventually } from './eventually';
+import { ServiceProcess } from './service-process';
+
+/** Postgres server the tests make their databases on. */
+export function testDatabaseServer(): string {
+  return childEnvironment().WAGGLE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export interface TestHubOptions {
+  heartbeatIntervalMs?: number;
+  /** Start NATS without per-machine auth (the development mode). */
+  noAuth?: boolean;
+}
+
+/**
+ * A whole hub for one test suite: its own nats-server (operator mode, free port, temp
+ * store), its own fresh database, and the real registry and gateway processes. Agents are
+ * real node-agent processes with their own state dirs.
+ */
+export class TestHub {
+  readonly adminToken = newToken(TokenPrefix.admin);
+  registry!: ServiceProcess;
+  gateway!: ServiceProcess;
+  nats!: LocalNatsServer;
+  url = '';
+  databaseUrl = '';
+  private readonly agents: AgentProcess[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private readonly databaseName: string,
+    readonly options: TestHubOptions,
+  ) {}
+
+  static async start(options: TestHubOptions = {}): Promise<TestHub> {
+    const dir = await mkdtemp(join(tmpdir(), 'waggle-test-'));
+    const hub = new TestHub(dir, `waggle_test_${randomBytes(6).toString('hex')}`, options);
+    await hub.boot();
+    return hub;
+  }
+
+  get heartbeatIntervalMs(): number {
+    return this.options.heartbeatIntervalMs ?? 300;
+  }
+
+  private async boot() {
+    this.nats = new LocalNatsServer({ dir: join(this.dir, 'nats'), port: await freePort() });
+    await this.nats.start();
+    this.databaseUrl = await createDatabase(testDatabaseServer(), this.databaseName);
+    const files = authMaterialFiles(this.nats.authDir);
+    const common = {
+      WAGGLE_DATABASE_URL: this.databaseUrl,
+      WAGGLE_NATS_URL: this.nats.url,
+      WAGGLE_NATS_CREDS_FILE: files.hubCreds,
+      WAGGLE_NATS_ACCOUNT_SEED_FILE: files.accountSeed,
+      WAGGLE_NATS_OPERATOR_SEED_FILE: files.operatorSeed,
+      WAGGLE_NATS_SYSTEM_CREDS_FILE: files.systemCreds,
+    };
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.registry = new ServiceProcess('registry', require.resolve('@waggle/registry'), {
+      ...common,
+      WAGGLE_REGISTRY_METRICS_PORT: String(await freePort()),
+      WAGGLE_HEARTBEAT_INTERVAL_MS: String(this.heartbeatIntervalMs),
+    }).start();
+    this.gateway = new ServiceProcess('gateway', require.resolve('@waggle/gateway'), {
+      ...common,
+      WAGGLE_PORT: String(port),
+      WAGGLE_HOST: '127.0.0.1',
+      WAGGLE_ADMIN_TOKEN: this.adminToken,
+    }).start();
+    await this.waitReady();
+  }
+
+  /** Waits until the gateway answers /ready and the registry answers through it. */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    await eventually(
+      async () => {
+        const ready = await fetch(`${this.url}/ready`);
+        if (!ready.ok) throw new Error(`ready ${ready.status}`);
+        const res = await this.api('GET', '/api/machines?limit=1');
+        if (res.status !== 200) throw new Error(`registry not answering: ${res.status}`);
+      },
+      { timeoutMs, what: `hub ready (gateway: ${this.gateway.text().slice(-500)} registry: ${this.registry.text().slice(-500)})` },
+    );
+  }
+
+  async api<T = unknown>(method: string, path: string, body?: unknown, token: string | null = this.adminToken): Promise<ApiResponse<T>> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async joinToken(maxUses = 1): Promise<string> {
+    const res = await this.api<CreatedJoinToken>('POST', '/api/join-tokens', { maxUses, description: 'test' });
+    if (res.status !== 201) throw new Error(`join token: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
+  }
+
+  /** Starts a node-agent that joins as `name` (first start) and waits until the hub sees it online. */
+  async startAgent(name: string, options: { labels?: string[]; waitOnline?: boolean } = {}): Promise<AgentProcess> {
+    const stateDir = join(this.dir, 'agents', name);
+    const agent = new AgentProcess(name, stateDir, {
+      WAGGLE_AGENT_STATE_DIR: stateDir,
+      WAGGLE_AGENT_HUB_URL: this.url,
+      WAGGLE_AGENT_JOIN_TOKEN: await this.joinToken(),
+      WAGGLE_AGENT_NAME: name,
+      WAGGLE_AGENT_LABELS: options.labels?.join(','),
+    });
+    agent.start();
+    this.agents.push(agent);
+    if (options.waitOnline !== false) await this.waitOnline(name);
+    return agent;
+  }
+
+  async waitOnline(name: string, timeoutMs = 20_000): Promise<void> {
+    await eventually(
+      async () => {
+        const res = await this.api<{ status: string }>('GET', `/api/machines/${name}`);
+        if (res.body?.status !== 'online') throw new Error(`${name} is ${res.body?.status ?? res.status}`);
+      },
+      { timeoutMs, what: `${name} online` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.kill('SIGKILL')));
+    await Promise.all([this.gateway?.kill(), this.registry?.kill()]);
+    await this.nats?.stop();
+    await dropDatabase(testDatabaseServer(), this.databaseName).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A node-agent process plus read access to what it stored. */
+export class AgentProcess extends ServiceProcess {
+  readonly inbox: InboxStore;
+
+  constructor(
+    name: string,
+    readonly stateDir: string,
+    env: Record<string, string | undefined>,
+  ) {
+    super(`agent:${name}`, require.resolve('@waggle/node-agent'), env);
+    this.inbox = new InboxStore(stateDir);
+  }
+
+  identity(): Promise<AgentIdentity | undefined> {
+    return readIdentity(this.stateDir);
+  }
+
+  messages(): Promise<StoredMessage[]> {
+    return this.inbox.list();
+  }
+}
