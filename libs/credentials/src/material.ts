@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { KeyPair } from '@nats-io/jwt';
-import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, fromSeed } from '@nats-io/jwt';
+import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, fromPublic, fromSeed } from '@nats-io/jwt';
 
 import { Consumers, MachineSubjects, Streams } from '@waggle/contracts';
 
@@ -101,6 +101,15 @@ export function machinePermissions(machineId: string) {
 /** Signs the user JWT for a machine's public NKey (the machine keeps the seed). */
 export async function issueMachineJwt(accountSeed: string, machineId: string, machinePublicKey: string): Promise<string> {
   return encodeUser(`machine:${machineId}`, machinePublicKey, fromSeed(new TextEncoder().encode(accountSeed)), machinePermissions(machineId));
+}
+
+/** Whether `key` is a well-formed NATS user public key (prefix and checksum). */
+export function isUserPublicKey(key: string): boolean {
+  try {
+    return key.startsWith('U') && fromPublic(key).getPublicKey() === key;
+  } catch {
+    return false;
+  }
 }
 
 /** A new NKey pair for a machine: the seed stays in its state dir. */

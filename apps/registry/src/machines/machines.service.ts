@@ -14,7 +14,7 @@ import type {
   Page,
 } from '@waggle/contracts';
 import { ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
-import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
+import { hashToken, isUserPublicKey, newToken, TokenPrefix } from '@waggle/credentials';
 import { deleteInboxConsumer, ensureInboxConsumer, purgeInbox } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
@@ -60,8 +60,13 @@ export class MachinesService {
     if (RESERVED_NAMES.has(request.name.toLowerCase())) {
       throw WaggleError.invalid(`"${request.name}" is reserved`, [{ field: 'name', errors: [`name "${request.name}" is reserved`] }]);
     }
+    if (!isUserPublicKey(request.natsPublicKey)) {
+      throw WaggleError.invalid('natsPublicKey is not a valid NATS user public key', [{ field: 'natsPublicKey', errors: ['checksum or prefix is wrong'] }]);
+    }
     const id = randomUUID();
     const apiToken = newToken(TokenPrefix.machine);
+    // Signed before anything is stored: a join either completes whole or leaves nothing behind.
+    const natsJwt = await this.natsAccess.issue(id, request.natsPublicKey);
     const machine = await this.tx.run(async (manager) => {
       if (!(await this.joinTokens.consumeUse(manager, hashToken(request.joinToken)))) {
         throw new WaggleError(ErrorCode.Unauthenticated, 'join token is unknown, expired or used up');
@@ -85,7 +90,7 @@ export class MachinesService {
       machineId: id,
       name: machine.name,
       apiToken,
-      natsJwt: await this.natsAccess.issue(id, request.natsPublicKey),
+      natsJwt,
       natsUrl: this.config.WAGGLE_NATS_PUBLIC_URL ?? this.config.WAGGLE_NATS_URL,
       heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
     };
