@@ -72,7 +72,7 @@ export class ApiClient {
     let cursor: string | undefined;
     do {
       const params = new URLSearchParams(Object.entries({ ...query, cursor, limit: '500' }).filter((e): e is [string, string] => e[1] !== undefined));
-      const page = await this.call<{ items: T[]; nextCursor?: string }>('GET', `${path}?${params}`);
+      const page = await this.call<{ items: T[]; nextCursor?: string }>('GET', `${path}?${params.toString()}`);
       items.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);

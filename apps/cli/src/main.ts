@@ -8,6 +8,7 @@ import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
 import { registerAgent } from './commands/agent.command';
 import { registerInbox } from './commands/inbox.command';
+import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerMachines } from './commands/machines.command';
 import { registerSend } from './commands/send.command';
 import { registerToken } from './commands/token.command';
@@ -22,6 +23,7 @@ registerMachines(program, config);
 registerSend(program, config);
 registerInbox(program, config);
 registerToken(program, config);
+registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) {

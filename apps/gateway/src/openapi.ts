@@ -11,7 +11,7 @@ import { GatewayConfig } from './gateway.config';
 /** The OpenAPI document as JSON text, built in preview mode (nothing is connected). */
 export async function renderOpenApi(): Promise<string> {
   const config = Object.assign(new GatewayConfig(), { WAGGLE_DATABASE_URL: 'postgres://preview', WAGGLE_NATS_URL: 'nats://preview' });
-  const app = await createGatewayApp(config, createLogger('gateway', 'warn', false), createMetricsRegistry('gateway'), true);
+  const app = await createGatewayApp(config, createLogger('gateway', 'error', false), createMetricsRegistry('gateway'), true);
   const document = buildOpenApi(app);
   await app.close();
   return `${JSON.stringify(document, null, 2)}\n`;

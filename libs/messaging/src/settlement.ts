@@ -31,7 +31,7 @@ export function settle({ error, deliveryCount, maxDeliver }: SettlementInput): S
     return { action: 'term', reason: `${error.code}: ${error.message}`, deadLetter: true };
   }
   if (maxDeliver > 0 && deliveryCount >= maxDeliver) {
-    return { action: 'term', reason: `failed on the last of ${maxDeliver} deliveries: ${String(error)}`, deadLetter: true };
+    return { action: 'term', reason: `failed on the last of ${maxDeliver} deliveries: ${error instanceof Error ? error.message : JSON.stringify(error)}`, deadLetter: true };
   }
   return { action: 'nak', delayMs: backoffMs(deliveryCount) };
 }

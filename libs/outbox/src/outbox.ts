@@ -134,12 +134,12 @@ export class OutboxRelay {
     const { dataSource, js, schema } = this.options;
     const batchSize = this.options.batchSize ?? 500;
     return dataSource.transaction(async (manager) => {
-      const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey])) as { locked: boolean }[];
+      const [{ locked }] = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey]);
       if (!locked) return 0;
-      const rows = (await manager.query(
+      const rows = await manager.query<OutboxRow[]>(
         `SELECT "id", "subject", "payload", "msg_id", "correlation_id" FROM "${schema}"."outbox" WHERE "sent_at" IS NULL ORDER BY "id" LIMIT $1`,
         [batchSize],
-      )) as OutboxRow[];
+      );
       if (!rows.length) return 0;
       const results = await Promise.allSettled(
         rows.map((row) =>

@@ -52,7 +52,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   await ensureSchema(options.url, options.schema);
   const dataSource = new DataSource(dataSourceOptions(options));
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  // Replicas starting together take turns: the second finds nothing left to run.
+  const lock = new Client({ connectionString: options.url, connectionTimeoutMillis: 5_000 });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`${options.schema}.migrations`]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await lock.end();
+  }
   return dataSource;
 }
 

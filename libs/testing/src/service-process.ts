@@ -25,8 +25,8 @@ export class ServiceProcess {
       if (this.output.length > 2000) this.output.splice(0, 1000);
       if (process.env.WAGGLE_TEST_VERBOSE) process.stderr.write(`[${this.name}] ${chunk.toString('utf8')}`);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     this.child = child;
     return this;
   }

@@ -8,7 +8,7 @@ import { InboxStore, readIdentity } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
 import type { CreatedJoinToken } from '@waggle/contracts';
 import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
-import { createDatabase, dropDatabase, freePort, LocalNatsServer } from '@waggle/local-infra';
+import { LocalNatsServer, createDatabase, dropDatabase, freePort, programPath } from '@waggle/local-infra';
 
 import { eventually } from './eventually';
 import { ServiceProcess } from './service-process';
@@ -75,12 +75,12 @@ export class TestHub {
     };
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    this.registry = new ServiceProcess('registry', require.resolve('@waggle/registry'), {
+    this.registry = new ServiceProcess('registry', programPath('registry'), {
       ...common,
       WAGGLE_REGISTRY_METRICS_PORT: String(await freePort()),
       WAGGLE_HEARTBEAT_INTERVAL_MS: String(this.heartbeatIntervalMs),
     }).start();
-    this.gateway = new ServiceProcess('gateway', require.resolve('@waggle/gateway'), {
+    this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
       WAGGLE_HOST: '127.0.0.1',
@@ -162,7 +162,7 @@ export class AgentProcess extends ServiceProcess {
     readonly stateDir: string,
     env: Record<string, string | undefined>,
   ) {
-    super(`agent:${name}`, require.resolve('@waggle/node-agent'), env);
+    super(`agent:${name}`, programPath('node-agent'), env);
     this.inbox = new InboxStore(stateDir);
   }
 

@@ -4,13 +4,14 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 
 import { childEnvironment } from '@waggle/config';
+import { programPath } from '@waggle/local-infra';
 
 import { defaultStateDir } from '../api-client';
 import type { CliConfig } from '../cli.config';
 
-/** Path of the node-agent program: the CLI starts it as its own process, it does not import it. */
+/** The node-agent program: the CLI starts it as its own process, it does not import it. */
 export function nodeAgentMain(): string {
-  return require.resolve('@waggle/node-agent');
+  return programPath('node-agent');
 }
 
 export interface AgentFlags {

@@ -8,7 +8,7 @@ import { childEnvironment } from '@waggle/config';
 import type { CreatedJoinToken } from '@waggle/contracts';
 import { NAME_PATTERN } from '@waggle/contracts';
 import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
-import { findNatsServer, freePort, LocalNatsServer, LocalPostgres, NATS_INSTALL_HELP } from '@waggle/local-infra';
+import { LocalNatsServer, LocalPostgres, NATS_INSTALL_HELP, findNatsServer, freePort, programPath } from '@waggle/local-infra';
 
 import { ApiClient, CliError } from '../api-client';
 import type { CliConfig } from '../cli.config';
@@ -101,13 +101,13 @@ export function registerUp(program: Command, config: CliConfig) {
       const common = { WAGGLE_DATABASE_URL: databaseUrl, WAGGLE_NATS_URL: natsUrl, ...natsEnv };
       supervisor.start({
         name: 'registry',
-        entry: require.resolve('@waggle/registry'),
+        entry: programPath('registry'),
         env: childEnvironment({ ...common, WAGGLE_REGISTRY_METRICS_PORT: String(registryMetricsPort) }),
       });
       started.push(`registry     NATS request/reply; metrics http://127.0.0.1:${registryMetricsPort}/metrics`);
       supervisor.start({
         name: 'gateway',
-        entry: require.resolve('@waggle/gateway'),
+        entry: programPath('gateway'),
         env: childEnvironment({ ...common, WAGGLE_PORT: String(config.WAGGLE_PORT), WAGGLE_ADMIN_TOKEN: candidate, WAGGLE_ADMIN_TOKEN_FILE: undefined }),
       });
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;

@@ -19,12 +19,12 @@ export class JoinTokenRepository {
    * left cannot both succeed. Returns false for an unknown, expired or used-up token.
    */
   async consumeUse(manager: EntityManager, tokenHash: string): Promise<boolean> {
-    const result = (await manager.query(
+    const result = await manager.query<[unknown[], number]>(
       `UPDATE "registry"."join_tokens" SET "uses" = "uses" + 1
        WHERE "token_hash" = $1 AND "expires_at" > now() AND ("max_uses" IS NULL OR "uses" < "max_uses")
        RETURNING "id"`,
       [tokenHash],
-    )) as [unknown[], number];
+    );
     return result[0].length === 1;
   }
 }

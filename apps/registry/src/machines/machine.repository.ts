@@ -124,13 +124,13 @@ export class MachineRepository {
       agent_version: payload.agentVersion,
       interval: payload.intervalMs,
     }));
-    const cameOnline = (await manager.query(
+    const cameOnline = await manager.query<[NamedMachine[], number]>(
       `UPDATE "registry"."machines" SET "status" = 'online'
        WHERE "id" = ANY($1::uuid[]) AND "status" = 'offline' AND "revoked_at" IS NULL
        RETURNING "id", "name"`,
       [rows.map((r) => r.id)],
-    )) as [NamedMachine[], number];
-    const seen = (await manager.query(
+    );
+    const seen = await manager.query<[NamedMachine[], number]>(
       `UPDATE "registry"."machines" AS m SET
          "last_seen_at" = now(), "metrics" = v.metrics, "capabilities" = v.capabilities,
          "capability_tags" = v.tags, "labels" = v.labels, "agent_version" = v.agent_version,
@@ -139,19 +139,19 @@ export class MachineRepository {
        WHERE m."id" = v.id AND m."revoked_at" IS NULL
        RETURNING m."id", m."name"`,
       [JSON.stringify(rows)],
-    )) as [NamedMachine[], number];
+    );
     return { cameOnline: cameOnline[0], seen: seen[0] };
   }
 
   /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
   async markSilentOffline(manager: EntityManager, missed: number): Promise<(NamedMachine & { last_seen_at: Date | null })[]> {
-    const result = (await manager.query(
+    const result = await manager.query<[(NamedMachine & { last_seen_at: Date | null })[], number]>(
       `UPDATE "registry"."machines" SET "status" = 'offline'
        WHERE "status" = 'online' AND "revoked_at" IS NULL
          AND ("last_seen_at" IS NULL OR "last_seen_at" < now() - ("heartbeat_interval_ms" * $1) * interval '1 millisecond')
        RETURNING "id", "name", "last_seen_at"`,
       [missed],
-    )) as [(NamedMachine & { last_seen_at: Date | null })[], number];
+    );
     return result[0];
   }
 }

@@ -50,11 +50,11 @@ export class MessageRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insertMessage(manager: EntityManager, from: Sender, to: string, body: string): Promise<{ id: string; createdAt: Date }> {
-    const [row] = (await manager.query(
+    const [row] = await manager.query<{ id: string; created_at: Date }[]>(
       `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body")
        VALUES ($1, $2, $3, $4, $5) RETURNING "id", "created_at"`,
       [from.kind, from.machineId ?? null, from.name, to, body],
-    )) as { id: string; created_at: Date }[];
+    );
     return { id: String(row.id), createdAt: row.created_at };
   }
 
@@ -74,23 +74,23 @@ export class MessageRepository {
            WHERE "machine_id" = $1 AND "message_id" = ANY($2::bigint[]) AND "state" = 'queued' RETURNING "message_id"`
         : `UPDATE "registry"."deliveries" SET "state" = 'read', "read_at" = now(), "delivered_at" = COALESCE("delivered_at", now())
            WHERE "machine_id" = $1 AND "message_id" = ANY($2::bigint[]) AND "state" <> 'read' RETURNING "message_id"`;
-    const [rows] = (await manager.query(sql, [machineId, messageIds])) as [{ message_id: string }[], number];
+    const [rows] = await manager.query<[{ message_id: string }[], number]>(sql, [machineId, messageIds]);
     return rows.map((r) => String(r.message_id));
   }
 
   async countQueued(machineId: string): Promise<number> {
-    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM "registry"."deliveries" WHERE "machine_id" = $1 AND "state" = 'queued'`, [
+    const [row] = await this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM "registry"."deliveries" WHERE "machine_id" = $1 AND "state" = 'queued'`, [
       machineId,
-    ])) as { n: number }[];
+    ]);
     return row.n;
   }
 
   async findQueued(machineId: string): Promise<QueuedDelivery[]> {
-    return (await this.dataSource.query(
+    return await this.dataSource.query<QueuedDelivery[]>(
       `SELECT m.* FROM "registry"."deliveries" d JOIN "registry"."messages" m ON m."id" = d."message_id"
        WHERE d."machine_id" = $1 AND d."state" = 'queued' ORDER BY m."id"`,
       [machineId],
-    )) as QueuedDelivery[];
+    );
   }
 
   /** Newest first; `machineId` keeps messages sent to or by that machine. */
@@ -107,18 +107,18 @@ export class MessageRepository {
       const p = `$${params.length}::uuid`;
       where.push(`(m."sender_machine_id" = ${p} OR EXISTS (SELECT 1 FROM "registry"."deliveries" d WHERE d."message_id" = m."id" AND d."machine_id" = ${p}))`);
     }
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT m.* FROM "registry"."messages" m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m."id" DESC LIMIT $1`,
       params,
-    )) as MessageRow[];
+    );
     const page = rows.slice(0, limit);
     const deliveries = page.length
-      ? ((await this.dataSource.query(
+      ? (await this.dataSource.query<DeliveryRow[]>(
           `SELECT d."message_id", d."machine_id", mc."name", d."state", d."delivered_at", d."read_at"
            FROM "registry"."deliveries" d JOIN "registry"."machines" mc ON mc."id" = d."machine_id"
            WHERE d."message_id" = ANY($1::bigint[]) ORDER BY mc."name"`,
           [page.map((r) => r.id)],
-        )) as DeliveryRow[])
+        ))
       : [];
     const byMessage = new Map<string, DeliveryRow[]>();
     for (const d of deliveries) {

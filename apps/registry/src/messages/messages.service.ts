@@ -102,12 +102,14 @@ export class MessagesService {
     const inStream = info.num_pending + info.num_ack_pending;
     if (inStream >= queued) return 0;
     const rows = await this.messages.findQueued(machineId);
-    await this.tx.run(async () => ({
+    await this.tx.run(() =>
+      Promise.resolve({
       result: undefined,
       outbox: rows.map((r) =>
         inboxEntry(machineId, { v: 1, id: String(r.id), from: senderOf(r) satisfies Sender, to: r.to_spec, body: r.body, sentAt: r.created_at.toISOString() }),
       ),
-    }));
+      }),
+    );
     this.logger.warn({ machineId, queued, inStream }, 're-sent queued messages missing from JetStream');
     return rows.length;
   }

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+
+import { readFile } from 'node:fs/promises';
+
+import type { MessageView } from '@waggle/contracts';
+import { eventually, TestHub } from '@waggle/testing';
+
+import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
+import type { Row } from './stats';
+import { percentile, printRows } from './stats';
+
+const LATENCY_SAMPLES = 300;
+const QUEUED = 10_000;
+const BODY = 'x'.repeat(200);
+
+/**
+ * `npm run bench`: the fleet's figures, each beside a raw JetStream baseline measured in
+ * the same run on the same nats-server, as a ratio. Nothing here is a pass/fail test.
+ */
+async function main() {
+  const hub = await TestHub.start({ heartbeatIntervalMs: 1000 });
+  try {
+    const agent = await hub.startAgent('bench-agent');
+    const creds = hub.nats.material.hubCreds;
+
+    // 1. hub → agent latency: POST accepted → stored on the machine (the agent's own receivedAt).
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const sentAt = Date.now();
+      const res = await hub.api<MessageView>('POST', '/api/messages', { to: 'bench-agent', body: BODY });
+      if (res.status !== 201) throw new Error(`send failed: ${res.status}`);
+      const stored = await eventually(
+        async () => {
+          const found = (await agent.messages()).find((m) => m.id === res.body.id);
+          if (!found) throw new Error('not yet');
+          return found;
+        },
+        { intervalMs: 1, timeoutMs: 10_000 },
+      );
+      latencies.push(Date.parse(stored.receivedAt) - sentAt);
+    }
+    const raw = await rawRoundTrip(hub.nats.url, creds, LATENCY_SAMPLES, BODY.length);
+
+    // 2. a returning agent catches up on 10,000 queued messages.
+    await agent.kill('SIGKILL');
+    const before = (await agent.messages()).length;
+    const sendStart = Date.now();
+    const queue = Array.from({ length: QUEUED }, (_, i) => i);
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+          const res = await hub.api('POST', '/api/messages', { to: 'bench-agent', body: `${i} ${BODY}` });
+          if (res.status !== 201) throw new Error(`send failed: ${res.status}`);
+        }
+      }),
+    );
+    const sendSeconds = (Date.now() - sendStart) / 1000;
+    const restartAt = performance.now();
+    agent.start();
+    await eventually(
+      async () => {
+        const text = await readFile(agent.inbox.inboxPath, 'utf8');
+        const lines = text.split('\n').filter(Boolean).length;
+        if (lines < before + QUEUED) throw new Error(`${lines - before} of ${QUEUED}`);
+      },
+      { timeoutMs: 300_000, intervalMs: 20 },
+    );
+    const catchUpMs = performance.now() - restartAt;
+    const rawCatchUpMs = await rawCatchUp(hub.nats.url, creds, QUEUED, BODY.length);
+
+    const rows: Row[] = [
+      { figure: `hub→agent latency p50 (${LATENCY_SAMPLES} msgs)`, value: percentile(latencies, 50), baseline: raw.p50, unit: 'ms', baselineName: 'JetStream publish→pull→ack p50' },
+      { figure: `hub→agent latency p99 (${LATENCY_SAMPLES} msgs)`, value: percentile(latencies, 99), baseline: raw.p99, unit: 'ms', baselineName: 'JetStream publish→pull→ack p99' },
+      {
+        figure: `returning agent receives ${QUEUED.toLocaleString('en')} queued`,
+        value: catchUpMs / 1000,
+        baseline: rawCatchUpMs / 1000,
+        unit: 's',
+        baselineName: `JetStream pull+ack of ${QUEUED.toLocaleString('en')} (batches of 500)`,
+      },
+    ];
+    printRows('Waggle fleet benchmark (one machine, nats-server and Postgres local)', rows);
+    process.stdout.write(
+      `\nnotes: latency is POST /api/messages → message fsync'ed in the agent's inbox (agent clock = hub clock here).\n` +
+        `catch-up includes agent start-up (process, NATS connect, hello) and one delivery receipt per batch.\n` +
+        `queueing ${QUEUED.toLocaleString('en')} messages through the API (16 concurrent clients) took ${sendSeconds.toFixed(1)} s (${Math.round(QUEUED / sendSeconds)} msg/s).\n`,
+    );
+  } finally {
+    await hub.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+/** Percentile of a sample (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export interface Row {
+  figure: string;
+  value: number;
+  baseline: number;
+  unit: string;
+  baselineName: string;
+}
+
+export function printRows(title: string, rows: Row[]) {
+  const lines = [`\n${title}`, ''];
+  const head = ['figure', 'waggle', 'baseline', 'ratio', 'baseline is'];
+  const body = rows.map((r) => [r.figure, `${r.value.toFixed(2)} ${r.unit}`, `${r.baseline.toFixed(2)} ${r.unit}`, `${(r.value / r.baseline).toFixed(2)}×`, r.baselineName]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
