@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -8,7 +10,8 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
-import { toFieldErrors, WaggleError } from '@waggle/contracts';
+import type { ErrorBody } from '@waggle/contracts';
+import { ErrorCode, toFieldErrors, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
@@ -26,6 +29,24 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     .addBearerAuth()
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+/**
+ * `Expect: 100-continue` (curl sends it for large bodies): a body over the limit is refused
+ * with 413 before the client uploads it, instead of after the server reset the upload.
+ */
+function refuseOversizedBeforeUpload(app: NestFastifyApplication, limit: number) {
+  const server = app.getHttpServer();
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > limit) {
+      const body: ErrorBody = { code: ErrorCode.PayloadTooLarge, message: `request body of ${length} bytes is over the limit of ${limit}` };
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body));
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
+  });
 }
 
 /**
@@ -57,6 +78,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger, me
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
+  refuseOversizedBeforeUpload(app, config.WAGGLE_BODY_LIMIT_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

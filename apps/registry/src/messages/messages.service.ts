@@ -43,19 +43,16 @@ export class MessagesService {
    */
   async send(request: SendMessageRequest): Promise<MessageView> {
     const to = request.to.trim();
-    return this.tx.run(async (manager) => {
-      let recipients: NamedMachine[];
-      if (to === 'all') recipients = await this.machineRepository.findAllActive(manager);
-      else if (to === 'hub') recipients = [];
-      else {
-        const machine = await this.machines.require(to);
-        if (machine.revokedAt) throw new WaggleError(ErrorCode.Conflict, `machine "${machine.name}" is revoked`);
-        recipients = [{ id: machine.id, name: machine.name }];
-      }
+    // A named recipient is looked up before the transaction: a query on another pooled
+    // connection while holding one would deadlock the pool under concurrent sends.
+    const named = to === 'all' || to === 'hub' ? undefined : await this.machines.require(to);
+    if (named?.revokedAt) throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
+    const view = await this.tx.run(async (manager) => {
+      const recipients: NamedMachine[] =
+        to === 'all' ? await this.machineRepository.findAllActive(manager) : named ? [{ id: named.id, name: named.name }] : [];
       const stored = await this.messages.insertMessage(manager, request.from, to, request.body);
       await this.messages.insertDeliveries(manager, stored.id, recipients.map((r) => r.id));
       const inbox: InboxMessage = { v: 1, id: stored.id, from: request.from, to, body: request.body, sentAt: stored.createdAt.toISOString() };
-      this.metrics.messagesSent.inc({ recipient: to === 'all' ? 'all' : to === 'hub' ? 'hub' : 'machine' });
       const view: MessageView = {
         id: stored.id,
         from: request.from,
@@ -72,6 +69,8 @@ export class MessagesService {
         ],
       };
     });
+    this.metrics.messagesSent.inc({ recipient: to === 'all' ? 'all' : to === 'hub' ? 'hub' : 'machine' });
+    return view;
   }
 
   async list(query: ListMessagesRequest): Promise<Page<MessageView>> {
