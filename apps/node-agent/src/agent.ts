@@ -51,13 +51,20 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     const { identity, logger } = this.options;
+    const natsUrl = this.options.natsUrl ?? identity.natsUrl;
+    const waitingSince = Date.now();
+    // nats.js retries the first connect for ever without a word: say so while it does.
+    const waiting = setInterval(
+      () => logger.warn({ nats: natsUrl, waitingSeconds: Math.round((Date.now() - waitingSince) / 1000) }, 'hub unreachable; retrying'),
+      5_000,
+    );
     this.nc = await connectNats({
-      servers: (this.options.natsUrl ?? identity.natsUrl).split(','),
+      servers: natsUrl.split(','),
       name: `agent:${identity.name}`,
       credentials: identity.natsJwt ? { jwt: identity.natsJwt, seed: identity.natsSeed } : undefined,
       inboxPrefix: MachineSubjects.replyPrefix(identity.machineId),
       onStatus: (status) => this.onStatus(status),
-    });
+    }).finally(() => clearInterval(waiting));
     logger.info({ machineId: identity.machineId, name: identity.name, nats: this.nc.getServer() }, 'connected to hub');
     await this.hello();
     this.timers.push(setInterval(() => void this.heartbeat(), identity.heartbeatIntervalMs));

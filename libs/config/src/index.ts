@@ -1,1 +1,3 @@
+import 'reflect-metadata';
+
 export * from './load-config';
