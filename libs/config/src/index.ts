@@ -1,3 +1,1 @@
-import 'reflect-metadata';
-
 export * from './load-config';

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
 
-import { ConfigError, EnvBoolean, loadConfig } from './load-config';
+import { ConfigError, EnvBoolean, EnvList, loadConfig } from './load-config';
 
 class SampleConfig {
   @IsString()
@@ -25,6 +25,10 @@ class SampleConfig {
   @EnvBoolean()
   @IsOptional()
   WAGGLE_FLAG?: boolean;
+
+  @EnvList()
+  @IsString({ each: true })
+  WAGGLE_LIST: string[] = [];
 }
 
 describe('loadConfig', () => {
@@ -35,11 +39,14 @@ describe('loadConfig', () => {
       WAGGLE_URL: 'x',
       WAGGLE_SECRET_FILE: join(dir, 'secret'),
       WAGGLE_FLAG: 'false',
+      WAGGLE_LIST: 'a, b,,c',
       OTHER_FILE: '/does/not/exist',
     });
     assert.equal(config.WAGGLE_PORT, 3000);
     assert.equal(config.WAGGLE_SECRET, 's3cret');
     assert.equal(config.WAGGLE_FLAG, false);
+    assert.deepEqual(config.WAGGLE_LIST, ['a', 'b', 'c']);
+    assert.equal(loadConfig(SampleConfig, { WAGGLE_URL: 'x', WAGGLE_FLAG: 'yes' }).WAGGLE_FLAG, true);
   });
 
   it('lists every bad variable at once', () => {

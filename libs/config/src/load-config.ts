@@ -1,3 +1,5 @@
+import 'reflect-metadata';
+
 import { readFileSync } from 'node:fs';
 
 import { plainToInstance, Transform } from 'class-transformer';
@@ -17,7 +19,9 @@ export class ConfigError extends Error {
 
 /** Parses `true/false/1/0/yes/no` into a boolean; anything else stays a string and fails validation. */
 export function EnvBoolean(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) => {
+  // Reads the raw variable (`obj[key]`): implicit conversion would already have made "false" true.
+  return Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+    const value = obj[key];
     if (typeof value !== 'string') return value;
     const v = value.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(v)) return true;
@@ -28,9 +32,10 @@ export function EnvBoolean(): PropertyDecorator {
 
 /** Splits a comma-separated variable into a list of trimmed, non-empty entries. */
 export function EnvList(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value,
-  );
+  return Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+    const value = obj[key];
+    return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+  });
 }
 
 /**

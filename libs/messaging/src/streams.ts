@@ -1,7 +1,9 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from 'nats';
-import type { ConsumerConfig, JetStreamManager, StreamConfig } from 'nats';
+import type { ConsumerConfig, JetStreamManager, NatsConnection, StreamConfig } from 'nats';
 
 import { Consumers, MachineSubjects, Streams } from '@waggle/contracts';
+
+import { connectNats } from './connection';
 
 const nanos = (ms: number) => ms * 1_000_000;
 const DAY = 24 * 3600 * 1000;
@@ -102,4 +104,19 @@ export async function deleteInboxConsumer(jsm: JetStreamManager, machineId: stri
 /** Drops every stored inbox message of a machine (after it is revoked). */
 export async function purgeInbox(jsm: JetStreamManager, machineId: string): Promise<void> {
   await jsm.streams.purge(Streams.messages.name, { filter: MachineSubjects.inbox(machineId) });
+}
+
+export interface HubConnectionOptions {
+  servers: string;
+  name: string;
+  creds?: string;
+  replicas: number;
+  onStatus: (status: { type: string; data?: unknown }) => void;
+}
+
+/** A hub service's connection: connected (for ever retrying), with every stream provisioned. */
+export async function connectHubService(options: HubConnectionOptions): Promise<NatsConnection> {
+  const nc = await connectNats({ servers: options.servers.split(','), name: options.name, creds: options.creds, onStatus: options.onStatus });
+  await provisionStreams(await nc.jetstreamManager(), { replicas: options.replicas });
+  return nc;
 }

@@ -4,7 +4,7 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
-import { connectNats, provisionStreams } from '@waggle/messaging';
+import { connectHubService } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { openDatabase } from '@waggle/persistence';
 
@@ -41,16 +41,14 @@ export class InfrastructureModule {
         },
         {
           provide: NATS,
-          useFactory: async (): Promise<NatsConnection> => {
-            const nc = await connectNats({
-              servers: config.WAGGLE_NATS_URL.split(','),
+          useFactory: (): Promise<NatsConnection> =>
+            connectHubService({
+              servers: config.WAGGLE_NATS_URL,
               name: 'registry',
               creds: config.WAGGLE_NATS_CREDS,
+              replicas: config.WAGGLE_JETSTREAM_REPLICAS,
               onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
-            });
-            await provisionStreams(await nc.jetstreamManager(), { replicas: config.WAGGLE_JETSTREAM_REPLICAS });
-            return nc;
-          },
+            }),
         },
         RegistryMetrics,
         TransactionsService,

@@ -24,15 +24,8 @@ interface DeliveryRow {
   read_at: Date | null;
 }
 
-export interface QueuedDelivery {
-  id: string;
-  sender_kind: SenderKind;
-  sender_machine_id: string | null;
-  sender_name: string;
-  to_spec: string;
-  body: string;
-  created_at: Date;
-}
+/** A message still queued for a machine (same columns as a message row). */
+export type QueuedDelivery = MessageRow;
 
 const isCursor = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { id: unknown }).id));
 
