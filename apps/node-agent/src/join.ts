@@ -5,6 +5,24 @@ import type { Logger } from '@waggle/observability';
 
 export class JoinRefusedError extends Error {}
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
+
+/**
+ * A hub started with defaults announces NATS on a loopback address; a machine that reached
+ * the hub by another name reaches NATS by that name too.
+ */
+export function reachableNatsUrl(announced: string, hubUrl: string): string {
+  const hub = new URL(hubUrl);
+  return announced
+    .split(',')
+    .map((entry) => {
+      const nats = new URL(entry);
+      if (LOOPBACK.has(nats.hostname) && !LOOPBACK.has(hub.hostname)) nats.hostname = hub.hostname;
+      return nats.toString().replace(/\/$/, '');
+    })
+    .join(',');
+}
+
 export interface JoinOptions {
   hubUrl: string;
   joinToken: string;
@@ -57,7 +75,7 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
       machineId: body.machineId,
       name: body.name,
       hubUrl: options.hubUrl,
-      natsUrl: body.natsUrl,
+      natsUrl: reachableNatsUrl(body.natsUrl, options.hubUrl),
       apiToken: body.apiToken,
       natsJwt: body.natsJwt,
       natsSeed: key.seed,

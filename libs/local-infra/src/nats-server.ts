@@ -55,8 +55,10 @@ export class LocalNatsServer {
 
   constructor(private readonly options: LocalNatsOptions) {}
 
+  /** URL for clients on this machine. */
   get url(): string {
-    return `nats://${this.options.host ?? '127.0.0.1'}:${this.options.port}`;
+    const host = this.options.host && this.options.host !== '0.0.0.0' ? this.options.host : '127.0.0.1';
+    return `nats://${host}:${this.options.port}`;
   }
 
   get authDir(): string {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 import type { Command } from 'commander';
 
@@ -17,6 +18,19 @@ import { out } from '../output';
 import { Supervisor } from './supervisor';
 
 const REGISTRY_METRICS_PORT = 9101;
+
+/**
+ * The port used last time, so machines that joined keep reaching NATS; else `preferred`
+ * if free, else any free port. Remembered in `file`.
+ */
+async function stablePort(file: string, preferred: number): Promise<number> {
+  const previous = Number((await readFile(file, 'utf8').catch(() => '')).trim()) || 0;
+  const port = await freePort(previous || preferred);
+  if (previous && port !== previous) out.error(`[waggle] NATS port ${previous} is taken; using ${port} (joined machines must be told: --nats-url)`);
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, String(port));
+  return port;
+}
 
 function localMachineName(): string {
   const name = hostname().toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
@@ -70,8 +84,9 @@ export function registerUp(program: Command, config: CliConfig) {
       let natsEnv: Record<string, string | undefined> = {};
       if (!natsUrl) {
         if (!findNatsServer()) throw new CliError(NATS_INSTALL_HELP, 2);
-        const port = await freePort(config.WAGGLE_NATS_PORT);
-        nats = new LocalNatsServer({ dir: join(home, 'nats'), port });
+        const port = await stablePort(join(home, 'nats', 'port'), config.WAGGLE_NATS_PORT);
+        // All interfaces: other machines connect here (every connection needs a signed user JWT).
+        nats = new LocalNatsServer({ dir: join(home, 'nats'), port, host: '0.0.0.0' });
         out.error(`[waggle] starting nats-server on ${port}…`);
         await nats.start();
         natsUrl = nats.url;
@@ -131,7 +146,8 @@ export function registerUp(program: Command, config: CliConfig) {
         }
         if (identity || joinToken) {
           const name = identity?.name ?? localMachineName();
-          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env: agentEnvironment({ hub: hubUrl, joinToken, name, label: [] }, stateDir) });
+          const env = agentEnvironment({ hub: hubUrl, joinToken, name, label: [], natsUrl }, stateDir);
+          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env });
           started.push(`node-agent   "${name}" (state in ${stateDir})`);
         }
       }
