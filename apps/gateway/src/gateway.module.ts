@@ -12,13 +12,14 @@ import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger, metrics: Registry): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [InfrastructureModule.forRoot(config, logger, metrics), AuthModule, HealthModule, MachinesModule, MessagesModule, EventsModule, DashboardModule],
+      imports: [InfrastructureModule.forRoot(config, logger, metrics), AuthModule, HealthModule, MachinesModule, MessagesModule, TasksModule, EventsModule, DashboardModule],
     };
   }
 }

@@ -6,7 +6,10 @@ import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleErr
 import { connectNats, consumeBatches, encodeJson, request } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
+import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
+import type { ExecutorOptions } from './task-executor';
+import { TaskExecutor } from './task-executor';
 import { readMetrics } from './system-metrics';
 
 export const AGENT_VERSION = '0.1.0';
@@ -23,6 +26,8 @@ export interface AgentOptions {
   labels: string[];
   natsUrl?: string;
   inboxBatch: number;
+  execution: ExecutionOptions;
+  tasks: Pick<ExecutorOptions, 'workDir' | 'killGraceMs' | 'cliCommands'>;
   logger: Logger;
   /** Called when the hub no longer accepts this machine (revoked). */
   onRevoked: () => void;
@@ -42,6 +47,7 @@ export class NodeAgent {
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private helloing = false;
+  private executor?: TaskExecutor;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -81,6 +87,16 @@ export class NodeAgent {
       handleBatch: (items) => this.receive(items.map((i) => i.payload)),
       onFetchError: (error) => logger.debug({ err: error }, 'inbox fetch failed; retrying'),
     });
+    this.executor = new TaskExecutor({
+      nc: this.nc,
+      machineId: this.id,
+      ...this.options.execution,
+      ...this.options.tasks,
+      capabilities: async () => (await this.payload()).capabilities,
+      logger,
+      signal: this.abort.signal,
+    });
+    this.executor.start();
   }
 
   private onStatus(status: { type: string; data?: unknown }) {
@@ -106,7 +122,7 @@ export class NodeAgent {
 
   private async payload(): Promise<HeartbeatPayload> {
     if (!this.capabilities || Date.now() - this.capabilitiesAt > CAPABILITY_REFRESH_MS) {
-      this.capabilities = await detectCapabilities(this.options.labels);
+      this.capabilities = await detectCapabilities(this.options.labels, this.options.execution);
       this.capabilitiesAt = Date.now();
     }
     return {
@@ -181,6 +197,7 @@ export class NodeAgent {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.executor?.stop();
     for (const t of this.timers) clearInterval(t);
     await this.nc?.drain().catch(() => undefined);
   }

@@ -52,7 +52,13 @@ const TOOLS: [string, string[]][] = [
 ];
 
 /** What this machine is and can run: agent CLIs with versions (ollama with its models), tools, GPUs. */
-export async function detectCapabilities(labels: string[]): Promise<Capabilities> {
+export interface ExecutionOptions {
+  slots: number;
+  allowCommand: boolean;
+  allowShell: boolean;
+}
+
+export async function detectCapabilities(labels: string[], execution: ExecutionOptions = { slots: 1, allowCommand: false, allowShell: false }): Promise<Capabilities> {
   const agents: AgentCliInfo[] = [];
   for (const [name, args] of Object.entries(AGENT_VERSION_ARGS) as [AgentCliName, string[]][]) {
     const out = await probe(name, args);
@@ -77,5 +83,6 @@ export async function detectCapabilities(labels: string[]): Promise<Capabilities
     tools,
     gpus: smi ? parseNvidiaSmi(smi) : [],
     labels,
+    ...execution,
   };
 }

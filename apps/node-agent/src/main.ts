@@ -4,9 +4,27 @@ import { InboxStore, readIdentity, writeIdentity } from '@waggle/agent-state';
 import { loadConfigOrExit } from '@waggle/config';
 import { createLogger } from '@waggle/observability';
 
+import { join } from 'node:path';
+
+import type { AgentCliName } from '@waggle/contracts';
+
+import { DEFAULT_CLI_COMMANDS, parseCliCommand } from './agent-clis';
 import { ExitCode, NodeAgent } from './agent';
 import { joinHub, JoinRefusedError } from './join';
 import { NodeAgentConfig } from './node-agent.config';
+
+/** Default invocations, with any WAGGLE_AGENT_CLI_<NAME> override. */
+function cliCommands(config: NodeAgentConfig): Record<AgentCliName, string[]> {
+  const overrides: Record<AgentCliName, string | undefined> = {
+    claude: config.WAGGLE_AGENT_CLI_CLAUDE,
+    codex: config.WAGGLE_AGENT_CLI_CODEX,
+    gemini: config.WAGGLE_AGENT_CLI_GEMINI,
+    ollama: config.WAGGLE_AGENT_CLI_OLLAMA,
+  };
+  const commands = { ...DEFAULT_CLI_COMMANDS };
+  for (const [name, json] of Object.entries(overrides) as [AgentCliName, string | undefined][]) if (json) commands[name] = parseCliCommand(name, json);
+  return commands;
+}
 
 async function main() {
   const config = loadConfigOrExit(NodeAgentConfig);
@@ -49,6 +67,12 @@ async function main() {
     labels: config.WAGGLE_AGENT_LABELS,
     natsUrl: config.WAGGLE_AGENT_NATS_URL,
     inboxBatch: config.WAGGLE_AGENT_INBOX_BATCH,
+    execution: { slots: config.WAGGLE_AGENT_SLOTS, allowCommand: config.WAGGLE_AGENT_ALLOW_COMMAND, allowShell: config.WAGGLE_AGENT_ALLOW_SHELL },
+    tasks: {
+      workDir: config.WAGGLE_AGENT_WORK_DIR ?? join(config.WAGGLE_AGENT_STATE_DIR, 'work'),
+      killGraceMs: config.WAGGLE_AGENT_KILL_GRACE_MS,
+      cliCommands: cliCommands(config),
+    },
     logger,
     onRevoked: () => void agent.stop().finally(() => process.exit(ExitCode.revoked)),
   });

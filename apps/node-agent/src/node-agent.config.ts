@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 
-import { EnvList } from '@waggle/config';
+import { EnvBoolean, EnvList } from '@waggle/config';
 import { LABEL_PATTERN, NAME_PATTERN, NAME_RULE } from '@waggle/contracts';
 
 /** The node-agent's settings; `waggle agent` sets them from its flags. */
@@ -42,6 +42,52 @@ export class NodeAgentConfig {
   @Min(1)
   @Max(1000)
   WAGGLE_AGENT_INBOX_BATCH = 500;
+
+  /** Tasks run at once (`--slots`). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(256)
+  WAGGLE_AGENT_SLOTS = 1;
+
+  /** Run `command` tasks (`--allow-command`). */
+  @EnvBoolean()
+  @IsBoolean()
+  WAGGLE_AGENT_ALLOW_COMMAND = false;
+
+  /** Run `shell` tasks (`--allow-shell`). */
+  @EnvBoolean()
+  @IsBoolean()
+  WAGGLE_AGENT_ALLOW_SHELL = false;
+
+  /** Where attempts get their working directories (default: <state dir>/work). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_WORK_DIR?: string;
+
+  /** Milliseconds between interrupt, terminate and kill when a task is stopped. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  WAGGLE_AGENT_KILL_GRACE_MS = 5_000;
+
+  /** How each agent CLI is run: a JSON array with {prompt} and {model} placeholders. */
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_CLI_CLAUDE?: string;
+
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_CLI_CODEX?: string;
+
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_CLI_GEMINI?: string;
+
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_CLI_OLLAMA?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   WAGGLE_LOG_LEVEL = 'info';

@@ -2,6 +2,17 @@ import { IsIn, IsObject, IsString, Matches } from 'class-validator';
 
 import type { MachineMetrics } from './machines';
 import type { DeliveryState } from './messages';
+import type { TaskState } from './tasks';
+
+/** Data of every task event: which task, its state now, and where it is. */
+export interface TaskEventData {
+  taskId: string;
+  title: string;
+  state: TaskState;
+  attempt: number;
+  machineId?: string;
+  reason?: string;
+}
 
 /** Every domain event type, with its data. `v` of the envelope versions the data shape. */
 export interface EventMap {
@@ -12,6 +23,14 @@ export interface EventMap {
   'message.queued': { messageId: string; to: string; recipients: number };
   'message.delivered': { messageId: string; machineId: string; state: DeliveryState };
   'message.read': { messageId: string; machineId: string; state: DeliveryState };
+  'task.queued': TaskEventData;
+  'task.assigned': TaskEventData;
+  'task.running': TaskEventData;
+  'task.succeeded': TaskEventData;
+  'task.failed': TaskEventData;
+  'task.cancelled': TaskEventData;
+  'task.timed_out': TaskEventData;
+  'task.retried': TaskEventData;
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -25,6 +44,14 @@ export const EVENT_TYPES = [
   'message.queued',
   'message.delivered',
   'message.read',
+  'task.queued',
+  'task.assigned',
+  'task.running',
+  'task.succeeded',
+  'task.failed',
+  'task.cancelled',
+  'task.timed_out',
+  'task.retried',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

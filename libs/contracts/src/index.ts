@@ -7,4 +7,5 @@ export * from './messages';
 export * from './pagination';
 export * from './rpc';
 export * from './subjects';
+export * from './tasks';
 export * from './validation';

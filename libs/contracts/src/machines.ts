@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
@@ -125,6 +126,23 @@ export class Capabilities {
   @ArrayMaxSize(50)
   @Matches(LABEL_PATTERN, { each: true })
   labels!: string[];
+
+  /** Tasks the machine runs at once (`--slots`, default 1). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(256)
+  slots?: number;
+
+  /** Started with `--allow-command`: runs `command` tasks. */
+  @IsOptional()
+  @IsBoolean()
+  allowCommand?: boolean;
+
+  /** Started with `--allow-shell`: runs `shell` tasks. */
+  @IsOptional()
+  @IsBoolean()
+  allowShell?: boolean;
 }
 
 /** Load at the time of a heartbeat. */
@@ -195,6 +213,8 @@ export function capabilityTags(c: Capabilities): string[] {
   }
   for (const tool of c.tools) tags.add(tool.name);
   if (c.gpus.length) tags.add('gpu');
+  if (c.allowCommand) tags.add('allow:command');
+  if (c.allowShell) tags.add('allow:shell');
   tags.add(`os:${c.os}`);
   tags.add(`arch:${c.arch}`);
   return [...tags].sort();

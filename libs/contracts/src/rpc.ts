@@ -14,6 +14,7 @@ import type {
 } from './machines';
 import type { ListMessagesRequest, MessageView, ReceiptReply, ReceiptRequest, SendMessageRequest } from './messages';
 import type { Page } from './pagination';
+import type { CreateTaskRequest, ListTasksRequest, TaskLogsPage, TaskLogsRequest, TaskRefRequest, TaskView } from './tasks';
 
 /** Reply to every Waggle request: data, or an error with a code. */
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
@@ -31,6 +32,12 @@ export interface RpcMap {
   'waggle.rpc.registry.join-tokens.create': [CreateJoinTokenRequest, CreatedJoinToken];
   'waggle.rpc.registry.messages.send': [SendMessageRequest, MessageView];
   'waggle.rpc.registry.messages.list': [ListMessagesRequest, Page<MessageView>];
+  'waggle.rpc.task-router.tasks.create': [CreateTaskRequest, TaskView];
+  'waggle.rpc.task-router.tasks.list': [ListTasksRequest, Page<TaskView>];
+  'waggle.rpc.task-router.tasks.get': [TaskRefRequest, TaskView];
+  'waggle.rpc.task-router.tasks.cancel': [TaskRefRequest, TaskView];
+  'waggle.rpc.task-router.tasks.retry': [TaskRefRequest, TaskView];
+  'waggle.rpc.task-router.tasks.logs': [TaskLogsRequest, TaskLogsPage];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -46,6 +53,15 @@ export const RegistryRpc = {
   createJoinToken: 'waggle.rpc.registry.join-tokens.create',
   sendMessage: 'waggle.rpc.registry.messages.send',
   listMessages: 'waggle.rpc.registry.messages.list',
+} as const satisfies Record<string, RpcSubject>;
+
+export const TaskRouterRpc = {
+  create: 'waggle.rpc.task-router.tasks.create',
+  list: 'waggle.rpc.task-router.tasks.list',
+  get: 'waggle.rpc.task-router.tasks.get',
+  cancel: 'waggle.rpc.task-router.tasks.cancel',
+  retry: 'waggle.rpc.task-router.tasks.retry',
+  logs: 'waggle.rpc.task-router.tasks.logs',
 } as const satisfies Record<string, RpcSubject>;
 
 /** Requests a machine makes on its own `up.*` subjects, and their replies. */

@@ -26,6 +26,16 @@ export const Streams = {
     name: 'WAGGLE_EVENTS',
     subjects: ['waggle.events.>'],
   },
+  /** Task assignments, one durable consumer per machine: a task for an offline machine waits. */
+  tasks: {
+    name: 'WAGGLE_TASKS',
+    subjects: ['waggle.m.*.tasks'],
+  },
+  /** Task output in chunks, per machine and task; bounded by size and age. */
+  logs: {
+    name: 'WAGGLE_LOGS',
+    subjects: ['waggle.m.*.logs.>'],
+  },
   /** Messages that exhausted their deliveries, kept for inspection. */
   deadLetter: {
     name: 'WAGGLE_DEAD_LETTER',
@@ -47,6 +57,21 @@ export const MachineSubjects = {
   delivered: (machineId: string) => `waggle.m.${machineId}.up.delivered`,
   /** Request: a person or hook on the machine read these messages. */
   read: (machineId: string) => `waggle.m.${machineId}.up.read`,
+  /** Task assignments for the machine (JetStream, stream WAGGLE_TASKS). */
+  tasks: (machineId: string) => `waggle.m.${machineId}.tasks`,
+  /** Request: claim an assigned task (fenced by attempt). */
+  taskClaim: (machineId: string) => `waggle.m.${machineId}.up.task.claim`,
+  /** Request: renew the lease of a running task. */
+  taskRenew: (machineId: string) => `waggle.m.${machineId}.up.task.renew`,
+  /** Request: the final result of an attempt. */
+  taskResult: (machineId: string) => `waggle.m.${machineId}.up.task.result`,
+  /** Output of a task (JetStream, stream WAGGLE_LOGS). */
+  taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
+  /** Everything the machine may publish as logs. */
+  logsAll: (machineId: string) => `waggle.m.${machineId}.logs.>`,
+  /** Hub → machine pushes (cancel). */
+  cancel: (machineId: string) => `waggle.m.${machineId}.down.cancel`,
+  downAll: (machineId: string) => `waggle.m.${machineId}.down.>`,
   /** Everything a machine may publish (for permissions). */
   upAll: (machineId: string) => `waggle.m.${machineId}.up.>`,
   /** Reply inbox prefix of a machine's connection: replies to it and only it land here. */
@@ -59,17 +84,25 @@ export const MachineWildcards = {
   hello: 'waggle.m.*.up.hello',
   delivered: 'waggle.m.*.up.delivered',
   read: 'waggle.m.*.up.read',
+  taskClaim: 'waggle.m.*.up.task.claim',
+  taskRenew: 'waggle.m.*.up.task.renew',
+  taskResult: 'waggle.m.*.up.task.result',
 } as const;
 
 /** Durable consumer names. */
 export const Consumers = {
   /** A machine's inbox consumer on WAGGLE_MESSAGES, filtered to its own inbox subject. */
   inbox: (machineId: string) => `inbox-${machineId}`,
+  /** A machine's task consumer on WAGGLE_TASKS. */
+  tasks: (machineId: string) => `tasks-${machineId}`,
+  /** The task-router's consumer of every machine's logs. */
+  logs: 'task-router-logs',
 } as const;
 
 /** Queue groups: replicas of one service share the work of a subject. */
 export const QueueGroups = {
   registry: 'waggle-registry',
+  taskRouter: 'waggle-task-router',
   gateway: 'waggle-gateway',
 } as const;
 
@@ -93,4 +126,7 @@ export const deadLetterSubject = (stream: string, consumer: string) => `waggle.d
 /** Non-durable live feed of heartbeat summaries (hub → dashboards). */
 export const LiveSubjects = {
   heartbeat: 'waggle.live.heartbeat',
+  /** Log chunks of a task as they are accepted (for followers). */
+  taskLogs: (taskId: string) => `waggle.live.logs.${taskId}`,
+  taskLogsAll: 'waggle.live.logs.*',
 } as const;

@@ -83,18 +83,22 @@ export async function generateAuthMaterial(): Promise<NatsAuthMaterial> {
 
 /** What one machine's NATS user may do: only its own subjects and its own inbox consumer. */
 export function machinePermissions(machineId: string) {
-  const stream = Streams.messages.name;
-  const durable = Consumers.inbox(machineId);
+  /** Pull, inspect and ack one durable consumer — nothing else of the stream. */
+  const consumer = (stream: string, durable: string) => [
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+    `$JS.ACK.${stream}.${durable}.>`,
+  ];
   return {
     pub: {
       allow: [
         MachineSubjects.upAll(machineId),
-        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
-        `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
-        `$JS.ACK.${stream}.${durable}.>`,
+        MachineSubjects.logsAll(machineId),
+        ...consumer(Streams.messages.name, Consumers.inbox(machineId)),
+        ...consumer(Streams.tasks.name, Consumers.tasks(machineId)),
       ],
     },
-    sub: { allow: [`${MachineSubjects.replyPrefix(machineId)}.>`] },
+    sub: { allow: [`${MachineSubjects.replyPrefix(machineId)}.>`, MachineSubjects.downAll(machineId)] },
   };
 }
 

@@ -41,6 +41,28 @@ export function streamConfigs(options: StreamOptions): Partial<StreamConfig>[] {
       discard: DiscardPolicy.Old,
     },
     {
+      name: Streams.tasks.name,
+      subjects: [...Streams.tasks.subjects],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: options.replicas,
+      max_age: nanos(30 * DAY),
+      duplicate_window: nanos(10 * 60 * 1000),
+      discard: DiscardPolicy.Old,
+    },
+    {
+      name: Streams.logs.name,
+      subjects: [...Streams.logs.subjects],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: options.replicas,
+      // Postgres keeps the accepted chunks (bounded per task); the stream only carries them.
+      max_age: nanos(DAY),
+      max_bytes: 2 * 1024 * 1024 * 1024,
+      max_msg_size: 128 * 1024,
+      discard: DiscardPolicy.Old,
+    },
+    {
       name: Streams.deadLetter.name,
       subjects: [...Streams.deadLetter.subjects],
       retention: RetentionPolicy.Limits,
@@ -86,6 +108,22 @@ export function inboxConsumerConfig(machineId: string): Partial<ConsumerConfig> 
     max_deliver: -1,
     max_ack_pending: 10_000,
   };
+}
+
+export function taskConsumerConfig(machineId: string): Partial<ConsumerConfig> {
+  return {
+    durable_name: Consumers.tasks(machineId),
+    filter_subject: MachineSubjects.tasks(machineId),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+  };
+}
+
+/** The durable consumer a machine takes task assignments from. Created by the hub. */
+export async function ensureTaskConsumer(jsm: JetStreamManager, machineId: string): Promise<void> {
+  await jsm.consumers.add(Streams.tasks.name, taskConsumerConfig(machineId));
 }
 
 /** The durable consumer a machine reads its inbox from. Created by the hub; the machine only pulls. */

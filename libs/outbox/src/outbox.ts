@@ -167,3 +167,41 @@ export class OutboxRelay {
     );
   }
 }
+
+export interface TransactionResult<T> {
+  result: T;
+  /** Messages announcing the change; committed with it, relayed after. */
+  outbox: OutboxEntry[];
+}
+
+/** Runs a state change and its outbox rows in one transaction, then wakes the relay. */
+export class OutboxTransactions {
+  private readonly relay: OutboxRelay;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.relay = new OutboxRelay(options);
+  }
+
+  start(): void {
+    this.relay.start();
+  }
+
+  stop(): Promise<void> {
+    return this.relay.stop();
+  }
+
+  async run<T>(work: (manager: EntityManager) => Promise<TransactionResult<T>>): Promise<T> {
+    const { result, outbox } = await this.options.dataSource.transaction(async (manager) => {
+      const done = await work(manager);
+      await addToOutbox(manager, this.options.schema, done.outbox);
+      return done;
+    });
+    if (outbox.length) this.relay.kick();
+    return result;
+  }
+
+  /** Removes relayed rows older than a day (the streams dedup within minutes). */
+  prune(): Promise<void> {
+    return this.relay.prune(24 * 3600 * 1000);
+  }
+}

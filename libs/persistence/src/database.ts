@@ -73,3 +73,17 @@ export async function databaseReachable(dataSource: DataSource): Promise<boolean
     return false;
   }
 }
+
+/** Anything that can run a query: a DataSource or a transaction's EntityManager. */
+export interface Queryable {
+  query<T>(sql: string, parameters?: unknown[]): Promise<T>;
+}
+
+/**
+ * Rows of an `UPDATE … RETURNING` or `DELETE … RETURNING` (TypeORM answers those with
+ * `[rows, affectedCount]`, unlike SELECT and INSERT).
+ */
+export async function updateReturning<T>(db: Queryable, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  const [rows] = await db.query<[T[], number]>(sql, parameters);
+  return rows;
+}

@@ -25,6 +25,10 @@ export interface ApiResponse<T = unknown> {
 
 export interface TestHubOptions {
   heartbeatIntervalMs?: number;
+  /** How many task-router replicas to run (default 1). */
+  taskRouters?: number;
+  /** Task lease in seconds (default 3, so lost attempts are noticed quickly). */
+  leaseSeconds?: number;
   /** Start NATS without per-machine auth (the development mode). */
   noAuth?: boolean;
 }
@@ -38,6 +42,7 @@ export class TestHub {
   readonly adminToken = newToken(TokenPrefix.admin);
   registry!: ServiceProcess;
   gateway!: ServiceProcess;
+  taskRouters: ServiceProcess[] = [];
   nats!: LocalNatsServer;
   url = '';
   databaseUrl = '';
@@ -80,6 +85,16 @@ export class TestHub {
       WAGGLE_REGISTRY_METRICS_PORT: String(await freePort()),
       WAGGLE_HEARTBEAT_INTERVAL_MS: String(this.heartbeatIntervalMs),
     }).start();
+    for (let i = 0; i < (this.options.taskRouters ?? 1); i++) {
+      this.taskRouters.push(
+        new ServiceProcess(`task-router-${i}`, programPath('task-router'), {
+          ...common,
+          WAGGLE_TASK_ROUTER_METRICS_PORT: '0',
+          WAGGLE_TASK_LEASE_SECONDS: String(this.options.leaseSeconds ?? 3),
+          WAGGLE_SCHEDULER_INTERVAL_MS: '200',
+        }).start(),
+      );
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -97,6 +112,10 @@ export class TestHub {
         if (!ready.ok) throw new Error(`ready ${ready.status}`);
         const res = await this.api('GET', '/api/machines?limit=1');
         if (res.status !== 200) throw new Error(`registry not answering: ${res.status}`);
+        if (this.taskRouters.length) {
+          const tasks = await this.api('GET', '/api/tasks?limit=1');
+          if (tasks.status !== 200) throw new Error(`task-router not answering: ${tasks.status}`);
+        }
       },
       { timeoutMs, what: `hub ready (gateway: ${this.gateway.text().slice(-500)} registry: ${this.registry.text().slice(-500)})` },
     );
@@ -119,7 +138,10 @@ export class TestHub {
   }
 
   /** Starts a node-agent that joins as `name` (first start) and waits until the hub sees it online. */
-  async startAgent(name: string, options: { labels?: string[]; waitOnline?: boolean } = {}): Promise<AgentProcess> {
+  async startAgent(
+    name: string,
+    options: { labels?: string[]; waitOnline?: boolean; slots?: number; allowCommand?: boolean; allowShell?: boolean; env?: Record<string, string> } = {},
+  ): Promise<AgentProcess> {
     const stateDir = join(this.dir, 'agents', name);
     const agent = new AgentProcess(name, stateDir, {
       WAGGLE_AGENT_STATE_DIR: stateDir,
@@ -127,6 +149,11 @@ export class TestHub {
       WAGGLE_AGENT_JOIN_TOKEN: await this.joinToken(),
       WAGGLE_AGENT_NAME: name,
       WAGGLE_AGENT_LABELS: options.labels?.join(','),
+      WAGGLE_AGENT_SLOTS: String(options.slots ?? 1),
+      WAGGLE_AGENT_ALLOW_COMMAND: String(!!options.allowCommand),
+      WAGGLE_AGENT_ALLOW_SHELL: String(!!options.allowShell),
+      WAGGLE_AGENT_KILL_GRACE_MS: '1000',
+      ...options.env,
     });
     agent.start();
     this.agents.push(agent);
@@ -146,7 +173,7 @@ export class TestHub {
 
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.kill('SIGKILL')));
-    await Promise.all([this.gateway?.kill(), this.registry?.kill()]);
+    await Promise.all([this.gateway?.kill(), this.registry?.kill(), ...this.taskRouters.map((r) => r.kill())]);
     await this.nats?.stop();
     await dropDatabase(testDatabaseServer(), this.databaseName).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });

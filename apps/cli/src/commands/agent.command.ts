@@ -21,6 +21,9 @@ export interface AgentFlags {
   label: string[];
   stateDir?: string;
   natsUrl?: string;
+  slots?: number;
+  allowCommand?: boolean;
+  allowShell?: boolean;
 }
 
 export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.ProcessEnv {
@@ -31,6 +34,9 @@ export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.Pr
     WAGGLE_AGENT_NAME: flags.name,
     WAGGLE_AGENT_LABELS: flags.label.length ? flags.label.join(',') : undefined,
     WAGGLE_AGENT_NATS_URL: flags.natsUrl,
+    WAGGLE_AGENT_SLOTS: flags.slots === undefined ? undefined : String(flags.slots),
+    WAGGLE_AGENT_ALLOW_COMMAND: flags.allowCommand ? 'true' : undefined,
+    WAGGLE_AGENT_ALLOW_SHELL: flags.allowShell ? 'true' : undefined,
   });
 }
 
@@ -44,6 +50,9 @@ export function registerAgent(program: Command, config: CliConfig) {
     .option('--label <label>', 'a label, repeatable (gpu=4090)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--state-dir <dir>', 'where identity and inbox are kept')
     .option('--nats-url <url>', 'override the NATS URL the hub announces')
+    .option('--slots <n>', 'tasks run at once (default 1)', (v) => Number(v))
+    .option('--allow-command', 'run `command` tasks (programs with arguments)')
+    .option('--allow-shell', 'run `shell` tasks (scripts)')
     .action(async (flags: AgentFlags) => {
       const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
       const child = spawn(process.execPath, [nodeAgentMain()], { stdio: 'inherit', env: agentEnvironment(flags, stateDir) });

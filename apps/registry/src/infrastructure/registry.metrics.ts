@@ -22,9 +22,19 @@ export class RegistryMetrics {
       labelNames: ['recipient'],
       registers: [registry],
     });
-    this.receipts = new Counter({ name: 'waggle_registry_receipts_total', help: 'Delivery and read receipts applied', labelNames: ['kind'], registers: [registry] });
+    this.receipts = new Counter({
+      name: 'waggle_registry_receipts_total',
+      help: 'Delivery and read receipts applied',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
     this.heartbeats = new Counter({ name: 'waggle_registry_heartbeats_total', help: 'Heartbeats received', registers: [registry] });
-    this.machines = new Gauge({ name: 'waggle_registry_machines', help: 'Machines by status (at the last presence sweep)', labelNames: ['status'], registers: [registry] });
+    this.machines = new Gauge({
+      name: 'waggle_registry_machines',
+      help: 'Machines by status (at the last presence sweep)',
+      labelNames: ['status'],
+      registers: [registry],
+    });
     this.rpcSeconds = new Histogram({
       name: 'waggle_registry_request_duration_seconds',
       help: 'Time to answer a request',

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { Capabilities, HeartbeatPayload, ListMachinesRequest, MachineMetrics, Page } from '@waggle/contracts';
 import { capabilityTags, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { updateReturning } from '@waggle/persistence';
 
 import { MachineEntity } from './machine.entity';
 
@@ -35,10 +36,7 @@ export class MachineRepository {
       const byId = await this.repo().findOneBy({ id: ref });
       if (byId) return byId;
     }
-    return this.repo()
-      .createQueryBuilder('m')
-      .where('m.name = :ref AND m.revoked_at IS NULL', { ref })
-      .getOne();
+    return this.repo().createQueryBuilder('m').where('m.name = :ref AND m.revoked_at IS NULL', { ref }).getOne();
   }
 
   async findActiveById(id: string): Promise<MachineEntity | null> {
@@ -54,12 +52,7 @@ export class MachineRepository {
   }
 
   async findAllActive(manager?: EntityManager): Promise<NamedMachine[]> {
-    return this.repo(manager)
-      .createQueryBuilder('m')
-      .select(['m.id', 'm.name'])
-      .where('m.revoked_at IS NULL')
-      .orderBy('m.name')
-      .getMany();
+    return this.repo(manager).createQueryBuilder('m').select(['m.id', 'm.name']).where('m.revoked_at IS NULL').orderBy('m.name').getMany();
   }
 
   async namesOf(ids: string[]): Promise<Map<string, string>> {
@@ -73,7 +66,10 @@ export class MachineRepository {
     return rows.map((r) => ({ natsPublicKey: r.natsPublicKey, revokedAt: r.revokedAt! }));
   }
 
-  async insert(manager: EntityManager, machine: Pick<MachineEntity, 'id' | 'name' | 'labels' | 'natsPublicKey' | 'tokenHash' | 'heartbeatIntervalMs'>): Promise<MachineEntity> {
+  async insert(
+    manager: EntityManager,
+    machine: Pick<MachineEntity, 'id' | 'name' | 'labels' | 'natsPublicKey' | 'tokenHash' | 'heartbeatIntervalMs'>,
+  ): Promise<MachineEntity> {
     await this.repo(manager)
       .createQueryBuilder()
       .insert()
@@ -97,7 +93,11 @@ export class MachineRepository {
 
   async list(query: ListMachinesRequest): Promise<Page<MachineEntity>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const qb = this.repo().createQueryBuilder('m').orderBy('m.name').addOrderBy('m.id').take(limit + 1);
+    const qb = this.repo()
+      .createQueryBuilder('m')
+      .orderBy('m.name')
+      .addOrderBy('m.id')
+      .take(limit + 1);
     if (query.status) qb.andWhere('m.status = :status', { status: query.status });
     else qb.andWhere('m.revoked_at IS NULL');
     if (query.capability) qb.andWhere(':capability = ANY(m.capability_tags)', { capability: query.capability });
@@ -124,13 +124,15 @@ export class MachineRepository {
       agent_version: payload.agentVersion,
       interval: payload.intervalMs,
     }));
-    const cameOnline = await manager.query<[NamedMachine[], number]>(
+    const cameOnline = await updateReturning<NamedMachine>(
+      manager,
       `UPDATE "registry"."machines" SET "status" = 'online'
        WHERE "id" = ANY($1::uuid[]) AND "status" = 'offline' AND "revoked_at" IS NULL
        RETURNING "id", "name"`,
       [rows.map((r) => r.id)],
     );
-    const seen = await manager.query<[NamedMachine[], number]>(
+    const seen = await updateReturning<NamedMachine>(
+      manager,
       `UPDATE "registry"."machines" AS m SET
          "last_seen_at" = now(), "metrics" = v.metrics, "capabilities" = v.capabilities,
          "capability_tags" = v.tags, "labels" = v.labels, "agent_version" = v.agent_version,
@@ -140,18 +142,19 @@ export class MachineRepository {
        RETURNING m."id", m."name"`,
       [JSON.stringify(rows)],
     );
-    return { cameOnline: cameOnline[0], seen: seen[0] };
+    return { cameOnline, seen };
   }
 
   /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
   async markSilentOffline(manager: EntityManager, missed: number): Promise<(NamedMachine & { last_seen_at: Date | null })[]> {
-    const result = await manager.query<[(NamedMachine & { last_seen_at: Date | null })[], number]>(
+    const result = await updateReturning<NamedMachine & { last_seen_at: Date | null }>(
+      manager,
       `UPDATE "registry"."machines" SET "status" = 'offline'
        WHERE "status" = 'online' AND "revoked_at" IS NULL
          AND ("last_seen_at" IS NULL OR "last_seen_at" < now() - ("heartbeat_interval_ms" * $1) * interval '1 millisecond')
        RETURNING "id", "name", "last_seen_at"`,
       [missed],
     );
-    return result[0];
+    return result;
   }
 }

@@ -3,19 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
-import type {
-  HeartbeatPayload,
-  HelloReply,
-  JoinRequest,
-  JoinResponse,
-  ListMachinesRequest,
-  MachinePrincipal,
-  MachineView,
-  Page,
-} from '@waggle/contracts';
+import type { HeartbeatPayload, HelloReply, JoinRequest, JoinResponse, ListMachinesRequest, MachinePrincipal, MachineView, Page } from '@waggle/contracts';
 import { ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
 import { hashToken, isUserPublicKey, newToken, TokenPrefix } from '@waggle/credentials';
-import { deleteInboxConsumer, ensureInboxConsumer, purgeInbox } from '@waggle/messaging';
+import { deleteInboxConsumer, ensureInboxConsumer, ensureTaskConsumer, purgeInbox } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
@@ -84,7 +75,7 @@ export class MachinesService {
       });
       return { result: row, outbox: [event(randomUUID(), 'machine.joined', { machineId: id, name: row.name })] };
     });
-    await ensureInboxConsumer(await this.nc.jetstreamManager(), id);
+    await this.ensureConsumers(id);
     this.logger.info({ machineId: id, name: machine.name }, 'machine joined');
     return {
       machineId: id,
@@ -94,6 +85,13 @@ export class MachinesService {
       natsUrl: this.config.WAGGLE_NATS_PUBLIC_URL ?? this.config.WAGGLE_NATS_URL,
       heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
     };
+  }
+
+  /** The machine's durable inbox and task consumers (idempotent; also after a lost JetStream store). */
+  private async ensureConsumers(machineId: string) {
+    const jsm = await this.nc.jetstreamManager();
+    await ensureInboxConsumer(jsm, machineId);
+    await ensureTaskConsumer(jsm, machineId);
   }
 
   async list(query: ListMachinesRequest): Promise<Page<MachineView>> {
@@ -138,7 +136,7 @@ export class MachinesService {
     const machine = await this.machines.findActiveById(machineId);
     if (!machine) throw new WaggleError(ErrorCode.Forbidden, 'this machine is unknown or revoked');
     await this.recordHeartbeats([{ machineId, payload }]);
-    await ensureInboxConsumer(await this.nc.jetstreamManager(), machineId);
+    await this.ensureConsumers(machineId);
     return { machineId, name: machine.name };
   }
 

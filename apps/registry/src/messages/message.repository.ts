@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { DeliveryState, MessageView, Page, Sender, SenderKind } from '@waggle/contracts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { updateReturning } from '@waggle/persistence';
 
 interface MessageRow {
   id: string;
@@ -53,10 +54,7 @@ export class MessageRepository {
 
   async insertDeliveries(manager: EntityManager, messageId: string, machineIds: string[]): Promise<void> {
     if (!machineIds.length) return;
-    await manager.query(
-      `INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`,
-      [messageId, machineIds],
-    );
+    await manager.query(`INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`, [messageId, machineIds]);
   }
 
   /** Moves deliveries forward (queued → delivered, or → read); returns the message ids that changed. */
@@ -67,14 +65,15 @@ export class MessageRepository {
            WHERE "machine_id" = $1 AND "message_id" = ANY($2::bigint[]) AND "state" = 'queued' RETURNING "message_id"`
         : `UPDATE "registry"."deliveries" SET "state" = 'read', "read_at" = now(), "delivered_at" = COALESCE("delivered_at", now())
            WHERE "machine_id" = $1 AND "message_id" = ANY($2::bigint[]) AND "state" <> 'read' RETURNING "message_id"`;
-    const [rows] = await manager.query<[{ message_id: string }[], number]>(sql, [machineId, messageIds]);
+    const rows = await updateReturning<{ message_id: string }>(manager, sql, [machineId, messageIds]);
     return rows.map((r) => String(r.message_id));
   }
 
   async countQueued(machineId: string): Promise<number> {
-    const [row] = await this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM "registry"."deliveries" WHERE "machine_id" = $1 AND "state" = 'queued'`, [
-      machineId,
-    ]);
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "registry"."deliveries" WHERE "machine_id" = $1 AND "state" = 'queued'`,
+      [machineId],
+    );
     return row.n;
   }
 
@@ -106,12 +105,12 @@ export class MessageRepository {
     );
     const page = rows.slice(0, limit);
     const deliveries = page.length
-      ? (await this.dataSource.query<DeliveryRow[]>(
+      ? await this.dataSource.query<DeliveryRow[]>(
           `SELECT d."message_id", d."machine_id", mc."name", d."state", d."delivered_at", d."read_at"
            FROM "registry"."deliveries" d JOIN "registry"."machines" mc ON mc."id" = d."machine_id"
            WHERE d."message_id" = ANY($1::bigint[]) ORDER BY mc."name"`,
           [page.map((r) => r.id)],
-        ))
+        )
       : [];
     const byMessage = new Map<string, DeliveryRow[]>();
     for (const d of deliveries) {

@@ -48,10 +48,13 @@ export class MessagesService {
     const named = to === 'all' || to === 'hub' ? undefined : await this.machines.require(to);
     if (named?.revokedAt) throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
     const view = await this.tx.run(async (manager) => {
-      const recipients: NamedMachine[] =
-        to === 'all' ? await this.machineRepository.findAllActive(manager) : named ? [{ id: named.id, name: named.name }] : [];
+      const recipients: NamedMachine[] = to === 'all' ? await this.machineRepository.findAllActive(manager) : named ? [{ id: named.id, name: named.name }] : [];
       const stored = await this.messages.insertMessage(manager, request.from, to, request.body);
-      await this.messages.insertDeliveries(manager, stored.id, recipients.map((r) => r.id));
+      await this.messages.insertDeliveries(
+        manager,
+        stored.id,
+        recipients.map((r) => r.id),
+      );
       const inbox: InboxMessage = { v: 1, id: stored.id, from: request.from, to, body: request.body, sentAt: stored.createdAt.toISOString() };
       const view: MessageView = {
         id: stored.id,
@@ -103,10 +106,17 @@ export class MessagesService {
     const rows = await this.messages.findQueued(machineId);
     await this.tx.run(() =>
       Promise.resolve({
-      result: undefined,
-      outbox: rows.map((r) =>
-        inboxEntry(machineId, { v: 1, id: String(r.id), from: senderOf(r) satisfies Sender, to: r.to_spec, body: r.body, sentAt: r.created_at.toISOString() }),
-      ),
+        result: undefined,
+        outbox: rows.map((r) =>
+          inboxEntry(machineId, {
+            v: 1,
+            id: String(r.id),
+            from: senderOf(r) satisfies Sender,
+            to: r.to_spec,
+            body: r.body,
+            sentAt: r.created_at.toISOString(),
+          }),
+        ),
       }),
     );
     this.logger.warn({ machineId, queued, inStream }, 're-sent queued messages missing from JetStream');

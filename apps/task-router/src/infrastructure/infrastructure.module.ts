@@ -1,0 +1,86 @@
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+import { QueueGroups } from '@waggle/contracts';
+import { connectHubService, RpcClient, RpcServer } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+import { OutboxTransactions } from '@waggle/outbox';
+import { openDatabase } from '@waggle/persistence';
+
+import { taskRouterMigrations } from '../migrations';
+import { TaskRouterConfig } from '../task-router.config';
+import { TaskRouterMetrics } from './task-router.metrics';
+import { LOGGER, METRICS, NATS, RPC, SCHEMA } from './tokens';
+
+/** Transactions with outbox (libs/outbox) as a Nest provider. */
+@Injectable()
+export class TransactionsService extends OutboxTransactions implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(dataSource: DataSource, @Inject(NATS) nc: NatsConnection, @Inject(LOGGER) logger: Logger, metrics: TaskRouterMetrics) {
+    super({ dataSource, js: nc.jetstream(), schema: SCHEMA, logger: logger.child({ component: 'outbox' }), onRelayed: (n) => metrics.outboxRelayed.inc(n) });
+  }
+
+  onApplicationBootstrap() {
+    this.start();
+  }
+
+  async onApplicationShutdown() {
+    await this.stop();
+  }
+}
+
+/** Request handlers (libs/messaging RpcServer) in the task-router's queue group. */
+@Injectable()
+export class RpcServerService extends RpcServer implements OnApplicationShutdown {
+  constructor(@Inject(NATS) nc: NatsConnection, @Inject(LOGGER) logger: Logger, metrics: TaskRouterMetrics) {
+    super(nc, { queue: QueueGroups.taskRouter, logger, observe: (operation, outcome, seconds) => metrics.rpcSeconds.observe({ operation, outcome }, seconds) });
+  }
+
+  async onApplicationShutdown() {
+    await this.close();
+  }
+}
+
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(config: TaskRouterConfig, logger: Logger, metrics: Registry): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: TaskRouterConfig, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS, useValue: metrics },
+        {
+          provide: DataSource,
+          useFactory: () =>
+            openDatabase({
+              url: config.WAGGLE_DATABASE_URL,
+              schema: SCHEMA,
+              entities: [],
+              migrations: taskRouterMigrations,
+              applicationName: 'waggle-task-router',
+            }),
+        },
+        {
+          provide: NATS,
+          useFactory: (): Promise<NatsConnection> =>
+            connectHubService({
+              servers: config.WAGGLE_NATS_URL,
+              name: 'task-router',
+              creds: config.WAGGLE_NATS_CREDS,
+              replicas: config.WAGGLE_JETSTREAM_REPLICAS,
+              onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
+            }),
+        },
+        { provide: RPC, useFactory: (nc: NatsConnection) => new RpcClient(nc), inject: [NATS] },
+        TaskRouterMetrics,
+        TransactionsService,
+        RpcServerService,
+      ],
+      exports: [TaskRouterConfig, LOGGER, METRICS, DataSource, NATS, RPC, TaskRouterMetrics, TransactionsService, RpcServerService],
+    };
+  }
+}

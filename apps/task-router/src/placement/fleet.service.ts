@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import type { MachineView } from '@waggle/contracts';
+import { RegistryRpc } from '@waggle/contracts';
+import type { RpcClient } from '@waggle/messaging';
+
+import { RPC } from '../infrastructure/tokens';
+
+const CACHE_MS = 250;
+
+/** The fleet as the registry reports it (the task-router never reads the registry's tables). */
+@Injectable()
+export class FleetService {
+  private cached?: { at: number; machines: MachineView[] };
+
+  constructor(@Inject(RPC) private readonly rpc: RpcClient) {}
+
+  /** Every machine that is not revoked, fresh within a quarter second. */
+  async machines(): Promise<MachineView[]> {
+    if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.machines;
+    const machines: MachineView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.rpc.call(RegistryRpc.listMachines, { limit: 500, cursor });
+      machines.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.cached = { at: Date.now(), machines };
+    return machines;
+  }
+
+  async find(ref: string): Promise<MachineView | undefined> {
+    return (await this.machines()).find((m) => m.id === ref || m.name === ref);
+  }
+}

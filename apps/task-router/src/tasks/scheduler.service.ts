@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { EntityManager } from 'typeorm';
+
+import type { CancelSignal, MachineView, WaitingReason } from '@waggle/contracts';
+import { MachineSubjects } from '@waggle/contracts';
+import { encodeJson } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+import type { OutboxEntry } from '@waggle/outbox';
+
+import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
+import { LOGGER, NATS } from '../infrastructure/tokens';
+import { FleetService } from '../placement/fleet.service';
+import { place } from '../placement/placement';
+import { TaskRouterConfig } from '../task-router.config';
+import { taskEvent } from './task-events';
+import type { TaskRow } from './task.repository';
+import { TaskRepository } from './task.repository';
+import { TasksService } from './tasks.service';
+
+const PLACEMENT_BATCH = 500;
+/** A running task whose agent never reports is marked timed out this long after its timeout. */
+const OVERDUE_GRACE_SECONDS = 30;
+
+/**
+ * The loop that moves tasks: expired leases back to the queue (attempt raised) or to
+ * failure, and queued tasks onto machines. Every change is a conditional write, so several
+ * replicas can run it; placement itself runs one replica at a time (advisory lock) so
+ * slot counting is not raced.
+ */
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly tasks: TaskRepository,
+    private readonly service: TasksService,
+    private readonly fleet: FleetService,
+    private readonly tx: TransactionsService,
+    private readonly config: TaskRouterConfig,
+    private readonly metrics: TaskRouterMetrics,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => this.kick(), this.config.WAGGLE_SCHEDULER_INTERVAL_MS);
+    this.kick();
+  }
+
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  /** Run a pass now (after a task was created or finished). */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.pass()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'scheduler pass failed; will retry'))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    await this.expire();
+    await this.placeQueued();
+  }
+
+  private async expire(): Promise<void> {
+    const { lost, overdue } = await this.tx.run(async (manager) => {
+      const lost = await this.tasks.expireLeases(manager);
+      const overdue = await this.tasks.expireOverdue(manager, OVERDUE_GRACE_SECONDS);
+      const outbox = [...lost.map((t) => taskEvent(t, t.state === 'queued', `attempt ${t.lostAttempt} lost its lease`)), ...overdue.map((t) => taskEvent(t))];
+      return { result: { lost, overdue }, outbox };
+    });
+    for (const t of lost) this.metrics.transitions.inc({ state: t.state === 'queued' ? 'requeued' : t.state });
+    for (const t of overdue) {
+      this.metrics.transitions.inc({ state: 'timed_out' });
+      if (t.machineId) this.nc.publish(MachineSubjects.cancel(t.machineId), encodeJson({ taskId: t.id, attempt: t.attempt } satisfies CancelSignal));
+    }
+    if (lost.length) this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.lostAttempt, now: t.state })) }, 'leases expired');
+  }
+
+  private async placeQueued(): Promise<void> {
+    const machines = await this.fleet.machines();
+    const assigned = await this.tx.run(async (manager) => {
+      const [{ locked }] = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
+      if (!locked) return { result: 0, outbox: [] };
+      return this.placeLocked(manager, machines);
+    });
+    if (assigned) this.metrics.transitions.inc({ state: 'assigned' }, assigned);
+  }
+
+  private async placeLocked(manager: EntityManager, machines: MachineView[]): Promise<{ result: number; outbox: OutboxEntry[] }> {
+    const queued = await this.tasks.queued(PLACEMENT_BATCH, manager);
+    if (!queued.length) return { result: 0, outbox: [] };
+    const active = await this.tasks.activeCounts(manager);
+    const outbox: OutboxEntry[] = [];
+    const waits: { id: string; waiting: WaitingReason }[] = [];
+    const byId = new Map(machines.map((m) => [m.id, m]));
+    let count = 0;
+    for (const task of queued) {
+      let machine: MachineView | undefined;
+      let claimWindow: number | null = this.config.WAGGLE_TASK_LEASE_SECONDS * 2;
+      if (task.target_machine_id) {
+        machine = byId.get(task.target_machine_id);
+        if (!machine) {
+          waits.push({ id: task.id, waiting: { summary: 'the target machine was revoked', candidates: [] } });
+          continue;
+        }
+        // Waits in the machine's durable queue for as long as it is off.
+        claimWindow = null;
+      } else {
+        const decision = place({ kind: task.kind, input: task.input, requires: task.requires }, machines, active);
+        if ('waiting' in decision) {
+          waits.push({ id: task.id, waiting: decision.waiting });
+          continue;
+        }
+        machine = decision.machine;
+      }
+      const row = await this.tasks.assign(manager, task, { machineId: machine.id, name: machine.name }, claimWindow);
+      if (!row) continue;
+      active.set(machine.id, (active.get(machine.id) ?? 0) + 1);
+      outbox.push(this.assignmentEntry(row, machine.id), taskEvent({ ...row, machineId: machine.id }));
+      count++;
+    }
+    await this.tasks.setWaiting(manager, waits);
+    return { result: count, outbox };
+  }
+
+  private assignmentEntry(row: TaskRow, machineId: string): OutboxEntry {
+    return { subject: MachineSubjects.tasks(machineId), payload: this.service.assignment(row), msgId: `task-${row.id}-${row.attempt}` };
+  }
+}

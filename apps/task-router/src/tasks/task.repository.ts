@@ -1,0 +1,446 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+
+import type {
+  AttemptState,
+  AttemptView,
+  LogChunk,
+  LogChunkView,
+  Page,
+  Sender,
+  TaskInput,
+  TaskKind,
+  TaskOutcome,
+  TaskRequirements,
+  TaskResult,
+  TaskState,
+  TaskView,
+  WaitingReason,
+} from '@waggle/contracts';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { updateReturning } from '@waggle/persistence';
+
+export interface TaskRow {
+  id: string;
+  title: string;
+  kind: TaskKind;
+  input: TaskInput;
+  target_machine_id: string | null;
+  target_name: string | null;
+  requires: TaskRequirements;
+  priority: number;
+  timeout_seconds: number;
+  max_attempts: number;
+  state: TaskState;
+  attempt: number;
+  machine_id: string | null;
+  machine_name: string | null;
+  lease_expires_at: Date | null;
+  cancel_requested: boolean;
+  result: TaskResult | null;
+  waiting: WaitingReason | null;
+  parent_task_id: string | null;
+  created_by: Sender;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface AttemptRow {
+  task_id: string;
+  attempt: number;
+  machine_id: string;
+  machine_name: string;
+  state: AttemptState;
+  assigned_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  result: TaskResult | null;
+}
+
+export type NewTask = Pick<
+  TaskRow,
+  | 'id'
+  | 'title'
+  | 'kind'
+  | 'input'
+  | 'target_machine_id'
+  | 'target_name'
+  | 'requires'
+  | 'priority'
+  | 'timeout_seconds'
+  | 'max_attempts'
+  | 'parent_task_id'
+  | 'created_by'
+>;
+
+export interface MachineRef {
+  machineId: string;
+  name: string;
+}
+
+/** A task that changed state, for its event. */
+export interface Transition {
+  id: string;
+  title: string;
+  state: TaskState;
+  attempt: number;
+  machineId: string | null;
+}
+
+const T = '"task_router"."tasks"';
+const A = '"task_router"."attempts"';
+const L = '"task_router"."task_logs"';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isCursor = (v: unknown): v is { at: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { at: unknown }).at === 'string' && typeof (v as { id: unknown }).id === 'string';
+
+/**
+ * Tasks and attempts. Every state change is a conditional UPDATE on (state, attempt,
+ * machine): whoever loses a race changes nothing and is told so. Plain SQL throughout.
+ */
+@Injectable()
+export class TaskRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(manager: EntityManager, task: NewTask): Promise<TaskRow> {
+    const [row] = await manager.query<TaskRow[]>(
+      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "state")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued') RETURNING *`,
+      [
+        task.id,
+        task.title,
+        task.kind,
+        JSON.stringify(task.input),
+        task.target_machine_id,
+        task.target_name,
+        JSON.stringify(task.requires),
+        task.priority,
+        task.timeout_seconds,
+        task.max_attempts,
+        task.parent_task_id,
+        JSON.stringify(task.created_by),
+      ],
+    );
+    return row;
+  }
+
+  async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow | null> {
+    const [row] = await manager.query<TaskRow[]>(`SELECT * FROM ${T} WHERE "id" = $1`, [id]);
+    return row ?? null;
+  }
+
+  async attemptsOf(taskIds: string[]): Promise<Map<string, AttemptView[]>> {
+    const byTask = new Map<string, AttemptView[]>();
+    if (!taskIds.length) return byTask;
+    const rows = await this.dataSource.query<AttemptRow[]>(`SELECT * FROM ${A} WHERE "task_id" = ANY($1::uuid[]) ORDER BY "attempt"`, [taskIds]);
+    for (const r of rows) {
+      const view: AttemptView = {
+        attempt: r.attempt,
+        machineId: r.machine_id,
+        machineName: r.machine_name,
+        state: r.state,
+        assignedAt: r.assigned_at.toISOString(),
+        startedAt: iso(r.started_at),
+        endedAt: iso(r.ended_at),
+        result: r.result,
+      };
+      byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), view]);
+    }
+    return byTask;
+  }
+
+  async list(query: { state?: TaskState; machineId?: string; kind?: TaskKind; limit?: number; cursor?: string }): Promise<Page<TaskRow>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const params: unknown[] = [limit + 1];
+    const where: string[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (query.state) add((p) => `"state" = ${p}`, query.state);
+    if (query.kind) add((p) => `"kind" = ${p}`, query.kind);
+    if (query.machineId) add((p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`, query.machineId);
+    const after = decodeCursor(query.cursor, isCursor);
+    if (after) {
+      params.push(after.at, after.id);
+      where.push(`("created_at", "id") < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    const rows = await this.dataSource.query<TaskRow[]>(
+      `SELECT * FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC LIMIT $1`,
+      params,
+    );
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at.toISOString(), id: last.id }) : undefined };
+  }
+
+  /** Queued tasks in placement order: higher priority first, then oldest. */
+  async queued(limit: number, manager: EntityManager): Promise<TaskRow[]> {
+    return manager.query<TaskRow[]>(`SELECT * FROM ${T} WHERE "state" = 'queued' ORDER BY "priority" DESC, "created_at", "id" LIMIT $1`, [limit]);
+  }
+
+  /** Tasks assigned or running per machine (the slots they use). */
+  async activeCounts(manager: EntityManager): Promise<Map<string, number>> {
+    const rows = await manager.query<{ machine_id: string; n: number }[]>(
+      `SELECT "machine_id", count(*)::int AS n FROM ${T} WHERE "state" IN ('assigned', 'running') AND "machine_id" IS NOT NULL GROUP BY "machine_id"`,
+    );
+    return new Map(rows.map((r) => [r.machine_id, r.n]));
+  }
+
+  /**
+   * Assigns a queued task to a machine as the next attempt. `claimWindowSeconds` null: no
+   * deadline (a targeted task waits in its machine's queue while the machine is off).
+   */
+  async assign(manager: EntityManager, task: TaskRow, machine: MachineRef, claimWindowSeconds: number | null): Promise<TaskRow | null> {
+    const [row] = await updateReturning<TaskRow>(
+      manager,
+      `UPDATE ${T} SET "state" = 'assigned', "attempt" = "attempt" + 1, "machine_id" = $3, "machine_name" = $4, "waiting" = NULL, "updated_at" = now(),
+         "lease_expires_at" = CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 second' END
+       WHERE "id" = $1 AND "state" = 'queued' AND "attempt" = $2 RETURNING *`,
+      [task.id, task.attempt, machine.machineId, machine.name, claimWindowSeconds],
+    );
+    if (!row) return null;
+    await manager.query(`INSERT INTO ${A} ("task_id", "attempt", "machine_id", "machine_name", "state") VALUES ($1, $2, $3, $4, 'assigned')`, [
+      row.id,
+      row.attempt,
+      machine.machineId,
+      machine.name,
+    ]);
+    return row;
+  }
+
+  async setWaiting(manager: EntityManager, waits: { id: string; waiting: WaitingReason }[]): Promise<void> {
+    if (!waits.length) return;
+    await manager.query(
+      `UPDATE ${T} AS t SET "waiting" = w.waiting FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, waiting jsonb) WHERE t."id" = w.id AND t."state" = 'queued'`,
+      [JSON.stringify(waits)],
+    );
+  }
+
+  /** The machine starts the attempt it was assigned, unless it was superseded or cancelled. */
+  async claim(manager: EntityManager, machineId: string, taskId: string, attempt: number, leaseSeconds: number): Promise<TaskRow | null> {
+    const [row] = await updateReturning<TaskRow>(
+      manager,
+      `UPDATE ${T} SET "state" = 'running', "lease_expires_at" = now() + $4::int * interval '1 second', "updated_at" = now()
+       WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3 AND "state" = 'assigned' AND NOT "cancel_requested" RETURNING *`,
+      [taskId, attempt, machineId, leaseSeconds],
+    );
+    if (row) await manager.query(`UPDATE ${A} SET "state" = 'running', "started_at" = now() WHERE "task_id" = $1 AND "attempt" = $2`, [taskId, attempt]);
+    return row ?? null;
+  }
+
+  /** Extends the lease of a running attempt; null when the attempt is no longer current. */
+  async renew(machineId: string, taskId: string, attempt: number, leaseSeconds: number): Promise<{ cancel: boolean } | null> {
+    const rows = await updateReturning<{ cancel_requested: boolean }>(
+      this.dataSource,
+      `UPDATE ${T} SET "lease_expires_at" = now() + $4::int * interval '1 second'
+       WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3 AND "state" = 'running' RETURNING "cancel_requested"`,
+      [taskId, attempt, machineId, leaseSeconds],
+    );
+    return rows[0] ? { cancel: rows[0].cancel_requested } : null;
+  }
+
+  /** Records the result of the current attempt, once; a superseded attempt's result changes nothing. */
+  async complete(
+    manager: EntityManager,
+    machineId: string,
+    taskId: string,
+    attempt: number,
+    outcome: TaskOutcome,
+    result: TaskResult,
+  ): Promise<TaskRow | null> {
+    const [row] = await updateReturning<TaskRow>(
+      manager,
+      `UPDATE ${T} SET "state" = $4, "result" = $5, "lease_expires_at" = NULL, "updated_at" = now()
+       WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3 AND "state" = 'running' RETURNING *`,
+      [taskId, attempt, machineId, outcome, JSON.stringify(result)],
+    );
+    if (row) {
+      await manager.query(`UPDATE ${A} SET "state" = $3, "ended_at" = now(), "result" = $4 WHERE "task_id" = $1 AND "attempt" = $2`, [
+        taskId,
+        attempt,
+        outcome,
+        JSON.stringify(result),
+      ]);
+    }
+    return row ?? null;
+  }
+
+  /**
+   * Attempts whose lease expired are lost: the task is queued again for its next attempt,
+   * or fails (cancelled, if that was asked) when it has used all its attempts.
+   */
+  async expireLeases(manager: EntityManager): Promise<(Transition & { lostMachineId: string; lostAttempt: number })[]> {
+    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; machine_id: string | null; lost_machine_id: string }>(
+      manager,
+      `WITH expired AS (
+         SELECT "id", "attempt", "machine_id" FROM ${T}
+         WHERE "state" IN ('assigned', 'running') AND "lease_expires_at" < now() FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${T} AS t SET
+         "state" = CASE WHEN t."cancel_requested" THEN 'cancelled' WHEN t."attempt" >= t."max_attempts" THEN 'failed' ELSE 'queued' END,
+         "result" = CASE WHEN t."cancel_requested" OR t."attempt" >= t."max_attempts"
+           THEN jsonb_build_object('outcome', CASE WHEN t."cancel_requested" THEN 'cancelled' ELSE 'failed' END, 'exitCode', NULL, 'durationMs', 0,
+                'outputTail', '', 'error', 'attempt ' || t."attempt" || ' lost its lease (machine died or lost contact)')
+           ELSE t."result" END,
+         "machine_id" = NULL, "machine_name" = NULL, "lease_expires_at" = NULL, "updated_at" = now()
+       FROM expired e WHERE t."id" = e."id"
+       RETURNING t."id", t."title", t."state", t."attempt", t."machine_id", e."machine_id" AS lost_machine_id`,
+    );
+    if (rows.length) {
+      await manager.query(
+        `UPDATE ${A} AS a SET "state" = 'lost', "ended_at" = now() FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int)
+         WHERE a."task_id" = x.id AND a."attempt" = x.attempt`,
+        [JSON.stringify(rows.map((r) => ({ id: r.id, attempt: r.attempt })))],
+      );
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      state: r.state,
+      attempt: r.attempt,
+      machineId: r.machine_id,
+      lostMachineId: r.lost_machine_id,
+      lostAttempt: r.attempt,
+    }));
+  }
+
+  /** Running tasks past their timeout by a grace period (their agent did not stop them): marked timed out. */
+  async expireOverdue(manager: EntityManager, graceSeconds: number): Promise<Transition[]> {
+    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; machine_id: string }>(
+      manager,
+      `UPDATE ${T} AS t SET "state" = 'timed_out', "cancel_requested" = true, "lease_expires_at" = NULL, "updated_at" = now(),
+         "result" = jsonb_build_object('outcome', 'timed_out', 'exitCode', NULL, 'durationMs', t."timeout_seconds" * 1000, 'outputTail', '', 'error', 'timed out (the machine did not report)')
+       FROM ${A} a
+       WHERE a."task_id" = t."id" AND a."attempt" = t."attempt" AND t."state" = 'running'
+         AND a."started_at" < now() - (t."timeout_seconds" + $1::int) * interval '1 second'
+       RETURNING t."id", t."title", t."state", t."attempt", t."machine_id"`,
+      [graceSeconds],
+    );
+    if (rows.length) {
+      await manager.query(
+        `UPDATE ${A} AS a SET "state" = 'timed_out', "ended_at" = now() FROM unnest($1::uuid[], $2::int[]) AS x(id, attempt) WHERE a."task_id" = x.id AND a."attempt" = x.attempt`,
+        [rows.map((r) => r.id), rows.map((r) => r.attempt)],
+      );
+    }
+    return rows.map((r) => ({ id: r.id, title: r.title, state: r.state, attempt: r.attempt, machineId: r.machine_id }));
+  }
+
+  /**
+   * Cancels: a task not yet started is cancelled at once; a running one is marked, its
+   * agent stops the process and reports. Returns the row, or null if already final.
+   */
+  async cancel(manager: EntityManager, taskId: string): Promise<TaskRow | null> {
+    const [row] = await updateReturning<TaskRow>(
+      manager,
+      `UPDATE ${T} SET "cancel_requested" = true, "updated_at" = now(),
+         "state" = CASE WHEN "state" IN ('queued', 'assigned') THEN 'cancelled' ELSE "state" END,
+         "result" = CASE WHEN "state" IN ('queued', 'assigned')
+           THEN jsonb_build_object('outcome', 'cancelled', 'exitCode', NULL, 'durationMs', 0, 'outputTail', '', 'error', 'cancelled before it started')
+           ELSE "result" END,
+         "lease_expires_at" = CASE WHEN "state" IN ('queued', 'assigned') THEN NULL ELSE "lease_expires_at" END
+       WHERE "id" = $1 AND "state" IN ('queued', 'assigned', 'running') RETURNING *`,
+      [taskId],
+    );
+    if (row?.state === 'cancelled' && row.attempt > 0) {
+      await manager.query(`UPDATE ${A} SET "state" = 'cancelled', "ended_at" = now() WHERE "task_id" = $1 AND "attempt" = $2 AND "ended_at" IS NULL`, [
+        row.id,
+        row.attempt,
+      ]);
+    }
+    return row ?? null;
+  }
+
+  /** Queues a failed, cancelled or timed-out task again, with room for one more attempt. */
+  async retry(manager: EntityManager, taskId: string): Promise<TaskRow | null> {
+    const [row] = await updateReturning<TaskRow>(
+      manager,
+      `UPDATE ${T} SET "state" = 'queued', "cancel_requested" = false, "result" = NULL, "machine_id" = NULL, "machine_name" = NULL,
+         "max_attempts" = GREATEST("max_attempts", "attempt" + 1), "updated_at" = now()
+       WHERE "id" = $1 AND "state" IN ('failed', 'cancelled', 'timed_out') RETURNING *`,
+      [taskId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Stores log chunks of current attempts only: a chunk from a superseded or lost attempt
+   * (a zombie agent) is refused. Keeps at most `limitBytes` per task, dropping the oldest.
+   */
+  async appendLogs(chunks: (LogChunk & { machineId: string })[], limitBytes: number): Promise<(LogChunk & { machineId: string })[]> {
+    if (!chunks.length) return [];
+    const accepted = await this.dataSource.query<
+      { task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date; machine_id: string }[]
+    >(
+      `INSERT INTO ${L} ("task_id", "attempt", "seq", "stream", "data", "at")
+       SELECT c.task_id, c.attempt, c.seq, c.stream, c.data, c.at
+       FROM jsonb_to_recordset($1::jsonb) AS c(task_id uuid, attempt int, seq int, stream text, data text, at timestamptz, machine_id uuid)
+       JOIN ${T} t ON t."id" = c.task_id AND t."attempt" = c.attempt
+       JOIN ${A} a ON a."task_id" = c.task_id AND a."attempt" = c.attempt AND a."machine_id" = c.machine_id AND a."state" <> 'lost'
+       ON CONFLICT DO NOTHING
+       RETURNING "task_id", "attempt", "seq", "stream", "data", "at"`,
+      [
+        JSON.stringify(
+          chunks.map((c) => ({ task_id: c.taskId, attempt: c.attempt, seq: c.seq, stream: c.stream, data: c.data, at: c.at, machine_id: c.machineId })),
+        ),
+      ],
+    );
+    const taskIds = [...new Set(accepted.map((r) => r.task_id))];
+    if (taskIds.length) {
+      await this.dataSource.query(
+        `DELETE FROM ${L} WHERE "id" IN (
+           SELECT "id" FROM (SELECT "id", sum(length("data")) OVER (PARTITION BY "task_id" ORDER BY "id" DESC) AS kept FROM ${L} WHERE "task_id" = ANY($1::uuid[])) x
+           WHERE x.kept > $2)`,
+        [taskIds, limitBytes],
+      );
+    }
+    const machineOf = new Map(chunks.map((c) => [`${c.taskId}:${c.attempt}`, c.machineId]));
+    return accepted.map((r) => ({
+      v: 1,
+      taskId: r.task_id,
+      attempt: r.attempt,
+      seq: r.seq,
+      stream: r.stream,
+      data: r.data,
+      at: new Date(r.at).toISOString(),
+      machineId: machineOf.get(`${r.task_id}:${r.attempt}`)!,
+    }));
+  }
+
+  async logs(taskId: string, after: number, limit: number): Promise<{ items: LogChunkView[]; next: number }> {
+    const rows = await this.dataSource.query<{ id: string; attempt: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
+      `SELECT "id", "attempt", "stream", "data", "at" FROM ${L} WHERE "task_id" = $1 AND "id" > $2 ORDER BY "id" LIMIT $3`,
+      [taskId, after, limit],
+    );
+    return {
+      items: rows.map((r) => ({ seq: Number(r.id), attempt: r.attempt, stream: r.stream, data: r.data, at: r.at.toISOString() })),
+      next: rows.length ? Number(rows.at(-1)!.id) : after,
+    };
+  }
+
+  toView(row: TaskRow, attempts: AttemptView[]): TaskView {
+    return {
+      id: row.id,
+      title: row.title,
+      kind: row.kind,
+      input: row.input,
+      target: row.target_machine_id ? { machineId: row.target_machine_id, name: row.target_name ?? '' } : null,
+      requires: row.requires,
+      priority: row.priority,
+      timeoutSeconds: row.timeout_seconds,
+      maxAttempts: row.max_attempts,
+      state: row.state,
+      attempt: row.attempt,
+      machine: row.machine_id ? { machineId: row.machine_id, name: row.machine_name ?? '' } : null,
+      createdBy: row.created_by,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      result: row.result,
+      waiting: row.state === 'queued' ? row.waiting : null,
+      parentTaskId: row.parent_task_id,
+      attempts,
+    };
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+
+import { FleetService } from '../placement/fleet.service';
+import { LogsConsumer } from './logs.consumer';
+import { SchedulerService } from './scheduler.service';
+import { TaskRepository } from './task.repository';
+import { TasksHandler } from './tasks.handler';
+import { TasksService } from './tasks.service';
+
+@Module({ providers: [TaskRepository, FleetService, TasksService, SchedulerService, TasksHandler, LogsConsumer] })
+export class TasksModule {}

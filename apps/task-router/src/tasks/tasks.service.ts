@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+
+import type {
+  CancelSignal,
+  CreateTaskRequest,
+  ListTasksRequest,
+  Page,
+  TaskAssignment,
+  TaskLeaseReply,
+  TaskLogsPage,
+  TaskLogsRequest,
+  TaskResult,
+  TaskResultRequest,
+  TaskView,
+} from '@waggle/contracts';
+import { ErrorCode, FINAL_TASK_STATES, MachineSubjects, WaggleError } from '@waggle/contracts';
+import { encodeJson } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+
+import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
+import { LOGGER, NATS } from '../infrastructure/tokens';
+import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { FleetService } from '../placement/fleet.service';
+import { staticMismatch } from '../placement/placement';
+import { TaskRouterConfig } from '../task-router.config';
+import { taskEvent } from './task-events';
+import type { TaskRow } from './task.repository';
+import { TaskRepository } from './task.repository';
+
+const DEFAULTS = { priority: 50, timeoutSeconds: 3600, maxAttempts: 3 };
+
+/** Which input fields each kind needs and allows. */
+function checkInput(request: CreateTaskRequest) {
+  const input = request.input;
+  const need = (field: keyof typeof input, ok: boolean) =>
+    ok ? [] : [{ field: `input.${field}`, errors: [`input.${field} is required for a ${request.kind} task`] }];
+  const forbid = (fields: (keyof typeof input)[]) =>
+    fields.filter((f) => input[f] !== undefined).map((f) => ({ field: `input.${f}`, errors: [`input.${f} does not apply to a ${request.kind} task`] }));
+  const errors =
+    request.kind === 'agent'
+      ? [...need('prompt', !!input.prompt), ...forbid(['program', 'args', 'script'])]
+      : request.kind === 'command'
+        ? [...need('program', !!input.program), ...forbid(['prompt', 'cli', 'model', 'script'])]
+        : [...need('script', !!input.script), ...forbid(['prompt', 'cli', 'model', 'program', 'args'])];
+  if (errors.length) throw WaggleError.invalid(`input does not fit a ${request.kind} task`, errors);
+}
+
+@Injectable()
+export class TasksService {
+  constructor(
+    private readonly tasks: TaskRepository,
+    private readonly fleet: FleetService,
+    private readonly tx: TransactionsService,
+    private readonly config: TaskRouterConfig,
+    private readonly metrics: TaskRouterMetrics,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Refuses at once a task no machine known (online or not) could ever run, with the reasons. */
+  async create(request: CreateTaskRequest): Promise<TaskView> {
+    checkInput(request);
+    const requires = { capabilities: request.requires?.capabilities ?? [], labels: request.requires?.labels ?? [] };
+    const shape = { kind: request.kind, input: request.input, requires };
+    const machines = await this.fleet.machines();
+    let target: { machineId: string; name: string } | null = null;
+    if (request.target) {
+      const machine = machines.find((m) => m.id === request.target || m.name === request.target);
+      if (!machine) throw WaggleError.notFound('machine', request.target);
+      const reasons = staticMismatch(shape, machine);
+      if (reasons.length) throw WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+      target = { machineId: machine.id, name: machine.name };
+    } else {
+      const mismatches = machines.map((m) => ({ name: m.name, reasons: staticMismatch(shape, m) }));
+      if (!mismatches.some((m) => m.reasons.length === 0)) {
+        const why = mismatches.length ? mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`).join(' | ') : 'no machines have joined';
+        throw WaggleError.invalid(`no machine can ever run this task (${why})`, [
+          { field: 'requires', errors: mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`) },
+        ]);
+      }
+    }
+    if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) throw WaggleError.notFound('task', request.parentTaskId);
+    const row = await this.tx.run(async (manager) => {
+      const inserted = await this.tasks.insert(manager, {
+        id: randomUUID(),
+        title: request.title,
+        kind: request.kind,
+        input: request.input,
+        target_machine_id: target?.machineId ?? null,
+        target_name: target?.name ?? null,
+        requires,
+        priority: request.priority ?? DEFAULTS.priority,
+        timeout_seconds: request.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+        max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
+        parent_task_id: request.parentTaskId ?? null,
+        created_by: request.createdBy,
+      });
+      return { result: inserted, outbox: [taskEvent(inserted)] };
+    });
+    this.metrics.transitions.inc({ state: 'queued' });
+    return this.view(row);
+  }
+
+  async get(taskId: string): Promise<TaskView> {
+    return this.view(await this.require(taskId));
+  }
+
+  async list(query: ListTasksRequest): Promise<Page<TaskView>> {
+    const machineId = query.machine ? (await this.fleet.find(query.machine))?.id : undefined;
+    if (query.machine && !machineId) throw WaggleError.notFound('machine', query.machine);
+    const page = await this.tasks.list({ ...query, machineId });
+    const attempts = await this.tasks.attemptsOf(page.items.map((t) => t.id));
+    return { items: page.items.map((t) => this.tasks.toView(t, attempts.get(t.id) ?? [])), nextCursor: page.nextCursor };
+  }
+
+  async cancel(taskId: string): Promise<TaskView> {
+    const before = await this.require(taskId);
+    const row = await this.tx.run(async (manager) => {
+      const changed = await this.tasks.cancel(manager, taskId);
+      if (!changed) throw new WaggleError(ErrorCode.Conflict, `task is already ${before.state}`, { state: before.state });
+      return { result: changed, outbox: changed.state === 'cancelled' ? [taskEvent({ ...changed, machineId: changed.machine_id })] : [] };
+    });
+    if (row.state === 'running' && row.machine_id) {
+      // Fast path; the next renewal tells the agent too, should this push be lost.
+      const signal: CancelSignal = { taskId: row.id, attempt: row.attempt };
+      this.nc.publish(MachineSubjects.cancel(row.machine_id), encodeJson(signal));
+    }
+    return this.view(row);
+  }
+
+  async retry(taskId: string): Promise<TaskView> {
+    const before = await this.require(taskId);
+    const row = await this.tx.run(async (manager) => {
+      const changed = await this.tasks.retry(manager, taskId);
+      if (!changed) throw new WaggleError(ErrorCode.Conflict, `only a failed, cancelled or timed-out task can be retried; this one is ${before.state}`);
+      return { result: changed, outbox: [taskEvent(changed, true)] };
+    });
+    return this.view(row);
+  }
+
+  async logs(request: TaskLogsRequest): Promise<TaskLogsPage> {
+    await this.require(request.taskId);
+    return this.tasks.logs(request.taskId, request.after ?? 0, request.limit ?? 1000);
+  }
+
+  /** The machine starts an attempt. Refused if the attempt is not the current one, or cancelled. */
+  async claim(machineId: string, taskId: string, attempt: number): Promise<TaskLeaseReply> {
+    const row = await this.tx.run(async (manager) => {
+      const claimed = await this.tasks.claim(manager, machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
+      return { result: claimed, outbox: claimed ? [taskEvent({ ...claimed, machineId })] : [] };
+    });
+    if (!row) return this.stale('claim', taskId, attempt);
+    this.metrics.transitions.inc({ state: 'running' });
+    return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: false };
+  }
+
+  async renew(machineId: string, taskId: string, attempt: number): Promise<TaskLeaseReply> {
+    const renewed = await this.tasks.renew(machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
+    if (!renewed) return this.stale('renew', taskId, attempt);
+    return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: renewed.cancel };
+  }
+
+  /** Records an attempt's result exactly once; a late result from a superseded attempt is refused. */
+  async result(machineId: string, request: TaskResultRequest): Promise<{ recorded: true }> {
+    const result: TaskResult = {
+      outcome: request.outcome,
+      exitCode: request.exitCode ?? null,
+      durationMs: request.durationMs,
+      outputTail: request.outputTail,
+      structured: request.structured,
+      error: request.error,
+    };
+    const row = await this.tx.run(async (manager) => {
+      const done = await this.tasks.complete(manager, machineId, request.taskId, request.attempt, request.outcome, result);
+      return { result: done, outbox: done ? [taskEvent({ ...done, machineId })] : [] };
+    });
+    if (!row) return this.stale('result', request.taskId, request.attempt);
+    this.metrics.transitions.inc({ state: row.state });
+    return { recorded: true };
+  }
+
+  private stale(operation: string, taskId: string, attempt: number): never {
+    this.metrics.staleRequests.inc({ operation });
+    this.logger.warn({ taskId, attempt, operation }, 'refused: the attempt is not current');
+    throw new WaggleError(ErrorCode.Conflict, `attempt ${attempt} of task ${taskId} is not current (superseded, cancelled or finished)`, { taskId, attempt });
+  }
+
+  /** The assignment message for a machine: a wake-up with everything needed to run the attempt. */
+  assignment(row: TaskRow): TaskAssignment {
+    return { v: 1, taskId: row.id, attempt: row.attempt, title: row.title, kind: row.kind, input: row.input, timeoutSeconds: row.timeout_seconds };
+  }
+
+  private async require(taskId: string): Promise<TaskRow> {
+    const row = await this.tasks.findById(taskId);
+    if (!row) throw WaggleError.notFound('task', taskId);
+    return row;
+  }
+
+  private async view(row: TaskRow): Promise<TaskView> {
+    const attempts = await this.tasks.attemptsOf([row.id]);
+    return this.tasks.toView(row, attempts.get(row.id) ?? []);
+  }
+
+  isFinal(row: TaskRow): boolean {
+    return FINAL_TASK_STATES.has(row.state);
+  }
+}

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { connect, jwtAuthenticator } from 'nats';
+
+import type { ErrorBody, TaskLogsPage, TaskView } from '@waggle/contracts';
+import { MachineSubjects } from '@waggle/contracts';
+import { request } from '@waggle/messaging';
+import type { AgentProcess } from '@waggle/testing';
+import { eventually, TestHub } from '@waggle/testing';
+
+const node = process.execPath;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('tasks: placed, claimed once, executed, logged, reported', () => {
+  let hub: TestHub;
+  let worker: AgentProcess;
+  let plain: AgentProcess;
+  /** The task whose first attempt was lost when its agent was killed. */
+  let survivorId: string;
+
+  before(async () => {
+    hub = await TestHub.start({ leaseSeconds: 3 });
+    worker = await hub.startAgent('worker', { allowCommand: true, allowShell: true, labels: ['room=lab'], slots: 2 });
+    plain = await hub.startAgent('plain', { labels: ['room=office'] });
+  });
+  after(() => hub.stop());
+
+  const create = (body: object) => hub.api<TaskView & ErrorBody>('POST', '/api/tasks', body);
+  const finished = (id: string, timeoutMs = 30_000) =>
+    eventually(
+      async () => {
+        const res = await hub.api<TaskView>('GET', `/api/tasks/${id}`);
+        assert.ok(['succeeded', 'failed', 'cancelled', 'timed_out'].includes(res.body.state), `state ${res.body.state}`);
+        return res.body;
+      },
+      { timeoutMs, what: `task ${id} finished` },
+    );
+
+  it('runs a command with arguments (no shell), keeps its logs and its structured result', async () => {
+    const script = "console.log('hello', process.argv[1]); console.error('warn'); require('fs').writeFileSync(process.env.WAGGLE_RESULT_FILE, JSON.stringify({ answer: 42 }))";
+    const res = await create({ title: 'say hello', kind: 'command', input: { program: node, args: ['-e', script, '$(whoami); rm -rf /'] } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const task = await finished(res.body.id);
+    assert.equal(task.state, 'succeeded');
+    assert.equal(task.machine?.name, 'worker');
+    assert.equal(task.result?.exitCode, 0);
+    assert.match(task.result.outputTail, /hello \$\(whoami\); rm -rf \//, 'the argument arrived literally');
+    assert.deepEqual(task.result?.structured, { answer: 42 });
+    assert.equal(task.attempts.length, 1);
+    assert.equal(task.attempts[0].state, 'succeeded');
+    const logs = await eventually(async () => {
+      const page = await hub.api<TaskLogsPage>('GET', `/api/tasks/${task.id}/logs`);
+      assert.ok(page.body.items.some((c) => c.stream === 'stderr' && c.data.includes('warn')));
+      return page.body;
+    });
+    assert.ok(logs.items.some((c) => c.stream === 'stdout' && c.data.includes('hello')));
+  });
+
+  it('runs a shell script only where shell was allowed, and refuses what no machine may run', async () => {
+    const ok = await create({ title: 'shell', kind: 'shell', input: { script: 'echo "from sh $((6 * 7))"' } });
+    assert.equal(ok.status, 201);
+    const task = await finished(ok.body.id);
+    assert.equal(task.machine?.name, 'worker');
+    assert.match(task.result!.outputTail, /from sh 42/);
+
+    const targeted = await create({ title: 'no', kind: 'shell', input: { script: 'true' }, target: 'plain' });
+    assert.equal(targeted.status, 400);
+    assert.match(targeted.body.message, /plain cannot run this task: does not run shell tasks/);
+    const nowhere = await create({ title: 'no', kind: 'command', input: { program: 'true' }, requires: { labels: ['room=office'] } });
+    assert.equal(nowhere.status, 400);
+    assert.match(nowhere.body.message, /no machine can ever run this task/);
+    const wrongInput = await create({ title: 'no', kind: 'command', input: { script: 'true' } });
+    assert.equal(wrongInput.status, 400);
+    assert.deepEqual((wrongInput.body.details as { fields: { field: string }[] }).fields.map((f) => f.field).sort(), ['input.program', 'input.script']);
+  });
+
+  it('says why a task waits: each machine and the reason it was passed over', async () => {
+    const blocker = await create({ title: 'hold slot 1', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, requires: { labels: ['room=lab'] } });
+    const blocker2 = await create({ title: 'hold slot 2', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, requires: { labels: ['room=lab'] } });
+    const waiting = await create({ title: 'waits', kind: 'command', input: { program: 'true' } });
+    const why = await eventually(async () => {
+      const res = await hub.api<TaskView>('GET', `/api/tasks/${waiting.body.id}`);
+      assert.equal(res.body.state, 'queued');
+      assert.ok(res.body.waiting);
+      return res.body.waiting;
+    });
+    const byName = Object.fromEntries(why.candidates.map((c) => [c.name, c.reasons.join('; ')]));
+    assert.match(byName.worker, /no free slot \(2\/2 in use\)/);
+    assert.match(byName.plain, /does not run command tasks/);
+    for (const t of [blocker, blocker2]) assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
+    assert.equal((await finished(waiting.body.id)).state, 'succeeded');
+  });
+
+  it('cancel stops the process group; timeout too', async () => {
+    const pidFile = join(worker.stateDir, 'cancel.pid');
+    const long = await create({
+      title: 'long',
+      kind: 'command',
+      input: { program: node, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => console.log('tick'), 100)`] },
+    });
+    const pid = await eventually(async () => Number(await readFile(pidFile, 'utf8')));
+    assert.ok(alive(pid));
+    assert.equal((await hub.api('POST', `/api/tasks/${long.body.id}/cancel`)).status, 200);
+    const cancelled = await finished(long.body.id);
+    assert.equal(cancelled.state, 'cancelled');
+    assert.equal(alive(pid), false, 'process is gone');
+
+    const slow = await create({ title: 'slow', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, timeoutSeconds: 1 });
+    const timedOut = await finished(slow.body.id);
+    assert.equal(timedOut.state, 'timed_out');
+    assert.match(timedOut.result!.error!, /timed out after 1 s/);
+    assert.equal((await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status, 409, 'a finished task cannot be cancelled');
+    const retried = await hub.api<TaskView>('POST', `/api/tasks/${slow.body.id}/retry`);
+    assert.equal(retried.body.state, 'queued');
+    assert.equal((await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status, 200);
+  });
+
+  it('a targeted task for an offline machine waits and runs when it returns', async () => {
+    await plain.kill('SIGKILL');
+    const res = await create({ title: 'for plain', kind: 'agent', input: { prompt: 'x' }, target: 'plain' });
+    // plain has no agent CLI: targeting checks what the machine has.
+    assert.equal(res.status, 400);
+    const marker = join(worker.stateDir, 'targeted.txt');
+    await worker.kill('SIGKILL');
+    const targeted = await create({ title: 'for worker', kind: 'command', input: { program: node, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`] }, target: 'worker' });
+    assert.equal(targeted.status, 201);
+    const waiting = await hub.api<TaskView>('GET', `/api/tasks/${targeted.body.id}`);
+    assert.ok(['queued', 'assigned'].includes(waiting.body.state));
+    worker.start();
+    plain.start();
+    const done = await finished(targeted.body.id);
+    assert.equal(done.state, 'succeeded');
+    assert.equal(await readFile(marker, 'utf8'), 'ran');
+  });
+
+  it('an agent killed mid-task: the lease expires and the task completes on a retry, once', async () => {
+    await hub.waitOnline('worker');
+    const counter = join(worker.stateDir, 'runs.txt');
+    const res = await create({
+      title: 'survives',
+      kind: 'command',
+      input: {
+        program: node,
+        args: ['-e', `const fs = require('fs'); fs.appendFileSync(${JSON.stringify(counter)}, 'x'); if (fs.readFileSync(${JSON.stringify(counter)}, 'utf8').length === 1) setTimeout(() => {}, 60000)`],
+      },
+      requires: { labels: ['room=lab'] },
+    });
+    await eventually(async () => assert.equal(await readFile(counter, 'utf8'), 'x'));
+    await worker.kill('SIGKILL');
+    worker.start();
+    const done = await finished(res.body.id, 60_000);
+    assert.equal(done.state, 'succeeded');
+    assert.deepEqual(
+      done.attempts.map((a) => a.state),
+      ['lost', 'succeeded'],
+    );
+    assert.equal(done.attempt, 2);
+    survivorId = done.id;
+  });
+
+  it("refuses a zombie attempt's late renewal, claim and result after a retry won", async () => {
+    const identity = (await worker.identity())!;
+    const nc = await connect({
+      servers: hub.nats.url,
+      authenticator: jwtAuthenticator(identity.natsJwt, new TextEncoder().encode(identity.natsSeed)),
+      inboxPrefix: MachineSubjects.replyPrefix(identity.machineId),
+    });
+    try {
+      // Attempt 1 of the survivor was lost; attempt 2 succeeded. A zombie of attempt 1 comes back:
+      const zombie = { v: 1, taskId: survivorId, attempt: 1 };
+      await assert.rejects(request(nc, MachineSubjects.taskRenew(identity.machineId), zombie), /not current/);
+      await assert.rejects(request(nc, MachineSubjects.taskClaim(identity.machineId), zombie), /not current/);
+      await assert.rejects(
+        request(nc, MachineSubjects.taskResult(identity.machineId), { ...zombie, outcome: 'failed', exitCode: 1, durationMs: 1, outputTail: 'late' }),
+        /not current/,
+      );
+      // Even a repeat of the winning attempt's result changes nothing.
+      await assert.rejects(
+        request(nc, MachineSubjects.taskResult(identity.machineId), { ...zombie, attempt: 2, outcome: 'failed', exitCode: 1, durationMs: 1, outputTail: 'twice' }),
+        /not current/,
+      );
+      const after = await hub.api<TaskView>('GET', `/api/tasks/${survivorId}`);
+      assert.equal(after.body.state, 'succeeded', 'the recorded result stands');
+      assert.equal(after.body.result?.exitCode, 0);
+      assert.deepEqual(after.body.attempts.map((a) => a.state), ['lost', 'succeeded']);
+    } finally {
+      await nc.close();
+    }
+  });
+});
