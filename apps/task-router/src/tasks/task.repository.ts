@@ -167,13 +167,15 @@ export class TaskRepository {
       params.push(after.at, after.id);
       where.push(`("created_at", "id") < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
-    const rows = await this.dataSource.query<TaskRow[]>(
-      `SELECT * FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC LIMIT $1`,
+    const rows = await this.dataSource.query<(TaskRow & { created_at_exact: string })[]>(
+      // The cursor keeps Postgres's own text of created_at: a JS Date would drop its microseconds.
+      `SELECT *, "created_at"::text AS "created_at_exact" FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY "created_at" DESC, "id" DESC LIMIT $1`,
       params,
     );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at.toISOString(), id: last.id }) : undefined };
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_exact, id: last.id }) : undefined };
   }
 
   /** Queued tasks in placement order: higher priority first, then oldest. */

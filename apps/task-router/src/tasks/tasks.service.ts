@@ -5,6 +5,7 @@ import type { NatsConnection } from 'nats';
 
 import type {
   CancelSignal,
+  MachineView,
   CreateTaskRequest,
   ListTasksRequest,
   Page,
@@ -24,6 +25,7 @@ import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
 import { LOGGER, NATS } from '../infrastructure/tokens';
 import { TransactionsService } from '../infrastructure/infrastructure.module';
 import { FleetService } from '../placement/fleet.service';
+import type { PlacementTask } from '../placement/placement';
 import { staticMismatch } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';
 import { taskEvent } from './task-events';
@@ -65,23 +67,15 @@ export class TasksService {
     checkInput(request);
     const requires = { capabilities: request.requires?.capabilities ?? [], labels: request.requires?.labels ?? [] };
     const shape = { kind: request.kind, input: request.input, requires };
-    const machines = await this.fleet.machines();
-    let target: { machineId: string; name: string } | null = null;
-    if (request.target) {
-      const machine = machines.find((m) => m.id === request.target || m.name === request.target);
-      if (!machine) throw WaggleError.notFound('machine', request.target);
-      const reasons = staticMismatch(shape, machine);
-      if (reasons.length) throw WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
-      target = { machineId: machine.id, name: machine.name };
-    } else {
-      const mismatches = machines.map((m) => ({ name: m.name, reasons: staticMismatch(shape, m) }));
-      if (!mismatches.some((m) => m.reasons.length === 0)) {
-        const why = mismatches.length ? mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`).join(' | ') : 'no machines have joined';
-        throw WaggleError.invalid(`no machine can ever run this task (${why})`, [
-          { field: 'requires', errors: mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`) },
-        ]);
-      }
+    // Placement may use a slightly old view of the fleet; a refusal never does.
+    let machines = await this.fleet.machines();
+    let verdict = this.feasibility(request, shape, machines);
+    if (verdict instanceof WaggleError) {
+      machines = await this.fleet.machines(true);
+      verdict = this.feasibility(request, shape, machines);
+      if (verdict instanceof WaggleError) throw verdict;
     }
+    const target = verdict.target;
     if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) throw WaggleError.notFound('task', request.parentTaskId);
     const row = await this.tx.run(async (manager) => {
       const inserted = await this.tasks.insert(manager, {
@@ -102,6 +96,21 @@ export class TasksService {
     });
     this.metrics.transitions.inc({ state: 'queued' });
     return this.view(row);
+  }
+
+  /** Whether some machine could ever run the task (or the target can); the error says why not. */
+  private feasibility(request: CreateTaskRequest, shape: PlacementTask, machines: MachineView[]): { target: { machineId: string; name: string } | null } | WaggleError {
+    if (request.target) {
+      const machine = machines.find((m) => m.id === request.target || m.name === request.target);
+      if (!machine) return WaggleError.notFound('machine', request.target);
+      const reasons = staticMismatch(shape, machine);
+      if (reasons.length) return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+      return { target: { machineId: machine.id, name: machine.name } };
+    }
+    const mismatches = machines.map((m) => ({ name: m.name, reasons: staticMismatch(shape, m) }));
+    if (mismatches.some((m) => m.reasons.length === 0)) return { target: null };
+    const lines = mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`);
+    return WaggleError.invalid(`no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`, [{ field: 'requires', errors: lines }]);
   }
 
   async get(taskId: string): Promise<TaskView> {
