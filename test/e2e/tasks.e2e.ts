@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -6,12 +7,26 @@ import { after, before, describe, it } from 'node:test';
 import { connect, jwtAuthenticator } from 'nats';
 
 import type { ErrorBody, TaskLogsPage, TaskView } from '@waggle/contracts';
+import { childEnvironment } from '@waggle/config';
 import { MachineSubjects } from '@waggle/contracts';
 import { request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, TestHub } from '@waggle/testing';
 
 const node = process.execPath;
+
+const CLI = join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'waggle.js');
+
+function waggle(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: childEnvironment(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
 
 function alive(pid: number): boolean {
   try {
@@ -85,6 +100,22 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.deepEqual((wrongInput.body.details as { fields: { field: string }[] }).fields.map((f) => f.field).sort(), ['input.program', 'input.script']);
   });
 
+  it('from the CLI: create, follow the logs to the end, list', async () => {
+    const env = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
+    const created = await waggle(
+      ['tasks', 'create', '--title', 'count', '--kind', 'command', '--program', node, '--arg', '-e', '--arg', 'for (let i = 1; i <= 3; i++) console.log(`line ${i}`)', '--json'],
+      env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const id = (JSON.parse(created.stdout) as TaskView).id;
+    const logs = await waggle(['tasks', 'logs', id, '--follow'], env);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout, 'line 1\nline 2\nline 3\n');
+    assert.match(logs.stderr, /task succeeded \(exit 0\)/);
+    const list = await waggle(['tasks', 'list', '--state', 'succeeded'], env);
+    assert.match(list.stdout, /succeeded\s+│\s+worker/);
+  });
+
   it('says why a task waits: each machine and the reason it was passed over', async () => {
     const blocker = await create({ title: 'hold slot 1', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, requires: { labels: ['room=lab'] } });
     const blocker2 = await create({ title: 'hold slot 2', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, requires: { labels: ['room=lab'] } });
@@ -98,6 +129,8 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const byName = Object.fromEntries(why.candidates.map((c) => [c.name, c.reasons.join('; ')]));
     assert.match(byName.worker, /no free slot \(2\/2 in use\)/);
     assert.match(byName.plain, /does not run command tasks/);
+    const whyCli = await waggle(['tasks', 'why', waiting.body.id], { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url });
+    assert.match(whyCli.stdout, /worker\s+│\s+no free slot/);
     for (const t of [blocker, blocker2]) assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
     assert.equal((await finished(waiting.body.id)).state, 'succeeded');
   });

@@ -11,6 +11,7 @@ import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerMachines } from './commands/machines.command';
 import { registerSend } from './commands/send.command';
+import { registerTasks } from './commands/tasks.command';
 import { registerToken } from './commands/token.command';
 import { out } from './output';
 import { registerUp } from './up/up.command';
@@ -23,11 +24,12 @@ registerMachines(program, config);
 registerSend(program, config);
 registerInbox(program, config);
 registerToken(program, config);
+registerTasks(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) {
-    out.error(error.message);
+    if (error.message) out.error(error.message);
     process.exit(error.exitCode);
   }
   out.error(String((error as Error)?.stack ?? error));

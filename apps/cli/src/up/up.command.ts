@@ -120,6 +120,13 @@ export function registerUp(program: Command, config: CliConfig) {
         env: childEnvironment({ ...common, WAGGLE_REGISTRY_METRICS_PORT: String(registryMetricsPort) }),
       });
       started.push(`registry     NATS request/reply; metrics http://127.0.0.1:${registryMetricsPort}/metrics`);
+      const taskRouterMetricsPort = await freePort(9102);
+      supervisor.start({
+        name: 'task-router',
+        entry: programPath('task-router'),
+        env: childEnvironment({ ...common, WAGGLE_TASK_ROUTER_METRICS_PORT: String(taskRouterMetricsPort) }),
+      });
+      started.push(`task-router  NATS request/reply; metrics http://127.0.0.1:${taskRouterMetricsPort}/metrics`);
       supervisor.start({
         name: 'gateway',
         entry: programPath('gateway'),

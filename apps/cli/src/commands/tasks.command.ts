@@ -1,0 +1,158 @@
+import type { Command } from 'commander';
+
+import type { Page, TaskLogsPage, TaskView } from '@waggle/contracts';
+import { FINAL_TASK_STATES } from '@waggle/contracts';
+
+import { ApiClient, CliError } from '../api-client';
+import type { CliConfig } from '../cli.config';
+import { ago, out } from '../output';
+
+interface Connection {
+  hub?: string;
+  token?: string;
+  stateDir?: string;
+}
+
+interface CreateFlags extends Connection {
+  title: string;
+  kind: string;
+  prompt?: string;
+  cli?: string;
+  model?: string;
+  program?: string;
+  arg: string[];
+  script?: string;
+  cwd?: string;
+  target?: string;
+  capability: string[];
+  label: string[];
+  priority?: number;
+  timeout?: number;
+  maxAttempts?: number;
+  json?: boolean;
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+const withConnection = (cmd: Command) => cmd.option('--hub <url>').option('--token <token>').option('--state-dir <dir>', 'act as the machine whose state dir this is');
+
+function summary(t: TaskView): string {
+  const where = t.machine ? ` on ${t.machine.name}` : t.target ? ` for ${t.target.name}` : '';
+  return `${t.id}  ${t.state}${where}  attempt ${t.attempt}/${t.maxAttempts}  ${t.title}`;
+}
+
+function showWhy(t: TaskView) {
+  if (t.state !== 'queued' || !t.waiting) {
+    out.line(`${t.title}: ${t.state}${t.machine ? ` on ${t.machine.name}` : ''}`);
+    return;
+  }
+  out.line(`${t.title}: waiting — ${t.waiting.summary}`);
+  out.table(['MACHINE', 'PASSED OVER BECAUSE'], t.waiting.candidates.map((c) => [c.name, c.reasons.join('; ')]));
+}
+
+export function registerTasks(program: Command, config: CliConfig) {
+  const tasks = program.command('tasks').description('create, watch and control tasks');
+
+  withConnection(
+    tasks
+      .command('create')
+      .description('create a task')
+      .requiredOption('--title <title>')
+      .requiredOption('--kind <kind>', 'agent, command or shell')
+      .option('--prompt <text>', 'agent: the prompt')
+      .option('--cli <name>', 'agent: claude, codex, gemini or ollama')
+      .option('--model <name>', 'agent with ollama: the model')
+      .option('--program <path>', 'command: the program')
+      .option('--arg <value>', 'command: an argument (repeatable, in order)', collect, [] as string[])
+      .option('--script <text>', 'shell: the script')
+      .option('--cwd <dir>', 'working directory on the machine')
+      .option('--target <machine>', 'run on this machine (waits while it is off)')
+      .option('--capability <tag>', 'required capability (repeatable)', collect, [] as string[])
+      .option('--label <label>', 'required label (repeatable)', collect, [] as string[])
+      .option('--priority <n>', '0..100', (v) => Number(v))
+      .option('--timeout <seconds>', 'timeout in seconds', (v) => Number(v))
+      .option('--max-attempts <n>', 'attempts before failing', (v) => Number(v))
+      .option('--json', 'print JSON'),
+  ).action(async (f: CreateFlags) => {
+    const api = await ApiClient.fromFlags(f, config);
+    const input = { prompt: f.prompt, cli: f.cli, model: f.model, program: f.program, args: f.arg.length ? f.arg : undefined, script: f.script, cwd: f.cwd };
+    const task = await api.call<TaskView>('POST', '/api/tasks', {
+      title: f.title,
+      kind: f.kind,
+      input,
+      target: f.target,
+      requires: f.capability.length || f.label.length ? { capabilities: f.capability, labels: f.label } : undefined,
+      priority: f.priority,
+      timeoutSeconds: f.timeout,
+      maxAttempts: f.maxAttempts,
+    });
+    if (f.json) return out.json(task);
+    out.line(summary(task));
+  });
+
+  withConnection(
+    tasks
+      .command('list')
+      .description('list tasks, newest first')
+      .option('--state <state>')
+      .option('--machine <machine>')
+      .option('--kind <kind>')
+      .option('--limit <n>', 'how many (default 50)', (v) => Number(v))
+      .option('--json'),
+  ).action(async (f: Connection & { state?: string; machine?: string; kind?: string; limit?: number; json?: boolean }) => {
+    const api = await ApiClient.fromFlags(f, config);
+    const params = new URLSearchParams(Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter((e): e is [string, string] => !!e[1]));
+    const page = await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`);
+    if (f.json) return out.json(page.items);
+    out.table(
+      ['ID', 'STATE', 'MACHINE', 'ATTEMPT', 'CREATED', 'TITLE'],
+      page.items.map((t) => [t.id.slice(0, 8), t.state, t.machine?.name ?? t.target?.name ?? '-', `${t.attempt}/${t.maxAttempts}`, ago(t.createdAt), t.title]),
+    );
+  });
+
+  withConnection(tasks.command('get <id>').description('a task with every attempt').option('--json')).action(async (id: string, f: Connection & { json?: boolean }) => {
+    const task = await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
+    if (f.json) return out.json(task);
+    out.line(summary(task));
+    out.table(
+      ['ATTEMPT', 'MACHINE', 'STATE', 'STARTED', 'EXIT'],
+      task.attempts.map((a) => [a.attempt, a.machineName, a.state, a.startedAt ? ago(a.startedAt) : '-', a.result?.exitCode ?? '-']),
+    );
+    if (task.result) out.line(`result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`);
+  });
+
+  withConnection(tasks.command('why <id>').description('why a queued task waits: each machine and the reason')).action(async (id: string, f: Connection) => {
+    showWhy(await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`));
+  });
+
+  withConnection(tasks.command('logs <id>').description("a task's output").option('--follow', 'keep printing until the task ends')).action(
+    async (id: string, f: Connection & { follow?: boolean }) => {
+      const api = await ApiClient.fromFlags(f, config);
+      let after = 0;
+      for (;;) {
+        const page = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
+        for (const chunk of page.items) (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+        after = page.next;
+        if (!f.follow) return;
+        if (!page.items.length) {
+          const task = await api.call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
+          if (FINAL_TASK_STATES.has(task.state)) {
+            const rest = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
+            for (const chunk of rest.items) (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+            out.error(`[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`);
+            if (task.state !== 'succeeded') throw new CliError('', 1);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    },
+  );
+
+  for (const action of ['cancel', 'retry'] as const) {
+    withConnection(tasks.command(`${action} <id>`).description(action === 'cancel' ? 'cancel a task (stops its process)' : 'queue a failed task again')).action(
+      async (id: string, f: Connection) => {
+        out.line(summary(await (await ApiClient.fromFlags(f, config)).call<TaskView>('POST', `/api/tasks/${encodeURIComponent(id)}/${action}`)));
+      },
+    );
+  }
+}
