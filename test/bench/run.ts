@@ -6,6 +6,7 @@ import type { MessageView } from '@waggle/contracts';
 import { eventually, TestHub } from '@waggle/testing';
 
 import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
+import { benchTasks } from './tasks';
 import type { Row } from './stats';
 import { percentile, printRows } from './stats';
 
@@ -120,6 +121,8 @@ async function main() {
   } finally {
     await hub.stop();
   }
+  printRows('Waggle task benchmark: no-op `command` tasks (300 per round), through the API', await benchTasks());
+  process.stdout.write('\nnotes: tasks/s counts from the first create to the last result recorded; latency is the task\'s createdAt → result recorded (hub clock).\nEvery task spawns a process on its agent; the baseline moves a message and does no work.\n');
 }
 
 main().catch((error: unknown) => {
