@@ -1,8 +1,10 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+
+import { HubServiceConfig } from '@waggle/config';
 
 /** Every variable the gateway reads. Validated once at boot; all problems listed at once. */
-export class GatewayConfig {
+export class GatewayConfig extends HubServiceConfig {
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -12,17 +14,6 @@ export class GatewayConfig {
   /** Interface to listen on. */
   @IsString()
   WAGGLE_HOST = '0.0.0.0';
-
-  @Matches(/^postgres(ql)?:\/\//, { message: 'WAGGLE_DATABASE_URL must be a postgres:// URL' })
-  WAGGLE_DATABASE_URL!: string;
-
-  @Matches(/^(nats|tls):\/\//, { message: 'WAGGLE_NATS_URL must be a nats:// URL' })
-  WAGGLE_NATS_URL!: string;
-
-  /** Creds file content of the hub's NATS user (unset when NATS has no auth). */
-  @IsOptional()
-  @IsString()
-  WAGGLE_NATS_CREDS?: string;
 
   /**
    * The admin token to install on first start. Unset: the gateway makes one and prints it
@@ -45,12 +36,4 @@ export class GatewayConfig {
   @Min(100)
   WAGGLE_REQUEST_TIMEOUT_MS = 5_000;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5)
-  WAGGLE_JETSTREAM_REPLICAS = 1;
-
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  WAGGLE_LOG_LEVEL = 'info';
 }

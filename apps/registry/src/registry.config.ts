@@ -1,25 +1,14 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+
+import { HubServiceConfig } from '@waggle/config';
 
 /** Every variable the registry reads. Validated once at boot; all problems listed at once. */
-export class RegistryConfig {
-  /** Postgres connection URL. */
-  @Matches(/^postgres(ql)?:\/\//, { message: 'WAGGLE_DATABASE_URL must be a postgres:// URL' })
-  WAGGLE_DATABASE_URL!: string;
-
-  /** NATS server URL(s), comma-separated. */
-  @Matches(/^(nats|tls):\/\//, { message: 'WAGGLE_NATS_URL must be a nats:// URL' })
-  WAGGLE_NATS_URL!: string;
-
+export class RegistryConfig extends HubServiceConfig {
   /** URL machines are told to connect to (defaults to WAGGLE_NATS_URL). */
   @IsOptional()
   @Matches(/^(nats|tls):\/\//)
   WAGGLE_NATS_PUBLIC_URL?: string;
-
-  /** Creds file content of the hub's NATS user. Unset: the NATS server has no auth (development only). */
-  @IsOptional()
-  @IsString()
-  WAGGLE_NATS_CREDS?: string;
 
   /** Seed of the WAGGLE account, to sign machine users. Required with WAGGLE_NATS_CREDS. */
   @ValidateIf((c: RegistryConfig) => !!c.WAGGLE_NATS_CREDS)
@@ -50,12 +39,6 @@ export class RegistryConfig {
   @Max(100)
   WAGGLE_OFFLINE_AFTER_MISSED = 3;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(5)
-  WAGGLE_JETSTREAM_REPLICAS = 1;
-
   /** Port of the registry's /metrics, /health, /ready (0 disables). */
   @Type(() => Number)
   @IsInt()
@@ -63,9 +46,4 @@ export class RegistryConfig {
   @Max(65535)
   WAGGLE_REGISTRY_METRICS_PORT = 9101;
 
-  @IsString()
-  WAGGLE_METRICS_HOST = '127.0.0.1';
-
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  WAGGLE_LOG_LEVEL = 'info';
 }

@@ -1,3 +1,4 @@
+import type { Provider } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from 'nats';
 import type { ConsumerConfig, JetStreamManager, NatsConnection, StreamConfig } from 'nats';
 
@@ -157,4 +158,9 @@ export async function connectHubService(options: HubConnectionOptions): Promise<
   const nc = await connectNats({ servers: options.servers.split(','), name: options.name, creds: options.creds, onStatus: options.onStatus });
   await provisionStreams(await nc.jetstreamManager(), { replicas: options.replicas });
   return nc;
+}
+
+/** A hub service's NATS connection as a Nest provider under `token`. */
+export function hubConnectionProvider(token: symbol, options: HubConnectionOptions): Provider {
+  return { provide: token, useFactory: (): Promise<NatsConnection> => connectHubService(options) };
 }

@@ -4,9 +4,9 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
-import { connectHubService, RpcClient } from '@waggle/messaging';
+import { hubConnectionProvider, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-import { openDatabase } from '@waggle/persistence';
+import { databaseProvider } from '@waggle/persistence';
 
 import { ApiTokenEntity } from '../auth/api-token.entity';
 import { GatewayConfig } from '../gateway.config';
@@ -23,28 +23,14 @@ export class InfrastructureModule {
         { provide: GatewayConfig, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        {
-          provide: DataSource,
-          useFactory: () =>
-            openDatabase({
-              url: config.WAGGLE_DATABASE_URL,
-              schema: SCHEMA,
-              entities: [ApiTokenEntity],
-              migrations: gatewayMigrations,
-              applicationName: 'waggle-gateway',
-            }),
-        },
-        {
-          provide: NATS,
-          useFactory: (): Promise<NatsConnection> =>
-            connectHubService({
-              servers: config.WAGGLE_NATS_URL,
-              name: 'gateway',
-              creds: config.WAGGLE_NATS_CREDS,
-              replicas: config.WAGGLE_JETSTREAM_REPLICAS,
-              onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
-            }),
-        },
+        databaseProvider({ url: config.WAGGLE_DATABASE_URL, schema: SCHEMA, entities: [ApiTokenEntity], migrations: gatewayMigrations, applicationName: 'waggle-gateway' }),
+        hubConnectionProvider(NATS, {
+          servers: config.WAGGLE_NATS_URL,
+          name: 'gateway',
+          creds: config.WAGGLE_NATS_CREDS,
+          replicas: config.WAGGLE_JETSTREAM_REPLICAS,
+          onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
+        }),
         { provide: RPC, useFactory: (nc: NatsConnection) => new RpcClient(nc, config.WAGGLE_REQUEST_TIMEOUT_MS), inject: [NATS] },
       ],
       exports: [GatewayConfig, LOGGER, METRICS, DataSource, NATS, RPC],

@@ -1,12 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
-import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
-import { connectHubService } from '@waggle/messaging';
+import { hubConnectionProvider } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-import { openDatabase } from '@waggle/persistence';
+import { databaseProvider } from '@waggle/persistence';
 
 import { MachineEntity } from '../machines/machine.entity';
 import { JoinTokenEntity } from '../join-tokens/join-token.entity';
@@ -28,28 +27,14 @@ export class InfrastructureModule {
         { provide: RegistryConfig, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        {
-          provide: DataSource,
-          useFactory: () =>
-            openDatabase({
-              url: config.WAGGLE_DATABASE_URL,
-              schema: SCHEMA,
-              entities: [MachineEntity, JoinTokenEntity],
-              migrations: registryMigrations,
-              applicationName: 'waggle-registry',
-            }),
-        },
-        {
-          provide: NATS,
-          useFactory: (): Promise<NatsConnection> =>
-            connectHubService({
-              servers: config.WAGGLE_NATS_URL,
-              name: 'registry',
-              creds: config.WAGGLE_NATS_CREDS,
-              replicas: config.WAGGLE_JETSTREAM_REPLICAS,
-              onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
-            }),
-        },
+        databaseProvider({ url: config.WAGGLE_DATABASE_URL, schema: SCHEMA, entities: [MachineEntity, JoinTokenEntity], migrations: registryMigrations, applicationName: 'waggle-registry' }),
+        hubConnectionProvider(NATS, {
+          servers: config.WAGGLE_NATS_URL,
+          name: 'registry',
+          creds: config.WAGGLE_NATS_CREDS,
+          replicas: config.WAGGLE_JETSTREAM_REPLICAS,
+          onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
+        }),
         RegistryMetrics,
         TransactionsService,
         RpcServerService,

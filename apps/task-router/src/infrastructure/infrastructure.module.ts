@@ -5,10 +5,10 @@ import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 import { QueueGroups } from '@waggle/contracts';
-import { connectHubService, RpcClient, RpcServer } from '@waggle/messaging';
+import { hubConnectionProvider, RpcClient, RpcServer } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { OutboxTransactions } from '@waggle/outbox';
-import { openDatabase } from '@waggle/persistence';
+import { databaseProvider } from '@waggle/persistence';
 
 import { taskRouterMigrations } from '../migrations';
 import { TaskRouterConfig } from '../task-router.config';
@@ -53,28 +53,14 @@ export class InfrastructureModule {
         { provide: TaskRouterConfig, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        {
-          provide: DataSource,
-          useFactory: () =>
-            openDatabase({
-              url: config.WAGGLE_DATABASE_URL,
-              schema: SCHEMA,
-              entities: [],
-              migrations: taskRouterMigrations,
-              applicationName: 'waggle-task-router',
-            }),
-        },
-        {
-          provide: NATS,
-          useFactory: (): Promise<NatsConnection> =>
-            connectHubService({
-              servers: config.WAGGLE_NATS_URL,
-              name: 'task-router',
-              creds: config.WAGGLE_NATS_CREDS,
-              replicas: config.WAGGLE_JETSTREAM_REPLICAS,
-              onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
-            }),
-        },
+        databaseProvider({ url: config.WAGGLE_DATABASE_URL, schema: SCHEMA, entities: [], migrations: taskRouterMigrations, applicationName: 'waggle-task-router' }),
+        hubConnectionProvider(NATS, {
+          servers: config.WAGGLE_NATS_URL,
+          name: 'task-router',
+          creds: config.WAGGLE_NATS_CREDS,
+          replicas: config.WAGGLE_JETSTREAM_REPLICAS,
+          onStatus: (s) => logger.info({ status: s.type }, 'nats connection status'),
+        }),
         { provide: RPC, useFactory: (nc: NatsConnection) => new RpcClient(nc), inject: [NATS] },
         TaskRouterMetrics,
         TransactionsService,
