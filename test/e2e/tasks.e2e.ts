@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { connect, jwtAuthenticator } from 'nats';
+import WebSocket from 'ws';
 
 import type { ErrorBody, TaskLogsPage, TaskView } from '@waggle/contracts';
 import { childEnvironment } from '@waggle/config';
@@ -114,6 +115,27 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.match(logs.stderr, /task succeeded \(exit 0\)/);
     const list = await waggle(['tasks', 'list', '--state', 'succeeded'], env);
     assert.match(list.stdout, /succeeded\s+│\s+worker/);
+  });
+
+  it('streams a running task\'s output live over /ws', async () => {
+    const res = await create({
+      title: 'ticks',
+      kind: 'command',
+      input: { program: node, args: ['-e', "let i = 0; const t = setInterval(() => { console.log('tick ' + ++i); if (i === 5) clearInterval(t); }, 300)"] },
+    });
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
+    const lines: string[] = [];
+    ws.on('message', (raw: Buffer) => {
+      const msg = JSON.parse(raw.toString('utf8')) as { type: string; chunk?: { data: string } };
+      if (msg.type === 'ready') ws.send(JSON.stringify({ type: 'follow-logs', taskId: res.body.id }));
+      if (msg.type === 'log') lines.push(msg.chunk!.data);
+    });
+    try {
+      await eventually(() => assert.match(lines.join(''), /tick 5/), { what: 'live output' });
+      assert.ok(lines.length >= 2, 'arrived in several chunks, as it was printed');
+    } finally {
+      ws.close();
+    }
   });
 
   it('says why a task waits: each machine and the reason it was passed over', async () => {

@@ -12,6 +12,8 @@ import type { Principal } from '../auth/principal';
 import { EventsService } from './events.service';
 
 const AUTH_TIMEOUT_MS = 10_000;
+const MAX_FOLLOWS = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether a principal may see an event: admins see all, a machine only events about itself. */
 function visibleTo(principal: Principal, event: WaggleEvent): boolean {
@@ -22,7 +24,8 @@ function visibleTo(principal: Principal, event: WaggleEvent): boolean {
 /**
  * `/ws`: authenticate with `Authorization: Bearer …` on the upgrade, or by sending
  * `{"type":"auth","token":"…"}` first (browsers cannot set headers). Then every visible
- * event arrives as `{"type":"event","event":{…}}`.
+ * event arrives as `{"type":"event","event":{…}}`; `{"type":"follow-logs","taskId":"…"}`
+ * adds a task's live output as `{"type":"log","taskId":"…","chunk":{…}}`.
  */
 @WebSocketGateway({ path: '/ws' })
 export class EventsGateway implements OnGatewayConnection {
@@ -66,7 +69,27 @@ export class EventsGateway implements OnGatewayConnection {
     const unsubscribe = this.events.subscribe((event) => {
       if (socket.readyState === socket.OPEN && visibleTo(principal, event)) socket.send(JSON.stringify({ type: 'event', event }));
     });
-    socket.on('close', unsubscribe);
+    const follows = new Map<string, () => void>();
+    socket.on('message', (raw: Buffer) => {
+      let msg: { type?: unknown; taskId?: unknown };
+      try {
+        msg = JSON.parse(raw.toString('utf8')) as { type?: unknown; taskId?: unknown };
+      } catch {
+        return;
+      }
+      if (msg.type !== 'follow-logs' || typeof msg.taskId !== 'string' || !UUID.test(msg.taskId) || follows.has(msg.taskId) || follows.size >= MAX_FOLLOWS) return;
+      const taskId = msg.taskId;
+      follows.set(
+        taskId,
+        this.events.followLogs(taskId, (chunk) => {
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'log', taskId, chunk }));
+        }),
+      );
+    });
+    socket.on('close', () => {
+      unsubscribe();
+      for (const stop of follows.values()) stop();
+    });
     socket.send(JSON.stringify({ type: 'ready', principal: { kind: principal.kind, name: principal.name } }));
   }
 }

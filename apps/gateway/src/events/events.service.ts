@@ -3,7 +3,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { DeliverPolicy } from 'nats';
 import type { NatsConnection, Subscription } from 'nats';
 
-import type { EventMap, WaggleEvent } from '@waggle/contracts';
+import type { EventMap, LogChunkView, WaggleEvent } from '@waggle/contracts';
 import { decode, EventEnvelope, LiveSubjects, Streams } from '@waggle/contracts';
 import { decodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
@@ -26,6 +26,18 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** Live output of one task (chunks the task-router accepted); returns the unsubscribe. */
+  followLogs(taskId: string, listener: (chunk: LogChunkView) => void): () => void {
+    const sub = this.nc.subscribe(LiveSubjects.taskLogs(taskId), {
+      callback: (err, msg) => {
+        if (err) return;
+        const chunk = decodeJson(msg.data) as (LogChunkView & { taskId: string }) | undefined;
+        if (chunk?.taskId === taskId) listener({ seq: chunk.seq, attempt: chunk.attempt, stream: chunk.stream, data: chunk.data, at: chunk.at });
+      },
+    });
+    return () => sub.unsubscribe();
+  }
 
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
