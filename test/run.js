@@ -27,7 +27,8 @@ const args = process.argv.slice(2);
 const unit = !args.includes('--e2e');
 const e2e = !args.includes('--unit');
 const files = [];
-if (unit) for (const top of ['apps', 'libs']) for (const project of readdirSync(join(root, top))) files.push(...find(join(root, top, project, 'dist'), '.spec.js'));
+if (unit)
+  for (const top of ['apps', 'libs']) for (const project of readdirSync(join(root, top))) files.push(...find(join(root, top, project, 'dist'), '.spec.js'));
 if (e2e) files.push(...find(join(__dirname, 'dist', 'e2e'), '.e2e.js'));
 if (!files.length) {
   console.error('no compiled tests found: run `npm run build` first');
@@ -35,7 +36,13 @@ if (!files.length) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...args.filter((a) => a.startsWith('--test-name-pattern')), ...files.map((f) => relative(root, f))],
+  [
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    ...args.filter((a) => a.startsWith('--test-name-pattern')),
+    ...files.map((f) => relative(root, f)),
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

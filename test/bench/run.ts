@@ -102,8 +102,20 @@ async function main() {
     const rawCatchUpMs = await rawCatchUp(hub.nats.url, creds, QUEUED, BODY.length);
 
     const rows: Row[] = [
-      { figure: `hub→agent latency p50 (${LATENCY_SAMPLES} msgs)`, value: percentile(latencies, 50), baseline: raw.p50, unit: 'ms', baselineName: 'JetStream publish→pull→ack p50' },
-      { figure: `hub→agent latency p99 (${LATENCY_SAMPLES} msgs)`, value: percentile(latencies, 99), baseline: raw.p99, unit: 'ms', baselineName: 'JetStream publish→pull→ack p99' },
+      {
+        figure: `hub→agent latency p50 (${LATENCY_SAMPLES} msgs)`,
+        value: percentile(latencies, 50),
+        baseline: raw.p50,
+        unit: 'ms',
+        baselineName: 'JetStream publish→pull→ack p50',
+      },
+      {
+        figure: `hub→agent latency p99 (${LATENCY_SAMPLES} msgs)`,
+        value: percentile(latencies, 99),
+        baseline: raw.p99,
+        unit: 'ms',
+        baselineName: 'JetStream publish→pull→ack p99',
+      },
       {
         figure: `returning agent receives ${QUEUED.toLocaleString('en')} queued`,
         value: catchUpMs / 1000,
@@ -122,7 +134,9 @@ async function main() {
     await hub.stop();
   }
   printRows('Waggle task benchmark: no-op `command` tasks (300 per round), through the API', await benchTasks());
-  process.stdout.write('\nnotes: tasks/s counts from the first create to the last result recorded; latency is the task\'s createdAt → result recorded (hub clock).\nEvery task spawns a process on its agent; the baseline moves a message and does no work.\n');
+  process.stdout.write(
+    "\nnotes: tasks/s counts from the first create to the last result recorded; latency is the task's createdAt → result recorded (hub clock).\nEvery task spawns a process on its agent; the baseline moves a message and does no work.\n",
+  );
 }
 
 main().catch((error: unknown) => {

@@ -15,7 +15,13 @@ export interface Row {
 export function printRows(title: string, rows: Row[]) {
   const lines = [`\n${title}`, ''];
   const head = ['figure', 'waggle', 'baseline', 'ratio', 'baseline is'];
-  const body = rows.map((r) => [r.figure, `${r.value.toFixed(2)} ${r.unit}`, `${r.baseline.toFixed(2)} ${r.unit}`, `${(r.value / r.baseline).toFixed(2)}×`, r.baselineName]);
+  const body = rows.map((r) => [
+    r.figure,
+    `${r.value.toFixed(2)} ${r.unit}`,
+    `${r.baseline.toFixed(2)} ${r.unit}`,
+    `${(r.value / r.baseline).toFixed(2)}×`,
+    r.baselineName,
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt));

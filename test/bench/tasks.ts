@@ -94,7 +94,13 @@ export async function benchTasks(): Promise<Row[]> {
       const waggle = await waggleTasks(hub, agents);
       const raw = await rawWorkQueue(hub.nats.url, hub.nats.material.hubCreds, agents);
       rows.push(
-        { figure: `tasks/s, ${agents} agent${agents > 1 ? 's' : ''} × 4 slots`, value: waggle.perSecond, baseline: raw.perSecond, unit: '/s', baselineName: `JetStream work queue, ${agents} consumer(s)` },
+        {
+          figure: `tasks/s, ${agents} agent${agents > 1 ? 's' : ''} × 4 slots`,
+          value: waggle.perSecond,
+          baseline: raw.perSecond,
+          unit: '/s',
+          baselineName: `JetStream work queue, ${agents} consumer(s)`,
+        },
         { figure: `create→result p50, ${agents} agent(s)`, value: waggle.p50, baseline: raw.p50, unit: 'ms', baselineName: 'publish→ack p50' },
         { figure: `create→result p99, ${agents} agent(s)`, value: waggle.p99, baseline: raw.p99, unit: 'ms', baselineName: 'publish→ack p99' },
       );

@@ -96,9 +96,19 @@ describe('the API refuses bad input and keeps serving', () => {
     assert.equal((await hub.api<ErrorBody>('GET', '/api/machines/no-such-machine')).body.code, 'NOT_FOUND');
     assert.equal((await hub.api('POST', '/api/messages', { to: 'no-such-machine', body: 'x' })).status, 404);
     assert.equal((await hub.api('GET', '/api/messages?machine=no-such-machine')).status, 404);
-    const join = await hub.api<ErrorBody>('POST', '/api/machines/join', { joinToken: 'wgl_join_wrong', name: 'new-one', natsPublicKey: newMachineKey().publicKey }, null);
+    const join = await hub.api<ErrorBody>(
+      'POST',
+      '/api/machines/join',
+      { joinToken: 'wgl_join_wrong', name: 'new-one', natsPublicKey: newMachineKey().publicKey },
+      null,
+    );
     assert.equal(join.status, 401);
-    const forgedKey = await hub.api<ErrorBody>('POST', '/api/machines/join', { joinToken: await hub.joinToken(), name: 'new-one', natsPublicKey: `U${'A'.repeat(55)}` }, null);
+    const forgedKey = await hub.api<ErrorBody>(
+      'POST',
+      '/api/machines/join',
+      { joinToken: await hub.joinToken(), name: 'new-one', natsPublicKey: `U${'A'.repeat(55)}` },
+      null,
+    );
     assert.equal(forgedKey.status, 400, 'a key with a bad checksum is refused');
     assert.equal((await hub.api('GET', '/api/machines/new-one')).status, 404, 'and nothing was stored');
   });
@@ -124,7 +134,12 @@ describe('the API refuses bad input and keeps serving', () => {
 
   it('a machine may send but not revoke or create join tokens, and sees only its own messages', async () => {
     const token = await hub.joinToken();
-    const joined = await hub.api<{ apiToken: string }>('POST', '/api/machines/join', { joinToken: token, name: 'limited', natsPublicKey: newMachineKey().publicKey }, null);
+    const joined = await hub.api<{ apiToken: string }>(
+      'POST',
+      '/api/machines/join',
+      { joinToken: token, name: 'limited', natsPublicKey: newMachineKey().publicKey },
+      null,
+    );
     const machine = joined.body.apiToken;
     assert.equal((await hub.api('DELETE', '/api/machines/soda-yeti', undefined, machine)).status, 403);
     assert.equal((await hub.api('POST', '/api/join-tokens', {}, machine)).status, 403);
@@ -132,7 +147,10 @@ describe('the API refuses bad input and keeps serving', () => {
     assert.equal(sent.status, 201);
     assert.deepEqual(sent.body.from, { kind: 'machine', machineId: sent.body.from.machineId, name: 'limited' });
     const mine = await hub.api<Page<MessageView>>('GET', '/api/messages', undefined, machine);
-    assert.deepEqual(mine.body.items.map((m) => m.body), ['from a machine']);
+    assert.deepEqual(
+      mine.body.items.map((m) => m.body),
+      ['from a machine'],
+    );
   });
 
   it('accepts 200 sends from 20 concurrent clients (no pool starvation)', async () => {

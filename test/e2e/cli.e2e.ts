@@ -40,7 +40,10 @@ describe('the waggle CLI', () => {
     assert.equal(token.code, 0, token.stderr);
     assert.match((JSON.parse(token.stdout) as CreatedJoinToken).token, /^wgl_join_/);
     const json = await waggle(['machines', '--json', '--label', 'room=lab'], admin);
-    assert.deepEqual((JSON.parse(json.stdout) as MachineView[]).map((m) => m.name), ['soda-yeti']);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as MachineView[]).map((m) => m.name),
+      ['soda-yeti'],
+    );
     const table = await waggle(['machines'], admin);
     assert.match(table.stdout, /soda-yeti\s+│\s+online/);
   });
@@ -54,7 +57,10 @@ describe('the waggle CLI', () => {
     await eventually(async () => assert.ok((await agent.messages()).some((m) => m.body === 'rebase on main')));
     const hook = await waggle(['inbox', '--unread', '--mark-read', '--json', ...stateDir], onMachine);
     assert.equal(hook.code, 0, hook.stderr);
-    assert.deepEqual((JSON.parse(hook.stdout) as StoredMessage[]).map((m) => m.body), ['rebase on main']);
+    assert.deepEqual(
+      (JSON.parse(hook.stdout) as StoredMessage[]).map((m) => m.body),
+      ['rebase on main'],
+    );
     const again = await waggle(['inbox', '--unread', '--json', ...stateDir], onMachine);
     assert.deepEqual(JSON.parse(again.stdout), []);
     await eventually(async () => {

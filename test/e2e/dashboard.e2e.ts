@@ -8,7 +8,15 @@ import type { MessageView, Page } from '@waggle/contracts';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, TestHub } from '@waggle/testing';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** The dashboard in a real browser (Debian's Chromium): sign in, see the fleet live, send a message. */
 describe('the web dashboard', () => {
@@ -32,7 +40,7 @@ describe('the web dashboard', () => {
     await page.fill('#token', 'wgl_adm_wrong');
     await page.click('#signin');
     await page.waitForFunction(() => document.getElementById('login-error')!.textContent.length > 0);
-    assert.match(await page.textContent('#login-error') ?? '', /unknown or revoked/);
+    assert.match((await page.textContent('#login-error')) ?? '', /unknown or revoked/);
 
     await page.fill('#token', hub.adminToken);
     await page.click('#signin');

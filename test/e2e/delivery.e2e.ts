@@ -86,7 +86,11 @@ describe('delivery to a machine that was off', () => {
     } while (cursor);
     assert.equal(ids.length, 1001);
     assert.equal(new Set(ids).size, 1001);
-    assert.deepEqual(ids, [...ids].sort((a, b) => Number(b) - Number(a)), 'newest first');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => Number(b) - Number(a)),
+      'newest first',
+    );
   });
 
   it('marks messages read when the machine reads them, and the hub records it', async () => {

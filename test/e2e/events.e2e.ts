@@ -40,7 +40,9 @@ describe('/ws pushes what happens to authenticated clients', () => {
   it('streams heartbeats, offline/online and message delivered/read events', async () => {
     const { ws, events } = await open(`${hub.url.replace('http', 'ws')}/ws`, { authorization: `Bearer ${hub.adminToken}` });
     try {
-      await eventually(() => assert.ok(events.some((e) => e.type === 'machine.heartbeat' && !!(e.data as { machineId?: string }).machineId)), { what: 'heartbeat event' });
+      await eventually(() => assert.ok(events.some((e) => e.type === 'machine.heartbeat' && !!(e.data as { machineId?: string }).machineId)), {
+        what: 'heartbeat event',
+      });
       const sent = await hub.api<{ id: string }>('POST', '/api/messages', { to: 'soda-yeti', body: 'watch me' });
       await eventually(() => assert.ok(events.some((e) => e.type === 'message.delivered' && (e.data as { messageId: string }).messageId === sent.body.id)), {
         what: 'delivered event',

@@ -38,7 +38,10 @@ describe('the fleet: join, report, presence, revocation', () => {
 
   it('filters by status, capability and label, and paginates', async () => {
     const byLabel = await hub.api<Page<MachineView>>('GET', '/api/machines?label=room%3Dlab');
-    assert.deepEqual(byLabel.body.items.map((m) => m.name), ['soda-yeti']);
+    assert.deepEqual(
+      byLabel.body.items.map((m) => m.name),
+      ['soda-yeti'],
+    );
     const byCapability = await hub.api<Page<MachineView>>('GET', '/api/machines?capability=git');
     assert.equal(byCapability.body.items.length, 2);
     const none = await hub.api<Page<MachineView>>('GET', '/api/machines?capability=ollama%3Allama3');
@@ -81,7 +84,10 @@ describe('the fleet: join, report, presence, revocation', () => {
     const silentFor = Date.now() - Date.parse(offline.lastSeenAt!);
     assert.ok(silentFor >= 3 * hub.heartbeatIntervalMs, `offline after ${silentFor} ms of silence`);
     const offlineList = await hub.api<Page<MachineView>>('GET', '/api/machines?status=offline');
-    assert.deepEqual(offlineList.body.items.map((m) => m.name), ['mint-otter']);
+    assert.deepEqual(
+      offlineList.body.items.map((m) => m.name),
+      ['mint-otter'],
+    );
     otter.start();
     await hub.waitOnline('mint-otter');
   });
@@ -111,7 +117,10 @@ describe('the fleet: join, report, presence, revocation', () => {
       'the revoked NATS user cannot connect',
     );
     const listed = await hub.api<Page<MachineView>>('GET', '/api/machines');
-    assert.deepEqual(listed.body.items.map((m) => m.name), ['mint-otter']);
+    assert.deepEqual(
+      listed.body.items.map((m) => m.name),
+      ['mint-otter'],
+    );
     assert.equal((await hub.api('POST', '/api/messages', { to: 'soda-yeti', body: 'x' })).status, 404);
   });
 
@@ -131,7 +140,14 @@ describe('the fleet: join, report, presence, revocation', () => {
       })();
       nc.subscribe('waggle.m.*.inbox');
       await nc.flush();
-      await eventually(() => assert.ok(errors.some((e) => /PERMISSIONS_VIOLATION/.test(e)), errors.join()), { what: 'permissions violation' });
+      await eventually(
+        () =>
+          assert.ok(
+            errors.some((e) => /PERMISSIONS_VIOLATION/.test(e)),
+            errors.join(),
+          ),
+        { what: 'permissions violation' },
+      );
     } finally {
       await nc.close();
     }

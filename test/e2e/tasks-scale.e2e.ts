@@ -67,7 +67,10 @@ describe('two task-routers, one thousand tasks', () => {
       assert.equal(states.size, 0);
     });
     assert.equal(seen.length, TASKS);
-    assert.ok(seen.every((t) => t.attempts.length === 1), 'every task was assigned once');
+    assert.ok(
+      seen.every((t) => t.attempts.length === 1),
+      'every task was assigned once',
+    );
     const machines = new Set(seen.map((t) => t.machine?.name));
     assert.equal(machines.size, 3, 'the work was spread over the three machines');
   });

@@ -64,7 +64,8 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     );
 
   it('runs a command with arguments (no shell), keeps its logs and its structured result', async () => {
-    const script = "console.log('hello', process.argv[1]); console.error('warn'); require('fs').writeFileSync(process.env.WAGGLE_RESULT_FILE, JSON.stringify({ answer: 42 }))";
+    const script =
+      "console.log('hello', process.argv[1]); console.error('warn'); require('fs').writeFileSync(process.env.WAGGLE_RESULT_FILE, JSON.stringify({ answer: 42 }))";
     const res = await create({ title: 'say hello', kind: 'command', input: { program: node, args: ['-e', script, '$(whoami); rm -rf /'] } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const task = await finished(res.body.id);
@@ -104,7 +105,21 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
   it('from the CLI: create, follow the logs to the end, list', async () => {
     const env = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
     const created = await waggle(
-      ['tasks', 'create', '--title', 'count', '--kind', 'command', '--program', node, '--arg', '-e', '--arg', 'for (let i = 1; i <= 3; i++) console.log(`line ${i}`)', '--json'],
+      [
+        'tasks',
+        'create',
+        '--title',
+        'count',
+        '--kind',
+        'command',
+        '--program',
+        node,
+        '--arg',
+        '-e',
+        '--arg',
+        'for (let i = 1; i <= 3; i++) console.log(`line ${i}`)',
+        '--json',
+      ],
       env,
     );
     assert.equal(created.code, 0, created.stderr);
@@ -117,7 +132,7 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.match(list.stdout, /succeeded\s+│\s+worker/);
   });
 
-  it('streams a running task\'s output live over /ws', async () => {
+  it("streams a running task's output live over /ws", async () => {
     const res = await create({
       title: 'ticks',
       kind: 'command',
@@ -139,8 +154,18 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
   });
 
   it('says why a task waits: each machine and the reason it was passed over', async () => {
-    const blocker = await create({ title: 'hold slot 1', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, requires: { labels: ['room=lab'] } });
-    const blocker2 = await create({ title: 'hold slot 2', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, requires: { labels: ['room=lab'] } });
+    const blocker = await create({
+      title: 'hold slot 1',
+      kind: 'command',
+      input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] },
+      requires: { labels: ['room=lab'] },
+    });
+    const blocker2 = await create({
+      title: 'hold slot 2',
+      kind: 'command',
+      input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] },
+      requires: { labels: ['room=lab'] },
+    });
     const waiting = await create({ title: 'waits', kind: 'command', input: { program: 'true' } });
     const why = await eventually(async () => {
       const res = await hub.api<TaskView>('GET', `/api/tasks/${waiting.body.id}`);
@@ -162,7 +187,10 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const long = await create({
       title: 'long',
       kind: 'command',
-      input: { program: node, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => console.log('tick'), 100)`] },
+      input: {
+        program: node,
+        args: ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => console.log('tick'), 100)`],
+      },
     });
     const pid = await eventually(async () => Number(await readFile(pidFile, 'utf8')));
     assert.ok(alive(pid));
@@ -188,7 +216,12 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.equal(res.status, 400);
     const marker = join(worker.stateDir, 'targeted.txt');
     await worker.kill('SIGKILL');
-    const targeted = await create({ title: 'for worker', kind: 'command', input: { program: node, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`] }, target: 'worker' });
+    const targeted = await create({
+      title: 'for worker',
+      kind: 'command',
+      input: { program: node, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`] },
+      target: 'worker',
+    });
     assert.equal(targeted.status, 201);
     const waiting = await hub.api<TaskView>('GET', `/api/tasks/${targeted.body.id}`);
     assert.ok(['queued', 'assigned'].includes(waiting.body.state));
@@ -207,7 +240,10 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
       kind: 'command',
       input: {
         program: node,
-        args: ['-e', `const fs = require('fs'); fs.appendFileSync(${JSON.stringify(counter)}, 'x'); if (fs.readFileSync(${JSON.stringify(counter)}, 'utf8').length === 1) setTimeout(() => {}, 60000)`],
+        args: [
+          '-e',
+          `const fs = require('fs'); fs.appendFileSync(${JSON.stringify(counter)}, 'x'); if (fs.readFileSync(${JSON.stringify(counter)}, 'utf8').length === 1) setTimeout(() => {}, 60000)`,
+        ],
       },
       requires: { labels: ['room=lab'] },
     });
@@ -242,13 +278,23 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
       );
       // Even a repeat of the winning attempt's result changes nothing.
       await assert.rejects(
-        request(nc, MachineSubjects.taskResult(identity.machineId), { ...zombie, attempt: 2, outcome: 'failed', exitCode: 1, durationMs: 1, outputTail: 'twice' }),
+        request(nc, MachineSubjects.taskResult(identity.machineId), {
+          ...zombie,
+          attempt: 2,
+          outcome: 'failed',
+          exitCode: 1,
+          durationMs: 1,
+          outputTail: 'twice',
+        }),
         /not current/,
       );
       const after = await hub.api<TaskView>('GET', `/api/tasks/${survivorId}`);
       assert.equal(after.body.state, 'succeeded', 'the recorded result stands');
       assert.equal(after.body.result?.exitCode, 0);
-      assert.deepEqual(after.body.attempts.map((a) => a.state), ['lost', 'succeeded']);
+      assert.deepEqual(
+        after.body.attempts.map((a) => a.state),
+        ['lost', 'succeeded'],
+      );
     } finally {
       await nc.close();
     }

@@ -60,7 +60,7 @@ export class ApiClient {
       const err = parsed as ErrorBody | undefined;
       const fields = (err?.details as { fields?: { field: string; errors: string[] }[] } | undefined)?.fields;
       const detail = fields?.map((f) => `\n  ${f.field}: ${f.errors.join('; ')}`).join('') ?? '';
-      const hint = response.status === 401 ? '\n(set WAGGLE_TOKEN or pass --token; an admin token is printed on the hub\'s first start)' : '';
+      const hint = response.status === 401 ? "\n(set WAGGLE_TOKEN or pass --token; an admin token is printed on the hub's first start)" : '';
       throw new CliError(`${response.status} ${err?.code ?? ''}: ${err?.message ?? text}${detail}${hint}`);
     }
     return parsed as T;

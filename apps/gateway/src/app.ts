@@ -24,7 +24,9 @@ const CORRELATION_HEADER = 'x-request-id';
 export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Waggle')
-    .setDescription('Control plane for AI coding agents on your own machines. Every /api route needs a bearer token (admin, or a machine credential) unless marked otherwise.')
+    .setDescription(
+      'Control plane for AI coding agents on your own machines. Every /api route needs a bearer token (admin, or a machine credential) unless marked otherwise.',
+    )
     .setVersion('1')
     .addBearerAuth()
     .build();
@@ -54,7 +56,10 @@ function refuseOversizedBeforeUpload(app: NestFastifyApplication, limit: number)
  * anything (for generating the OpenAPI document and checking routes' guards).
  */
 export async function createGatewayApp(config: GatewayConfig, logger: Logger, metrics: Registry, preview = false): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.WAGGLE_BODY_LIMIT_BYTES, genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => sanitizeCorrelationId(req.headers[CORRELATION_HEADER]) });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.WAGGLE_BODY_LIMIT_BYTES,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => sanitizeCorrelationId(req.headers[CORRELATION_HEADER]),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger, metrics), adapter, {
     logger: new NestPinoLogger(logger),
     preview,

@@ -35,5 +35,4 @@ export class GatewayConfig extends HubServiceConfig {
   @IsInt()
   @Min(100)
   WAGGLE_REQUEST_TIMEOUT_MS = 5_000;
-
 }

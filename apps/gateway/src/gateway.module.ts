@@ -19,7 +19,16 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger, metrics: Registry): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [InfrastructureModule.forRoot(config, logger, metrics), AuthModule, HealthModule, MachinesModule, MessagesModule, TasksModule, EventsModule, DashboardModule],
+      imports: [
+        InfrastructureModule.forRoot(config, logger, metrics),
+        AuthModule,
+        HealthModule,
+        MachinesModule,
+        MessagesModule,
+        TasksModule,
+        EventsModule,
+        DashboardModule,
+      ],
     };
   }
 }

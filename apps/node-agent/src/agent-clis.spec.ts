@@ -5,7 +5,17 @@ import type { Capabilities } from '@waggle/contracts';
 
 import { agentCommand, DEFAULT_CLI_COMMANDS, parseCliCommand } from './agent-clis';
 
-const caps = (agents: Capabilities['agents']): Capabilities => ({ os: 'linux', arch: 'x64', hostname: 'h', cpus: 1, memoryMb: 1, agents, tools: [], gpus: [], labels: [] });
+const caps = (agents: Capabilities['agents']): Capabilities => ({
+  os: 'linux',
+  arch: 'x64',
+  hostname: 'h',
+  cpus: 1,
+  memoryMb: 1,
+  agents,
+  tools: [],
+  gpus: [],
+  labels: [],
+});
 
 describe('agent CLI commands', () => {
   it('passes the prompt as one argument, whatever it contains', () => {

@@ -111,7 +111,7 @@ export class NodeAgent {
         break;
       case 'error':
         if (/AUTHORIZATION_VIOLATION|Authorization Violation/i.test(String(status.data))) {
-          logger.error('the hub refused this machine\'s NATS credential: it was revoked, or the hub was reset. Join again with a new join token.');
+          logger.error("the hub refused this machine's NATS credential: it was revoked, or the hub was reset. Join again with a new join token.");
           this.options.onRevoked();
         }
         break;

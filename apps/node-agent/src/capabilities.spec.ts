@@ -14,7 +14,8 @@ describe('capability detection', () => {
   });
 
   it('lists ollama models without the :latest tag', () => {
-    const out = 'NAME              ID           SIZE    MODIFIED\nllama3:latest     365c0bd3c000 4.7 GB  2 days ago\nqwen2.5-coder:7b  2b0496514337 4.7 GB  3 weeks ago\n';
+    const out =
+      'NAME              ID           SIZE    MODIFIED\nllama3:latest     365c0bd3c000 4.7 GB  2 days ago\nqwen2.5-coder:7b  2b0496514337 4.7 GB  3 weeks ago\n';
     assert.deepEqual(parseOllamaList(out), ['llama3', 'qwen2.5-coder:7b']);
   });
 
@@ -24,7 +25,10 @@ describe('capability detection', () => {
 
   it('detects this machine: git is installed here, labels carried, tags derived', async () => {
     const caps = await detectCapabilities(['room=ci']);
-    assert.ok(caps.tools.some((t) => t.name === 'git'), 'git should be detected');
+    assert.ok(
+      caps.tools.some((t) => t.name === 'git'),
+      'git should be detected',
+    );
     assert.deepEqual(caps.labels, ['room=ci']);
     const tags = capabilityTags({ ...caps, agents: [{ name: 'ollama', version: '0.5.7', models: ['llama3'] }], gpus: [{ name: 'x' }] });
     for (const tag of ['git', 'ollama', 'ollama:llama3', 'gpu', `os:${caps.os}`]) assert.ok(tags.includes(tag), tag);

@@ -58,7 +58,10 @@ export interface ExecutionOptions {
   allowShell: boolean;
 }
 
-export async function detectCapabilities(labels: string[], execution: ExecutionOptions = { slots: 1, allowCommand: false, allowShell: false }): Promise<Capabilities> {
+export async function detectCapabilities(
+  labels: string[],
+  execution: ExecutionOptions = { slots: 1, allowCommand: false, allowShell: false },
+): Promise<Capabilities> {
   const agents: AgentCliInfo[] = [];
   for (const [name, args] of Object.entries(AGENT_VERSION_ARGS) as [AgentCliName, string[]][]) {
     const out = await probe(name, args);

@@ -33,7 +33,9 @@ async function main() {
   let identity = await readIdentity(config.WAGGLE_AGENT_STATE_DIR);
   if (!identity) {
     if (!config.WAGGLE_AGENT_HUB_URL || !config.WAGGLE_AGENT_JOIN_TOKEN || !config.WAGGLE_AGENT_NAME) {
-      process.stderr.write(`This machine has not joined a hub yet (no identity in ${config.WAGGLE_AGENT_STATE_DIR}).\nRun: waggle agent --hub http://HUB:3000 --join-token TOKEN --name NAME\n`);
+      process.stderr.write(
+        `This machine has not joined a hub yet (no identity in ${config.WAGGLE_AGENT_STATE_DIR}).\nRun: waggle agent --hub http://HUB:3000 --join-token TOKEN --name NAME\n`,
+      );
       process.exit(2);
     }
     process.once('SIGINT', () => stopping.abort());

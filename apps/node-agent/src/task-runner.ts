@@ -142,7 +142,12 @@ export class TaskRunner {
   private async renew() {
     const { nc, machineId, assignment, leaseSeconds } = this.options;
     try {
-      const reply = await request<TaskLeaseReply>(nc, MachineSubjects.taskRenew(machineId), { v: 1, taskId: assignment.taskId, attempt: assignment.attempt }, 2_000);
+      const reply = await request<TaskLeaseReply>(
+        nc,
+        MachineSubjects.taskRenew(machineId),
+        { v: 1, taskId: assignment.taskId, attempt: assignment.attempt },
+        2_000,
+      );
       this.lastRenewal = Date.now();
       if (reply.cancel) this.stop('cancelled');
     } catch (error) {
@@ -182,7 +187,15 @@ export class TaskRunner {
       }
       const js = nc.jetstream();
       for (const part of merged) {
-        const chunk: LogChunk = { v: 1, taskId: assignment.taskId, attempt: assignment.attempt, seq: this.seq++, stream: part.stream, data: part.data, at: new Date().toISOString() };
+        const chunk: LogChunk = {
+          v: 1,
+          taskId: assignment.taskId,
+          attempt: assignment.attempt,
+          seq: this.seq++,
+          stream: part.stream,
+          data: part.data,
+          at: new Date().toISOString(),
+        };
         await js.publish(MachineSubjects.taskLogs(machineId, assignment.taskId), encodeJson(chunk)).catch((error: unknown) => {
           this.options.logger.debug({ err: error }, 'log chunk not published');
         });

@@ -45,5 +45,4 @@ export class RegistryConfig extends HubServiceConfig {
   @Min(0)
   @Max(65535)
   WAGGLE_REGISTRY_METRICS_PORT = 9101;
-
 }

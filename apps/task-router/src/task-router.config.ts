@@ -30,5 +30,4 @@ export class TaskRouterConfig extends HubServiceConfig {
   @Min(0)
   @Max(65535)
   WAGGLE_TASK_ROUTER_METRICS_PORT = 9102;
-
 }

@@ -22,14 +22,20 @@ describe('InboxStore', async () => {
     const reloaded = new InboxStore(dir);
     await reloaded.load();
     assert.equal((await reloaded.append([msg('2')])).length, 0);
-    assert.deepEqual((await reloaded.list()).map((m) => m.id), ['1', '2', '10']);
+    assert.deepEqual(
+      (await reloaded.list()).map((m) => m.id),
+      ['1', '2', '10'],
+    );
   });
 
   it('tracks read marks and which were reported', async () => {
     const store = new InboxStore(dir);
     await store.load();
     await store.markRead(['1', '10']);
-    assert.deepEqual((await store.list({ unread: true })).map((m) => m.id), ['2']);
+    assert.deepEqual(
+      (await store.list({ unread: true })).map((m) => m.id),
+      ['2'],
+    );
     const first = await store.unreportedReads();
     assert.deepEqual(first.ids, ['1', '10']);
     await store.markReported(first.offset);

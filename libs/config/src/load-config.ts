@@ -34,7 +34,12 @@ export function EnvBoolean(): PropertyDecorator {
 export function EnvList(): PropertyDecorator {
   return Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
     const value = obj[key];
-    return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    return typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value;
   });
 }
 

@@ -20,7 +20,10 @@ const q = (s: string) => JSON.stringify(s);
  * nats-server configuration in operator mode: every connection needs a user JWT signed
  * by the WAGGLE account; no user is anonymous (there is no `no_auth_user`). Works on 2.9.
  */
-export function natsServerConfig(material: Pick<NatsAuthMaterial, 'operatorJwt' | 'systemAccountPublicKey' | 'systemAccountJwt' | 'accountPublicKey' | 'accountJwt'>, options: ServerConfigOptions): string {
+export function natsServerConfig(
+  material: Pick<NatsAuthMaterial, 'operatorJwt' | 'systemAccountPublicKey' | 'systemAccountJwt' | 'accountPublicKey' | 'accountJwt'>,
+  options: ServerConfigOptions,
+): string {
   return [
     `server_name: ${q(options.serverName ?? 'waggle')}`,
     `host: ${q(options.host)}`,

@@ -84,9 +84,13 @@ export class LocalNatsServer {
     if (!this.material) await this.prepare();
     const binary = this.options.binary ?? findNatsServer();
     if (!binary) throw new Error(NATS_INSTALL_HELP);
-    const child = spawn(binary, ['-c', join(this.options.dir, 'nats-server.conf')], { stdio: ['ignore', this.options.stdio ?? 'ignore', this.options.stdio ?? 'ignore'] });
+    const child = spawn(binary, ['-c', join(this.options.dir, 'nats-server.conf')], {
+      stdio: ['ignore', this.options.stdio ?? 'ignore', this.options.stdio ?? 'ignore'],
+    });
     this.process = child;
-    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nats-server exited with code ${code} (port ${this.options.port} taken?)`))));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`nats-server exited with code ${code} (port ${this.options.port} taken?)`))),
+    );
     const ready = (async () => {
       for (;;) {
         try {

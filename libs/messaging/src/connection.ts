@@ -65,7 +65,13 @@ export async function natsReachable(nc: NatsConnection, timeoutMs = 1_000): Prom
     timer = setTimeout(() => resolve(false), timeoutMs);
   });
   try {
-    return await Promise.race([nc.rtt().then(() => true, () => false), timeout]);
+    return await Promise.race([
+      nc.rtt().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -26,9 +26,13 @@ export interface ConsumeOptions<T extends object> {
 
 async function deadLetter(js: JetStreamClient, stream: string, consumer: string, msg: JsMsg, reason: string, logger: Logger) {
   try {
-    await js.publish(deadLetterSubject(stream, consumer), encodeJson({ reason, subject: msg.subject, seq: msg.seq, data: new TextDecoder().decode(msg.data) }), {
-      headers: outgoingHeaders(undefined, correlationOf(msg.headers)),
-    });
+    await js.publish(
+      deadLetterSubject(stream, consumer),
+      encodeJson({ reason, subject: msg.subject, seq: msg.seq, data: new TextDecoder().decode(msg.data) }),
+      {
+        headers: outgoingHeaders(undefined, correlationOf(msg.headers)),
+      },
+    );
   } catch (error) {
     logger.error({ err: error, stream, consumer, seq: msg.seq }, 'dead-letter publish failed');
   }

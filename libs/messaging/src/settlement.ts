@@ -1,10 +1,7 @@
 import { WaggleError } from '@waggle/contracts';
 
 /** What to do with a JetStream message after its handler ran. */
-export type Settlement =
-  | { action: 'ack' }
-  | { action: 'nak'; delayMs: number }
-  | { action: 'term'; reason: string; deadLetter: boolean };
+export type Settlement = { action: 'ack' } | { action: 'nak'; delayMs: number } | { action: 'term'; reason: string; deadLetter: boolean };
 
 export interface SettlementInput {
   /** The handler's error, or undefined when it succeeded. */
@@ -31,7 +28,11 @@ export function settle({ error, deliveryCount, maxDeliver }: SettlementInput): S
     return { action: 'term', reason: `${error.code}: ${error.message}`, deadLetter: true };
   }
   if (maxDeliver > 0 && deliveryCount >= maxDeliver) {
-    return { action: 'term', reason: `failed on the last of ${maxDeliver} deliveries: ${error instanceof Error ? error.message : JSON.stringify(error)}`, deadLetter: true };
+    return {
+      action: 'term',
+      reason: `failed on the last of ${maxDeliver} deliveries: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+      deadLetter: true,
+    };
   }
   return { action: 'nak', delayMs: backoffMs(deliveryCount) };
 }

@@ -56,13 +56,24 @@ export function registerInitDeploy(program: Command) {
       }
       await writeSecret(
         join(dir, 'nats', 'nats-server.conf'),
-        natsServerConfig(material, { host: '0.0.0.0', port: 4222, httpPort: 8222, storeDir: '/data/jetstream', resolverDir: '/data/resolver', syncAlways: true }),
+        natsServerConfig(material, {
+          host: '0.0.0.0',
+          port: 4222,
+          httpPort: 8222,
+          storeDir: '/data/jetstream',
+          resolverDir: '/data/resolver',
+          syncAlways: true,
+        }),
         created,
       );
       const passwordFile = join(dir, 'postgres', 'password');
       await writeSecret(passwordFile, randomBytes(24).toString('base64url'), created);
       const password = (await readFile(passwordFile, 'utf8')).trim();
-      await writeSecret(join(dir, 'postgres', 'database-url'), `postgres://waggle:${encodeURIComponent(password)}@${flags.postgresHost}:5432/${flags.postgresDb}`, created);
+      await writeSecret(
+        join(dir, 'postgres', 'database-url'),
+        `postgres://waggle:${encodeURIComponent(password)}@${flags.postgresHost}:5432/${flags.postgresDb}`,
+        created,
+      );
       await writeSecret(join(dir, 'grafana', 'admin-password'), randomBytes(18).toString('base64url'), created);
       if (process.getuid?.() === 0) {
         const walk = async (path: string): Promise<void> => {

@@ -33,7 +33,8 @@ interface CreateFlags extends Connection {
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
-const withConnection = (cmd: Command) => cmd.option('--hub <url>').option('--token <token>').option('--state-dir <dir>', 'act as the machine whose state dir this is');
+const withConnection = (cmd: Command) =>
+  cmd.option('--hub <url>').option('--token <token>').option('--state-dir <dir>', 'act as the machine whose state dir this is');
 
 function summary(t: TaskView): string {
   const where = t.machine ? ` on ${t.machine.name}` : t.target ? ` for ${t.target.name}` : '';
@@ -46,7 +47,10 @@ function showWhy(t: TaskView) {
     return;
   }
   out.line(`${t.title}: waiting — ${t.waiting.summary}`);
-  out.table(['MACHINE', 'PASSED OVER BECAUSE'], t.waiting.candidates.map((c) => [c.name, c.reasons.join('; ')]));
+  out.table(
+    ['MACHINE', 'PASSED OVER BECAUSE'],
+    t.waiting.candidates.map((c) => [c.name, c.reasons.join('; ')]),
+  );
 }
 
 export function registerTasks(program: Command, config: CliConfig) {
@@ -100,7 +104,9 @@ export function registerTasks(program: Command, config: CliConfig) {
       .option('--json'),
   ).action(async (f: Connection & { state?: string; machine?: string; kind?: string; limit?: number; json?: boolean }) => {
     const api = await ApiClient.fromFlags(f, config);
-    const params = new URLSearchParams(Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter((e): e is [string, string] => !!e[1]));
+    const params = new URLSearchParams(
+      Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter((e): e is [string, string] => !!e[1]),
+    );
     const page = await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`);
     if (f.json) return out.json(page.items);
     out.table(
@@ -109,16 +115,18 @@ export function registerTasks(program: Command, config: CliConfig) {
     );
   });
 
-  withConnection(tasks.command('get <id>').description('a task with every attempt').option('--json')).action(async (id: string, f: Connection & { json?: boolean }) => {
-    const task = await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
-    if (f.json) return out.json(task);
-    out.line(summary(task));
-    out.table(
-      ['ATTEMPT', 'MACHINE', 'STATE', 'STARTED', 'EXIT'],
-      task.attempts.map((a) => [a.attempt, a.machineName, a.state, a.startedAt ? ago(a.startedAt) : '-', a.result?.exitCode ?? '-']),
-    );
-    if (task.result) out.line(`result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`);
-  });
+  withConnection(tasks.command('get <id>').description('a task with every attempt').option('--json')).action(
+    async (id: string, f: Connection & { json?: boolean }) => {
+      const task = await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
+      if (f.json) return out.json(task);
+      out.line(summary(task));
+      out.table(
+        ['ATTEMPT', 'MACHINE', 'STATE', 'STARTED', 'EXIT'],
+        task.attempts.map((a) => [a.attempt, a.machineName, a.state, a.startedAt ? ago(a.startedAt) : '-', a.result?.exitCode ?? '-']),
+      );
+      if (task.result) out.line(`result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`);
+    },
+  );
 
   withConnection(tasks.command('why <id>').description('why a queued task waits: each machine and the reason')).action(async (id: string, f: Connection) => {
     showWhy(await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`));
@@ -138,7 +146,9 @@ export function registerTasks(program: Command, config: CliConfig) {
           if (FINAL_TASK_STATES.has(task.state)) {
             const rest = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
             for (const chunk of rest.items) (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
-            out.error(`[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`);
+            out.error(
+              `[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`,
+            );
             if (task.state !== 'succeeded') throw new CliError('', 1);
             return;
           }

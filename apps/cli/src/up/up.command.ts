@@ -33,7 +33,11 @@ async function stablePort(file: string, preferred: number): Promise<number> {
 }
 
 function localMachineName(): string {
-  const name = hostname().toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
+  const name = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63);
   return NAME_PATTERN.test(name) ? name : 'hub-machine';
 }
 

@@ -23,7 +23,13 @@ export class InfrastructureModule {
         { provide: GatewayConfig, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        databaseProvider({ url: config.WAGGLE_DATABASE_URL, schema: SCHEMA, entities: [ApiTokenEntity], migrations: gatewayMigrations, applicationName: 'waggle-gateway' }),
+        databaseProvider({
+          url: config.WAGGLE_DATABASE_URL,
+          schema: SCHEMA,
+          entities: [ApiTokenEntity],
+          migrations: gatewayMigrations,
+          applicationName: 'waggle-gateway',
+        }),
         hubConnectionProvider(NATS, {
           servers: config.WAGGLE_NATS_URL,
           name: 'gateway',

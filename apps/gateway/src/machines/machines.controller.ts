@@ -56,7 +56,7 @@ export class MachinesController {
   @Post('machines/join')
   @Public()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Join the hub with a join token; returns the machine\'s own credentials (shown once)' })
+  @ApiOperation({ summary: "Join the hub with a join token; returns the machine's own credentials (shown once)" })
   @ApiCreatedResponse({ type: JoinResponseDto })
   @ApiErrors(400, 401, 409)
   join(@Body() body: JoinMachineDto): Promise<JoinResponse> {

@@ -29,7 +29,7 @@ export class MessagesController {
 
   @Get()
   @Auth('admin', 'machine')
-  @ApiOperation({ summary: 'Message history, newest first, with each recipient\'s delivery state. A machine sees only its own.' })
+  @ApiOperation({ summary: "Message history, newest first, with each recipient's delivery state. A machine sees only its own." })
   @ApiOkResponse({ type: MessagePageDto })
   @ApiErrors(400, 401, 404)
   list(@Query() query: ListMessagesQueryDto, @CurrentPrincipal() principal: Principal): Promise<Page<MessageView>> {

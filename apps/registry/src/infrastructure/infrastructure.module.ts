@@ -27,7 +27,13 @@ export class InfrastructureModule {
         { provide: RegistryConfig, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        databaseProvider({ url: config.WAGGLE_DATABASE_URL, schema: SCHEMA, entities: [MachineEntity, JoinTokenEntity], migrations: registryMigrations, applicationName: 'waggle-registry' }),
+        databaseProvider({
+          url: config.WAGGLE_DATABASE_URL,
+          schema: SCHEMA,
+          entities: [MachineEntity, JoinTokenEntity],
+          migrations: registryMigrations,
+          applicationName: 'waggle-registry',
+        }),
         hubConnectionProvider(NATS, {
           servers: config.WAGGLE_NATS_URL,
           name: 'registry',

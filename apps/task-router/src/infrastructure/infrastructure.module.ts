@@ -53,7 +53,13 @@ export class InfrastructureModule {
         { provide: TaskRouterConfig, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        databaseProvider({ url: config.WAGGLE_DATABASE_URL, schema: SCHEMA, entities: [], migrations: taskRouterMigrations, applicationName: 'waggle-task-router' }),
+        databaseProvider({
+          url: config.WAGGLE_DATABASE_URL,
+          schema: SCHEMA,
+          entities: [],
+          migrations: taskRouterMigrations,
+          applicationName: 'waggle-task-router',
+        }),
         hubConnectionProvider(NATS, {
           servers: config.WAGGLE_NATS_URL,
           name: 'task-router',

@@ -99,7 +99,11 @@ export class TasksService {
   }
 
   /** Whether some machine could ever run the task (or the target can); the error says why not. */
-  private feasibility(request: CreateTaskRequest, shape: PlacementTask, machines: MachineView[]): { target: { machineId: string; name: string } | null } | WaggleError {
+  private feasibility(
+    request: CreateTaskRequest,
+    shape: PlacementTask,
+    machines: MachineView[],
+  ): { target: { machineId: string; name: string } | null } | WaggleError {
     if (request.target) {
       const machine = machines.find((m) => m.id === request.target || m.name === request.target);
       if (!machine) return WaggleError.notFound('machine', request.target);
@@ -110,7 +114,9 @@ export class TasksService {
     const mismatches = machines.map((m) => ({ name: m.name, reasons: staticMismatch(shape, m) }));
     if (mismatches.some((m) => m.reasons.length === 0)) return { target: null };
     const lines = mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`);
-    return WaggleError.invalid(`no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`, [{ field: 'requires', errors: lines }]);
+    return WaggleError.invalid(`no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`, [
+      { field: 'requires', errors: lines },
+    ]);
   }
 
   async get(taskId: string): Promise<TaskView> {

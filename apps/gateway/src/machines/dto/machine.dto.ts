@@ -12,7 +12,10 @@ export class ListMachinesQueryDto extends PageQueryDto {
   @IsIn(MACHINE_STATUSES)
   status?: MachineStatus;
 
-  @ApiPropertyOptional({ example: 'ollama:llama3', description: 'Capability tag: claude, codex, gemini, ollama, ollama:<model>, gpu, git, tmux, docker, os:linux, arch:arm64' })
+  @ApiPropertyOptional({
+    example: 'ollama:llama3',
+    description: 'Capability tag: claude, codex, gemini, ollama, ollama:<model>, gpu, git, tmux, docker, os:linux, arch:arm64',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -50,7 +53,7 @@ export class JoinResponseDto {
   @ApiProperty() machineId!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ description: 'Bearer credential of this machine for the API; shown once' }) apiToken!: string;
-  @ApiProperty({ description: 'NATS user JWT limited to this machine\'s subjects' }) natsJwt!: string;
+  @ApiProperty({ description: "NATS user JWT limited to this machine's subjects" }) natsJwt!: string;
   @ApiProperty({ example: 'nats://hub:4222' }) natsUrl!: string;
   @ApiProperty() heartbeatIntervalMs!: number;
 }
@@ -103,7 +106,11 @@ export class MachineResponseDto {
   @ApiProperty({ enum: MACHINE_STATUSES }) status!: MachineStatus;
   @ApiProperty({ type: [String] }) labels!: string[];
   @ApiProperty({ type: [String], example: ['claude', 'git', 'gpu', 'ollama', 'ollama:llama3'] }) capabilityTags!: string[];
-  @ApiProperty({ nullable: true, type: Object, description: 'os, arch, hostname, cpus, memoryMb, agents[{name,version,models}], tools[{name,version}], gpus[], labels' })
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: 'os, arch, hostname, cpus, memoryMb, agents[{name,version,models}], tools[{name,version}], gpus[], labels',
+  })
   capabilities!: object | null;
   @ApiProperty({ nullable: true, type: MachineMetricsDto }) metrics!: MachineMetricsDto | null;
   @ApiProperty({ nullable: true, type: String }) agentVersion!: string | null;

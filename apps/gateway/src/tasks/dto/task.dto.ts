@@ -145,7 +145,7 @@ export class ListTasksQueryDto extends PageQueryDto {
 }
 
 export class TaskLogsQueryDto {
-  @ApiPropertyOptional({ description: 'only chunks after this sequence number (the previous page\'s next)' })
+  @ApiPropertyOptional({ description: "only chunks after this sequence number (the previous page's next)" })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -175,7 +175,9 @@ export class TaskResponseDto {
   @ApiProperty() timeoutSeconds!: number;
   @ApiProperty() maxAttempts!: number;
   @ApiProperty({ nullable: true, type: Object, description: 'outcome, exitCode, durationMs, outputTail, structured, error' }) result!: object | null;
-  @ApiProperty({ nullable: true, type: Object, description: 'while queued: { summary, candidates: [{ machineId, name, reasons[] }] }' }) waiting!: object | null;
+  @ApiProperty({ nullable: true, type: Object, description: 'while queued: { summary, candidates: [{ machineId, name, reasons[] }] }' }) waiting!:
+    | object
+    | null;
   @ApiProperty({ type: [Object], description: 'every attempt: machine, state, times, result' }) attempts!: object[];
   @ApiProperty({ nullable: true, type: String }) parentTaskId!: string | null;
   @ApiProperty() createdAt!: string;
