@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import type { StoredMessage } from '@waggle/agent-state';
 import type { CreatedJoinToken, MachineView } from '@waggle/contracts';
-import { childEnvironment } from '@waggle/config';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, TestHub } from '@waggle/testing';
-
-const CLI = join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'waggle.js');
-
-function waggle(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnvironment({ WAGGLE_TOKEN: undefined, WAGGLE_HUB_URL: undefined, ...env }) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+import { eventually, runCli, spawnCli, TestHub } from '@waggle/testing';
 
 /** The `waggle` command as a person and an agent session's hook use it. */
 describe('the waggle CLI', () => {
@@ -36,32 +21,32 @@ describe('the waggle CLI', () => {
   after(() => hub.stop());
 
   it('creates a join token and lists machines as JSON and as a table', async () => {
-    const token = await waggle(['token', 'create', '--max-uses', '1', '--json'], admin);
+    const token = await runCli(['token', 'create', '--max-uses', '1', '--json'], admin);
     assert.equal(token.code, 0, token.stderr);
     assert.match((JSON.parse(token.stdout) as CreatedJoinToken).token, /^wgl_join_/);
-    const json = await waggle(['machines', '--json', '--label', 'room=lab'], admin);
+    const json = await runCli(['machines', '--json', '--label', 'room=lab'], admin);
     assert.deepEqual(
       (JSON.parse(json.stdout) as MachineView[]).map((m) => m.name),
       ['soda-yeti'],
     );
-    const table = await waggle(['machines'], admin);
+    const table = await runCli(['machines'], admin);
     assert.match(table.stdout, /soda-yeti\s+│\s+online/);
   });
 
   it('sends as admin; the machine reads with the hook command once, then it is no longer unread', async () => {
-    const sent = await waggle(['send', '--to', 'soda-yeti', 'rebase', 'on', 'main'], admin);
+    const sent = await runCli(['send', '--to', 'soda-yeti', 'rebase', 'on', 'main'], admin);
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /queued for soda-yeti/);
     const onMachine = { WAGGLE_HOME: join(agent.stateDir, '..') };
     const stateDir = ['--state-dir', agent.stateDir];
     await eventually(async () => assert.ok((await agent.messages()).some((m) => m.body === 'rebase on main')));
-    const hook = await waggle(['inbox', '--unread', '--mark-read', '--json', ...stateDir], onMachine);
+    const hook = await runCli(['inbox', '--unread', '--mark-read', '--json', ...stateDir], onMachine);
     assert.equal(hook.code, 0, hook.stderr);
     assert.deepEqual(
       (JSON.parse(hook.stdout) as StoredMessage[]).map((m) => m.body),
       ['rebase on main'],
     );
-    const again = await waggle(['inbox', '--unread', '--json', ...stateDir], onMachine);
+    const again = await runCli(['inbox', '--unread', '--json', ...stateDir], onMachine);
     assert.deepEqual(JSON.parse(again.stdout), []);
     await eventually(async () => {
       const res = await hub.api<{ items: { recipients: { state: string }[] }[] }>('GET', '/api/messages?machine=soda-yeti&limit=1');
@@ -70,14 +55,14 @@ describe('the waggle CLI', () => {
   });
 
   it('a machine sends to the hub with its own credential, no token given', async () => {
-    const res = await waggle(['send', '--to', 'hub', 'task done', '--state-dir', agent.stateDir]);
+    const res = await runCli(['send', '--to', 'hub', 'task done', '--state-dir', agent.stateDir]);
     assert.equal(res.code, 0, res.stderr);
     const history = await hub.api<{ items: { body: string; from: { kind: string; name: string } }[] }>('GET', '/api/messages?limit=1');
     assert.deepEqual(history.body.items[0].from, { kind: 'machine', machineId: (await agent.identity())!.machineId, name: 'soda-yeti' });
   });
 
   it('inbox --follow prints messages as they arrive', async () => {
-    const child = spawn(process.execPath, [CLI, 'inbox', '--follow', '--state-dir', agent.stateDir], { env: childEnvironment({}) });
+    const child = spawnCli(['inbox', '--follow', '--state-dir', agent.stateDir]);
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     try {
@@ -90,10 +75,10 @@ describe('the waggle CLI', () => {
   });
 
   it('says clearly what is wrong: bad input, and no credential', async () => {
-    const bad = await waggle(['send', '--to', 'nobody-here', 'hi'], admin);
+    const bad = await runCli(['send', '--to', 'nobody-here', 'hi'], admin);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /404 NOT_FOUND: machine "nobody-here" not found/);
-    const anonymous = await waggle(['machines'], { WAGGLE_HUB_URL: hub.url, WAGGLE_HOME: join(hub.dir, 'nowhere') });
+    const anonymous = await runCli(['machines'], { WAGGLE_HUB_URL: hub.url, WAGGLE_HOME: join(hub.dir, 'nowhere') });
     assert.equal(anonymous.code, 1);
     assert.match(anonymous.stderr, /401.*WAGGLE_TOKEN/s);
   });

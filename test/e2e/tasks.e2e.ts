@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,26 +7,12 @@ import { connect, jwtAuthenticator } from 'nats';
 import WebSocket from 'ws';
 
 import type { ErrorBody, TaskLogsPage, TaskView } from '@waggle/contracts';
-import { childEnvironment } from '@waggle/config';
 import { MachineSubjects } from '@waggle/contracts';
 import { request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, TestHub } from '@waggle/testing';
+import { eventually, runCli, TestHub } from '@waggle/testing';
 
 const node = process.execPath;
-
-const CLI = join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'waggle.js');
-
-function waggle(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnvironment(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 function alive(pid: number): boolean {
   try {
@@ -104,7 +89,7 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
 
   it('from the CLI: create, follow the logs to the end, list', async () => {
     const env = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
-    const created = await waggle(
+    const created = await runCli(
       [
         'tasks',
         'create',
@@ -124,11 +109,11 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     );
     assert.equal(created.code, 0, created.stderr);
     const id = (JSON.parse(created.stdout) as TaskView).id;
-    const logs = await waggle(['tasks', 'logs', id, '--follow'], env);
+    const logs = await runCli(['tasks', 'logs', id, '--follow'], env);
     assert.equal(logs.code, 0, logs.stderr);
     assert.equal(logs.stdout, 'line 1\nline 2\nline 3\n');
     assert.match(logs.stderr, /task succeeded \(exit 0\)/);
-    const list = await waggle(['tasks', 'list', '--state', 'succeeded'], env);
+    const list = await runCli(['tasks', 'list', '--state', 'succeeded'], env);
     assert.match(list.stdout, /succeeded\s+│\s+worker/);
   });
 
@@ -176,7 +161,7 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const byName = Object.fromEntries(why.candidates.map((c) => [c.name, c.reasons.join('; ')]));
     assert.match(byName.worker, /no free slot \(2\/2 in use\)/);
     assert.match(byName.plain, /does not run command tasks/);
-    const whyCli = await waggle(['tasks', 'why', waiting.body.id], { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url });
+    const whyCli = await runCli(['tasks', 'why', waiting.body.id], { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url });
     assert.match(whyCli.stdout, /worker\s+│\s+no free slot/);
     for (const t of [blocker, blocker2]) assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
     assert.equal((await finished(waiting.body.id)).state, 'succeeded');

@@ -5,18 +5,12 @@ import { describe, it } from 'node:test';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 
-import { createLogger, createMetricsRegistry } from '@waggle/observability';
-
-import { createGatewayApp } from './app';
 import { ACCESS_KEY } from './auth/auth.decorators';
-import { GatewayConfig } from './gateway.config';
-import { OPENAPI_PATH, renderOpenApi } from './openapi';
-
-const previewConfig = () => Object.assign(new GatewayConfig(), { WAGGLE_DATABASE_URL: 'postgres://preview', WAGGLE_NATS_URL: 'nats://preview' });
+import { OPENAPI_PATH, previewGatewayApp, renderOpenApi } from './openapi';
 
 describe('gateway routes', () => {
   it('every route declares who may call it (@Public or @Auth)', async () => {
-    const app = await createGatewayApp(previewConfig(), createLogger('gateway', 'silent', false), createMetricsRegistry('gateway'), true);
+    const app = await previewGatewayApp();
     const undeclared: string[] = [];
     let routes = 0;
     for (const module of app.get(ModulesContainer).values()) {

@@ -47,6 +47,7 @@ export class NodeAgent {
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private helloing = false;
+  private reporting = false;
   private executor?: TaskExecutor;
 
   constructor(private readonly options: AgentOptions) {}
@@ -92,7 +93,7 @@ export class NodeAgent {
       machineId: this.id,
       ...this.options.execution,
       ...this.options.tasks,
-      capabilities: async () => (await this.payload()).capabilities,
+      capabilities: () => this.currentCapabilities(),
       logger,
       signal: this.abort.signal,
     });
@@ -120,15 +121,20 @@ export class NodeAgent {
     }
   }
 
-  private async payload(): Promise<HeartbeatPayload> {
+  /** What this machine can run, detected again every few minutes (CLIs get installed). */
+  private async currentCapabilities(): Promise<Capabilities> {
     if (!this.capabilities || Date.now() - this.capabilitiesAt > CAPABILITY_REFRESH_MS) {
       this.capabilities = await detectCapabilities(this.options.labels, this.options.execution);
       this.capabilitiesAt = Date.now();
     }
+    return this.capabilities;
+  }
+
+  private async payload(): Promise<HeartbeatPayload> {
     return {
       v: 1,
       agentVersion: AGENT_VERSION,
-      capabilities: this.capabilities,
+      capabilities: await this.currentCapabilities(),
       metrics: await readMetrics(this.options.stateDir),
       intervalMs: this.options.identity.heartbeatIntervalMs,
     };
@@ -178,7 +184,6 @@ export class NodeAgent {
     }
   }
 
-  private reporting = false;
   private async reportReads() {
     if (this.reporting || !this.nc) return;
     this.reporting = true;

@@ -57,10 +57,6 @@ export class InboxStore {
     for (const m of parseLines<StoredMessage>(await readText(this.inboxPath))) this.ids.add(m.id);
   }
 
-  has(id: string): boolean {
-    return this.ids.has(id);
-  }
-
   /** Appends the messages not stored yet (fsync'ed); returns them. */
   async append(messages: InboxMessage[], now = new Date()): Promise<StoredMessage[]> {
     const fresh: StoredMessage[] = [];

@@ -2,8 +2,6 @@ import type { ErrorBody } from './errors';
 import type {
   CreatedJoinToken,
   CreateJoinTokenRequest,
-  HeartbeatPayload,
-  HelloReply,
   JoinRequest,
   JoinResponse,
   ListMachinesRequest,
@@ -12,7 +10,7 @@ import type {
   MachineView,
   VerifyMachineTokenRequest,
 } from './machines';
-import type { ListMessagesRequest, MessageView, ReceiptReply, ReceiptRequest, SendMessageRequest } from './messages';
+import type { ListMessagesRequest, MessageView, SendMessageRequest } from './messages';
 import type { Page } from './pagination';
 import type { CreateTaskRequest, ListTasksRequest, TaskLogsPage, TaskLogsRequest, TaskRefRequest, TaskView } from './tasks';
 
@@ -63,10 +61,3 @@ export const TaskRouterRpc = {
   retry: 'waggle.rpc.task-router.tasks.retry',
   logs: 'waggle.rpc.task-router.tasks.logs',
 } as const satisfies Record<string, RpcSubject>;
-
-/** Requests a machine makes on its own `up.*` subjects, and their replies. */
-export interface MachineRpcMap {
-  hello: [HeartbeatPayload, HelloReply];
-  delivered: [ReceiptRequest, ReceiptReply];
-  read: [ReceiptRequest, ReceiptReply];
-}

@@ -97,14 +97,3 @@ export function serve<Req extends object, Res>(
     },
   });
 }
-
-/** For a typed RpcMap subject. */
-export function serveRpc<S extends RpcSubject>(
-  nc: NatsConnection,
-  subject: S,
-  type: Constructor<RpcRequest<S> & object>,
-  handler: RpcHandler<RpcRequest<S> & object, RpcResponse<S>>,
-  options: ServeOptions,
-): Subscription {
-  return serve(nc, subject, type, handler, options);
-}

@@ -16,62 +16,25 @@ export interface StreamOptions {
 
 /** Streams declared in code; provisioned idempotently by every hub service at start-up. */
 export function streamConfigs(options: StreamOptions): Partial<StreamConfig>[] {
+  const stream = (spec: { name: string; subjects: readonly string[] }, limits: Partial<StreamConfig>): Partial<StreamConfig> => ({
+    name: spec.name,
+    subjects: [...spec.subjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: options.replicas,
+    discard: DiscardPolicy.Old,
+    ...limits,
+  });
+  // Dedup window for Nats-Msg-Id: the outbox relay re-sends within it without duplicating.
+  const dedup = { duplicate_window: nanos(10 * 60 * 1000) };
   return [
-    {
-      name: Streams.messages.name,
-      subjects: [...Streams.messages.subjects],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      num_replicas: options.replicas,
-      // A machine may be off for weeks; Postgres keeps history for ever, this only carries delivery.
-      max_age: nanos(90 * DAY),
-      max_msg_size: 256 * 1024,
-      // Dedup window for Nats-Msg-Id: the outbox relay re-sends within it without duplicating.
-      duplicate_window: nanos(10 * 60 * 1000),
-      discard: DiscardPolicy.Old,
-    },
-    {
-      name: Streams.events.name,
-      subjects: [...Streams.events.subjects],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      num_replicas: options.replicas,
-      max_age: nanos(7 * DAY),
-      max_bytes: 1024 * 1024 * 1024,
-      duplicate_window: nanos(10 * 60 * 1000),
-      discard: DiscardPolicy.Old,
-    },
-    {
-      name: Streams.tasks.name,
-      subjects: [...Streams.tasks.subjects],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      num_replicas: options.replicas,
-      max_age: nanos(30 * DAY),
-      duplicate_window: nanos(10 * 60 * 1000),
-      discard: DiscardPolicy.Old,
-    },
-    {
-      name: Streams.logs.name,
-      subjects: [...Streams.logs.subjects],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      num_replicas: options.replicas,
-      // Postgres keeps the accepted chunks (bounded per task); the stream only carries them.
-      max_age: nanos(DAY),
-      max_bytes: 2 * 1024 * 1024 * 1024,
-      max_msg_size: 128 * 1024,
-      discard: DiscardPolicy.Old,
-    },
-    {
-      name: Streams.deadLetter.name,
-      subjects: [...Streams.deadLetter.subjects],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      num_replicas: options.replicas,
-      max_age: nanos(30 * DAY),
-      discard: DiscardPolicy.Old,
-    },
+    // A machine may be off for weeks; Postgres keeps history for ever, this only carries delivery.
+    stream(Streams.messages, { max_age: nanos(90 * DAY), max_msg_size: 256 * 1024, ...dedup }),
+    stream(Streams.events, { max_age: nanos(7 * DAY), max_bytes: 1024 * 1024 * 1024, ...dedup }),
+    stream(Streams.tasks, { max_age: nanos(30 * DAY), ...dedup }),
+    // Postgres keeps the accepted chunks (bounded per task); the stream only carries them.
+    stream(Streams.logs, { max_age: nanos(DAY), max_bytes: 2 * 1024 * 1024 * 1024, max_msg_size: 128 * 1024 }),
+    stream(Streams.deadLetter, { max_age: nanos(30 * DAY) }),
   ];
 }
 
@@ -99,50 +62,46 @@ export async function provisionStreams(jsm: JetStreamManager, options: StreamOpt
   }
 }
 
-export function inboxConsumerConfig(machineId: string): Partial<ConsumerConfig> {
-  return {
-    durable_name: Consumers.inbox(machineId),
-    filter_subject: MachineSubjects.inbox(machineId),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(30_000),
-    max_deliver: -1,
-    max_ack_pending: 10_000,
-  };
+/**
+ * The durable consumers of one machine (its inbox and its task assignments), each filtered
+ * to the machine's own subject. Created by the hub; the machine only pulls and acks.
+ */
+export function machineConsumerConfigs(machineId: string): { stream: string; durable: string; filter: string; config: Partial<ConsumerConfig> }[] {
+  const consumer = (stream: string, durable: string, filter: string, extra: Partial<ConsumerConfig> = {}) => ({
+    stream,
+    durable,
+    filter,
+    config: {
+      durable_name: durable,
+      filter_subject: filter,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+      ...extra,
+    },
+  });
+  return [
+    consumer(Streams.messages.name, Consumers.inbox(machineId), MachineSubjects.inbox(machineId), { max_ack_pending: 10_000 }),
+    consumer(Streams.tasks.name, Consumers.tasks(machineId), MachineSubjects.tasks(machineId)),
+  ];
 }
 
-export function taskConsumerConfig(machineId: string): Partial<ConsumerConfig> {
-  return {
-    durable_name: Consumers.tasks(machineId),
-    filter_subject: MachineSubjects.tasks(machineId),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(30_000),
-    max_deliver: -1,
-  };
+/** Creates (or updates) the machine's consumers; idempotent, also after a lost JetStream store. */
+export async function ensureMachineConsumers(jsm: JetStreamManager, machineId: string): Promise<void> {
+  for (const { stream, config } of machineConsumerConfigs(machineId)) await jsm.consumers.add(stream, config);
 }
 
-/** The durable consumer a machine takes task assignments from. Created by the hub. */
-export async function ensureTaskConsumer(jsm: JetStreamManager, machineId: string): Promise<void> {
-  await jsm.consumers.add(Streams.tasks.name, taskConsumerConfig(machineId));
-}
-
-/** The durable consumer a machine reads its inbox from. Created by the hub; the machine only pulls. */
-export async function ensureInboxConsumer(jsm: JetStreamManager, machineId: string): Promise<void> {
-  await jsm.consumers.add(Streams.messages.name, inboxConsumerConfig(machineId));
-}
-
-export async function deleteInboxConsumer(jsm: JetStreamManager, machineId: string): Promise<void> {
-  try {
-    await jsm.consumers.delete(Streams.messages.name, Consumers.inbox(machineId));
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
+/** Deletes the machine's consumers and drops what was stored for it (after it is revoked). */
+export async function removeMachineConsumers(jsm: JetStreamManager, machineId: string): Promise<void> {
+  for (const { stream, durable, filter } of machineConsumerConfigs(machineId)) {
+    try {
+      await jsm.consumers.delete(stream, durable);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    await jsm.streams.purge(stream, { filter });
   }
-}
-
-/** Drops every stored inbox message of a machine (after it is revoked). */
-export async function purgeInbox(jsm: JetStreamManager, machineId: string): Promise<void> {
-  await jsm.streams.purge(Streams.messages.name, { filter: MachineSubjects.inbox(machineId) });
 }
 
 export interface HubConnectionOptions {

@@ -1,3 +1,4 @@
 export * from './eventually';
 export * from './service-process';
 export * from './test-hub';
+export * from './cli';

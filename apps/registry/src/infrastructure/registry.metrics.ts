@@ -2,6 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
+import type { MachineStatus } from '@waggle/contracts';
+import { MACHINE_STATUSES } from '@waggle/contracts';
+
 import { METRICS } from './tokens';
 
 /** Registry metrics. Labels come from bounded sets only (never ids or names). */
@@ -13,6 +16,12 @@ export class RegistryMetrics {
   readonly heartbeats: Counter;
   readonly machines: Gauge<'status'>;
   readonly rpcSeconds: Histogram<'operation' | 'outcome'>;
+  private countMachines?: () => Promise<Partial<Record<MachineStatus, number>>>;
+
+  /** Where the machines-by-status gauge reads its counts at scrape time. */
+  countMachinesWith(source: () => Promise<Partial<Record<MachineStatus, number>>>): void {
+    this.countMachines = source;
+  }
 
   constructor(@Inject(METRICS) readonly registry: Registry) {
     this.outboxRelayed = new Counter({ name: 'waggle_registry_outbox_relayed_total', help: 'Outbox rows published to JetStream', registers: [registry] });
@@ -31,9 +40,14 @@ export class RegistryMetrics {
     this.heartbeats = new Counter({ name: 'waggle_registry_heartbeats_total', help: 'Heartbeats received', registers: [registry] });
     this.machines = new Gauge({
       name: 'waggle_registry_machines',
-      help: 'Machines by status (at the last presence sweep)',
+      help: 'Machines by status',
       labelNames: ['status'],
       registers: [registry],
+      // Counted when Prometheus scrapes, not on any hot path.
+      collect: async () => {
+        const counts = (await this.countMachines?.()) ?? {};
+        for (const status of MACHINE_STATUSES) this.machines.set({ status }, counts[status] ?? 0);
+      },
     });
     this.rpcSeconds = new Histogram({
       name: 'waggle_registry_request_duration_seconds',

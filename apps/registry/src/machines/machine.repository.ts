@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
-import type { Capabilities, HeartbeatPayload, ListMachinesRequest, MachineMetrics, Page } from '@waggle/contracts';
+import type { Capabilities, HeartbeatPayload, ListMachinesRequest, MachineMetrics, MachineStatus, Page } from '@waggle/contracts';
 import { capabilityTags, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
 import { updateReturning } from '@waggle/persistence';
 
@@ -55,10 +55,11 @@ export class MachineRepository {
     return this.repo(manager).createQueryBuilder('m').select(['m.id', 'm.name']).where('m.revoked_at IS NULL').orderBy('m.name').getMany();
   }
 
-  async namesOf(ids: string[]): Promise<Map<string, string>> {
-    if (!ids.length) return new Map();
-    const rows = await this.repo().createQueryBuilder('m').select(['m.id', 'm.name']).where('m.id IN (:...ids)', { ids }).getMany();
-    return new Map(rows.map((r) => [r.id, r.name]));
+  async countByStatus(): Promise<Partial<Record<MachineStatus, number>>> {
+    const rows = await this.dataSource.query<{ status: MachineStatus; n: number }[]>(
+      `SELECT "status", count(*)::int AS n FROM "registry"."machines" GROUP BY "status"`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
   async findRevokedPublicKeys(): Promise<{ natsPublicKey: string; revokedAt: Date }[]> {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
 import type { HeartbeatPayload, HelloReply, JoinRequest, JoinResponse, ListMachinesRequest, MachinePrincipal, MachineView, Page } from '@waggle/contracts';
 import { ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
 import { hashToken, isUserPublicKey, newToken, TokenPrefix } from '@waggle/credentials';
-import { deleteInboxConsumer, ensureInboxConsumer, ensureTaskConsumer, purgeInbox } from '@waggle/messaging';
+import { ensureMachineConsumers, removeMachineConsumers } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
+import { RegistryMetrics } from '../infrastructure/registry.metrics';
 import { LOGGER, NATS } from '../infrastructure/tokens';
 import { TransactionsService } from '../infrastructure/transactions.service';
 import { JoinTokenRepository } from '../join-tokens/join-token.repository';
@@ -36,16 +38,21 @@ export function toMachineView(m: MachineEntity): MachineView {
 }
 
 @Injectable()
-export class MachinesService {
+export class MachinesService implements OnModuleInit {
   constructor(
     private readonly config: RegistryConfig,
     private readonly machines: MachineRepository,
     private readonly joinTokens: JoinTokenRepository,
     private readonly tx: TransactionsService,
     private readonly natsAccess: NatsAccessService,
+    private readonly metrics: RegistryMetrics,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onModuleInit() {
+    this.metrics.countMachinesWith(() => this.machines.countByStatus());
+  }
 
   async join(request: JoinRequest): Promise<JoinResponse> {
     if (RESERVED_NAMES.has(request.name.toLowerCase())) {
@@ -75,7 +82,7 @@ export class MachinesService {
       });
       return { result: row, outbox: [event(randomUUID(), 'machine.joined', { machineId: id, name: row.name })] };
     });
-    await this.ensureConsumers(id);
+    await ensureMachineConsumers(await this.nc.jetstreamManager(), id);
     this.logger.info({ machineId: id, name: machine.name }, 'machine joined');
     return {
       machineId: id,
@@ -85,13 +92,6 @@ export class MachinesService {
       natsUrl: this.config.WAGGLE_NATS_PUBLIC_URL ?? this.config.WAGGLE_NATS_URL,
       heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
     };
-  }
-
-  /** The machine's durable inbox and task consumers (idempotent; also after a lost JetStream store). */
-  private async ensureConsumers(machineId: string) {
-    const jsm = await this.nc.jetstreamManager();
-    await ensureInboxConsumer(jsm, machineId);
-    await ensureTaskConsumer(jsm, machineId);
   }
 
   async list(query: ListMachinesRequest): Promise<Page<MachineView>> {
@@ -109,7 +109,7 @@ export class MachinesService {
     return machine;
   }
 
-  /** Revokes at once: API token refused, NATS user revoked and disconnected, inbox dropped. */
+  /** Revokes at once: API token refused, NATS user revoked and disconnected, its queues dropped. */
   async revoke(ref: string): Promise<MachineView> {
     const target = await this.require(ref);
     const revoked = await this.tx.run(async (manager) => {
@@ -118,9 +118,7 @@ export class MachinesService {
       return { result: row, outbox: [event(randomUUID(), 'machine.revoked', { machineId: row.id, name: row.name })] };
     });
     await this.natsAccess.pushRevocations();
-    const jsm = await this.nc.jetstreamManager();
-    await deleteInboxConsumer(jsm, revoked.id);
-    await purgeInbox(jsm, revoked.id);
+    await removeMachineConsumers(await this.nc.jetstreamManager(), revoked.id);
     this.logger.info({ machineId: revoked.id, name: revoked.name }, 'machine revoked');
     return toMachineView(revoked);
   }
@@ -136,7 +134,7 @@ export class MachinesService {
     const machine = await this.machines.findActiveById(machineId);
     if (!machine) throw new WaggleError(ErrorCode.Forbidden, 'this machine is unknown or revoked');
     await this.recordHeartbeats([{ machineId, payload }]);
-    await this.ensureConsumers(machineId);
+    await ensureMachineConsumers(await this.nc.jetstreamManager(), machineId);
     return { machineId, name: machine.name };
   }
 

@@ -15,13 +15,13 @@ import { MessagesService } from '../messages/messages.service';
 import { RegistryConfig } from '../registry.config';
 import { MachinesService } from '../machines/machines.service';
 
+/** Heartbeats are buffered and written in one statement per flush: the hot path of a big fleet. */
+const HEARTBEAT_FLUSH_MS = 250;
+
 /**
  * Presence: a machine's hello (it is back: mark it online, re-send what JetStream lost),
  * its heartbeats, and the sweep that marks silent machines offline.
  */
-/** Heartbeats are buffered and written in one statement per flush: the hot path of a big fleet. */
-const HEARTBEAT_FLUSH_MS = 250;
-
 @Injectable()
 export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShutdown {
   private heartbeatSub?: Subscription;

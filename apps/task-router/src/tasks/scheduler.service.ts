@@ -83,7 +83,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const { lost, overdue } = await this.tx.run(async (manager) => {
       const lost = await this.tasks.expireLeases(manager);
       const overdue = await this.tasks.expireOverdue(manager, OVERDUE_GRACE_SECONDS);
-      const outbox = [...lost.map((t) => taskEvent(t, t.state === 'queued', `attempt ${t.lostAttempt} lost its lease`)), ...overdue.map((t) => taskEvent(t))];
+      const outbox = [...lost.map((t) => taskEvent(t, t.state === 'queued', `attempt ${t.attempt} lost its lease`)), ...overdue.map((t) => taskEvent(t))];
       return { result: { lost, overdue }, outbox };
     });
     for (const t of lost) this.metrics.transitions.inc({ state: t.state === 'queued' ? 'requeued' : t.state });
@@ -91,22 +91,23 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       this.metrics.transitions.inc({ state: 'timed_out' });
       if (t.machineId) this.nc.publish(MachineSubjects.cancel(t.machineId), encodeJson({ taskId: t.id, attempt: t.attempt } satisfies CancelSignal));
     }
-    if (lost.length) this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.lostAttempt, now: t.state })) }, 'leases expired');
+    if (lost.length) this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.attempt, machineId: t.machineId, now: t.state })) }, 'leases expired');
   }
 
   private async placeQueued(): Promise<void> {
-    const machines = await this.fleet.machines();
     const assigned = await this.tx.run(async (manager) => {
       const [{ locked }] = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
       if (!locked) return { result: 0, outbox: [] };
-      return this.placeLocked(manager, machines);
+      return this.placeLocked(manager);
     });
     if (assigned) this.metrics.transitions.inc({ state: 'assigned' }, assigned);
   }
 
-  private async placeLocked(manager: EntityManager, machines: MachineView[]): Promise<{ result: number; outbox: OutboxEntry[] }> {
+  private async placeLocked(manager: EntityManager): Promise<{ result: number; outbox: OutboxEntry[] }> {
     const queued = await this.tasks.queued(PLACEMENT_BATCH, manager);
     if (!queued.length) return { result: 0, outbox: [] };
+    // The fleet is asked for only when there is something to place: an idle router stays quiet.
+    const machines = await this.fleet.machines();
     const active = await this.tasks.activeCounts(manager);
     const outbox: OutboxEntry[] = [];
     const waits: { id: string; waiting: WaitingReason }[] = [];

@@ -272,10 +272,11 @@ export class TaskRepository {
 
   /**
    * Attempts whose lease expired are lost: the task is queued again for its next attempt,
-   * or fails (cancelled, if that was asked) when it has used all its attempts.
+   * or fails (cancelled, if that was asked) when it has used all its attempts. Each
+   * transition names the machine that lost the attempt.
    */
-  async expireLeases(manager: EntityManager): Promise<(Transition & { lostMachineId: string; lostAttempt: number })[]> {
-    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; machine_id: string | null; lost_machine_id: string }>(
+  async expireLeases(manager: EntityManager): Promise<Transition[]> {
+    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; lost_machine_id: string }>(
       manager,
       `WITH expired AS (
          SELECT "id", "attempt", "machine_id" FROM ${T}
@@ -289,7 +290,7 @@ export class TaskRepository {
            ELSE t."result" END,
          "machine_id" = NULL, "machine_name" = NULL, "lease_expires_at" = NULL, "updated_at" = now()
        FROM expired e WHERE t."id" = e."id"
-       RETURNING t."id", t."title", t."state", t."attempt", t."machine_id", e."machine_id" AS lost_machine_id`,
+       RETURNING t."id", t."title", t."state", t."attempt", e."machine_id" AS lost_machine_id`,
     );
     if (rows.length) {
       await manager.query(
@@ -298,15 +299,7 @@ export class TaskRepository {
         [JSON.stringify(rows.map((r) => ({ id: r.id, attempt: r.attempt })))],
       );
     }
-    return rows.map((r) => ({
-      id: r.id,
-      title: r.title,
-      state: r.state,
-      attempt: r.attempt,
-      machineId: r.machine_id,
-      lostMachineId: r.lost_machine_id,
-      lostAttempt: r.attempt,
-    }));
+    return rows.map((r) => ({ id: r.id, title: r.title, state: r.state, attempt: r.attempt, machineId: r.lost_machine_id }));
   }
 
   /** Running tasks past their timeout by a grace period (their agent did not stop them): marked timed out. */
@@ -371,11 +364,9 @@ export class TaskRepository {
    * Stores log chunks of current attempts only: a chunk from a superseded or lost attempt
    * (a zombie agent) is refused. Keeps at most `limitBytes` per task, dropping the oldest.
    */
-  async appendLogs(chunks: (LogChunk & { machineId: string })[], limitBytes: number): Promise<(LogChunk & { machineId: string })[]> {
+  async appendLogs(chunks: (LogChunk & { machineId: string })[], limitBytes: number): Promise<LogChunk[]> {
     if (!chunks.length) return [];
-    const accepted = await this.dataSource.query<
-      { task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date; machine_id: string }[]
-    >(
+    const accepted = await this.dataSource.query<{ task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
       `INSERT INTO ${L} ("task_id", "attempt", "seq", "stream", "data", "at")
        SELECT c.task_id, c.attempt, c.seq, c.stream, c.data, c.at
        FROM jsonb_to_recordset($1::jsonb) AS c(task_id uuid, attempt int, seq int, stream text, data text, at timestamptz, machine_id uuid)
@@ -398,7 +389,6 @@ export class TaskRepository {
         [taskIds, limitBytes],
       );
     }
-    const machineOf = new Map(chunks.map((c) => [`${c.taskId}:${c.attempt}`, c.machineId]));
     return accepted.map((r) => ({
       v: 1,
       taskId: r.task_id,
@@ -407,7 +397,6 @@ export class TaskRepository {
       stream: r.stream,
       data: r.data,
       at: new Date(r.at).toISOString(),
-      machineId: machineOf.get(`${r.task_id}:${r.attempt}`)!,
     }));
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
+import type { EntityManager } from 'typeorm';
 
 import type {
   CancelSignal,
@@ -17,7 +18,7 @@ import type {
   TaskResultRequest,
   TaskView,
 } from '@waggle/contracts';
-import { ErrorCode, FINAL_TASK_STATES, MachineSubjects, WaggleError } from '@waggle/contracts';
+import { ErrorCode, MachineSubjects, WaggleError } from '@waggle/contracts';
 import { encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
@@ -132,10 +133,12 @@ export class TasksService {
   }
 
   async cancel(taskId: string): Promise<TaskView> {
-    const before = await this.require(taskId);
     const row = await this.tx.run(async (manager) => {
       const changed = await this.tasks.cancel(manager, taskId);
-      if (!changed) throw new WaggleError(ErrorCode.Conflict, `task is already ${before.state}`, { state: before.state });
+      if (!changed) {
+        const state = (await this.require(taskId, manager)).state;
+        throw new WaggleError(ErrorCode.Conflict, `task is already ${state}`, { state });
+      }
       return { result: changed, outbox: changed.state === 'cancelled' ? [taskEvent({ ...changed, machineId: changed.machine_id })] : [] };
     });
     if (row.state === 'running' && row.machine_id) {
@@ -147,10 +150,12 @@ export class TasksService {
   }
 
   async retry(taskId: string): Promise<TaskView> {
-    const before = await this.require(taskId);
     const row = await this.tx.run(async (manager) => {
       const changed = await this.tasks.retry(manager, taskId);
-      if (!changed) throw new WaggleError(ErrorCode.Conflict, `only a failed, cancelled or timed-out task can be retried; this one is ${before.state}`);
+      if (!changed) {
+        const state = (await this.require(taskId, manager)).state;
+        throw new WaggleError(ErrorCode.Conflict, `only a failed, cancelled or timed-out task can be retried; this one is ${state}`, { state });
+      }
       return { result: changed, outbox: [taskEvent(changed, true)] };
     });
     return this.view(row);
@@ -208,8 +213,9 @@ export class TasksService {
     return { v: 1, taskId: row.id, attempt: row.attempt, title: row.title, kind: row.kind, input: row.input, timeoutSeconds: row.timeout_seconds };
   }
 
-  private async require(taskId: string): Promise<TaskRow> {
-    const row = await this.tasks.findById(taskId);
+  /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
+  private async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
+    const row = await this.tasks.findById(taskId, manager);
     if (!row) throw WaggleError.notFound('task', taskId);
     return row;
   }
@@ -217,9 +223,5 @@ export class TasksService {
   private async view(row: TaskRow): Promise<TaskView> {
     const attempts = await this.tasks.attemptsOf([row.id]);
     return this.tasks.toView(row, attempts.get(row.id) ?? []);
-  }
-
-  isFinal(row: TaskRow): boolean {
-    return FINAL_TASK_STATES.has(row.state);
   }
 }
