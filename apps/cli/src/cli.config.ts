@@ -51,4 +51,20 @@ export class CliConfig {
   @Min(1)
   @Max(65535)
   WAGGLE_POSTGRES_PORT = 5433;
+
+  /** Set by the node-agent for the tasks it runs: its local socket (`waggle help`). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_SOCKET?: string;
+
+  /** Set by the node-agent: the task and attempt this process runs for. */
+  @IsOptional()
+  @IsString()
+  WAGGLE_TASK_ID?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_TASK_ATTEMPT?: number;
 }

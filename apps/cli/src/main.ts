@@ -7,6 +7,7 @@ import { loadConfigOrExit } from '@waggle/config';
 import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
 import { registerAgent } from './commands/agent.command';
+import { registerHelp } from './commands/help.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerMachines } from './commands/machines.command';
@@ -25,6 +26,7 @@ registerSend(program, config);
 registerInbox(program, config);
 registerToken(program, config);
 registerTasks(program, config);
+registerHelp(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,3 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+
 import type { NatsConnection } from 'nats';
 
 import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
@@ -9,6 +12,7 @@ import type { Logger } from '@waggle/observability';
 import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
 import type { ExecutorOptions } from './task-executor';
+import { LocalSocket } from './local-socket';
 import { TaskExecutor } from './task-executor';
 import { readMetrics } from './system-metrics';
 
@@ -28,6 +32,10 @@ export interface AgentOptions {
   inboxBatch: number;
   execution: ExecutionOptions;
   tasks: Pick<ExecutorOptions, 'workDir' | 'killGraceMs' | 'cliCommands'>;
+  /** The `waggle` CLI's main script: tasks get a `waggle` command on PATH that runs it. */
+  cliPath?: string;
+  /** PATH the agent was started with (tasks inherit it). */
+  path?: string;
   logger: Logger;
   /** Called when the hub no longer accepts this machine (revoked). */
   onRevoked: () => void;
@@ -49,6 +57,7 @@ export class NodeAgent {
   private helloing = false;
   private reporting = false;
   private executor?: TaskExecutor;
+  private socket?: LocalSocket;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -88,16 +97,38 @@ export class NodeAgent {
       handleBatch: (items) => this.receive(items.map((i) => i.payload)),
       onFetchError: (error) => logger.debug({ err: error }, 'inbox fetch failed; retrying'),
     });
+    this.socket = new LocalSocket({
+      path: join(this.options.stateDir, 'agent.sock'),
+      nc: this.nc,
+      machineId: this.id,
+      isRunning: (taskId, attempt) => !!this.executor?.isRunning(taskId, attempt),
+      logger,
+    });
     this.executor = new TaskExecutor({
       nc: this.nc,
       machineId: this.id,
       ...this.options.execution,
       ...this.options.tasks,
       capabilities: () => this.currentCapabilities(),
+      taskEnv: await this.taskEnvironment(await this.socket.start()),
       logger,
       signal: this.abort.signal,
     });
     this.executor.start();
+  }
+
+  /** What tasks get beyond the agent's environment: the local socket, and `waggle` on PATH. */
+  private async taskEnvironment(socketOpen: boolean): Promise<NodeJS.ProcessEnv> {
+    const env: NodeJS.ProcessEnv = {};
+    if (socketOpen) env.WAGGLE_AGENT_SOCKET = join(this.options.stateDir, 'agent.sock');
+    if (this.options.cliPath) {
+      const bin = join(this.options.stateDir, 'bin');
+      await mkdir(bin, { recursive: true, mode: 0o700 });
+      const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+      await writeFile(join(bin, 'waggle'), `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(this.options.cliPath)} "$@"\n`, { mode: 0o700 });
+      env.PATH = [bin, this.options.path].filter(Boolean).join(delimiter);
+    }
+    return env;
   }
 
   private onStatus(status: { type: string; data?: unknown }) {
@@ -203,6 +234,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.abort.abort();
     this.executor?.stop();
+    await this.socket?.stop();
     for (const t of this.timers) clearInterval(t);
     await this.nc?.drain().catch(() => undefined);
   }

@@ -75,6 +75,8 @@ async function main() {
       killGraceMs: config.WAGGLE_AGENT_KILL_GRACE_MS,
       cliCommands: cliCommands(config),
     },
+    cliPath: config.WAGGLE_AGENT_CLI_PATH,
+    path: config.PATH,
     logger,
     onRevoked: () => void agent.stop().finally(() => process.exit(ExitCode.revoked)),
   });

@@ -89,6 +89,16 @@ export class NodeAgentConfig {
   @IsString()
   WAGGLE_AGENT_CLI_OLLAMA?: string;
 
+  /** The `waggle` CLI's main script (set by `waggle agent`): tasks get `waggle` on their PATH. */
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_CLI_PATH?: string;
+
+  /** The PATH tasks inherit (with `waggle` put first). */
+  @IsOptional()
+  @IsString()
+  PATH?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   WAGGLE_LOG_LEVEL = 'info';
 }

@@ -1,8 +1,8 @@
 import type { JsMsg, NatsConnection, Subscription } from 'nats';
 
-import type { AgentCliName, CancelSignal, Capabilities, TaskLeaseReply } from '@waggle/contracts';
-import { Consumers, decode, ErrorCode, MachineSubjects, Streams, TaskAssignment, WaggleError } from '@waggle/contracts';
-import { backoffMs, decodeJson, request } from '@waggle/messaging';
+import type { AgentCliName, CancelSignal, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
+import { Consumers, decode, ErrorCode, HelpQuestion, MachineSubjects, Streams, TaskAssignment, WaggleError } from '@waggle/contracts';
+import { backoffMs, decodeJson, request, serve } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { agentCommand } from './agent-clis';
@@ -18,12 +18,21 @@ export interface ExecutorOptions {
   killGraceMs: number;
   cliCommands: Record<AgentCliName, string[]>;
   capabilities: () => Promise<Capabilities>;
+  /** Extra environment for every task (the local socket, `waggle` on PATH). */
+  taskEnv: NodeJS.ProcessEnv;
   logger: Logger;
   signal: AbortSignal;
 }
 
+/** Durations of recent attempts, for the ETA this machine quotes when a peer asks for help. */
+const RECENT_RUNS = 20;
+
 /** What to run for an assignment, or why this machine will not run it. */
-function commandFor(assignment: TaskAssignment, options: ExecutorOptions, capabilities: Capabilities): { argv: string[]; stdin?: string } {
+function commandFor(
+  assignment: Pick<TaskAssignment, 'kind' | 'input'>,
+  options: ExecutorOptions,
+  capabilities: Capabilities,
+): { argv: string[]; stdin?: string } {
   const { input } = assignment;
   switch (assignment.kind) {
     case 'agent':
@@ -44,26 +53,56 @@ function commandFor(assignment: TaskAssignment, options: ExecutorOptions, capabi
  * cancel. Runs on plain NATS, no HTTP.
  */
 export class TaskExecutor {
-  private readonly running = new Map<string, TaskRunner>();
-  private cancelSub?: Subscription;
+  private readonly running = new Map<string, { runner: TaskRunner; startedAt: number }>();
+  private readonly recentDurationsMs: number[] = [];
+  private subs: Subscription[] = [];
 
   constructor(private readonly options: ExecutorOptions) {}
 
   start(): void {
     const { nc, machineId } = this.options;
-    this.cancelSub = nc.subscribe(MachineSubjects.cancel(machineId), {
-      callback: (err, msg) => {
-        if (err) return;
-        const signal = decodeJson(msg.data) as CancelSignal | undefined;
-        if (signal?.taskId) this.running.get(`${signal.taskId}:${signal.attempt}`)?.stop('cancelled');
-      },
-    });
+    this.subs.push(
+      nc.subscribe(MachineSubjects.cancel(machineId), {
+        callback: (err, msg) => {
+          if (err) return;
+          const signal = decodeJson(msg.data) as CancelSignal | undefined;
+          if (signal?.taskId) this.running.get(`${signal.taskId}:${signal.attempt}`)?.runner.stop('cancelled');
+        },
+      }),
+      serve(nc, MachineSubjects.helpQuestion(machineId), HelpQuestion, (question) => this.answerHelp(question), { logger: this.options.logger }),
+    );
     for (let slot = 0; slot < this.options.slots; slot++) void this.slotLoop(slot);
   }
 
   stop(): void {
-    this.cancelSub?.unsubscribe();
-    for (const runner of this.running.values()) runner.stop('cancelled');
+    for (const sub of this.subs) sub.unsubscribe();
+    for (const { runner } of this.running.values()) runner.stop('cancelled');
+  }
+
+  /** Whether this attempt runs here now. */
+  isRunning(taskId: string, attempt: number): boolean {
+    return this.running.has(`${taskId}:${attempt}`);
+  }
+
+  /**
+   * A peer needs help: yes at once with a free slot; when every slot is busy, yes with an
+   * ETA (when the oldest running task should end, judged by recent runs) if it is within
+   * the asker's limit; no if this machine cannot run the work at all.
+   */
+  async answerHelp(question: HelpQuestion): Promise<HelpAnswer> {
+    try {
+      commandFor(question, this.options, await this.options.capabilities());
+    } catch (error) {
+      return { accept: false, etaSeconds: 0, reason: (error as Error).message };
+    }
+    const { slots } = this.options;
+    if (this.running.size < slots) return { accept: true, etaSeconds: 0 };
+    if (!this.recentDurationsMs.length) return { accept: false, etaSeconds: 0, reason: `all ${slots} slots busy, no estimate yet` };
+    const typical = this.recentDurationsMs.reduce((a, b) => a + b, 0) / this.recentDurationsMs.length;
+    const oldest = Math.min(...[...this.running.values()].map((r) => r.startedAt));
+    const etaSeconds = Math.max(1, Math.ceil((typical - (Date.now() - oldest)) / 1000));
+    if (etaSeconds > question.maxEtaSeconds) return { accept: false, etaSeconds, reason: `all ${slots} slots busy for about ${etaSeconds} s` };
+    return { accept: true, etaSeconds };
   }
 
   private async slotLoop(slot: number): Promise<void> {
@@ -131,14 +170,18 @@ export class TaskExecutor {
       workDir: this.options.workDir,
       leaseSeconds: lease.leaseSeconds,
       killGraceMs: this.options.killGraceMs,
+      env: this.options.taskEnv,
       logger,
     });
-    this.running.set(runner.key, runner);
+    const startedAt = Date.now();
+    this.running.set(runner.key, { runner, startedAt });
     logger.info({ taskId: assignment.taskId, attempt: assignment.attempt, kind: assignment.kind, title: assignment.title }, 'task started');
     try {
       await runner.run();
     } finally {
       this.running.delete(runner.key);
+      this.recentDurationsMs.push(Date.now() - startedAt);
+      if (this.recentDurationsMs.length > RECENT_RUNS) this.recentDurationsMs.shift();
     }
   }
 }

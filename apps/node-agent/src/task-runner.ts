@@ -25,6 +25,8 @@ export interface RunnerOptions {
   workDir: string;
   leaseSeconds: number;
   killGraceMs: number;
+  /** Added to the agent's own environment for the process. */
+  env: NodeJS.ProcessEnv;
   logger: Logger;
 }
 
@@ -120,7 +122,13 @@ export class TaskRunner {
         cwd,
         detached: true, // its own process group, so stopping it stops its children too
         stdio: [this.options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-        env: { ...process.env, WAGGLE_TASK_ID: assignment.taskId, WAGGLE_TASK_ATTEMPT: String(assignment.attempt), WAGGLE_RESULT_FILE: resultFile },
+        env: {
+          ...process.env,
+          ...this.options.env,
+          WAGGLE_TASK_ID: assignment.taskId,
+          WAGGLE_TASK_ATTEMPT: String(assignment.attempt),
+          WAGGLE_RESULT_FILE: resultFile,
+        },
       });
       this.child = child;
       child.once('error', (error) => reject(new Error(`cannot start ${argv[0]}: ${error.message}`)));

@@ -31,6 +31,12 @@ export interface EventMap {
   'task.cancelled': TaskEventData;
   'task.timed_out': TaskEventData;
   'task.retried': TaskEventData;
+  /** A running task asked its peers for help. */
+  'task.help_requested': { helpId: string; taskId: string; machineId: string; reason: string };
+  /** A peer took it: the child task is queued for it. */
+  'task.help_accepted': { helpId: string; taskId: string; childTaskId: string; helperId: string; helper: string; etaSeconds: number };
+  /** No peer could help; the asking task was told why. */
+  'task.help_unanswered': { helpId: string; taskId: string; reasons: string[] };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -52,6 +58,9 @@ export const EVENT_TYPES = [
   'task.cancelled',
   'task.timed_out',
   'task.retried',
+  'task.help_requested',
+  'task.help_accepted',
+  'task.help_unanswered',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

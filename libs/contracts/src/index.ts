@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './errors';
 export * from './events';
+export * from './help';
 export * from './machines';
 export * from './messages';
 export * from './pagination';

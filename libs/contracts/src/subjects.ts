@@ -65,12 +65,18 @@ export const MachineSubjects = {
   taskRenew: (machineId: string) => `waggle.m.${machineId}.up.task.renew`,
   /** Request: the final result of an attempt. */
   taskResult: (machineId: string) => `waggle.m.${machineId}.up.task.result`,
+  /** Request: a running attempt asks for help from a peer (fenced by attempt). */
+  helpAsk: (machineId: string) => `waggle.m.${machineId}.up.help.ask`,
+  /** Request: how the help an attempt asked for is going (its child task). */
+  helpStatus: (machineId: string) => `waggle.m.${machineId}.up.help.status`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
   logsAll: (machineId: string) => `waggle.m.${machineId}.logs.>`,
   /** Hub → machine pushes (cancel). */
   cancel: (machineId: string) => `waggle.m.${machineId}.down.cancel`,
+  /** Hub → machine request: can you help a peer, and when? (answered on the reply subject). */
+  helpQuestion: (machineId: string) => `waggle.m.${machineId}.down.help`,
   downAll: (machineId: string) => `waggle.m.${machineId}.down.>`,
   /** Everything a machine may publish (for permissions). */
   upAll: (machineId: string) => `waggle.m.${machineId}.up.>`,
@@ -87,6 +93,8 @@ export const MachineWildcards = {
   taskClaim: 'waggle.m.*.up.task.claim',
   taskRenew: 'waggle.m.*.up.task.renew',
   taskResult: 'waggle.m.*.up.task.result',
+  helpAsk: 'waggle.m.*.up.help.ask',
+  helpStatus: 'waggle.m.*.up.help.status',
 } as const;
 
 /** Durable consumer names. */

@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 
 import { AGENT_CLIS, LABEL_PATTERN } from './machines';
+import type { HelpView } from './help';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';
@@ -208,7 +209,10 @@ export interface TaskView {
   updatedAt: string;
   result: TaskResult | null;
   waiting: WaitingReason | null;
+  /** The task this one helps (it was created by a help request of that task). */
   parentTaskId: string | null;
+  /** Help this task asked for, each with its child task. */
+  help: HelpView[];
   attempts: AttemptView[];
 }
 

@@ -82,6 +82,9 @@ export async function generateAuthMaterial(): Promise<NatsAuthMaterial> {
 }
 
 /** What one machine's NATS user may do: only its own subjects and its own inbox consumer. */
+/** How long after a hub request a machine may still answer it (nanoseconds, as NATS JWTs count). */
+const RESPONSE_TTL_NS = 30 * 1_000_000_000;
+
 export function machinePermissions(machineId: string) {
   /** Pull, inspect and ack one durable consumer — nothing else of the stream. */
   const consumer = (stream: string, durable: string) => [
@@ -99,6 +102,8 @@ export function machinePermissions(machineId: string) {
       ],
     },
     sub: { allow: [`${MachineSubjects.replyPrefix(machineId)}.>`, MachineSubjects.downAll(machineId)] },
+    // Answer a request the hub sent it (a help question) once, on the reply subject given, within the TTL.
+    resp: { max: 1, ttl: RESPONSE_TTL_NS },
   };
 }
 

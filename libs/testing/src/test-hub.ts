@@ -153,6 +153,7 @@ export class TestHub {
       WAGGLE_AGENT_ALLOW_COMMAND: String(!!options.allowCommand),
       WAGGLE_AGENT_ALLOW_SHELL: String(!!options.allowShell),
       WAGGLE_AGENT_KILL_GRACE_MS: '1000',
+      WAGGLE_AGENT_CLI_PATH: programPath('cli'),
       ...options.env,
     });
     agent.start();

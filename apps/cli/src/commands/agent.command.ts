@@ -37,6 +37,8 @@ export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.Pr
     WAGGLE_AGENT_SLOTS: flags.slots === undefined ? undefined : String(flags.slots),
     WAGGLE_AGENT_ALLOW_COMMAND: flags.allowCommand ? 'true' : undefined,
     WAGGLE_AGENT_ALLOW_SHELL: flags.allowShell ? 'true' : undefined,
+    // Tasks get a `waggle` command (for `waggle help`) that runs this very CLI.
+    WAGGLE_AGENT_CLI_PATH: programPath('cli'),
   });
 }
 

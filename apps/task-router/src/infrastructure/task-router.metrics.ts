@@ -12,6 +12,7 @@ export class TaskRouterMetrics {
   readonly outboxRelayed: Counter;
   readonly rpcSeconds: Histogram<'operation' | 'outcome'>;
   readonly staleRequests: Counter<'operation'>;
+  readonly helpRequests: Counter<'outcome'>;
 
   constructor(@Inject(METRICS) registry: Registry) {
     this.transitions = new Counter({ name: 'waggle_task_router_transitions_total', help: 'Task state changes', labelNames: ['state'], registers: [registry] });
@@ -26,6 +27,12 @@ export class TaskRouterMetrics {
       name: 'waggle_task_router_stale_requests_total',
       help: 'Claims, renewals and results refused because their attempt was superseded',
       labelNames: ['operation'],
+      registers: [registry],
+    });
+    this.helpRequests = new Counter({
+      name: 'waggle_task_router_help_requests_total',
+      help: 'Help requests of running tasks, by whether a peer took them',
+      labelNames: ['outcome'],
       registers: [registry],
     });
     this.rpcSeconds = new Histogram({

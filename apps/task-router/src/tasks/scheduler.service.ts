@@ -23,6 +23,8 @@ import { TasksService } from './tasks.service';
 const PLACEMENT_BATCH = 500;
 /** A running task whose agent never reports is marked timed out this long after its timeout. */
 const OVERDUE_GRACE_SECONDS = 30;
+/** How often targeted tasks are checked for a revoked target. */
+const ORPHAN_CHECK_MS = 10_000;
 
 /**
  * The loop that moves tasks: expired leases back to the queue (attempt raised) or to
@@ -35,6 +37,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private timer?: NodeJS.Timeout;
   private running = false;
   private again = false;
+  private orphansCheckedAt = 0;
 
   constructor(
     private readonly tasks: TaskRepository,
@@ -76,7 +79,26 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async pass(): Promise<void> {
     await this.expire();
+    if (Date.now() - this.orphansCheckedAt > ORPHAN_CHECK_MS) await this.failOrphans();
     await this.placeQueued();
+  }
+
+  /** A task targeted at a machine that was revoked since can never run: it fails, with the reason. */
+  private async failOrphans(): Promise<void> {
+    this.orphansCheckedAt = Date.now();
+    const failed = await this.tx.run(async (manager) => {
+      const targets = await this.tasks.waitedForTargets(manager);
+      if (!targets.length) return { result: [], outbox: [] };
+      const known = new Set((await this.fleet.machines(true)).map((m) => m.id));
+      const gone = targets.filter((id) => !known.has(id));
+      if (!gone.length) return { result: [], outbox: [] };
+      const rows = await this.tasks.failTargeting(manager, gone, 'the target machine was revoked');
+      return { result: rows, outbox: rows.map((t) => taskEvent(t, false, 'the target machine was revoked')) };
+    });
+    if (failed.length) {
+      this.metrics.transitions.inc({ state: 'failed' }, failed.length);
+      this.logger.warn({ tasks: failed.map((t) => t.id) }, 'tasks failed: their target machine was revoked');
+    }
   }
 
   private async expire(): Promise<void> {

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type {
   AttemptState,
   AttemptView,
+  HelpView,
   LogChunk,
   LogChunkView,
   Page,
@@ -323,6 +324,34 @@ export class TaskRepository {
     return rows.map((r) => ({ id: r.id, title: r.title, state: r.state, attempt: r.attempt, machineId: r.machine_id }));
   }
 
+  /** Machines that unfinished targeted tasks wait for. */
+  async waitedForTargets(manager: EntityManager): Promise<string[]> {
+    const rows = await manager.query<{ id: string }[]>(
+      `SELECT DISTINCT "target_machine_id" AS id FROM ${T} WHERE "state" IN ('queued', 'assigned') AND "target_machine_id" IS NOT NULL`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Fails the unstarted tasks targeted at these (revoked) machines: they would wait for ever. */
+  async failTargeting(manager: EntityManager, machineIds: string[], error: string): Promise<Transition[]> {
+    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; machine_id: string | null }>(
+      manager,
+      `UPDATE ${T} SET "state" = 'failed', "lease_expires_at" = NULL, "waiting" = NULL, "updated_at" = now(),
+         "result" = jsonb_build_object('outcome', 'failed', 'exitCode', NULL, 'durationMs', 0, 'outputTail', '', 'error', $2::text)
+       WHERE "state" IN ('queued', 'assigned') AND "target_machine_id" = ANY($1::uuid[])
+       RETURNING "id", "title", "state", "attempt", "machine_id"`,
+      [machineIds, error],
+    );
+    if (rows.length) {
+      await manager.query(
+        `UPDATE ${A} AS a SET "state" = 'failed', "ended_at" = now() FROM unnest($1::uuid[], $2::int[]) AS x(id, attempt)
+         WHERE a."task_id" = x.id AND a."attempt" = x.attempt AND a."ended_at" IS NULL`,
+        [rows.map((r) => r.id), rows.map((r) => r.attempt)],
+      );
+    }
+    return rows.map((r) => ({ id: r.id, title: r.title, state: r.state, attempt: r.attempt, machineId: r.machine_id }));
+  }
+
   /**
    * Cancels: a task not yet started is cancelled at once; a running one is marked, its
    * agent stops the process and reports. Returns the row, or null if already final.
@@ -411,7 +440,7 @@ export class TaskRepository {
     };
   }
 
-  toView(row: TaskRow, attempts: AttemptView[]): TaskView {
+  toView(row: TaskRow, attempts: AttemptView[], help: HelpView[]): TaskView {
     return {
       id: row.id,
       title: row.title,
@@ -431,6 +460,7 @@ export class TaskRepository {
       result: row.result,
       waiting: row.state === 'queued' ? row.waiting : null,
       parentTaskId: row.parent_task_id,
+      help,
       attempts,
     };
   }

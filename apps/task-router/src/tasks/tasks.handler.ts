@@ -3,6 +3,8 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 
 import {
   CreateTaskRequest,
+  HelpAskRequest,
+  HelpStatusRequest,
   ListTasksRequest,
   MachineWildcards,
   TaskLeaseRequest,
@@ -13,6 +15,7 @@ import {
 } from '@waggle/contracts';
 
 import { RpcServerService } from '../infrastructure/infrastructure.module';
+import { HelpService } from './help.service';
 import { SchedulerService } from './scheduler.service';
 import { TasksService } from './tasks.service';
 
@@ -22,6 +25,7 @@ export class TasksHandler implements OnApplicationBootstrap {
     private readonly rpc: RpcServerService,
     private readonly tasks: TasksService,
     private readonly scheduler: SchedulerService,
+    private readonly help: HelpService,
   ) {}
 
   onApplicationBootstrap() {
@@ -46,5 +50,11 @@ export class TasksHandler implements OnApplicationBootstrap {
       this.scheduler.kick();
       return recorded;
     });
+    this.rpc.handleMachine(MachineWildcards.helpAsk, HelpAskRequest, async (machineId, req) => {
+      const help = await this.help.ask(machineId, req);
+      if (help.childTaskId) this.scheduler.kick();
+      return help;
+    });
+    this.rpc.handleMachine(MachineWildcards.helpStatus, HelpStatusRequest, (machineId, req) => this.help.status(machineId, req));
   }
 }

@@ -30,13 +30,14 @@ import type { PlacementTask } from '../placement/placement';
 import { staticMismatch } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';
 import { taskEvent } from './task-events';
-import type { TaskRow } from './task.repository';
+import { HelpRepository } from './help.repository';
+import type { NewTask, TaskRow } from './task.repository';
 import { TaskRepository } from './task.repository';
 
 const DEFAULTS = { priority: 50, timeoutSeconds: 3600, maxAttempts: 3 };
 
 /** Which input fields each kind needs and allows. */
-function checkInput(request: CreateTaskRequest) {
+export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
   const input = request.input;
   const need = (field: keyof typeof input, ok: boolean) =>
     ok ? [] : [{ field: `input.${field}`, errors: [`input.${field} is required for a ${request.kind} task`] }];
@@ -55,6 +56,7 @@ function checkInput(request: CreateTaskRequest) {
 export class TasksService {
   constructor(
     private readonly tasks: TaskRepository,
+    private readonly help: HelpRepository,
     private readonly fleet: FleetService,
     private readonly tx: TransactionsService,
     private readonly config: TaskRouterConfig,
@@ -65,6 +67,16 @@ export class TasksService {
 
   /** Refuses at once a task no machine known (online or not) could ever run, with the reasons. */
   async create(request: CreateTaskRequest): Promise<TaskView> {
+    const task = await this.prepare(request);
+    const row = await this.tx.run(async (manager) => {
+      const inserted = await this.insert(manager, task);
+      return { result: inserted, outbox: [taskEvent(inserted)] };
+    });
+    return this.view(row);
+  }
+
+  /** Checks a new task (input, placement, parent) and gives the row to insert. */
+  async prepare(request: CreateTaskRequest): Promise<NewTask> {
     checkInput(request);
     const requires = { capabilities: request.requires?.capabilities ?? [], labels: request.requires?.labels ?? [] };
     const shape = { kind: request.kind, input: request.input, requires };
@@ -78,25 +90,27 @@ export class TasksService {
     }
     const target = verdict.target;
     if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) throw WaggleError.notFound('task', request.parentTaskId);
-    const row = await this.tx.run(async (manager) => {
-      const inserted = await this.tasks.insert(manager, {
-        id: randomUUID(),
-        title: request.title,
-        kind: request.kind,
-        input: request.input,
-        target_machine_id: target?.machineId ?? null,
-        target_name: target?.name ?? null,
-        requires,
-        priority: request.priority ?? DEFAULTS.priority,
-        timeout_seconds: request.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
-        max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
-        parent_task_id: request.parentTaskId ?? null,
-        created_by: request.createdBy,
-      });
-      return { result: inserted, outbox: [taskEvent(inserted)] };
-    });
+    return {
+      id: randomUUID(),
+      title: request.title,
+      kind: request.kind,
+      input: request.input,
+      target_machine_id: target?.machineId ?? null,
+      target_name: target?.name ?? null,
+      requires,
+      priority: request.priority ?? DEFAULTS.priority,
+      timeout_seconds: request.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+      max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
+      parent_task_id: request.parentTaskId ?? null,
+      created_by: request.createdBy,
+    };
+  }
+
+  /** Inserts a prepared task inside the caller's transaction (the caller adds its event). */
+  async insert(manager: EntityManager, task: NewTask): Promise<TaskRow> {
+    const row = await this.tasks.insert(manager, task);
     this.metrics.transitions.inc({ state: 'queued' });
-    return this.view(row);
+    return row;
   }
 
   /** Whether some machine could ever run the task (or the target can); the error says why not. */
@@ -128,8 +142,9 @@ export class TasksService {
     const machineId = query.machine ? (await this.fleet.find(query.machine))?.id : undefined;
     if (query.machine && !machineId) throw WaggleError.notFound('machine', query.machine);
     const page = await this.tasks.list({ ...query, machineId });
-    const attempts = await this.tasks.attemptsOf(page.items.map((t) => t.id));
-    return { items: page.items.map((t) => this.tasks.toView(t, attempts.get(t.id) ?? [])), nextCursor: page.nextCursor };
+    const ids = page.items.map((t) => t.id);
+    const [attempts, help] = await Promise.all([this.tasks.attemptsOf(ids), this.help.ofParents(ids)]);
+    return { items: page.items.map((t) => this.tasks.toView(t, attempts.get(t.id) ?? [], help.get(t.id) ?? [])), nextCursor: page.nextCursor };
   }
 
   async cancel(taskId: string): Promise<TaskView> {
@@ -202,7 +217,7 @@ export class TasksService {
     return { recorded: true };
   }
 
-  private stale(operation: string, taskId: string, attempt: number): never {
+  stale(operation: string, taskId: string, attempt: number): never {
     this.metrics.staleRequests.inc({ operation });
     this.logger.warn({ taskId, attempt, operation }, 'refused: the attempt is not current');
     throw new WaggleError(ErrorCode.Conflict, `attempt ${attempt} of task ${taskId} is not current (superseded, cancelled or finished)`, { taskId, attempt });
@@ -214,14 +229,14 @@ export class TasksService {
   }
 
   /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
-  private async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
+  async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
     const row = await this.tasks.findById(taskId, manager);
     if (!row) throw WaggleError.notFound('task', taskId);
     return row;
   }
 
-  private async view(row: TaskRow): Promise<TaskView> {
-    const attempts = await this.tasks.attemptsOf([row.id]);
-    return this.tasks.toView(row, attempts.get(row.id) ?? []);
+  async view(row: TaskRow): Promise<TaskView> {
+    const [attempts, help] = await Promise.all([this.tasks.attemptsOf([row.id]), this.help.ofParents([row.id])]);
+    return this.tasks.toView(row, attempts.get(row.id) ?? [], help.get(row.id) ?? []);
   }
 }

@@ -179,7 +179,12 @@ export class TaskResponseDto {
     | object
     | null;
   @ApiProperty({ type: [Object], description: 'every attempt: machine, state, times, result' }) attempts!: object[];
-  @ApiProperty({ nullable: true, type: String }) parentTaskId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the task this one helps (created by its help request)' }) parentTaskId!: string | null;
+  @ApiProperty({
+    type: [Object],
+    description: 'help this task asked for: { id, reason, requires, state (accepted|unanswered), helper, etaSeconds, childTaskId, answers[] }',
+  })
+  help!: object[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
