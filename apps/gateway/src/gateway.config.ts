@@ -35,4 +35,10 @@ export class GatewayConfig extends HubServiceConfig {
   @IsInt()
   @Min(100)
   WAGGLE_REQUEST_TIMEOUT_MS = 5_000;
+
+  /** How long an LLM call through /v1 may take (failover included) before the gateway gives up. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  WAGGLE_LLM_REQUEST_TIMEOUT_MS = 600_000;
 }

@@ -10,6 +10,7 @@ import { EventsModule } from './events/events.module';
 import type { GatewayConfig } from './gateway.config';
 import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { LlmModule } from './llm/llm.module';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -26,6 +27,7 @@ export class GatewayModule {
         MachinesModule,
         MessagesModule,
         TasksModule,
+        LlmModule,
         EventsModule,
         DashboardModule,
       ],

@@ -37,6 +37,10 @@ export interface EventMap {
   'task.help_accepted': { helpId: string; taskId: string; childTaskId: string; helperId: string; helper: string; etaSeconds: number };
   /** No peer could help; the asking task was told why. */
   'task.help_unanswered': { helpId: string; taskId: string; reasons: string[] };
+  /** An LLM call left a provider for the next one in the chain. */
+  'llm.failover': { requestId: string; from: string; to: string | null; reason: string; machineId?: string; taskId?: string };
+  'llm.circuit_opened': { provider: string; failures: number; lastError: string };
+  'llm.circuit_closed': { provider: string };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -61,6 +65,9 @@ export const EVENT_TYPES = [
   'task.help_requested',
   'task.help_accepted',
   'task.help_unanswered',
+  'llm.failover',
+  'llm.circuit_opened',
+  'llm.circuit_closed',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

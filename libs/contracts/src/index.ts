@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './errors';
 export * from './events';
 export * from './help';
+export * from './llm';
 export * from './machines';
 export * from './messages';
 export * from './pagination';

@@ -10,6 +10,18 @@ import type {
   MachineView,
   VerifyMachineTokenRequest,
 } from './machines';
+import type {
+  BreakerView,
+  EmptyRequest,
+  FailoverView,
+  ListFailoversRequest,
+  LlmCallReply,
+  LlmCallRequest,
+  LlmProviderView,
+  LlmSummary,
+  LlmSummaryRequest,
+  ResetBreakersRequest,
+} from './llm';
 import type { ListMessagesRequest, MessageView, SendMessageRequest } from './messages';
 import type { Page } from './pagination';
 import type { CreateTaskRequest, ListTasksRequest, TaskLogsPage, TaskLogsRequest, TaskRefRequest, TaskView } from './tasks';
@@ -36,6 +48,14 @@ export interface RpcMap {
   'waggle.rpc.task-router.tasks.cancel': [TaskRefRequest, TaskView];
   'waggle.rpc.task-router.tasks.retry': [TaskRefRequest, TaskView];
   'waggle.rpc.task-router.tasks.logs': [TaskLogsRequest, TaskLogsPage];
+  'waggle.rpc.llm-failover.complete': [LlmCallRequest, LlmCallReply];
+  /** Answers `{ accepted: true }` at once, then sends LlmStreamFrames to `streamTo`. */
+  'waggle.rpc.llm-failover.stream': [LlmCallRequest, { accepted: true }];
+  'waggle.rpc.llm-failover.summary': [LlmSummaryRequest, LlmSummary];
+  'waggle.rpc.llm-failover.providers': [EmptyRequest, LlmProviderView[]];
+  'waggle.rpc.llm-failover.breakers': [EmptyRequest, BreakerView[]];
+  'waggle.rpc.llm-failover.breakers.reset': [ResetBreakersRequest, BreakerView[]];
+  'waggle.rpc.llm-failover.failovers': [ListFailoversRequest, Page<FailoverView>];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -60,4 +80,14 @@ export const TaskRouterRpc = {
   cancel: 'waggle.rpc.task-router.tasks.cancel',
   retry: 'waggle.rpc.task-router.tasks.retry',
   logs: 'waggle.rpc.task-router.tasks.logs',
+} as const satisfies Record<string, RpcSubject>;
+
+export const LlmRpc = {
+  complete: 'waggle.rpc.llm-failover.complete',
+  stream: 'waggle.rpc.llm-failover.stream',
+  summary: 'waggle.rpc.llm-failover.summary',
+  providers: 'waggle.rpc.llm-failover.providers',
+  breakers: 'waggle.rpc.llm-failover.breakers',
+  resetBreakers: 'waggle.rpc.llm-failover.breakers.reset',
+  failovers: 'waggle.rpc.llm-failover.failovers',
 } as const satisfies Record<string, RpcSubject>;

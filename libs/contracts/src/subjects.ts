@@ -111,6 +111,7 @@ export const Consumers = {
 export const QueueGroups = {
   registry: 'waggle-registry',
   taskRouter: 'waggle-task-router',
+  llmFailover: 'waggle-llm-failover',
   gateway: 'waggle-gateway',
 } as const;
 

@@ -2,3 +2,4 @@ export * from './eventually';
 export * from './service-process';
 export * from './test-hub';
 export * from './cli';
+export * from './fake-llm-provider';

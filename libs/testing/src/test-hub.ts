@@ -31,6 +31,8 @@ export interface TestHubOptions {
   leaseSeconds?: number;
   /** Start NATS without per-machine auth (the development mode). */
   noAuth?: boolean;
+  /** Run llm-failover replicas with these settings (`WAGGLE_LLM_*`); none when absent. */
+  llm?: { env: Record<string, string>; replicas?: number };
 }
 
 /**
@@ -43,6 +45,7 @@ export class TestHub {
   registry!: ServiceProcess;
   gateway!: ServiceProcess;
   taskRouters: ServiceProcess[] = [];
+  llmFailovers: ServiceProcess[] = [];
   nats!: LocalNatsServer;
   url = '';
   databaseUrl = '';
@@ -57,7 +60,13 @@ export class TestHub {
   static async start(options: TestHubOptions = {}): Promise<TestHub> {
     const dir = await mkdtemp(join(tmpdir(), 'waggle-test-'));
     const hub = new TestHub(dir, `waggle_test_${randomBytes(6).toString('hex')}`, options);
-    await hub.boot();
+    try {
+      await hub.boot();
+    } catch (error) {
+      // Nothing of a hub that did not come up is left running for the next suite to trip on.
+      await hub.stop();
+      throw error;
+    }
     return hub;
   }
 
@@ -95,6 +104,17 @@ export class TestHub {
         }).start(),
       );
     }
+    for (let i = 0; i < (this.options.llm ? (this.options.llm.replicas ?? 1) : 0); i++) {
+      this.llmFailovers.push(
+        new ServiceProcess(`llm-failover-${i}`, programPath('llm-failover'), {
+          ...common,
+          WAGGLE_LLM_FAILOVER_METRICS_PORT: '0',
+          // No provider of the machine's own environment leaks into a test: only what the suite names.
+          WAGGLE_LLM_CHAIN: '',
+          ...this.options.llm!.env,
+        }).start(),
+      );
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -112,6 +132,10 @@ export class TestHub {
         if (!ready.ok) throw new Error(`ready ${ready.status}`);
         const res = await this.api('GET', '/api/machines?limit=1');
         if (res.status !== 200) throw new Error(`registry not answering: ${res.status}`);
+        if (this.llmFailovers.length) {
+          const providers = await this.api('GET', '/api/llm/providers');
+          if (providers.status !== 200) throw new Error(`llm-failover not answering: ${providers.status}`);
+        }
         if (this.taskRouters.length) {
           const tasks = await this.api('GET', '/api/tasks?limit=1');
           if (tasks.status !== 200) throw new Error(`task-router not answering: ${tasks.status}`);
@@ -174,7 +198,7 @@ export class TestHub {
 
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.kill('SIGKILL')));
-    await Promise.all([this.gateway?.kill(), this.registry?.kill(), ...this.taskRouters.map((r) => r.kill())]);
+    await Promise.all([this.gateway?.kill(), this.registry?.kill(), ...this.taskRouters.map((r) => r.kill()), ...this.llmFailovers.map((r) => r.kill())]);
     await this.nats?.stop();
     await dropDatabase(testDatabaseServer(), this.databaseName).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });

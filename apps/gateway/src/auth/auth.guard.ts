@@ -21,7 +21,9 @@ export class AuthGuard implements CanActivate {
     if (!access) throw new WaggleError(ErrorCode.Internal, 'route declares no access rule');
     if (access.public) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.auth.authenticate(this.auth.bearerOf(request.headers.authorization));
+    // Anthropic's SDKs send the key as `x-api-key`: accepted the same as a bearer token.
+    const apiKey = request.headers['x-api-key'];
+    const principal = await this.auth.authenticate(this.auth.bearerOf(request.headers.authorization) ?? (typeof apiKey === 'string' ? apiKey : undefined));
     if (!access.roles.includes(principal.kind)) {
       throw new WaggleError(ErrorCode.Forbidden, `this needs ${access.roles.join(' or ')} credentials`);
     }

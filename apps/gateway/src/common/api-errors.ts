@@ -10,6 +10,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   413: 'Body too large',
+  502: 'Every LLM provider failed; the body lists each and why',
 };
 
 /** Documents the error responses of a route, all with the one error body. */

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+
+import { BreakerRepository } from '../chain/breaker.repository';
+import { BreakerService } from '../chain/breaker.service';
+import { BudgetService } from '../chain/budget.service';
+import { ChainService } from '../chain/chain.service';
+import { HealthService } from '../chain/health.service';
+import { parsePrices, PriceTable } from '../chain/pricing';
+import { UsageRepository } from '../chain/usage.repository';
+import { CHAIN } from '../infrastructure/tokens';
+import type { ProviderChain } from '../llm-failover.config';
+import { LlmHandler } from './llm.handler';
+import { LlmService } from './llm.service';
+import { PRICES } from './prices.token';
+
+@Module({
+  providers: [
+    { provide: PRICES, useFactory: (chain: ProviderChain) => new PriceTable(parsePrices(chain.prices)), inject: [CHAIN] },
+    BreakerRepository,
+    UsageRepository,
+    BreakerService,
+    HealthService,
+    ChainService,
+    BudgetService,
+    LlmService,
+    LlmHandler,
+  ],
+})
+export class LlmModule {}
