@@ -6,6 +6,7 @@ import type { MessageView } from '@waggle/contracts';
 import { eventually, TestHub } from '@waggle/testing';
 
 import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
+import { benchLlm } from './llm';
 import { benchTasks } from './tasks';
 import type { Row } from './stats';
 import { percentile, printRows } from './stats';
@@ -136,6 +137,10 @@ async function main() {
   printRows('Waggle task benchmark: no-op `command` tasks (300 per round), through the API', await benchTasks());
   process.stdout.write(
     "\nnotes: tasks/s counts from the first create to the last result recorded; latency is the task's createdAt → result recorded (hub clock).\nEvery task spawns a process on its agent; the baseline moves a message and does no work.\n",
+  );
+  printRows('Waggle LLM gateway benchmark: a local fake provider speaking the Anthropic and Ollama wire formats', await benchLlm());
+  process.stdout.write(
+    '\nnotes: via gateway = HTTP → gateway → NATS → llm-failover (breaker read, ledger write) → provider and back; no retries, so failover time is the failure itself plus the second call.\n',
   );
 }
 

@@ -131,6 +131,14 @@ export function registerUp(program: Command, config: CliConfig) {
         env: childEnvironment({ ...common, WAGGLE_TASK_ROUTER_METRICS_PORT: String(taskRouterMetricsPort) }),
       });
       started.push(`task-router  NATS request/reply; metrics http://127.0.0.1:${taskRouterMetricsPort}/metrics`);
+      const llmMetricsPort = await freePort(9103);
+      // Providers come from WAGGLE_LLM_* in this environment; with none set, only a local Ollama is tried.
+      supervisor.start({
+        name: 'llm-failover',
+        entry: programPath('llm-failover'),
+        env: childEnvironment({ ...common, WAGGLE_LLM_FAILOVER_METRICS_PORT: String(llmMetricsPort) }),
+      });
+      started.push(`llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`);
       supervisor.start({
         name: 'gateway',
         entry: programPath('gateway'),
