@@ -7,6 +7,8 @@ import { ConfigError, EnvList, HubServiceConfig, prefixedVariables } from '@wagg
 import type { LlmProviderKind } from '@waggle/contracts';
 import { LLM_PROVIDER_KINDS } from '@waggle/contracts';
 
+import type { Price } from './chain/pricing';
+import { parsePrices } from './chain/pricing';
 import type { ProviderSettings } from './wire/providers';
 
 /** Every fixed variable llm-failover reads; providers come from `WAGGLE_LLM_<NAME>_*` (see providersFrom). */
@@ -139,8 +141,8 @@ export interface ProviderChain {
   providers: ProviderSettings[];
   /** Chain entries left out, and why (a cloud provider without a key). */
   skipped: string[];
-  /** WAGGLE_LLM_PRICES from the environment or the config file. */
-  prices?: string;
+  /** WAGGLE_LLM_PRICES (environment or config file) over the default prices. */
+  prices: Record<string, Price>;
 }
 
 /**
@@ -151,7 +153,8 @@ export interface ProviderChain {
 export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv): ProviderChain {
   const problems: string[] = [];
   const file = fileSettings(config.WAGGLE_LLM_CONFIG_FILE, problems);
-  const { values, problems: fileProblems } = prefixedVariables('WAGGLE_LLM_', file, env);
+  // The config file's own path is not a `_FILE` secret to read again.
+  const { values, problems: fileProblems } = prefixedVariables('WAGGLE_LLM_', file, env, new Set(['WAGGLE_LLM_CONFIG_FILE']));
   problems.push(...fileProblems);
   const chain = (values.WAGGLE_LLM_CHAIN ? values.WAGGLE_LLM_CHAIN.split(',') : config.WAGGLE_LLM_CHAIN).map((s) => s.trim()).filter(Boolean);
   const providers: ProviderSettings[] = [];
@@ -188,6 +191,12 @@ export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv
     }
     providers.push({ name, kind, url, apiKey, local, models });
   }
+  let prices: Record<string, Price> = {};
+  try {
+    prices = parsePrices(values.WAGGLE_LLM_PRICES ?? config.WAGGLE_LLM_PRICES);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   if (problems.length) throw new ConfigError(problems);
-  return { providers, skipped, prices: values.WAGGLE_LLM_PRICES ?? config.WAGGLE_LLM_PRICES };
+  return { providers, skipped, prices };
 }

@@ -9,7 +9,6 @@ import { natsReachable } from '@waggle/messaging';
 import { createLogger, createMetricsRegistry, NestPinoLogger, startOpsServer } from '@waggle/observability';
 import { databaseReachable } from '@waggle/persistence';
 
-import { parsePrices } from './chain/pricing';
 import { NATS } from './infrastructure/tokens';
 import type { ProviderChain } from './llm-failover.config';
 import { LlmFailoverConfig, providersFrom } from './llm-failover.config';
@@ -20,9 +19,9 @@ async function main() {
   let chain: ProviderChain;
   try {
     chain = providersFrom(config);
-    parsePrices(chain.prices);
   } catch (error) {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : `Invalid configuration:\n  - ${(error as Error).message}`}\n`);
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
   const logger = createLogger('llm-failover', config.WAGGLE_LOG_LEVEL);

@@ -120,15 +120,17 @@ export function loadConfigOrExit<T extends object>(type: new () => T): T {
 /**
  * Every variable that starts with `prefix`, for settings whose names are data (one set per
  * LLM provider: `WAGGLE_LLM_<NAME>_URL`). `NAME_FILE` variables are read like Docker
- * secrets; `fileDefaults` (a config file's entries) sit beneath the environment.
+ * secrets; `fileDefaults` (a config file's entries) sit beneath the environment; names in
+ * `except` are left out (variables the caller has already read).
  */
 export function prefixedVariables(
   prefix: string,
   fileDefaults: Record<string, string> = {},
   env: NodeJS.ProcessEnv = environment(),
+  except: ReadonlySet<string> = new Set(),
 ): { values: Record<string, string>; problems: string[] } {
   const merged: NodeJS.ProcessEnv = { ...fileDefaults };
-  for (const [name, value] of Object.entries(env)) if (name.startsWith(prefix) && value !== undefined) merged[name] = value;
+  for (const [name, value] of Object.entries(env)) if (name.startsWith(prefix) && !except.has(name) && value !== undefined) merged[name] = value;
   const names = new Set(Object.keys(merged).map((name) => name.replace(/_FILE$/, '')));
   return resolveFileVariables(merged, names);
 }

@@ -47,6 +47,11 @@ export class RpcServer {
     this.subscriptions.push(serve(this.nc, subject, type, timed, { queue: this.options.queue, logger: this.options.logger }));
   }
 
+  /** Nest calls this by name: a subclass registered as a provider closes its handlers at shutdown. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     for (const sub of this.subscriptions) sub.unsubscribe();
     await this.nc.flush().catch(() => undefined);

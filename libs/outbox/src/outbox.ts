@@ -190,6 +190,15 @@ export class OutboxTransactions {
     return this.relay.stop();
   }
 
+  /** Nest calls these by name: a subclass registered as a provider relays from boot to shutdown. */
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
   async run<T>(work: (manager: EntityManager) => Promise<TransactionResult<T>>): Promise<T> {
     const { result, outbox } = await this.options.dataSource.transaction(async (manager) => {
       const done = await work(manager);

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
@@ -15,8 +16,6 @@ import { ApiErrors } from '../common/api-errors';
 import { GatewayConfig } from '../gateway.config';
 import { NATS, RPC } from '../infrastructure/tokens';
 import { FailoverPageDto, LlmSummaryQueryDto, ListFailoversQueryDto, ResetBreakersDto } from './dto/llm.dto';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The LLM gateway's HTTP edge: OpenAI- and Anthropic-compatible endpoints forwarded to
@@ -108,7 +107,7 @@ export class LlmController {
 
   private async call(api: LlmApi, body: unknown, taskId: string | undefined, principal: Principal, reply: FastifyReply): Promise<void> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw WaggleError.invalid('the body must be a JSON object');
-    if (taskId !== undefined && !UUID.test(taskId))
+    if (taskId !== undefined && !isUUID(taskId))
       throw WaggleError.invalid('x-waggle-task-id must be a task id (UUID)', [{ field: 'x-waggle-task-id', errors: ['must be a UUID'] }]);
     const request: LlmCallRequest = {
       v: 1,

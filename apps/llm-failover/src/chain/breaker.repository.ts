@@ -50,10 +50,10 @@ export class BreakerRepository {
     return rows.length > 0;
   }
 
-  /** Closes the circuit; true if it was not closed (or had failures) before. */
-  async succeed(provider: string): Promise<BreakerState | null> {
+  /** Closes the circuit and clears its count; returns the state it had, or null if it was already clean. */
+  async succeed(manager: EntityManager, provider: string): Promise<BreakerState | null> {
     const [row] = await updateReturning<{ previous: BreakerState }>(
-      this.dataSource.manager,
+      manager,
       `UPDATE ${B} AS b SET "state" = 'closed', "failures" = 0, "opened_at" = NULL, "probe_until" = NULL, "updated_at" = now()
        FROM (SELECT "state" AS previous FROM ${B} WHERE "provider" = $1 FOR UPDATE) AS old
        WHERE b."provider" = $1 AND (b."state" <> 'closed' OR b."failures" > 0)

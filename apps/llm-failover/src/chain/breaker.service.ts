@@ -52,12 +52,13 @@ export class BreakerService implements OnApplicationBootstrap {
   /** A success closes the circuit and clears the count (no write when it was already clean). */
   async succeeded(provider: string, admitted: { admission: Admission; failures: number }): Promise<void> {
     if (admitted.admission === 'closed' && admitted.failures === 0) return;
-    const previous = await this.breakers.succeed(provider);
+    const previous = await this.tx.run(async (manager) => {
+      const was = await this.breakers.succeed(manager, provider);
+      // The change and its announcement commit together, as for failures.
+      return { result: was, outbox: was && was !== 'closed' ? [event(randomUUID(), 'llm.circuit_closed', { provider })] : [] };
+    });
     this.metrics.breakerState.set({ provider }, 0);
-    if (previous && previous !== 'closed') {
-      this.logger.info({ provider }, 'circuit closed');
-      await this.tx.run(() => Promise.resolve({ result: null, outbox: [event(randomUUID(), 'llm.circuit_closed', { provider })] }));
-    }
+    if (previous && previous !== 'closed') this.logger.info({ provider }, 'circuit closed');
   }
 
   async failed(provider: string, error: string): Promise<void> {

@@ -73,8 +73,8 @@ export class UsageRepository {
   }
 
   /** Records the outcome: updates a reservation, or inserts the row. */
-  async finish(record: RequestRecord, outcome: RequestOutcome): Promise<void> {
-    await this.dataSource.query(
+  async finish(record: RequestRecord, outcome: RequestOutcome, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query(
       `INSERT INTO ${R} ("id", "api", "requested_model", "machine_id", "caller", "task_id", "stream", "status", "http_status", "provider", "provider_model",
          "input_tokens", "output_tokens", "cost_usd", "latency_ms", "first_token_ms", "failovers", "error")
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)

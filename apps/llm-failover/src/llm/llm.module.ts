@@ -5,7 +5,7 @@ import { BreakerService } from '../chain/breaker.service';
 import { BudgetService } from '../chain/budget.service';
 import { ChainService } from '../chain/chain.service';
 import { HealthService } from '../chain/health.service';
-import { parsePrices, PriceTable } from '../chain/pricing';
+import { PriceTable } from '../chain/pricing';
 import { UsageRepository } from '../chain/usage.repository';
 import { CHAIN } from '../infrastructure/tokens';
 import type { ProviderChain } from '../llm-failover.config';
@@ -15,7 +15,7 @@ import { PRICES } from './prices.token';
 
 @Module({
   providers: [
-    { provide: PRICES, useFactory: (chain: ProviderChain) => new PriceTable(parsePrices(chain.prices)), inject: [CHAIN] },
+    { provide: PRICES, useFactory: (chain: ProviderChain) => new PriceTable(chain.prices), inject: [CHAIN] },
     BreakerRepository,
     UsageRepository,
     BreakerService,

@@ -106,8 +106,9 @@ export class LlmService {
           send({ type: 'data', data: writer.text(e.text) });
         }
       }
-      let finalUsage: Usage | undefined = opened.value.first.find((e) => e.type === 'done')?.usage;
-      if (!finalUsage) {
+      const early = opened.value.first.find((e) => e.type === 'done');
+      let finalUsage: Usage | undefined = early?.usage;
+      if (!early) {
         for await (const e of opened.value.rest) {
           if (e.type === 'text') {
             chars += e.text.length;
@@ -118,7 +119,7 @@ export class LlmService {
           }
         }
       } else {
-        send({ type: 'data', data: writer.done(opened.value.first.find((e) => e.type === 'done')!.stopReason, finalUsage) });
+        send({ type: 'data', data: writer.done(early.stopReason, early.usage) });
       }
       if (!finalUsage) throw new Error('the stream ended without its final event');
       send({ type: 'end' });
@@ -235,9 +236,11 @@ export class LlmService {
     const outcome = this.outcome(ending, started);
     const failovers = ending.ok ? ending.outcome.failovers : ending.failovers;
     try {
-      await this.usage.finish(record, outcome);
-      if (failovers.length) {
+      if (!failovers.length) await this.usage.finish(record, outcome);
+      else {
+        // The call, its failovers and their events: one transaction.
         await this.tx.run(async (manager) => {
+          await this.usage.finish(record, outcome, manager);
           const rows = failovers.map((f) => ({ id: randomUUID(), requestId: record.id, ...f, machineId: record.machineId, taskId: record.taskId }));
           await this.usage.addFailovers(manager, rows);
           const outbox = rows.map((f) =>

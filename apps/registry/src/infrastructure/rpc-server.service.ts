@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
 import { QueueGroups } from '@waggle/contracts';
@@ -11,12 +10,8 @@ import { LOGGER, NATS } from './tokens';
 
 /** The registry's request handlers (libs/messaging RpcServer) in its queue group. */
 @Injectable()
-export class RpcServerService extends RpcServer implements OnApplicationShutdown {
+export class RpcServerService extends RpcServer {
   constructor(@Inject(NATS) nc: NatsConnection, @Inject(LOGGER) logger: Logger, metrics: RegistryMetrics) {
     super(nc, { queue: QueueGroups.registry, logger, observe: (operation, outcome, seconds) => metrics.rpcSeconds.observe({ operation, outcome }, seconds) });
-  }
-
-  async onApplicationShutdown() {
-    await this.close();
   }
 }

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 
@@ -11,16 +10,8 @@ import { LOGGER, NATS, SCHEMA } from './tokens';
 
 /** The registry's transactions with outbox (libs/outbox), as a Nest provider. */
 @Injectable()
-export class TransactionsService extends OutboxTransactions implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TransactionsService extends OutboxTransactions {
   constructor(dataSource: DataSource, @Inject(NATS) nc: NatsConnection, @Inject(LOGGER) logger: Logger, metrics: RegistryMetrics) {
     super({ dataSource, js: nc.jetstream(), schema: SCHEMA, logger: logger.child({ component: 'outbox' }), onRelayed: (n) => metrics.outboxRelayed.inc(n) });
-  }
-
-  onApplicationBootstrap() {
-    this.start();
-  }
-
-  async onApplicationShutdown() {
-    await this.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
-import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -17,29 +17,17 @@ import { LOGGER, METRICS, NATS, RPC, SCHEMA } from './tokens';
 
 /** Transactions with outbox (libs/outbox) as a Nest provider. */
 @Injectable()
-export class TransactionsService extends OutboxTransactions implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TransactionsService extends OutboxTransactions {
   constructor(dataSource: DataSource, @Inject(NATS) nc: NatsConnection, @Inject(LOGGER) logger: Logger, metrics: TaskRouterMetrics) {
     super({ dataSource, js: nc.jetstream(), schema: SCHEMA, logger: logger.child({ component: 'outbox' }), onRelayed: (n) => metrics.outboxRelayed.inc(n) });
-  }
-
-  onApplicationBootstrap() {
-    this.start();
-  }
-
-  async onApplicationShutdown() {
-    await this.stop();
   }
 }
 
 /** Request handlers (libs/messaging RpcServer) in the task-router's queue group. */
 @Injectable()
-export class RpcServerService extends RpcServer implements OnApplicationShutdown {
+export class RpcServerService extends RpcServer {
   constructor(@Inject(NATS) nc: NatsConnection, @Inject(LOGGER) logger: Logger, metrics: TaskRouterMetrics) {
     super(nc, { queue: QueueGroups.taskRouter, logger, observe: (operation, outcome, seconds) => metrics.rpcSeconds.observe({ operation, outcome }, seconds) });
-  }
-
-  async onApplicationShutdown() {
-    await this.close();
   }
 }
 

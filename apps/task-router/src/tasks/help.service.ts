@@ -131,6 +131,7 @@ export class HelpService {
       });
       return { result: stored, outbox: [requested, taskEvent(childRow), accepted] };
     });
+    this.metrics.transitions.inc({ state: 'queued' });
     this.metrics.helpRequests.inc({ outcome: 'accepted' });
     this.logger.info({ helpId, taskId: parent.id, childTaskId: view.childTaskId, helper: chosen.name }, 'a peer took the help request');
     return view;

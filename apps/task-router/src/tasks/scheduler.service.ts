@@ -86,12 +86,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   /** A task targeted at a machine that was revoked since can never run: it fails, with the reason. */
   private async failOrphans(): Promise<void> {
     this.orphansCheckedAt = Date.now();
+    // The fleet is asked outside any transaction: no connection is held across a NATS round trip.
+    const targets = await this.tasks.waitedForTargets();
+    if (!targets.length) return;
+    const known = new Set((await this.fleet.machines(true)).map((m) => m.id));
+    const gone = targets.filter((id) => !known.has(id));
+    if (!gone.length) return;
     const failed = await this.tx.run(async (manager) => {
-      const targets = await this.tasks.waitedForTargets(manager);
-      if (!targets.length) return { result: [], outbox: [] };
-      const known = new Set((await this.fleet.machines(true)).map((m) => m.id));
-      const gone = targets.filter((id) => !known.has(id));
-      if (!gone.length) return { result: [], outbox: [] };
       const rows = await this.tasks.failTargeting(manager, gone, 'the target machine was revoked');
       return { result: rows, outbox: rows.map((t) => taskEvent(t, false, 'the target machine was revoked')) };
     });

@@ -325,8 +325,8 @@ export class TaskRepository {
   }
 
   /** Machines that unfinished targeted tasks wait for. */
-  async waitedForTargets(manager: EntityManager): Promise<string[]> {
-    const rows = await manager.query<{ id: string }[]>(
+  async waitedForTargets(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
       `SELECT DISTINCT "target_machine_id" AS id FROM ${T} WHERE "state" IN ('queued', 'assigned') AND "target_machine_id" IS NOT NULL`,
     );
     return rows.map((r) => r.id);

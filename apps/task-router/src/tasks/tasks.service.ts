@@ -72,6 +72,7 @@ export class TasksService {
       const inserted = await this.insert(manager, task);
       return { result: inserted, outbox: [taskEvent(inserted)] };
     });
+    this.metrics.transitions.inc({ state: 'queued' });
     return this.view(row);
   }
 
@@ -106,11 +107,9 @@ export class TasksService {
     };
   }
 
-  /** Inserts a prepared task inside the caller's transaction (the caller adds its event). */
-  async insert(manager: EntityManager, task: NewTask): Promise<TaskRow> {
-    const row = await this.tasks.insert(manager, task);
-    this.metrics.transitions.inc({ state: 'queued' });
-    return row;
+  /** Inserts a prepared task inside the caller's transaction (the caller adds its event and counts it once committed). */
+  insert(manager: EntityManager, task: NewTask): Promise<TaskRow> {
+    return this.tasks.insert(manager, task);
   }
 
   /** Whether some machine could ever run the task (or the target can); the error says why not. */
