@@ -14,11 +14,13 @@ import { detectCapabilities } from './capabilities';
 import type { ExecutorOptions } from './task-executor';
 import { LocalSocket } from './local-socket';
 import { TaskExecutor } from './task-executor';
+import { sweepKeptWorkDirs } from './work-dirs';
 import { readMetrics } from './system-metrics';
 
 export const AGENT_VERSION = '0.1.0';
 const CAPABILITY_REFRESH_MS = 5 * 60 * 1000;
 const RECEIPT_CHUNK = 1000;
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 /** Exit codes the `waggle agent` wrapper understands. */
 export const ExitCode = { revoked: 3 } as const;
@@ -31,7 +33,7 @@ export interface AgentOptions {
   natsUrl?: string;
   inboxBatch: number;
   execution: ExecutionOptions;
-  tasks: Pick<ExecutorOptions, 'workDir' | 'killGraceMs' | 'cliCommands'>;
+  tasks: Pick<ExecutorOptions, 'workDir' | 'killGraceMs' | 'cliCommands' | 'github' | 'keepFailedMs'>;
   /** The `waggle` CLI's main script: tasks get a `waggle` command on PATH that runs it. */
   cliPath?: string;
   /** PATH the agent was started with (tasks inherit it). */
@@ -107,14 +109,19 @@ export class NodeAgent {
     this.executor = new TaskExecutor({
       nc: this.nc,
       machineId: this.id,
-      ...this.options.execution,
+      slots: this.options.execution.slots,
+      allowCommand: this.options.execution.allowCommand,
+      allowShell: this.options.execution.allowShell,
       ...this.options.tasks,
+      machineName: identity.name,
       capabilities: () => this.currentCapabilities(),
       taskEnv: await this.taskEnvironment(await this.socket.start()),
       logger,
       signal: this.abort.signal,
     });
     this.executor.start();
+    await sweepKeptWorkDirs(this.options.tasks.workDir, logger);
+    this.timers.push(setInterval(() => void sweepKeptWorkDirs(this.options.tasks.workDir, logger), SWEEP_INTERVAL_MS));
   }
 
   /** What tasks get beyond the agent's environment: the local socket, and `waggle` on PATH. */

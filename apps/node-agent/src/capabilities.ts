@@ -56,6 +56,8 @@ export interface ExecutionOptions {
   slots: number;
   allowCommand: boolean;
   allowShell: boolean;
+  /** A GitHub identity is configured. */
+  github?: boolean;
 }
 
 export async function detectCapabilities(
@@ -87,5 +89,7 @@ export async function detectCapabilities(
     gpus: smi ? parseNvidiaSmi(smi) : [],
     labels,
     ...execution,
+    // github-issue tasks need both the identity and git.
+    github: !!execution.github && tools.some((t) => t.name === 'git'),
   };
 }

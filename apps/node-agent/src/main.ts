@@ -2,7 +2,9 @@ import 'reflect-metadata';
 
 import { InboxStore, readIdentity, writeIdentity } from '@waggle/agent-state';
 import { loadConfigOrExit } from '@waggle/config';
+import { createGithubClient } from '@waggle/github';
 import { createLogger } from '@waggle/observability';
+import type { Logger } from '@waggle/observability';
 
 import { join } from 'node:path';
 
@@ -10,6 +12,7 @@ import type { AgentCliName } from '@waggle/contracts';
 
 import { DEFAULT_CLI_COMMANDS, parseCliCommand } from './agent-clis';
 import { ExitCode, NodeAgent } from './agent';
+import type { GithubIdentity } from './github/github-issue-work';
 import { joinHub, JoinRefusedError } from './join';
 import { NodeAgentConfig } from './node-agent.config';
 
@@ -24,6 +27,18 @@ function cliCommands(config: NodeAgentConfig): Record<AgentCliName, string[]> {
   const commands = { ...DEFAULT_CLI_COMMANDS };
   for (const [name, json] of Object.entries(overrides) as [AgentCliName, string | undefined][]) if (json) commands[name] = parseCliCommand(name, json);
   return commands;
+}
+
+/** This machine's GitHub identity, when it has a token. */
+function githubIdentity(config: NodeAgentConfig, machineName: string, logger: Logger): GithubIdentity | undefined {
+  const token = config.WAGGLE_AGENT_GITHUB_TOKEN?.trim();
+  if (!token) return undefined;
+  return {
+    token,
+    client: createGithubClient({ token, baseUrl: config.WAGGLE_AGENT_GITHUB_API_URL, logger: logger.child({ component: 'github' }) }),
+    gitName: config.WAGGLE_AGENT_GIT_NAME ?? `waggle-${machineName}`,
+    gitEmail: config.WAGGLE_AGENT_GIT_EMAIL ?? `waggle-${machineName}@users.noreply.github.com`,
+  };
 }
 
 async function main() {
@@ -69,11 +84,18 @@ async function main() {
     labels: config.WAGGLE_AGENT_LABELS,
     natsUrl: config.WAGGLE_AGENT_NATS_URL,
     inboxBatch: config.WAGGLE_AGENT_INBOX_BATCH,
-    execution: { slots: config.WAGGLE_AGENT_SLOTS, allowCommand: config.WAGGLE_AGENT_ALLOW_COMMAND, allowShell: config.WAGGLE_AGENT_ALLOW_SHELL },
+    execution: {
+      slots: config.WAGGLE_AGENT_SLOTS,
+      allowCommand: config.WAGGLE_AGENT_ALLOW_COMMAND,
+      allowShell: config.WAGGLE_AGENT_ALLOW_SHELL,
+      github: !!config.WAGGLE_AGENT_GITHUB_TOKEN,
+    },
     tasks: {
       workDir: config.WAGGLE_AGENT_WORK_DIR ?? join(config.WAGGLE_AGENT_STATE_DIR, 'work'),
       killGraceMs: config.WAGGLE_AGENT_KILL_GRACE_MS,
+      keepFailedMs: config.WAGGLE_AGENT_KEEP_FAILED_SECONDS * 1000,
       cliCommands: cliCommands(config),
+      github: githubIdentity(config, identity.name, logger),
     },
     cliPath: config.WAGGLE_AGENT_CLI_PATH,
     path: config.PATH,

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 import { EnvBoolean, EnvList } from '@waggle/config';
 import { LABEL_PATTERN, NAME_PATTERN, NAME_RULE } from '@waggle/contracts';
@@ -93,6 +93,33 @@ export class NodeAgentConfig {
   @IsOptional()
   @IsString()
   WAGGLE_AGENT_CLI_PATH?: string;
+
+  /** This machine's GitHub token (or `_FILE`): it clones, pushes and opens pull requests as itself. Unset: no github-issue tasks. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  WAGGLE_AGENT_GITHUB_TOKEN?: string;
+
+  /** GitHub's API root (GitHub Enterprise: https://HOST/api/v3). The token is sent nowhere else. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  WAGGLE_AGENT_GITHUB_API_URL = 'https://api.github.com';
+
+  /** The git author of this machine's commits (default: waggle-<machine name>). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  WAGGLE_AGENT_GIT_NAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  WAGGLE_AGENT_GIT_EMAIL?: string;
+
+  /** How long a failed attempt's working tree is kept for a look (0: removed at once). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WAGGLE_AGENT_KEEP_FAILED_SECONDS = 24 * 3600;
 
   /** The PATH tasks inherit (with `waggle` put first). */
   @IsOptional()

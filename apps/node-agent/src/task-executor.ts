@@ -6,7 +6,10 @@ import { backoffMs, decodeJson, request, serve } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { agentCommand } from './agent-clis';
-import { TaskRunner } from './task-runner';
+import type { GithubIdentity } from './github/github-issue-work';
+import { githubIssueWork } from './github/github-issue-work';
+import type { TaskWork } from './task-runner';
+import { programWork, TaskRunner } from './task-runner';
 
 export interface ExecutorOptions {
   nc: NatsConnection;
@@ -20,6 +23,11 @@ export interface ExecutorOptions {
   capabilities: () => Promise<Capabilities>;
   /** Extra environment for every task (the local socket, `waggle` on PATH). */
   taskEnv: NodeJS.ProcessEnv;
+  /** This machine's GitHub identity, for `github-issue` tasks (none: it refuses them). */
+  github?: GithubIdentity;
+  /** A failed attempt's working tree is kept this long. */
+  keepFailedMs: number;
+  machineName: string;
   logger: Logger;
   signal: AbortSignal;
 }
@@ -28,22 +36,32 @@ export interface ExecutorOptions {
 const RECENT_RUNS = 20;
 
 /** What to run for an assignment, or why this machine will not run it. */
-function commandFor(
-  assignment: Pick<TaskAssignment, 'kind' | 'input'>,
-  options: ExecutorOptions,
-  capabilities: Capabilities,
-): { argv: string[]; stdin?: string } {
+function workFor(assignment: Pick<TaskAssignment, 'kind' | 'input'> & Partial<Pick<TaskAssignment, 'taskId' | 'attempt'>>, options: ExecutorOptions, capabilities: Capabilities): TaskWork {
   const { input } = assignment;
   switch (assignment.kind) {
     case 'agent':
-      return { argv: agentCommand(input, capabilities, options.cliCommands) };
+      return programWork(agentCommand(input, capabilities, options.cliCommands));
     case 'command':
       if (!options.allowCommand) throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run command tasks (no --allow-command)');
-      return { argv: [input.program!, ...(input.args ?? [])] };
+      return programWork([input.program!, ...(input.args ?? [])]);
     case 'shell':
       if (!options.allowShell) throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run shell tasks (no --allow-shell)');
       // The script goes to the shell on stdin, never onto a command line.
-      return { argv: ['sh', '-s'], stdin: input.script! };
+      return programWork(['sh', '-s'], input.script!);
+    case 'github-issue':
+      if (!options.github) throw new WaggleError(ErrorCode.Forbidden, 'this machine has no GitHub identity (no --github-token-file)');
+      if (!input.github) throw WaggleError.invalid('a github-issue task needs input.github');
+      return githubIssueWork(
+        {
+          taskId: assignment.taskId ?? '',
+          attempt: assignment.attempt ?? 0,
+          machineName: options.machineName,
+          github: input.github,
+          prompt: input.prompt ?? '',
+          agentArgv: agentCommand(input, capabilities, options.cliCommands),
+        },
+        options.github,
+      );
   }
 }
 
@@ -91,7 +109,7 @@ export class TaskExecutor {
    */
   async answerHelp(question: HelpQuestion): Promise<HelpAnswer> {
     try {
-      commandFor(question, this.options, await this.options.capabilities());
+      workFor(question, this.options, await this.options.capabilities());
     } catch (error) {
       return { accept: false, etaSeconds: 0, reason: (error as Error).message };
     }
@@ -145,9 +163,9 @@ export class TaskExecutor {
       return;
     }
     msg.ack();
-    let command: { argv: string[]; stdin?: string };
+    let work: TaskWork;
     try {
-      command = commandFor(assignment, this.options, await this.options.capabilities());
+      work = workFor(assignment, this.options, await this.options.capabilities());
     } catch (error) {
       await request(nc, MachineSubjects.taskResult(machineId), {
         v: 1,
@@ -165,12 +183,13 @@ export class TaskExecutor {
       nc,
       machineId,
       assignment,
-      argv: command.argv,
-      stdin: command.stdin,
+      work,
       workDir: this.options.workDir,
       leaseSeconds: lease.leaseSeconds,
       killGraceMs: this.options.killGraceMs,
+      keepFailedMs: this.options.keepFailedMs,
       env: this.options.taskEnv,
+      secrets: this.options.github ? [this.options.github.token] : [],
       logger,
     });
     const startedAt = Date.now();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { NatsConnection } from 'nats';
@@ -14,19 +14,65 @@ const TAIL_BYTES = 8 * 1024;
 const LOG_FLUSH_MS = 100;
 const LOG_CHUNK_BYTES = 16 * 1024;
 const RESULT_FILE_LIMIT = 1024 * 1024;
+const CAPTURE_BYTES = 1024 * 1024;
+
+/** The agent's own secrets: tasks inherit the agent's environment without them. */
+const AGENT_SECRET_VARIABLES = ['WAGGLE_AGENT_JOIN_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN_FILE'];
+
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of AGENT_SECRET_VARIABLES) delete copy[name];
+  return copy;
+}
+
+/** Marker in a failed attempt's kept working directory: when it may be removed (epoch ms). */
+export const KEEP_UNTIL_FILE = '.waggle-keep-until';
+
+/** What a task's work may do: run programs (output to the task's logs) and note progress. */
+export interface WorkContext {
+  /** The attempt's working directory. */
+  cwd: string;
+  /** The task's environment (the agent's, without its secrets, plus WAGGLE_TASK_*). */
+  env: NodeJS.ProcessEnv;
+  /**
+   * Runs one program (argument array) in its own process group; its output goes to the
+   * task's logs, and stdout is also returned (up to 1 MiB). Refuses once the task is stopped.
+   */
+  exec(argv: string[], options?: { cwd?: string; stdin?: string; env?: NodeJS.ProcessEnv; quiet?: boolean }): Promise<{ exitCode: number | null; stdout: string }>;
+  /** A line of the agent's own in the task's log (progress of a long step). */
+  note(text: string): void;
+  stopped(): boolean;
+}
+
+export interface WorkResult {
+  exitCode: number | null;
+  /** The result's structured part (otherwise what the process wrote to $WAGGLE_RESULT_FILE). */
+  structured?: object;
+  error?: string;
+}
+
+/** The work of one attempt. */
+export type TaskWork = (ctx: WorkContext) => Promise<WorkResult>;
+
+/** Work that runs one program: `agent`, `command` and `shell` tasks. */
+export function programWork(argv: string[], stdin?: string): TaskWork {
+  return async (ctx) => ({ exitCode: (await ctx.exec(argv, { stdin })).exitCode });
+}
 
 export interface RunnerOptions {
   nc: NatsConnection;
   machineId: string;
   assignment: TaskAssignment;
-  argv: string[];
-  /** Text for the process's stdin (shell scripts), or none. */
-  stdin?: string;
+  work: TaskWork;
   workDir: string;
   leaseSeconds: number;
   killGraceMs: number;
-  /** Added to the agent's own environment for the process. */
+  /** A failed attempt's fresh working directory is kept this long (0: removed like the others). */
+  keepFailedMs: number;
+  /** The task's environment: the agent's own without its secrets, plus `waggle` on PATH. */
   env: NodeJS.ProcessEnv;
+  /** Values that must never reach the task's logs or result (replaced by [redacted]). */
+  secrets: string[];
   logger: Logger;
 }
 
@@ -59,14 +105,15 @@ export class TaskRunner {
   async run(): Promise<void> {
     const { assignment, logger } = this.options;
     const started = Date.now();
+    const fresh = !assignment.input.cwd;
     const workDir = assignment.input.cwd ?? (await this.freshWorkDir());
     const resultFile = join(workDir, `.waggle-result-${assignment.taskId}-${assignment.attempt}.json`);
-    let exitCode: number | null = null;
-    let spawnError: string | undefined;
+    let done: WorkResult = { exitCode: null };
+    this.startWatchers();
     try {
-      exitCode = await this.spawnAndWait(workDir, resultFile);
+      done = await this.options.work(this.context(workDir, resultFile));
     } catch (error) {
-      spawnError = (error as Error).message;
+      done = { exitCode: null, error: (error as Error).message };
     } finally {
       for (const t of this.timers) clearInterval(t);
     }
@@ -75,27 +122,57 @@ export class TaskRunner {
       logger.warn({ taskId: assignment.taskId, attempt: assignment.attempt, reason: this.stopReason }, 'attempt abandoned; not reporting');
       return;
     }
-    const outcome: TaskOutcome = this.stopReason ?? (exitCode === 0 && !spawnError ? 'succeeded' : 'failed');
-    const structured = await this.readResultFile(resultFile);
+    const outcome: TaskOutcome = this.stopReason ?? (done.exitCode === 0 && !done.error ? 'succeeded' : 'failed');
+    const structured = done.structured ?? (await this.readResultFile(resultFile));
     const result: TaskResultRequest = {
       v: 1,
       taskId: assignment.taskId,
       attempt: assignment.attempt,
       outcome,
-      exitCode,
+      exitCode: done.exitCode,
       durationMs: Date.now() - started,
       outputTail: this.tail,
-      structured,
-      error: spawnError ?? (outcome === 'timed_out' ? `timed out after ${assignment.timeoutSeconds} s` : undefined),
+      structured: structured && (JSON.parse(this.redact(JSON.stringify(structured))) as object),
+      error: done.error !== undefined ? this.redact(done.error).slice(0, 2000) : outcome === 'timed_out' ? `timed out after ${assignment.timeoutSeconds} s` : undefined,
     };
     await this.report(result);
-    if (!assignment.input.cwd) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    if (fresh) await this.cleanUp(workDir, outcome !== 'succeeded');
+  }
+
+  /** Removes the attempt's working directory; a failed one stays for a while, marked with when it may go. */
+  private async cleanUp(workDir: string, failed: boolean) {
+    const { keepFailedMs, logger, assignment } = this.options;
+    if (failed && keepFailedMs > 0) {
+      await writeFile(join(workDir, KEEP_UNTIL_FILE), String(Date.now() + keepFailedMs)).catch(() => undefined);
+      logger.info({ taskId: assignment.taskId, workDir, keepSeconds: Math.round(keepFailedMs / 1000) }, 'failed attempt: working tree kept');
+      return;
+    }
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private context(cwd: string, resultFile: string): WorkContext {
+    const { assignment } = this.options;
+    const env: NodeJS.ProcessEnv = {
+      ...withoutSecrets(process.env),
+      ...this.options.env,
+      WAGGLE_TASK_ID: assignment.taskId,
+      WAGGLE_TASK_ATTEMPT: String(assignment.attempt),
+      WAGGLE_RESULT_FILE: resultFile,
+    };
+    return {
+      cwd,
+      env,
+      exec: (argv, options = {}) => this.spawnAndWait(argv, { cwd: options.cwd ?? cwd, stdin: options.stdin, env: options.env ?? env, quiet: !!options.quiet }),
+      note: (text) => this.output('stdout', `[waggle] ${text}\n`),
+      stopped: () => this.stopReason !== undefined,
+    };
   }
 
   /** Stops the process group: SIGINT, then SIGTERM, then SIGKILL, a grace period apart. */
   stop(reason: StopReason): void {
-    if (this.stopReason || !this.child?.pid) return;
+    if (this.stopReason) return;
     this.stopReason = reason;
+    if (!this.child?.pid || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const group = -this.child.pid;
     const signal = (s: NodeJS.Signals) => {
       try {
@@ -115,28 +192,28 @@ export class TaskRunner {
     return mkdtemp(join(this.options.workDir, `${this.options.assignment.taskId.slice(0, 8)}-`));
   }
 
-  private spawnAndWait(cwd: string, resultFile: string): Promise<number | null> {
-    const { argv, assignment } = this.options;
+  private spawnAndWait(
+    argv: string[],
+    options: { cwd: string; stdin?: string; env: NodeJS.ProcessEnv; quiet: boolean },
+  ): Promise<{ exitCode: number | null; stdout: string }> {
+    if (this.stopReason) return Promise.resolve({ exitCode: null, stdout: '' });
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), {
-        cwd,
+        cwd: options.cwd,
         detached: true, // its own process group, so stopping it stops its children too
-        stdio: [this.options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          ...this.options.env,
-          WAGGLE_TASK_ID: assignment.taskId,
-          WAGGLE_TASK_ATTEMPT: String(assignment.attempt),
-          WAGGLE_RESULT_FILE: resultFile,
-        },
+        stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        env: options.env,
       });
       this.child = child;
+      let stdout = '';
       child.once('error', (error) => reject(new Error(`cannot start ${argv[0]}: ${error.message}`)));
-      if (this.options.stdin !== undefined) child.stdin!.end(this.options.stdin);
-      child.stdout!.setEncoding('utf8').on('data', (data: string) => this.output('stdout', data));
+      if (options.stdin !== undefined) child.stdin!.end(options.stdin);
+      child.stdout!.setEncoding('utf8').on('data', (data: string) => {
+        if (stdout.length < CAPTURE_BYTES) stdout += data;
+        if (!options.quiet) this.output('stdout', data);
+      });
       child.stderr!.setEncoding('utf8').on('data', (data: string) => this.output('stderr', data));
-      child.once('spawn', () => this.startWatchers());
-      child.once('close', (code) => resolve(code));
+      child.once('close', (code) => resolve({ exitCode: code, stdout }));
     });
   }
 
@@ -170,7 +247,15 @@ export class TaskRunner {
     }
   }
 
-  private output(stream: 'stdout' | 'stderr', data: string) {
+  /** Every secret the agent holds, replaced wherever it shows up. */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.options.secrets) if (secret) out = out.replaceAll(secret, '[redacted]');
+    return out;
+  }
+
+  private output(stream: 'stdout' | 'stderr', raw: string) {
+    const data = this.redact(raw);
     this.tail = (this.tail + data).slice(-TAIL_BYTES);
     this.pending.push({ stream, data });
     this.pendingBytes += data.length;

@@ -1,5 +1,6 @@
 import { IsIn, IsObject, IsString, Matches } from 'class-validator';
 
+import type { GithubLinkStatus, GithubOutcome } from './github';
 import type { MachineMetrics } from './machines';
 import type { DeliveryState } from './messages';
 import type { TaskState } from './tasks';
@@ -12,6 +13,14 @@ export interface TaskEventData {
   attempt: number;
   machineId?: string;
   reason?: string;
+}
+
+/** Data of every GitHub link event: which issue, and its task. */
+export interface GithubLinkEventData {
+  linkId: string;
+  repo: string;
+  issueNumber: number;
+  taskId: string | null;
 }
 
 /** Every domain event type, with its data. `v` of the envelope versions the data shape. */
@@ -41,6 +50,16 @@ export interface EventMap {
   'llm.failover': { requestId: string; from: string; to: string | null; reason: string; machineId?: string; taskId?: string };
   'llm.circuit_opened': { provider: string; failures: number; lastError: string };
   'llm.circuit_closed': { provider: string };
+  /** A labelled issue became a task (exactly one per issue). */
+  'github.issue_linked': GithubLinkEventData & { taskId: string };
+  /** The status label of a linked issue changed. */
+  'github.status_changed': GithubLinkEventData & { status: GithubLinkStatus };
+  /** The bot said on the issue which machine claimed its task. */
+  'github.issue_claimed': GithubLinkEventData & { machine: string; commentUrl: string };
+  /** The task's one outcome was posted (or updated, after a retry). */
+  'github.outcome_posted': GithubLinkEventData & { outcome: GithubOutcome; url: string; pullRequestUrl?: string };
+  /** GitHub's rate limit holds the bot back until `until`. */
+  'github.rate_limited': { repo: string | null; until: string };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -68,6 +87,11 @@ export const EVENT_TYPES = [
   'llm.failover',
   'llm.circuit_opened',
   'llm.circuit_closed',
+  'github.issue_linked',
+  'github.status_changed',
+  'github.issue_claimed',
+  'github.outcome_posted',
+  'github.rate_limited',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './errors';
 export * from './events';
+export * from './github';
 export * from './help';
 export * from './llm';
 export * from './machines';

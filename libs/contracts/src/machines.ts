@@ -129,6 +129,11 @@ export class Capabilities {
   @IsOptional()
   @IsBoolean()
   allowShell?: boolean;
+
+  /** Has a GitHub identity (a token) and git: runs `github-issue` tasks. */
+  @IsOptional()
+  @IsBoolean()
+  github?: boolean;
 }
 
 /** Load at the time of a heartbeat. */
@@ -201,6 +206,7 @@ export function capabilityTags(c: Capabilities): string[] {
   if (c.gpus.length) tags.add('gpu');
   if (c.allowCommand) tags.add('allow:command');
   if (c.allowShell) tags.add('allow:shell');
+  if (c.github) tags.add('github');
   tags.add(`os:${c.os}`);
   tags.add(`arch:${c.arch}`);
   return [...tags].sort();

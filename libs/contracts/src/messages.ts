@@ -8,7 +8,8 @@ export const MAX_MESSAGE_BODY = 64 * 1024;
 /** Text may hold newlines and tabs, but no other control characters. */
 export const TEXT_PATTERN = /^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$/;
 
-export const SENDER_KINDS = ['admin', 'machine'] as const;
+/** `service`: a hub service acting on its own (the GitHub bot). */
+export const SENDER_KINDS = ['admin', 'machine', 'service'] as const;
 export type SenderKind = (typeof SENDER_KINDS)[number];
 
 export const DELIVERY_STATES = ['queued', 'delivered', 'read'] as const;

@@ -1,5 +1,16 @@
 import type { ErrorBody } from './errors';
 import type {
+  GithubLinkView,
+  ListLinksRequest,
+  ListReposRequest,
+  RepoRefRequest,
+  WatchedRepoCreated,
+  WatchedRepoView,
+  WatchRepoRequest,
+  WebhookDelivery,
+  WebhookReply,
+} from './github';
+import type {
   CreatedJoinToken,
   CreateJoinTokenRequest,
   JoinRequest,
@@ -56,6 +67,12 @@ export interface RpcMap {
   'waggle.rpc.llm-failover.breakers': [EmptyRequest, BreakerView[]];
   'waggle.rpc.llm-failover.breakers.reset': [ResetBreakersRequest, BreakerView[]];
   'waggle.rpc.llm-failover.failovers': [ListFailoversRequest, Page<FailoverView>];
+  'waggle.rpc.github-bot.repos.watch': [WatchRepoRequest, WatchedRepoCreated];
+  'waggle.rpc.github-bot.repos.list': [ListReposRequest, Page<WatchedRepoView>];
+  'waggle.rpc.github-bot.repos.unwatch': [RepoRefRequest, WatchedRepoView];
+  'waggle.rpc.github-bot.links.list': [ListLinksRequest, Page<GithubLinkView>];
+  /** Verified by the bot against the repository's secret before anything is stored. */
+  'waggle.rpc.github-bot.webhook': [WebhookDelivery, WebhookReply];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -90,4 +107,12 @@ export const LlmRpc = {
   breakers: 'waggle.rpc.llm-failover.breakers',
   resetBreakers: 'waggle.rpc.llm-failover.breakers.reset',
   failovers: 'waggle.rpc.llm-failover.failovers',
+} as const satisfies Record<string, RpcSubject>;
+
+export const GithubRpc = {
+  watch: 'waggle.rpc.github-bot.repos.watch',
+  listRepos: 'waggle.rpc.github-bot.repos.list',
+  unwatch: 'waggle.rpc.github-bot.repos.unwatch',
+  listLinks: 'waggle.rpc.github-bot.links.list',
+  webhook: 'waggle.rpc.github-bot.webhook',
 } as const satisfies Record<string, RpcSubject>;

@@ -105,6 +105,8 @@ export const Consumers = {
   tasks: (machineId: string) => `tasks-${machineId}`,
   /** The task-router's consumer of every machine's logs. */
   logs: 'task-router-logs',
+  /** The GitHub bot's consumer of task events (shared by its replicas): wakes the sync of a linked issue. */
+  githubTaskEvents: 'github-bot-task-events',
 } as const;
 
 /** Queue groups: replicas of one service share the work of a subject. */
@@ -112,6 +114,7 @@ export const QueueGroups = {
   registry: 'waggle-registry',
   taskRouter: 'waggle-task-router',
   llmFailover: 'waggle-llm-failover',
+  githubBot: 'waggle-github-bot',
   gateway: 'waggle-gateway',
 } as const;
 
@@ -131,6 +134,8 @@ export const Headers = {
 
 /** Subject of a domain event. */
 export const eventSubject = (type: string) => `waggle.events.${type}`;
+/** Every task event (task.queued, task.running, …). */
+export const TASK_EVENTS_FILTER = 'waggle.events.task.>';
 export const deadLetterSubject = (stream: string, consumer: string) => `waggle.dlq.${stream}.${consumer}`;
 /** Non-durable live feed of heartbeat summaries (hub → dashboards). */
 export const LiveSubjects = {

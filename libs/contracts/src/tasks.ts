@@ -16,13 +16,15 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+import { GithubTaskInput } from './github';
 import { AGENT_CLIS, LABEL_PATTERN } from './machines';
 import type { HelpView } from './help';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';
 
-export const TASK_KINDS = ['agent', 'command', 'shell'] as const;
+/** `github-issue`: clone, run the agent CLI on the issue, push a branch and open a pull request (or follow-up issues). */
+export const TASK_KINDS = ['agent', 'command', 'shell', 'github-issue'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
 /** queued → assigned → running → one of the final states. */
@@ -85,6 +87,12 @@ export class TaskInput {
   @IsString()
   @MaxLength(4096)
   cwd?: string;
+
+  /** github-issue: the issue and what to deliver (the prompt is in `prompt`). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GithubTaskInput)
+  github?: GithubTaskInput;
 }
 
 export class TaskRequirements {
@@ -157,6 +165,13 @@ export class CreateTaskRequest {
   @IsOptional()
   @IsUUID()
   parentTaskId?: string;
+
+  /** A repeated create with the same key returns the task the first one made (a caller's retry makes no second task). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  idempotencyKey?: string;
 
   @ValidateNested()
   @Type(() => Sender)

@@ -12,7 +12,8 @@ export interface PlacementTask {
 export function impliedRequirements(task: PlacementTask): { all: string[]; anyOf: string[] } {
   const all = [...(task.requires.capabilities ?? [])];
   let anyOf: string[] = [];
-  if (task.kind === 'agent') {
+  if (task.kind === 'github-issue') all.push('github', 'git');
+  if (task.kind === 'agent' || task.kind === 'github-issue') {
     if (task.input.cli === 'ollama' && task.input.model) all.push(`ollama:${task.input.model}`);
     else if (task.input.cli) all.push(task.input.cli);
     else anyOf = [...AGENT_CLIS];
@@ -30,6 +31,7 @@ export function staticMismatch(task: PlacementTask, machine: Pick<MachineView, '
     if (machine.capabilityTags.includes(tag)) continue;
     if (tag === 'allow:command') reasons.push('does not run command tasks (start it with --allow-command)');
     else if (tag === 'allow:shell') reasons.push('does not run shell tasks (start it with --allow-shell)');
+    else if (tag === 'github') reasons.push('has no GitHub identity (start it with --github-token-file)');
     else reasons.push(`missing capability ${tag}`);
   }
   if (anyOf.length && !anyOf.some((t) => machine.capabilityTags.includes(t))) reasons.push(`has none of ${anyOf.join(', ')}`);

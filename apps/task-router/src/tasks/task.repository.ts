@@ -42,6 +42,7 @@ export interface TaskRow {
   result: TaskResult | null;
   waiting: WaitingReason | null;
   parent_task_id: string | null;
+  idempotency_key: string | null;
   created_by: Sender;
   created_at: Date;
   updated_at: Date;
@@ -72,6 +73,7 @@ export type NewTask = Pick<
   | 'timeout_seconds'
   | 'max_attempts'
   | 'parent_task_id'
+  | 'idempotency_key'
   | 'created_by'
 >;
 
@@ -105,10 +107,12 @@ const isCursor = (v: unknown): v is { at: string; id: string } =>
 export class TaskRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(manager: EntityManager, task: NewTask): Promise<TaskRow> {
+  /** Inserts a queued task; with an idempotency key already used, inserts nothing and returns null. */
+  async insert(manager: EntityManager, task: NewTask): Promise<TaskRow | null> {
     const [row] = await manager.query<TaskRow[]>(
-      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "state")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued') RETURNING *`,
+      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "state")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued')
+       ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING RETURNING *`,
       [
         task.id,
         task.title,
@@ -122,9 +126,15 @@ export class TaskRepository {
         task.max_attempts,
         task.parent_task_id,
         JSON.stringify(task.created_by),
+        task.idempotency_key,
       ],
     );
-    return row;
+    return row ?? null;
+  }
+
+  async findByIdempotencyKey(key: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow | null> {
+    const [row] = await manager.query<TaskRow[]>(`SELECT * FROM ${T} WHERE "idempotency_key" = $1`, [key]);
+    return row ?? null;
   }
 
   async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow | null> {

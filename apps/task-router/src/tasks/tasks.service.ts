@@ -43,12 +43,19 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
     ok ? [] : [{ field: `input.${field}`, errors: [`input.${field} is required for a ${request.kind} task`] }];
   const forbid = (fields: (keyof typeof input)[]) =>
     fields.filter((f) => input[f] !== undefined).map((f) => ({ field: `input.${f}`, errors: [`input.${f} does not apply to a ${request.kind} task`] }));
-  const errors =
-    request.kind === 'agent'
-      ? [...need('prompt', !!input.prompt), ...forbid(['program', 'args', 'script'])]
-      : request.kind === 'command'
-        ? [...need('program', !!input.program), ...forbid(['prompt', 'cli', 'model', 'script'])]
-        : [...need('script', !!input.script), ...forbid(['prompt', 'cli', 'model', 'program', 'args'])];
+  const errors = (() => {
+    switch (request.kind) {
+      case 'agent':
+        return [...need('prompt', !!input.prompt), ...forbid(['program', 'args', 'script', 'github'])];
+      case 'command':
+        return [...need('program', !!input.program), ...forbid(['prompt', 'cli', 'model', 'script', 'github'])];
+      case 'shell':
+        return [...need('script', !!input.script), ...forbid(['prompt', 'cli', 'model', 'program', 'args', 'github'])];
+      case 'github-issue':
+        // The machine makes its own working tree (a clone); a cwd would point it elsewhere.
+        return [...need('prompt', !!input.prompt), ...need('github', !!input.github), ...forbid(['program', 'args', 'script', 'cwd'])];
+    }
+  })();
   if (errors.length) throw WaggleError.invalid(`input does not fit a ${request.kind} task`, errors);
 }
 
@@ -65,14 +72,24 @@ export class TasksService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Refuses at once a task no machine known (online or not) could ever run, with the reasons. */
+  /**
+   * Refuses at once a task no machine known (online or not) could ever run, with the
+   * reasons. A create with an idempotency key already used returns the task made then.
+   */
   async create(request: CreateTaskRequest): Promise<TaskView> {
+    const key = request.idempotencyKey;
+    const earlier = key ? await this.tasks.findByIdempotencyKey(key) : null;
+    if (earlier) return this.view(earlier);
     const task = await this.prepare(request);
-    const row = await this.tx.run(async (manager) => {
-      const inserted = await this.insert(manager, task);
-      return { result: inserted, outbox: [taskEvent(inserted)] };
+    const { row, created } = await this.tx.run(async (manager) => {
+      const inserted = await this.tasks.insert(manager, task);
+      if (inserted) return { result: { row: inserted, created: true }, outbox: [taskEvent(inserted)] };
+      // A concurrent create with the same key won; its task is the answer.
+      const winner = await this.tasks.findByIdempotencyKey(key!, manager);
+      if (!winner) throw new WaggleError(ErrorCode.Conflict, 'a task with this idempotency key is being created; try again');
+      return { result: { row: winner, created: false }, outbox: [] };
     });
-    this.metrics.transitions.inc({ state: 'queued' });
+    if (created) this.metrics.transitions.inc({ state: 'queued' });
     return this.view(row);
   }
 
@@ -103,13 +120,16 @@ export class TasksService {
       timeout_seconds: request.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
       max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
       parent_task_id: request.parentTaskId ?? null,
+      idempotency_key: request.idempotencyKey ?? null,
       created_by: request.createdBy,
     };
   }
 
-  /** Inserts a prepared task inside the caller's transaction (the caller adds its event and counts it once committed). */
-  insert(manager: EntityManager, task: NewTask): Promise<TaskRow> {
-    return this.tasks.insert(manager, task);
+  /** Inserts a prepared task without an idempotency key inside the caller's transaction (the caller adds its event and counts it once committed). */
+  async insert(manager: EntityManager, task: Omit<NewTask, 'idempotency_key'>): Promise<TaskRow> {
+    const row = await this.tasks.insert(manager, { ...task, idempotency_key: null });
+    if (!row) throw new Error('a task without an idempotency key was not inserted');
+    return row;
   }
 
   /** Whether some machine could ever run the task (or the target can); the error says why not. */

@@ -1,0 +1,228 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+
+import { AGENT_CLIS } from './machines';
+import type { AgentCliName } from './machines';
+import { PageQuery } from './pagination';
+
+/** `owner/name`, as GitHub spells repositories. */
+export const REPO_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** A GitHub label name (no commas: the issues API takes labels comma-separated). */
+export const GITHUB_LABEL_PATTERN = /^[^,\x00-\x1F\x7F]{1,50}$/;
+
+/** What a `github-issue` task delivers: a pull request, or follow-up issues (when the task says so). */
+export const GITHUB_MODES = ['pull_request', 'follow_up'] as const;
+export type GithubMode = (typeof GITHUB_MODES)[number];
+
+/** Where a linked issue stands; each has a status label on the issue. */
+export const GITHUB_LINK_STATUSES = ['queued', 'in_progress', 'done', 'failed'] as const;
+export type GithubLinkStatus = (typeof GITHUB_LINK_STATUSES)[number];
+
+/** The status labels the bot keeps on an issue, one at a time. */
+export const GITHUB_STATUS_LABELS: Record<GithubLinkStatus, string> = {
+  queued: 'waggle:queued',
+  in_progress: 'waggle:in-progress',
+  done: 'waggle:done',
+  failed: 'waggle:failed',
+};
+
+/** How a task's one outcome was posted. */
+export const GITHUB_OUTCOMES = ['pull_request', 'no_changes', 'follow_up', 'failed'] as const;
+export type GithubOutcome = (typeof GITHUB_OUTCOMES)[number];
+
+/** Input of a `github-issue` task: which issue, and what to deliver. The prompt travels in `input.prompt`. */
+export class GithubTaskInput {
+  /** `owner/name` of the repository the issue is in. */
+  @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
+  repo!: string;
+
+  @IsInt()
+  @Min(1)
+  issueNumber!: number;
+
+  /** For the branch name and the pull request's title. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(300)
+  issueTitle!: string;
+
+  @IsIn(GITHUB_MODES)
+  mode!: GithubMode;
+}
+
+/** One step a `github-issue` attempt ran, for the failure report (argument arrays; never a credential). */
+export interface GithubStep {
+  step: string;
+  command: string;
+  exitCode: number | null;
+}
+
+/** `structured.github` of a `github-issue` task's result, written by the machine. */
+export interface GithubTaskReport {
+  outcome: GithubOutcome;
+  /** The pull request, opened (or updated, on a retry) after its branch was verified on the remote. */
+  pullRequest?: { number: number; url: string; repo: string; head: string; branch: string; sha: string };
+  followUps?: { number: number; url: string; title: string }[];
+  steps: GithubStep[];
+  failedStep?: string;
+}
+
+/** What tasks made from a repository's issues get unless the issue's labels say otherwise. */
+export class GithubTaskDefaults {
+  /** Capability tags every candidate machine must have (`needs:<tag>` labels add to these). */
+  @IsOptional()
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  capabilities?: string[];
+
+  /** Machine labels every candidate must have. */
+  @IsOptional()
+  @IsString({ each: true })
+  @MaxLength(63, { each: true })
+  labels?: string[];
+
+  /** A machine name or id to run every task of this repository. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  target?: string;
+
+  /** Agent CLI (an `agent:<cli>` label wins). */
+  @IsOptional()
+  @IsIn(AGENT_CLIS)
+  cli?: AgentCliName;
+
+  /** `pull_request` (default) or `follow_up` (a `waggle:follow-up` label also says so). */
+  @IsOptional()
+  @IsIn(GITHUB_MODES)
+  mode?: GithubMode;
+
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(7 * 24 * 3600)
+  timeoutSeconds?: number;
+}
+
+/** `waggle.rpc.github-bot.repos.watch` (POST /api/github/repos): watch a repository, or change how it is watched. */
+export class WatchRepoRequest {
+  @IsIn([1])
+  v!: 1;
+
+  @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
+  repo!: string;
+
+  /** Issues carrying this label become tasks (default `waggle`). */
+  @IsOptional()
+  @Matches(GITHUB_LABEL_PATTERN, { message: 'label must be 1-50 characters without commas or control characters' })
+  label?: string;
+
+  /** The webhook's secret (at least 16 characters). Absent: one is made and shown once in the reply. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(200)
+  webhookSecret?: string;
+
+  /** Poll the repository for labelled issues (for hubs GitHub cannot reach). Default true. */
+  @IsOptional()
+  @IsBoolean()
+  poll?: boolean;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GithubTaskDefaults)
+  defaults?: GithubTaskDefaults;
+}
+
+export interface WatchedRepoView {
+  repo: string;
+  label: string;
+  poll: boolean;
+  defaults: GithubTaskDefaults;
+  /** Where GitHub should send the `issues` webhook (with the secret, content type application/json). */
+  webhookPath: string;
+  createdAt: string;
+  lastPolledAt: string | null;
+  /** Set while GitHub's rate limit holds the poller back. */
+  rateLimitedUntil: string | null;
+  lastError: string | null;
+}
+
+/** The reply to watching: the webhook secret is in it this once, when the hub made it. */
+export interface WatchedRepoCreated extends WatchedRepoView {
+  webhookSecret?: string;
+}
+
+export class ListReposRequest extends PageQuery {}
+
+export class RepoRefRequest {
+  @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
+  repo!: string;
+}
+
+export class ListLinksRequest extends PageQuery {
+  @IsOptional()
+  @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
+  repo?: string;
+
+  @IsOptional()
+  @IsIn(GITHUB_LINK_STATUSES)
+  status?: GithubLinkStatus;
+}
+
+/** An issue, the one task made from it, and what came of it. */
+export interface GithubLinkView {
+  id: string;
+  repo: string;
+  issueNumber: number;
+  issueTitle: string;
+  issueUrl: string;
+  taskId: string | null;
+  status: GithubLinkStatus;
+  outcome: GithubOutcome | null;
+  pullRequest: { number: number; url: string } | null;
+  followUps: { number: number; url: string; title: string }[];
+  /** The machine that claimed the task (its latest attempt). */
+  claimedBy: string | null;
+  /** Why no task could be made, when none was. */
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `waggle.rpc.github-bot.webhook`: a webhook as the gateway received it, before anything trusts it. */
+export class WebhookDelivery {
+  @IsIn([1])
+  v!: 1;
+
+  /** X-GitHub-Delivery */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  deliveryId!: string;
+
+  /** X-GitHub-Event */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  event!: string;
+
+  /** X-Hub-Signature-256 (absent: refused). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  signature?: string;
+
+  /** The body exactly as received (the signature covers these bytes). */
+  @IsString()
+  @MaxLength(900_000)
+  body!: string;
+}
+
+export interface WebhookReply {
+  /** False for a redelivery already handled. */
+  accepted: boolean;
+  /** What came of it, for GitHub's delivery log. */
+  result: string;
+}
