@@ -38,6 +38,11 @@ export class CliConfig {
   @MinLength(24)
   WAGGLE_ADMIN_TOKEN?: string;
 
+  /** Seals the GitHub bot's webhook secrets (`waggle up` makes one under WAGGLE_HOME when unset). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_GITHUB_SECRETS_KEY?: string;
+
   /** Port for the embedded nats-server (default 4222, or a free one if taken). */
   @Type(() => Number)
   @IsInt()

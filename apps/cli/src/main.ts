@@ -7,6 +7,7 @@ import { loadConfigOrExit } from '@waggle/config';
 import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
 import { registerAgent } from './commands/agent.command';
+import { registerGithub } from './commands/github.command';
 import { registerHelp } from './commands/help.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
@@ -27,6 +28,7 @@ registerInbox(program, config);
 registerToken(program, config);
 registerTasks(program, config);
 registerHelp(program, config);
+registerGithub(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -64,6 +64,8 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger, me
     logger: new NestPinoLogger(logger),
     preview,
     abortOnError: false,
+    // GitHub signs the body's bytes: the webhook checks the signature against them, not a re-encoding.
+    rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
   const duration = new Histogram({

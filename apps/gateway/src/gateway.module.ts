@@ -7,6 +7,7 @@ import type { Logger } from '@waggle/observability';
 import { AuthModule } from './auth/auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
+import { GithubModule } from './github/github.module';
 import type { GatewayConfig } from './gateway.config';
 import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
@@ -27,6 +28,7 @@ export class GatewayModule {
         MachinesModule,
         MessagesModule,
         TasksModule,
+        GithubModule,
         LlmModule,
         EventsModule,
         DashboardModule,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export type ProgramName = 'registry' | 'gateway' | 'node-agent' | 'task-router' | 'llm-failover' | 'cli';
+export type ProgramName = 'registry' | 'gateway' | 'node-agent' | 'task-router' | 'llm-failover' | 'github-bot' | 'cli';
 
 /**
  * Path of an app's compiled entry point, for starting it as its own process (launchers and

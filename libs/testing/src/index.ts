@@ -3,3 +3,4 @@ export * from './service-process';
 export * from './test-hub';
 export * from './cli';
 export * from './fake-llm-provider';
+export * from './fake-github';

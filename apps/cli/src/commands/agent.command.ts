@@ -24,6 +24,10 @@ export interface AgentFlags {
   slots?: number;
   allowCommand?: boolean;
   allowShell?: boolean;
+  githubTokenFile?: string;
+  githubApiUrl?: string;
+  gitName?: string;
+  gitEmail?: string;
 }
 
 export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.ProcessEnv {
@@ -37,6 +41,10 @@ export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.Pr
     WAGGLE_AGENT_SLOTS: flags.slots === undefined ? undefined : String(flags.slots),
     WAGGLE_AGENT_ALLOW_COMMAND: flags.allowCommand ? 'true' : undefined,
     WAGGLE_AGENT_ALLOW_SHELL: flags.allowShell ? 'true' : undefined,
+    WAGGLE_AGENT_GITHUB_TOKEN_FILE: flags.githubTokenFile && resolve(flags.githubTokenFile),
+    WAGGLE_AGENT_GITHUB_API_URL: flags.githubApiUrl,
+    WAGGLE_AGENT_GIT_NAME: flags.gitName,
+    WAGGLE_AGENT_GIT_EMAIL: flags.gitEmail,
     // Tasks get a `waggle` command (for `waggle help`) that runs this very CLI.
     WAGGLE_AGENT_CLI_PATH: programPath('cli'),
   });
@@ -55,6 +63,10 @@ export function registerAgent(program: Command, config: CliConfig) {
     .option('--slots <n>', 'tasks run at once (default 1)', (v) => Number(v))
     .option('--allow-command', 'run `command` tasks (programs with arguments)')
     .option('--allow-shell', 'run `shell` tasks (scripts)')
+    .option('--github-token-file <file>', "this machine's GitHub token: it runs github-issue tasks (clone, push, pull requests) as itself")
+    .option('--github-api-url <url>', 'GitHub API root (GitHub Enterprise: https://HOST/api/v3)')
+    .option('--git-name <name>', 'git author of its commits (default waggle-<name>)')
+    .option('--git-email <email>', 'git author email of its commits')
     .action(async (flags: AgentFlags) => {
       const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
       const child = spawn(process.execPath, [nodeAgentMain()], { stdio: 'inherit', env: agentEnvironment(flags, stateDir) });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -30,6 +31,16 @@ async function stablePort(file: string, preferred: number): Promise<number> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, String(port));
   return port;
+}
+
+/** The key that seals the GitHub bot's webhook secrets: made once (random), kept under WAGGLE_HOME. */
+async function stableSecretsKey(file: string): Promise<string> {
+  const previous = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (previous) return previous;
+  const key = randomBytes(32).toString('base64');
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, key, { mode: 0o600 });
+  return key;
 }
 
 function localMachineName(): string {
@@ -139,6 +150,18 @@ export function registerUp(program: Command, config: CliConfig) {
         env: childEnvironment({ ...common, WAGGLE_LLM_FAILOVER_METRICS_PORT: String(llmMetricsPort) }),
       });
       started.push(`llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`);
+      const githubMetricsPort = await freePort(9104);
+      // The bot's token comes from GITHUB_TOKEN / GITHUB_TOKEN_FILE in this environment; without one it stays idle.
+      supervisor.start({
+        name: 'github-bot',
+        entry: programPath('github-bot'),
+        env: childEnvironment({
+          ...common,
+          WAGGLE_GITHUB_BOT_METRICS_PORT: String(githubMetricsPort),
+          WAGGLE_GITHUB_SECRETS_KEY: config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
+        }),
+      });
+      started.push(`github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`);
       supervisor.start({
         name: 'gateway',
         entry: programPath('gateway'),

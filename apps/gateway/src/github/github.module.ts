@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+
+import { GithubController } from './github.controller';
+
+@Module({ controllers: [GithubController] })
+export class GithubModule {}

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+import { METRICS } from './tokens';
+
+/** GitHub bot metrics; labels from bounded sets, never ids or repository names. */
+@Injectable()
+export class GithubBotMetrics {
+  readonly webhooks: Counter<'result'>;
+  readonly polls: Counter<'result'>;
+  readonly tasksCreated: Counter;
+  readonly outcomes: Counter<'outcome'>;
+  readonly rateLimitWaits: Counter;
+  readonly outboxRelayed: Counter;
+  readonly rpcSeconds: Histogram<'operation' | 'outcome'>;
+
+  constructor(@Inject(METRICS) registry: Registry) {
+    const registers = [registry];
+    this.webhooks = new Counter({ name: 'waggle_github_webhooks_total', help: 'Webhook deliveries by result', labelNames: ['result'], registers });
+    this.polls = new Counter({ name: 'waggle_github_polls_total', help: 'Repository polls by result (changed, unchanged, error)', labelNames: ['result'], registers });
+    this.tasksCreated = new Counter({ name: 'waggle_github_tasks_created_total', help: 'Tasks made from issues', registers });
+    this.outcomes = new Counter({ name: 'waggle_github_outcomes_total', help: 'Outcomes posted on issues', labelNames: ['outcome'], registers });
+    this.rateLimitWaits = new Counter({ name: 'waggle_github_rate_limit_waits_total', help: 'Times a GitHub rate limit made the bot wait', registers });
+    this.outboxRelayed = new Counter({ name: 'waggle_github_outbox_relayed_total', help: 'Outbox rows relayed to JetStream', registers });
+    this.rpcSeconds = new Histogram({
+      name: 'waggle_github_rpc_duration_seconds',
+      help: 'Time to answer a request, by operation and outcome',
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import type { GithubLinkStatus, TaskView } from '@waggle/contracts';
+import { ErrorCode, FINAL_TASK_STATES, GITHUB_STATUS_LABELS, TaskRouterRpc, WaggleError } from '@waggle/contracts';
+import type { GithubClient } from '@waggle/github';
+import { githubErrorOf } from '@waggle/github';
+import type { Logger } from '@waggle/observability';
+import { event } from '@waggle/outbox';
+import type { OutboxEntry } from '@waggle/outbox';
+
+import { GithubBotConfig } from '../github-bot.config';
+import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
+import { HubClient, TransactionsService } from '../infrastructure/infrastructure.module';
+import { GITHUB, LOGGER } from '../infrastructure/tokens';
+import type { LinkChanges, LinkRow } from '../links/link.repository';
+import { LinkRepository } from '../links/link.repository';
+import { claimedText, commentMarker, failureText, reportOf, successText } from './outcome-text';
+
+const LEASE_SECONDS = 120;
+
+/**
+ * Keeps an issue in step with its task: the "claimed by" comment, the status label, and the
+ * one outcome (pull request link, no-change note, follow-ups or failure report). It works
+ * from the task's current state, not from the event that woke it, so it can run any number
+ * of times, in any order, on any replica: what is already on the issue is not posted again.
+ */
+@Injectable()
+export class SyncService {
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly links: LinkRepository,
+    private readonly hub: HubClient,
+    private readonly tx: TransactionsService,
+    private readonly config: GithubBotConfig,
+    private readonly metrics: GithubBotMetrics,
+    @Inject(GITHUB) private readonly github: GithubClient | null,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Brings the issue in step now, in the background. */
+  kick(linkId: string): void {
+    void this.sync(linkId).catch((error: unknown) => this.logger.warn({ err: error, linkId }, 'issue sync failed; it will be tried again'));
+  }
+
+  async sync(linkId: string): Promise<void> {
+    if (!this.github || this.running.has(linkId)) {
+      if (this.running.has(linkId)) await this.links.lease(linkId, LEASE_SECONDS); // asks the holder for another look
+      return;
+    }
+    this.running.add(linkId);
+    try {
+      let link = await this.links.lease(linkId, LEASE_SECONDS);
+      while (link) {
+        try {
+          await this.syncOnce(link, this.github);
+        } finally {
+          const again = await this.links.release(linkId, LEASE_SECONDS);
+          link = again ? await this.links.findById(linkId) : null;
+        }
+      }
+    } finally {
+      this.running.delete(linkId);
+    }
+  }
+
+  private async syncOnce(start: LinkRow, github: GithubClient): Promise<void> {
+    let link = start;
+    if (!link.task_id) {
+      if (link.error && link.outcome_for !== 'refused') {
+        link = await this.postOutcome(link, github, null, 'failed', failureText(link.id, null, link.error, this.secrets()), 'refused');
+        await this.setStatus(link, github, 'failed', { final: true });
+      }
+      return;
+    }
+    let task: TaskView;
+    try {
+      task = await this.hub.call(TaskRouterRpc.get, { taskId: link.task_id });
+    } catch (error) {
+      if (error instanceof WaggleError && error.code === ErrorCode.NotFound) {
+        this.logger.error({ linkId: link.id, taskId: link.task_id }, 'the task of an issue is gone');
+        await this.save(link, { final: true, error: 'the task is gone' }, []);
+        return;
+      }
+      throw error;
+    }
+    const started = task.attempts.filter((a) => a.startedAt);
+    const latest = started.at(-1);
+    if (latest && latest.attempt > link.claimed_attempt) link = await this.postClaimed(link, github, task, latest.machineName, latest.attempt);
+
+    if (!FINAL_TASK_STATES.has(task.state)) {
+      await this.setStatus(link, github, task.state === 'running' ? 'in_progress' : 'queued', { final: false });
+      return;
+    }
+    // It ran: the issue shows it was in progress before it shows how it ended.
+    if (latest && link.status === 'queued') link = await this.setStatus(link, github, 'in_progress', {});
+    const signature = `${task.state}:${task.attempt}`;
+    if (link.outcome_for !== signature) link = await this.postTaskOutcome(link, github, task, signature);
+    await this.setStatus(link, github, link.outcome === 'failed' ? 'failed' : 'done', { final: true });
+  }
+
+  private async postTaskOutcome(link: LinkRow, github: GithubClient, task: TaskView, signature: string): Promise<LinkRow> {
+    const report = reportOf(task);
+    if (task.state === 'succeeded' && report) {
+      const text = successText(link.id, task, report);
+      const missing = report.pullRequest ? await this.branchMissing(github, report.pullRequest) : null;
+      if (text && !missing) {
+        return this.postOutcome(link, github, task, text.outcome, text.body, signature, {
+          pull_request: report.pullRequest ? { number: report.pullRequest.number, url: report.pullRequest.url } : null,
+          follow_ups: report.followUps ?? [],
+        });
+      }
+      const reason = missing ?? 'the machine reported success without saying what it delivered';
+      return this.postOutcome(link, github, task, 'failed', failureText(link.id, task, reason, this.secrets()), signature);
+    }
+    const reason =
+      task.result?.error ?? (task.state === 'succeeded' ? 'the machine did not report a GitHub outcome' : `the task ended ${task.state.replace('_', ' ')}`);
+    return this.postOutcome(link, github, task, 'failed', failureText(link.id, task, reason, this.secrets()), signature);
+  }
+
+  /** The pull request's branch must be on GitHub (at the reported commit) before its link is posted. */
+  private async branchMissing(github: GithubClient, pr: { repo: string; head: string; branch: string; sha: string }): Promise<string | null> {
+    const name = pr.repo.split('/')[1];
+    const owner = pr.head.includes(':') ? pr.head.split(':')[0] : pr.repo.split('/')[0];
+    try {
+      const branch = await github.rest.repos.getBranch({ owner, repo: name, branch: pr.branch });
+      if (branch.data.commit.sha !== pr.sha) this.logger.info({ branch: pr.branch, expected: pr.sha, found: branch.data.commit.sha }, 'branch moved on since');
+      return null;
+    } catch (error) {
+      const { status } = githubErrorOf(error);
+      if (status === 404) return `the pull request's branch ${owner}:${pr.branch} is not on GitHub`;
+      throw error;
+    }
+  }
+
+  private async postClaimed(link: LinkRow, github: GithubClient, task: TaskView, machine: string, attempt: number): Promise<LinkRow> {
+    const comment = await this.upsertComment(link, github, 'claimed', link.claimed_comment_id, claimedText(link.id, machine, attempt, task.id));
+    return this.save(link, { claimed_by: machine, claimed_attempt: attempt, claimed_comment_id: comment.id }, [
+      event(randomUUID(), 'github.issue_claimed', { ...this.eventData(link), machine, commentUrl: comment.url }),
+    ]);
+  }
+
+  private async postOutcome(
+    link: LinkRow,
+    github: GithubClient,
+    task: TaskView | null,
+    outcome: NonNullable<LinkRow['outcome']>,
+    body: string,
+    signature: string,
+    extra: LinkChanges = {},
+  ): Promise<LinkRow> {
+    const comment = await this.upsertComment(link, github, 'outcome', link.outcome_comment_id, body);
+    this.metrics.outcomes.inc({ outcome });
+    this.logger.info({ linkId: link.id, repo: link.repo, issue: link.issue_number, taskId: task?.id, outcome }, 'outcome posted');
+    const pullRequestUrl = extra.pull_request?.url;
+    return this.save(link, { outcome, outcome_for: signature, outcome_comment_id: comment.id, pull_request: null, follow_ups: [], ...extra }, [
+      event(randomUUID(), 'github.outcome_posted', { ...this.eventData(link), outcome, url: comment.url, ...(pullRequestUrl ? { pullRequestUrl } : {}) }),
+    ]);
+  }
+
+  /** Puts the status label on the issue and takes the previous one off. */
+  private async setStatus(link: LinkRow, github: GithubClient, status: GithubLinkStatus, changes: LinkChanges): Promise<LinkRow> {
+    const label = GITHUB_STATUS_LABELS[status];
+    const issue = this.issueRef(link);
+    if (link.label_applied === label && link.status === status) {
+      return changes.final !== undefined && changes.final !== link.final ? this.save(link, changes, []) : link;
+    }
+    await github.rest.issues.addLabels({ ...issue, labels: [label] });
+    if (link.label_applied && link.label_applied !== label) {
+      await github.rest.issues.removeLabel({ ...issue, name: link.label_applied }).catch((error: unknown) => {
+        if (githubErrorOf(error).status !== 404) throw error; // someone took it off already
+      });
+    }
+    return this.save(link, { ...changes, status, label_applied: label }, [event(randomUUID(), 'github.status_changed', { ...this.eventData(link), status })]);
+  }
+
+  /** Edits the bot's comment of this kind if it exists (by id, else by its marker), or posts it. */
+  private async upsertComment(
+    link: LinkRow,
+    github: GithubClient,
+    kind: 'claimed' | 'outcome',
+    knownId: string | null,
+    body: string,
+  ): Promise<{ id: string; url: string }> {
+    const issue = this.issueRef(link);
+    let id = knownId;
+    if (!id) {
+      const marker = commentMarker(kind, link.id);
+      const comments = await github.paginate(github.rest.issues.listComments, { ...issue, per_page: 100 });
+      const found = comments.find((c) => c.body?.includes(marker));
+      if (found) id = String(found.id);
+    }
+    if (id) {
+      try {
+        const edited = await github.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: Number(id), body });
+        return { id: String(edited.data.id), url: edited.data.html_url };
+      } catch (error) {
+        if (githubErrorOf(error).status !== 404) throw error; // deleted by a person: post it again
+      }
+    }
+    const created = await github.rest.issues.createComment({ ...issue, body });
+    return { id: String(created.data.id), url: created.data.html_url };
+  }
+
+  private save(link: LinkRow, changes: LinkChanges, outbox: OutboxEntry[]): Promise<LinkRow> {
+    return this.tx.run(async (manager) => ({ result: await this.links.update(manager, link.id, changes), outbox }));
+  }
+
+  private issueRef(link: LinkRow) {
+    const [owner, repo] = link.repo.split('/');
+    return { owner, repo, issue_number: link.issue_number };
+  }
+
+  private eventData(link: LinkRow) {
+    return { linkId: link.id, repo: link.repo, issueNumber: link.issue_number, taskId: link.task_id };
+  }
+
+  private secrets(): string[] {
+    return this.config.GITHUB_TOKEN ? [this.config.GITHUB_TOKEN] : [];
+  }
+}
