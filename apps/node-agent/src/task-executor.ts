@@ -36,7 +36,11 @@ export interface ExecutorOptions {
 const RECENT_RUNS = 20;
 
 /** What to run for an assignment, or why this machine will not run it. */
-function workFor(assignment: Pick<TaskAssignment, 'kind' | 'input'> & Partial<Pick<TaskAssignment, 'taskId' | 'attempt'>>, options: ExecutorOptions, capabilities: Capabilities): TaskWork {
+function workFor(
+  assignment: Pick<TaskAssignment, 'kind' | 'input'> & Partial<Pick<TaskAssignment, 'taskId' | 'attempt'>>,
+  options: ExecutorOptions,
+  capabilities: Capabilities,
+): TaskWork {
   const { input } = assignment;
   switch (assignment.kind) {
     case 'agent':
@@ -47,7 +51,7 @@ function workFor(assignment: Pick<TaskAssignment, 'kind' | 'input'> & Partial<Pi
     case 'shell':
       if (!options.allowShell) throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run shell tasks (no --allow-shell)');
       // The script goes to the shell on stdin, never onto a command line.
-      return programWork(['sh', '-s'], input.script!);
+      return programWork(['sh', '-s'], input.script);
     case 'github-issue':
       if (!options.github) throw new WaggleError(ErrorCode.Forbidden, 'this machine has no GitHub identity (no --github-token-file)');
       if (!input.github) throw WaggleError.invalid('a github-issue task needs input.github');

@@ -38,7 +38,10 @@ export interface WorkContext {
    * Runs one program (argument array) in its own process group; its output goes to the
    * task's logs, and stdout is also returned (up to 1 MiB). Refuses once the task is stopped.
    */
-  exec(argv: string[], options?: { cwd?: string; stdin?: string; env?: NodeJS.ProcessEnv; quiet?: boolean }): Promise<{ exitCode: number | null; stdout: string }>;
+  exec(
+    argv: string[],
+    options?: { cwd?: string; stdin?: string; env?: NodeJS.ProcessEnv; quiet?: boolean },
+  ): Promise<{ exitCode: number | null; stdout: string }>;
   /** A line of the agent's own in the task's log (progress of a long step). */
   note(text: string): void;
   stopped(): boolean;
@@ -133,7 +136,12 @@ export class TaskRunner {
       durationMs: Date.now() - started,
       outputTail: this.tail,
       structured: structured && (JSON.parse(this.redact(JSON.stringify(structured))) as object),
-      error: done.error !== undefined ? this.redact(done.error).slice(0, 2000) : outcome === 'timed_out' ? `timed out after ${assignment.timeoutSeconds} s` : undefined,
+      error:
+        done.error !== undefined
+          ? this.redact(done.error).slice(0, 2000)
+          : outcome === 'timed_out'
+            ? `timed out after ${assignment.timeoutSeconds} s`
+            : undefined,
     };
     await this.report(result);
     if (fresh) await this.cleanUp(workDir, outcome !== 'succeeded');

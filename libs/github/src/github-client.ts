@@ -56,7 +56,8 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       debug: (message: string) => logger.debug({ github: message }),
       info: (message: string) => logger.debug({ github: message }),
       warn: (message: string) => logger.warn({ github: message }),
-      error: (message: string) => logger.error({ github: message }),
+      // Octokit reports every non-2xx here (a 304 or an expected 404 too): the caller decides what is an error.
+      error: (message: string) => logger.debug({ github: message }),
     },
     throttle: {
       id: `waggle-${Math.random().toString(36).slice(2)}`,

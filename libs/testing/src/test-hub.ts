@@ -33,6 +33,8 @@ export interface TestHubOptions {
   noAuth?: boolean;
   /** Run llm-failover replicas with these settings (`WAGGLE_LLM_*`); none when absent. */
   llm?: { env: Record<string, string>; replicas?: number };
+  /** Run the GitHub bot with these settings (GITHUB_TOKEN, WAGGLE_GITHUB_*); none when absent. */
+  github?: { env: Record<string, string> };
 }
 
 /**
@@ -46,6 +48,7 @@ export class TestHub {
   gateway!: ServiceProcess;
   taskRouters: ServiceProcess[] = [];
   llmFailovers: ServiceProcess[] = [];
+  githubBot?: ServiceProcess;
   nats!: LocalNatsServer;
   url = '';
   databaseUrl = '';
@@ -115,6 +118,16 @@ export class TestHub {
         }).start(),
       );
     }
+    if (this.options.github) {
+      this.githubBot = new ServiceProcess('github-bot', programPath('github-bot'), {
+        ...common,
+        WAGGLE_GITHUB_BOT_METRICS_PORT: '0',
+        WAGGLE_GITHUB_SECRETS_KEY: randomBytes(32).toString('base64'),
+        WAGGLE_GITHUB_WRITE_INTERVAL_MS: '0',
+        WAGGLE_GITHUB_SYNC_INTERVAL_MS: '500',
+        ...this.options.github.env,
+      }).start();
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -135,6 +148,10 @@ export class TestHub {
         if (this.llmFailovers.length) {
           const providers = await this.api('GET', '/api/llm/providers');
           if (providers.status !== 200) throw new Error(`llm-failover not answering: ${providers.status}`);
+        }
+        if (this.githubBot) {
+          const repos = await this.api('GET', '/api/github/repos?limit=1');
+          if (repos.status !== 200) throw new Error(`github-bot not answering: ${repos.status}`);
         }
         if (this.taskRouters.length) {
           const tasks = await this.api('GET', '/api/tasks?limit=1');
@@ -198,7 +215,13 @@ export class TestHub {
 
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.kill('SIGKILL')));
-    await Promise.all([this.gateway?.kill(), this.registry?.kill(), ...this.taskRouters.map((r) => r.kill()), ...this.llmFailovers.map((r) => r.kill())]);
+    await Promise.all([
+      this.gateway?.kill(),
+      this.registry?.kill(),
+      ...this.taskRouters.map((r) => r.kill()),
+      ...this.llmFailovers.map((r) => r.kill()),
+      this.githubBot?.kill(),
+    ]);
     await this.nats?.stop();
     await dropDatabase(testDatabaseServer(), this.databaseName).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });

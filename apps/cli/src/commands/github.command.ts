@@ -74,7 +74,13 @@ export function registerGithub(program: Command, config: CliConfig) {
       if (!items.length) return out.line('No repositories watched. Start with `waggle github watch OWNER/REPO`.');
       out.table(
         ['REPO', 'LABEL', 'POLL', 'LAST POLL', 'PROBLEM'],
-        items.map((r) => [r.repo, r.label, r.poll ? 'yes' : 'no', ago(r.lastPolledAt), r.rateLimitedUntil ? `rate limited until ${r.rateLimitedUntil}` : (r.lastError ?? '-')]),
+        items.map((r) => [
+          r.repo,
+          r.label,
+          r.poll ? 'yes' : 'no',
+          ago(r.lastPolledAt),
+          r.rateLimitedUntil ? `rate limited until ${r.rateLimitedUntil}` : (r.lastError ?? '-'),
+        ]),
       );
     });
 

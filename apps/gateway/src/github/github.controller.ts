@@ -71,7 +71,8 @@ export class GithubController {
   @HttpCode(200)
   @Public()
   @ApiOperation({
-    summary: "GitHub's webhook (issues events). Needs no token: X-Hub-Signature-256 must match the repository's secret, or it is refused with 401 and nothing is stored",
+    summary:
+      "GitHub's webhook (issues events). Needs no token: X-Hub-Signature-256 must match the repository's secret, or it is refused with 401 and nothing is stored",
   })
   @ApiHeader({ name: 'X-Hub-Signature-256', required: true })
   @ApiHeader({ name: 'X-GitHub-Event', required: true })
@@ -86,7 +87,11 @@ export class GithubController {
     @Headers('x-hub-signature-256') signature: string | undefined,
   ): Promise<WebhookReply> {
     const missing = [!event && 'X-GitHub-Event', !deliveryId && 'X-GitHub-Delivery', !req.rawBody && 'a JSON body'].filter((m): m is string => !!m);
-    if (missing.length) throw WaggleError.invalid(`a GitHub webhook needs ${missing.join(', ')}`, missing.map((m) => ({ field: m, errors: ['required'] })));
+    if (missing.length)
+      throw WaggleError.invalid(
+        `a GitHub webhook needs ${missing.join(', ')}`,
+        missing.map((m) => ({ field: m, errors: ['required'] })),
+      );
     return this.rpc.call(GithubRpc.webhook, { v: 1, deliveryId: deliveryId!, event: event!, signature, body: req.rawBody!.toString('utf8') }, 15_000);
   }
 }

@@ -94,7 +94,20 @@ export class InfrastructureModule {
         RpcServerService,
         HubClient,
       ],
-      exports: [GithubBotConfig, LOGGER, METRICS, GITHUB, SecretBox, RateLimitState, DataSource, NATS, GithubBotMetrics, TransactionsService, RpcServerService, HubClient],
+      exports: [
+        GithubBotConfig,
+        LOGGER,
+        METRICS,
+        GITHUB,
+        SecretBox,
+        RateLimitState,
+        DataSource,
+        NATS,
+        GithubBotMetrics,
+        TransactionsService,
+        RpcServerService,
+        HubClient,
+      ],
     };
   }
 }

@@ -135,7 +135,10 @@ export class IntakeService {
     } catch (error) {
       const refused = error instanceof WaggleError && (error.code === ErrorCode.InvalidInput || error.code === ErrorCode.NotFound);
       if (!refused) throw error; // the router is away: the reconciler makes the task later, with the same key
-      await this.tx.run(async (manager) => ({ result: await this.links.update(manager, link.id, { error: `no task could be made: ${error.message}` }), outbox: [] }));
+      await this.tx.run(async (manager) => ({
+        result: await this.links.update(manager, link.id, { error: `no task could be made: ${error.message}` }),
+        outbox: [],
+      }));
       this.logger.warn({ repo: link.repo, issue: link.issue_number, reason: error.message }, 'issue refused by the task router');
     }
     this.sync.kick(link.id);
@@ -154,8 +157,6 @@ export class IntakeService {
     if (!this.github) return [];
     const [owner, name] = repo.split('/');
     const all = await this.github.paginate(this.github.rest.issues.listComments, { owner, repo: name, issue_number: issueNumber, per_page: 100 });
-    return all
-      .filter((c) => !c.body?.includes('<!-- waggle:'))
-      .map((c) => ({ user: c.user?.login ?? 'ghost', at: c.created_at, body: c.body ?? '' }));
+    return all.filter((c) => !c.body?.includes('<!-- waggle:')).map((c) => ({ user: c.user?.login ?? 'ghost', at: c.created_at, body: c.body ?? '' }));
   }
 }

@@ -93,7 +93,10 @@ export class LinkRepository {
     const entries = Object.entries(changes);
     const sets = entries.map(([column], i) => `"${column}" = $${i + 2}${JSON_COLUMNS.has(column) ? '::jsonb' : ''}`);
     const values = entries.map(([column, value]) => (JSON_COLUMNS.has(column) ? JSON.stringify(value) : value));
-    const [row] = await updateReturning<LinkRow>(db, `UPDATE ${L} SET ${[...sets, '"updated_at" = now()'].join(', ')} WHERE "id" = $1 RETURNING *`, [id, ...values]);
+    const [row] = await updateReturning<LinkRow>(db, `UPDATE ${L} SET ${[...sets, '"updated_at" = now()'].join(', ')} WHERE "id" = $1 RETURNING *`, [
+      id,
+      ...values,
+    ]);
     return row;
   }
 

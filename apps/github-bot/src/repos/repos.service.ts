@@ -31,7 +31,8 @@ export class ReposService {
   ) {}
 
   async watch(request: WatchRepoRequest): Promise<WatchedRepoCreated> {
-    if (!this.github) throw new WaggleError(ErrorCode.Unavailable, 'the GitHub bot has no token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE for the github-bot service');
+    if (!this.github)
+      throw new WaggleError(ErrorCode.Unavailable, 'the GitHub bot has no token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE for the github-bot service');
     const [owner, name] = request.repo.split('/');
     let fullName: string;
     try {

@@ -90,11 +90,13 @@ export class SyncService {
     const latest = started.at(-1);
     if (latest && latest.attempt > link.claimed_attempt) link = await this.postClaimed(link, github, task, latest.machineName, latest.attempt);
 
+    // The labels tell the whole story in order, even when the task moved on faster than the bot:
+    // queued first, in progress once it ran, then how it ended.
+    if (!link.label_applied) link = await this.setStatus(link, github, 'queued', {});
     if (!FINAL_TASK_STATES.has(task.state)) {
       await this.setStatus(link, github, task.state === 'running' ? 'in_progress' : 'queued', { final: false });
       return;
     }
-    // It ran: the issue shows it was in progress before it shows how it ended.
     if (latest && link.status === 'queued') link = await this.setStatus(link, github, 'in_progress', {});
     const signature = `${task.state}:${task.attempt}`;
     if (link.outcome_for !== signature) link = await this.postTaskOutcome(link, github, task, signature);

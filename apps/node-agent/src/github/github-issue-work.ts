@@ -207,7 +207,8 @@ class GithubIssueAttempt {
     try {
       const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
       if (!Array.isArray(value)) throw new Error('not a JSON array');
-      wanted = value.map((v: { title?: unknown; body?: unknown }) => ({ title: String(v.title ?? '').slice(0, 256), body: String(v.body ?? '') }));
+      const text = (v: unknown) => (typeof v === 'string' ? v : '');
+      wanted = value.map((v: { title?: unknown; body?: unknown }) => ({ title: text(v.title).slice(0, 256), body: text(v.body) }));
       if (!wanted.length || wanted.some((w) => !w.title)) throw new Error('every follow-up needs a title');
     } catch (error) {
       throw new StepFailed('follow-ups', `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`);
@@ -241,7 +242,8 @@ class GithubIssueAttempt {
     const argv = ['git', ...args];
     const { exitCode, stdout } = await this.ctx.exec(argv, options);
     this.steps.push({ step, command: argv.join(' '), exitCode });
-    if (exitCode !== 0) throw new StepFailed(step, `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} exited with ${exitCode ?? 'a signal'}`, exitCode);
+    if (exitCode !== 0)
+      throw new StepFailed(step, `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} exited with ${exitCode ?? 'a signal'}`, exitCode);
     return stdout;
   }
 

@@ -1,7 +1,7 @@
 import { Tasks1763700000000 } from './1763700000000-tasks';
 import { Help1764000000000 } from './1764000000000-help';
 import { TargetedIndex1764000000001 } from './1764000000001-targeted-index';
-import { IdempotencyKey1764200000000 } from './1764200000000-idempotency-key';
+import { GithubTasks1764200000000 } from './1764200000000-github-tasks';
 
 /** In order; never edit one that has landed — add a new one. */
-export const taskRouterMigrations = [Tasks1763700000000, Help1764000000000, TargetedIndex1764000000001, IdempotencyKey1764200000000];
+export const taskRouterMigrations = [Tasks1763700000000, Help1764000000000, TargetedIndex1764000000001, GithubTasks1764200000000];

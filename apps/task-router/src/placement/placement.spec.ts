@@ -25,6 +25,13 @@ function machine(name: string, overrides: Partial<MachineView> & { slots?: numbe
 const agentTask = { kind: 'agent' as const, input: { prompt: 'x' }, requires: {} };
 
 describe('placement', () => {
+  it('sends a github-issue task only to a machine with a GitHub identity, git and an agent CLI', () => {
+    const task = { kind: 'github-issue' as const, input: { prompt: 'x', cli: 'claude' as const }, requires: {} };
+    assert.deepEqual(impliedRequirements(task).all.sort(), ['claude', 'git', 'github']);
+    assert.deepEqual(staticMismatch(task, machine('plain')), ['has no GitHub identity (start it with --github-token-file)']);
+    assert.deepEqual(staticMismatch(task, machine('ready', { capabilityTags: ['git', 'claude', 'github'] })), []);
+  });
+
   it('derives what a kind needs', () => {
     assert.deepEqual(impliedRequirements({ kind: 'agent', input: { cli: 'ollama', model: 'llama3' }, requires: { capabilities: ['gpu'] } }).all, [
       'gpu',
