@@ -38,6 +38,7 @@ SECRETS=(
   "waggle_database_url:postgres/database-url"
   "waggle_postgres_password:postgres/password"
   "waggle_grafana_admin_password:grafana/admin-password"
+  "waggle_github_secrets_key:github/secrets-key"
 )
 
 existing=0
@@ -65,6 +66,18 @@ for entry in "${SECRETS[@]}"; do
   docker secret create --label org.waggle.generated-by=init-deploy "$name" "$file" >/dev/null
   echo "created: $name"
 done
+
+# The GitHub bot's token is yours, not generated: from $GITHUB_TOKEN_FILE if given. Without one
+# the secret is created empty and the bot stays idle (rotate it later as described above).
+if docker secret inspect waggle_github_token >/dev/null 2>&1; then
+  echo "kept:    waggle_github_token (already exists)"
+elif [[ -n "${GITHUB_TOKEN_FILE:-}" ]]; then
+  docker secret create waggle_github_token "$GITHUB_TOKEN_FILE" >/dev/null
+  echo "created: waggle_github_token (from $GITHUB_TOKEN_FILE)"
+else
+  printf '' | docker secret create waggle_github_token - >/dev/null
+  echo "created: waggle_github_token (empty: set GITHUB_TOKEN_FILE and recreate it to let the GitHub bot work)"
+fi
 
 echo "Secrets ready. Deploy with:"
 echo "  WAGGLE_PUBLIC_HOST=<name machines use for this swarm> docker stack deploy -c deploy/swarm/waggle-stack.yml waggle"

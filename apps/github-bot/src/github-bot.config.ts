@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 import { HubServiceConfig } from '@waggle/config';
 
@@ -7,11 +7,10 @@ import { HubServiceConfig } from '@waggle/config';
 export class GithubBotConfig extends HubServiceConfig {
   /**
    * The bot's GitHub token (or GITHUB_TOKEN_FILE, e.g. a Docker secret): it polls, comments and
-   * labels with it. Unset: the bot runs but watches nothing until one is given.
+   * labels with it. Unset or empty: the bot runs but watches nothing until one is given.
    */
   @IsOptional()
   @IsString()
-  @MinLength(1)
   GITHUB_TOKEN?: string;
 
   /** GitHub's API root (GitHub Enterprise: https://HOST/api/v3). */
@@ -53,4 +52,9 @@ export class GithubBotConfig extends HubServiceConfig {
   @Min(0)
   @Max(65535)
   WAGGLE_GITHUB_BOT_METRICS_PORT = 9104;
+}
+
+/** The bot's token, if it has one (an empty variable, as compose passes an unset one, is none). */
+export function botToken(config: GithubBotConfig): string | null {
+  return config.GITHUB_TOKEN?.trim() || null;
 }

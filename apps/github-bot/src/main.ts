@@ -9,7 +9,7 @@ import { natsReachable } from '@waggle/messaging';
 import { createLogger, createMetricsRegistry, NestPinoLogger, startOpsServer } from '@waggle/observability';
 import { databaseReachable } from '@waggle/persistence';
 
-import { GithubBotConfig } from './github-bot.config';
+import { botToken, GithubBotConfig } from './github-bot.config';
 import { GithubBotModule } from './github-bot.module';
 import { NATS } from './infrastructure/tokens';
 
@@ -29,7 +29,7 @@ async function main() {
     }));
     process.once('SIGTERM', () => server.close());
   }
-  logger.info({ api: config.WAGGLE_GITHUB_API_URL, token: !!config.GITHUB_TOKEN, metricsPort: config.WAGGLE_GITHUB_BOT_METRICS_PORT }, 'github-bot ready');
+  logger.info({ api: config.WAGGLE_GITHUB_API_URL, hasToken: !!botToken(config), metricsPort: config.WAGGLE_GITHUB_BOT_METRICS_PORT }, 'github-bot ready');
 }
 
 main().catch((error: unknown) => {

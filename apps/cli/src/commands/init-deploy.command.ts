@@ -46,7 +46,7 @@ export function registerInitDeploy(program: Command) {
     .action(async (flags: InitDeployFlags) => {
       const dir = resolve(flags.dir);
       const created: string[] = [];
-      for (const sub of ['nats', 'postgres', 'grafana']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+      for (const sub of ['nats', 'postgres', 'grafana', 'github']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
       const authDir = join(dir, 'nats', 'auth');
       let material = await readAuthMaterial(authDir);
       if (!material) {
@@ -75,6 +75,8 @@ export function registerInitDeploy(program: Command) {
         created,
       );
       await writeSecret(join(dir, 'grafana', 'admin-password'), randomBytes(18).toString('base64url'), created);
+      // Seals the GitHub bot's webhook secrets at rest: losing it means watching the repositories again.
+      await writeSecret(join(dir, 'github', 'secrets-key'), randomBytes(32).toString('base64'), created);
       if (process.getuid?.() === 0) {
         const walk = async (path: string): Promise<void> => {
           await chown(path, APP_UID, APP_UID);

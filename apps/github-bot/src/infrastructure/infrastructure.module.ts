@@ -11,7 +11,7 @@ import type { Logger } from '@waggle/observability';
 import { OutboxTransactions } from '@waggle/outbox';
 import { databaseProvider } from '@waggle/persistence';
 
-import { GithubBotConfig } from '../github-bot.config';
+import { botToken, GithubBotConfig } from '../github-bot.config';
 import { githubBotMigrations } from '../migrations';
 import { GithubBotMetrics } from './github-bot.metrics';
 import { RateLimitState } from './rate-limit.state';
@@ -61,10 +61,11 @@ export class InfrastructureModule {
         {
           provide: GITHUB,
           inject: [RateLimitState, GithubBotMetrics],
-          useFactory: (limits: RateLimitState, botMetrics: GithubBotMetrics) =>
-            config.GITHUB_TOKEN
+          useFactory: (limits: RateLimitState, botMetrics: GithubBotMetrics) => {
+            const token = botToken(config);
+            return token
               ? createGithubClient({
-                  token: config.GITHUB_TOKEN,
+                  token,
                   baseUrl: config.WAGGLE_GITHUB_API_URL,
                   logger: logger.child({ component: 'github' }),
                   writeIntervalMs: config.WAGGLE_GITHUB_WRITE_INTERVAL_MS,
@@ -73,7 +74,8 @@ export class InfrastructureModule {
                     limits.limited(seconds);
                   },
                 })
-              : null,
+              : null;
+          },
         },
         databaseProvider({
           url: config.WAGGLE_DATABASE_URL,

@@ -10,7 +10,7 @@ import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 import type { OutboxEntry } from '@waggle/outbox';
 
-import { GithubBotConfig } from '../github-bot.config';
+import { botToken, GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
 import { HubClient, TransactionsService } from '../infrastructure/infrastructure.module';
 import { GITHUB, LOGGER } from '../infrastructure/tokens';
@@ -220,6 +220,7 @@ export class SyncService {
   }
 
   private secrets(): string[] {
-    return this.config.GITHUB_TOKEN ? [this.config.GITHUB_TOKEN] : [];
+    const token = botToken(this.config);
+    return token ? [token] : [];
   }
 }
