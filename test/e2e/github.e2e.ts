@@ -28,6 +28,10 @@ if [ "$1" = "--version" ]; then echo "1.0.99 (Claude Code)"; exit 0; fi
 env >> "$FAKE_CLAUDE_ENV_DUMP"
 if [ -e "$FAKE_CLAUDE_FAIL_FILE" ]; then echo "boom: the model could not do it"; echo "stderr line" >&2; exit 3; fi
 case "$2" in *NOTHING-TO-DO*) echo "nothing to change"; exit 0;; esac
+case "$2" in *WAGGLE_FOLLOW_UPS_FILE*)
+  printf '[{"title":"Write the docs","body":"Docs for %s"},{"title":"Add a test","body":"A test"}]' "widgets" > "$WAGGLE_FOLLOW_UPS_FILE"
+  exit 0;;
+esac
 echo "working on: $(echo "$2" | head -n 1)"
 echo "- fixed by the fake agent" >> CHANGES.md
 exit 0
@@ -301,6 +305,53 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal(link.pullRequest, null);
     assert.equal(fake.pulls(OWNER, 'widgets').length, pullsBefore);
     assert.match(botComments('widgets', issue.number).at(-1)?.body ?? '', /changed nothing, so there is no pull request/);
+  });
+
+  it('opens follow-up issues instead of a pull request when the issue says so', async () => {
+    const issue = fake.openIssue(OWNER, 'widgets', { title: 'Plan the release', labels: ['waggle', 'mode:follow-up'], user: 'alice' });
+    const pullsBefore = fake.pulls(OWNER, 'widgets').length;
+    await webhook('widgets', issue.number, 'opened');
+    const link = await waitLink('widgets', issue.number, 'done');
+    assert.equal(link.outcome, 'follow_up');
+    assert.deepEqual(
+      link.followUps.map((f) => f.title),
+      ['Write the docs', 'Add a test'],
+    );
+    for (const f of link.followUps) {
+      const opened = fake.issue(OWNER, 'widgets', f.number)!;
+      assert.equal(opened.user.login, 'soda-bot');
+      assert.match(opened.body ?? '', new RegExp(`Follow-up of #${issue.number}`));
+    }
+    assert.equal(fake.pulls(OWNER, 'widgets').length, pullsBefore);
+    assert.match(botComments('widgets', issue.number).at(-1)?.body ?? '', /opened follow-up issues:[\s\S]*Write the docs[\s\S]*Add a test/);
+    const opened = () => fake.issues(OWNER, 'widgets').filter((i) => i.title === 'Write the docs').length;
+    assert.equal(opened(), 1);
+  });
+
+  it('loses nothing and posts nothing twice when the bot is killed while the task runs', async () => {
+    const issue = fake.openIssue(OWNER, 'widgets', { title: 'While the bot is away', labels: ['waggle'], user: 'alice' });
+    assert.deepEqual((await webhook('widgets', issue.number, 'opened')).body, { accepted: true, result: 'linked' });
+    await hub.githubBot!.kill('SIGKILL');
+    const task = await eventually(
+      async () => {
+        const found = (await githubTasks()).find((t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number);
+        assert.equal(found?.state, 'succeeded');
+        return found!;
+      },
+      { timeoutMs: 60_000, what: 'the task succeeded while the bot was down' },
+    );
+    hub.githubBot!.start();
+    const link = await waitLink('widgets', issue.number, 'done');
+    assert.equal(link.taskId, task.id);
+    assert.equal(link.outcome, 'pull_request');
+    const comments = botComments('widgets', issue.number);
+    assert.equal(comments.length, 2, comments.map((c) => c.body).join('\n---\n'));
+    assert.equal(fake.pulls(OWNER, 'widgets').filter((p) => p.body?.includes(`Fixes #${issue.number}`)).length, 1);
+    const labels = fake.timeline(OWNER, 'widgets', issue.number).filter((e) => e.event === 'labeled' && e.actor === 'waggle-bot');
+    assert.deepEqual(
+      labels.map((e) => e.label),
+      ['waggle:queued', 'waggle:in-progress', 'waggle:done'],
+    );
   });
 
   it('forks a repository the machine cannot push to, once, and opens the pull request from the fork', async () => {

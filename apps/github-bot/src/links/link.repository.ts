@@ -115,6 +115,14 @@ export class LinkRepository {
     return row ?? null;
   }
 
+  /** Keeps a held lease (a sync waiting out GitHub's rate limit takes long). */
+  async extend(id: string, seconds: number): Promise<void> {
+    await this.dataSource.query(`UPDATE ${L} SET "sync_until" = now() + ($2::int * interval '1 second') WHERE "id" = $1 AND "sync_until" IS NOT NULL`, [
+      id,
+      seconds,
+    ]);
+  }
+
   /** Gives the lease back; true if someone asked for another look meanwhile (the caller keeps it then). */
   async release(id: string, seconds: number): Promise<boolean> {
     const [row] = await updateReturning<{ resync: boolean }>(

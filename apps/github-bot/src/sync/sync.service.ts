@@ -18,7 +18,8 @@ import type { LinkChanges, LinkRow } from '../links/link.repository';
 import { LinkRepository } from '../links/link.repository';
 import { claimedText, commentMarker, failureText, reportOf, successText } from './outcome-text';
 
-const LEASE_SECONDS = 120;
+/** Short, and renewed while the sync runs: a replica that dies mid-sync holds the issue only this long. */
+const LEASE_SECONDS = 15;
 
 /**
  * Keeps an issue in step with its task: the "claimed by" comment, the status label, and the
@@ -51,6 +52,7 @@ export class SyncService {
       return;
     }
     this.running.add(linkId);
+    const renewal = setInterval(() => void this.links.extend(linkId, LEASE_SECONDS).catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
     try {
       let link = await this.links.lease(linkId, LEASE_SECONDS);
       while (link) {
@@ -62,6 +64,7 @@ export class SyncService {
         }
       }
     } finally {
+      clearInterval(renewal);
       this.running.delete(linkId);
     }
   }
