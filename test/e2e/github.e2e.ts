@@ -335,8 +335,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const task = await eventually(
       async () => {
         const found = (await githubTasks()).find((t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number);
-        assert.equal(found?.state, 'succeeded');
-        return found!;
+        assert.ok(found, 'the task exists');
+        assert.equal(found.state, 'succeeded');
+        return found;
       },
       { timeoutMs: 60_000, what: 'the task succeeded while the bot was down' },
     );
