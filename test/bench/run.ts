@@ -6,6 +6,7 @@ import type { MessageView } from '@waggle/contracts';
 import { eventually, TestHub } from '@waggle/testing';
 
 import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
+import { benchGithub } from './github';
 import { benchLlm } from './llm';
 import { benchTasks } from './tasks';
 import type { Row } from './stats';
@@ -141,6 +142,10 @@ async function main() {
   printRows('Waggle LLM gateway benchmark: a local fake provider speaking the Anthropic and Ollama wire formats', await benchLlm());
   process.stdout.write(
     '\nnotes: via gateway = HTTP → gateway → NATS → llm-failover (breaker read, ledger write) → provider and back; no retries, so failover time is the failure itself plus the second call.\n',
+  );
+  printRows('Waggle GitHub benchmark: a local fake GitHub with bare repositories, a fake `claude` that edits one file', await benchGithub());
+  process.stdout.write(
+    '\nnotes: issue → pull request is webhook → task → claim → clone, agent, commit, push, ls-remote, PR → the bot checks the branch and posts the link, labels and comments (writes not spaced); by hand is the git and PR work alone.\n',
   );
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,31 +11,12 @@ import WebSocket from 'ws';
 
 import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent } from '@waggle/contracts';
 import { childEnvironment } from '@waggle/config';
-import { eventually, FakeGithub, TestHub } from '@waggle/testing';
+import { eventually, FakeGithub, installFakeClaude, TestHub } from '@waggle/testing';
 
 const BOT_TOKEN = 'ghp_botBOTbotBOTbotBOTbotBOTbotBOT0001';
 const MACHINE_TOKEN = 'ghp_machineMACHINEmachineMACHINE0002';
 const SECRET = 'a-webhook-secret-of-some-length';
 const OWNER = 'acme';
-
-/**
- * A stand-in for Claude Code under its real name: answers --version, and for `-p PROMPT`
- * edits the working tree. It fails while $FAKE_CLAUDE_FAIL_FILE exists, changes nothing for
- * a prompt that says NOTHING-TO-DO, and records its environment (to show no token reached it).
- */
-const FAKE_CLAUDE = `#!/bin/sh
-if [ "$1" = "--version" ]; then echo "1.0.99 (Claude Code)"; exit 0; fi
-env >> "$FAKE_CLAUDE_ENV_DUMP"
-if [ -e "$FAKE_CLAUDE_FAIL_FILE" ]; then echo "boom: the model could not do it"; echo "stderr line" >&2; exit 3; fi
-case "$2" in *NOTHING-TO-DO*) echo "nothing to change"; exit 0;; esac
-case "$2" in *WAGGLE_FOLLOW_UPS_FILE*)
-  printf '[{"title":"Write the docs","body":"Docs for %s"},{"title":"Add a test","body":"A test"}]' "widgets" > "$WAGGLE_FOLLOW_UPS_FILE"
-  exit 0;;
-esac
-echo "working on: $(echo "$2" | head -n 1)"
-echo "- fixed by the fake agent" >> CHANGES.md
-exit 0
-`;
 
 function openWs(url: string, token: string): Promise<{ ws: WebSocket; events: WaggleEvent[] }> {
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
@@ -73,9 +54,7 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     // The machine may read but not push here: it must fork.
     await fake.createRepo(OWNER, 'sealed', { collaborators: ['waggle-bot'] });
     const bin = join(dir, 'bin');
-    await mkdir(bin);
-    await writeFile(join(bin, 'claude'), FAKE_CLAUDE);
-    await chmod(join(bin, 'claude'), 0o755);
+    await installFakeClaude(bin);
     hub = await TestHub.start({
       github: { env: { GITHUB_TOKEN: BOT_TOKEN, WAGGLE_GITHUB_API_URL: fake.url, WAGGLE_GITHUB_POLL_INTERVAL_MS: '300', WAGGLE_GITHUB_MAX_ATTEMPTS: '2' } },
     });
@@ -84,6 +63,7 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
         PATH: [bin, childEnvironment().PATH].join(delimiter),
         WAGGLE_AGENT_GITHUB_TOKEN: MACHINE_TOKEN,
         WAGGLE_AGENT_GITHUB_API_URL: fake.url,
+        WAGGLE_AGENT_GITHUB_WRITE_INTERVAL_MS: '0',
         WAGGLE_AGENT_GIT_NAME: 'Soda Yeti',
         WAGGLE_AGENT_GIT_EMAIL: 'soda@example.test',
         WAGGLE_AGENT_WORK_DIR: workDir(),

@@ -35,7 +35,12 @@ function githubIdentity(config: NodeAgentConfig, machineName: string, logger: Lo
   if (!token) return undefined;
   return {
     token,
-    client: createGithubClient({ token, baseUrl: config.WAGGLE_AGENT_GITHUB_API_URL, logger: logger.child({ component: 'github' }) }),
+    client: createGithubClient({
+      token,
+      baseUrl: config.WAGGLE_AGENT_GITHUB_API_URL,
+      writeIntervalMs: config.WAGGLE_AGENT_GITHUB_WRITE_INTERVAL_MS,
+      logger: logger.child({ component: 'github' }),
+    }),
     gitName: config.WAGGLE_AGENT_GIT_NAME ?? `waggle-${machineName}`,
     gitEmail: config.WAGGLE_AGENT_GIT_EMAIL ?? `waggle-${machineName}@users.noreply.github.com`,
   };

@@ -104,6 +104,12 @@ export class NodeAgentConfig {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   WAGGLE_AGENT_GITHUB_API_URL = 'https://api.github.com';
 
+  /** Least time between two writes to GitHub (GitHub asks for a second; pull requests and issues get three times it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WAGGLE_AGENT_GITHUB_WRITE_INTERVAL_MS = 1000;
+
   /** The git author of this machine's commits (default: waggle-<machine name>). */
   @IsOptional()
   @IsString()

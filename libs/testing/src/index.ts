@@ -4,3 +4,4 @@ export * from './test-hub';
 export * from './cli';
 export * from './fake-llm-provider';
 export * from './fake-github';
+export * from './fake-agent-cli';

@@ -30,6 +30,7 @@ const LEASE_SECONDS = 15;
 @Injectable()
 export class SyncService {
   private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
 
   constructor(
     private readonly links: LinkRepository,
@@ -47,8 +48,9 @@ export class SyncService {
   }
 
   async sync(linkId: string): Promise<void> {
-    if (!this.github || this.running.has(linkId)) {
-      if (this.running.has(linkId)) await this.links.lease(linkId, LEASE_SECONDS); // asks the holder for another look
+    if (!this.github) return;
+    if (this.running.has(linkId)) {
+      this.again.add(linkId); // this process is at it: one more pass when it is done
       return;
     }
     this.running.add(linkId);
@@ -66,6 +68,7 @@ export class SyncService {
     } finally {
       clearInterval(renewal);
       this.running.delete(linkId);
+      if (this.again.delete(linkId)) this.kick(linkId);
     }
   }
 

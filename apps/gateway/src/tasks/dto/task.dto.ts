@@ -2,10 +2,31 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 
-import { AGENT_CLIS, LABEL_PATTERN, TASK_KINDS, TASK_STATES, TEXT_PATTERN } from '@waggle/contracts';
-import type { AgentCliName, TaskKind, TaskState } from '@waggle/contracts';
+import { AGENT_CLIS, GITHUB_MODES, LABEL_PATTERN, REPO_PATTERN, TASK_KINDS, TASK_STATES, TEXT_PATTERN } from '@waggle/contracts';
+import type { AgentCliName, GithubMode, TaskKind, TaskState } from '@waggle/contracts';
 
 import { PageQueryDto } from '../../common/page.dto';
+
+export class GithubTaskInputDto {
+  @ApiProperty({ example: 'octo-org/api' })
+  @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
+  repo!: string;
+
+  @ApiProperty({ minimum: 1 })
+  @IsInt()
+  @Min(1)
+  issueNumber!: number;
+
+  @ApiProperty({ description: 'for the branch name and the pull request title' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(300)
+  issueTitle!: string;
+
+  @ApiProperty({ enum: GITHUB_MODES })
+  @IsIn(GITHUB_MODES)
+  mode!: GithubMode;
+}
 
 export class TaskInputDto {
   @ApiPropertyOptional({ description: 'agent: the prompt' })
@@ -52,6 +73,12 @@ export class TaskInputDto {
   @IsString()
   @MaxLength(4096)
   cwd?: string;
+
+  @ApiPropertyOptional({ type: GithubTaskInputDto, description: 'github-issue: the issue and what to deliver (the prompt is in prompt)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GithubTaskInputDto)
+  github?: GithubTaskInputDto;
 }
 
 export class TaskRequirementsDto {
