@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 
 import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent } from '@waggle/contracts';
 import { childEnvironment } from '@waggle/config';
-import { eventually, FakeGithub, installFakeClaude, TestHub } from '@waggle/testing';
+import { eventually, FakeGithub, installFakeClaude, runCli, TestHub } from '@waggle/testing';
 
 const BOT_TOKEN = 'ghp_botBOTbotBOTbotBOTbotBOTbotBOT0001';
 const MACHINE_TOKEN = 'ghp_machineMACHINEmachineMACHINE0002';
@@ -355,9 +355,11 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
   it('polls a repository with conditional requests, waits out a rate limit and resumes', async () => {
     const issue = fake.openIssue(OWNER, 'gadgets', { title: 'Polled issue', labels: ['waggle'], user: 'alice' });
     fake.rateLimitNext(1, { status: 403, resetInSeconds: 2 });
-    const watched = await hub.api('POST', '/api/github/repos', { repo: `${OWNER}/gadgets`, label: 'waggle', poll: true });
-    assert.equal(watched.status, 201, JSON.stringify(watched.body));
-    assert.ok((watched.body as { webhookSecret?: string }).webhookSecret, 'a secret was made and shown once');
+    const cli = { WAGGLE_HUB_URL: hub.url, WAGGLE_TOKEN: hub.adminToken };
+    const watched = await runCli(['github', 'watch', `${OWNER}/gadgets`, '--label', 'waggle'], cli);
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.match(watched.stdout, /watching acme\/gadgets: open issues labelled "waggle" become tasks \(polled, and by webhook\)/);
+    assert.match(watched.stdout, /webhook secret \(shown once\): \S{20,}/);
     const link = await waitLink('gadgets', issue.number, 'done');
     assert.equal(link.outcome, 'pull_request');
 
@@ -376,6 +378,12 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     );
     const tasks = (await githubTasks()).filter((t) => t.input.github?.repo === `${OWNER}/gadgets`);
     assert.equal(tasks.length, 1, 'many polls, one task');
+    const links = await runCli(['github', 'links', '--repo', `${OWNER}/gadgets`, '--json'], cli);
+    assert.equal(links.code, 0, links.stderr);
+    assert.deepEqual(
+      (JSON.parse(links.stdout) as GithubLinkView[]).map((l) => [l.issueNumber, l.status, l.pullRequest?.number]),
+      [[issue.number, 'done', link.pullRequest?.number]],
+    );
     const repos = await hub.api<Page<{ repo: string; webhookSecret?: string }>>('GET', '/api/github/repos');
     assert.deepEqual(repos.body.items.map((r) => r.repo).sort(), [`${OWNER}/gadgets`, `${OWNER}/sealed`, `${OWNER}/widgets`]);
     assert.ok(repos.body.items.every((r) => r.webhookSecret === undefined) && !JSON.stringify(repos.body).includes(SECRET), 'secrets are never listed');

@@ -7,6 +7,8 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, Server,
 import type { Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
+import { closeServer, listenLocal, trackSockets } from './local-server';
+
 export interface FakeGithubOptions {
   /** Where the bare repositories live, as `<dir>/<owner>/<name>.git`. */
   dir: string;
@@ -324,7 +326,7 @@ export class FakeGithub {
   private readonly buckets = new Map<string, Bucket>();
   private readonly limits: RateLimit[] = [];
   private readonly ids = { user: 1, repo: 1, issue: 1, pull: 1, comment: 1, label: 1 };
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets: Set<Socket>;
   private readonly server: Server;
   private port = 0;
 
@@ -356,26 +358,14 @@ export class FakeGithub {
       // A handler failure must not leave the client waiting.
       void this.handle(req, res).catch(() => res.destroy());
     });
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
+    this.sockets = trackSockets(this.server);
   }
 
   static async start(options: FakeGithubOptions): Promise<FakeGithub> {
     const github = new FakeGithub(options);
     const server = github.server;
     await mkdir(github.dir, { recursive: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('fake GitHub: no TCP address');
-    github.port = address.port;
+    github.port = await listenLocal(server, options.port ?? 0, 'fake GitHub');
     return github;
   }
 
@@ -385,9 +375,7 @@ export class FakeGithub {
   }
 
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await closeServer(this.server, this.sockets);
   }
 
   /** `'sha256='` and the hex HMAC-SHA256 of `body`: GitHub's X-Hub-Signature-256. */

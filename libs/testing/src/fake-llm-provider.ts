@@ -4,6 +4,8 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, Server,
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { closeServer, listenLocal, trackSockets } from './local-server';
+
 export type ProviderWire = 'anthropic' | 'openai' | 'gemini' | 'ollama';
 
 export type FakeBehaviour =
@@ -42,7 +44,7 @@ export class FakeLlmProvider {
   fallback: FakeBehaviour = { kind: 'ok' };
   tagsHealthy = true;
   private readonly queue: FakeBehaviour[] = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets: Set<Socket>;
   private readonly stopping = new AbortController();
   private readonly server: Server;
   private port = 0;
@@ -52,25 +54,13 @@ export class FakeLlmProvider {
       // A handler failure must not leave the client waiting.
       void this.handle(req, res).catch(() => res.destroy());
     });
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
+    this.sockets = trackSockets(this.server);
   }
 
   static async start(wire: ProviderWire, port = 0): Promise<FakeLlmProvider> {
     const provider = new FakeLlmProvider(wire);
     const server = provider.server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('fake LLM provider: no TCP address');
-    provider.port = address.port;
+    provider.port = await listenLocal(server, port, 'fake LLM provider');
     return provider;
   }
 
@@ -91,9 +81,7 @@ export class FakeLlmProvider {
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+    await closeServer(this.server, this.sockets);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
