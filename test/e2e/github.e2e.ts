@@ -354,7 +354,8 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
 
   it('polls a repository with conditional requests, waits out a rate limit and resumes', async () => {
     const issue = fake.openIssue(OWNER, 'gadgets', { title: 'Polled issue', labels: ['waggle'], user: 'alice' });
-    fake.rateLimitNext(1, { status: 403, resetInSeconds: 2 });
+    // The first poll of the repository is answered with GitHub's primary rate limit.
+    fake.rateLimitNext(1, { status: 403, resetInSeconds: 2, pathPrefix: `/repos/${OWNER}/gadgets/issues?` });
     const cli = { WAGGLE_HUB_URL: hub.url, WAGGLE_TOKEN: hub.adminToken };
     const watched = await runCli(['github', 'watch', `${OWNER}/gadgets`, '--label', 'waggle'], cli);
     assert.equal(watched.code, 0, watched.stderr);
@@ -367,6 +368,7 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const limitedAt = fake.requests.findIndex((r) => r.rateLimited);
     assert.ok(limitedAt >= 0, 'the rate limit was hit');
     const limited = fake.requests[limitedAt];
+    assert.match(limited.path, /^\/repos\/acme\/gadgets\/issues\?labels=waggle&state=open/, 'the poll itself was limited');
     const next = fake.requests.slice(limitedAt + 1).find((r) => r.login === 'waggle-bot');
     assert.ok(next, 'the bot resumed');
     assert.ok(next.at - limited.at >= 1000, `resumed ${next.at - limited.at} ms after the limit, before the reset`);

@@ -197,6 +197,8 @@ export interface RateLimit {
   retryAfterSeconds?: number;
   /** The primary limit's `x-ratelimit-reset`, from now; 60 unless given. */
   resetInSeconds?: number;
+  /** Only requests whose path (query included) starts with this get the limit; others pass. */
+  pathPrefix?: string;
 }
 
 export type IssuesAction = 'opened' | 'labeled' | 'unlabeled' | 'edited' | 'reopened' | 'closed';
@@ -534,7 +536,8 @@ export class FakeGithub {
   private async answer(entry: FakeGithubRequest, caller: UserState | undefined, parsed: Parsed, headers: IncomingHttpHeaders): Promise<Reply> {
     const bucket = this.bucket(caller);
     if (!caller) return this.finish(githubError(401, 'Bad credentials', DOCS), bucket, true);
-    const limit = this.limits.shift();
+    const at = this.limits.findIndex((l) => !l.pathPrefix || entry.path.startsWith(l.pathPrefix));
+    const limit = at >= 0 ? this.limits.splice(at, 1)[0] : undefined;
     if (limit) {
       entry.rateLimited = true;
       return this.rateLimited(caller, bucket, limit);
