@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import type { NatsConnection } from 'nats';
 
 import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
+import { childEnvironment } from '@waggle/config';
 import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply } from '@waggle/contracts';
 import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
 import { connectNats, consumeBatches, encodeJson, request } from '@waggle/messaging';
@@ -21,6 +22,8 @@ export const AGENT_VERSION = '0.1.0';
 const CAPABILITY_REFRESH_MS = 5 * 60 * 1000;
 const RECEIPT_CHUNK = 1000;
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+/** The agent's own secrets: tasks inherit the agent's environment without them. */
+const AGENT_SECRET_VARIABLES = ['WAGGLE_AGENT_JOIN_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN_FILE'];
 
 /** Exit codes the `waggle agent` wrapper understands. */
 export const ExitCode = { revoked: 3 } as const;
@@ -124,18 +127,18 @@ export class NodeAgent {
     this.timers.push(setInterval(() => void sweepKeptWorkDirs(this.options.tasks.workDir, logger), SWEEP_INTERVAL_MS));
   }
 
-  /** What tasks get beyond the agent's environment: the local socket, and `waggle` on PATH. */
+  /** The environment of every task: the agent's own without its secrets, the local socket, and `waggle` first on PATH. */
   private async taskEnvironment(socketOpen: boolean): Promise<NodeJS.ProcessEnv> {
-    const env: NodeJS.ProcessEnv = {};
-    if (socketOpen) env.WAGGLE_AGENT_SOCKET = join(this.options.stateDir, 'agent.sock');
+    const extra: Record<string, string | undefined> = Object.fromEntries(AGENT_SECRET_VARIABLES.map((name) => [name, undefined]));
+    if (socketOpen) extra.WAGGLE_AGENT_SOCKET = join(this.options.stateDir, 'agent.sock');
     if (this.options.cliPath) {
       const bin = join(this.options.stateDir, 'bin');
       await mkdir(bin, { recursive: true, mode: 0o700 });
       const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
       await writeFile(join(bin, 'waggle'), `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(this.options.cliPath)} "$@"\n`, { mode: 0o700 });
-      env.PATH = [bin, this.options.path].filter(Boolean).join(delimiter);
+      extra.PATH = [bin, this.options.path].filter(Boolean).join(delimiter);
     }
-    return env;
+    return childEnvironment(extra);
   }
 
   private onStatus(status: { type: string; data?: unknown }) {

@@ -21,7 +21,7 @@ export interface ExecutorOptions {
   killGraceMs: number;
   cliCommands: Record<AgentCliName, string[]>;
   capabilities: () => Promise<Capabilities>;
-  /** Extra environment for every task (the local socket, `waggle` on PATH). */
+  /** The environment of every task (the agent's without its secrets, the local socket, `waggle` on PATH). */
   taskEnv: NodeJS.ProcessEnv;
   /** This machine's GitHub identity, for `github-issue` tasks (none: it refuses them). */
   github?: GithubIdentity;

@@ -16,15 +16,6 @@ const LOG_CHUNK_BYTES = 16 * 1024;
 const RESULT_FILE_LIMIT = 1024 * 1024;
 const CAPTURE_BYTES = 1024 * 1024;
 
-/** The agent's own secrets: tasks inherit the agent's environment without them. */
-const AGENT_SECRET_VARIABLES = ['WAGGLE_AGENT_JOIN_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN_FILE'];
-
-function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const copy = { ...env };
-  for (const name of AGENT_SECRET_VARIABLES) delete copy[name];
-  return copy;
-}
-
 /** Marker in a failed attempt's kept working directory: when it may be removed (epoch ms). */
 export const KEEP_UNTIL_FILE = '.waggle-keep-until';
 
@@ -72,7 +63,7 @@ export interface RunnerOptions {
   killGraceMs: number;
   /** A failed attempt's fresh working directory is kept this long (0: removed like the others). */
   keepFailedMs: number;
-  /** The task's environment: the agent's own without its secrets, plus `waggle` on PATH. */
+  /** The task's environment (the agent's own without its secrets, `waggle` on PATH); WAGGLE_TASK_* are added here. */
   env: NodeJS.ProcessEnv;
   /** Values that must never reach the task's logs or result (replaced by [redacted]). */
   secrets: string[];
@@ -161,7 +152,6 @@ export class TaskRunner {
   private context(cwd: string, resultFile: string): WorkContext {
     const { assignment } = this.options;
     const env: NodeJS.ProcessEnv = {
-      ...withoutSecrets(process.env),
       ...this.options.env,
       WAGGLE_TASK_ID: assignment.taskId,
       WAGGLE_TASK_ATTEMPT: String(assignment.attempt),

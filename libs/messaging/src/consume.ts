@@ -1,4 +1,5 @@
-import type { JetStreamClient, JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy } from 'nats';
+import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 
 import type { Constructor } from '@waggle/contracts';
 import { deadLetterSubject, decode } from '@waggle/contracts';
@@ -121,4 +122,37 @@ async function handle<T extends object>(options: ConsumeOptions<T>, messages: Js
     }
   });
   for (const { msg } of valid) await settleMsg(options, msg, failure);
+}
+
+export interface DurableConsumerSpec {
+  stream: string;
+  durable: string;
+  /** One subject (nats-server 2.9 takes one filter per consumer). */
+  filter?: string;
+  /** Where a consumer created now starts (default: the whole stream). */
+  deliverPolicy?: DeliverPolicy;
+  /** Deliveries before a message is dead-lettered: told to the server and to the settlement policy alike. */
+  maxDeliver: number;
+  ackWaitMs?: number;
+}
+
+/**
+ * A durable pull consumer that a service's replicas share: created (or updated) to `spec`,
+ * then consumed in batches until `signal` aborts. Resolves once the consumer exists.
+ */
+export async function consumeDurable<T extends object>(
+  nc: NatsConnection,
+  spec: DurableConsumerSpec,
+  options: Omit<ConsumeOptions<T>, 'js' | 'stream' | 'consumer' | 'maxDeliver'>,
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.consumers.add(spec.stream, {
+    durable_name: spec.durable,
+    ...(spec.filter ? { filter_subject: spec.filter } : {}),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: spec.deliverPolicy ?? DeliverPolicy.All,
+    ack_wait: (spec.ackWaitMs ?? 30_000) * 1_000_000,
+    max_deliver: spec.maxDeliver,
+  });
+  void consumeBatches({ ...options, js: nc.jetstream(), stream: spec.stream, consumer: spec.durable, maxDeliver: spec.maxDeliver });
 }

@@ -84,9 +84,8 @@ export class LinkRepository {
   }
 
   /** Links whose issue still needs the bot: no task yet (and no refusal), or a task not yet reported. */
-  async idsUnfinished(limit = 500): Promise<string[]> {
-    const rows = await this.dataSource.query<{ id: string }[]>(`SELECT "id" FROM ${L} WHERE NOT "final" ORDER BY "updated_at" LIMIT $1`, [limit]);
-    return rows.map((r) => r.id);
+  findUnfinished(limit = 500): Promise<LinkRow[]> {
+    return this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE NOT "final" ORDER BY "updated_at" LIMIT $1`, [limit]);
   }
 
   async update(db: Queryable, id: string, changes: LinkChanges): Promise<LinkRow> {

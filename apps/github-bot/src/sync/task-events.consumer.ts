@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy } from 'nats';
+import { DeliverPolicy } from 'nats';
 import type { NatsConnection } from 'nats';
 
 import type { TaskEventData } from '@waggle/contracts';
 import { Consumers, EventEnvelope, Streams, TASK_EVENTS_FILTER } from '@waggle/contracts';
-import { consumeBatches } from '@waggle/messaging';
+import { consumeDurable } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { GithubBotConfig } from '../github-bot.config';
@@ -36,31 +36,30 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap() {
-    const jsm = await this.nc.jetstreamManager();
-    await jsm.consumers.add(Streams.events.name, {
-      durable_name: Consumers.githubTaskEvents,
-      filter_subject: TASK_EVENTS_FILTER,
-      ack_policy: AckPolicy.Explicit,
-      // Issues linked before the bot first started have nothing to learn from old events: the sweep covers them.
-      deliver_policy: DeliverPolicy.New,
-      ack_wait: 30_000_000_000,
-      max_deliver: 10,
-    });
-    void consumeBatches({
-      js: this.nc.jetstream(),
-      stream: Streams.events.name,
-      consumer: Consumers.githubTaskEvents,
-      type: EventEnvelope,
-      batchSize: 200,
-      maxDeliver: 10,
-      logger: this.logger,
-      signal: this.abort.signal,
-      handleBatch: async (items) => {
-        const taskIds = [...new Set(items.map((i) => (i.payload.data as Partial<TaskEventData>).taskId).filter((id): id is string => typeof id === 'string'))];
-        if (!taskIds.length) return;
-        for (const id of await this.links.idsOfTasks(taskIds)) this.sync.kick(id);
+    await consumeDurable(
+      this.nc,
+      {
+        stream: Streams.events.name,
+        durable: Consumers.githubTaskEvents,
+        filter: TASK_EVENTS_FILTER,
+        // Issues linked before the bot first started have nothing to learn from old events: the sweep covers them.
+        deliverPolicy: DeliverPolicy.New,
+        maxDeliver: 10,
       },
-    });
+      {
+        type: EventEnvelope,
+        batchSize: 200,
+        logger: this.logger,
+        signal: this.abort.signal,
+        handleBatch: async (items) => {
+          const taskIds = [
+            ...new Set(items.map((i) => (i.payload.data as Partial<TaskEventData>).taskId).filter((id): id is string => typeof id === 'string')),
+          ];
+          if (!taskIds.length) return;
+          for (const id of await this.links.idsOfTasks(taskIds)) this.sync.kick(id);
+        },
+      },
+    );
     this.timer = setInterval(() => void this.sweep(), this.config.WAGGLE_GITHUB_SYNC_INTERVAL_MS);
   }
 
@@ -71,11 +70,9 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
 
   private async sweep() {
     try {
-      for (const id of await this.links.idsUnfinished()) {
-        const link = await this.links.findById(id);
-        if (!link) continue;
+      for (const link of await this.links.findUnfinished()) {
         if (link.task_id || link.error) {
-          await this.sync.sync(id);
+          await this.sync.sync(link.id);
           continue;
         }
         const repo = await this.repos.findByName(link.repo);

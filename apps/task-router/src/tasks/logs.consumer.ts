@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy } from 'nats';
 import type { NatsConnection } from 'nats';
 
 import { Consumers, LiveSubjects, LogChunk, machineIdOf, Streams } from '@waggle/contracts';
-import { consumeBatches, encodeJson } from '@waggle/messaging';
+import { consumeDurable, encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
@@ -30,31 +29,23 @@ export class LogsConsumer implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   async onApplicationBootstrap() {
-    const jsm = await this.nc.jetstreamManager();
-    await jsm.consumers.add(Streams.logs.name, {
-      durable_name: Consumers.logs,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: 30_000_000_000,
-      max_deliver: 10,
-    });
-    void consumeBatches({
-      js: this.nc.jetstream(),
-      stream: Streams.logs.name,
-      consumer: Consumers.logs,
-      type: LogChunk,
-      batchSize: 500,
-      maxDeliver: 10,
-      logger: this.logger,
-      signal: this.abort.signal,
-      handleBatch: async (items) => {
-        const chunks = items.map(({ payload, msg }) => ({ ...payload, machineId: machineIdOf(msg.subject) }));
-        const accepted = await this.tasks.appendLogs(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
-        this.metrics.logChunks.inc({ outcome: 'accepted' }, accepted.length);
-        if (accepted.length < chunks.length) this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);
-        for (const chunk of accepted) this.nc.publish(LiveSubjects.taskLogs(chunk.taskId), encodeJson(chunk));
+    await consumeDurable(
+      this.nc,
+      { stream: Streams.logs.name, durable: Consumers.logs, maxDeliver: 10 },
+      {
+        type: LogChunk,
+        batchSize: 500,
+        logger: this.logger,
+        signal: this.abort.signal,
+        handleBatch: async (items) => {
+          const chunks = items.map(({ payload, msg }) => ({ ...payload, machineId: machineIdOf(msg.subject) }));
+          const accepted = await this.tasks.appendLogs(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
+          this.metrics.logChunks.inc({ outcome: 'accepted' }, accepted.length);
+          if (accepted.length < chunks.length) this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);
+          for (const chunk of accepted) this.nc.publish(LiveSubjects.taskLogs(chunk.taskId), encodeJson(chunk));
+        },
       },
-    });
+    );
   }
 
   onApplicationShutdown() {
