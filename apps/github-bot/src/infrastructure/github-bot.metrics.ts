@@ -17,19 +17,19 @@ export class GithubBotMetrics {
 
   constructor(@Inject(METRICS) registry: Registry) {
     const registers = [registry];
-    this.webhooks = new Counter({ name: 'waggle_github_webhooks_total', help: 'Webhook deliveries by result', labelNames: ['result'], registers });
+    this.webhooks = new Counter({ name: 'waggle_github_bot_webhooks_total', help: 'Webhook deliveries by result', labelNames: ['result'], registers });
     this.polls = new Counter({
-      name: 'waggle_github_polls_total',
+      name: 'waggle_github_bot_polls_total',
       help: 'Repository polls by result (changed, unchanged, error)',
       labelNames: ['result'],
       registers,
     });
-    this.tasksCreated = new Counter({ name: 'waggle_github_tasks_created_total', help: 'Tasks made from issues', registers });
-    this.outcomes = new Counter({ name: 'waggle_github_outcomes_total', help: 'Outcomes posted on issues', labelNames: ['outcome'], registers });
-    this.rateLimitWaits = new Counter({ name: 'waggle_github_rate_limit_waits_total', help: 'Times a GitHub rate limit made the bot wait', registers });
-    this.outboxRelayed = new Counter({ name: 'waggle_github_outbox_relayed_total', help: 'Outbox rows relayed to JetStream', registers });
+    this.tasksCreated = new Counter({ name: 'waggle_github_bot_tasks_created_total', help: 'Tasks made from issues', registers });
+    this.outcomes = new Counter({ name: 'waggle_github_bot_outcomes_total', help: 'Outcomes posted on issues', labelNames: ['outcome'], registers });
+    this.rateLimitWaits = new Counter({ name: 'waggle_github_bot_rate_limit_waits_total', help: 'Times a GitHub rate limit made the bot wait', registers });
+    this.outboxRelayed = new Counter({ name: 'waggle_github_bot_outbox_relayed_total', help: 'Outbox rows relayed to JetStream', registers });
     this.rpcSeconds = new Histogram({
-      name: 'waggle_github_rpc_duration_seconds',
+      name: 'waggle_github_bot_rpc_duration_seconds',
       help: 'Time to answer a request, by operation and outcome',
       labelNames: ['operation', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],

@@ -20,36 +20,36 @@ export class LlmMetrics {
   constructor(@Inject(METRICS) registry: Registry) {
     const registers = [registry];
     this.requests = new Counter({
-      name: 'waggle_llm_requests_total',
+      name: 'waggle_llm_failover_requests_total',
       help: 'LLM calls by final provider and outcome',
       labelNames: ['provider', 'outcome'],
       registers,
     });
     this.latency = new Histogram({
-      name: 'waggle_llm_request_duration_seconds',
+      name: 'waggle_llm_failover_call_duration_seconds',
       help: 'Time from request to full answer (streams: to the last event)',
       labelNames: ['provider', 'stream'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
-    this.tokens = new Counter({ name: 'waggle_llm_tokens_total', help: 'Tokens by provider and direction', labelNames: ['provider', 'direction'], registers });
-    this.cost = new Counter({ name: 'waggle_llm_cost_usd_total', help: 'Spend in USD by provider', labelNames: ['provider'], registers });
+    this.tokens = new Counter({ name: 'waggle_llm_failover_tokens_total', help: 'Tokens by provider and direction', labelNames: ['provider', 'direction'], registers });
+    this.cost = new Counter({ name: 'waggle_llm_failover_cost_usd_total', help: 'Spend in USD by provider', labelNames: ['provider'], registers });
     this.failovers = new Counter({
-      name: 'waggle_llm_failovers_total',
+      name: 'waggle_llm_failover_failovers_total',
       help: 'Providers left for the next one, by why',
       labelNames: ['provider', 'reason'],
       registers,
     });
     this.breakerState = new Gauge({
-      name: 'waggle_llm_circuit_state',
+      name: 'waggle_llm_failover_circuit_state',
       help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open',
       labelNames: ['provider'],
       registers,
     });
-    this.refusals = new Counter({ name: 'waggle_llm_budget_refusals_total', help: 'Requests refused by a budget', labelNames: ['budget'], registers });
-    this.outboxRelayed = new Counter({ name: 'waggle_llm_outbox_relayed_total', help: 'Outbox rows published', registers });
+    this.refusals = new Counter({ name: 'waggle_llm_failover_budget_refusals_total', help: 'Requests refused by a budget', labelNames: ['budget'], registers });
+    this.outboxRelayed = new Counter({ name: 'waggle_llm_failover_outbox_relayed_total', help: 'Outbox rows published', registers });
     this.rpcSeconds = new Histogram({
-      name: 'waggle_llm_rpc_duration_seconds',
+      name: 'waggle_llm_failover_rpc_duration_seconds',
       help: 'Time to answer a NATS request',
       labelNames: ['operation', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],

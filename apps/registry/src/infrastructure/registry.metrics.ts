@@ -50,7 +50,7 @@ export class RegistryMetrics {
       },
     });
     this.rpcSeconds = new Histogram({
-      name: 'waggle_registry_request_duration_seconds',
+      name: 'waggle_registry_rpc_duration_seconds',
       help: 'Time to answer a request',
       labelNames: ['operation', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],

@@ -36,7 +36,7 @@ export class TaskRouterMetrics {
       registers: [registry],
     });
     this.rpcSeconds = new Histogram({
-      name: 'waggle_task_router_request_duration_seconds',
+      name: 'waggle_task_router_rpc_duration_seconds',
       help: 'Time to answer a request',
       labelNames: ['operation', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
