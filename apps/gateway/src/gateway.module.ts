@@ -3,17 +3,19 @@ import type { DynamicModule } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 
 import type { Logger } from '@waggle/observability';
+import { HubServiceModule } from '@waggle/service-kit';
 
 import { AuthModule } from './auth/auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
 import { GithubModule } from './github/github.module';
-import type { GatewayConfig } from './gateway.config';
+import { ApiTokenEntity } from './auth/api-token.entity';
+import { GatewayConfig } from './gateway.config';
 import { HealthModule } from './health/health.module';
-import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { LlmModule } from './llm/llm.module';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
+import { gatewayMigrations } from './migrations';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -22,7 +24,18 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        InfrastructureModule.forRoot(config, logger, metrics),
+        HubServiceModule.forRoot({
+          name: 'gateway',
+          schema: 'gateway',
+          config,
+          configType: GatewayConfig,
+          logger,
+          metrics,
+          entities: [ApiTokenEntity],
+          migrations: gatewayMigrations,
+          outbox: false,
+          requestTimeoutMs: config.WAGGLE_REQUEST_TIMEOUT_MS,
+        }),
         AuthModule,
         HealthModule,
         MachinesModule,

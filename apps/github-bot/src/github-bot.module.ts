@@ -3,12 +3,17 @@ import type { DynamicModule } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 
 import type { Logger } from '@waggle/observability';
+import { HubServiceModule } from '@waggle/service-kit';
 
-import type { GithubBotConfig } from './github-bot.config';
+import { GithubBotConfig } from './github-bot.config';
 import { GithubHandler } from './github.handler';
-import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { GithubBotMetrics } from './infrastructure/github-bot.metrics';
+import { githubClientProvider } from './infrastructure/github-client.provider';
+import { RateLimitState } from './infrastructure/rate-limit.state';
+import { SecretBox } from './infrastructure/secret-box';
 import { IntakeService } from './links/intake.service';
 import { LinkRepository } from './links/link.repository';
+import { githubBotMigrations } from './migrations';
 import { PollerService } from './repos/poller.service';
 import { RepoRepository } from './repos/repo.repository';
 import { ReposService } from './repos/repos.service';
@@ -18,11 +23,23 @@ import { WebhookService } from './webhooks/webhook.service';
 
 @Module({})
 export class GithubBotModule {
-  static forRoot(config: GithubBotConfig, logger: Logger, metrics: Registry): DynamicModule {
+  static forRoot(this: void, config: GithubBotConfig, logger: Logger, metrics: Registry): DynamicModule {
     return {
       module: GithubBotModule,
-      imports: [InfrastructureModule.forRoot(config, logger, metrics)],
-      providers: [RepoRepository, LinkRepository, SyncService, IntakeService, PollerService, ReposService, WebhookService, TaskEventsConsumer, GithubHandler],
+      imports: [
+        HubServiceModule.forRoot({
+          name: 'github-bot',
+          schema: 'github',
+          config,
+          configType: GithubBotConfig,
+          logger,
+          metrics,
+          migrations: githubBotMigrations,
+          providers: [{ provide: SecretBox, useValue: new SecretBox(config.WAGGLE_GITHUB_SECRETS_KEY) }, RateLimitState, GithubBotMetrics, githubClientProvider],
+        }),
+      ],
+      controllers: [GithubHandler],
+      providers: [RepoRepository, LinkRepository, SyncService, IntakeService, PollerService, ReposService, WebhookService, TaskEventsConsumer],
     };
   }
 }

@@ -6,6 +6,7 @@ import { IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator
 import { ConfigError, EnvList, HubServiceConfig, prefixedVariables } from '@waggle/config';
 import type { LlmProviderKind } from '@waggle/contracts';
 import { LLM_PROVIDER_KINDS } from '@waggle/contracts';
+import type { Logger } from '@waggle/observability';
 
 import type { Price } from './chain/pricing';
 import { parsePrices } from './chain/pricing';
@@ -199,4 +200,22 @@ export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv
   }
   if (problems.length) throw new ConfigError(problems);
   return { providers, skipped, prices };
+}
+
+/**
+ * The provider chain, or exit with the configuration's problems (as for any bad variable).
+ * Logs the chain and what was left out of it, once, at start.
+ */
+export function chainOrExit(config: LlmFailoverConfig, logger: Logger): ProviderChain {
+  let chain: ProviderChain;
+  try {
+    chain = providersFrom(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  for (const reason of chain.skipped) logger.warn({ reason }, 'provider left out of the chain');
+  logger.info({ chain: chain.providers.map((p) => `${p.name} (${p.kind}${p.local ? ', local' : ''})`) }, 'provider chain');
+  return chain;
 }

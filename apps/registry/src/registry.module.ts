@@ -3,20 +3,40 @@ import type { DynamicModule } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 
 import type { Logger } from '@waggle/observability';
+import { HubServiceModule } from '@waggle/service-kit';
 
-import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { RegistryMetrics } from './infrastructure/registry.metrics';
+import { JoinTokenEntity } from './join-tokens/join-token.entity';
 import { JoinTokensModule } from './join-tokens/join-tokens.module';
+import { MachineEntity } from './machines/machine.entity';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
+import { registryMigrations } from './migrations';
 import { PresenceModule } from './presence/presence.module';
-import type { RegistryConfig } from './registry.config';
+import { RegistryConfig } from './registry.config';
 
 @Module({})
 export class RegistryModule {
-  static forRoot(config: RegistryConfig, logger: Logger, metrics: Registry): DynamicModule {
+  static forRoot(this: void, config: RegistryConfig, logger: Logger, metrics: Registry): DynamicModule {
     return {
       module: RegistryModule,
-      imports: [InfrastructureModule.forRoot(config, logger, metrics), JoinTokensModule, MachinesModule, MessagesModule, PresenceModule],
+      imports: [
+        HubServiceModule.forRoot({
+          name: 'registry',
+          schema: 'registry',
+          config,
+          configType: RegistryConfig,
+          logger,
+          metrics,
+          entities: [MachineEntity, JoinTokenEntity],
+          migrations: registryMigrations,
+          providers: [RegistryMetrics],
+        }),
+        JoinTokensModule,
+        MachinesModule,
+        MessagesModule,
+        PresenceModule,
+      ],
     };
   }
 }

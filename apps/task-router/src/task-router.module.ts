@@ -3,14 +3,31 @@ import type { DynamicModule } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 
 import type { Logger } from '@waggle/observability';
+import { HubServiceModule } from '@waggle/service-kit';
 
-import { InfrastructureModule } from './infrastructure/infrastructure.module';
-import type { TaskRouterConfig } from './task-router.config';
+import { TaskRouterMetrics } from './infrastructure/task-router.metrics';
+import { taskRouterMigrations } from './migrations';
+import { TaskRouterConfig } from './task-router.config';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class TaskRouterModule {
-  static forRoot(config: TaskRouterConfig, logger: Logger, metrics: Registry): DynamicModule {
-    return { module: TaskRouterModule, imports: [InfrastructureModule.forRoot(config, logger, metrics), TasksModule] };
+  static forRoot(this: void, config: TaskRouterConfig, logger: Logger, metrics: Registry): DynamicModule {
+    return {
+      module: TaskRouterModule,
+      imports: [
+        HubServiceModule.forRoot({
+          name: 'task-router',
+          schema: 'task_router',
+          config,
+          configType: TaskRouterConfig,
+          logger,
+          metrics,
+          migrations: taskRouterMigrations,
+          providers: [TaskRouterMetrics],
+        }),
+        TasksModule,
+      ],
+    };
   }
 }

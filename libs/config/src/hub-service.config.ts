@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
-/** Variables every hub service reads (gateway, registry, task-router); each app's config extends it. */
+/** Variables every hub service reads (gateway, registry, task-router, llm-failover, github-bot); each app's config extends it. */
 export class HubServiceConfig {
   /** Postgres connection URL; each service keeps its own schema in it. */
   @Matches(/^postgres(ql)?:\/\//, { message: 'WAGGLE_DATABASE_URL must be a postgres:// URL' })
@@ -26,6 +26,18 @@ export class HubServiceConfig {
   /** Interface of the service's /metrics, /health, /ready. */
   @IsString()
   WAGGLE_METRICS_HOST = '127.0.0.1';
+
+  /** How long a relayed outbox row is kept (the streams deduplicate within minutes). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_OUTBOX_RETENTION_SECONDS = 86_400;
+
+  /** How often relayed outbox rows older than the retention are deleted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  WAGGLE_OUTBOX_PRUNE_INTERVAL_MS = 3_600_000;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   WAGGLE_LOG_LEVEL = 'info';

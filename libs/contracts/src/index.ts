@@ -12,3 +12,4 @@ export * from './rpc';
 export * from './subjects';
 export * from './tasks';
 export * from './validation';
+export * from './edges';

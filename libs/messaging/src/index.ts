@@ -4,4 +4,3 @@ export * from './consume';
 export * from './rpc';
 export * from './settlement';
 export * from './streams';
-export * from './rpc-server';

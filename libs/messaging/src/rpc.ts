@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { ErrorCode as NatsErrorCode } from 'nats';
 
-import type { Constructor, RpcReply, RpcRequest, RpcResponse, RpcSubject } from '@waggle/contracts';
+import type { Constructor, ErrorBody, RpcReply, RpcRequest, RpcResponse, RpcSubject } from '@waggle/contracts';
 import { decode, ErrorCode, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
@@ -57,11 +57,15 @@ export interface ServeOptions {
 
 export type RpcHandler<Req, Res> = (request: Req, msg: Msg) => Promise<Res>;
 
-function replyError(error: unknown, logger: Logger, subject: string): RpcReply<never> {
-  if (error instanceof WaggleError) return { ok: false, error: error.toBody() };
+/**
+ * A handler's error as the caller sees it: a WaggleError's own body; anything else is a bug,
+ * logged with an error id that the reply carries (never the internal text).
+ */
+export function toErrorBody(error: unknown, logger: Logger, subject?: string): ErrorBody {
+  if (error instanceof WaggleError) return error.toBody();
   const errorId = crypto.randomUUID();
   logger.error({ err: error, errorId, subject }, 'request handler failed');
-  return { ok: false, error: { code: ErrorCode.Internal, message: `internal error (error id ${errorId})`, details: { errorId } } };
+  return { code: ErrorCode.Internal, message: `internal error (error id ${errorId})`, details: { errorId } };
 }
 
 /**
@@ -90,7 +94,7 @@ export function serve<Req extends object, Res>(
           const payload = decode(type, decodeJson(msg.data));
           reply = { ok: true, data: await handler(payload, msg) };
         } catch (error) {
-          reply = replyError(error, options.logger, subject);
+          reply = { ok: false, error: toErrorBody(error, options.logger, subject) };
         }
         if (msg.reply) msg.respond(encodeJson(reply), { headers: outgoingHeaders(undefined, correlationId) });
       });

@@ -63,7 +63,12 @@ export interface OutboxRelayOptions {
   /** How often to look for rows nobody relayed (crash between commit and publish). */
   intervalMs?: number;
   batchSize?: number;
+  /** How long relayed rows are kept before the prune deletes them (default a day). */
+  retentionMs?: number;
+  /** How often the prune runs (default hourly). */
+  pruneIntervalMs?: number;
   onRelayed?: (count: number) => void;
+  onPruned?: (count: number) => void;
 }
 
 interface OutboxRow {
@@ -159,12 +164,13 @@ export class OutboxRelay {
     });
   }
 
-  /** Deletes rows relayed longer ago than `olderThanMs`. */
-  async prune(olderThanMs: number): Promise<void> {
-    await this.options.dataSource.query(
+  /** Deletes rows relayed longer ago than `olderThanMs`; returns how many. */
+  async prune(olderThanMs: number): Promise<number> {
+    const [, deleted] = await this.options.dataSource.query<[unknown[], number]>(
       `DELETE FROM "${this.options.schema}"."outbox" WHERE "sent_at" IS NOT NULL AND "sent_at" < now() - ($1::double precision * interval '1 millisecond')`,
       [olderThanMs],
     );
+    return deleted;
   }
 }
 
@@ -174,9 +180,13 @@ export interface TransactionResult<T> {
   outbox: OutboxEntry[];
 }
 
-/** Runs a state change and its outbox rows in one transaction, then wakes the relay. */
+/**
+ * Runs a state change and its outbox rows in one transaction, then wakes the relay. Owns the
+ * outbox's whole life: the relay, and the prune that keeps the table from growing for ever.
+ */
 export class OutboxTransactions {
   private readonly relay: OutboxRelay;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.relay = new OutboxRelay(options);
@@ -184,9 +194,11 @@ export class OutboxTransactions {
 
   start(): void {
     this.relay.start();
+    this.pruneTimer = setInterval(() => void this.prune(), this.options.pruneIntervalMs ?? 3600_000);
   }
 
   stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
     return this.relay.stop();
   }
 
@@ -209,8 +221,13 @@ export class OutboxTransactions {
     return result;
   }
 
-  /** Removes relayed rows older than a day (the streams dedup within minutes). */
-  prune(): Promise<void> {
-    return this.relay.prune(24 * 3600 * 1000);
+  /** Removes relayed rows older than the retention (a day by default: the streams dedup within minutes). */
+  async prune(): Promise<void> {
+    try {
+      const deleted = await this.relay.prune(this.options.retentionMs ?? 24 * 3600_000);
+      if (deleted) this.options.onPruned?.(deleted);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox prune failed; will retry');
+    }
   }
 }

@@ -35,6 +35,8 @@ export interface TestHubOptions {
   llm?: { env: Record<string, string>; replicas?: number };
   /** Run the GitHub bot with these settings (GITHUB_TOKEN, WAGGLE_GITHUB_*); none when absent. */
   github?: { env: Record<string, string> };
+  /** Settings every hub service gets (`WAGGLE_*` of HubServiceConfig). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -89,6 +91,7 @@ export class TestHub {
       WAGGLE_NATS_ACCOUNT_SEED_FILE: files.accountSeed,
       WAGGLE_NATS_OPERATOR_SEED_FILE: files.operatorSeed,
       WAGGLE_NATS_SYSTEM_CREDS_FILE: files.systemCreds,
+      ...this.options.env,
     };
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;

@@ -5,8 +5,7 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
-import { natsReachable } from '@waggle/messaging';
-import { databaseReachable } from '@waggle/persistence';
+import { readinessChecks } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
@@ -49,8 +48,7 @@ export class HealthController {
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ type: ReadyDto })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyDto> {
-    const [nats, postgres] = await Promise.all([natsReachable(this.nc), databaseReachable(this.dataSource)]);
-    const checks = { nats, postgres };
+    const checks = await readinessChecks(this.nc, this.dataSource);
     const ok = Object.values(checks).every(Boolean);
     void reply.status(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unavailable', checks };

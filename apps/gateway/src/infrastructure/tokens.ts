@@ -1,6 +1,5 @@
-/** Nest injection tokens of the gateway's infrastructure. */
-export const NATS = Symbol('NATS');
-export const RPC = Symbol('RPC');
-export const LOGGER = Symbol('LOGGER');
-export const METRICS = Symbol('METRICS');
-export const SCHEMA = 'gateway';
+import { RpcClient } from '@waggle/messaging';
+
+export { LOGGER, METRICS, NATS } from '@waggle/service-kit';
+/** The gateway's calls to the hub services: the kit's RpcClient, with the gateway's request timeout. */
+export const RPC = RpcClient;

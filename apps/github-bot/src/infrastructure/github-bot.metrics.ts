@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
+import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 
-import { METRICS } from './tokens';
+import { METRICS } from '@waggle/service-kit';
 
 /** GitHub bot metrics; labels from bounded sets, never ids or repository names. */
 @Injectable()
@@ -12,8 +12,6 @@ export class GithubBotMetrics {
   readonly tasksCreated: Counter;
   readonly outcomes: Counter<'outcome'>;
   readonly rateLimitWaits: Counter;
-  readonly outboxRelayed: Counter;
-  readonly rpcSeconds: Histogram<'operation' | 'outcome'>;
 
   constructor(@Inject(METRICS) registry: Registry) {
     const registers = [registry];
@@ -27,13 +25,5 @@ export class GithubBotMetrics {
     this.tasksCreated = new Counter({ name: 'waggle_github_bot_tasks_created_total', help: 'Tasks made from issues', registers });
     this.outcomes = new Counter({ name: 'waggle_github_bot_outcomes_total', help: 'Outcomes posted on issues', labelNames: ['outcome'], registers });
     this.rateLimitWaits = new Counter({ name: 'waggle_github_bot_rate_limit_waits_total', help: 'Times a GitHub rate limit made the bot wait', registers });
-    this.outboxRelayed = new Counter({ name: 'waggle_github_bot_outbox_relayed_total', help: 'Outbox rows relayed to JetStream', registers });
-    this.rpcSeconds = new Histogram({
-      name: 'waggle_github_bot_rpc_duration_seconds',
-      help: 'Time to answer a request, by operation and outcome',
-      labelNames: ['operation', 'outcome'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-      registers,
-    });
   }
 }

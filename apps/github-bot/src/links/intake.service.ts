@@ -10,8 +10,10 @@ import { event } from '@waggle/outbox';
 
 import { GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
-import { HubClient, TransactionsService } from '../infrastructure/infrastructure.module';
-import { GITHUB, LOGGER } from '../infrastructure/tokens';
+import { RpcClient } from '@waggle/messaging';
+import { TransactionsService } from '@waggle/service-kit';
+import { LOGGER } from '@waggle/service-kit';
+import { GITHUB } from '../infrastructure/tokens';
 import type { RepoRow } from '../repos/repo.repository';
 import { SyncService } from '../sync/sync.service';
 import type { LinkRow } from './link.repository';
@@ -80,7 +82,7 @@ export function issuePrompt(
 export class IntakeService {
   constructor(
     private readonly links: LinkRepository,
-    private readonly hub: HubClient,
+    private readonly hub: RpcClient,
     private readonly tx: TransactionsService,
     private readonly sync: SyncService,
     private readonly config: GithubBotConfig,

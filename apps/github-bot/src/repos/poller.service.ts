@@ -10,9 +10,10 @@ import { event } from '@waggle/outbox';
 
 import { GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
-import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { TransactionsService } from '@waggle/service-kit';
 import { RateLimitState } from '../infrastructure/rate-limit.state';
-import { GITHUB, LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
+import { GITHUB } from '../infrastructure/tokens';
 import { IntakeService } from '../links/intake.service';
 import type { RepoRow } from './repo.repository';
 import { RepoRepository } from './repo.repository';

@@ -10,7 +10,8 @@ import type { Logger } from '@waggle/observability';
 
 import { RateLimitState } from '../infrastructure/rate-limit.state';
 import { SecretBox } from '../infrastructure/secret-box';
-import { GITHUB, LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
+import { GITHUB } from '../infrastructure/tokens';
 import type { RepoRow } from './repo.repository';
 import { RepoRepository } from './repo.repository';
 import { PollerService } from './poller.service';

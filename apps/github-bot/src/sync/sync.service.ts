@@ -12,8 +12,10 @@ import type { OutboxEntry } from '@waggle/outbox';
 
 import { botToken, GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
-import { HubClient, TransactionsService } from '../infrastructure/infrastructure.module';
-import { GITHUB, LOGGER } from '../infrastructure/tokens';
+import { RpcClient } from '@waggle/messaging';
+import { TransactionsService } from '@waggle/service-kit';
+import { LOGGER } from '@waggle/service-kit';
+import { GITHUB } from '../infrastructure/tokens';
 import type { LinkChanges, LinkRow } from '../links/link.repository';
 import { LinkRepository } from '../links/link.repository';
 import { claimedText, commentMarker, failureText, reportOf, successText } from './outcome-text';
@@ -34,7 +36,7 @@ export class SyncService {
 
   constructor(
     private readonly links: LinkRepository,
-    private readonly hub: HubClient,
+    private readonly hub: RpcClient,
     private readonly tx: TransactionsService,
     private readonly config: GithubBotConfig,
     private readonly metrics: GithubBotMetrics,

@@ -9,7 +9,7 @@ import { consumeDurable } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { GithubBotConfig } from '../github-bot.config';
-import { LOGGER, NATS } from '../infrastructure/tokens';
+import { LOGGER, NATS } from '@waggle/service-kit';
 import { IntakeService } from '../links/intake.service';
 import { LinkRepository } from '../links/link.repository';
 import { RepoRepository } from '../repos/repo.repository';

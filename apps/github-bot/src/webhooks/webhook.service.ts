@@ -9,7 +9,7 @@ import type { Logger } from '@waggle/observability';
 
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
 import { SecretBox } from '../infrastructure/secret-box';
-import { LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
 import type { IssueLike } from '../links/intake.service';
 import { IntakeService } from '../links/intake.service';
 import { RepoRepository } from '../repos/repo.repository';

@@ -7,9 +7,11 @@ import type { BreakerState, BreakerView } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
-import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { TransactionsService } from '@waggle/service-kit';
 import { LlmMetrics } from '../infrastructure/llm.metrics';
-import { CHAIN, LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
+
+import { CHAIN } from '../infrastructure/tokens';
 import type { ProviderChain } from '../llm-failover.config';
 import { LlmFailoverConfig } from '../llm-failover.config';
 import type { BreakerRow } from './breaker.repository';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { TransactionsService } from '@waggle/service-kit';
 import { LlmMetrics } from '../infrastructure/llm.metrics';
 import { LlmFailoverConfig } from '../llm-failover.config';
 import type { ChatRequest } from '../wire/canonical';

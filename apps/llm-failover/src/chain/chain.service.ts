@@ -4,7 +4,9 @@ import type { IRetryBackoffContext, RetryPolicy } from 'cockatiel';
 
 import type { Logger } from '@waggle/observability';
 
-import { CHAIN, LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
+
+import { CHAIN } from '../infrastructure/tokens';
 import type { ProviderChain } from '../llm-failover.config';
 import { LlmFailoverConfig } from '../llm-failover.config';
 import type { ChatRequest, ChatResult, StreamEvent } from '../wire/canonical';

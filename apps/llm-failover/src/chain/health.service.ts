@@ -3,7 +3,9 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 
 import type { Logger } from '@waggle/observability';
 
-import { CHAIN, LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
+
+import { CHAIN } from '../infrastructure/tokens';
 import type { ProviderChain } from '../llm-failover.config';
 import { LlmFailoverConfig } from '../llm-failover.config';
 import type { ProviderSettings } from '../wire/providers';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
-import { METRICS } from './tokens';
+import { METRICS } from '@waggle/service-kit';
 
 /** llm-failover metrics; labels from bounded sets (configured provider names, outcomes), never ids. */
 @Injectable()
@@ -14,8 +14,6 @@ export class LlmMetrics {
   readonly failovers: Counter<'provider' | 'reason'>;
   readonly breakerState: Gauge<'provider'>;
   readonly refusals: Counter<'budget'>;
-  readonly outboxRelayed: Counter;
-  readonly rpcSeconds: Histogram<'operation' | 'outcome'>;
 
   constructor(@Inject(METRICS) registry: Registry) {
     const registers = [registry];
@@ -47,13 +45,5 @@ export class LlmMetrics {
       registers,
     });
     this.refusals = new Counter({ name: 'waggle_llm_failover_budget_refusals_total', help: 'Requests refused by a budget', labelNames: ['budget'], registers });
-    this.outboxRelayed = new Counter({ name: 'waggle_llm_failover_outbox_relayed_total', help: 'Outbox rows published', registers });
-    this.rpcSeconds = new Histogram({
-      name: 'waggle_llm_failover_rpc_duration_seconds',
-      help: 'Time to answer a NATS request',
-      labelNames: ['operation', 'outcome'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
-      registers,
-    });
   }
 }

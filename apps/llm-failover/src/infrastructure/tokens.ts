@@ -1,6 +1,2 @@
-/** Nest injection tokens of llm-failover's infrastructure. */
-export const NATS = Symbol('NATS');
-export const LOGGER = Symbol('LOGGER');
-export const METRICS = Symbol('METRICS');
+/** llm-failover's own injection token: the provider chain built from its config at start. */
 export const CHAIN = Symbol('CHAIN');
-export const SCHEMA = 'llm';

@@ -14,6 +14,7 @@ import { LlmService } from './llm.service';
 import { PRICES } from './prices.token';
 
 @Module({
+  controllers: [LlmHandler],
   providers: [
     { provide: PRICES, useFactory: (chain: ProviderChain) => new PriceTable(chain.prices), inject: [CHAIN] },
     BreakerRepository,
@@ -23,7 +24,6 @@ import { PRICES } from './prices.token';
     ChainService,
     BudgetService,
     LlmService,
-    LlmHandler,
   ],
 })
 export class LlmModule {}

@@ -5,7 +5,8 @@ import { JoinTokensHandler } from './join-tokens.handler';
 import { JoinTokensService } from './join-tokens.service';
 
 @Module({
-  providers: [JoinTokenRepository, JoinTokensService, JoinTokensHandler],
+  controllers: [JoinTokensHandler],
+  providers: [JoinTokenRepository, JoinTokensService],
   exports: [JoinTokenRepository],
 })
 export class JoinTokensModule {}

@@ -7,8 +7,9 @@ import { MachinesHandler } from './machines.handler';
 import { MachinesService } from './machines.service';
 
 @Module({
+  controllers: [MachinesHandler],
   imports: [JoinTokensModule],
-  providers: [MachineRepository, MachinesService, MachinesHandler, NatsAccessService],
+  providers: [MachineRepository, MachinesService, NatsAccessService],
   exports: [MachineRepository, MachinesService],
 })
 export class MachinesModule {}

@@ -12,8 +12,8 @@ import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
-import { LOGGER, NATS } from '../infrastructure/tokens';
-import { TransactionsService } from '../infrastructure/transactions.service';
+import { LOGGER, NATS } from '@waggle/service-kit';
+import { TransactionsService } from '@waggle/service-kit';
 import { JoinTokenRepository } from '../join-tokens/join-token.repository';
 import { NatsAccessService } from '../nats-auth/nats-access.service';
 import { RegistryConfig } from '../registry.config';

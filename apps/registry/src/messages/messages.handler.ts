@@ -1,22 +1,32 @@
-import { Injectable } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
+import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
 
-import { ListMessagesRequest, MachineWildcards, ReceiptRequest, RegistryRpc, SendMessageRequest } from '@waggle/contracts';
+import { ListMessagesRequest, ReceiptRequest, RegistryRpc, SendMessageRequest } from '@waggle/contracts';
+import { HandleMachine, HandleRpc, machineOf } from '@waggle/service-kit';
 
-import { RpcServerService } from '../infrastructure/rpc-server.service';
 import { MessagesService } from './messages.service';
 
-@Injectable()
-export class MessagesHandler implements OnApplicationBootstrap {
-  constructor(
-    private readonly rpc: RpcServerService,
-    private readonly messages: MessagesService,
-  ) {}
+@Controller()
+export class MessagesHandler {
+  constructor(private readonly messages: MessagesService) {}
 
-  onApplicationBootstrap() {
-    this.rpc.handle(RegistryRpc.sendMessage, SendMessageRequest, (req) => this.messages.send(req));
-    this.rpc.handle(RegistryRpc.listMessages, ListMessagesRequest, (req) => this.messages.list(req));
-    this.rpc.handleMachine(MachineWildcards.delivered, ReceiptRequest, (machineId, req) => this.messages.receipt(machineId, req.ids, 'delivered'));
-    this.rpc.handleMachine(MachineWildcards.read, ReceiptRequest, (machineId, req) => this.messages.receipt(machineId, req.ids, 'read'));
+  @HandleRpc(RegistryRpc.sendMessage)
+  send(req: SendMessageRequest) {
+    return this.messages.send(req);
+  }
+
+  @HandleRpc(RegistryRpc.listMessages)
+  list(req: ListMessagesRequest) {
+    return this.messages.list(req);
+  }
+
+  @HandleMachine('delivered')
+  delivered(@Payload() req: ReceiptRequest, @Ctx() context: NatsContext) {
+    return this.messages.receipt(machineOf(context), req.ids, 'delivered');
+  }
+
+  @HandleMachine('read')
+  read(@Payload() req: ReceiptRequest, @Ctx() context: NatsContext) {
+    return this.messages.receipt(machineOf(context), req.ids, 'read');
   }
 }

@@ -6,8 +6,9 @@ import { MessagesHandler } from './messages.handler';
 import { MessagesService } from './messages.service';
 
 @Module({
+  controllers: [MessagesHandler],
   imports: [MachinesModule],
-  providers: [MessageRepository, MessagesService, MessagesHandler],
+  providers: [MessageRepository, MessagesService],
   exports: [MessagesService],
 })
 export class MessagesModule {}

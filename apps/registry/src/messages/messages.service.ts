@@ -10,8 +10,8 @@ import type { OutboxEntry } from '@waggle/outbox';
 import { event } from '@waggle/outbox';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
-import { LOGGER, NATS } from '../infrastructure/tokens';
-import { TransactionsService } from '../infrastructure/transactions.service';
+import { LOGGER, NATS } from '@waggle/service-kit';
+import { TransactionsService } from '@waggle/service-kit';
 import type { NamedMachine } from '../machines/machine.repository';
 import { MachineRepository } from '../machines/machine.repository';
 import { MachinesService } from '../machines/machines.service';

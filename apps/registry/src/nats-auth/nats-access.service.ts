@@ -6,7 +6,7 @@ import { issueMachineJwt, signAccountJwt } from '@waggle/credentials';
 import { connectNats } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
-import { LOGGER } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
 import { MachineRepository } from '../machines/machine.repository';
 import { RegistryConfig } from '../registry.config';
 

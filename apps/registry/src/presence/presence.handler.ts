@@ -1,16 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { NatsConnection, Subscription } from 'nats';
+import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
+import type { NatsConnection } from 'nats';
 
 import type { EventMap } from '@waggle/contracts';
-import { decode, HeartbeatPayload, LiveSubjects, machineIdOf, MachineWildcards, QueueGroups } from '@waggle/contracts';
-import { decodeJson, encodeJson } from '@waggle/messaging';
+import { HeartbeatPayload, LiveSubjects } from '@waggle/contracts';
+import { encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
+import { HandleMachine, LOGGER, machineOf, NATS, OnMachineEvent } from '@waggle/service-kit';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
-import { RpcServerService } from '../infrastructure/rpc-server.service';
-import { LOGGER, NATS } from '../infrastructure/tokens';
-import { TransactionsService } from '../infrastructure/transactions.service';
 import { MessagesService } from '../messages/messages.service';
 import { RegistryConfig } from '../registry.config';
 import { MachinesService } from '../machines/machines.service';
@@ -22,46 +21,41 @@ const HEARTBEAT_FLUSH_MS = 250;
  * Presence: a machine's hello (it is back: mark it online, re-send what JetStream lost),
  * its heartbeats, and the sweep that marks silent machines offline.
  */
-@Injectable()
+@Controller()
 export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private heartbeatSub?: Subscription;
   private readonly pending = new Map<string, HeartbeatPayload>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
-    private readonly rpc: RpcServerService,
     private readonly machines: MachinesService,
     private readonly messages: MessagesService,
     private readonly config: RegistryConfig,
     private readonly metrics: RegistryMetrics,
-    private readonly tx: TransactionsService,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** A machine (re)introduces itself: mark it online, re-send what JetStream lost. */
+  @HandleMachine('hello')
+  async hello(@Payload() req: HeartbeatPayload, @Ctx() context: NatsContext) {
+    const machineId = machineOf(context);
+    const reply = await this.machines.hello(machineId, req);
+    await this.messages.reconcileInbox(machineId);
+    return reply;
+  }
+
+  /** Buffered: the flush writes every pending heartbeat in one statement. */
+  @OnMachineEvent('heartbeat')
+  heartbeat(@Payload() payload: HeartbeatPayload, @Ctx() context: NatsContext) {
+    this.pending.set(machineOf(context), payload);
+    this.metrics.heartbeats.inc();
+  }
+
   onApplicationBootstrap() {
-    this.rpc.handleMachine(MachineWildcards.hello, HeartbeatPayload, async (machineId, req) => {
-      const reply = await this.machines.hello(machineId, req);
-      await this.messages.reconcileInbox(machineId);
-      return reply;
-    });
-    this.heartbeatSub = this.nc.subscribe(MachineWildcards.heartbeat, {
-      queue: QueueGroups.registry,
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          this.pending.set(machineIdOf(msg.subject), decode(HeartbeatPayload, decodeJson(msg.data)));
-          this.metrics.heartbeats.inc();
-        } catch (error) {
-          this.logger.warn({ err: error, subject: msg.subject }, 'invalid heartbeat dropped');
-        }
-      },
-    });
     const sweepEvery = Math.max(100, Math.floor(this.config.WAGGLE_HEARTBEAT_INTERVAL_MS / 2));
     this.timers = [
       setInterval(() => void this.flushHeartbeats(), HEARTBEAT_FLUSH_MS),
       setInterval(() => void this.guard('presence sweep', () => this.machines.sweepPresence()), sweepEvery),
-      setInterval(() => void this.guard('outbox prune', () => this.tx.prune()), 3600_000),
     ];
   }
 
@@ -89,7 +83,6 @@ export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationShutdown() {
     for (const t of this.timers) clearInterval(t);
-    this.heartbeatSub?.unsubscribe();
     await this.flushHeartbeats();
   }
 }

@@ -6,6 +6,6 @@ import { PresenceHandler } from './presence.handler';
 
 @Module({
   imports: [MachinesModule, MessagesModule],
-  providers: [PresenceHandler],
+  controllers: [PresenceHandler],
 })
 export class PresenceModule {}

@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 
 import type { MachineView } from '@waggle/contracts';
 import { RegistryRpc } from '@waggle/contracts';
-import type { RpcClient } from '@waggle/messaging';
-
-import { RPC } from '../infrastructure/tokens';
+import { RpcClient } from '@waggle/messaging';
 
 const CACHE_MS = 250;
 
@@ -13,7 +11,7 @@ const CACHE_MS = 250;
 export class FleetService {
   private cached?: { at: number; machines: MachineView[] };
 
-  constructor(@Inject(RPC) private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   /** Every machine that is not revoked, fresh within a quarter second (or read now, with `fresh`). */
   async machines(fresh = false): Promise<MachineView[]> {

@@ -9,9 +9,9 @@ import { request } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
-import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '../infrastructure/tokens';
+import { LOGGER, NATS } from '@waggle/service-kit';
 import { FleetService } from '../placement/fleet.service';
 import { staticMismatch } from '../placement/placement';
 import { HelpRepository } from './help.repository';

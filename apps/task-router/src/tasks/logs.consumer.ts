@@ -7,7 +7,7 @@ import { consumeDurable, encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '../infrastructure/tokens';
+import { LOGGER, NATS } from '@waggle/service-kit';
 import { TaskRouterConfig } from '../task-router.config';
 import { TaskRepository } from './task.repository';
 

@@ -9,9 +9,9 @@ import { encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 
-import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '../infrastructure/tokens';
+import { LOGGER, NATS } from '@waggle/service-kit';
 import { FleetService } from '../placement/fleet.service';
 import { place } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';

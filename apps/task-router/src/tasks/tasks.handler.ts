@@ -1,60 +1,92 @@
-import { Injectable } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
+import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
 
 import {
   CreateTaskRequest,
   HelpAskRequest,
   HelpStatusRequest,
   ListTasksRequest,
-  MachineWildcards,
   TaskLeaseRequest,
   TaskLogsRequest,
   TaskRefRequest,
   TaskResultRequest,
   TaskRouterRpc,
 } from '@waggle/contracts';
+import { HandleMachine, HandleRpc, machineOf } from '@waggle/service-kit';
 
-import { RpcServerService } from '../infrastructure/infrastructure.module';
 import { HelpService } from './help.service';
 import { SchedulerService } from './scheduler.service';
 import { TasksService } from './tasks.service';
 
-@Injectable()
-export class TasksHandler implements OnApplicationBootstrap {
+/** Requests of people (through the gateway) and of machines about their tasks; creates and results wake the scheduler. */
+@Controller()
+export class TasksHandler {
   constructor(
-    private readonly rpc: RpcServerService,
     private readonly tasks: TasksService,
     private readonly scheduler: SchedulerService,
     private readonly help: HelpService,
   ) {}
 
-  onApplicationBootstrap() {
-    this.rpc.handle(TaskRouterRpc.create, CreateTaskRequest, async (req) => {
-      const task = await this.tasks.create(req);
-      this.scheduler.kick();
-      return task;
-    });
-    this.rpc.handle(TaskRouterRpc.list, ListTasksRequest, (req) => this.tasks.list(req));
-    this.rpc.handle(TaskRouterRpc.get, TaskRefRequest, (req) => this.tasks.get(req.taskId));
-    this.rpc.handle(TaskRouterRpc.cancel, TaskRefRequest, (req) => this.tasks.cancel(req.taskId));
-    this.rpc.handle(TaskRouterRpc.retry, TaskRefRequest, async (req) => {
-      const task = await this.tasks.retry(req.taskId);
-      this.scheduler.kick();
-      return task;
-    });
-    this.rpc.handle(TaskRouterRpc.logs, TaskLogsRequest, (req) => this.tasks.logs(req));
-    this.rpc.handleMachine(MachineWildcards.taskClaim, TaskLeaseRequest, (machineId, req) => this.tasks.claim(machineId, req.taskId, req.attempt));
-    this.rpc.handleMachine(MachineWildcards.taskRenew, TaskLeaseRequest, (machineId, req) => this.tasks.renew(machineId, req.taskId, req.attempt));
-    this.rpc.handleMachine(MachineWildcards.taskResult, TaskResultRequest, async (machineId, req) => {
-      const recorded = await this.tasks.result(machineId, req);
-      this.scheduler.kick();
-      return recorded;
-    });
-    this.rpc.handleMachine(MachineWildcards.helpAsk, HelpAskRequest, async (machineId, req) => {
-      const help = await this.help.ask(machineId, req);
-      if (help.childTaskId) this.scheduler.kick();
-      return help;
-    });
-    this.rpc.handleMachine(MachineWildcards.helpStatus, HelpStatusRequest, (machineId, req) => this.help.status(machineId, req));
+  @HandleRpc(TaskRouterRpc.create)
+  async create(req: CreateTaskRequest) {
+    const task = await this.tasks.create(req);
+    this.scheduler.kick();
+    return task;
+  }
+
+  @HandleRpc(TaskRouterRpc.list)
+  list(req: ListTasksRequest) {
+    return this.tasks.list(req);
+  }
+
+  @HandleRpc(TaskRouterRpc.get)
+  get(req: TaskRefRequest) {
+    return this.tasks.get(req.taskId);
+  }
+
+  @HandleRpc(TaskRouterRpc.cancel)
+  cancel(req: TaskRefRequest) {
+    return this.tasks.cancel(req.taskId);
+  }
+
+  @HandleRpc(TaskRouterRpc.retry)
+  async retry(req: TaskRefRequest) {
+    const task = await this.tasks.retry(req.taskId);
+    this.scheduler.kick();
+    return task;
+  }
+
+  @HandleRpc(TaskRouterRpc.logs)
+  logs(req: TaskLogsRequest) {
+    return this.tasks.logs(req);
+  }
+
+  @HandleMachine('taskClaim')
+  claim(@Payload() req: TaskLeaseRequest, @Ctx() context: NatsContext) {
+    return this.tasks.claim(machineOf(context), req.taskId, req.attempt);
+  }
+
+  @HandleMachine('taskRenew')
+  renew(@Payload() req: TaskLeaseRequest, @Ctx() context: NatsContext) {
+    return this.tasks.renew(machineOf(context), req.taskId, req.attempt);
+  }
+
+  @HandleMachine('taskResult')
+  async result(@Payload() req: TaskResultRequest, @Ctx() context: NatsContext) {
+    const recorded = await this.tasks.result(machineOf(context), req);
+    this.scheduler.kick();
+    return recorded;
+  }
+
+  @HandleMachine('helpAsk')
+  async helpAsk(@Payload() req: HelpAskRequest, @Ctx() context: NatsContext) {
+    const help = await this.help.ask(machineOf(context), req);
+    if (help.childTaskId) this.scheduler.kick();
+    return help;
+  }
+
+  @HandleMachine('helpStatus')
+  helpStatus(@Payload() req: HelpStatusRequest, @Ctx() context: NatsContext) {
+    return this.help.status(machineOf(context), req);
   }
 }

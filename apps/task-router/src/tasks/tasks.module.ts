@@ -9,5 +9,5 @@ import { TaskRepository } from './task.repository';
 import { TasksHandler } from './tasks.handler';
 import { TasksService } from './tasks.service';
 
-@Module({ providers: [TaskRepository, HelpRepository, HelpService, FleetService, TasksService, SchedulerService, TasksHandler, LogsConsumer] })
+@Module({ controllers: [TasksHandler], providers: [TaskRepository, HelpRepository, HelpService, FleetService, TasksService, SchedulerService, LogsConsumer] })
 export class TasksModule {}

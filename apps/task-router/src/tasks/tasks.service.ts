@@ -23,8 +23,8 @@ import { encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '../infrastructure/tokens';
-import { TransactionsService } from '../infrastructure/infrastructure.module';
+import { LOGGER, NATS } from '@waggle/service-kit';
+import { TransactionsService } from '@waggle/service-kit';
 import { FleetService } from '../placement/fleet.service';
 import type { PlacementTask } from '../placement/placement';
 import { staticMismatch } from '../placement/placement';

@@ -1,0 +1,138 @@
+/**
+ * The typed edges between processes: for every request subject, the class its payload is
+ * decoded into (at run time) and the reply it gets (at compile time); for every plain
+ * publish, its payload. Handlers and callers are typed from these maps, and the receiving
+ * side validates against the class named here: nothing is cast.
+ */
+import { ListLinksRequest, ListReposRequest, RepoRefRequest, WatchRepoRequest, WebhookDelivery } from './github';
+import type { HelpAnswer, HelpQuestion, HelpStatusReply, HelpView } from './help';
+import { HelpAskRequest, HelpStatusRequest } from './help';
+import { EmptyRequest, ListFailoversRequest, LlmCallRequest, LlmSummaryRequest, ResetBreakersRequest } from './llm';
+import type { HelloReply } from './machines';
+import { CreateJoinTokenRequest, HeartbeatPayload, JoinRequest, ListMachinesRequest, MachineRefRequest, VerifyMachineTokenRequest } from './machines';
+import type { ReceiptReply } from './messages';
+import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
+import type { RpcRequest, RpcSubject } from './rpc';
+import { MachineSubjects, MachineWildcards } from './subjects';
+import type { CancelSignal, TaskLeaseReply } from './tasks';
+import { CreateTaskRequest, ListTasksRequest, LogChunk, TaskAssignment, TaskLeaseRequest, TaskLogsRequest, TaskRefRequest, TaskResultRequest } from './tasks';
+import type { Constructor } from './validation';
+
+/** The class each hub-internal request is decoded into; the compiler checks none is missing. */
+export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcRequest<S> & object> } = {
+  'waggle.rpc.registry.machines.join': JoinRequest,
+  'waggle.rpc.registry.machines.list': ListMachinesRequest,
+  'waggle.rpc.registry.machines.get': MachineRefRequest,
+  'waggle.rpc.registry.machines.revoke': MachineRefRequest,
+  'waggle.rpc.registry.machines.verify-token': VerifyMachineTokenRequest,
+  'waggle.rpc.registry.join-tokens.create': CreateJoinTokenRequest,
+  'waggle.rpc.registry.messages.send': SendMessageRequest,
+  'waggle.rpc.registry.messages.list': ListMessagesRequest,
+  'waggle.rpc.task-router.tasks.create': CreateTaskRequest,
+  'waggle.rpc.task-router.tasks.list': ListTasksRequest,
+  'waggle.rpc.task-router.tasks.get': TaskRefRequest,
+  'waggle.rpc.task-router.tasks.cancel': TaskRefRequest,
+  'waggle.rpc.task-router.tasks.retry': TaskRefRequest,
+  'waggle.rpc.task-router.tasks.logs': TaskLogsRequest,
+  'waggle.rpc.llm-failover.complete': LlmCallRequest,
+  'waggle.rpc.llm-failover.stream': LlmCallRequest,
+  'waggle.rpc.llm-failover.summary': LlmSummaryRequest,
+  'waggle.rpc.llm-failover.providers': EmptyRequest,
+  'waggle.rpc.llm-failover.breakers': EmptyRequest,
+  'waggle.rpc.llm-failover.breakers.reset': ResetBreakersRequest,
+  'waggle.rpc.llm-failover.failovers': ListFailoversRequest,
+  'waggle.rpc.github-bot.repos.watch': WatchRepoRequest,
+  'waggle.rpc.github-bot.repos.list': ListReposRequest,
+  'waggle.rpc.github-bot.repos.unwatch': RepoRefRequest,
+  'waggle.rpc.github-bot.links.list': ListLinksRequest,
+  'waggle.rpc.github-bot.webhook': WebhookDelivery,
+};
+
+/**
+ * Requests a machine sends on its own `waggle.m.<id>.up.*` subjects, by name: the request
+ * and the reply. The hub serves them on the wildcard of the same name in MachineWildcards,
+ * and takes the machine's id from the subject, which NATS permissions vouch for.
+ */
+export interface MachineRequestMap {
+  hello: [HeartbeatPayload, HelloReply];
+  delivered: [ReceiptRequest, ReceiptReply];
+  read: [ReceiptRequest, ReceiptReply];
+  taskClaim: [TaskLeaseRequest, TaskLeaseReply];
+  taskRenew: [TaskLeaseRequest, TaskLeaseReply];
+  taskResult: [TaskResultRequest, { recorded: true }];
+  helpAsk: [HelpAskRequest, HelpView];
+  helpStatus: [HelpStatusRequest, HelpStatusReply];
+}
+
+export type MachineRequestName = keyof MachineRequestMap;
+export type MachineRequestOf<N extends MachineRequestName> = MachineRequestMap[N][0];
+export type MachineReplyOf<N extends MachineRequestName> = MachineRequestMap[N][1];
+
+export const MachineRequestTypes: { readonly [N in MachineRequestName]: Constructor<MachineRequestOf<N>> } = {
+  hello: HeartbeatPayload,
+  delivered: ReceiptRequest,
+  read: ReceiptRequest,
+  taskClaim: TaskLeaseRequest,
+  taskRenew: TaskLeaseRequest,
+  taskResult: TaskResultRequest,
+  helpAsk: HelpAskRequest,
+  helpStatus: HelpStatusRequest,
+};
+
+/** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */
+export interface HubToMachineRequestMap {
+  helpQuestion: [HelpQuestion, HelpAnswer];
+}
+
+/**
+ * Plain publishes (core NATS or JetStream) by name: the payload each carries. Subjects come
+ * from MachineSubjects, whose function of the same name takes the machine id (and the task
+ * id for logs).
+ */
+export interface PublishMap {
+  /** Machine → hub, core NATS: lossy by design. */
+  heartbeat: HeartbeatPayload;
+  /** Hub → machine, core NATS. */
+  cancel: CancelSignal;
+  /** Hub → machine inbox, JetStream (via the outbox). */
+  inbox: InboxMessage;
+  /** Hub → machine task assignment, JetStream (via the outbox). */
+  tasks: TaskAssignment;
+  /** Machine → hub task output, JetStream. */
+  taskLogs: LogChunk;
+}
+
+export type PublishName = keyof PublishMap;
+
+/** The class a receiver decodes each publish into. */
+export const PublishTypes: { readonly [N in PublishName]: Constructor<PublishMap[N]> | null } = {
+  heartbeat: HeartbeatPayload,
+  cancel: null,
+  inbox: InboxMessage,
+  tasks: TaskAssignment,
+  taskLogs: LogChunk,
+};
+
+/** Machine events the hub consumes on a wildcard (no reply expected). */
+export const MachineEventWildcards = {
+  heartbeat: MachineWildcards.heartbeat,
+} as const satisfies Partial<Record<PublishName, string>>;
+
+export type MachineEventName = keyof typeof MachineEventWildcards;
+
+/** The subject of a machine request for one machine. */
+export function machineRequestSubject(name: MachineRequestName, machineId: string): string {
+  return MachineSubjects[name](machineId);
+}
+
+/** Every request pattern a hub service may serve, with the class its payload decodes into. */
+export function requestTypeOf(pattern: string): Constructor<object> | undefined {
+  if (pattern in RpcRequestTypes) return RpcRequestTypes[pattern as RpcSubject];
+  for (const [name, wildcard] of Object.entries(MachineWildcards)) {
+    if (wildcard === pattern && name in MachineRequestTypes) return MachineRequestTypes[name as MachineRequestName];
+  }
+  for (const [name, wildcard] of Object.entries(MachineEventWildcards)) {
+    if (wildcard === pattern) return PublishTypes[name as MachineEventName] ?? undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+
+import type { Server } from 'node:http';
+
+import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+import type { HubServiceConfig } from '@waggle/config';
+import { loadConfigOrExit } from '@waggle/config';
+import type { Logger } from '@waggle/observability';
+import { createLogger, createMetricsRegistry, NestPinoLogger, startOpsServer } from '@waggle/observability';
+
+import { HubMetrics } from './hub-metrics';
+import { HubNatsServer } from './hub-nats.server';
+import { readinessChecks } from './readiness';
+import { RpcErrorFilter } from './rpc-error.filter';
+import { NATS } from './tokens';
+
+export interface HubServiceSpec<C extends HubServiceConfig> {
+  /** `registry`, `task-router`, …: as in HubServiceModule.forRoot. */
+  name: string;
+  configType: new () => C;
+  /** The queue group its replicas share (contracts' QueueGroups). */
+  queue: string;
+  /** The app's root module, built from its config (it imports HubServiceModule.forRoot). */
+  module: (config: C, logger: Logger, metrics: Registry) => DynamicModule | Type;
+  /** Port of /metrics, /health and /ready; none when unset. */
+  opsPort: (config: C) => number | undefined;
+  /** Extra fields of the "ready" log line. */
+  readyDetails?: (config: C) => Record<string, unknown>;
+}
+
+/**
+ * Starts a hub service: config (every bad variable listed, then exit), logger, metrics, the
+ * Nest app with its NATS handlers (HubNatsServer), the ops server, and a graceful stop on
+ * SIGTERM/SIGINT: handlers stop taking requests, work in flight and the outbox finish, then
+ * NATS drains. A start-up failure exits 1 with the reason.
+ */
+export function bootstrapHubService<C extends HubServiceConfig>(spec: HubServiceSpec<C>): void {
+  start(spec).catch((error: unknown) => {
+    process.stderr.write(`${spec.name} failed to start: ${String((error as Error)?.stack ?? error)}\n`);
+    process.exit(1);
+  });
+}
+
+async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promise<INestMicroservice> {
+  const config = loadConfigOrExit(spec.configType);
+  const logger = createLogger(spec.name, config.WAGGLE_LOG_LEVEL);
+  const metrics = createMetricsRegistry(spec.name);
+  const transport = new HubNatsServer({ queue: spec.queue, logger });
+  const app = await NestFactory.createMicroservice(spec.module(config, logger, metrics), { strategy: transport, logger: new NestPinoLogger(logger) });
+  const nc = app.get<NatsConnection>(NATS);
+  const hubMetrics = app.get(HubMetrics);
+  transport.attach(nc, (operation, outcome, seconds) => hubMetrics.rpcSeconds.observe({ operation, outcome }, seconds));
+  app.useGlobalFilters(new RpcErrorFilter(logger));
+  await app.listen();
+  const port = spec.opsPort(config);
+  const dataSource = app.get(DataSource);
+  const ops: Server | undefined = port ? await startOpsServer(port, config.WAGGLE_METRICS_HOST, metrics, () => readinessChecks(nc, dataSource)) : undefined;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${spec.name} stopping`);
+    ops?.close();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  logger.info({ opsPort: port, ...spec.readyDetails?.(config) }, `${spec.name} ready`);
+  return app;
+}
