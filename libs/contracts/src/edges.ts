@@ -4,6 +4,7 @@
  * publish, its payload. Handlers and callers are typed from these maps, and the receiving
  * side validates against the class named here: nothing is cast.
  */
+import type { EventMap } from './events';
 import { ListLinksRequest, ListReposRequest, RepoRefRequest, WatchRepoRequest, WebhookDelivery } from './github';
 import type { HelpAnswer, HelpQuestion, HelpStatusReply, HelpView } from './help';
 import { HelpAskRequest, HelpStatusRequest } from './help';
@@ -135,4 +136,11 @@ export function requestTypeOf(pattern: string): Constructor<object> | undefined 
     if (wildcard === pattern) return PublishTypes[name as MachineEventName] ?? undefined;
   }
   return undefined;
+}
+
+/** Live, lossy hub → dashboard feeds (core NATS), by name: the payload each carries. */
+export interface LivePublishMap {
+  heartbeat: EventMap['machine.heartbeat'];
+  /** A log chunk the task-router accepted, as followers see it. */
+  taskLogs: LogChunk;
 }

@@ -4,3 +4,4 @@ export * from './consume';
 export * from './rpc';
 export * from './settlement';
 export * from './streams';
+export * from './publish';

@@ -1,8 +1,8 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { ErrorCode as NatsErrorCode } from 'nats';
 
-import type { Constructor, ErrorBody, RpcReply, RpcRequest, RpcResponse, RpcSubject } from '@waggle/contracts';
-import { decode, ErrorCode, WaggleError } from '@waggle/contracts';
+import type { Constructor, ErrorBody, MachineReplyOf, MachineRequestName, MachineRequestOf, RpcReply, RpcRequest, RpcResponse, RpcSubject } from '@waggle/contracts';
+import { decode, ErrorCode, machineRequestSubject, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
@@ -100,4 +100,15 @@ export function serve<Req extends object, Res>(
       });
     },
   });
+}
+
+/** A machine's request to the hub on its own subject, typed by contracts' MachineRequestMap. */
+export function machineRequest<N extends MachineRequestName>(
+  nc: NatsConnection,
+  name: N,
+  machineId: string,
+  payload: MachineRequestOf<N>,
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<MachineReplyOf<N>> {
+  return request<MachineReplyOf<N>>(nc, machineRequestSubject(name, machineId), payload, timeoutMs);
 }

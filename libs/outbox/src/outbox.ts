@@ -1,8 +1,8 @@
 import type { JetStreamClient } from 'nats';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import type { EventMap, EventType, WaggleEvent } from '@waggle/contracts';
-import { eventSubject } from '@waggle/contracts';
+import type { EventMap, EventType, PublishMap, WaggleEvent } from '@waggle/contracts';
+import { eventSubject, MachineSubjects } from '@waggle/contracts';
 import { encodeJson, outgoingHeaders } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { currentCorrelationId } from '@waggle/observability';
@@ -230,4 +230,9 @@ export class OutboxTransactions {
       this.options.logger.warn({ err: error }, 'outbox prune failed; will retry');
     }
   }
+}
+
+/** An outbox row for one machine's JetStream subject (its inbox or its task queue), typed by contracts' PublishMap. */
+export function machineEntry<N extends 'inbox' | 'tasks'>(name: N, machineId: string, payload: PublishMap[N], msgId: string): OutboxEntry {
+  return { subject: MachineSubjects[name](machineId), payload, msgId };
 }

@@ -4,10 +4,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
 import type { InboxMessage, ListMessagesRequest, MessageView, Page, ReceiptReply, SendMessageRequest, Sender } from '@waggle/contracts';
-import { Consumers, ErrorCode, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
+import { Consumers, ErrorCode, Streams, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
-import { event } from '@waggle/outbox';
+import { event, machineEntry } from '@waggle/outbox';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
 import { LOGGER, NATS } from '@waggle/service-kit';
@@ -21,7 +21,7 @@ import { MessageRepository, senderOf } from './message.repository';
 export const inboxMsgId = (messageId: string, machineId: string) => `msg-${messageId}-${machineId}`;
 
 function inboxEntry(machineId: string, message: InboxMessage): OutboxEntry {
-  return { subject: MachineSubjects.inbox(machineId), payload: message, msgId: inboxMsgId(message.id, machineId) };
+  return machineEntry('inbox', machineId, message, inboxMsgId(message.id, machineId));
 }
 
 @Injectable()

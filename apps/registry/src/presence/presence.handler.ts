@@ -3,9 +3,8 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
 
-import type { EventMap } from '@waggle/contracts';
-import { HeartbeatPayload, LiveSubjects } from '@waggle/contracts';
-import { encodeJson } from '@waggle/messaging';
+import { HeartbeatPayload } from '@waggle/contracts';
+import { publishLive } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { HandleMachine, LOGGER, machineOf, NATS, OnMachineEvent } from '@waggle/service-kit';
 
@@ -75,8 +74,7 @@ export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShu
       const seen = await this.machines.recordHeartbeats(beats);
       const byId = new Map(beats.map((b) => [b.machineId, b.payload]));
       for (const m of seen) {
-        const data: EventMap['machine.heartbeat'] = { machineId: m.id, name: m.name, metrics: byId.get(m.id)!.metrics };
-        this.nc.publish(LiveSubjects.heartbeat, encodeJson(data));
+        publishLive(this.nc, 'heartbeat', { machineId: m.id, name: m.name, metrics: byId.get(m.id)!.metrics });
       }
     });
   }

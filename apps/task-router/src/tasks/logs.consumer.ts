@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
-import { Consumers, LiveSubjects, LogChunk, machineIdOf, Streams } from '@waggle/contracts';
-import { consumeDurable, encodeJson } from '@waggle/messaging';
+import { Consumers, LogChunk, machineIdOf, Streams } from '@waggle/contracts';
+import { consumeDurable, publishLive } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
@@ -42,7 +42,7 @@ export class LogsConsumer implements OnApplicationBootstrap, OnApplicationShutdo
           const accepted = await this.tasks.appendLogs(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
           this.metrics.logChunks.inc({ outcome: 'accepted' }, accepted.length);
           if (accepted.length < chunks.length) this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);
-          for (const chunk of accepted) this.nc.publish(LiveSubjects.taskLogs(chunk.taskId), encodeJson(chunk));
+          for (const chunk of accepted) publishLive(this.nc, 'taskLogs', chunk);
         },
       },
     );

@@ -3,11 +3,11 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
-import type { CancelSignal, MachineView, WaitingReason } from '@waggle/contracts';
-import { MachineSubjects } from '@waggle/contracts';
-import { encodeJson } from '@waggle/messaging';
+import type { MachineView, WaitingReason } from '@waggle/contracts';
+import { publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
+import { machineEntry } from '@waggle/outbox';
 
 import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
@@ -112,7 +112,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     for (const t of lost) this.metrics.transitions.inc({ state: t.state === 'queued' ? 'requeued' : t.state });
     for (const t of overdue) {
       this.metrics.transitions.inc({ state: 'timed_out' });
-      if (t.machineId) this.nc.publish(MachineSubjects.cancel(t.machineId), encodeJson({ taskId: t.id, attempt: t.attempt } satisfies CancelSignal));
+      if (t.machineId) publishMachine(this.nc, 'cancel', t.machineId, { taskId: t.id, attempt: t.attempt });
     }
     if (lost.length) this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.attempt, machineId: t.machineId, now: t.state })) }, 'leases expired');
   }
@@ -166,6 +166,6 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private assignmentEntry(row: TaskRow, machineId: string): OutboxEntry {
-    return { subject: MachineSubjects.tasks(machineId), payload: this.service.assignment(row), msgId: `task-${row.id}-${row.attempt}` };
+    return machineEntry('tasks', machineId, this.service.assignment(row), `task-${row.id}-${row.attempt}`);
   }
 }

@@ -5,7 +5,6 @@ import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
 import type {
-  CancelSignal,
   MachineView,
   CreateTaskRequest,
   ListTasksRequest,
@@ -18,8 +17,8 @@ import type {
   TaskResultRequest,
   TaskView,
 } from '@waggle/contracts';
-import { ErrorCode, MachineSubjects, WaggleError } from '@waggle/contracts';
-import { encodeJson } from '@waggle/messaging';
+import { ErrorCode, WaggleError } from '@waggle/contracts';
+import { publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
@@ -177,8 +176,7 @@ export class TasksService {
     });
     if (row.state === 'running' && row.machine_id) {
       // Fast path; the next renewal tells the agent too, should this push be lost.
-      const signal: CancelSignal = { taskId: row.id, attempt: row.attempt };
-      this.nc.publish(MachineSubjects.cancel(row.machine_id), encodeJson(signal));
+      publishMachine(this.nc, 'cancel', row.machine_id, { taskId: row.id, attempt: row.attempt });
     }
     return this.view(row);
   }
