@@ -2,14 +2,15 @@ import type { JsMsg, NatsConnection, Subscription } from 'nats';
 
 import type { AgentCliName, CancelSignal, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
 import { Consumers, decode, ErrorCode, HelpQuestion, MachineSubjects, Streams, TaskAssignment, WaggleError } from '@waggle/contracts';
-import { backoffMs, decodeJson, request, serve } from '@waggle/messaging';
+import { claimOutcomeOf, ClaimSettlement, decodeJson, request, serve, settleClaim } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { agentCommand } from './agent-clis';
 import type { GithubIdentity } from './github/github-issue-work';
 import { githubIssueWork } from './github/github-issue-work';
-import type { TaskWork } from './task-runner';
-import { programWork, TaskRunner } from './task-runner';
+import { TaskRunner } from './task-runner';
+import type { TaskWork } from './task-work';
+import { programWork } from './task-work';
 
 export interface ExecutorOptions {
   nc: NatsConnection;
@@ -151,22 +152,19 @@ export class TaskExecutor {
       assignment = decode(TaskAssignment, decodeJson(msg.data));
     } catch (error) {
       logger.error({ err: error }, 'invalid task assignment dropped');
-      msg.term();
+      settleClaim(msg, ClaimSettlement.Invalid);
       return;
     }
+    // The message is only a wake-up: the router's row decides whether this attempt runs here.
     let lease: TaskLeaseReply;
     try {
       lease = await request<TaskLeaseReply>(nc, MachineSubjects.taskClaim(machineId), { v: 1, taskId: assignment.taskId, attempt: assignment.attempt }, 5_000);
     } catch (error) {
-      if (error instanceof WaggleError && !error.retryable) {
-        // Superseded or cancelled: the router has moved on; the message was only a wake-up.
-        msg.ack();
-        return;
-      }
-      msg.nak(backoffMs(msg.info.redeliveryCount));
+      const settled = settleClaim(msg, claimOutcomeOf(error));
+      logger.debug({ err: error, taskId: assignment.taskId, attempt: assignment.attempt, settled: settled.action }, 'task not claimed');
       return;
     }
-    msg.ack();
+    settleClaim(msg, ClaimSettlement.Claimed);
     let work: TaskWork;
     try {
       work = workFor(assignment, this.options, await this.options.capabilities());

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import type { JsMsg } from 'nats';
+
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 
-import { backoffMs, settle } from './settlement';
+import { backoffMs, claimOutcomeOf, ClaimSettlement, settle, settleClaim } from './settlement';
 
 describe('settle', () => {
   it('acks a success', () => {
@@ -31,5 +33,52 @@ describe('settle', () => {
   it('keeps retrying when deliveries are unlimited', () => {
     assert.equal(settle({ error: new Error('x'), deliveryCount: 1000, maxDeliver: -1 }).action, 'nak');
     assert.equal(backoffMs(50), 60_000);
+  });
+});
+
+/** A JetStream message that records how it was settled. */
+function fakeMsg(deliveryCount: number) {
+  const calls: string[] = [];
+  const msg = {
+    info: { redeliveryCount: deliveryCount },
+    ack: () => calls.push('ack'),
+    nak: (delayMs?: number) => calls.push(`nak ${delayMs}`),
+    term: (reason?: string) => calls.push(reason === undefined ? 'term' : `term ${reason}`),
+  };
+  return { msg: msg as unknown as JsMsg, calls };
+}
+
+describe('settleClaim (claim-then-ack)', () => {
+  it('acks once the claim is recorded', () => {
+    const { msg, calls } = fakeMsg(1);
+    assert.deepEqual(settleClaim(msg, ClaimSettlement.Claimed), { action: 'ack' });
+    assert.deepEqual(calls, ['ack']);
+  });
+
+  it('terms a stale assignment and an invalid payload, without dead-letter and without a reason on the wire', () => {
+    for (const outcome of [ClaimSettlement.Stale, ClaimSettlement.Invalid]) {
+      const { msg, calls } = fakeMsg(1);
+      const s = settleClaim(msg, outcome);
+      assert.equal(s.action, 'term');
+      assert.ok(s.action === 'term' && !s.deadLetter && s.reason);
+      // nats-server 2.9 redelivers a "+TERM <reason>".
+      assert.deepEqual(calls, ['term']);
+    }
+  });
+
+  it('naks with growing backoff while the hub is unreachable, for as long as it takes', () => {
+    const first = fakeMsg(1);
+    const later = fakeMsg(4);
+    settleClaim(first.msg, ClaimSettlement.Unreachable);
+    settleClaim(later.msg, ClaimSettlement.Unreachable);
+    assert.deepEqual(first.calls, ['nak 1000']);
+    assert.deepEqual(later.calls, ['nak 8000']);
+    assert.deepEqual(settleClaim(fakeMsg(1000).msg, ClaimSettlement.Unreachable), { action: 'nak', delayMs: 60_000 });
+  });
+
+  it('calls a refused claim stale and anything else unreachable', () => {
+    assert.equal(claimOutcomeOf(new WaggleError(ErrorCode.Conflict, 'attempt 1 is not current')), ClaimSettlement.Stale);
+    assert.equal(claimOutcomeOf(new WaggleError(ErrorCode.Unavailable, 'no responders')), ClaimSettlement.Unreachable);
+    assert.equal(claimOutcomeOf(new Error('TIMEOUT')), ClaimSettlement.Unreachable);
   });
 });

@@ -5,7 +5,9 @@ import type { GithubStep, GithubTaskInput, GithubTaskReport } from '@waggle/cont
 import type { GithubClient } from '@waggle/github';
 import { githubErrorOf } from '@waggle/github';
 
-import type { TaskWork, WorkContext, WorkResult } from '../task-runner';
+import type { TaskWork, WorkContext, WorkResult } from '../task-work';
+import { GitSteps } from './git-steps';
+import { StepError } from './step-error';
 
 /** This machine's GitHub identity and git settings. */
 export interface GithubIdentity {
@@ -45,24 +47,14 @@ export function branchName(issueNumber: number, title: string): string {
 
 /**
  * git configuration for talking to the remote as this machine, through the environment
- * (GIT_CONFIG_*): the token is never on a command line, in a URL or in .git/config, and
- * is sent only to the clone URL's own host.
+ * (GIT_CONFIG_*) of the git steps only: the token is never on a command line, in a URL, in
+ * .git/config or in the agent CLI's environment, and is sent only to the clone URL's own host.
  */
-export function gitAuthEnv(cloneUrl: string, token: string): NodeJS.ProcessEnv {
+export function gitAuthEnv(cloneUrl: string, token: string): Record<string, string> {
   const url = new URL(cloneUrl);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return {};
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${url.origin}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
-}
-
-class StepFailed extends Error {
-  constructor(
-    readonly step: string,
-    message: string,
-    readonly exitCode: number | null = null,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -93,7 +85,7 @@ class GithubIssueAttempt {
     try {
       return await this.deliver();
     } catch (error) {
-      const failed = error instanceof StepFailed ? error : new StepFailed('github', this.describe(error));
+      const failed = error instanceof StepError ? error : new StepError('github', this.describe(error));
       const report: GithubTaskReport = { outcome: 'failed', steps: this.steps, failedStep: failed.step };
       return { exitCode: failed.exitCode ?? 1, structured: { github: report }, error: `${failed.step}: ${failed.message}` };
     }
@@ -110,36 +102,37 @@ class GithubIssueAttempt {
     const tree = join(ctx.cwd, 'tree');
     const base = upstream.default_branch;
     const branch = branchName(job.github.issueNumber, job.github.issueTitle);
-    const remoteEnv = { ...ctx.env, ...gitAuthEnv(upstream.clone_url, this.identity.token), GIT_TERMINAL_PROMPT: '0' };
-    const pushEnv = { ...ctx.env, ...gitAuthEnv(pushRepo.clone_url, this.identity.token), GIT_TERMINAL_PROMPT: '0' };
+    const remoteAuth = gitAuthEnv(upstream.clone_url, this.identity.token);
+    const pushAuth = gitAuthEnv(pushRepo.clone_url, this.identity.token);
+    const git = new GitSteps(ctx, (step) => this.steps.push(step));
 
-    await this.git('clone', ['clone', '--quiet', '--branch', base, upstream.clone_url, tree], { cwd: ctx.cwd, env: remoteEnv });
-    await this.git('branch', ['checkout', '--quiet', '-B', branch, `origin/${base}`], { cwd: tree });
+    await git.clone(upstream.clone_url, tree, base, remoteAuth);
+    await git.checkoutFresh(tree, branch, `origin/${base}`);
 
     const followUpsFile = join(ctx.cwd, 'follow-ups.json');
     ctx.note(`running ${job.agentArgv[0]} on ${job.github.repo}#${job.github.issueNumber}`);
     const agent = await ctx.exec(job.agentArgv, { cwd: tree, env: { ...ctx.env, [FOLLOW_UPS_ENV]: followUpsFile } });
     this.steps.push({ step: 'agent', command: job.agentArgv[0], exitCode: agent.exitCode });
-    if (agent.exitCode !== 0) throw new StepFailed('agent', `${job.agentArgv[0]} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
+    if (agent.exitCode !== 0) throw new StepError('agent', `${job.agentArgv[0]} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
 
     if (job.github.mode === 'follow_up') return this.openFollowUps(followUpsFile);
 
-    await this.git('stage', ['add', '--all'], { cwd: tree });
-    const staged = (await this.git('status', ['status', '--porcelain'], { cwd: tree, quiet: true })).trim();
-    const ahead = Number((await this.git('count', ['rev-list', '--count', `origin/${base}..HEAD`], { cwd: tree, quiet: true })).trim());
+    await git.stageAll(tree);
+    const staged = await git.hasChanges(tree);
+    const ahead = await git.commitsAhead(tree, `origin/${base}`);
     if (!staged && !ahead) {
       ctx.note('the agent changed nothing: no pull request');
       return this.done({ outcome: 'no_changes', steps: this.steps });
     }
     if (staged) {
       const message = `Fix #${job.github.issueNumber}: ${job.github.issueTitle}\n\nWaggle task ${job.taskId} (attempt ${job.attempt}) on ${job.machineName}.`;
-      const identity = ['-c', `user.name=${this.identity.gitName}`, '-c', `user.email=${this.identity.gitEmail}`];
-      await this.git('commit', [...identity, 'commit', '--quiet', '--no-verify', '-m', message], { cwd: tree });
+      await git.commit(tree, message, { name: this.identity.gitName, email: this.identity.gitEmail });
     }
-    const sha = (await this.git('head', ['rev-parse', 'HEAD'], { cwd: tree, quiet: true })).trim();
-    await this.git('push', ['push', '--quiet', '--force', pushRepo.clone_url, `HEAD:refs/heads/${branch}`], { cwd: tree, env: pushEnv });
-    const remote = await this.git('verify', ['ls-remote', pushRepo.clone_url, `refs/heads/${branch}`], { cwd: tree, env: pushEnv, quiet: true });
-    if (remote.split(/\s/)[0] !== sha) throw new StepFailed('verify', `the remote does not hold ${branch} at ${sha} after the push`);
+    const sha = await git.head(tree);
+    await git.forcePush(tree, pushRepo.clone_url, branch, pushAuth);
+    if ((await git.remoteSha(tree, pushRepo.clone_url, branch, pushAuth)) !== sha) {
+      throw new StepError('verify', `the remote does not hold ${branch} at ${sha} after the push`);
+    }
 
     const head = pushRepo.owner.login === this.owner ? branch : `${pushRepo.owner.login}:${branch}`;
     const pull = await this.pullRequest(head, `${pushRepo.owner.login}:${branch}`, base);
@@ -196,7 +189,7 @@ class GithubIssueAttempt {
       this.ctx.note(`waiting for GitHub to make the fork (${waited} s)`);
       await new Promise((r) => setTimeout(r, 2000));
     }
-    throw new StepFailed('fork', `the fork ${fork.full_name} did not appear within 2 minutes`);
+    throw new StepError('fork', `the fork ${fork.full_name} did not appear within 2 minutes`);
   }
 
   /** Opens the follow-up issues the agent wrote; a retry finds those it opened before by their marker. */
@@ -211,7 +204,7 @@ class GithubIssueAttempt {
       wanted = value.map((v: { title?: unknown; body?: unknown }) => ({ title: text(v.title).slice(0, 256), body: text(v.body) }));
       if (!wanted.length || wanted.some((w) => !w.title)) throw new Error('every follow-up needs a title');
     } catch (error) {
-      throw new StepFailed('follow-ups', `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`);
+      throw new StepError('follow-ups', `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`);
     }
     const repo = { owner: this.owner, repo: this.name };
     const mine = await this.api('follow-ups', `GET /repos/${job.github.repo}/issues`, () =>
@@ -238,15 +231,6 @@ class GithubIssueAttempt {
     return { exitCode: 0, structured: { github: report } };
   }
 
-  private async git(step: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; quiet?: boolean }): Promise<string> {
-    const argv = ['git', ...args];
-    const { exitCode, stdout } = await this.ctx.exec(argv, options);
-    this.steps.push({ step, command: argv.join(' '), exitCode });
-    if (exitCode !== 0)
-      throw new StepFailed(step, `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} exited with ${exitCode ?? 'a signal'}`, exitCode);
-    return stdout;
-  }
-
   /** One GitHub call as a step of the report; `run` gives the response's data. */
   private async api<T>(step: string, call: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -255,7 +239,7 @@ class GithubIssueAttempt {
       return result;
     } catch (error) {
       this.steps.push({ step, command: call, exitCode: null });
-      throw new StepFailed(step, `${call}: ${this.describe(error)}`);
+      throw new StepError(step, `${call}: ${this.describe(error)}`);
     }
   }
 

@@ -1,0 +1,80 @@
+import type { NatsConnection } from 'nats';
+
+import type { LogChunk } from '@waggle/contracts';
+import { MachineSubjects } from '@waggle/contracts';
+import { encodeJson } from '@waggle/messaging';
+import type { Logger } from '@waggle/observability';
+
+const TAIL_CHARS = 8 * 1024;
+const FLUSH_MS = 100;
+const CHUNK_CHARS = 16 * 1024;
+
+type Stream = 'stdout' | 'stderr';
+
+export interface LogStreamOptions {
+  nc: NatsConnection;
+  machineId: string;
+  taskId: string;
+  attempt: number;
+  /** Applied to every piece of output before it is kept or sent. */
+  redact: (text: string) => string;
+  logger: Logger;
+}
+
+/**
+ * An attempt's output on its way to the task's logs: buffered for up to 100 ms or 16 KiB,
+ * published as numbered chunks (consecutive output of one stream merged) in order, and the
+ * last 8 KiB kept as the result's tail.
+ */
+export class LogStream {
+  private tailText = '';
+  private pending: { stream: Stream; data: string }[] = [];
+  private pendingChars = 0;
+  private seq = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private flushTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: LogStreamOptions) {}
+
+  /** The last 8 KiB of output, redacted. */
+  get tail(): string {
+    return this.tailText;
+  }
+
+  write(stream: Stream, raw: string): void {
+    const data = this.options.redact(raw);
+    this.tailText = (this.tailText + data).slice(-TAIL_CHARS);
+    this.pending.push({ stream, data });
+    this.pendingChars += data.length;
+    if (this.pendingChars >= CHUNK_CHARS) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Publishes what is buffered; resolves once everything written so far was published (or given up). */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingChars = 0;
+    this.flushing = this.flushing.then(() => this.publish(batch));
+    return this.flushing;
+  }
+
+  private async publish(batch: { stream: Stream; data: string }[]): Promise<void> {
+    const { nc, machineId, taskId, attempt, logger } = this.options;
+    const merged: { stream: Stream; data: string }[] = [];
+    for (const part of batch) {
+      const last = merged.at(-1);
+      if (last && last.stream === part.stream && last.data.length + part.data.length <= CHUNK_CHARS) last.data += part.data;
+      else merged.push({ ...part });
+    }
+    const js = nc.jetstream();
+    for (const part of merged) {
+      const chunk: LogChunk = { v: 1, taskId, attempt, seq: this.seq++, stream: part.stream, data: part.data, at: new Date().toISOString() };
+      await js.publish(MachineSubjects.taskLogs(machineId, taskId), encodeJson(chunk)).catch((error: unknown) => {
+        logger.debug({ err: error }, 'log chunk not published');
+      });
+    }
+  }
+}
