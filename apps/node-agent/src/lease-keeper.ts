@@ -1,8 +1,8 @@
 import type { NatsConnection } from 'nats';
 
 import type { TaskLeaseReply } from '@waggle/contracts';
-import { ErrorCode, MachineSubjects, WaggleError } from '@waggle/contracts';
-import { request } from '@waggle/messaging';
+import { ErrorCode, WaggleError } from '@waggle/contracts';
+import { machineRequest } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 /** Why the lease keeper wants the attempt stopped. */
@@ -42,7 +42,7 @@ export class LeaseKeeper {
   private async renew(): Promise<void> {
     const { nc, machineId, taskId, attempt, leaseSeconds, onStop, logger } = this.options;
     try {
-      const reply = await request<TaskLeaseReply>(nc, MachineSubjects.taskRenew(machineId), { v: 1, taskId, attempt }, 2_000);
+      const reply = await machineRequest(nc, 'taskRenew', machineId, { v: 1, taskId, attempt }, 2_000);
       this.lastRenewal = Date.now();
       if (reply.cancel) onStop('cancelled');
     } catch (error) {

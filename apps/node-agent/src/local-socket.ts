@@ -5,8 +5,8 @@ import type { Server, Socket } from 'node:net';
 import type { NatsConnection } from 'nats';
 
 import type { AgentSocketRequest, HelpStatusReply, HelpView, RpcReply } from '@waggle/contracts';
-import { decode, ErrorCode, HelpAskRequest, HelpStatusRequest, MachineSubjects, WaggleError } from '@waggle/contracts';
-import { request } from '@waggle/messaging';
+import { decode, ErrorCode, HelpAskRequest, HelpStatusRequest, WaggleError } from '@waggle/contracts';
+import { machineRequest } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 /** Longest unix socket path Linux and macOS accept. */
@@ -96,12 +96,12 @@ export class LocalSocket {
         const body = decode(HelpAskRequest, req.body);
         this.requireRunning(body.taskId, body.attempt);
         this.options.logger.info({ taskId: body.taskId, reason: body.reason }, 'task asks for help');
-        return request<HelpView>(nc, MachineSubjects.helpAsk(machineId), body, ASK_TIMEOUT_MS);
+        return machineRequest(nc, 'helpAsk', machineId, body, ASK_TIMEOUT_MS);
       }
       case 'help-status': {
         const body = decode(HelpStatusRequest, req.body);
         this.requireRunning(body.taskId, body.attempt);
-        return request<HelpStatusReply>(nc, MachineSubjects.helpStatus(machineId), body);
+        return machineRequest(nc, 'helpStatus', machineId, body);
       }
       default:
         throw WaggleError.invalid(`unknown op ${JSON.stringify(req.op)} (expected help or help-status)`);

@@ -1,8 +1,7 @@
 import type { NatsConnection } from 'nats';
 
 import type { LogChunk } from '@waggle/contracts';
-import { MachineSubjects } from '@waggle/contracts';
-import { encodeJson } from '@waggle/messaging';
+import { publishLogChunk } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 const TAIL_CHARS = 8 * 1024;
@@ -72,7 +71,7 @@ export class LogStream {
     const js = nc.jetstream();
     for (const part of merged) {
       const chunk: LogChunk = { v: 1, taskId, attempt, seq: this.seq++, stream: part.stream, data: part.data, at: new Date().toISOString() };
-      await js.publish(MachineSubjects.taskLogs(machineId, taskId), encodeJson(chunk)).catch((error: unknown) => {
+      await publishLogChunk(js, machineId, chunk).catch((error: unknown) => {
         logger.debug({ err: error }, 'log chunk not published');
       });
     }

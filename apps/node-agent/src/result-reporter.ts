@@ -1,8 +1,8 @@
 import type { NatsConnection } from 'nats';
 
 import type { TaskResultRequest } from '@waggle/contracts';
-import { MachineSubjects, WaggleError } from '@waggle/contracts';
-import { request } from '@waggle/messaging';
+import { WaggleError } from '@waggle/contracts';
+import { machineRequest } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 export interface ResultReporterOptions {
@@ -25,7 +25,7 @@ export class ResultReporter {
     const deadline = Date.now() + leaseSeconds * 1000 * 4;
     for (let delay = 200; Date.now() < deadline; delay = Math.min(delay * 2, 5_000)) {
       try {
-        await request(nc, MachineSubjects.taskResult(machineId), result, 5_000);
+        await machineRequest(nc, 'taskResult', machineId, result, 5_000);
         logger.info({ taskId: result.taskId, attempt: result.attempt, outcome: result.outcome, exitCode: result.exitCode }, 'task finished');
         return;
       } catch (error) {

@@ -1,8 +1,8 @@
 import type { JsMsg, NatsConnection, Subscription } from 'nats';
 
-import type { AgentCliName, CancelSignal, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
-import { Consumers, decode, ErrorCode, HelpQuestion, MachineSubjects, Streams, TaskAssignment, WaggleError } from '@waggle/contracts';
-import { claimOutcomeOf, ClaimSettlement, decodeJson, request, serve, settleClaim } from '@waggle/messaging';
+import type { AgentCliName, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
+import { CancelSignal, Consumers, decode, ErrorCode, HelpQuestion, MachineSubjects, Streams, TaskAssignment, WaggleError } from '@waggle/contracts';
+import { claimOutcomeOf, ClaimSettlement, decodeJson, machineRequest, serve, settleClaim } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { agentCommand } from './agent-clis';
@@ -88,8 +88,14 @@ export class TaskExecutor {
       nc.subscribe(MachineSubjects.cancel(machineId), {
         callback: (err, msg) => {
           if (err) return;
-          const signal = decodeJson(msg.data) as CancelSignal | undefined;
-          if (signal?.taskId) this.running.get(`${signal.taskId}:${signal.attempt}`)?.runner.stop('cancelled');
+          let signal: CancelSignal;
+          try {
+            signal = decode(CancelSignal, decodeJson(msg.data));
+          } catch (error) {
+            this.options.logger.warn({ err: error }, 'invalid cancel signal dropped');
+            return;
+          }
+          this.running.get(`${signal.taskId}:${signal.attempt}`)?.runner.stop('cancelled');
         },
       }),
       serve(nc, MachineSubjects.helpQuestion(machineId), HelpQuestion, (question) => this.answerHelp(question), { logger: this.options.logger }),
@@ -158,7 +164,7 @@ export class TaskExecutor {
     // The message is only a wake-up: the router's row decides whether this attempt runs here.
     let lease: TaskLeaseReply;
     try {
-      lease = await request<TaskLeaseReply>(nc, MachineSubjects.taskClaim(machineId), { v: 1, taskId: assignment.taskId, attempt: assignment.attempt }, 5_000);
+      lease = await machineRequest(nc, 'taskClaim', machineId, { v: 1, taskId: assignment.taskId, attempt: assignment.attempt }, 5_000);
     } catch (error) {
       const settled = settleClaim(msg, claimOutcomeOf(error));
       logger.debug({ err: error, taskId: assignment.taskId, attempt: assignment.attempt, settled: settled.action }, 'task not claimed');
@@ -169,7 +175,7 @@ export class TaskExecutor {
     try {
       work = workFor(assignment, this.options, await this.options.capabilities());
     } catch (error) {
-      await request(nc, MachineSubjects.taskResult(machineId), {
+      await machineRequest(nc, 'taskResult', machineId, {
         v: 1,
         taskId: assignment.taskId,
         attempt: assignment.attempt,

@@ -15,8 +15,8 @@ import type { ReceiptReply } from './messages';
 import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
 import type { RpcRequest, RpcSubject } from './rpc';
 import { MachineSubjects, MachineWildcards } from './subjects';
-import type { CancelSignal, TaskLeaseReply } from './tasks';
-import { CreateTaskRequest, ListTasksRequest, LogChunk, TaskAssignment, TaskLeaseRequest, TaskLogsRequest, TaskRefRequest, TaskResultRequest } from './tasks';
+import type { TaskLeaseReply } from './tasks';
+import { CancelSignal, CreateTaskRequest, ListTasksRequest, LogChunk, TaskAssignment, TaskLeaseRequest, TaskLogsRequest, TaskRefRequest, TaskResultRequest } from './tasks';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
@@ -106,9 +106,9 @@ export interface PublishMap {
 export type PublishName = keyof PublishMap;
 
 /** The class a receiver decodes each publish into. */
-export const PublishTypes: { readonly [N in PublishName]: Constructor<PublishMap[N]> | null } = {
+export const PublishTypes: { readonly [N in PublishName]: Constructor<PublishMap[N]> } = {
   heartbeat: HeartbeatPayload,
-  cancel: null,
+  cancel: CancelSignal,
   inbox: InboxMessage,
   tasks: TaskAssignment,
   taskLogs: LogChunk,
@@ -133,7 +133,7 @@ export function requestTypeOf(pattern: string): Constructor<object> | undefined 
     if (wildcard === pattern && name in MachineRequestTypes) return MachineRequestTypes[name as MachineRequestName];
   }
   for (const [name, wildcard] of Object.entries(MachineEventWildcards)) {
-    if (wildcard === pattern) return PublishTypes[name as MachineEventName] ?? undefined;
+    if (wildcard === pattern) return PublishTypes[name as MachineEventName];
   }
   return undefined;
 }

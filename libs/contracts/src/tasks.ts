@@ -383,7 +383,11 @@ export class LogChunk {
 }
 
 /** Push to a machine on `waggle.m.<id>.down.cancel` (core NATS; the renewal is the backstop). */
-export interface CancelSignal {
-  taskId: string;
-  attempt: number;
+export class CancelSignal {
+  @IsUUID()
+  taskId!: string;
+
+  @IsInt()
+  @Min(1)
+  attempt!: number;
 }

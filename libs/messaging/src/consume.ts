@@ -54,7 +54,8 @@ async function settleMsg(options: SettleContext, msg: JsMsg, error: unknown): Pr
     case 'term':
       options.logger.error({ reason: s.reason, seq: msg.seq }, 'message dead-lettered');
       if (s.deadLetter) await deadLetter(options.js, options.stream, options.consumer, msg, s.reason, options.logger);
-      msg.term(s.reason);
+      // A plain term: nats-server 2.9 does not parse `+TERM <reason>` and would redeliver after AckWait. The reason is in the log line above.
+      msg.term();
       return;
   }
 }
