@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import helmet from '@fastify/helmet';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -15,11 +17,46 @@ import { ErrorCode, toFieldErrors, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
+import { addContractSchemas } from './common/contract-schema';
+import { DASHBOARD_ASSETS, DASHBOARD_ASSETS_PREFIX } from './dashboard/dashboard.controller';
 import { ErrorFilter } from './errors/error.filter';
 import type { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
 const CORRELATION_HEADER = 'x-request-id';
+
+/** Scrapes and probes: their request log lines are at debug level, so they do not flood the log. */
+const QUIET_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * Swagger UI's page (/docs, set up by main.ts) carries an inline `<style>`; every other page,
+ * the dashboard included, loads its styles and scripts from files, and no page runs inline script.
+ */
+const styleSources = (req: IncomingMessage) => (req.url?.startsWith('/docs') ? "'self' 'unsafe-inline'" : "'self'");
+
+/** Security headers (helmet) on every response. */
+const HELMET: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'self'"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'", 'data:'],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      imgSrc: ["'self'", 'data:'],
+      objectSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: [styleSources],
+    },
+  },
+  xFrameOptions: { action: 'deny' },
+  // HSTS is for whatever terminates TLS in front of the hub: the gateway itself often serves
+  // plain HTTP on a LAN or tailnet, and HSTS would pin every port of the host to HTTPS.
+  strictTransportSecurity: false,
+};
 
 export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -30,7 +67,8 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth()
     .build();
-  return SwaggerModule.createDocument(app, config);
+  // Request and response shapes are the contract classes: their schemas come from the same decorators that validate them.
+  return addContractSchemas(SwaggerModule.createDocument(app, config));
 }
 
 /**
@@ -80,11 +118,18 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger, me
     withCorrelation(request.id, done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    // Route pattern, not the URL: labels stay bounded.
+    // Route pattern, not the URL: labels stay bounded, and no id or query string reaches the log.
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const line = { method: request.method, route, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, requestId: request.id };
+    if (QUIET_ROUTES.has(route)) logger.debug(line, 'request');
+    else logger.info(line, 'request');
     done();
   });
+  // Nest's Fastify adapter brings its own copy of fastify's types; the plugin is the same at run time.
+  await app.register(helmet as unknown as Parameters<NestFastifyApplication['register']>[0], HELMET);
+  // The dashboard's script and stylesheet (its page is served by DashboardController).
+  app.useStaticAssets({ root: DASHBOARD_ASSETS, prefix: DASHBOARD_ASSETS_PREFIX, decorateReply: false, index: false });
   refuseOversizedBeforeUpload(app, config.WAGGLE_BODY_LIMIT_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({

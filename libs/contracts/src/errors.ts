@@ -1,3 +1,5 @@
+import { IsEnum, IsOptional, IsString } from 'class-validator';
+
 /** Every error a Waggle service can report, over HTTP and over NATS. Stable: clients switch on it. */
 export enum ErrorCode {
   InvalidInput = 'INVALID_INPUT',
@@ -18,10 +20,25 @@ export interface FieldError {
 }
 
 /** The body of every error reply, on HTTP and in NATS replies. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
+export class ErrorBody {
+  /**
+   * Stable error code.
+   * @example "INVALID_INPUT"
+   */
+  @IsEnum(ErrorCode)
+  code!: ErrorCode;
+
+  /** @example "invalid to, body" */
+  @IsString()
+  message!: string;
+
+  /** For INVALID_INPUT: `{ fields: [{ field, errors[] }] }` */
+  @IsOptional()
   details?: unknown;
+
+  /** Correlation id of the request, also in the logs. */
+  @IsOptional()
+  @IsString()
   requestId?: string;
 }
 

@@ -4,6 +4,7 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, 
 import { AGENT_CLIS } from './machines';
 import type { AgentCliName } from './machines';
 import { PageQuery } from './pagination';
+import { Nullable } from './validation';
 
 /** `owner/name`, as GitHub spells repositories. */
 export const REPO_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
@@ -32,7 +33,10 @@ export type GithubOutcome = (typeof GITHUB_OUTCOMES)[number];
 
 /** Input of a `github-issue` task: which issue, and what to deliver. The prompt travels in `input.prompt`. */
 export class GithubTaskInput {
-  /** `owner/name` of the repository the issue is in. */
+  /**
+   * `owner/name` of the repository the issue is in.
+   * @example "octo-org/api"
+   */
   @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
   repo!: string;
 
@@ -69,13 +73,19 @@ export interface GithubTaskReport {
 
 /** What tasks made from a repository's issues get unless the issue's labels say otherwise. */
 export class GithubTaskDefaults {
-  /** Capability tags every candidate machine must have (`needs:<tag>` labels add to these). */
+  /**
+   * Capability tags every candidate machine must have (`needs:<tag>` labels add to these).
+   * @example ["gpu"]
+   */
   @IsOptional()
   @IsString({ each: true })
   @MaxLength(200, { each: true })
   capabilities?: string[];
 
-  /** Machine labels every candidate must have. */
+  /**
+   * Machine labels every candidate must have.
+   * @example ["room=lab"]
+   */
   @IsOptional()
   @IsString({ each: true })
   @MaxLength(63, { each: true })
@@ -97,6 +107,7 @@ export class GithubTaskDefaults {
   @IsIn(GITHUB_MODES)
   mode?: GithubMode;
 
+  /** Seconds a task may run. */
   @IsOptional()
   @IsInt()
   @Min(60)
@@ -104,11 +115,12 @@ export class GithubTaskDefaults {
   timeoutSeconds?: number;
 }
 
-/** `waggle.rpc.github-bot.repos.watch` (POST /api/github/repos): watch a repository, or change how it is watched. */
-export class WatchRepoRequest {
-  @IsIn([1])
-  v!: 1;
-
+/** POST /api/github/repos: watch a repository, or change how it is watched. */
+export class WatchRepoBody {
+  /**
+   * `owner/name`
+   * @example "octo-org/api"
+   */
   @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
   repo!: string;
 
@@ -135,22 +147,55 @@ export class WatchRepoRequest {
   defaults?: GithubTaskDefaults;
 }
 
-export interface WatchedRepoView {
-  repo: string;
-  label: string;
-  poll: boolean;
-  defaults: GithubTaskDefaults;
-  /** Where GitHub should send the `issues` webhook (with the secret, content type application/json). */
-  webhookPath: string;
-  createdAt: string;
-  lastPolledAt: string | null;
+/** `waggle.rpc.github-bot.repos.watch` */
+export class WatchRepoRequest extends WatchRepoBody {
+  @IsIn([1])
+  v!: 1;
+}
+
+export class WatchedRepoView {
+  @IsString()
+  repo!: string;
+
+  @IsString()
+  label!: string;
+
+  @IsBoolean()
+  poll!: boolean;
+
+  @ValidateNested()
+  @Type(() => GithubTaskDefaults)
+  defaults!: GithubTaskDefaults;
+
+  /**
+   * Where GitHub should send the `issues` webhook (with the secret, content type application/json).
+   * @example "/api/github/webhook"
+   */
+  @IsString()
+  webhookPath!: string;
+
+  @IsString()
+  createdAt!: string;
+
+  @Nullable()
+  @IsString()
+  lastPolledAt!: string | null;
+
   /** Set while GitHub's rate limit holds the poller back. */
-  rateLimitedUntil: string | null;
-  lastError: string | null;
+  @Nullable()
+  @IsString()
+  rateLimitedUntil!: string | null;
+
+  @Nullable()
+  @IsString()
+  lastError!: string | null;
 }
 
 /** The reply to watching: the webhook secret is in it this once, when the hub made it. */
-export interface WatchedRepoCreated extends WatchedRepoView {
+export class WatchedRepoCreated extends WatchedRepoView {
+  /** The webhook secret the hub made: shown this once. */
+  @IsOptional()
+  @IsString()
   webhookSecret?: string;
 }
 
@@ -162,6 +207,7 @@ export class RepoRefRequest {
 }
 
 export class ListLinksRequest extends PageQuery {
+  /** @example "octo-org/api" */
   @IsOptional()
   @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
   repo?: string;
@@ -171,24 +217,71 @@ export class ListLinksRequest extends PageQuery {
   status?: GithubLinkStatus;
 }
 
+export class PullRequestRef {
+  @IsInt()
+  number!: number;
+
+  @IsString()
+  url!: string;
+}
+
+export class FollowUpIssue extends PullRequestRef {
+  @IsString()
+  title!: string;
+}
+
 /** An issue, the one task made from it, and what came of it. */
-export interface GithubLinkView {
-  id: string;
-  repo: string;
-  issueNumber: number;
-  issueTitle: string;
-  issueUrl: string;
-  taskId: string | null;
-  status: GithubLinkStatus;
-  outcome: GithubOutcome | null;
-  pullRequest: { number: number; url: string } | null;
-  followUps: { number: number; url: string; title: string }[];
+export class GithubLinkView {
+  @IsString()
+  id!: string;
+
+  @IsString()
+  repo!: string;
+
+  @IsInt()
+  issueNumber!: number;
+
+  @IsString()
+  issueTitle!: string;
+
+  @IsString()
+  issueUrl!: string;
+
+  @Nullable()
+  @IsString()
+  taskId!: string | null;
+
+  @IsIn(GITHUB_LINK_STATUSES)
+  status!: GithubLinkStatus;
+
+  @Nullable()
+  @IsIn(GITHUB_OUTCOMES)
+  outcome!: GithubOutcome | null;
+
+  @Nullable()
+  @ValidateNested()
+  @Type(() => PullRequestRef)
+  pullRequest!: PullRequestRef | null;
+
+  @ValidateNested({ each: true })
+  @Type(() => FollowUpIssue)
+  followUps!: FollowUpIssue[];
+
   /** The machine that claimed the task (its latest attempt). */
-  claimedBy: string | null;
+  @Nullable()
+  @IsString()
+  claimedBy!: string | null;
+
   /** Why no task could be made, when none was. */
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
+  @Nullable()
+  @IsString()
+  error!: string | null;
+
+  @IsString()
+  createdAt!: string;
+
+  @IsString()
+  updatedAt!: string;
 }
 
 /** `waggle.rpc.github-bot.webhook`: a webhook as the gateway received it, before anything trusts it. */
@@ -220,9 +313,15 @@ export class WebhookDelivery {
   body!: string;
 }
 
-export interface WebhookReply {
+export class WebhookReply {
   /** False for a redelivery already handled. */
-  accepted: boolean;
-  /** What came of it, for GitHub's delivery log. */
-  result: string;
+  @IsBoolean()
+  accepted!: boolean;
+
+  /**
+   * What came of it, for GitHub's delivery log.
+   * @example "linked"
+   */
+  @IsString()
+  result!: string;
 }

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested } from 'class-validator';
 
 import { PageQuery } from './pagination';
+import { Nullable } from './validation';
 
 /** The HTTP API shapes the gateway speaks to callers. */
 export const LLM_APIS = ['openai', 'anthropic'] as const;
@@ -102,15 +103,35 @@ export interface BreakerView {
   lastError: string | null;
 }
 
-export interface FailoverView {
-  id: string;
-  at: string;
-  requestId: string;
-  from: string;
-  to: string | null;
-  reason: string;
-  machineId: string | null;
-  taskId: string | null;
+export class FailoverView {
+  @IsString()
+  id!: string;
+
+  @IsString()
+  at!: string;
+
+  @IsString()
+  requestId!: string;
+
+  /** The provider that was left. */
+  @IsString()
+  from!: string;
+
+  /** The provider tried next, if any was left. */
+  @Nullable()
+  @IsString()
+  to!: string | null;
+
+  @IsString()
+  reason!: string;
+
+  @Nullable()
+  @IsString()
+  machineId!: string | null;
+
+  @Nullable()
+  @IsString()
+  taskId!: string | null;
 }
 
 export interface UsageTotals {
@@ -133,7 +154,7 @@ export interface LlmSummary {
 export class LlmSummaryRequest {
   /** UTC day, YYYY-MM-DD (default today). */
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/)
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'day must be YYYY-MM-DD' })
   day?: string;
 }
 
@@ -143,6 +164,7 @@ export class ResetBreakersRequest {
   /** One provider, or every provider when absent. */
   @IsOptional()
   @IsString()
+  @MaxLength(100)
   provider?: string;
 }
 

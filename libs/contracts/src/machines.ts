@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 
 import { PageQuery } from './pagination';
+import { Nullable } from './validation';
 
 /** Names: letters, digits, `.`, `_`, `-`; 1..63 characters; no spaces or control characters. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -212,15 +213,17 @@ export function capabilityTags(c: Capabilities): string[] {
   return [...tags].sort();
 }
 
-export class JoinRequest {
-  @IsIn([1])
-  v!: 1;
-
+/** POST /api/machines/join: what a joining machine sends. */
+export class JoinMachineBody {
   /** The join token an admin created. */
   @IsString()
   @MaxLength(200)
   joinToken!: string;
 
+  /**
+   * The machine's name: 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit.
+   * @example "soda-yeti"
+   */
   @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
   name!: string;
 
@@ -228,38 +231,64 @@ export class JoinRequest {
   @Matches(/^U[A-Z2-7]{55}$/, { message: 'natsPublicKey must be a NATS user public NKey' })
   natsPublicKey!: string;
 
+  /** @example ["gpu=4090","room=office"] */
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
-  @Matches(LABEL_PATTERN, { each: true })
+  @Matches(LABEL_PATTERN, { each: true, message: 'each label must be letters, digits or ._:/=-' })
   labels?: string[];
 }
 
-export interface JoinResponse {
-  machineId: string;
-  name: string;
+/** `waggle.rpc.registry.machines.join` */
+export class JoinRequest extends JoinMachineBody {
+  @IsIn([1])
+  v!: 1;
+}
+
+export class JoinResponse {
+  @IsString()
+  machineId!: string;
+
+  @IsString()
+  name!: string;
+
   /** Bearer credential for the HTTP API, shown once. */
-  apiToken: string;
+  @IsString()
+  apiToken!: string;
+
   /** NATS user JWT for the machine's NKey, limited to its own subjects. Empty when the hub's NATS has no auth. */
-  natsJwt: string;
-  /** Where the machine should connect to NATS. */
-  natsUrl: string;
-  heartbeatIntervalMs: number;
+  @IsString()
+  natsJwt!: string;
+
+  /**
+   * Where the machine should connect to NATS.
+   * @example "nats://hub:4222"
+   */
+  @IsString()
+  natsUrl!: string;
+
+  @IsInt()
+  heartbeatIntervalMs!: number;
 }
 
 export class ListMachinesRequest extends PageQuery {
+  /** Default: every machine not revoked. */
   @IsOptional()
   @IsIn(MACHINE_STATUSES)
   status?: MachineStatus;
 
-  /** A capability tag, e.g. `claude` or `ollama:llama3` or `gpu`. */
+  /**
+   * A capability tag: claude, codex, gemini, ollama, ollama:<model>, gpu, git, tmux, docker, os:linux, arch:arm64.
+   * @example "ollama:llama3"
+   */
   @IsOptional()
   @IsString()
   @MaxLength(200)
   capability?: string;
 
+  /** @example "gpu=4090" */
   @IsOptional()
-  @Matches(LABEL_PATTERN)
+  @Matches(LABEL_PATTERN, { message: 'label must be a label (letters, digits, ._:/=-)' })
   label?: string;
 }
 
@@ -270,22 +299,55 @@ export class MachineRefRequest {
   machine!: string;
 }
 
-export interface MachineView {
-  id: string;
-  name: string;
-  status: MachineStatus;
-  labels: string[];
-  capabilityTags: string[];
-  capabilities: Capabilities | null;
-  metrics: MachineMetrics | null;
-  agentVersion: string | null;
-  lastSeenAt: string | null;
-  joinedAt: string;
-  revokedAt: string | null;
+export class MachineView {
+  @IsString()
+  id!: string;
+
+  @IsString()
+  name!: string;
+
+  @IsIn(MACHINE_STATUSES)
+  status!: MachineStatus;
+
+  @IsString({ each: true })
+  labels!: string[];
+
+  /** @example ["claude","git","gpu","ollama","ollama:llama3"] */
+  @IsString({ each: true })
+  capabilityTags!: string[];
+
+  @Nullable()
+  @ValidateNested()
+  @Type(() => Capabilities)
+  capabilities!: Capabilities | null;
+
+  @Nullable()
+  @ValidateNested()
+  @Type(() => MachineMetrics)
+  metrics!: MachineMetrics | null;
+
+  @Nullable()
+  @IsString()
+  agentVersion!: string | null;
+
+  @Nullable()
+  @IsString()
+  lastSeenAt!: string | null;
+
+  @IsString()
+  joinedAt!: string;
+
+  @Nullable()
+  @IsString()
+  revokedAt!: string | null;
 }
 
+/** `waggle.rpc.registry.join-tokens.create` and POST /api/join-tokens. */
 export class CreateJoinTokenRequest {
-  /** What the token is for (shown in lists). */
+  /**
+   * What the token is for (shown in lists).
+   * @example "lab machines"
+   */
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -307,18 +369,32 @@ export class CreateJoinTokenRequest {
   maxUses?: number;
 }
 
-export interface JoinTokenView {
-  id: string;
-  description: string | null;
-  expiresAt: string;
-  maxUses: number | null;
-  uses: number;
-  createdAt: string;
+export class JoinTokenView {
+  @IsString()
+  id!: string;
+
+  @Nullable()
+  @IsString()
+  description!: string | null;
+
+  @IsString()
+  expiresAt!: string;
+
+  @Nullable()
+  @IsInt()
+  maxUses!: number | null;
+
+  @IsInt()
+  uses!: number;
+
+  @IsString()
+  createdAt!: string;
 }
 
-export interface CreatedJoinToken extends JoinTokenView {
+export class CreatedJoinToken extends JoinTokenView {
   /** The token itself, shown once. */
-  token: string;
+  @IsString()
+  token!: string;
 }
 
 export class VerifyMachineTokenRequest {

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 
 import { PageQuery } from './pagination';
+import { Nullable } from './validation';
 
 /** Largest message body, in characters. */
 export const MAX_MESSAGE_BODY = 64 * 1024;
@@ -31,44 +32,76 @@ export class Sender {
   name!: string;
 }
 
-/** `waggle.rpc.registry.messages.send` */
-export class SendMessageRequest {
-  @IsIn([1])
-  v!: 1;
-
-  /** A machine name or id, `all` (every machine known now) or `hub`. */
+/** POST /api/messages: what a caller sends. The hub adds who sent it. */
+export class SendMessageBody {
+  /**
+   * A machine name or id, `all` (every machine known now) or `hub`.
+   * @example "soda-yeti"
+   */
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @Matches(/^[^\p{Cc}\s]+$/u, { message: 'to must be a machine name or id, "all" or "hub"' })
   to!: string;
 
+  /** @example "Please rebase feature/x on main" */
   @IsString()
   @MinLength(1)
   @MaxLength(MAX_MESSAGE_BODY)
   @Matches(TEXT_PATTERN, { message: 'body must not contain control characters other than newline and tab' })
   body!: string;
+}
+
+/** `waggle.rpc.registry.messages.send` */
+export class SendMessageRequest extends SendMessageBody {
+  @IsIn([1])
+  v!: 1;
 
   @ValidateNested()
   @Type(() => Sender)
   from!: Sender;
 }
 
-export interface RecipientView {
-  machineId: string;
-  name: string;
-  state: DeliveryState;
-  deliveredAt: string | null;
-  readAt: string | null;
+export class RecipientView {
+  @IsString()
+  machineId!: string;
+
+  @IsString()
+  name!: string;
+
+  @IsIn(DELIVERY_STATES)
+  state!: DeliveryState;
+
+  @Nullable()
+  @IsString()
+  deliveredAt!: string | null;
+
+  @Nullable()
+  @IsString()
+  readAt!: string | null;
 }
 
-export interface MessageView {
+export class MessageView {
   /** Message id; ids grow in the order messages were sent. */
-  id: string;
-  from: Sender;
-  to: string;
-  body: string;
-  createdAt: string;
-  recipients: RecipientView[];
+  @Matches(/^\d+$/)
+  id!: string;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  from!: Sender;
+
+  @IsString()
+  to!: string;
+
+  @IsString()
+  body!: string;
+
+  @IsString()
+  createdAt!: string;
+
+  @ValidateNested({ each: true })
+  @Type(() => RecipientView)
+  recipients!: RecipientView[];
 }
 
 export class ListMessagesRequest extends PageQuery {

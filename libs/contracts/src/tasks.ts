@@ -22,6 +22,7 @@ import type { HelpView } from './help';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';
+import { Nullable } from './validation';
 
 /** `github-issue`: clone, run the agent CLI on the issue, push a branch and open a pull request (or follow-up issues). */
 export const TASK_KINDS = ['agent', 'command', 'shell', 'github-issue'] as const;
@@ -96,7 +97,10 @@ export class TaskInput {
 }
 
 export class TaskRequirements {
-  /** Capability tags every candidate must have: `claude`, `ollama:llama3`, `gpu`, `git`. */
+  /**
+   * Capability tags every candidate must have: `claude`, `ollama:llama3`, `gpu`, `git`.
+   * @example ["claude","gpu"]
+   */
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -104,7 +108,10 @@ export class TaskRequirements {
   @MaxLength(200, { each: true })
   capabilities?: string[];
 
-  /** Labels every candidate must have: `gpu=4090`. */
+  /**
+   * Labels every candidate must have: `gpu=4090`.
+   * @example ["room=lab"]
+   */
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -112,11 +119,9 @@ export class TaskRequirements {
   labels?: string[];
 }
 
-/** `waggle.rpc.task-router.tasks.create` */
-export class CreateTaskRequest {
-  @IsIn([1])
-  v!: 1;
-
+/** POST /api/tasks: the task a caller asks for. The hub adds who asked. */
+export class CreateTaskBody {
+  /** @example "Run the test suite" */
   @IsString()
   @MinLength(1)
   @MaxLength(300)
@@ -162,9 +167,16 @@ export class CreateTaskRequest {
   @Max(20)
   maxAttempts?: number;
 
+  /** The parent task (for help requests). */
   @IsOptional()
   @IsUUID()
   parentTaskId?: string;
+}
+
+/** `waggle.rpc.task-router.tasks.create` */
+export class CreateTaskRequest extends CreateTaskBody {
+  @IsIn([1])
+  v!: 1;
 
   /** A repeated create with the same key returns the task the first one made (a caller's retry makes no second task). */
   @IsOptional()
@@ -206,29 +218,82 @@ export interface WaitingReason {
   candidates: { machineId: string; name: string; reasons: string[] }[];
 }
 
-export interface TaskView {
-  id: string;
-  title: string;
-  kind: TaskKind;
-  input: TaskInput;
-  target: { machineId: string; name: string } | null;
-  requires: TaskRequirements;
-  priority: number;
-  timeoutSeconds: number;
-  maxAttempts: number;
-  state: TaskState;
-  attempt: number;
-  machine: { machineId: string; name: string } | null;
-  createdBy: Sender;
-  createdAt: string;
-  updatedAt: string;
-  result: TaskResult | null;
-  waiting: WaitingReason | null;
+export class TaskView {
+  @IsUUID()
+  id!: string;
+
+  @IsString()
+  title!: string;
+
+  @IsIn(TASK_KINDS)
+  kind!: TaskKind;
+
+  @ValidateNested()
+  @Type(() => TaskInput)
+  input!: TaskInput;
+
+  /** `{ machineId, name }` it was targeted at. */
+  @Nullable()
+  @IsObject()
+  target!: { machineId: string; name: string } | null;
+
+  @ValidateNested()
+  @Type(() => TaskRequirements)
+  requires!: TaskRequirements;
+
+  @IsInt()
+  priority!: number;
+
+  @IsInt()
+  timeoutSeconds!: number;
+
+  @IsInt()
+  maxAttempts!: number;
+
+  @IsIn(TASK_STATES)
+  state!: TaskState;
+
+  /** The current attempt (the fencing token). */
+  @IsInt()
+  attempt!: number;
+
+  /** `{ machineId, name }` it runs on. */
+  @Nullable()
+  @IsObject()
+  machine!: { machineId: string; name: string } | null;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  createdBy!: Sender;
+
+  @IsString()
+  createdAt!: string;
+
+  @IsString()
+  updatedAt!: string;
+
+  /** `{ outcome, exitCode, durationMs, outputTail, structured, error }` */
+  @Nullable()
+  @IsObject()
+  result!: TaskResult | null;
+
+  /** While queued: `{ summary, candidates: [{ machineId, name, reasons[] }] }` */
+  @Nullable()
+  @IsObject()
+  waiting!: WaitingReason | null;
+
   /** The task this one helps (it was created by a help request of that task). */
-  parentTaskId: string | null;
-  /** Help this task asked for, each with its child task. */
-  help: HelpView[];
-  attempts: AttemptView[];
+  @Nullable()
+  @IsUUID()
+  parentTaskId!: string | null;
+
+  /** Help this task asked for, each with its child task: `{ id, reason, requires, state (accepted|unanswered), helper, etaSeconds, childTaskId, answers[] }` */
+  @IsObject({ each: true })
+  help!: HelpView[];
+
+  /** Every attempt: `{ attempt, machineId, machineName, state, assignedAt, startedAt, endedAt, result }` */
+  @IsObject({ each: true })
+  attempts!: AttemptView[];
 }
 
 export class ListTasksRequest extends PageQuery {
@@ -252,32 +317,55 @@ export class TaskRefRequest {
   taskId!: string;
 }
 
-export class TaskLogsRequest extends TaskRefRequest {
-  /** Only chunks after this sequence number. */
+/** GET /api/tasks/{id}/logs: which chunks. */
+export class TaskLogsQuery {
+  /** Only chunks after this sequence number (the previous page's `next`). */
   @IsOptional()
+  @Type(() => Number)
   @IsInt()
   @Min(0)
   after?: number;
 
+  /** How many chunks, 1..5000 (default 1000). */
   @IsOptional()
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(5000)
   limit?: number;
 }
 
-export interface LogChunkView {
-  seq: number;
-  attempt: number;
-  stream: 'stdout' | 'stderr';
-  data: string;
-  at: string;
+/** `waggle.rpc.task-router.tasks.logs` */
+export class TaskLogsRequest extends TaskLogsQuery {
+  @IsUUID()
+  taskId!: string;
 }
 
-export interface TaskLogsPage {
-  items: LogChunkView[];
+export class LogChunkView {
+  @IsInt()
+  seq!: number;
+
+  @IsInt()
+  attempt!: number;
+
+  @IsIn(['stdout', 'stderr'])
+  stream!: 'stdout' | 'stderr';
+
+  @IsString()
+  data!: string;
+
+  @IsString()
+  at!: string;
+}
+
+export class TaskLogsPage {
+  @ValidateNested({ each: true })
+  @Type(() => LogChunkView)
+  items!: LogChunkView[];
+
   /** Pass as `after` to continue. */
-  next: number;
+  @IsInt()
+  next!: number;
 }
 
 /** On `waggle.m.<id>.tasks`: work for the machine (a wake-up; the claim decides). */

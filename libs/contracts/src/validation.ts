@@ -1,11 +1,19 @@
 import { plainToInstance } from 'class-transformer';
 import type { ValidationError } from 'class-validator';
-import { validateSync } from 'class-validator';
+import { validateSync, ValidateIf } from 'class-validator';
 
 import type { FieldError } from './errors';
 import { WaggleError } from './errors';
 
 export type Constructor<T> = new (...args: never[]) => T;
+
+/** Marks a field that is always present and may be null (`string | null`); the OpenAPI document reads the mark. */
+export const NULLABLE = 'nullable';
+
+/** Always present, may be null: the other rules apply only to a non-null value. */
+export function Nullable(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== null, { context: NULLABLE });
+}
 
 /** Flattens class-validator's nested errors into `a.b[0].c: rule` field errors. */
 export function toFieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {

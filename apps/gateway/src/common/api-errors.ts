@@ -1,7 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 
-import { ErrorResponseDto } from './page.dto';
+import { ErrorBody } from '@waggle/contracts';
+
+import { schemaRef } from './contract-schema';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; details.fields lists each field and what was wrong',
@@ -15,4 +17,4 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Documents the error responses of a route, all with the one error body. */
 export const ApiErrors = (...statuses: number[]) =>
-  applyDecorators(...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto })));
+  applyDecorators(...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], schema: schemaRef(ErrorBody) })));

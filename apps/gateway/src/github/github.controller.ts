@@ -3,23 +3,24 @@ import type { RawBodyRequest } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
-import type { GithubLinkView, Page, WatchedRepoCreated, WatchedRepoView, WebhookReply } from '@waggle/contracts';
-import { GithubRpc, WaggleError } from '@waggle/contracts';
+import type { Page } from '@waggle/contracts';
+import {
+  GithubLinkView,
+  GithubRpc,
+  ListLinksRequest,
+  ListReposRequest,
+  WaggleError,
+  WatchedRepoCreated,
+  WatchedRepoView,
+  WatchRepoBody,
+  WebhookReply,
+} from '@waggle/contracts';
 import type { RpcClient } from '@waggle/messaging';
 
 import { Auth, Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
+import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
 import { RPC } from '../infrastructure/tokens';
-import {
-  GithubLinkPageDto,
-  ListLinksQueryDto,
-  WatchedRepoCreatedDto,
-  WatchedRepoDto,
-  WatchedRepoPageDto,
-  WatchRepoDto,
-  WebhookReplyDto,
-} from './dto/github.dto';
-import { PageQueryDto } from '../common/page.dto';
 
 /** The GitHub bot's HTTP edge: watched repositories, issue ↔ task ↔ pull request links, and GitHub's webhook. */
 @ApiTags('github')
@@ -31,9 +32,10 @@ export class GithubController {
   @Auth('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Watch a repository: its issues with the trigger label become tasks (the webhook secret, when made here, is shown once)' })
-  @ApiCreatedResponse({ type: WatchedRepoCreatedDto })
+  @ApiBodyOf(WatchRepoBody)
+  @ApiCreatedResponse({ schema: schemaRef(WatchedRepoCreated) })
   @ApiErrors(400, 401, 404, 503)
-  watch(@Body() body: WatchRepoDto): Promise<WatchedRepoCreated> {
+  watch(@Body() body: WatchRepoBody): Promise<WatchedRepoCreated> {
     return this.rpc.call(GithubRpc.watch, { v: 1, ...body }, 15_000);
   }
 
@@ -41,9 +43,10 @@ export class GithubController {
   @Auth('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Watched repositories, with when each was last polled and any rate-limit wait' })
-  @ApiOkResponse({ type: WatchedRepoPageDto })
+  @ApiQueryOf(ListReposRequest)
+  @ApiOkResponse({ schema: pageOf(WatchedRepoView) })
   @ApiErrors(400, 401)
-  repos(@Query() query: PageQueryDto): Promise<Page<WatchedRepoView>> {
+  repos(@Query() query: ListReposRequest): Promise<Page<WatchedRepoView>> {
     return this.rpc.call(GithubRpc.listRepos, query);
   }
 
@@ -51,7 +54,7 @@ export class GithubController {
   @Auth('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Stop watching a repository (its links are kept)' })
-  @ApiOkResponse({ type: WatchedRepoDto })
+  @ApiOkResponse({ schema: schemaRef(WatchedRepoView) })
   @ApiErrors(400, 401, 404)
   unwatch(@Param('owner') owner: string, @Param('name') name: string): Promise<WatchedRepoView> {
     return this.rpc.call(GithubRpc.unwatch, { repo: `${owner}/${name}` });
@@ -61,9 +64,10 @@ export class GithubController {
   @Auth('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Issues and the one task each became, with its status and outcome (pull request, follow-ups, failure), newest first' })
-  @ApiOkResponse({ type: GithubLinkPageDto })
+  @ApiQueryOf(ListLinksRequest)
+  @ApiOkResponse({ schema: pageOf(GithubLinkView) })
   @ApiErrors(400, 401)
-  links(@Query() query: ListLinksQueryDto): Promise<Page<GithubLinkView>> {
+  links(@Query() query: ListLinksRequest): Promise<Page<GithubLinkView>> {
     return this.rpc.call(GithubRpc.listLinks, query);
   }
 
@@ -78,7 +82,7 @@ export class GithubController {
   @ApiHeader({ name: 'X-GitHub-Event', required: true })
   @ApiHeader({ name: 'X-GitHub-Delivery', required: true })
   @ApiBody({ schema: { type: 'object', description: 'the webhook payload, exactly as GitHub sent it' } })
-  @ApiOkResponse({ type: WebhookReplyDto })
+  @ApiOkResponse({ schema: schemaRef(WebhookReply) })
   @ApiErrors(400, 401)
   webhook(
     @Req() req: RawBodyRequest<FastifyRequest>,

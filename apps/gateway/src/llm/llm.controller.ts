@@ -5,17 +5,17 @@ import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { createInbox } from 'nats';
 
-import type { BreakerView, FailoverView, LlmApi, LlmCallRequest, LlmProviderView, LlmStreamFrame, LlmSummary, Page } from '@waggle/contracts';
-import { ErrorCode, LlmRpc, WaggleError } from '@waggle/contracts';
+import type { BreakerView, LlmApi, LlmCallRequest, LlmProviderView, LlmStreamFrame, LlmSummary, Page } from '@waggle/contracts';
+import { ErrorCode, FailoverView, ListFailoversRequest, LlmRpc, LlmSummaryRequest, ResetBreakersRequest, WaggleError } from '@waggle/contracts';
 import type { RpcClient } from '@waggle/messaging';
 import { decodeJson } from '@waggle/messaging';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
+import { ApiBodyOf, ApiQueryOf, pageOf } from '../common/contract-schema';
 import { GatewayConfig } from '../gateway.config';
 import { NATS, RPC } from '../infrastructure/tokens';
-import { FailoverPageDto, LlmSummaryQueryDto, ListFailoversQueryDto, ResetBreakersDto } from './dto/llm.dto';
 
 /**
  * The LLM gateway's HTTP edge: OpenAI- and Anthropic-compatible endpoints forwarded to
@@ -66,8 +66,9 @@ export class LlmController {
   @Get('api/llm/summary')
   @Auth('admin')
   @ApiOperation({ summary: "A UTC day's LLM totals (requests, tokens, cost) overall, by provider, machine and task, with the budgets" })
+  @ApiQueryOf(LlmSummaryRequest)
   @ApiErrors(400, 401)
-  summary(@Query() query: LlmSummaryQueryDto): Promise<LlmSummary> {
+  summary(@Query() query: LlmSummaryRequest): Promise<LlmSummary> {
     return this.rpc.call(LlmRpc.summary, query);
   }
 
@@ -91,17 +92,19 @@ export class LlmController {
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({ summary: "Close one provider's circuit (or every one)" })
+  @ApiBodyOf(ResetBreakersRequest)
   @ApiErrors(400, 401)
-  reset(@Body() body: ResetBreakersDto): Promise<BreakerView[]> {
+  reset(@Body() body: ResetBreakersRequest): Promise<BreakerView[]> {
     return this.rpc.call(LlmRpc.resetBreakers, body);
   }
 
   @Get('api/llm/failovers')
   @Auth('admin')
   @ApiOperation({ summary: 'Recent failovers, newest first (paginated): which provider was left for which, and why' })
-  @ApiOkResponse({ type: FailoverPageDto })
+  @ApiQueryOf(ListFailoversRequest)
+  @ApiOkResponse({ schema: pageOf(FailoverView) })
   @ApiErrors(400, 401)
-  failovers(@Query() query: ListFailoversQueryDto): Promise<Page<FailoverView>> {
+  failovers(@Query() query: ListFailoversRequest): Promise<Page<FailoverView>> {
     return this.rpc.call(LlmRpc.failovers, query);
   }
 

@@ -1,22 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import type { CreatedJoinToken, JoinResponse, MachineView, Page } from '@waggle/contracts';
-import { RegistryRpc } from '@waggle/contracts';
+import type { Page } from '@waggle/contracts';
+import { CreatedJoinToken, CreateJoinTokenRequest, JoinMachineBody, JoinResponse, ListMachinesRequest, MachineView, RegistryRpc } from '@waggle/contracts';
 import type { RpcClient } from '@waggle/messaging';
 
 import { Auth, Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
+import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
 import { RPC } from '../infrastructure/tokens';
-import {
-  CreateJoinTokenDto,
-  JoinMachineDto,
-  JoinResponseDto,
-  JoinTokenResponseDto,
-  ListMachinesQueryDto,
-  MachinePageDto,
-  MachineResponseDto,
-} from './dto/machine.dto';
 
 @ApiTags('machines')
 @Controller('api')
@@ -27,9 +19,10 @@ export class MachinesController {
   @Auth('admin', 'machine')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'List machines (filter by status, capability, label; paginated)' })
-  @ApiOkResponse({ type: MachinePageDto })
+  @ApiQueryOf(ListMachinesRequest)
+  @ApiOkResponse({ schema: pageOf(MachineView) })
   @ApiErrors(400, 401)
-  list(@Query() query: ListMachinesQueryDto): Promise<Page<MachineView>> {
+  list(@Query() query: ListMachinesRequest): Promise<Page<MachineView>> {
     return this.rpc.call(RegistryRpc.listMachines, query);
   }
 
@@ -37,7 +30,7 @@ export class MachinesController {
   @Auth('admin', 'machine')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'One machine, by id or name' })
-  @ApiOkResponse({ type: MachineResponseDto })
+  @ApiOkResponse({ schema: schemaRef(MachineView) })
   @ApiErrors(401, 404)
   get(@Param('id') id: string): Promise<MachineView> {
     return this.rpc.call(RegistryRpc.getMachine, { machine: id });
@@ -47,7 +40,7 @@ export class MachinesController {
   @Auth('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke a machine: its API credential and NATS user stop working at once' })
-  @ApiOkResponse({ type: MachineResponseDto })
+  @ApiOkResponse({ schema: schemaRef(MachineView) })
   @ApiErrors(401, 403, 404, 409)
   revoke(@Param('id') id: string): Promise<MachineView> {
     return this.rpc.call(RegistryRpc.revokeMachine, { machine: id });
@@ -57,9 +50,10 @@ export class MachinesController {
   @Public()
   @HttpCode(201)
   @ApiOperation({ summary: "Join the hub with a join token; returns the machine's own credentials (shown once)" })
-  @ApiCreatedResponse({ type: JoinResponseDto })
+  @ApiBodyOf(JoinMachineBody)
+  @ApiCreatedResponse({ schema: schemaRef(JoinResponse) })
   @ApiErrors(400, 401, 409)
-  join(@Body() body: JoinMachineDto): Promise<JoinResponse> {
+  join(@Body() body: JoinMachineBody): Promise<JoinResponse> {
     return this.rpc.call(RegistryRpc.join, { v: 1, ...body });
   }
 
@@ -67,9 +61,10 @@ export class MachinesController {
   @Auth('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create a join token (shown once)' })
-  @ApiCreatedResponse({ type: JoinTokenResponseDto })
+  @ApiBodyOf(CreateJoinTokenRequest)
+  @ApiCreatedResponse({ schema: schemaRef(CreatedJoinToken) })
   @ApiErrors(400, 401, 403)
-  createJoinToken(@Body() body: CreateJoinTokenDto): Promise<CreatedJoinToken> {
+  createJoinToken(@Body() body: CreateJoinTokenRequest): Promise<CreatedJoinToken> {
     return this.rpc.call(RegistryRpc.createJoinToken, body);
   }
 }

@@ -1,16 +1,16 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import type { Page, TaskLogsPage, TaskView } from '@waggle/contracts';
-import { TaskRouterRpc, WaggleError } from '@waggle/contracts';
+import type { Page } from '@waggle/contracts';
+import { CreateTaskBody, ListTasksRequest, TaskLogsPage, TaskLogsQuery, TaskRouterRpc, TaskView, WaggleError } from '@waggle/contracts';
 import type { RpcClient } from '@waggle/messaging';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
+import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
 import { RPC } from '../infrastructure/tokens';
-import { CreateTaskDto, ListTasksQueryDto, TaskLogsPageDto, TaskLogsQueryDto, TaskPageDto, TaskResponseDto } from './dto/task.dto';
 
 const taskId = new ParseUUIDPipe({ exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]) });
 
@@ -23,25 +23,27 @@ export class TasksController {
   @Post()
   @Auth('admin', 'machine')
   @ApiOperation({ summary: 'Create a task: placed on a capable machine (or its target), refused at once if no machine could ever run it' })
-  @ApiCreatedResponse({ type: TaskResponseDto })
+  @ApiBodyOf(CreateTaskBody)
+  @ApiCreatedResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
-  create(@Body() body: CreateTaskDto, @CurrentPrincipal() principal: Principal): Promise<TaskView> {
+  create(@Body() body: CreateTaskBody, @CurrentPrincipal() principal: Principal): Promise<TaskView> {
     return this.rpc.call(TaskRouterRpc.create, { v: 1, ...body, createdBy: senderOf(principal) });
   }
 
   @Get()
   @Auth('admin', 'machine')
   @ApiOperation({ summary: 'List tasks, newest first (filter by state, machine, kind; paginated)' })
-  @ApiOkResponse({ type: TaskPageDto })
+  @ApiQueryOf(ListTasksRequest)
+  @ApiOkResponse({ schema: pageOf(TaskView) })
   @ApiErrors(400, 401, 404)
-  list(@Query() query: ListTasksQueryDto): Promise<Page<TaskView>> {
+  list(@Query() query: ListTasksRequest): Promise<Page<TaskView>> {
     return this.rpc.call(TaskRouterRpc.list, query);
   }
 
   @Get(':id')
   @Auth('admin', 'machine')
   @ApiOperation({ summary: 'A task with every attempt, and while queued why it waits (each candidate machine and the reason it was passed over)' })
-  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
   get(@Param('id', taskId) id: string): Promise<TaskView> {
     return this.rpc.call(TaskRouterRpc.get, { taskId: id });
@@ -50,9 +52,10 @@ export class TasksController {
   @Get(':id/logs')
   @Auth('admin', 'machine')
   @ApiOperation({ summary: 'Output of a task, in order (kept bounded); follow live over /ws' })
-  @ApiOkResponse({ type: TaskLogsPageDto })
+  @ApiQueryOf(TaskLogsQuery)
+  @ApiOkResponse({ schema: schemaRef(TaskLogsPage) })
   @ApiErrors(400, 401, 404)
-  logs(@Param('id', taskId) id: string, @Query() query: TaskLogsQueryDto): Promise<TaskLogsPage> {
+  logs(@Param('id', taskId) id: string, @Query() query: TaskLogsQuery): Promise<TaskLogsPage> {
     return this.rpc.call(TaskRouterRpc.logs, { taskId: id, ...query });
   }
 
@@ -60,7 +63,7 @@ export class TasksController {
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({ summary: 'Cancel: a queued task at once; a running one gets SIGINT, SIGTERM, then SIGKILL' })
-  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 403, 404, 409)
   cancel(@Param('id', taskId) id: string): Promise<TaskView> {
     return this.rpc.call(TaskRouterRpc.cancel, { taskId: id });
@@ -70,7 +73,7 @@ export class TasksController {
   @HttpCode(200)
   @Auth('admin')
   @ApiOperation({ summary: 'Queue a failed, cancelled or timed-out task again' })
-  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 403, 404, 409)
   retry(@Param('id', taskId) id: string): Promise<TaskView> {
     return this.rpc.call(TaskRouterRpc.retry, { taskId: id });

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+
+import type { ErrorBody } from '@waggle/contracts';
+import { eventually, TestHub } from '@waggle/testing';
+
+interface FieldErrors {
+  fields: { field: string; errors: string[] }[];
+}
+
+interface RequestLine {
+  msg: string;
+  level: number;
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+  requestId: string;
+}
+
+/** The gateway's JSON log lines (its output is a pipe, so pino writes JSON). */
+function logLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const requestLine = (hub: TestHub, requestId: string) =>
+  logLines(hub.gateway.text()).find((line) => line.msg === 'request' && line.requestId === requestId) as RequestLine | undefined;
+
+/** What every response carries (helmet), what the log records of each request, and the contracts' rules at the HTTP edge. */
+describe('the gateway edge', () => {
+  let hub: TestHub;
+
+  before(async () => {
+    hub = await TestHub.start();
+  });
+  after(() => hub.stop());
+
+  it('sends security headers on API responses, and the dashboard needs no inline script or style', async () => {
+    const api = await fetch(`${hub.url}/api/machines`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
+    assert.equal(api.status, 200);
+    assert.equal(api.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(api.headers.get('x-frame-options'), 'DENY');
+    assert.equal(api.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(api.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+
+    const page = await fetch(`${hub.url}/`);
+    assert.equal(page.status, 200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    const html = await page.text();
+    assert.doesNotMatch(html, /<script>|<style>|\sstyle="|\son[a-z]+="/, 'the page has nothing inline the policy would block');
+    for (const asset of html.matchAll(/(?:src|href)="(\/dashboard\/[^"]+)"/g)) {
+      const res = await fetch(`${hub.url}${asset[1]}`);
+      assert.equal(res.status, 200, asset[1]);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    }
+  });
+
+  it('writes one structured log line per request: method, route pattern, status, duration, request id', async () => {
+    const requestId = `edge-${randomUUID()}`;
+    const res = await fetch(`${hub.url}/api/machines/no-such-machine`, { headers: { authorization: `Bearer ${hub.adminToken}`, 'x-request-id': requestId } });
+    assert.equal(res.status, 404);
+    assert.equal(res.headers.get('x-request-id'), requestId);
+    const line = await eventually(() => {
+      const found = requestLine(hub, requestId);
+      assert.ok(found, 'request line logged');
+      return found;
+    });
+    assert.equal(line.method, 'GET');
+    assert.equal(line.route, '/api/machines/:id', 'the route pattern, not the URL');
+    assert.equal(line.status, 404);
+    assert.equal(typeof line.durationMs, 'number');
+  });
+
+  it('logs health probes at debug level only, so they do not flood the log', async () => {
+    const probeId = `probe-${randomUUID()}`;
+    assert.equal((await fetch(`${hub.url}/health`, { headers: { 'x-request-id': probeId } })).status, 200);
+    const laterId = `later-${randomUUID()}`;
+    await fetch(`${hub.url}/api/auth/whoami`, { headers: { authorization: `Bearer ${hub.adminToken}`, 'x-request-id': laterId } });
+    // Lines are written in order: once the later request's line is there, the probe's would be too.
+    await eventually(() => assert.ok(requestLine(hub, laterId)));
+    assert.equal(requestLine(hub, probeId), undefined, 'the gateway runs at info level: no line for /health');
+  });
+
+  it("refuses a body that breaks the contract's rule with 400, naming the field", async () => {
+    // TaskInput's limit on each argument: a rule the gateway's own copy of the task shape did not have.
+    const res = await hub.api<ErrorBody>('POST', '/api/tasks', { title: 'too long', kind: 'command', input: { program: 'echo', args: ['x'.repeat(100_001)] } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'INVALID_INPUT');
+    const fields = (res.body.details as FieldErrors).fields;
+    assert.deepEqual(
+      fields.map((f) => f.field),
+      ['input.args'],
+    );
+    assert.match(fields[0].errors.join(' '), /100000/);
+    assert.match(res.body.message, /input\.args/);
+  });
+});
