@@ -4,11 +4,11 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { ErrorCode, RegistryRpc, WaggleError } from '@waggle/contracts';
 import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
-import type { RpcClient } from '@waggle/messaging';
+import { RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { GatewayConfig } from '../gateway.config';
-import { LOGGER, RPC } from '../infrastructure/tokens';
+import { LOGGER } from '@waggle/service-kit';
 import { ApiTokenRepository } from './api-token.repository';
 import type { Principal } from './principal';
 
@@ -19,7 +19,7 @@ export class AuthService {
   constructor(
     private readonly tokens: ApiTokenRepository,
     private readonly config: GatewayConfig,
-    @Inject(RPC) private readonly rpc: RpcClient,
+    private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

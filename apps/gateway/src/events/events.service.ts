@@ -8,7 +8,7 @@ import { decode, EventEnvelope, LiveSubjects, Streams } from '@waggle/contracts'
 import { decodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
-import { LOGGER, NATS } from '../infrastructure/tokens';
+import { LOGGER, NATS } from '@waggle/service-kit';
 
 export type EventListener = (event: WaggleEvent) => void;
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -15,18 +15,17 @@ import {
   WatchRepoBody,
   WebhookReply,
 } from '@waggle/contracts';
-import type { RpcClient } from '@waggle/messaging';
+import { RpcClient } from '@waggle/messaging';
 
 import { Auth, Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
-import { RPC } from '../infrastructure/tokens';
 
 /** The GitHub bot's HTTP edge: watched repositories, issue ↔ task ↔ pull request links, and GitHub's webhook. */
 @ApiTags('github')
 @Controller('api/github')
 export class GithubController {
-  constructor(@Inject(RPC) private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Post('repos')
   @Auth('admin')

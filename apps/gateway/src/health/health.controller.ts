@@ -9,7 +9,7 @@ import { readinessChecks } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
-import { METRICS, NATS } from '../infrastructure/tokens';
+import { METRICS, NATS } from '@waggle/service-kit';
 
 class HealthDto {
   @ApiProperty({ example: 'ok' }) status!: string;

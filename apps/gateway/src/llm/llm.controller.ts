@@ -7,7 +7,7 @@ import { createInbox } from 'nats';
 
 import type { BreakerView, LlmApi, LlmCallRequest, LlmProviderView, LlmStreamFrame, LlmSummary, Page } from '@waggle/contracts';
 import { ErrorCode, FailoverView, ListFailoversRequest, LlmRpc, LlmSummaryRequest, ResetBreakersRequest, WaggleError } from '@waggle/contracts';
-import type { RpcClient } from '@waggle/messaging';
+import { RpcClient } from '@waggle/messaging';
 import { decodeJson } from '@waggle/messaging';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
@@ -15,7 +15,7 @@ import type { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf } from '../common/contract-schema';
 import { GatewayConfig } from '../gateway.config';
-import { NATS, RPC } from '../infrastructure/tokens';
+import { NATS } from '@waggle/service-kit';
 
 /**
  * The LLM gateway's HTTP edge: OpenAI- and Anthropic-compatible endpoints forwarded to
@@ -26,7 +26,7 @@ import { NATS, RPC } from '../infrastructure/tokens';
 @Controller()
 export class LlmController {
   constructor(
-    @Inject(RPC) private readonly rpc: RpcClient,
+    private readonly rpc: RpcClient,
     @Inject(NATS) private readonly nc: NatsConnection,
     private readonly config: GatewayConfig,
   ) {}

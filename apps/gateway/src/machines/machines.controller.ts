@@ -1,19 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
 import { CreatedJoinToken, CreateJoinTokenRequest, JoinMachineBody, JoinResponse, ListMachinesRequest, MachineView, RegistryRpc } from '@waggle/contracts';
-import type { RpcClient } from '@waggle/messaging';
+import { RpcClient } from '@waggle/messaging';
 
 import { Auth, Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
-import { RPC } from '../infrastructure/tokens';
 
 @ApiTags('machines')
 @Controller('api')
 export class MachinesController {
-  constructor(@Inject(RPC) private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Get('machines')
   @Auth('admin', 'machine')

@@ -1,22 +1,21 @@
-import { Body, Controller, Get, Inject, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
 import { ListMessagesRequest, MessageView, RegistryRpc, SendMessageBody } from '@waggle/contracts';
-import type { RpcClient } from '@waggle/messaging';
+import { RpcClient } from '@waggle/messaging';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
-import { RPC } from '../infrastructure/tokens';
 
 @ApiTags('messages')
 @ApiBearerAuth()
 @Controller('api/messages')
 export class MessagesController {
-  constructor(@Inject(RPC) private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Post()
   @Auth('admin', 'machine')

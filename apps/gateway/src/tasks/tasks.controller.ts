@@ -1,16 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
 import { CreateTaskBody, ListTasksRequest, TaskLogsPage, TaskLogsQuery, TaskRouterRpc, TaskView, WaggleError } from '@waggle/contracts';
-import type { RpcClient } from '@waggle/messaging';
+import { RpcClient } from '@waggle/messaging';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
-import { RPC } from '../infrastructure/tokens';
 
 const taskId = new ParseUUIDPipe({ exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]) });
 
@@ -18,7 +17,7 @@ const taskId = new ParseUUIDPipe({ exceptionFactory: () => WaggleError.invalid('
 @ApiBearerAuth()
 @Controller('api/tasks')
 export class TasksController {
-  constructor(@Inject(RPC) private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Post()
   @Auth('admin', 'machine')
