@@ -9,7 +9,7 @@ import type { Logger } from '@waggle/observability';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
 import { LOGGER, NATS } from '@waggle/service-kit';
 import { TaskRouterConfig } from '../task-router.config';
-import { TaskRepository } from './task.repository';
+import { TaskLogRepository } from './task-log.repository';
 
 /**
  * Takes task output off the LOGS stream (one durable consumer shared by the replicas),
@@ -21,7 +21,7 @@ export class LogsConsumer implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly tasks: TaskRepository,
+    private readonly taskLogs: TaskLogRepository,
     private readonly config: TaskRouterConfig,
     private readonly metrics: TaskRouterMetrics,
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -39,7 +39,7 @@ export class LogsConsumer implements OnApplicationBootstrap, OnApplicationShutdo
         signal: this.abort.signal,
         handleBatch: async (items) => {
           const chunks = items.map(({ payload, msg }) => ({ ...payload, machineId: machineIdOf(msg.subject) }));
-          const accepted = await this.tasks.appendLogs(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
+          const accepted = await this.taskLogs.appendFromCurrentAttempts(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
           this.metrics.logChunks.inc({ outcome: 'accepted' }, accepted.length);
           if (accepted.length < chunks.length) this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);
           for (const chunk of accepted) publishLive(this.nc, 'taskLogs', chunk);

@@ -2,24 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
-import type {
-  AttemptState,
-  AttemptView,
-  HelpView,
-  LogChunk,
-  LogChunkView,
-  Page,
-  Sender,
-  TaskInput,
-  TaskKind,
-  TaskOutcome,
-  TaskRequirements,
-  TaskResult,
-  TaskState,
-  TaskView,
-  WaitingReason,
-} from '@waggle/contracts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import type { Sender, TaskInput, TaskKind, TaskOutcome, TaskRequirements, TaskResult, TaskState, WaitingReason } from '@waggle/contracts';
 import { updateReturning } from '@waggle/persistence';
 
 export interface TaskRow {
@@ -46,18 +29,6 @@ export interface TaskRow {
   created_by: Sender;
   created_at: Date;
   updated_at: Date;
-}
-
-interface AttemptRow {
-  task_id: string;
-  attempt: number;
-  machine_id: string;
-  machine_name: string;
-  state: AttemptState;
-  assigned_at: Date;
-  started_at: Date | null;
-  ended_at: Date | null;
-  result: TaskResult | null;
 }
 
 export type NewTask = Pick<
@@ -91,17 +62,15 @@ export interface Transition {
   machineId: string | null;
 }
 
-const T = '"task_router"."tasks"';
-const A = '"task_router"."attempts"';
-const L = '"task_router"."task_logs"';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { at: unknown }).at === 'string' && typeof (v as { id: unknown }).id === 'string';
+/** The task router's tables, for the repositories that read beside this one. */
+export const TaskTables = { tasks: '"task_router"."tasks"', attempts: '"task_router"."attempts"' } as const;
+const T = TaskTables.tasks;
+const A = TaskTables.attempts;
 
 /**
- * Tasks and attempts. Every state change is a conditional UPDATE on (state, attempt,
- * machine): whoever loses a race changes nothing and is told so. Plain SQL throughout.
+ * Task state: creation, placement, claim, renewal, result, expiry, cancel and retry. Every
+ * state change is a conditional UPDATE on (state, attempt, machine), the attempt being the
+ * fencing token: whoever loses a race changes nothing and is told so. Plain SQL throughout.
  */
 @Injectable()
 export class TaskRepository {
@@ -140,53 +109,6 @@ export class TaskRepository {
   async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow | null> {
     const [row] = await manager.query<TaskRow[]>(`SELECT * FROM ${T} WHERE "id" = $1`, [id]);
     return row ?? null;
-  }
-
-  async attemptsOf(taskIds: string[]): Promise<Map<string, AttemptView[]>> {
-    const byTask = new Map<string, AttemptView[]>();
-    if (!taskIds.length) return byTask;
-    const rows = await this.dataSource.query<AttemptRow[]>(`SELECT * FROM ${A} WHERE "task_id" = ANY($1::uuid[]) ORDER BY "attempt"`, [taskIds]);
-    for (const r of rows) {
-      const view: AttemptView = {
-        attempt: r.attempt,
-        machineId: r.machine_id,
-        machineName: r.machine_name,
-        state: r.state,
-        assignedAt: r.assigned_at.toISOString(),
-        startedAt: iso(r.started_at),
-        endedAt: iso(r.ended_at),
-        result: r.result,
-      };
-      byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), view]);
-    }
-    return byTask;
-  }
-
-  async list(query: { state?: TaskState; machineId?: string; kind?: TaskKind; limit?: number; cursor?: string }): Promise<Page<TaskRow>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [limit + 1];
-    const where: string[] = [];
-    const add = (sql: (p: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(sql(`$${params.length}`));
-    };
-    if (query.state) add((p) => `"state" = ${p}`, query.state);
-    if (query.kind) add((p) => `"kind" = ${p}`, query.kind);
-    if (query.machineId) add((p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`, query.machineId);
-    const after = decodeCursor(query.cursor, isCursor);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`("created_at", "id") < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    const rows = await this.dataSource.query<(TaskRow & { created_at_exact: string })[]>(
-      // The cursor keeps Postgres's own text of created_at: a JS Date would drop its microseconds.
-      `SELECT *, "created_at"::text AS "created_at_exact" FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY "created_at" DESC, "id" DESC LIMIT $1`,
-      params,
-    );
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_exact, id: last.id }) : undefined };
   }
 
   /** Queued tasks in placement order: higher priority first, then oldest. */
@@ -397,81 +319,5 @@ export class TaskRepository {
       [taskId],
     );
     return row ?? null;
-  }
-
-  /**
-   * Stores log chunks of current attempts only: a chunk from a superseded or lost attempt
-   * (a zombie agent) is refused. Keeps at most `limitBytes` per task, dropping the oldest.
-   */
-  async appendLogs(chunks: (LogChunk & { machineId: string })[], limitBytes: number): Promise<LogChunk[]> {
-    if (!chunks.length) return [];
-    const accepted = await this.dataSource.query<{ task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
-      `INSERT INTO ${L} ("task_id", "attempt", "seq", "stream", "data", "at")
-       SELECT c.task_id, c.attempt, c.seq, c.stream, c.data, c.at
-       FROM jsonb_to_recordset($1::jsonb) AS c(task_id uuid, attempt int, seq int, stream text, data text, at timestamptz, machine_id uuid)
-       JOIN ${T} t ON t."id" = c.task_id AND t."attempt" = c.attempt
-       JOIN ${A} a ON a."task_id" = c.task_id AND a."attempt" = c.attempt AND a."machine_id" = c.machine_id AND a."state" <> 'lost'
-       ON CONFLICT DO NOTHING
-       RETURNING "task_id", "attempt", "seq", "stream", "data", "at"`,
-      [
-        JSON.stringify(
-          chunks.map((c) => ({ task_id: c.taskId, attempt: c.attempt, seq: c.seq, stream: c.stream, data: c.data, at: c.at, machine_id: c.machineId })),
-        ),
-      ],
-    );
-    const taskIds = [...new Set(accepted.map((r) => r.task_id))];
-    if (taskIds.length) {
-      await this.dataSource.query(
-        `DELETE FROM ${L} WHERE "id" IN (
-           SELECT "id" FROM (SELECT "id", sum(length("data")) OVER (PARTITION BY "task_id" ORDER BY "id" DESC) AS kept FROM ${L} WHERE "task_id" = ANY($1::uuid[])) x
-           WHERE x.kept > $2)`,
-        [taskIds, limitBytes],
-      );
-    }
-    return accepted.map((r) => ({
-      v: 1,
-      taskId: r.task_id,
-      attempt: r.attempt,
-      seq: r.seq,
-      stream: r.stream,
-      data: r.data,
-      at: new Date(r.at).toISOString(),
-    }));
-  }
-
-  async logs(taskId: string, after: number, limit: number): Promise<{ items: LogChunkView[]; next: number }> {
-    const rows = await this.dataSource.query<{ id: string; attempt: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
-      `SELECT "id", "attempt", "stream", "data", "at" FROM ${L} WHERE "task_id" = $1 AND "id" > $2 ORDER BY "id" LIMIT $3`,
-      [taskId, after, limit],
-    );
-    return {
-      items: rows.map((r) => ({ seq: Number(r.id), attempt: r.attempt, stream: r.stream, data: r.data, at: r.at.toISOString() })),
-      next: rows.length ? Number(rows.at(-1)!.id) : after,
-    };
-  }
-
-  toView(row: TaskRow, attempts: AttemptView[], help: HelpView[]): TaskView {
-    return {
-      id: row.id,
-      title: row.title,
-      kind: row.kind,
-      input: row.input,
-      target: row.target_machine_id ? { machineId: row.target_machine_id, name: row.target_name ?? '' } : null,
-      requires: row.requires,
-      priority: row.priority,
-      timeoutSeconds: row.timeout_seconds,
-      maxAttempts: row.max_attempts,
-      state: row.state,
-      attempt: row.attempt,
-      machine: row.machine_id ? { machineId: row.machine_id, name: row.machine_name ?? '' } : null,
-      createdBy: row.created_by,
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-      result: row.result,
-      waiting: row.state === 'queued' ? row.waiting : null,
-      parentTaskId: row.parent_task_id,
-      help,
-      attempts,
-    };
   }
 }

@@ -5,9 +5,14 @@ import { HelpRepository } from './help.repository';
 import { HelpService } from './help.service';
 import { LogsConsumer } from './logs.consumer';
 import { SchedulerService } from './scheduler.service';
+import { TaskLogRepository } from './task-log.repository';
+import { TaskViewRepository } from './task-view.repository';
 import { TaskRepository } from './task.repository';
 import { TasksHandler } from './tasks.handler';
 import { TasksService } from './tasks.service';
 
-@Module({ controllers: [TasksHandler], providers: [TaskRepository, HelpRepository, HelpService, FleetService, TasksService, SchedulerService, LogsConsumer] })
+@Module({
+  controllers: [TasksHandler],
+  providers: [TaskRepository, TaskViewRepository, TaskLogRepository, HelpRepository, HelpService, FleetService, TasksService, SchedulerService, LogsConsumer],
+})
 export class TasksModule {}

@@ -30,6 +30,8 @@ import { staticMismatch } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';
 import { taskEvent } from './task-events';
 import { HelpRepository } from './help.repository';
+import { TaskLogRepository } from './task-log.repository';
+import { TaskViewRepository } from './task-view.repository';
 import type { NewTask, TaskRow } from './task.repository';
 import { TaskRepository } from './task.repository';
 
@@ -62,6 +64,8 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
 export class TasksService {
   constructor(
     private readonly tasks: TaskRepository,
+    private readonly views: TaskViewRepository,
+    private readonly taskLogs: TaskLogRepository,
     private readonly help: HelpRepository,
     private readonly fleet: FleetService,
     private readonly tx: TransactionsService,
@@ -159,10 +163,10 @@ export class TasksService {
   async list(query: ListTasksRequest): Promise<Page<TaskView>> {
     const machineId = query.machine ? (await this.fleet.find(query.machine))?.id : undefined;
     if (query.machine && !machineId) throw WaggleError.notFound('machine', query.machine);
-    const page = await this.tasks.list({ ...query, machineId });
+    const page = await this.views.list({ ...query, machineId });
     const ids = page.items.map((t) => t.id);
-    const [attempts, help] = await Promise.all([this.tasks.attemptsOf(ids), this.help.ofParents(ids)]);
-    return { items: page.items.map((t) => this.tasks.toView(t, attempts.get(t.id) ?? [], help.get(t.id) ?? [])), nextCursor: page.nextCursor };
+    const [attempts, help] = await Promise.all([this.views.attemptsOf(ids), this.help.ofParents(ids)]);
+    return { items: page.items.map((t) => this.views.toView(t, attempts.get(t.id) ?? [], help.get(t.id) ?? [])), nextCursor: page.nextCursor };
   }
 
   async cancel(taskId: string): Promise<TaskView> {
@@ -195,7 +199,7 @@ export class TasksService {
 
   async logs(request: TaskLogsRequest): Promise<TaskLogsPage> {
     await this.require(request.taskId);
-    return this.tasks.logs(request.taskId, request.after ?? 0, request.limit ?? 1000);
+    return this.taskLogs.pageAfter(request.taskId, request.after ?? 0, request.limit ?? 1000);
   }
 
   /** The machine starts an attempt. Refused if the attempt is not the current one, or cancelled. */
@@ -253,7 +257,7 @@ export class TasksService {
   }
 
   async view(row: TaskRow): Promise<TaskView> {
-    const [attempts, help] = await Promise.all([this.tasks.attemptsOf([row.id]), this.help.ofParents([row.id])]);
-    return this.tasks.toView(row, attempts.get(row.id) ?? [], help.get(row.id) ?? []);
+    const [attempts, help] = await Promise.all([this.views.attemptsOf([row.id]), this.help.ofParents([row.id])]);
+    return this.views.toView(row, attempts.get(row.id) ?? [], help.get(row.id) ?? []);
   }
 }

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+import type { AttemptState, AttemptView, HelpView, Page, TaskKind, TaskResult, TaskState, TaskView } from '@waggle/contracts';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+
+import type { TaskRow } from './task.repository';
+import { TaskTables } from './task.repository';
+
+interface AttemptRow {
+  task_id: string;
+  attempt: number;
+  machine_id: string;
+  machine_name: string;
+  state: AttemptState;
+  assigned_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  result: TaskResult | null;
+}
+
+const T = TaskTables.tasks;
+const A = TaskTables.attempts;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isCursor = (v: unknown): v is { at: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { at: unknown }).at === 'string' && typeof (v as { id: unknown }).id === 'string';
+
+/** What people read: pages of tasks (newest first, by cursor), their attempts, and the task's view. */
+@Injectable()
+export class TaskViewRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async attemptsOf(taskIds: string[]): Promise<Map<string, AttemptView[]>> {
+    const byTask = new Map<string, AttemptView[]>();
+    if (!taskIds.length) return byTask;
+    const rows = await this.dataSource.query<AttemptRow[]>(`SELECT * FROM ${A} WHERE "task_id" = ANY($1::uuid[]) ORDER BY "attempt"`, [taskIds]);
+    for (const r of rows) {
+      const view: AttemptView = {
+        attempt: r.attempt,
+        machineId: r.machine_id,
+        machineName: r.machine_name,
+        state: r.state,
+        assignedAt: r.assigned_at.toISOString(),
+        startedAt: iso(r.started_at),
+        endedAt: iso(r.ended_at),
+        result: r.result,
+      };
+      byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), view]);
+    }
+    return byTask;
+  }
+
+  async list(query: { state?: TaskState; machineId?: string; kind?: TaskKind; limit?: number; cursor?: string }): Promise<Page<TaskRow>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const params: unknown[] = [limit + 1];
+    const where: string[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (query.state) add((p) => `"state" = ${p}`, query.state);
+    if (query.kind) add((p) => `"kind" = ${p}`, query.kind);
+    if (query.machineId) add((p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`, query.machineId);
+    const after = decodeCursor(query.cursor, isCursor);
+    if (after) {
+      params.push(after.at, after.id);
+      where.push(`("created_at", "id") < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    const rows = await this.dataSource.query<(TaskRow & { created_at_exact: string })[]>(
+      // The cursor keeps Postgres's own text of created_at: a JS Date would drop its microseconds.
+      `SELECT *, "created_at"::text AS "created_at_exact" FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY "created_at" DESC, "id" DESC LIMIT $1`,
+      params,
+    );
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_exact, id: last.id }) : undefined };
+  }
+
+  toView(row: TaskRow, attempts: AttemptView[], help: HelpView[]): TaskView {
+    return {
+      id: row.id,
+      title: row.title,
+      kind: row.kind,
+      input: row.input,
+      target: row.target_machine_id ? { machineId: row.target_machine_id, name: row.target_name ?? '' } : null,
+      requires: row.requires,
+      priority: row.priority,
+      timeoutSeconds: row.timeout_seconds,
+      maxAttempts: row.max_attempts,
+      state: row.state,
+      attempt: row.attempt,
+      machine: row.machine_id ? { machineId: row.machine_id, name: row.machine_name ?? '' } : null,
+      createdBy: row.created_by,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      result: row.result,
+      waiting: row.state === 'queued' ? row.waiting : null,
+      parentTaskId: row.parent_task_id,
+      help,
+      attempts,
+    };
+  }
+}
