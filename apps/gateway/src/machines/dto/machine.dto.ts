@@ -91,13 +91,39 @@ export class JoinTokenResponseDto {
   @ApiProperty() createdAt!: string;
 }
 
+export class DiskMetricsDto {
+  @ApiProperty({ example: '/' }) mount!: string;
+  @ApiPropertyOptional({ example: 'ext4' }) fsType?: string;
+  @ApiProperty() sizeMb!: number;
+  @ApiProperty() usedMb!: number;
+}
+
+export class NetworkMetricsDto {
+  @ApiProperty({ example: 'eth0' }) iface!: string;
+  @ApiProperty() rxBytesPerSecond!: number;
+  @ApiProperty() txBytesPerSecond!: number;
+}
+
+export class GpuMetricsDto {
+  @ApiProperty() name!: string;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100 }) utilizationPercent?: number;
+  @ApiPropertyOptional() memoryUsedMb?: number;
+  @ApiPropertyOptional() memoryTotalMb?: number;
+}
+
 export class MachineMetricsDto {
-  @ApiProperty({ description: 'Load average per CPU (1 = busy)' }) cpuLoad!: number;
+  @ApiProperty({ description: '1-minute load average per CPU (1 = every CPU has a runnable process); not CPU %' }) cpuLoad!: number;
   @ApiProperty() memoryUsedMb!: number;
   @ApiProperty() memoryTotalMb!: number;
   @ApiProperty() diskFreeMb!: number;
   @ApiProperty() diskTotalMb!: number;
   @ApiProperty() uptimeSeconds!: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'CPU busy % since the previous heartbeat' }) cpuPercent?: number;
+  @ApiPropertyOptional({ type: [Number], description: 'CPU busy % per core' }) cpuCoresPercent?: number[];
+  @ApiPropertyOptional({ type: [Number], description: 'Load averages over 1, 5 and 15 minutes' }) loadAverage?: number[];
+  @ApiPropertyOptional({ type: [DiskMetricsDto] }) disks?: DiskMetricsDto[];
+  @ApiPropertyOptional({ type: [NetworkMetricsDto] }) network?: NetworkMetricsDto[];
+  @ApiPropertyOptional({ type: [GpuMetricsDto], description: 'GPUs with live utilisation and VRAM' }) gpus?: GpuMetricsDto[];
 }
 
 export class MachineResponseDto {
