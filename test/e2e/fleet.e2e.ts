@@ -34,6 +34,16 @@ describe('the fleet: join, report, presence, revocation', () => {
     assert.ok(machine.capabilityTags.includes('git'), 'git detected on this machine');
     assert.ok(machine.metrics!.memoryTotalMb > 0 && machine.metrics!.diskTotalMb > 0);
     assert.ok(machine.lastSeenAt);
+    // live CPU % (not the load average) and memory, through the real API
+    const live = await eventually(async () => {
+      const res = await hub.api<MachineView>('GET', '/api/machines/soda-yeti');
+      assert.ok(res.body.metrics?.cpuPercent !== undefined, 'CPU % reported');
+      return res.body.metrics;
+    });
+    assert.ok(live.cpuPercent! >= 0 && live.cpuPercent! <= 100, `cpuPercent ${live.cpuPercent}`);
+    assert.ok(live.cpuCoresPercent!.length >= 1 && live.cpuCoresPercent!.every((p) => p >= 0 && p <= 100));
+    assert.ok(live.memoryTotalMb > 0 && live.memoryUsedMb <= live.memoryTotalMb);
+    assert.equal(live.loadAverage?.length, 3);
   });
 
   it('filters by status, capability and label, and paginates', async () => {

@@ -16,7 +16,7 @@ import type { ExecutorOptions } from './task-executor';
 import { LocalSocket } from './local-socket';
 import { TaskExecutor } from './task-executor';
 import { sweepKeptWorkDirs } from './work-dirs';
-import { readMetrics } from './system-metrics';
+import { SystemSampler } from './system-metrics';
 
 export const AGENT_VERSION = '0.1.0';
 const CAPABILITY_REFRESH_MS = 5 * 60 * 1000;
@@ -63,8 +63,13 @@ export class NodeAgent {
   private reporting = false;
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
+  private readonly sampler: SystemSampler;
 
-  constructor(private readonly options: AgentOptions) {}
+  constructor(private readonly options: AgentOptions) {
+    // a sample takes at most half a heartbeat (and 2 s): a slow reading never delays one.
+    const timeoutMs = Math.min(2_000, Math.max(50, Math.floor(options.identity.heartbeatIntervalMs / 2)));
+    this.sampler = new SystemSampler({ path: options.stateDir, timeoutMs, logger: options.logger });
+  }
 
   private get id() {
     return this.options.identity.machineId;
@@ -165,7 +170,7 @@ export class NodeAgent {
   /** What this machine can run, detected again every few minutes (CLIs get installed). */
   private async currentCapabilities(): Promise<Capabilities> {
     if (!this.capabilities || Date.now() - this.capabilitiesAt > CAPABILITY_REFRESH_MS) {
-      this.capabilities = await detectCapabilities(this.options.labels, this.options.execution);
+      this.capabilities = await detectCapabilities(this.options.labels, this.options.execution, () => this.sampler.gpus());
       this.capabilitiesAt = Date.now();
     }
     return this.capabilities;
@@ -176,7 +181,7 @@ export class NodeAgent {
       v: 1,
       agentVersion: AGENT_VERSION,
       capabilities: await this.currentCapabilities(),
-      metrics: await readMetrics(this.options.stateDir),
+      metrics: await this.sampler.sample(),
       intervalMs: this.options.identity.heartbeatIntervalMs,
     };
   }

@@ -1,16 +1,10 @@
-import { execFile } from 'node:child_process';
 import { arch, cpus, hostname, platform, totalmem } from 'node:os';
 
 import type { AgentCliInfo, AgentCliName, Capabilities, GpuInfo, ToolInfo } from '@waggle/contracts';
 
-/** Runs a program (argument array, never a shell) and returns its output, or undefined if it is missing or fails. */
-export function probe(program: string, args: string[], timeoutMs = 5_000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(program, args, { timeout: timeoutMs, windowsHide: true, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve(error ? undefined : (stdout || stderr).trim());
-    });
-  });
-}
+import { gpuInfos, probe, systemSource } from './system-metrics';
+
+export { parseNvidiaSmi, probe } from './system-metrics';
 
 /** First version-looking token of a `--version` output. */
 export function versionOf(output: string): string {
@@ -25,17 +19,6 @@ export function parseOllamaList(output: string): string[] {
     .map((line) => line.trim().split(/\s+/)[0])
     .filter((name): name is string => !!name)
     .map((name) => name.replace(/:latest$/, ''));
-}
-
-/** `nvidia-smi --query-gpu=name,memory.total,utilization.gpu --format=csv,noheader,nounits` lines. */
-export function parseNvidiaSmi(output: string): GpuInfo[] {
-  return output
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((line) => {
-      const [name, memory, utilization] = line.split(',').map((s) => s.trim());
-      return { name, memoryMb: Number(memory) || undefined, utilizationPercent: Number.isFinite(Number(utilization)) ? Number(utilization) : undefined };
-    });
 }
 
 const AGENT_VERSION_ARGS: Record<AgentCliName, string[]> = {
@@ -63,6 +46,8 @@ export interface ExecutionOptions {
 export async function detectCapabilities(
   labels: string[],
   execution: ExecutionOptions = { slots: 1, allowCommand: false, allowShell: false },
+  /** Compute GPUs (the agent passes its sampler's, discovered once with systeminformation). */
+  gpus: () => Promise<GpuInfo[]> = async () => gpuInfos(await systemSource.gpus()),
 ): Promise<Capabilities> {
   const agents: AgentCliInfo[] = [];
   for (const [name, args] of Object.entries(AGENT_VERSION_ARGS) as [AgentCliName, string[]][]) {
@@ -77,7 +62,6 @@ export async function detectCapabilities(
     const out = await probe(name, args);
     if (out !== undefined) tools.push({ name, version: versionOf(out) });
   }
-  const smi = await probe('nvidia-smi', ['--query-gpu=name,memory.total,utilization.gpu', '--format=csv,noheader,nounits']);
   return {
     os: platform(),
     arch: arch(),
@@ -86,7 +70,7 @@ export async function detectCapabilities(
     memoryMb: Math.round(totalmem() / 1024 / 1024),
     agents,
     tools,
-    gpus: smi ? parseNvidiaSmi(smi) : [],
+    gpus: await gpus(),
     labels,
     ...execution,
     // github-issue tasks need both the identity and git.

@@ -1,6 +1,5 @@
 import type { NatsConnection } from 'nats';
 
-import type { TaskLeaseReply } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import { machineRequest } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';

@@ -60,7 +60,7 @@ export class GpuInfo {
   @Min(0)
   memoryMb?: number;
 
-  /** Utilisation 0..100, when known. */
+  /** Utilisation 0..100 once at detection; a live value is in the heartbeat's `metrics.gpus`. */
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -137,9 +137,84 @@ export class Capabilities {
   github?: boolean;
 }
 
-/** Load at the time of a heartbeat. */
+/** One mounted filesystem at the time of a heartbeat. */
+export class DiskMetrics {
+  /** Where it is mounted (`/`, `/home`, `C:`). */
+  @IsString()
+  @MaxLength(255)
+  mount!: string;
+
+  /** Filesystem type (ext4, apfs, ntfs …), when known. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  fsType?: string;
+
+  /** Size in MiB. */
+  @IsNumber()
+  @Min(0)
+  sizeMb!: number;
+
+  /** Used in MiB. */
+  @IsNumber()
+  @Min(0)
+  usedMb!: number;
+}
+
+/** Traffic of one network interface, averaged since the previous heartbeat. */
+export class NetworkMetrics {
+  /** Interface name (`eth0`, `wlan0`, `tailscale0`). */
+  @IsString()
+  @MaxLength(64)
+  iface!: string;
+
+  /** Bytes received per second. */
+  @IsNumber()
+  @Min(0)
+  rxBytesPerSecond!: number;
+
+  /** Bytes sent per second. */
+  @IsNumber()
+  @Min(0)
+  txBytesPerSecond!: number;
+}
+
+/** One GPU at the time of a heartbeat. */
+export class GpuMetrics {
+  @IsString()
+  @MaxLength(200)
+  name!: string;
+
+  /** Utilisation 0..100 right now, when the driver reports it (NVIDIA). */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(100)
+  utilizationPercent?: number;
+
+  /** VRAM in use, MiB, when the driver reports it. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  memoryUsedMb?: number;
+
+  /** VRAM in total, MiB, when known. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  memoryTotalMb?: number;
+}
+
+/**
+ * How the machine is doing at the time of a heartbeat. The fields after `uptimeSeconds` came
+ * later and are optional: an older agent sends without them and still passes.
+ */
 export class MachineMetrics {
-  /** 1-minute load average divided by the number of CPUs (1.0 = fully busy). */
+  /**
+   * 1-minute load average divided by the number of CPUs (1.0 = every CPU has a runnable
+   * process). A load average, not CPU busy time: see `cpuPercent` and `loadAverage`.
+   * Kept because older readers (and placement) use it.
+   */
   @IsNumber()
   @Min(0)
   cpuLoad!: number;
@@ -152,10 +227,12 @@ export class MachineMetrics {
   @Min(0)
   memoryTotalMb!: number;
 
+  /** Free MiB on the disk holding the agent's state directory. */
   @IsNumber()
   @Min(0)
   diskFreeMb!: number;
 
+  /** Size in MiB of the disk holding the agent's state directory. */
   @IsNumber()
   @Min(0)
   diskTotalMb!: number;
@@ -163,6 +240,54 @@ export class MachineMetrics {
   @IsNumber()
   @Min(0)
   uptimeSeconds!: number;
+
+  /** CPU busy 0..100 over all cores since the previous heartbeat. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(100)
+  cpuPercent?: number;
+
+  /** CPU busy 0..100 of each core since the previous heartbeat. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1024)
+  @IsNumber({}, { each: true })
+  @Min(0, { each: true })
+  @Max(100, { each: true })
+  cpuCoresPercent?: number[];
+
+  /** Load averages over 1, 5 and 15 minutes, as the OS reports them (not divided by CPUs). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(3)
+  @IsNumber({}, { each: true })
+  @Min(0, { each: true })
+  loadAverage?: number[];
+
+  /** Local filesystems (a few, root first). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => DiskMetrics)
+  disks?: DiskMetrics[];
+
+  /** Network interfaces (a few; loopback and container bridges left out). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => NetworkMetrics)
+  network?: NetworkMetrics[];
+
+  /** GPUs with their live utilisation and VRAM. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => GpuMetrics)
+  gpus?: GpuMetrics[];
 }
 
 /** `waggle.m.<id>.up.heartbeat` and `…up.hello`: who the machine is and how it is doing. */

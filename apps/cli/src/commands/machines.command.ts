@@ -6,6 +6,12 @@ import { ApiClient } from '../api-client';
 import type { CliConfig } from '../cli.config';
 import { ago, out } from '../output';
 
+/** CPU busy %; an older agent sends only its load average, shown as such. */
+function cpuColumn(metrics: MachineView['metrics']): string {
+  if (!metrics) return '-';
+  return metrics.cpuPercent !== undefined ? `${Math.round(metrics.cpuPercent)}%` : `load ${metrics.cpuLoad.toFixed(2)}`;
+}
+
 export function registerMachines(program: Command, config: CliConfig) {
   const machines = program
     .command('machines')
@@ -22,12 +28,12 @@ export function registerMachines(program: Command, config: CliConfig) {
       if (opts.json) return out.json(items);
       if (!items.length) return out.line('No machines. Create a join token with `waggle token create`.');
       out.table(
-        ['NAME', 'STATUS', 'LAST SEEN', 'LOAD', 'MEMORY', 'CAPABILITIES', 'LABELS'],
+        ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS'],
         items.map((m) => [
           m.name,
           m.status,
           ago(m.lastSeenAt),
-          m.metrics ? m.metrics.cpuLoad.toFixed(2) : '-',
+          cpuColumn(m.metrics),
           m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
           m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
           m.labels.join(' ') || '-',

@@ -22,6 +22,19 @@
     return s < 60 ? s + 's ago' : s < 3600 ? Math.round(s / 60) + 'm ago' : Math.round(s / 3600) + 'h ago';
   };
 
+  // CPU busy %; an older agent sends only its load average, shown as such.
+  const cpu = (x) => (!x ? '-' : x.cpuPercent != null ? Math.round(x.cpuPercent) + '%' : 'load ' + x.cpuLoad.toFixed(2));
+  const gb = (mb) => (mb / 1024).toFixed(1);
+  const gpus = (x) =>
+    (x && x.gpus && x.gpus.length
+      ? x.gpus.map(
+          (g) =>
+            (g.utilizationPercent != null ? Math.round(g.utilizationPercent) + '%' : esc(g.name)) +
+            (g.memoryTotalMb ? ' · ' + (g.memoryUsedMb != null ? gb(g.memoryUsedMb) + '/' : '') + gb(g.memoryTotalMb) + ' GB' : ''),
+        )
+      : ['-']
+    ).join('<br>');
+
   function renderMachines() {
     const rows = [...machines.values()].sort((a, b) => a.name.localeCompare(b.name));
     $('count').textContent = '(' + rows.filter((m) => m.status === 'online').length + ' online / ' + rows.length + ')';
@@ -39,9 +52,11 @@
           '</td><td>' +
           ago(m.lastSeenAt) +
           '</td><td>' +
-          (m.metrics ? m.metrics.cpuLoad.toFixed(2) : '-') +
+          cpu(m.metrics) +
           '</td><td>' +
           (m.metrics ? Math.round((100 * m.metrics.memoryUsedMb) / m.metrics.memoryTotalMb) + '%' : '-') +
+          '</td><td>' +
+          gpus(m.metrics) +
           '</td><td class="tags">' +
           (m.capabilityTags || [])
             .filter((t) => !t.includes('os:') && !t.startsWith('arch:'))
