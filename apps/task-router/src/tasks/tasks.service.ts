@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
@@ -31,6 +32,7 @@ import { staticMismatch } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';
 import { taskEvent } from './task-events';
 import { HelpRepository } from './help.repository';
+import { TaskStatsRepository } from './task-stats.repository';
 import type { NewTask, TaskRow } from './task.repository';
 import { TaskRepository } from './task.repository';
 
@@ -60,10 +62,11 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
 }
 
 @Injectable()
-export class TasksService {
+export class TasksService implements OnModuleInit {
   constructor(
     private readonly tasks: TaskRepository,
     private readonly help: HelpRepository,
+    private readonly stats: TaskStatsRepository,
     private readonly fleet: FleetService,
     private readonly tx: TransactionsService,
     private readonly config: TaskRouterConfig,
@@ -71,6 +74,10 @@ export class TasksService {
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onModuleInit() {
+    this.metrics.countTasksWith(() => this.stats.countLive());
+  }
 
   /**
    * Refuses at once a task no machine known (online or not) could ever run, with the
@@ -175,6 +182,7 @@ export class TasksService {
       }
       return { result: changed, outbox: changed.state === 'cancelled' ? [taskEvent({ ...changed, machineId: changed.machine_id })] : [] };
     });
+    if (row.state === 'cancelled') this.metrics.transitions.inc({ state: 'cancelled' });
     if (row.state === 'running' && row.machine_id) {
       // Fast path; the next renewal tells the agent too, should this push be lost.
       const signal: CancelSignal = { taskId: row.id, attempt: row.attempt };
@@ -192,6 +200,7 @@ export class TasksService {
       }
       return { result: changed, outbox: [taskEvent(changed, true)] };
     });
+    this.metrics.transitions.inc({ state: 'requeued' });
     return this.view(row);
   }
 
@@ -208,6 +217,8 @@ export class TasksService {
     });
     if (!row) return this.stale('claim', taskId, attempt);
     this.metrics.transitions.inc({ state: 'running' });
+    // Only a first attempt's wait is known (a retry's return to the queue is not stored); both ends are Postgres's clock.
+    if (row.attempt === 1) this.metrics.queueWait.observe(Math.max(0, (row.updated_at.getTime() - row.created_at.getTime()) / 1000));
     return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: false };
   }
 
