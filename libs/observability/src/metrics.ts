@@ -3,11 +3,20 @@ import type { Server } from 'node:http';
 
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
+/**
+ * prom-client's default gauges that end in `_total`, which Prometheus reserves for counters
+ * (`promtool check metrics` warns on each). Each is the sum over `type` of the gauge without
+ * the suffix (`sum(waggle_<service>_nodejs_active_handles)`), so nothing is lost by dropping it.
+ */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** One registry per service; metric names are `waggle_<service>_<thing>_<unit>`. */
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
+  const prefix = `waggle_${service.replaceAll('-', '_')}_`;
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry, prefix: `waggle_${service.replaceAll('-', '_')}_` });
+  collectDefaultMetrics({ register: registry, prefix });
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(prefix + name);
   return registry;
 }
 

@@ -37,6 +37,8 @@ export interface TestHubOptions {
   github?: { env: Record<string, string> };
   /** Settings every hub service gets (`WAGGLE_*` of HubServiceConfig). */
   env?: Record<string, string>;
+  /** Give every hub service an ops server (`/metrics`) on a free port, listed in `metricsUrls`; only the registry has one otherwise. */
+  metrics?: boolean;
 }
 
 /**
@@ -53,6 +55,8 @@ export class TestHub {
   githubBot?: ServiceProcess;
   nats!: LocalNatsServer;
   url = '';
+  /** Each running hub service's Prometheus endpoint (the gateway's is `${url}/metrics`). */
+  readonly metricsUrls: { service: string; url: string }[] = [];
   databaseUrl = '';
   private readonly agents: AgentProcess[] = [];
 
@@ -95,16 +99,24 @@ export class TestHub {
     };
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
+    this.metricsUrls.push({ service: 'gateway', url: `${this.url}/metrics` });
+    // '0' turns a service's ops server off.
+    const metricsPort = async (service: string, always = false) => {
+      if (!always && !this.options.metrics) return '0';
+      const free = await freePort();
+      this.metricsUrls.push({ service, url: `http://127.0.0.1:${free}/metrics` });
+      return String(free);
+    };
     this.registry = new ServiceProcess('registry', programPath('registry'), {
       ...common,
-      WAGGLE_REGISTRY_METRICS_PORT: String(await freePort()),
+      WAGGLE_REGISTRY_METRICS_PORT: await metricsPort('registry', true),
       WAGGLE_HEARTBEAT_INTERVAL_MS: String(this.heartbeatIntervalMs),
     }).start();
     for (let i = 0; i < (this.options.taskRouters ?? 1); i++) {
       this.taskRouters.push(
         new ServiceProcess(`task-router-${i}`, programPath('task-router'), {
           ...common,
-          WAGGLE_TASK_ROUTER_METRICS_PORT: '0',
+          WAGGLE_TASK_ROUTER_METRICS_PORT: await metricsPort(`task-router-${i}`),
           WAGGLE_TASK_LEASE_SECONDS: String(this.options.leaseSeconds ?? 3),
           WAGGLE_SCHEDULER_INTERVAL_MS: '200',
         }).start(),
@@ -114,7 +126,7 @@ export class TestHub {
       this.llmFailovers.push(
         new ServiceProcess(`llm-failover-${i}`, programPath('llm-failover'), {
           ...common,
-          WAGGLE_LLM_FAILOVER_METRICS_PORT: '0',
+          WAGGLE_LLM_FAILOVER_METRICS_PORT: await metricsPort(`llm-failover-${i}`),
           // No provider of the machine's own environment leaks into a test: only what the suite names.
           WAGGLE_LLM_CHAIN: '',
           ...this.options.llm!.env,
@@ -124,7 +136,7 @@ export class TestHub {
     if (this.options.github) {
       this.githubBot = new ServiceProcess('github-bot', programPath('github-bot'), {
         ...common,
-        WAGGLE_GITHUB_BOT_METRICS_PORT: '0',
+        WAGGLE_GITHUB_BOT_METRICS_PORT: await metricsPort('github-bot'),
         WAGGLE_GITHUB_SECRETS_KEY: randomBytes(32).toString('base64'),
         WAGGLE_GITHUB_WRITE_INTERVAL_MS: '0',
         WAGGLE_GITHUB_SYNC_INTERVAL_MS: '500',
@@ -141,7 +153,7 @@ export class TestHub {
   }
 
   /** Waits until the gateway answers /ready and the registry answers through it. */
-  async waitReady(timeoutMs = 30_000): Promise<void> {
+  async waitReady(timeoutMs = 60_000): Promise<void> {
     await eventually(
       async () => {
         const ready = await fetch(`${this.url}/ready`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
@@ -32,6 +33,7 @@ import { taskEvent } from './task-events';
 import { HelpRepository } from './help.repository';
 import { TaskLogRepository } from './task-log.repository';
 import { TaskViewRepository } from './task-view.repository';
+import { TaskStatsRepository } from './task-stats.repository';
 import type { NewTask, TaskRow } from './task.repository';
 import { TaskRepository } from './task.repository';
 
@@ -61,12 +63,13 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
 }
 
 @Injectable()
-export class TasksService {
+export class TasksService implements OnModuleInit {
   constructor(
     private readonly tasks: TaskRepository,
     private readonly views: TaskViewRepository,
     private readonly taskLogs: TaskLogRepository,
     private readonly help: HelpRepository,
+    private readonly stats: TaskStatsRepository,
     private readonly fleet: FleetService,
     private readonly tx: TransactionsService,
     private readonly config: TaskRouterConfig,
@@ -74,6 +77,10 @@ export class TasksService {
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onModuleInit() {
+    this.metrics.countTasksWith(() => this.stats.countLive());
+  }
 
   /**
    * Refuses at once a task no machine known (online or not) could ever run, with the
@@ -178,6 +185,7 @@ export class TasksService {
       }
       return { result: changed, outbox: changed.state === 'cancelled' ? [taskEvent({ ...changed, machineId: changed.machine_id })] : [] };
     });
+    if (row.state === 'cancelled') this.metrics.transitions.inc({ state: 'cancelled' });
     if (row.state === 'running' && row.machine_id) {
       // Fast path; the next renewal tells the agent too, should this push be lost.
       publishMachine(this.nc, 'cancel', row.machine_id, { taskId: row.id, attempt: row.attempt });
@@ -194,6 +202,7 @@ export class TasksService {
       }
       return { result: changed, outbox: [taskEvent(changed, true)] };
     });
+    this.metrics.transitions.inc({ state: 'requeued' });
     return this.view(row);
   }
 
@@ -210,6 +219,8 @@ export class TasksService {
     });
     if (!row) return this.stale('claim', taskId, attempt);
     this.metrics.transitions.inc({ state: 'running' });
+    // Only a first attempt's wait is known (a retry's return to the queue is not stored); both ends are Postgres's clock.
+    if (row.attempt === 1) this.metrics.queueWait.observe(Math.max(0, (row.updated_at.getTime() - row.created_at.getTime()) / 1000));
     return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: false };
   }
 
