@@ -61,7 +61,7 @@ describe('the fleet: join, report, presence, revocation', () => {
     assert.ok(first.body.nextCursor);
     const second = await hub.api<Page<MachineView>>('GET', `/api/machines?limit=1&cursor=${first.body.nextCursor}`);
     assert.equal(second.body.items.length, 1);
-    assert.notEqual(second.body.items[0].id, first.body.items[0].id);
+    assert.notEqual(second.body.items[0]?.id, first.body.items[0]?.id);
     assert.equal(second.body.nextCursor, undefined);
   });
 

@@ -10,7 +10,7 @@ import type { ErrorBody, Page, TaskView } from '@waggle/contracts';
 import { MachineSubjects } from '@waggle/contracts';
 import { request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, TestHub } from '@waggle/testing';
+import { eventually, present, TestHub } from '@waggle/testing';
 
 /** A stand-in for Claude Code on the helper's PATH: answers --version and -p PROMPT like the real CLI. */
 const FAKE_CLAUDE = `#!/bin/sh
@@ -62,7 +62,7 @@ describe('help: a running task asks a peer, and a linked child task runs there',
     assert.match(parent.result!.outputTail, /parent carries on/);
 
     assert.equal(parent.help.length, 1);
-    const [help] = parent.help;
+    const help = present(parent.help[0], 'the help request');
     assert.equal(help.state, 'accepted');
     assert.equal(help.helper?.name, 'helper');
     assert.equal(help.etaSeconds, 0);

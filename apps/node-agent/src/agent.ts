@@ -223,7 +223,8 @@ export class NodeAgent {
   /** Stores a batch (fsync) and tells the hub; only then does the settlement policy ack it. */
   private async receive(messages: InboxMessage[]) {
     const fresh = await this.options.store.append(messages);
-    if (fresh.length) this.options.logger.info({ count: fresh.length, from: fresh[0].from.name }, 'messages received');
+    const [first] = fresh;
+    if (first) this.options.logger.info({ count: fresh.length, from: first.from.name }, 'messages received');
     const ids = messages.map((m) => m.id);
     for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
       await request<ReceiptReply>(this.nc!, MachineSubjects.delivered(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);

@@ -8,7 +8,7 @@ export { parseNvidiaSmi, probe } from './system-metrics';
 
 /** First version-looking token of a `--version` output. */
 export function versionOf(output: string): string {
-  return /\d+\.\d+(\.\d+)?([-+.\w]*)?/.exec(output)?.[0] ?? output.split('\n')[0].slice(0, 100);
+  return /\d+\.\d+(\.\d+)?([-+.\w]*)?/.exec(output)?.[0] ?? (output.split('\n')[0] ?? '').slice(0, 100);
 }
 
 /** Model names from `ollama list` (first column, header skipped). */

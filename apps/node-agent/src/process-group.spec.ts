@@ -48,6 +48,7 @@ describe('ProcessGroup', () => {
     // `sleep 30 & sleep 30`, printing both pids first (the foreground one replaces the shell, so it leads the group).
     const { pids, done } = startGroup('echo $$; sleep 30 & echo $!; exec sleep 30', 2, { signal: cancel.signal });
     const [leader, background] = await pids;
+    assert.ok(leader !== undefined && background !== undefined, 'both pids printed');
     assert.ok((await alive(leader)) && (await alive(background)), 'both sleeps run');
     cancel.abort();
     const result = await done;
@@ -59,6 +60,7 @@ describe('ProcessGroup', () => {
     const cancel = new AbortController();
     const { pids, done } = startGroup('trap "" INT TERM; echo $$; sleep 30 & echo $!; exec sleep 30', 2, { signal: cancel.signal });
     const [leader, background] = await pids;
+    assert.ok(leader !== undefined && background !== undefined, 'both pids printed');
     const stoppedAt = Date.now();
     cancel.abort();
     assert.equal((await done).exitCode, null);

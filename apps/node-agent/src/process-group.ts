@@ -39,10 +39,11 @@ export class ProcessGroup {
   private stdout = '';
 
   private constructor(
-    argv: string[],
+    program: string,
+    args: string[],
     private readonly options: ProcessGroupOptions,
   ) {
-    this.subprocess = execa(argv[0], argv.slice(1), {
+    this.subprocess = execa(program, args, {
       cwd: options.cwd,
       env: options.env,
       extendEnv: false,
@@ -62,7 +63,9 @@ export class ProcessGroup {
   /** Starts `argv`; resolves when the program and its output have ended. Refuses once `signal` is aborted. */
   static async run(argv: string[], options: ProcessGroupOptions): Promise<ProcessGroupResult> {
     if (options.signal.aborted) return { exitCode: null, stdout: '' };
-    return new ProcessGroup(argv, options).wait(argv[0]);
+    const [program, ...args] = argv;
+    if (program === undefined) throw new Error('no program to run: the argument array is empty');
+    return new ProcessGroup(program, args, options).wait(program);
   }
 
   private async wait(program: string): Promise<ProcessGroupResult> {

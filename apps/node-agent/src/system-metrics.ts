@@ -84,7 +84,7 @@ export function parseNvidiaSmi(output: string): GpuInfo[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((line) => {
-      const [name, memory, utilization] = line.split(',').map((s) => s.trim());
+      const [name = '', memory, utilization] = line.split(',').map((s) => s.trim());
       return { name, memoryMb: Number(memory) || undefined, utilizationPercent: Number.isFinite(Number(utilization)) ? Number(utilization) : undefined };
     });
 }

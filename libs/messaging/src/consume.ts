@@ -112,8 +112,9 @@ async function handle<T extends object>(options: ConsumeOptions<T>, messages: Js
       await settleMsg(options, msg, error);
     }
   }
-  if (!valid.length) return;
-  const correlationId = sanitizeCorrelationId(correlationOf(valid[0].msg.headers));
+  const first = valid[0];
+  if (!first) return;
+  const correlationId = sanitizeCorrelationId(correlationOf(first.msg.headers));
   let failure: unknown;
   await withCorrelation(correlationId, async () => {
     try {

@@ -6,6 +6,7 @@ import { eventSubject, MachineSubjects } from '@waggle/contracts';
 import { encodeJson, outgoingHeaders } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { currentCorrelationId } from '@waggle/observability';
+import { singleRow } from '@waggle/persistence';
 
 /** An outbox row to be published: `msgId` becomes the JetStream Nats-Msg-Id. */
 export interface OutboxEntry {
@@ -139,8 +140,8 @@ export class OutboxRelay {
     const { dataSource, js, schema } = this.options;
     const batchSize = this.options.batchSize ?? 500;
     return dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey]);
-      if (!locked) return 0;
+      const lock = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey]);
+      if (!singleRow(lock, 'outbox lock').locked) return 0;
       const rows = await manager.query<OutboxRow[]>(
         `SELECT "id", "subject", "payload", "msg_id", "correlation_id" FROM "${schema}"."outbox" WHERE "sent_at" IS NULL ORDER BY "id" LIMIT $1`,
         [batchSize],
@@ -155,7 +156,7 @@ export class OutboxRelay {
           }),
         ),
       );
-      const sent = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.id);
+      const sent = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (sent.length) await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
       if (failed) this.options.logger.warn({ err: failed.reason as unknown, unsent: rows.length - sent.length }, 'outbox publish failed; rows stay queued');

@@ -87,3 +87,13 @@ export async function updateReturning<T>(db: Queryable, sql: string, parameters:
   const [rows] = await db.query<[T[], number]>(sql, parameters);
   return rows;
 }
+
+/**
+ * The row a query always returns (`INSERT … RETURNING`, an aggregate, a function call). None
+ * means the database broke its promise, so it throws rather than hand back undefined.
+ */
+export function singleRow<T>(rows: readonly T[], what: string): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error(`${what}: the query returned no row`);
+  return row;
+}

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 
 import { FakeGithub } from './fake-github';
 import type { GithubComment, GithubIssue, GithubLabel, GithubPull, GithubRepo, GithubUser } from './fake-github';
+import { present } from './present';
 
 const run = promisify(execFile);
 
@@ -130,9 +131,10 @@ describe('FakeGithub: authentication and headers', () => {
     assert.match(first.headers.get('x-github-request-id') ?? '', /^[0-9A-F]+(:[0-9A-F]+){4}$/);
     assert.equal(first.headers.get('x-ratelimit-limit'), '5000');
     assert.equal(first.headers.get('x-ratelimit-resource'), 'core');
-    const remaining = [first.headers, second.headers].map((h) => Number(h.get('x-ratelimit-remaining')));
-    assert.equal(remaining[1], remaining[0] - 1);
-    assert.equal(Number(second.headers.get('x-ratelimit-used')), 5000 - remaining[1]);
+    const [remainingFirst, remainingSecond] = [first.headers, second.headers].map((h) => Number(h.get('x-ratelimit-remaining')));
+    assert.ok(remainingFirst !== undefined && remainingSecond !== undefined);
+    assert.equal(remainingSecond, remainingFirst - 1);
+    assert.equal(Number(second.headers.get('x-ratelimit-used')), 5000 - remainingSecond);
     assert.ok(Number(first.headers.get('x-ratelimit-reset')) > Date.now() / 1000);
     assert.equal(github().requests.at(-1)?.login, 'alice');
   });
@@ -206,7 +208,7 @@ describe('FakeGithub: repositories and git', () => {
     assert.equal(again.status, 202);
     assert.equal(again.body.id, first.body.id);
     assert.deepEqual(github().forks('alice', name), [`carol/${name}`]);
-    const sha = async (url: string) => (await git(dir(), 'ls-remote', url, 'refs/heads/main')).split('\t')[0];
+    const sha = async (url: string) => present((await git(dir(), 'ls-remote', url, 'refs/heads/main')).split('\t')[0], `main of ${url}`);
     const upstream = (await call<GithubRepo>(github(), 'carol', 'GET', `/repos/alice/${name}`)).body;
     assert.match(await sha(first.body.clone_url), /^[0-9a-f]{40}$/);
     assert.equal(await sha(first.body.clone_url), await sha(upstream.clone_url));
@@ -297,7 +299,7 @@ describe('FakeGithub: issues', () => {
     github().openIssue('alice', name, { title: '#6', user: 'dave' });
     const changed = await call<GithubIssue[]>(github(), 'bob', 'GET', path, undefined, { 'if-none-match': etag });
     assert.equal(changed.status, 200);
-    assert.equal(changed.body[0].number, 6);
+    assert.equal(changed.body[0]?.number, 6);
     assert.equal(Number(changed.headers.get('x-ratelimit-remaining')), before - 1);
   });
 
@@ -567,7 +569,7 @@ describe('FakeGithub: webhooks', () => {
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
-    const [{ headers, body }] = received;
+    const { headers, body } = present(received[0], 'the delivered webhook');
     assert.equal(headers['x-github-event'], 'issues');
     assert.equal(headers['x-github-delivery'], 'd-1');
     assert.equal(headers['user-agent'], 'GitHub-Hookshot/abc');

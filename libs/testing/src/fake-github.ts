@@ -284,6 +284,13 @@ interface Ctx {
   docs: string;
 }
 
+/** A path parameter its route declares (`:name`); missing means the route table is wrong. */
+function param(c: Ctx, name: string): string {
+  const value = c.params[name];
+  if (value === undefined) throw new Error(`fake GitHub: the route has no :${name}`);
+  return value;
+}
+
 interface Route {
   method: string;
   pattern: RegExp;
@@ -583,14 +590,14 @@ export class FakeGithub {
 
   private repoRoute(method: string, path: string, docs: string, handle: (ctx: Ctx, repo: RepoState) => Reply | Promise<Reply>): Route {
     return this.route(method, `/repos/:owner/:repo${path}`, docs, (ctx) => {
-      const repo = this.findRepo(ctx.params.owner, ctx.params.repo);
+      const repo = this.findRepo(param(ctx, 'owner'), param(ctx, 'repo'));
       return repo ? handle(ctx, repo) : githubError(404, 'Not Found', ctx.docs);
     });
   }
 
   private authenticate(authorization: string | undefined): UserState | undefined {
-    const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(authorization ?? '');
-    return match ? this.tokens.get(match[1]) : undefined;
+    const token = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    return token ? this.tokens.get(token) : undefined;
   }
 
   /** The caller's hourly allowance: 5000 with a token, 60 without, as on GitHub. */
@@ -761,7 +768,7 @@ export class FakeGithub {
     const issue = repo.issues[Number(c.params.number) - 1];
     if (!issue) return githubError(404, 'Not Found', c.docs);
     if (!this.canPush(repo, c.caller.login)) return githubError(403, FORBIDDEN, c.docs);
-    if (!this.unlabel(issue, c.params.name, c.caller.login)) return githubError(404, 'Label does not exist', c.docs);
+    if (!this.unlabel(issue, param(c, 'name'), c.caller.login)) return githubError(404, 'Label does not exist', c.docs);
     return json(200, issue.labels);
   }
 
@@ -831,12 +838,23 @@ export class FakeGithub {
   }
 
   private async getBranch(c: Ctx, repo: RepoState): Promise<Reply> {
-    const name = c.params.branch;
+    const name = param(c, 'branch');
     const path = this.barePath(repo.owner, repo.name);
     const sha = await branchSha(path, name);
     if (!sha) return githubError(404, 'Branch not found', c.docs);
     const fields = (await git(['--git-dir', path, 'show', '-s', '--format=%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B', sha])).split('\0');
-    const [tree, parents, authorName, authorEmail, authorDate, committerName, committerEmail, committerDate, message] = fields;
+    // The format prints every separator, so all nine fields are there (empty at worst).
+    const [
+      tree = '',
+      parents = '',
+      authorName = '',
+      authorEmail = '',
+      authorDate = '',
+      committerName = '',
+      committerEmail = '',
+      committerDate = '',
+      message = '',
+    ] = fields;
     const api = this.repoApi(repo);
     const web = this.repoWeb(repo);
     const commitUrl = `${api}/commits/${sha}`;
@@ -1040,6 +1058,7 @@ export class FakeGithub {
     const index = issue.labels.findIndex((label) => sameLogin(label.name, name));
     if (index < 0) return false;
     const [label] = issue.labels.splice(index, 1);
+    if (!label) return false;
     issue.updated = Date.now();
     this.record(issue, { event: 'unlabeled', label: label.name, actor });
     return true;

@@ -159,7 +159,7 @@ export class FakeLlmProvider {
         if (await writeAll(res, plan.head)) cut(res);
         return;
       case 'cut-after-first-token':
-        if (await writeAll(res, [...plan.head, plan.deltas[0]])) cut(res);
+        if (await writeAll(res, [...plan.head, ...plan.deltas.slice(0, 1)])) cut(res);
         return;
       case 'ok':
         if (await writeAll(res, [...plan.head, ...plan.deltas, ...plan.tail])) res.end();
@@ -362,8 +362,8 @@ function routeOpenai(method: string, url: URL, headers: IncomingHttpHeaders, par
 }
 
 function routeGemini(method: string, url: URL, headers: IncomingHttpHeaders, parsed: Parsed): Routed {
-  const match = /^\/(?:v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname);
-  if (method !== 'POST' || !match) return reply(errorReply('gemini', 404, 'Requested entity was not found.'));
+  const [, model, action] = /^\/(?:v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname) ?? [];
+  if (method !== 'POST' || !model) return reply(errorReply('gemini', 404, 'Requested entity was not found.'));
   const key = headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? (/^Bearer\s+\S/i.test(headers.authorization ?? '') ? 'oauth' : '');
   if (!key) {
     const message =
@@ -375,8 +375,8 @@ function routeGemini(method: string, url: URL, headers: IncomingHttpHeaders, par
   if (!Array.isArray(contents) || contents.length === 0) {
     return reply(errorReply('gemini', 400, '* GenerateContentRequest.contents: contents is not specified\n'));
   }
-  const stream = match[2] === 'streamGenerateContent';
-  return generate({ model: decodeURIComponent(match[1]), stream, jsonArray: stream && url.searchParams.get('alt') !== 'sse', includeUsage: false });
+  const stream = action === 'streamGenerateContent';
+  return generate({ model: decodeURIComponent(model), stream, jsonArray: stream && url.searchParams.get('alt') !== 'sse', includeUsage: false });
 }
 
 function routeOllama(method: string, url: URL, parsed: Parsed, tagsHealthy: boolean): Routed {

@@ -70,7 +70,7 @@ export function contractSchema(type: ContractClass): SchemaObject {
     };
     if (nullable) required.add(name);
     // OpenAPI 3.0 ignores what stands beside a $ref: a nullable or described reference is an allOf.
-    properties[name] = '$ref' in rest && Object.keys(extra).length ? { allOf: [rest as ReferenceObject], ...extra } : { ...rest, ...extra };
+    properties[name] = '$ref' in rest && Object.keys(extra).length ? { allOf: [rest], ...extra } : { ...rest, ...extra };
   }
   const description = docOf(type, '')?.description;
   const schema: SchemaObject = {

@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AgentCliName, CreateTaskRequest, GithubMode } from '@waggle/contracts';
 import { AGENT_CLIS, ErrorCode, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
+import { splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
@@ -149,16 +150,14 @@ export class IntakeService {
   /** A link whose task was never made (the router was away): fetch the issue and try again. */
   async resume(link: LinkRow, repo: RepoRow): Promise<void> {
     if (!this.github) return;
-    const [owner, name] = link.repo.split('/');
-    const issue = await this.github.rest.issues.get({ owner, repo: name, issue_number: link.issue_number });
+    const issue = await this.github.rest.issues.get({ ...splitRepo(link.repo), issue_number: link.issue_number });
     await this.makeTask(link, repo, issue.data);
   }
 
   /** The people's comments (the bot's own are left out). */
   private async comments(repo: string, issueNumber: number): Promise<{ user: string; at: string; body: string }[]> {
     if (!this.github) return [];
-    const [owner, name] = repo.split('/');
-    const all = await this.github.paginate(this.github.rest.issues.listComments, { owner, repo: name, issue_number: issueNumber, per_page: 100 });
+    const all = await this.github.paginate(this.github.rest.issues.listComments, { ...splitRepo(repo), issue_number: issueNumber, per_page: 100 });
     return all.filter((c) => !c.body?.includes('<!-- waggle:')).map((c) => ({ user: c.user?.login ?? 'ghost', at: c.created_at, body: c.body ?? '' }));
   }
 }

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
@@ -77,7 +77,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async poll(repo: RepoRow, github: GithubClient): Promise<void> {
-    const [owner, name] = repo.full_name.split('/');
+    const { owner, repo: name } = splitRepo(repo.full_name);
     const query = { owner, repo: name, labels: repo.label, state: 'open' as const, per_page: PAGE, sort: 'created' as const, direction: 'asc' as const };
     try {
       const first = await github.rest.issues.listForRepo({ ...query, page: 1, headers: repo.etag ? { 'if-none-match': repo.etag } : {} });

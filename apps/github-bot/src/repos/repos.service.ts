@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ListReposRequest, Page, RepoRefRequest, WatchedRepoCreated, WatchedRepoView, WatchRepoRequest } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 
 import { RateLimitState } from '../infrastructure/rate-limit.state';
@@ -34,10 +34,10 @@ export class ReposService {
   async watch(request: WatchRepoRequest): Promise<WatchedRepoCreated> {
     if (!this.github)
       throw new WaggleError(ErrorCode.Unavailable, 'the GitHub bot has no token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE for the github-bot service');
-    const [owner, name] = request.repo.split('/');
+    const repo = splitRepo(request.repo);
     let fullName: string;
     try {
-      fullName = (await this.github.rest.repos.get({ owner, repo: name })).data.full_name;
+      fullName = (await this.github.rest.repos.get(repo)).data.full_name;
     } catch (error) {
       const { status, message } = githubErrorOf(error);
       if (status === 404) throw WaggleError.notFound('GitHub repository (as the bot token sees it)', request.repo);

@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GithubLinkStatus, TaskView } from '@waggle/contracts';
 import { ErrorCode, FINAL_TASK_STATES, GITHUB_STATUS_LABELS, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 import type { OutboxEntry } from '@waggle/outbox';
@@ -132,8 +132,9 @@ export class SyncService {
 
   /** The pull request's branch must be on GitHub (at the reported commit) before its link is posted. */
   private async branchMissing(github: GithubClient, pr: { repo: string; head: string; branch: string; sha: string }): Promise<string | null> {
-    const name = pr.repo.split('/')[1];
-    const owner = pr.head.includes(':') ? pr.head.split(':')[0] : pr.repo.split('/')[0];
+    const { owner: upstreamOwner, repo: name } = splitRepo(pr.repo);
+    const colon = pr.head.indexOf(':');
+    const owner = colon >= 0 ? pr.head.slice(0, colon) : upstreamOwner;
     try {
       const branch = await github.rest.repos.getBranch({ owner, repo: name, branch: pr.branch });
       if (branch.data.commit.sha !== pr.sha) this.logger.info({ branch: pr.branch, expected: pr.sha, found: branch.data.commit.sha }, 'branch moved on since');
@@ -219,8 +220,7 @@ export class SyncService {
   }
 
   private issueRef(link: LinkRow) {
-    const [owner, repo] = link.repo.split('/');
-    return { owner, repo, issue_number: link.issue_number };
+    return { ...splitRepo(link.repo), issue_number: link.issue_number };
   }
 
   private eventData(link: LinkRow) {

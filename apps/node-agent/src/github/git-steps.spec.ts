@@ -83,6 +83,7 @@ describe('GitSteps (simple-git) against a real repository', () => {
       steps.map((s) => [s.step, s.exitCode]),
       ['clone', 'branch', 'stage', 'status', 'count', 'commit', 'head', 'push', 'verify'].map((s) => [s, 0]),
     );
+    assert.ok(steps[0], 'the clone step is recorded');
     assert.match(steps[0].command, /^git clone .*--branch main .*file:\/\//);
     const text = JSON.stringify({ steps, logs });
     assert.ok(!text.includes('ghp_secret') && !text.includes(Buffer.from('x-access-token:ghp_secret').toString('base64')), 'token not in argv or logs');
@@ -99,7 +100,7 @@ describe('GitSteps (simple-git) against a real repository', () => {
       assert.equal(error.message, 'git clone exited with 128');
       return true;
     });
-    assert.equal(steps[0].exitCode, 128);
+    assert.equal(steps[0]?.exitCode, 128);
     assert.ok(
       logs.some((l) => l.startsWith('stderr:')),
       "git's complaint is in the logs",

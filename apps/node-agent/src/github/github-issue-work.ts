@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { GithubStep, GithubTaskInput, GithubTaskReport } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 
 import type { TaskWork, WorkContext, WorkResult } from '../task-work';
 import { GitSteps } from './git-steps';
@@ -78,7 +78,7 @@ class GithubIssueAttempt {
     private readonly identity: GithubIdentity,
     private readonly ctx: WorkContext,
   ) {
-    [this.owner, this.name] = job.github.repo.split('/');
+    ({ owner: this.owner, repo: this.name } = splitRepo(job.github.repo));
   }
 
   async run(): Promise<WorkResult> {
@@ -110,10 +110,12 @@ class GithubIssueAttempt {
     await git.checkoutFresh(tree, branch, `origin/${base}`);
 
     const followUpsFile = join(ctx.cwd, 'follow-ups.json');
-    ctx.note(`running ${job.agentArgv[0]} on ${job.github.repo}#${job.github.issueNumber}`);
+    const [agentProgram] = job.agentArgv;
+    if (agentProgram === undefined) throw new StepError('agent', 'the agent CLI has no command configured');
+    ctx.note(`running ${agentProgram} on ${job.github.repo}#${job.github.issueNumber}`);
     const agent = await ctx.exec(job.agentArgv, { cwd: tree, env: { ...ctx.env, [FOLLOW_UPS_ENV]: followUpsFile } });
-    this.steps.push({ step: 'agent', command: job.agentArgv[0], exitCode: agent.exitCode });
-    if (agent.exitCode !== 0) throw new StepError('agent', `${job.agentArgv[0]} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
+    this.steps.push({ step: 'agent', command: agentProgram, exitCode: agent.exitCode });
+    if (agent.exitCode !== 0) throw new StepError('agent', `${agentProgram} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
 
     if (job.github.mode === 'follow_up') return this.openFollowUps(followUpsFile);
 
@@ -158,9 +160,10 @@ class GithubIssueAttempt {
     const open = await this.api('pull request', `GET /repos/${job.github.repo}/pulls`, () =>
       client.rest.pulls.list({ ...repo, head: qualifiedHead, state: 'open', per_page: 1 }).then((r) => r.data),
     );
-    if (open[0]) {
-      return this.api('pull request', `PATCH /repos/${job.github.repo}/pulls/${open[0].number}`, () =>
-        client.rest.pulls.update({ ...repo, pull_number: open[0].number, title, body }).then((r) => r.data),
+    const [existing] = open;
+    if (existing) {
+      return this.api('pull request', `PATCH /repos/${job.github.repo}/pulls/${existing.number}`, () =>
+        client.rest.pulls.update({ ...repo, pull_number: existing.number, title, body }).then((r) => r.data),
       );
     }
     return this.api('pull request', `POST /repos/${job.github.repo}/pulls`, () =>

@@ -62,12 +62,11 @@ export function place(task: PlacementTask, machines: MachineView[], active: Read
     if (reasons.length) candidates.push({ machineId: machine.id, name: machine.name, reasons });
     else eligible.push({ machine, load: used / slots });
   }
-  if (eligible.length) {
-    eligible.sort(
-      (a, b) => a.load - b.load || (a.machine.metrics?.cpuLoad ?? 0) - (b.machine.metrics?.cpuLoad ?? 0) || a.machine.name.localeCompare(b.machine.name),
-    );
-    return { machine: eligible[0].machine };
-  }
+  eligible.sort(
+    (a, b) => a.load - b.load || (a.machine.metrics?.cpuLoad ?? 0) - (b.machine.metrics?.cpuLoad ?? 0) || a.machine.name.localeCompare(b.machine.name),
+  );
+  const best = eligible[0];
+  if (best) return { machine: best.machine };
   const summary = machines.length ? 'no online machine with what this task needs has a free slot' : 'no machines have joined';
   return { waiting: { summary, candidates } };
 }

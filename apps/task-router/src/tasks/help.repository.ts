@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { HelpState, HelpView, TaskRequirements } from '@waggle/contracts';
+import { singleRow } from '@waggle/persistence';
 
 interface HelpRow {
   id: string;
@@ -48,7 +49,7 @@ export class HelpRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(manager: EntityManager, help: NewHelp): Promise<HelpView> {
-    const [row] = await manager.query<HelpRow[]>(
+    const rows = await manager.query<HelpRow[]>(
       `INSERT INTO ${H} ("id", "parent_task_id", "parent_attempt", "from_machine_id", "from_name", "reason", "requires", "state",
          "helper_machine_id", "helper_name", "eta_seconds", "child_task_id", "answers")
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
@@ -68,7 +69,7 @@ export class HelpRepository {
         JSON.stringify(help.answers),
       ],
     );
-    return toView(row);
+    return toView(singleRow(rows, 'insert help request'));
   }
 
   /** A help request of this parent task, or null. */

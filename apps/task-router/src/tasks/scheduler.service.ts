@@ -8,6 +8,7 @@ import { publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { machineEntry } from '@waggle/outbox';
+import { singleRow } from '@waggle/persistence';
 
 import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
@@ -119,8 +120,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async placeQueued(): Promise<void> {
     const assigned = await this.tx.run(async (manager) => {
-      const [{ locked }] = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
-      if (!locked) return { result: 0, outbox: [] };
+      const lock = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
+      if (!singleRow(lock, 'placement lock').locked) return { result: 0, outbox: [] };
       return this.placeLocked(manager);
     });
     if (assigned) this.metrics.transitions.inc({ state: 'assigned' }, assigned);
