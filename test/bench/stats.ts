@@ -2,7 +2,9 @@
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  if (value === undefined) throw new Error('percentile of an empty sample');
+  if (value === undefined) {
+    throw new Error('percentile of an empty sample');
+  }
   return value;
 }
 

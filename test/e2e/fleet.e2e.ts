@@ -146,7 +146,11 @@ describe('the fleet: join, report, presence, revocation', () => {
       await assert.rejects(js.consumers.get(Streams.messages.name, Consumers.inbox('00000000-0000-0000-0000-000000000000')).then((c) => c.info()));
       const errors: string[] = [];
       void (async () => {
-        for await (const s of nc.status()) if (String(s.type) === 'error') errors.push(JSON.stringify(s.data));
+        for await (const s of nc.status()) {
+          if (String(s.type) === 'error') {
+            errors.push(JSON.stringify(s.data));
+          }
+        }
       })();
       nc.subscribe('waggle.m.*.inbox');
       await nc.flush();

@@ -23,7 +23,9 @@ function openWs(url: string, token: string): Promise<{ ws: WebSocket; events: Wa
   const events: WaggleEvent[] = [];
   ws.on('message', (raw: Buffer) => {
     const msg = JSON.parse(raw.toString('utf8')) as { type: string; event?: WaggleEvent };
-    if (msg.type === 'event' && msg.event) events.push(msg.event);
+    if (msg.type === 'event' && msg.event) {
+      events.push(msg.event);
+    }
   });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, events }));
@@ -93,7 +95,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     await db?.end();
     await hub?.stop();
     await fake?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const webhook = (repo: string, issue: number, action: 'opened' | 'labeled', deliveryId = randomUUID(), secret = SECRET) =>
@@ -181,8 +185,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     // Every step reached /ws.
     await eventually(() => {
       const types = new Set(ws.events.filter((e) => (e.data as { linkId?: string }).linkId === link.id).map((e) => e.type));
-      for (const type of ['github.issue_linked', 'github.status_changed', 'github.issue_claimed', 'github.outcome_posted'])
+      for (const type of ['github.issue_linked', 'github.status_changed', 'github.issue_claimed', 'github.outcome_posted']) {
         assert.ok(types.has(type as never), type);
+      }
     });
     assert.ok(!JSON.stringify(ws.events).includes(MACHINE_TOKEN) && !JSON.stringify(ws.events).includes(BOT_TOKEN));
   });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { connect, jwtAuthenticator } from 'nats';
 
+import { childEnvironment } from '@waggle/config';
 import type { ErrorBody, Page, TaskView } from '@waggle/contracts';
 import { MachineSubjects } from '@waggle/contracts';
 import { request } from '@waggle/messaging';
@@ -31,7 +32,7 @@ describe('help: a running task asks a peer, and a linked child task runs there',
     await writeFile(join(bin, 'claude'), FAKE_CLAUDE);
     await chmod(join(bin, 'claude'), 0o755);
     asker = await hub.startAgent('asker', { allowShell: true, labels: ['role=asker'] });
-    helper = await hub.startAgent('helper', { env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    helper = await hub.startAgent('helper', { env: { PATH: `${bin}:${childEnvironment().PATH ?? ''}` } });
     await hub.startAgent('bystander', { labels: ['role=bystander'] });
   });
   after(() => hub.stop());

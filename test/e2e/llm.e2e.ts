@@ -19,7 +19,9 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
   const fakes = {} as Record<ProviderWire, FakeLlmProvider>;
 
   before(async () => {
-    for (const wire of WIRES) fakes[wire] = await FakeLlmProvider.start(wire);
+    for (const wire of WIRES) {
+      fakes[wire] = await FakeLlmProvider.start(wire);
+    }
     hub = await TestHub.start({
       llm: {
         replicas: 2,
@@ -46,7 +48,9 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
     await Promise.all(WIRES.map((w) => fakes[w]?.stop()));
   });
   beforeEach(async () => {
-    for (const wire of WIRES) fakes[wire].reset();
+    for (const wire of WIRES) {
+      fakes[wire].reset();
+    }
     assert.equal((await hub.api('POST', '/api/llm/circuit-breakers/reset', {})).status, 200);
   });
 
@@ -189,14 +193,18 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
 
   it('opens the circuit after consecutive failures, skips the provider on every replica, then closes it after one good probe', async () => {
     fakes.anthropic.fallback = { kind: 'status', status: 500 };
-    for (let i = 0; i < 3; i++) assert.equal((await chat({})).status, 200);
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await chat({})).status, 200);
+    }
     const opened = (await hub.api<BreakerView[]>('GET', '/api/llm/circuit-breakers')).body.find((b) => b.provider === 'anthropic');
     assert.equal(opened?.state, 'open');
     // One replica goes away: the other sees the same open circuit (the state is in Postgres).
     const replica = present(hub.llmFailovers[0], 'an llm-failover replica');
     await replica.kill();
     const before = generations('anthropic').length;
-    for (let i = 0; i < 3; i++) assert.equal((await chat({})).status, 200);
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await chat({})).status, 200);
+    }
     assert.equal(generations('anthropic').length, before, 'skipped while open');
     assert.equal((await hub.api<Page<FailoverView>>('GET', '/api/llm/failovers?limit=1')).body.items[0]?.reason, 'circuit open');
     fakes.anthropic.fallback = { kind: 'ok' };
@@ -239,7 +247,9 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
 
   it('streams from every provider wire format in both API shapes', async () => {
     for (const [i, target] of (['ollama', 'gemini', 'openai'] as const).entries()) {
-      for (const wire of WIRES.slice(0, i + 1)) fakes[wire].fallback = { kind: 'status', status: 500 };
+      for (const wire of WIRES.slice(0, i + 1)) {
+        fakes[wire].fallback = { kind: 'status', status: 500 };
+      }
       fakes[target].fallback = { kind: 'ok' };
       const res = await messages({ stream: true });
       const text = (await events(res))
@@ -252,7 +262,9 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
   });
 
   it('answers 502 with every provider and its reason when all fail', async () => {
-    for (const wire of WIRES) fakes[wire].fallback = { kind: 'status', status: 500 };
+    for (const wire of WIRES) {
+      fakes[wire].fallback = { kind: 'status', status: 500 };
+    }
     const res = await messages({});
     assert.equal(res.status, 502);
     const body = (await res.json()) as { type: string; error: { message: string }; providers: { provider: string; reason: string }[] };

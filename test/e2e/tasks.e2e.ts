@@ -127,8 +127,12 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const lines: string[] = [];
     ws.on('message', (raw: Buffer) => {
       const msg = JSON.parse(raw.toString('utf8')) as { type: string; chunk?: { data: string } };
-      if (msg.type === 'ready') ws.send(JSON.stringify({ type: 'follow-logs', taskId: res.body.id }));
-      if (msg.type === 'log') lines.push(msg.chunk!.data);
+      if (msg.type === 'ready') {
+        ws.send(JSON.stringify({ type: 'follow-logs', taskId: res.body.id }));
+      }
+      if (msg.type === 'log') {
+        lines.push(msg.chunk!.data);
+      }
     });
     try {
       await eventually(() => assert.match(lines.join(''), /tick 5/), { what: 'live output' });
@@ -163,7 +167,9 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.match(byName.plain ?? '', /does not run command tasks/);
     const whyCli = await runCli(['tasks', 'why', waiting.body.id], { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url });
     assert.match(whyCli.stdout, /worker\s+│\s+no free slot/);
-    for (const t of [blocker, blocker2]) assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
+    for (const t of [blocker, blocker2]) {
+      assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
+    }
     assert.equal((await finished(waiting.body.id)).state, 'succeeded');
   });
 

@@ -35,7 +35,9 @@ export function githubErrorOf(error: unknown): { status: number | null; message:
 /** `owner/name` as Octokit's `{ owner, repo }`; anything else is a bug upstream (repos are validated on the way in). */
 export function splitRepo(fullName: string): { owner: string; repo: string } {
   const [owner, repo] = fullName.split('/');
-  if (!owner || !repo) throw new Error(`not an owner/name repository: ${fullName}`);
+  if (!owner || !repo) {
+    throw new Error(`not an owner/name repository: ${fullName}`);
+  }
   return { owner, repo };
 }
 

@@ -34,14 +34,18 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
 
 /** The schema must exist before TypeORM can create its migrations table in it. */
 export async function ensureSchema(url: string, schema: string): Promise<void> {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name ${schema}`);
+  }
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   } catch (error) {
     // Two replicas starting together race on CREATE SCHEMA; the loser sees a unique violation.
-    if ((error as { code?: string }).code !== '23505') throw error;
+    if ((error as { code?: string }).code !== '23505') {
+      throw error;
+    }
   } finally {
     await client.end();
   }
@@ -94,6 +98,8 @@ export async function updateReturning<T>(db: Queryable, sql: string, parameters:
  */
 export function singleRow<T>(rows: readonly T[], what: string): T {
   const row = rows[0];
-  if (row === undefined) throw new Error(`${what}: the query returned no row`);
+  if (row === undefined) {
+    throw new Error(`${what}: the query returned no row`);
+  }
   return row;
 }

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
+import { childEnvironment } from '@waggle/config';
+
 import { FakeGithub } from './fake-github';
 import type { GithubComment, GithubIssue, GithubLabel, GithubPull, GithubRepo, GithubUser } from './fake-github';
 import { present } from './present';
@@ -58,7 +60,7 @@ async function call<T>(
 /** git with a fixed identity, never a shell; stdout trimmed. */
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const identity = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false'];
-  const { stdout } = await run('git', [...identity, ...args], { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const { stdout } = await run('git', [...identity, ...args], { cwd, env: childEnvironment({ GIT_TERMINAL_PROMPT: '0' }) });
   return stdout.trim();
 }
 
@@ -68,11 +70,15 @@ function useGithub(): { github: () => FakeGithub; dir: () => string } {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fake-github-'));
     github = await FakeGithub.start({ dir: join(dir, 'repos') });
-    for (const [login, token] of Object.entries(TOKENS)) github.addUser(login, token);
+    for (const [login, token] of Object.entries(TOKENS)) {
+      github.addUser(login, token);
+    }
   });
   after(async () => {
     await github?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
   return {
     github: () => {
@@ -273,7 +279,9 @@ describe('FakeGithub: issues', () => {
 
   it('pages with a link header, and answers a matching If-None-Match with a free 304', async () => {
     const name = await freshRepo(github());
-    for (let i = 1; i <= 5; i++) github().openIssue('alice', name, { title: `#${i}`, user: 'dave' });
+    for (let i = 1; i <= 5; i++) {
+      github().openIssue('alice', name, { title: `#${i}`, user: 'dave' });
+    }
     const path = `/repos/alice/${name}/issues?per_page=2`;
     const first = await call<GithubIssue[]>(github(), 'bob', 'GET', path);
     assert.deepEqual(

@@ -12,14 +12,18 @@ function post(provider: FakeLlmProvider, path: string, body: unknown, headers: R
 
 /** The whole body as text, and the error if the connection broke before its end. */
 async function readAll(response: Response): Promise<{ text: string; error?: unknown }> {
-  if (!response.body) return { text: '' };
+  if (!response.body) {
+    return { text: '' };
+  }
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return { text };
+      if (done) {
+        return { text };
+      }
       text += decoder.decode(value as Uint8Array, { stream: true });
     }
   } catch (error) {
@@ -36,8 +40,11 @@ function sse(text: string): { event?: string; data: string }[] {
       let event: string | undefined;
       let data = '';
       for (const line of block.split(/\r?\n/)) {
-        if (line.startsWith('event: ')) event = line.slice('event: '.length);
-        else if (line.startsWith('data: ')) data += line.slice('data: '.length);
+        if (line.startsWith('event: ')) {
+          event = line.slice('event: '.length);
+        } else if (line.startsWith('data: ')) {
+          data += line.slice('data: '.length);
+        }
       }
       return { event, data };
     });
@@ -214,7 +221,9 @@ describe('FakeLlmProvider: openai', () => {
   /** The chunks before `data: [DONE]`, which must be there unless `cut`. */
   const chunks = (text: string, cut = false): OpenaiChunk[] => {
     const data = sse(text).map((f) => f.data);
-    if (!cut) assert.equal(data.pop(), '[DONE]');
+    if (!cut) {
+      assert.equal(data.pop(), '[DONE]');
+    }
     assert.ok(!data.includes('[DONE]'));
     return data.map((d) => parse<OpenaiChunk>(d));
   };
@@ -242,7 +251,9 @@ describe('FakeLlmProvider: openai', () => {
     const { text, error } = await readAll(response);
     assert.equal(error, undefined);
     const list = chunks(text);
-    for (const chunk of list) assert.equal(chunk.object, 'chat.completion.chunk');
+    for (const chunk of list) {
+      assert.equal(chunk.object, 'chat.completion.chunk');
+    }
     assert.deepEqual(list[0]?.choices[0]?.delta, { role: 'assistant', content: '', refusal: null });
     assert.deepEqual(contents(list), ['one ', 'two ', 'three']);
     assert.deepEqual(list.at(-2)?.choices[0], { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' });
@@ -370,7 +381,9 @@ describe('FakeLlmProvider: ollama', () => {
     assert.equal(body.prompt_eval_count, 12);
     assert.equal(body.eval_count, 7);
     assert.ok(!Number.isNaN(Date.parse(String(body.created_at))));
-    for (const field of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration']) assert.equal(typeof body[field], 'number');
+    for (const field of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration']) {
+      assert.equal(typeof body[field], 'number');
+    }
   });
 
   it('streams NDJSON by default, the pieces reassembling the text', async () => {
@@ -434,7 +447,9 @@ describe('FakeLlmProvider: behaviours', () => {
     provider().fallback = { kind: 'status', status: 500 };
     provider().script({ kind: 'ok', text: 'first' }, { kind: 'status', status: 404 });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await post(provider(), '/v1/messages', request, auth)).status);
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await post(provider(), '/v1/messages', request, auth)).status);
+    }
     assert.deepEqual(statuses, [200, 404, 500]);
     provider().script({ kind: 'status', status: 503 });
     provider().reset();

@@ -5,6 +5,8 @@ import { AssertionError } from 'node:assert';
  * an index or a find may come back empty, instead of hiding the gap behind `!`.
  */
 export function present<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new AssertionError({ message: `${what} is missing` });
+  if (value === undefined) {
+    throw new AssertionError({ message: `${what} is missing` });
+  }
   return value;
 }

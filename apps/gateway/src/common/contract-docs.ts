@@ -31,7 +31,9 @@ function parseComment(lines: string[]): FieldDoc {
       description.push(line);
     }
   }
-  if (description.length) doc.description = description.join(' ');
+  if (description.length) {
+    doc.description = description.join(' ');
+  }
   return doc;
 }
 
@@ -51,7 +53,9 @@ export function readContractDocs(dir = dirname(require.resolve('@waggle/contract
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (open) {
         comment!.push(line);
-        if (line.includes('*/')) open = false;
+        if (line.includes('*/')) {
+          open = false;
+        }
         continue;
       }
       if (line.trimStart().startsWith('/**')) {
@@ -63,12 +67,16 @@ export function readContractDocs(dir = dirname(require.resolve('@waggle/contract
       if (declared) {
         fields = new Map();
         docs.set(declared, fields);
-        if (comment) fields.set('', parseComment(comment));
+        if (comment) {
+          fields.set('', parseComment(comment));
+        }
       } else if (fields && /^}/.test(line)) {
         fields = undefined;
       } else if (fields && comment) {
         const member = /^ {4}(?:readonly )?(\w+)[?!]?:/.exec(line)?.[1];
-        if (member) fields.set(member, parseComment(comment));
+        if (member) {
+          fields.set(member, parseComment(comment));
+        }
       }
       comment = undefined;
     }

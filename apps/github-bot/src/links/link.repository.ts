@@ -68,7 +68,9 @@ export class LinkRepository {
        ON CONFLICT ("repo", "issue_number") DO NOTHING RETURNING *`,
       [link.id, link.repo, link.issue_number, link.issue_title, link.issue_url],
     );
-    if (row) return { row, created: true };
+    if (row) {
+      return { row, created: true };
+    }
     const existing = await this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE "repo" = $1 AND "issue_number" = $2`, [link.repo, link.issue_number]);
     return { row: singleRow(existing, 'existing link'), created: false };
   }
@@ -110,7 +112,9 @@ export class LinkRepository {
        WHERE "id" = $1 AND ("sync_until" IS NULL OR "sync_until" < now()) RETURNING *`,
       [id, seconds],
     );
-    if (!row) await this.dataSource.query(`UPDATE ${L} SET "resync" = true WHERE "id" = $1`, [id]);
+    if (!row) {
+      await this.dataSource.query(`UPDATE ${L} SET "resync" = true WHERE "id" = $1`, [id]);
+    }
     return row ?? null;
   }
 

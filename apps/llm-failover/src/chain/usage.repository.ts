@@ -120,7 +120,9 @@ export class UsageRepository {
   }
 
   async addFailovers(manager: EntityManager, failovers: FailoverRecord[]): Promise<void> {
-    if (!failovers.length) return;
+    if (!failovers.length) {
+      return;
+    }
     await manager.query(
       `INSERT INTO ${F} ("id", "request_id", "from_provider", "to_provider", "reason", "machine_id", "task_id")
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, "requestId" uuid, "from" text, "to" text, reason text, "machineId" uuid, "taskId" uuid)`,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
+import { childEnvironment } from '@waggle/config';
 import type { GithubStep } from '@waggle/contracts';
 
 import type { WorkContext } from '../task-work';
@@ -19,7 +20,7 @@ function context(cwd: string, signal = new AbortController().signal) {
   const logs: string[] = [];
   const ctx: WorkContext = {
     cwd,
-    env: { PATH: process.env.PATH, HOME: cwd, GIT_DIR: '/nowhere', EDITOR: 'vi', LANG: 'C' },
+    env: { PATH: childEnvironment().PATH, HOME: cwd, GIT_DIR: '/nowhere', EDITOR: 'vi', LANG: 'C' },
     exec: () => Promise.reject(new Error('not here')),
     output: (stream, text) => logs.push(`${stream}:${text}`),
     note: () => undefined,
@@ -56,7 +57,9 @@ describe('GitSteps (simple-git) against a real repository', () => {
   });
 
   after(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('clones with the token as GIT_CONFIG_* (accepted by simple-git), commits as the machine, force-pushes and verifies', async () => {

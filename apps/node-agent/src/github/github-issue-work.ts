@@ -52,7 +52,9 @@ export function branchName(issueNumber: number, title: string): string {
  */
 export function gitAuthEnv(cloneUrl: string, token: string): Record<string, string> {
   const url = new URL(cloneUrl);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return {};
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return {};
+  }
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${url.origin}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
 }
@@ -111,13 +113,19 @@ class GithubIssueAttempt {
 
     const followUpsFile = join(ctx.cwd, 'follow-ups.json');
     const [agentProgram] = job.agentArgv;
-    if (agentProgram === undefined) throw new StepError('agent', 'the agent CLI has no command configured');
+    if (agentProgram === undefined) {
+      throw new StepError('agent', 'the agent CLI has no command configured');
+    }
     ctx.note(`running ${agentProgram} on ${job.github.repo}#${job.github.issueNumber}`);
     const agent = await ctx.exec(job.agentArgv, { cwd: tree, env: { ...ctx.env, [FOLLOW_UPS_ENV]: followUpsFile } });
     this.steps.push({ step: 'agent', command: agentProgram, exitCode: agent.exitCode });
-    if (agent.exitCode !== 0) throw new StepError('agent', `${agentProgram} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
+    if (agent.exitCode !== 0) {
+      throw new StepError('agent', `${agentProgram} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
+    }
 
-    if (job.github.mode === 'follow_up') return this.openFollowUps(followUpsFile);
+    if (job.github.mode === 'follow_up') {
+      return this.openFollowUps(followUpsFile);
+    }
 
     await git.stageAll(tree);
     const staged = await git.hasChanges(tree);
@@ -178,7 +186,9 @@ class GithubIssueAttempt {
       (r) => r.data,
       () => undefined,
     );
-    if (existing?.fork && existing.parent?.full_name === this.job.github.repo) return existing;
+    if (existing?.fork && existing.parent?.full_name === this.job.github.repo) {
+      return existing;
+    }
     this.ctx.note(`${me} cannot push to ${this.job.github.repo}: forking it`);
     const fork = await this.api('fork', `POST /repos/${this.job.github.repo}/forks`, () =>
       client.rest.repos.createFork({ owner: this.owner, repo: this.name }).then((r) => r.data),
@@ -188,7 +198,9 @@ class GithubIssueAttempt {
         (r) => r.data,
         () => undefined,
       );
-      if (ready) return ready;
+      if (ready) {
+        return ready;
+      }
       this.ctx.note(`waiting for GitHub to make the fork (${waited} s)`);
       await new Promise((r) => setTimeout(r, 2000));
     }
@@ -202,10 +214,14 @@ class GithubIssueAttempt {
     let wanted: { title: string; body: string }[];
     try {
       const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
-      if (!Array.isArray(value)) throw new Error('not a JSON array');
+      if (!Array.isArray(value)) {
+        throw new Error('not a JSON array');
+      }
       const text = (v: unknown) => (typeof v === 'string' ? v : '');
       wanted = value.map((v: { title?: unknown; body?: unknown }) => ({ title: text(v.title).slice(0, 256), body: text(v.body) }));
-      if (!wanted.length || wanted.some((w) => !w.title)) throw new Error('every follow-up needs a title');
+      if (!wanted.length || wanted.some((w) => !w.title)) {
+        throw new Error('every follow-up needs a title');
+      }
     } catch (error) {
       throw new StepError('follow-ups', `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`);
     }

@@ -54,7 +54,9 @@ export class MessageRepository {
   }
 
   async insertDeliveries(manager: EntityManager, messageId: string, machineIds: string[]): Promise<void> {
-    if (!machineIds.length) return;
+    if (!machineIds.length) {
+      return;
+    }
     await manager.query(`INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`, [messageId, machineIds]);
   }
 

@@ -81,9 +81,13 @@ export class HelpRepository {
   /** Every help request of these tasks, oldest first. */
   async ofParents(taskIds: string[]): Promise<Map<string, HelpView[]>> {
     const byTask = new Map<string, HelpView[]>();
-    if (!taskIds.length) return byTask;
+    if (!taskIds.length) {
+      return byTask;
+    }
     const rows = await this.dataSource.query<HelpRow[]>(`SELECT * FROM ${H} WHERE "parent_task_id" = ANY($1::uuid[]) ORDER BY "created_at", "id"`, [taskIds]);
-    for (const row of rows) byTask.set(row.parent_task_id, [...(byTask.get(row.parent_task_id) ?? []), toView(row)]);
+    for (const row of rows) {
+      byTask.set(row.parent_task_id, [...(byTask.get(row.parent_task_id) ?? []), toView(row)]);
+    }
     return byTask;
   }
 }

@@ -57,7 +57,9 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
         return [...need('prompt', !!input.prompt), ...need('github', !!input.github), ...forbid(['program', 'args', 'script', 'cwd'])];
     }
   })();
-  if (errors.length) throw WaggleError.invalid(`input does not fit a ${request.kind} task`, errors);
+  if (errors.length) {
+    throw WaggleError.invalid(`input does not fit a ${request.kind} task`, errors);
+  }
 }
 
 @Injectable()
@@ -82,17 +84,25 @@ export class TasksService {
   async create(request: CreateTaskRequest): Promise<TaskView> {
     const key = request.idempotencyKey;
     const earlier = key ? await this.tasks.findByIdempotencyKey(key) : null;
-    if (earlier) return this.view(earlier);
+    if (earlier) {
+      return this.view(earlier);
+    }
     const task = await this.prepare(request);
     const { row, created } = await this.tx.run(async (manager) => {
       const inserted = await this.tasks.insert(manager, task);
-      if (inserted) return { result: { row: inserted, created: true }, outbox: [taskEvent(inserted)] };
+      if (inserted) {
+        return { result: { row: inserted, created: true }, outbox: [taskEvent(inserted)] };
+      }
       // A concurrent create with the same key won; its task is the answer.
       const winner = await this.tasks.findByIdempotencyKey(key!, manager);
-      if (!winner) throw new WaggleError(ErrorCode.Conflict, 'a task with this idempotency key is being created; try again');
+      if (!winner) {
+        throw new WaggleError(ErrorCode.Conflict, 'a task with this idempotency key is being created; try again');
+      }
       return { result: { row: winner, created: false }, outbox: [] };
     });
-    if (created) this.metrics.transitions.inc({ state: 'queued' });
+    if (created) {
+      this.metrics.transitions.inc({ state: 'queued' });
+    }
     return this.view(row);
   }
 
@@ -107,10 +117,14 @@ export class TasksService {
     if (verdict instanceof WaggleError) {
       machines = await this.fleet.machines(true);
       verdict = this.feasibility(request, shape, machines);
-      if (verdict instanceof WaggleError) throw verdict;
+      if (verdict instanceof WaggleError) {
+        throw verdict;
+      }
     }
     const target = verdict.target;
-    if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) throw WaggleError.notFound('task', request.parentTaskId);
+    if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) {
+      throw WaggleError.notFound('task', request.parentTaskId);
+    }
     return {
       id: randomUUID(),
       title: request.title,
@@ -131,7 +145,9 @@ export class TasksService {
   /** Inserts a prepared task without an idempotency key inside the caller's transaction (the caller adds its event and counts it once committed). */
   async insert(manager: EntityManager, task: Omit<NewTask, 'idempotency_key'>): Promise<TaskRow> {
     const row = await this.tasks.insert(manager, { ...task, idempotency_key: null });
-    if (!row) throw new Error('a task without an idempotency key was not inserted');
+    if (!row) {
+      throw new Error('a task without an idempotency key was not inserted');
+    }
     return row;
   }
 
@@ -143,13 +159,19 @@ export class TasksService {
   ): { target: { machineId: string; name: string } | null } | WaggleError {
     if (request.target) {
       const machine = machines.find((m) => m.id === request.target || m.name === request.target);
-      if (!machine) return WaggleError.notFound('machine', request.target);
+      if (!machine) {
+        return WaggleError.notFound('machine', request.target);
+      }
       const reasons = staticMismatch(shape, machine);
-      if (reasons.length) return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+      if (reasons.length) {
+        return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+      }
       return { target: { machineId: machine.id, name: machine.name } };
     }
     const mismatches = machines.map((m) => ({ name: m.name, reasons: staticMismatch(shape, m) }));
-    if (mismatches.some((m) => m.reasons.length === 0)) return { target: null };
+    if (mismatches.some((m) => m.reasons.length === 0)) {
+      return { target: null };
+    }
     const lines = mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`);
     return WaggleError.invalid(`no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`, [
       { field: 'requires', errors: lines },
@@ -162,7 +184,9 @@ export class TasksService {
 
   async list(query: ListTasksRequest): Promise<Page<TaskView>> {
     const machineId = query.machine ? (await this.fleet.find(query.machine))?.id : undefined;
-    if (query.machine && !machineId) throw WaggleError.notFound('machine', query.machine);
+    if (query.machine && !machineId) {
+      throw WaggleError.notFound('machine', query.machine);
+    }
     const page = await this.views.list({ ...query, machineId });
     const ids = page.items.map((t) => t.id);
     const [attempts, help] = await Promise.all([this.views.attemptsOf(ids), this.help.ofParents(ids)]);
@@ -208,14 +232,18 @@ export class TasksService {
       const claimed = await this.tasks.claim(manager, machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
       return { result: claimed, outbox: claimed ? [taskEvent({ ...claimed, machineId })] : [] };
     });
-    if (!row) return this.stale('claim', taskId, attempt);
+    if (!row) {
+      return this.stale('claim', taskId, attempt);
+    }
     this.metrics.transitions.inc({ state: 'running' });
     return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: false };
   }
 
   async renew(machineId: string, taskId: string, attempt: number): Promise<TaskLeaseReply> {
     const renewed = await this.tasks.renew(machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
-    if (!renewed) return this.stale('renew', taskId, attempt);
+    if (!renewed) {
+      return this.stale('renew', taskId, attempt);
+    }
     return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: renewed.cancel };
   }
 
@@ -233,7 +261,9 @@ export class TasksService {
       const done = await this.tasks.complete(manager, machineId, request.taskId, request.attempt, request.outcome, result);
       return { result: done, outbox: done ? [taskEvent({ ...done, machineId })] : [] };
     });
-    if (!row) return this.stale('result', request.taskId, request.attempt);
+    if (!row) {
+      return this.stale('result', request.taskId, request.attempt);
+    }
     this.metrics.transitions.inc({ state: row.state });
     return { recorded: true };
   }
@@ -252,7 +282,9 @@ export class TasksService {
   /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
   async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
     const row = await this.tasks.findById(taskId, manager);
-    if (!row) throw WaggleError.notFound('task', taskId);
+    if (!row) {
+      throw WaggleError.notFound('task', taskId);
+    }
     return row;
   }
 
