@@ -1,6 +1,7 @@
 // Lint rules that enforce the shape in ../shared/STYLE.md: module boundaries that really
 // forbid, type-aware checks (floating promises, exhaustive switches, no explicit any),
-// no deep imports, no console.
+// no deep imports, no console, strict equality, braces on every block, and the environment
+// read only through libs/config.
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
@@ -36,6 +37,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read the environment through @waggle/config (loadConfig, childEnvironment); only libs/config touches process.env.' },
+      ],
       'no-restricted-imports': [
         'error',
         {
@@ -57,5 +63,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
+  {
+    // The one place that reads the process environment.
+    files: ['libs/config/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
   prettier,
+  // After prettier, which turns curly off: braces on every if/else/for/while body.
+  { files: ['**/*.ts'], rules: { curly: ['error', 'all'] } },
 );

@@ -48,11 +48,15 @@ export async function benchGithub(): Promise<Row[]> {
     });
     await eventually(async () => {
       const m = await hub.api<{ capabilityTags: string[] }>('GET', '/api/machines/bench-agent');
-      if (!m.body.capabilityTags.includes('github')) throw new Error('no github capability yet');
+      if (!m.body.capabilityTags.includes('github')) {
+        throw new Error('no github capability yet');
+      }
     });
     for (const repo of ['hooks', 'work']) {
       const res = await hub.api('POST', '/api/github/repos', { repo: `bench/${repo}`, webhookSecret: SECRET, poll: false });
-      if (res.status !== 201) throw new Error(`watch: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 201) {
+        throw new Error(`watch: ${res.status} ${JSON.stringify(res.body)}`);
+      }
     }
 
     const webhook = (repo: string, n: number) =>
@@ -79,7 +83,9 @@ export async function benchGithub(): Promise<Row[]> {
             async () => {
               const links = await hub.api<Page<GithubLinkView>>('GET', `/api/github/links?repo=bench/work&limit=5`);
               const link = links.body.items.find((l) => l.issueNumber === issue.number);
-              if (link?.status !== 'done') throw new Error(`not done: ${link?.status}`);
+              if (link?.status !== 'done') {
+                throw new Error(`not done: ${link?.status}`);
+              }
             },
             { timeoutMs: 60_000, intervalMs: 20 },
           );
@@ -103,7 +109,9 @@ export async function benchGithub(): Promise<Row[]> {
             headers: { authorization: `token ${MACHINE}`, 'content-type': 'application/json' },
             body: JSON.stringify({ title: `by hand ${i}`, head: `hand/${i}`, base: 'main', body: 'by hand' }),
           });
-          if (res.status !== 201) throw new Error(`pull ${res.status}`);
+          if (res.status !== 201) {
+            throw new Error(`pull ${res.status}`);
+          }
         }),
       );
     }
@@ -117,7 +125,9 @@ export async function benchGithub(): Promise<Row[]> {
       hooks.push(
         await timed(async () => {
           const r = await webhook('hooks', issue.number);
-          if (r.status !== 200) throw new Error(`webhook ${r.status}`);
+          if (r.status !== 200) {
+            throw new Error(`webhook ${r.status}`);
+          }
         }),
       );
       direct.push(
@@ -127,7 +137,9 @@ export async function benchGithub(): Promise<Row[]> {
             kind: 'github-issue',
             input: { prompt: 'x', github: { repo: 'bench/hooks', issueNumber: issue.number, issueTitle: 'x', mode: 'pull_request' } },
           });
-          if (r.status !== 201) throw new Error(`create ${r.status} ${JSON.stringify(r.body)}`);
+          if (r.status !== 201) {
+            throw new Error(`create ${r.status} ${JSON.stringify(r.body)}`);
+          }
         }),
       );
     }

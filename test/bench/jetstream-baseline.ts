@@ -17,7 +17,9 @@ export async function rawRoundTrip(url: string, creds: string, n: number, payloa
       const t0 = performance.now();
       await js.publish('bench.rtt', payload, { msgID: `rtt-${i}` });
       const it = await consumer.fetch({ max_messages: 1, expires: 5_000 });
-      for await (const m of it) m.ack();
+      for await (const m of it) {
+        m.ack();
+      }
       samples.push(performance.now() - t0);
     }
     await cleanup();
@@ -35,7 +37,9 @@ export async function rawCatchUp(url: string, creds: string, n: number, payloadB
     const js = nc.jetstream();
     const payload = encoder.encode('x'.repeat(payloadBytes));
     const pending = [];
-    for (let i = 0; i < n; i++) pending.push(js.publish('bench.catchup', payload, { msgID: `c-${i}` }));
+    for (let i = 0; i < n; i++) {
+      pending.push(js.publish('bench.catchup', payload, { msgID: `c-${i}` }));
+    }
     await Promise.all(pending);
     const t0 = performance.now();
     let got = 0;

@@ -15,7 +15,9 @@ async function timed(n: number, call: () => Promise<Response>): Promise<number[]
     const started = performance.now();
     const res = await call();
     await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
+    if (res.status !== 200) {
+      throw new Error(`status ${res.status}`);
+    }
     samples.push(performance.now() - started);
   }
   return samples;

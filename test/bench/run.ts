@@ -26,7 +26,9 @@ class InboxTail {
 
   async read(): Promise<Map<string, number>> {
     const handle = await open(this.path, 'r').catch(() => undefined);
-    if (!handle) return this.received;
+    if (!handle) {
+      return this.received;
+    }
     try {
       const { size } = await handle.stat();
       if (size > this.offset) {
@@ -36,7 +38,9 @@ class InboxTail {
         const lines = (this.partial + buffer.toString('utf8')).split('\n');
         this.partial = lines.pop() ?? '';
         for (const line of lines) {
-          if (!line) continue;
+          if (!line) {
+            continue;
+          }
           const m = JSON.parse(line) as { id: string; receivedAt: string };
           this.received.set(m.id, Date.parse(m.receivedAt));
         }
@@ -64,11 +68,15 @@ async function main() {
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       const sentAt = Date.now();
       const res = await hub.api<MessageView>('POST', '/api/messages', { to: 'bench-agent', body: BODY });
-      if (res.status !== 201) throw new Error(`send failed: ${res.status}`);
+      if (res.status !== 201) {
+        throw new Error(`send failed: ${res.status}`);
+      }
       const receivedAt = await eventually(
         async () => {
           const found = (await tail.read()).get(res.body.id);
-          if (!found) throw new Error('not yet');
+          if (!found) {
+            throw new Error('not yet');
+          }
           return found;
         },
         { intervalMs: 2, timeoutMs: 10_000 },
@@ -86,7 +94,9 @@ async function main() {
       Array.from({ length: 16 }, async () => {
         for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
           const res = await hub.api('POST', '/api/messages', { to: 'bench-agent', body: `${i} ${BODY}` });
-          if (res.status !== 201) throw new Error(`send failed: ${res.status}`);
+          if (res.status !== 201) {
+            throw new Error(`send failed: ${res.status}`);
+          }
         }
       }),
     );
@@ -96,7 +106,9 @@ async function main() {
     await eventually(
       async () => {
         const seen = (await tail.read()).size;
-        if (seen < before + QUEUED) throw new Error(`${seen - before} of ${QUEUED}`);
+        if (seen < before + QUEUED) {
+          throw new Error(`${seen - before} of ${QUEUED}`);
+        }
       },
       { timeoutMs: 300_000, intervalMs: 20 },
     );

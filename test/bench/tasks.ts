@@ -38,7 +38,9 @@ async function rawWorkQueue(url: string, creds: string, workers: number): Promis
         }
       }
     });
-    for (let i = 0; i < TASKS; i++) await js.publish(`bench.wq.${workers}`, new TextEncoder().encode(String(performance.now())));
+    for (let i = 0; i < TASKS; i++) {
+      await js.publish(`bench.wq.${workers}`, new TextEncoder().encode(String(performance.now())));
+    }
     await Promise.all(consumers);
     const seconds = (performance.now() - started) / 1000;
     await jsm.streams.delete(stream);
@@ -59,7 +61,9 @@ async function waggleTasks(hub: TestHub, agents: number): Promise<Figures> {
     Array.from({ length: 8 }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
         const res = await hub.api<TaskView>('POST', '/api/tasks', { title: `no-op ${i}`, kind: 'command', input: { program: 'true' } });
-        if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
+        if (res.status !== 201) {
+          throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
+        }
         ids.push(res.body.id);
       }
     }),
@@ -74,7 +78,9 @@ async function waggleTasks(hub: TestHub, agents: number): Promise<Figures> {
         cursor = page.body.nextCursor;
       } while (cursor);
       const mine = all.filter((t) => ids.includes(t.id));
-      if (mine.length < TASKS) throw new Error(`${mine.length} of ${TASKS}`);
+      if (mine.length < TASKS) {
+        throw new Error(`${mine.length} of ${TASKS}`);
+      }
       return mine;
     },
     { timeoutMs: 300_000, intervalMs: 100 },

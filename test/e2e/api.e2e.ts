@@ -27,7 +27,9 @@ function postRaw(url: string, token: string, body: string): Promise<{ status: nu
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('error', (error) => {
-      if (!answered) reject(error);
+      if (!answered) {
+        reject(error);
+      }
     });
     req.flushHeaders();
   });

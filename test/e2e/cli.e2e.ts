@@ -50,7 +50,7 @@ describe('the waggle CLI', () => {
     assert.deepEqual(JSON.parse(again.stdout), []);
     await eventually(async () => {
       const res = await hub.api<{ items: { recipients: { state: string }[] }[] }>('GET', '/api/messages?machine=soda-yeti&limit=1');
-      assert.equal(res.body.items[0].recipients[0].state, 'read');
+      assert.equal(res.body.items[0]?.recipients[0]?.state, 'read');
     });
   });
 
@@ -58,7 +58,7 @@ describe('the waggle CLI', () => {
     const res = await runCli(['send', '--to', 'hub', 'task done', '--state-dir', agent.stateDir]);
     assert.equal(res.code, 0, res.stderr);
     const history = await hub.api<{ items: { body: string; from: { kind: string; name: string } }[] }>('GET', '/api/messages?limit=1');
-    assert.deepEqual(history.body.items[0].from, { kind: 'machine', machineId: (await agent.identity())!.machineId, name: 'soda-yeti' });
+    assert.deepEqual(history.body.items[0]?.from, { kind: 'machine', machineId: (await agent.identity())!.machineId, name: 'soda-yeti' });
   });
 
   it('inbox --follow prints messages as they arrive', async () => {

@@ -13,7 +13,9 @@ function open(url: string, headers: Record<string, string> = {}): Promise<{ ws: 
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.on('message', (raw: Buffer) => {
     const msg = JSON.parse(raw.toString('utf8')) as { type: string; event?: WaggleEvent };
-    if (msg.type === 'event' && msg.event) events.push(msg.event);
+    if (msg.type === 'event' && msg.event) {
+      events.push(msg.event);
+    }
   });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, events, closed }));

@@ -61,7 +61,7 @@ describe('the fleet: join, report, presence, revocation', () => {
     assert.ok(first.body.nextCursor);
     const second = await hub.api<Page<MachineView>>('GET', `/api/machines?limit=1&cursor=${first.body.nextCursor}`);
     assert.equal(second.body.items.length, 1);
-    assert.notEqual(second.body.items[0].id, first.body.items[0].id);
+    assert.notEqual(second.body.items[0]?.id, first.body.items[0]?.id);
     assert.equal(second.body.nextCursor, undefined);
   });
 
@@ -146,7 +146,11 @@ describe('the fleet: join, report, presence, revocation', () => {
       await assert.rejects(js.consumers.get(Streams.messages.name, Consumers.inbox('00000000-0000-0000-0000-000000000000')).then((c) => c.info()));
       const errors: string[] = [];
       void (async () => {
-        for await (const s of nc.status()) if (String(s.type) === 'error') errors.push(JSON.stringify(s.data));
+        for await (const s of nc.status()) {
+          if (String(s.type) === 'error') {
+            errors.push(JSON.stringify(s.data));
+          }
+        }
       })();
       nc.subscribe('waggle.m.*.inbox');
       await nc.flush();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import type { ErrorBody } from '@waggle/contracts';
-import { eventually, TestHub } from '@waggle/testing';
+import { eventually, present, TestHub } from '@waggle/testing';
 
 interface FieldErrors {
   fields: { field: string; errors: string[] }[];
@@ -97,7 +97,7 @@ describe('the gateway edge', () => {
       fields.map((f) => f.field),
       ['input.args'],
     );
-    assert.match(fields[0].errors.join(' '), /100000/);
+    assert.match(present(fields[0], 'the field error').errors.join(' '), /100000/);
     assert.match(res.body.message, /input\.args/);
   });
 });

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 
 import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent } from '@waggle/contracts';
 import { childEnvironment } from '@waggle/config';
-import { eventually, FakeGithub, installFakeClaude, runCli, TestHub } from '@waggle/testing';
+import { eventually, FakeGithub, installFakeClaude, present, runCli, TestHub } from '@waggle/testing';
 
 const BOT_TOKEN = 'ghp_botBOTbotBOTbotBOTbotBOTbotBOT0001';
 const MACHINE_TOKEN = 'ghp_machineMACHINEmachineMACHINE0002';
@@ -23,7 +23,9 @@ function openWs(url: string, token: string): Promise<{ ws: WebSocket; events: Wa
   const events: WaggleEvent[] = [];
   ws.on('message', (raw: Buffer) => {
     const msg = JSON.parse(raw.toString('utf8')) as { type: string; event?: WaggleEvent };
-    if (msg.type === 'event' && msg.event) events.push(msg.event);
+    if (msg.type === 'event' && msg.event) {
+      events.push(msg.event);
+    }
   });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, events }));
@@ -93,7 +95,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     await db?.end();
     await hub?.stop();
     await fake?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const webhook = (repo: string, issue: number, action: 'opened' | 'labeled', deliveryId = randomUUID(), secret = SECRET) =>
@@ -126,13 +130,13 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal(link.claimedBy, 'soda-yeti');
     const tasks = (await githubTasks()).filter((t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number);
     assert.equal(tasks.length, 1);
-    assert.equal(tasks[0].id, link.taskId);
-    assert.match(tasks[0].input.prompt ?? '', /We need CHANGES\.md\.[\s\S]*Keep it short, please\./);
+    assert.equal(tasks[0]?.id, link.taskId);
+    assert.match(tasks[0]?.input.prompt ?? '', /We need CHANGES\.md\.[\s\S]*Keep it short, please\./);
 
     // The branch is in the bare repository, with the agent's change, committed as the machine.
     const pulls = fake.pulls(OWNER, 'widgets');
     assert.equal(pulls.length, 1);
-    const pr = pulls[0];
+    const pr = present(pulls[0], 'the pull request');
     assert.match(pr.head.ref, new RegExp(`^waggle/${issue.number}-add-a-changelog$`));
     assert.match(pr.body ?? '', new RegExp(`Fixes #${issue.number}`));
     assert.equal(pr.base.ref, 'main');
@@ -160,8 +164,8 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     );
     const comments = botComments('widgets', issue.number);
     assert.equal(comments.length, 2);
-    assert.match(comments[0].body ?? '', /Claimed by \*\*soda-yeti\*\*/);
-    assert.ok(comments[1].body?.includes(pr.html_url));
+    assert.match(comments[0]?.body ?? '', /Claimed by \*\*soda-yeti\*\*/);
+    assert.ok(comments[1]?.body?.includes(pr.html_url));
 
     // The working tree is gone; no token reached the agent, the logs, the result or the comments.
     await eventually(async () => assert.deepEqual(await readdir(workDir()).catch(() => []), []), { what: 'work dir cleaned' });
@@ -181,8 +185,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     // Every step reached /ws.
     await eventually(() => {
       const types = new Set(ws.events.filter((e) => (e.data as { linkId?: string }).linkId === link.id).map((e) => e.type));
-      for (const type of ['github.issue_linked', 'github.status_changed', 'github.issue_claimed', 'github.outcome_posted'])
+      for (const type of ['github.issue_linked', 'github.status_changed', 'github.issue_claimed', 'github.outcome_posted']) {
         assert.ok(types.has(type as never), type);
+      }
     });
     assert.ok(!JSON.stringify(ws.events).includes(MACHINE_TOKEN) && !JSON.stringify(ws.events).includes(BOT_TOKEN));
   });
@@ -252,6 +257,7 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const failed = await waitLink('widgets', issue.number, 'failed');
     assert.equal(failed.outcome, 'failed');
     const [claimed, report] = botComments('widgets', issue.number);
+    assert.ok(claimed && report, 'the claimed comment and the report');
     assert.match(claimed.body ?? '', /Claimed by \*\*soda-yeti\*\*:/);
     assert.match(report.body ?? '', /Waggle could not finish this issue/);
     assert.match(report.body ?? '', /\*\*Exit code:\*\* 3/);
@@ -269,10 +275,11 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal(done.outcome, 'pull_request');
     const comments = botComments('widgets', issue.number);
     assert.equal(comments.length, 2, 'the claimed and outcome comments were edited, not posted again');
-    assert.match(comments[0].body ?? '', /Claimed by \*\*soda-yeti\*\* \(attempt 2\)/);
-    assert.equal(comments[1].id, report.id);
-    assert.ok(comments[1].body?.includes(done.pullRequest!.url));
-    assert.ok(!comments[1].body?.includes('could not finish'));
+    assert.match(comments[0]?.body ?? '', /Claimed by \*\*soda-yeti\*\* \(attempt 2\)/);
+    const outcome = present(comments[1], 'the outcome comment');
+    assert.equal(outcome.id, report.id);
+    assert.ok(outcome.body?.includes(done.pullRequest!.url));
+    assert.ok(!outcome.body?.includes('could not finish'));
     assert.equal(fake.pulls(OWNER, 'widgets').filter((p) => p.body?.includes(`Fixes #${issue.number}`)).length, 1);
   });
 
@@ -349,7 +356,8 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
       assert.match(pr.head.label, /^soda-bot:waggle\//);
       assert.equal(git(fake.barePath('soda-bot', 'sealed'), 'show', `${pr.head.ref}:CHANGES.md`), '- fixed by the fake agent');
     }
-    assert.throws(() => git(fake.barePath(OWNER, 'sealed'), 'rev-parse', '--verify', `refs/heads/${pulls[0].head.ref}`));
+    const fromFork = present(pulls[0], 'a pull request from the fork');
+    assert.throws(() => git(fake.barePath(OWNER, 'sealed'), 'rev-parse', '--verify', `refs/heads/${fromFork.head.ref}`));
   });
 
   it('polls a repository with conditional requests, waits out a rate limit and resumes', async () => {
@@ -367,7 +375,7 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     // The limited request, then nothing until GitHub's reset time, then the bot went on.
     const limitedAt = fake.requests.findIndex((r) => r.rateLimited);
     assert.ok(limitedAt >= 0, 'the rate limit was hit');
-    const limited = fake.requests[limitedAt];
+    const limited = present(fake.requests[limitedAt], 'the limited request');
     assert.match(limited.path, /^\/repos\/acme\/gadgets\/issues\?labels=waggle&state=open/, 'the poll itself was limited');
     const next = fake.requests.slice(limitedAt + 1).find((r) => r.login === 'waggle-bot');
     assert.ok(next, 'the bot resumed');

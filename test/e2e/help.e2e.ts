@@ -6,11 +6,12 @@ import { after, before, describe, it } from 'node:test';
 
 import { connect, jwtAuthenticator } from 'nats';
 
+import { childEnvironment } from '@waggle/config';
 import type { ErrorBody, Page, TaskView } from '@waggle/contracts';
 import { MachineSubjects } from '@waggle/contracts';
 import { request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, TestHub } from '@waggle/testing';
+import { eventually, present, TestHub } from '@waggle/testing';
 
 /** A stand-in for Claude Code on the helper's PATH: answers --version and -p PROMPT like the real CLI. */
 const FAKE_CLAUDE = `#!/bin/sh
@@ -31,7 +32,7 @@ describe('help: a running task asks a peer, and a linked child task runs there',
     await writeFile(join(bin, 'claude'), FAKE_CLAUDE);
     await chmod(join(bin, 'claude'), 0o755);
     asker = await hub.startAgent('asker', { allowShell: true, labels: ['role=asker'] });
-    helper = await hub.startAgent('helper', { env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    helper = await hub.startAgent('helper', { env: { PATH: `${bin}:${childEnvironment().PATH ?? ''}` } });
     await hub.startAgent('bystander', { labels: ['role=bystander'] });
   });
   after(() => hub.stop());
@@ -62,7 +63,7 @@ describe('help: a running task asks a peer, and a linked child task runs there',
     assert.match(parent.result!.outputTail, /parent carries on/);
 
     assert.equal(parent.help.length, 1);
-    const [help] = parent.help;
+    const help = present(parent.help[0], 'the help request');
     assert.equal(help.state, 'accepted');
     assert.equal(help.helper?.name, 'helper');
     assert.equal(help.etaSeconds, 0);

@@ -20,10 +20,14 @@ describe('NATS killed and restarted', () => {
     const acknowledged: string[] = [];
     const send = async (body: string) => {
       const res = await hub.api<MessageView>('POST', '/api/messages', { to: 'soda-yeti', body });
-      if (res.status === 201) acknowledged.push(res.body.id);
+      if (res.status === 201) {
+        acknowledged.push(res.body.id);
+      }
       return res.status;
     };
-    for (let i = 0; i < 50; i++) assert.equal(await send(`before ${i}`), 201);
+    for (let i = 0; i < 50; i++) {
+      assert.equal(await send(`before ${i}`), 201);
+    }
 
     await hub.nats.stop('SIGKILL');
     // While NATS is down the gateway cannot reach the registry: it answers 503/504, never a false 201.
@@ -32,7 +36,9 @@ describe('NATS killed and restarted', () => {
 
     await hub.nats.start();
     await eventually(async () => assert.equal(await send('after 0'), 201), { timeoutMs: 30_000, what: 'hub serving again' });
-    for (let i = 1; i < 50; i++) assert.equal(await send(`after ${i}`), 201);
+    for (let i = 1; i < 50; i++) {
+      assert.equal(await send(`after ${i}`), 201);
+    }
 
     const received = await eventually(
       async () => {

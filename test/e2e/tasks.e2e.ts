@@ -60,7 +60,7 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.match(task.result.outputTail, /hello \$\(whoami\); rm -rf \//, 'the argument arrived literally');
     assert.deepEqual(task.result?.structured, { answer: 42 });
     assert.equal(task.attempts.length, 1);
-    assert.equal(task.attempts[0].state, 'succeeded');
+    assert.equal(task.attempts[0]?.state, 'succeeded');
     const logs = await eventually(async () => {
       const page = await hub.api<TaskLogsPage>('GET', `/api/tasks/${task.id}/logs`);
       assert.ok(page.body.items.some((c) => c.stream === 'stderr' && c.data.includes('warn')));
@@ -127,8 +127,12 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const lines: string[] = [];
     ws.on('message', (raw: Buffer) => {
       const msg = JSON.parse(raw.toString('utf8')) as { type: string; chunk?: { data: string } };
-      if (msg.type === 'ready') ws.send(JSON.stringify({ type: 'follow-logs', taskId: res.body.id }));
-      if (msg.type === 'log') lines.push(msg.chunk!.data);
+      if (msg.type === 'ready') {
+        ws.send(JSON.stringify({ type: 'follow-logs', taskId: res.body.id }));
+      }
+      if (msg.type === 'log') {
+        lines.push(msg.chunk!.data);
+      }
     });
     try {
       await eventually(() => assert.match(lines.join(''), /tick 5/), { what: 'live output' });
@@ -159,11 +163,13 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
       return res.body.waiting;
     });
     const byName = Object.fromEntries(why.candidates.map((c) => [c.name, c.reasons.join('; ')]));
-    assert.match(byName.worker, /no free slot \(2\/2 in use\)/);
-    assert.match(byName.plain, /does not run command tasks/);
+    assert.match(byName.worker ?? '', /no free slot \(2\/2 in use\)/);
+    assert.match(byName.plain ?? '', /does not run command tasks/);
     const whyCli = await runCli(['tasks', 'why', waiting.body.id], { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url });
     assert.match(whyCli.stdout, /worker\s+│\s+no free slot/);
-    for (const t of [blocker, blocker2]) assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
+    for (const t of [blocker, blocker2]) {
+      assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
+    }
     assert.equal((await finished(waiting.body.id)).state, 'succeeded');
   });
 

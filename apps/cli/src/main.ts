@@ -33,7 +33,9 @@ registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) {
-    if (error.message) out.error(error.message);
+    if (error.message) {
+      out.error(error.message);
+    }
     process.exit(error.exitCode);
   }
   out.error(String((error as Error)?.stack ?? error));

@@ -19,10 +19,18 @@ export const out = {
 };
 
 export function ago(iso: string | null, now = Date.now()): string {
-  if (!iso) return 'never';
+  if (!iso) {
+    return 'never';
+  }
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  if (s < 60) {
+    return `${s}s ago`;
+  }
+  if (s < 3600) {
+    return `${Math.round(s / 60)}m ago`;
+  }
+  if (s < 86400) {
+    return `${Math.round(s / 3600)}h ago`;
+  }
   return `${Math.round(s / 86400)}d ago`;
 }

@@ -122,8 +122,11 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger, me
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     const line = { method: request.method, route, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, requestId: request.id };
-    if (QUIET_ROUTES.has(route)) logger.debug(line, 'request');
-    else logger.info(line, 'request');
+    if (QUIET_ROUTES.has(route)) {
+      logger.debug(line, 'request');
+    } else {
+      logger.info(line, 'request');
+    }
     done();
   });
   // Nest's Fastify adapter brings its own copy of fastify's types; the plugin is the same at run time.

@@ -16,14 +16,20 @@ describe('gateway routes', () => {
     for (const module of app.get(ModulesContainer).values()) {
       for (const wrapper of module.controllers.values()) {
         const type = wrapper.metatype as (new () => object) | null;
-        if (!type) continue;
+        if (!type) {
+          continue;
+        }
         const proto = type.prototype as Record<string, unknown>;
         for (const name of Object.getOwnPropertyNames(proto)) {
           const handler = proto[name];
-          if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+          if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) {
+            continue;
+          }
           routes++;
           const access: unknown = Reflect.getMetadata(ACCESS_KEY, handler) ?? Reflect.getMetadata(ACCESS_KEY, type);
-          if (!access) undeclared.push(`${type.name}.${name} (${String(Reflect.getMetadata(PATH_METADATA, handler))})`);
+          if (!access) {
+            undeclared.push(`${type.name}.${name} (${String(Reflect.getMetadata(PATH_METADATA, handler))})`);
+          }
         }
       }
     }

@@ -127,10 +127,14 @@ export const DEFAULT_MODELS: Record<LlmProviderKind, Record<string, string>> = {
 
 /** The config file's entries, as strings (they sit beneath the environment). */
 function fileSettings(path: string | undefined, problems: string[]): Record<string, string> {
-  if (!path) return {};
+  if (!path) {
+    return {};
+  }
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error('not a JSON object');
+    }
     return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   } catch (error) {
     problems.push(`WAGGLE_LLM_CONFIG_FILE: cannot use ${path} (${(error as Error).message})`);
@@ -172,12 +176,17 @@ export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv
       continue;
     }
     const url = key('URL') ?? DEFAULT_URLS[kind];
-    if (!/^https?:\/\/[^\s]+$/.test(url)) problems.push(`WAGGLE_LLM_${name.toUpperCase()}_URL must be an http(s) URL`);
+    if (!/^https?:\/\/[^\s]+$/.test(url)) {
+      problems.push(`WAGGLE_LLM_${name.toUpperCase()}_URL must be an http(s) URL`);
+    }
     const models: Record<string, string> = { ...(key('KIND') ? {} : DEFAULT_MODELS[kind]) };
     for (const entry of (key('MODELS') ?? '').split(',').filter(Boolean)) {
       const [alias, model] = entry.split('=').map((s) => s.trim());
-      if (!alias || !model) problems.push(`WAGGLE_LLM_${name.toUpperCase()}_MODELS: "${entry}" is not alias=model`);
-      else models[alias] = model;
+      if (!alias || !model) {
+        problems.push(`WAGGLE_LLM_${name.toUpperCase()}_MODELS: "${entry}" is not alias=model`);
+      } else {
+        models[alias] = model;
+      }
     }
     const localFlag = key('LOCAL');
     const local = localFlag !== undefined ? ['1', 'true', 'yes'].includes(localFlag.toLowerCase()) : kind === 'ollama';
@@ -198,7 +207,9 @@ export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) {
+    throw new ConfigError(problems);
+  }
   return { providers, skipped, prices };
 }
 
@@ -211,11 +222,15 @@ export function chainOrExit(config: LlmFailoverConfig, logger: Logger): Provider
   try {
     chain = providersFrom(config);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError)) {
+      throw error;
+    }
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  for (const reason of chain.skipped) logger.warn({ reason }, 'provider left out of the chain');
+  for (const reason of chain.skipped) {
+    logger.warn({ reason }, 'provider left out of the chain');
+  }
   logger.info({ chain: chain.providers.map((p) => `${p.name} (${p.kind}${p.local ? ', local' : ''})`) }, 'provider chain');
   return chain;
 }

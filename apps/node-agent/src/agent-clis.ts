@@ -30,8 +30,12 @@ export function parseCliCommand(name: string, json: string): string[] {
 export function agentCommand(input: TaskInput, capabilities: Capabilities, commands: Record<AgentCliName, string[]>): string[] {
   const installed = new Set(capabilities.agents.map((a) => a.name));
   const cli = input.cli ?? AGENT_CLIS.find((name) => installed.has(name));
-  if (!cli || !installed.has(cli)) throw WaggleError.invalid(`agent CLI ${cli ?? '(any)'} is not installed on this machine`);
+  if (!cli || !installed.has(cli)) {
+    throw WaggleError.invalid(`agent CLI ${cli ?? '(any)'} is not installed on this machine`);
+  }
   const model = input.model ?? capabilities.agents.find((a) => a.name === 'ollama')?.models?.[0] ?? '';
-  if (cli === 'ollama' && !model) throw WaggleError.invalid('ollama needs a model (input.model)');
+  if (cli === 'ollama' && !model) {
+    throw WaggleError.invalid('ollama needs a model (input.model)');
+  }
   return commands[cli].map((arg) => (arg === '{prompt}' ? (input.prompt ?? '') : arg === '{model}' ? model : arg));
 }

@@ -135,7 +135,9 @@ export class NodeAgent {
   /** The environment of every task: the agent's own without its secrets, the local socket, and `waggle` first on PATH. */
   private async taskEnvironment(socketOpen: boolean): Promise<NodeJS.ProcessEnv> {
     const extra: Record<string, string | undefined> = Object.fromEntries(AGENT_SECRET_VARIABLES.map((name) => [name, undefined]));
-    if (socketOpen) extra.WAGGLE_AGENT_SOCKET = join(this.options.stateDir, 'agent.sock');
+    if (socketOpen) {
+      extra.WAGGLE_AGENT_SOCKET = join(this.options.stateDir, 'agent.sock');
+    }
     if (this.options.cliPath) {
       const bin = join(this.options.stateDir, 'bin');
       await mkdir(bin, { recursive: true, mode: 0o700 });
@@ -188,7 +190,9 @@ export class NodeAgent {
 
   /** Re-registers with the hub until it answers; a refusal means this machine was revoked. */
   private async hello(): Promise<void> {
-    if (this.helloing || !this.nc) return;
+    if (this.helloing || !this.nc) {
+      return;
+    }
     this.helloing = true;
     try {
       for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 15_000)) {
@@ -212,7 +216,9 @@ export class NodeAgent {
   }
 
   private async heartbeat() {
-    if (!this.nc || this.nc.isClosed()) return;
+    if (!this.nc || this.nc.isClosed()) {
+      return;
+    }
     try {
       this.nc.publish(MachineSubjects.heartbeat(this.id), encodeJson(await this.payload()));
     } catch (error) {
@@ -223,7 +229,10 @@ export class NodeAgent {
   /** Stores a batch (fsync) and tells the hub; only then does the settlement policy ack it. */
   private async receive(messages: InboxMessage[]) {
     const fresh = await this.options.store.append(messages);
-    if (fresh.length) this.options.logger.info({ count: fresh.length, from: fresh[0].from.name }, 'messages received');
+    const [first] = fresh;
+    if (first) {
+      this.options.logger.info({ count: fresh.length, from: first.from.name }, 'messages received');
+    }
     const ids = messages.map((m) => m.id);
     for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
       await request<ReceiptReply>(this.nc!, MachineSubjects.delivered(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);
@@ -231,14 +240,18 @@ export class NodeAgent {
   }
 
   private async reportReads() {
-    if (this.reporting || !this.nc) return;
+    if (this.reporting || !this.nc) {
+      return;
+    }
     this.reporting = true;
     try {
       const { ids, offset } = await this.options.store.unreportedReads();
       for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
         await request<ReceiptReply>(this.nc, MachineSubjects.read(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);
       }
-      if (ids.length) await this.options.store.markReported(offset);
+      if (ids.length) {
+        await this.options.store.markReported(offset);
+      }
     } catch (error) {
       this.options.logger.debug({ err: error }, 'read receipts not reported yet; will retry');
     } finally {
@@ -250,7 +263,9 @@ export class NodeAgent {
     this.abort.abort();
     this.executor?.stop();
     await this.socket?.stop();
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) {
+      clearInterval(t);
+    }
     await this.nc?.drain().catch(() => undefined);
   }
 }

@@ -31,6 +31,8 @@ describe('capability detection', () => {
     );
     assert.deepEqual(caps.labels, ['room=ci']);
     const tags = capabilityTags({ ...caps, agents: [{ name: 'ollama', version: '0.5.7', models: ['llama3'] }], gpus: [{ name: 'x' }] });
-    for (const tag of ['git', 'ollama', 'ollama:llama3', 'gpu', `os:${caps.os}`]) assert.ok(tags.includes(tag), tag);
+    for (const tag of ['git', 'ollama', 'ollama:llama3', 'gpu', `os:${caps.os}`]) {
+      assert.ok(tags.includes(tag), tag);
+    }
   });
 });

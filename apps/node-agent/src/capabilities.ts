@@ -8,7 +8,7 @@ export { parseNvidiaSmi, probe } from './system-metrics';
 
 /** First version-looking token of a `--version` output. */
 export function versionOf(output: string): string {
-  return /\d+\.\d+(\.\d+)?([-+.\w]*)?/.exec(output)?.[0] ?? output.split('\n')[0].slice(0, 100);
+  return /\d+\.\d+(\.\d+)?([-+.\w]*)?/.exec(output)?.[0] ?? (output.split('\n')[0] ?? '').slice(0, 100);
 }
 
 /** Model names from `ollama list` (first column, header skipped). */
@@ -52,15 +52,21 @@ export async function detectCapabilities(
   const agents: AgentCliInfo[] = [];
   for (const [name, args] of Object.entries(AGENT_VERSION_ARGS) as [AgentCliName, string[]][]) {
     const out = await probe(name, args);
-    if (out === undefined) continue;
+    if (out === undefined) {
+      continue;
+    }
     const info: AgentCliInfo = { name, version: versionOf(out) };
-    if (name === 'ollama') info.models = parseOllamaList((await probe('ollama', ['list'])) ?? '');
+    if (name === 'ollama') {
+      info.models = parseOllamaList((await probe('ollama', ['list'])) ?? '');
+    }
     agents.push(info);
   }
   const tools: ToolInfo[] = [];
   for (const [name, args] of TOOLS) {
     const out = await probe(name, args);
-    if (out !== undefined) tools.push({ name, version: versionOf(out) });
+    if (out !== undefined) {
+      tools.push({ name, version: versionOf(out) });
+    }
   }
   return {
     os: platform(),

@@ -17,7 +17,9 @@ export function reachableNatsUrl(announced: string, hubUrl: string): string {
     .split(',')
     .map((entry) => {
       const nats = new URL(entry);
-      if (LOOPBACK.has(nats.hostname) && !LOOPBACK.has(hub.hostname)) nats.hostname = hub.hostname;
+      if (LOOPBACK.has(nats.hostname) && !LOOPBACK.has(hub.hostname)) {
+        nats.hostname = hub.hostname;
+      }
       return nats.toString().replace(/\/$/, '');
     })
     .join(',');
@@ -69,7 +71,9 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
       delay = Math.min(30_000, delay * 2);
       continue;
     }
-    if (!response.ok) throw new JoinRefusedError(`hub refused to join: ${response.status} ${body.message ?? ''}`.trim());
+    if (!response.ok) {
+      throw new JoinRefusedError(`hub refused to join: ${response.status} ${body.message ?? ''}`.trim());
+    }
     return {
       v: 1,
       machineId: body.machineId,

@@ -43,7 +43,9 @@ export class LeaseKeeper {
     try {
       const reply = await machineRequest(nc, 'taskRenew', machineId, { v: 1, taskId, attempt }, 2_000);
       this.lastRenewal = Date.now();
-      if (reply.cancel) onStop('cancelled');
+      if (reply.cancel) {
+        onStop('cancelled');
+      }
     } catch (error) {
       if (error instanceof WaggleError && error.code === ErrorCode.Conflict) {
         onStop('superseded');

@@ -68,7 +68,9 @@ export class LocalSocket {
         return;
       }
       const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
+      if (newline < 0) {
+        return;
+      }
       const line = buffer.slice(0, newline);
       buffer = '';
       void this.answer(line).then((reply) => socket.end(JSON.stringify(reply) + '\n'));
@@ -115,7 +117,9 @@ export class LocalSocket {
   }
 
   private failure(error: unknown): RpcReply<never> {
-    if (error instanceof WaggleError) return { ok: false, error: error.toBody() };
+    if (error instanceof WaggleError) {
+      return { ok: false, error: error.toBody() };
+    }
     this.options.logger.error({ err: error }, 'local socket request failed');
     return { ok: false, error: { code: ErrorCode.Internal, message: 'the agent could not handle the request' } };
   }

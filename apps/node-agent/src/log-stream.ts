@@ -45,8 +45,11 @@ export class LogStream {
     this.tailText = (this.tailText + data).slice(-TAIL_CHARS);
     this.pending.push({ stream, data });
     this.pendingChars += data.length;
-    if (this.pendingChars >= CHUNK_CHARS) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    if (this.pendingChars >= CHUNK_CHARS) {
+      void this.flush();
+    } else {
+      this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    }
   }
 
   /** Publishes what is buffered; resolves once everything written so far was published (or given up). */
@@ -65,8 +68,11 @@ export class LogStream {
     const merged: { stream: Stream; data: string }[] = [];
     for (const part of batch) {
       const last = merged.at(-1);
-      if (last && last.stream === part.stream && last.data.length + part.data.length <= CHUNK_CHARS) last.data += part.data;
-      else merged.push({ ...part });
+      if (last && last.stream === part.stream && last.data.length + part.data.length <= CHUNK_CHARS) {
+        last.data += part.data;
+      } else {
+        merged.push({ ...part });
+      }
     }
     const js = nc.jetstream();
     for (const part of merged) {

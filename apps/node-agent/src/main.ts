@@ -25,14 +25,20 @@ function cliCommands(config: NodeAgentConfig): Record<AgentCliName, string[]> {
     ollama: config.WAGGLE_AGENT_CLI_OLLAMA,
   };
   const commands = { ...DEFAULT_CLI_COMMANDS };
-  for (const [name, json] of Object.entries(overrides) as [AgentCliName, string | undefined][]) if (json) commands[name] = parseCliCommand(name, json);
+  for (const [name, json] of Object.entries(overrides) as [AgentCliName, string | undefined][]) {
+    if (json) {
+      commands[name] = parseCliCommand(name, json);
+    }
+  }
   return commands;
 }
 
 /** This machine's GitHub identity, when it has a token. */
 function githubIdentity(config: NodeAgentConfig, machineName: string, logger: Logger): GithubIdentity | undefined {
   const token = config.WAGGLE_AGENT_GITHUB_TOKEN?.trim();
-  if (!token) return undefined;
+  if (!token) {
+    return undefined;
+  }
   return {
     token,
     client: createGithubClient({
@@ -70,7 +76,9 @@ async function main() {
         signal: stopping.signal,
       });
     } catch (error) {
-      if (stopping.signal.aborted) process.exit(0);
+      if (stopping.signal.aborted) {
+        process.exit(0);
+      }
       if (error instanceof JoinRefusedError) {
         process.stderr.write(`${error.message}\n`);
         process.exit(2);

@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
+import { childEnvironment } from '@waggle/config';
+
 import type { ProcessGroupOptions } from './process-group';
 import { ProcessGroup } from './process-group';
 
@@ -18,7 +20,9 @@ async function alive(pid: number): Promise<boolean> {
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -30,13 +34,15 @@ function startGroup(script: string, count: number, options: Partial<ProcessGroup
   const pids = new Promise<number[]>((resolve) => (printed = resolve));
   const done = ProcessGroup.run(['sh', '-c', script], {
     cwd: process.cwd(),
-    env: { PATH: process.env.PATH },
+    env: { PATH: childEnvironment().PATH },
     graceMs: 400,
     ...options,
     onOutput: (stream, data) => {
       out += data;
       const lines = out.split('\n').filter(Boolean);
-      if (lines.length >= count) printed(lines.map(Number));
+      if (lines.length >= count) {
+        printed(lines.map(Number));
+      }
     },
   });
   return { pids, done };
@@ -48,6 +54,7 @@ describe('ProcessGroup', () => {
     // `sleep 30 & sleep 30`, printing both pids first (the foreground one replaces the shell, so it leads the group).
     const { pids, done } = startGroup('echo $$; sleep 30 & echo $!; exec sleep 30', 2, { signal: cancel.signal });
     const [leader, background] = await pids;
+    assert.ok(leader !== undefined && background !== undefined, 'both pids printed');
     assert.ok((await alive(leader)) && (await alive(background)), 'both sleeps run');
     cancel.abort();
     const result = await done;
@@ -59,6 +66,7 @@ describe('ProcessGroup', () => {
     const cancel = new AbortController();
     const { pids, done } = startGroup('trap "" INT TERM; echo $$; sleep 30 & echo $!; exec sleep 30', 2, { signal: cancel.signal });
     const [leader, background] = await pids;
+    assert.ok(leader !== undefined && background !== undefined, 'both pids printed');
     const stoppedAt = Date.now();
     cancel.abort();
     assert.equal((await done).exitCode, null);
@@ -70,7 +78,7 @@ describe('ProcessGroup', () => {
     const chunks: string[] = [];
     const result = await ProcessGroup.run(['sh', '-s'], {
       cwd: process.cwd(),
-      env: { PATH: process.env.PATH, GREETING: 'hello' },
+      env: { PATH: childEnvironment().PATH, GREETING: 'hello' },
       stdin: 'echo "$GREETING"; echo oops >&2; exit 3',
       onOutput: (stream, data) => chunks.push(`${stream}:${data}`),
       signal: new AbortController().signal,
@@ -81,7 +89,7 @@ describe('ProcessGroup', () => {
   });
 
   it('says when a program cannot start, and starts nothing once stopped', async () => {
-    const options = { cwd: process.cwd(), env: { PATH: process.env.PATH }, graceMs: 400 };
+    const options = { cwd: process.cwd(), env: { PATH: childEnvironment().PATH }, graceMs: 400 };
     await assert.rejects(
       ProcessGroup.run(['waggle-no-such-program'], { ...options, signal: new AbortController().signal }),
       /cannot start waggle-no-such-program/,

@@ -39,10 +39,11 @@ export class ProcessGroup {
   private stdout = '';
 
   private constructor(
-    argv: string[],
+    program: string,
+    args: string[],
     private readonly options: ProcessGroupOptions,
   ) {
-    this.subprocess = execa(argv[0], argv.slice(1), {
+    this.subprocess = execa(program, args, {
       cwd: options.cwd,
       env: options.env,
       extendEnv: false,
@@ -61,8 +62,14 @@ export class ProcessGroup {
 
   /** Starts `argv`; resolves when the program and its output have ended. Refuses once `signal` is aborted. */
   static async run(argv: string[], options: ProcessGroupOptions): Promise<ProcessGroupResult> {
-    if (options.signal.aborted) return { exitCode: null, stdout: '' };
-    return new ProcessGroup(argv, options).wait(argv[0]);
+    if (options.signal.aborted) {
+      return { exitCode: null, stdout: '' };
+    }
+    const [program, ...args] = argv;
+    if (program === undefined) {
+      throw new Error('no program to run: the argument array is empty');
+    }
+    return new ProcessGroup(program, args, options).wait(program);
   }
 
   private async wait(program: string): Promise<ProcessGroupResult> {
@@ -77,7 +84,9 @@ export class ProcessGroup {
       return { exitCode: result.exitCode ?? null, stdout: this.stdout };
     } finally {
       this.options.signal.removeEventListener('abort', stop);
-      for (const timer of this.timers) clearTimeout(timer);
+      for (const timer of this.timers) {
+        clearTimeout(timer);
+      }
     }
   }
 
@@ -90,8 +99,12 @@ export class ProcessGroup {
   private listen(stream: 'stdout' | 'stderr', readable: Readable | null) {
     const decoder = new StringDecoder('utf8');
     const take = (data: string) => {
-      if (!data) return;
-      if (stream === 'stdout' && this.stdout.length < CAPTURE_CHARS) this.stdout += data;
+      if (!data) {
+        return;
+      }
+      if (stream === 'stdout' && this.stdout.length < CAPTURE_CHARS) {
+        this.stdout += data;
+      }
       this.options.onOutput?.(stream, data);
     };
     readable?.on('data', (chunk: Buffer) => take(decoder.write(chunk)));

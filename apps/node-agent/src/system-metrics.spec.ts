@@ -198,7 +198,7 @@ describe('system metrics', () => {
     assert.deepEqual([second.memoryUsedMb, second.memoryTotalMb], [2048, 8192]);
     assert.deepEqual([second.diskFreeMb, second.diskTotalMb], [40, 100]);
     assert.deepEqual(second.disks, [{ mount: '/', fsType: 'ext4', sizeMb: 100, usedMb: 50 }]);
-    assert.equal(second.network?.[0].iface, 'eth0');
+    assert.equal(second.network?.[0]?.iface, 'eth0');
     assert.ok(second.network[0].rxBytesPerSecond > 0);
     assert.deepEqual(second.gpus, [{ name: 'NVIDIA GeForce RTX 4090', utilizationPercent: 87, memoryUsedMb: 20000, memoryTotalMb: 24564 }]);
     assert.equal(second.uptimeSeconds, 1234);
@@ -216,7 +216,7 @@ describe('system metrics', () => {
       metrics: JSON.parse(JSON.stringify(second)) as unknown,
       intervalMs: 5_000,
     });
-    assert.deepEqual(payload.metrics.gpus?.[0].utilizationPercent, 87);
+    assert.deepEqual(payload.metrics.gpus?.[0]?.utilizationPercent, 87);
   });
 
   it('spawns nothing for GPUs when there is none', async () => {

@@ -84,7 +84,7 @@ export function parseNvidiaSmi(output: string): GpuInfo[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((line) => {
-      const [name, memory, utilization] = line.split(',').map((s) => s.trim());
+      const [name = '', memory, utilization] = line.split(',').map((s) => s.trim());
       return { name, memoryMb: Number(memory) || undefined, utilizationPercent: Number.isFinite(Number(utilization)) ? Number(utilization) : undefined };
     });
 }
@@ -123,7 +123,9 @@ export function computeGpus(controllers: Systeminformation.GraphicsControllerDat
     const vendor = `${c.vendor ?? ''} ${c.subVendor ?? ''}`;
     const nvidia = NVIDIA.test(vendor) && (c.memoryTotal !== undefined || c.utilizationGpu !== undefined || !!c.driverVersion);
     const amd = AMD.test(c.vendor ?? '') && !c.vramDynamic && (c.vram ?? 0) >= 1024;
-    if (!nvidia && !amd) continue;
+    if (!nvidia && !amd) {
+      continue;
+    }
     const memoryMb = c.memoryTotal ?? c.vram ?? undefined;
     gpus.push({ name: (c.name || c.model || c.vendor).slice(0, 200), ...(memoryMb ? { memoryMb } : {}), nvidia });
   }
@@ -145,10 +147,14 @@ const SYSTEM_MOUNT =
 export function diskLayout(fsSizes: Systeminformation.FsSizeData[]): DiskLayout[] {
   const byDevice = new Map<string, Systeminformation.FsSizeData>();
   for (const d of fsSizes) {
-    if (!d.mount || d.size <= 0 || PSEUDO_FS.test(d.type) || NETWORK_FS.test(d.type) || SYSTEM_MOUNT.test(d.mount)) continue;
+    if (!d.mount || d.size <= 0 || PSEUDO_FS.test(d.type) || NETWORK_FS.test(d.type) || SYSTEM_MOUNT.test(d.mount)) {
+      continue;
+    }
     const seen = byDevice.get(d.fs);
     // a device mounted twice (bind mounts): keep its shortest mount point.
-    if (!seen || d.mount.length < seen.mount.length) byDevice.set(d.fs, d);
+    if (!seen || d.mount.length < seen.mount.length) {
+      byDevice.set(d.fs, d);
+    }
   }
   return [...byDevice.values()]
     .sort((a, b) => (a.mount === '/' ? -1 : b.mount === '/' ? 1 : a.mount.localeCompare(b.mount)))
@@ -169,12 +175,16 @@ export function interfacesToWatch(ifaces: NicInfo[]): string[] {
 
 /** Bytes per second per interface between two counter readings `seconds` apart; counters that went back (a reset) count from zero. */
 export function networkRates(previous: NetCounters[], next: NetCounters[], seconds: number): NetworkMetrics[] {
-  if (seconds <= 0) return [];
+  if (seconds <= 0) {
+    return [];
+  }
   const before = new Map(previous.map((c) => [c.iface, c]));
   const rates: NetworkMetrics[] = [];
   for (const c of next) {
     const p = before.get(c.iface);
-    if (!p) continue;
+    if (!p) {
+      continue;
+    }
     const rx = c.rxBytes >= p.rxBytes ? c.rxBytes - p.rxBytes : c.rxBytes;
     const tx = c.txBytes >= p.txBytes ? c.txBytes - p.txBytes : c.txBytes;
     rates.push({ iface: c.iface, rxBytesPerSecond: Math.round(rx / seconds), txBytesPerSecond: Math.round(tx / seconds) });
@@ -215,7 +225,9 @@ async function discoverGpus(): Promise<DiscoveredGpu[]> {
     (g) => computeGpus(g.controllers),
     () => [],
   );
-  if (found.some((g) => g.nvidia)) return found;
+  if (found.some((g) => g.nvidia)) {
+    return found;
+  }
   const smi = await probe('nvidia-smi', ['--query-gpu=name,memory.total,utilization.gpu', '--format=csv,noheader,nounits']);
   const nvidia = parseNvidiaSmi(smi ?? '').map((g) => ({ name: g.name.slice(0, 200), ...(g.memoryMb ? { memoryMb: g.memoryMb } : {}), nvidia: true }));
   return [...nvidia, ...found].slice(0, MAX_GPUS);
@@ -385,7 +397,9 @@ export class SystemSampler {
       this.options.timeoutMs,
     );
     // diskFreeMb/diskTotalMb are required: the first sample waits a little longer for them rather than send zeros.
-    if (!this.stateDisk.value) await within(stateDisk, STATE_DISK_FIRST_WAIT_MS);
+    if (!this.stateDisk.value) {
+      await within(stateDisk, STATE_DISK_FIRST_WAIT_MS);
+    }
 
     const memory = this.memory.value ?? { usedMb: Math.round((totalmem() - freemem()) / MB), totalMb: Math.round(totalmem() / MB) };
     const load = source.loadavg();

@@ -47,15 +47,23 @@ function workFor(
     case 'agent':
       return programWork(agentCommand(input, capabilities, options.cliCommands));
     case 'command':
-      if (!options.allowCommand) throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run command tasks (no --allow-command)');
+      if (!options.allowCommand) {
+        throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run command tasks (no --allow-command)');
+      }
       return programWork([input.program!, ...(input.args ?? [])]);
     case 'shell':
-      if (!options.allowShell) throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run shell tasks (no --allow-shell)');
+      if (!options.allowShell) {
+        throw new WaggleError(ErrorCode.Forbidden, 'this machine does not run shell tasks (no --allow-shell)');
+      }
       // The script goes to the shell on stdin, never onto a command line.
       return programWork(['sh', '-s'], input.script);
     case 'github-issue':
-      if (!options.github) throw new WaggleError(ErrorCode.Forbidden, 'this machine has no GitHub identity (no --github-token-file)');
-      if (!input.github) throw WaggleError.invalid('a github-issue task needs input.github');
+      if (!options.github) {
+        throw new WaggleError(ErrorCode.Forbidden, 'this machine has no GitHub identity (no --github-token-file)');
+      }
+      if (!input.github) {
+        throw WaggleError.invalid('a github-issue task needs input.github');
+      }
       return githubIssueWork(
         {
           taskId: assignment.taskId ?? '',
@@ -87,7 +95,9 @@ export class TaskExecutor {
     this.subs.push(
       nc.subscribe(MachineSubjects.cancel(machineId), {
         callback: (err, msg) => {
-          if (err) return;
+          if (err) {
+            return;
+          }
           let signal: CancelSignal;
           try {
             signal = decode(CancelSignal, decodeJson(msg.data));
@@ -100,12 +110,18 @@ export class TaskExecutor {
       }),
       serve(nc, MachineSubjects.helpQuestion(machineId), HelpQuestion, (question) => this.answerHelp(question), { logger: this.options.logger }),
     );
-    for (let slot = 0; slot < this.options.slots; slot++) void this.slotLoop(slot);
+    for (let slot = 0; slot < this.options.slots; slot++) {
+      void this.slotLoop(slot);
+    }
   }
 
   stop(): void {
-    for (const sub of this.subs) sub.unsubscribe();
-    for (const { runner } of this.running.values()) runner.stop('cancelled');
+    for (const sub of this.subs) {
+      sub.unsubscribe();
+    }
+    for (const { runner } of this.running.values()) {
+      runner.stop('cancelled');
+    }
   }
 
   /** Whether this attempt runs here now. */
@@ -125,12 +141,18 @@ export class TaskExecutor {
       return { accept: false, etaSeconds: 0, reason: (error as Error).message };
     }
     const { slots } = this.options;
-    if (this.running.size < slots) return { accept: true, etaSeconds: 0 };
-    if (!this.recentDurationsMs.length) return { accept: false, etaSeconds: 0, reason: `all ${slots} slots busy, no estimate yet` };
+    if (this.running.size < slots) {
+      return { accept: true, etaSeconds: 0 };
+    }
+    if (!this.recentDurationsMs.length) {
+      return { accept: false, etaSeconds: 0, reason: `all ${slots} slots busy, no estimate yet` };
+    }
     const typical = this.recentDurationsMs.reduce((a, b) => a + b, 0) / this.recentDurationsMs.length;
     const oldest = Math.min(...[...this.running.values()].map((r) => r.startedAt));
     const etaSeconds = Math.max(1, Math.ceil((typical - (Date.now() - oldest)) / 1000));
-    if (etaSeconds > question.maxEtaSeconds) return { accept: false, etaSeconds, reason: `all ${slots} slots busy for about ${etaSeconds} s` };
+    if (etaSeconds > question.maxEtaSeconds) {
+      return { accept: false, etaSeconds, reason: `all ${slots} slots busy for about ${etaSeconds} s` };
+    }
     return { accept: true, etaSeconds };
   }
 
@@ -141,13 +163,17 @@ export class TaskExecutor {
       try {
         const consumer = await nc.jetstream().consumers.get(Streams.tasks.name, Consumers.tasks(machineId));
         const batch = await consumer.fetch({ max_messages: 1, expires: 10_000 });
-        for await (const m of batch) msg = m;
+        for await (const m of batch) {
+          msg = m;
+        }
       } catch (error) {
         logger.debug({ err: error, slot }, 'task fetch failed; retrying');
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (msg) await this.handle(msg);
+      if (msg) {
+        await this.handle(msg);
+      }
     }
   }
 
@@ -208,7 +234,9 @@ export class TaskExecutor {
     } finally {
       this.running.delete(runner.key);
       this.recentDurationsMs.push(Date.now() - startedAt);
-      if (this.recentDurationsMs.length > RECENT_RUNS) this.recentDurationsMs.shift();
+      if (this.recentDurationsMs.length > RECENT_RUNS) {
+        this.recentDurationsMs.shift();
+      }
     }
   }
 }

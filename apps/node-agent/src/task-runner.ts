@@ -102,12 +102,16 @@ export class TaskRunner {
             : undefined,
     };
     await new ResultReporter(this.options).report(result);
-    if (fresh) await this.cleanUp(workDir, outcome !== 'succeeded');
+    if (fresh) {
+      await this.cleanUp(workDir, outcome !== 'succeeded');
+    }
   }
 
   /** Stops the attempt: its running process groups get SIGINT, then SIGTERM, then SIGKILL, a grace period apart. */
   stop(reason: StopReason): void {
-    if (this.stopReason) return;
+    if (this.stopReason) {
+      return;
+    }
     this.stopReason = reason;
     this.stopping.abort(reason);
   }
@@ -130,7 +134,9 @@ export class TaskRunner {
           env: options.env ?? env,
           stdin: options.stdin,
           onOutput: (stream, data) => {
-            if (stream === 'stderr' || !options.quiet) this.logs.write(stream, data);
+            if (stream === 'stderr' || !options.quiet) {
+              this.logs.write(stream, data);
+            }
           },
           signal,
           graceMs: killGraceMs,
@@ -161,7 +167,9 @@ export class TaskRunner {
   private async readResultFile(path: string): Promise<object | undefined> {
     try {
       const text = await readFile(path, 'utf8');
-      if (text.length > RESULT_FILE_LIMIT) return { error: 'result file over 1 MiB ignored' };
+      if (text.length > RESULT_FILE_LIMIT) {
+        return { error: 'result file over 1 MiB ignored' };
+      }
       const value = JSON.parse(text) as unknown;
       return typeof value === 'object' && value !== null ? value : { value };
     } catch {
@@ -172,7 +180,11 @@ export class TaskRunner {
   /** Every secret the agent holds, replaced wherever it shows up. */
   private redact(text: string): string {
     let out = text;
-    for (const secret of this.options.secrets) if (secret) out = out.replaceAll(secret, '[redacted]');
+    for (const secret of this.options.secrets) {
+      if (secret) {
+        out = out.replaceAll(secret, '[redacted]');
+      }
+    }
     return out;
   }
 }

@@ -18,7 +18,9 @@ describe('sweepKeptWorkDirs', () => {
       ['running', undefined],
     ] as const) {
       await mkdir(join(work, name));
-      if (until !== undefined) await writeFile(join(work, name, KEEP_UNTIL_FILE), String(until));
+      if (until !== undefined) {
+        await writeFile(join(work, name, KEEP_UNTIL_FILE), String(until));
+      }
     }
     const removed = await sweepKeptWorkDirs(work, pino({ level: 'silent' }), 2_000);
     assert.deepEqual(removed, [join(work, 'expired')]);

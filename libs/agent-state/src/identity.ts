@@ -30,10 +30,14 @@ export async function writePrivateFile(path: string, content: string): Promise<v
 export async function readIdentity(stateDir: string): Promise<AgentIdentity | undefined> {
   try {
     const identity = JSON.parse(await readFile(join(stateDir, IDENTITY_FILE), 'utf8')) as AgentIdentity;
-    if (identity.v !== 1 || !identity.machineId || !identity.apiToken) throw new Error(`${IDENTITY_FILE} is not a Waggle identity`);
+    if (identity.v !== 1 || !identity.machineId || !identity.apiToken) {
+      throw new Error(`${IDENTITY_FILE} is not a Waggle identity`);
+    }
     return identity;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
     throw error;
   }
 }

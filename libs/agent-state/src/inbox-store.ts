@@ -18,7 +18,9 @@ const REPORTED_FILE = 'reads.reported';
 function parseLines<T>(text: string): T[] {
   const out: T[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+    if (!line.trim()) {
+      continue;
+    }
     try {
       out.push(JSON.parse(line) as T);
     } catch {
@@ -32,7 +34,9 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return '';
+    }
     throw error;
   }
 }
@@ -54,18 +58,24 @@ export class InboxStore {
 
   async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    for (const m of parseLines<StoredMessage>(await readText(this.inboxPath))) this.ids.add(m.id);
+    for (const m of parseLines<StoredMessage>(await readText(this.inboxPath))) {
+      this.ids.add(m.id);
+    }
   }
 
   /** Appends the messages not stored yet (fsync'ed); returns them. */
   async append(messages: InboxMessage[], now = new Date()): Promise<StoredMessage[]> {
     const fresh: StoredMessage[] = [];
     for (const m of messages) {
-      if (this.ids.has(m.id)) continue;
+      if (this.ids.has(m.id)) {
+        continue;
+      }
       this.ids.add(m.id);
       fresh.push({ ...m, receivedAt: now.toISOString() });
     }
-    if (!fresh.length) return fresh;
+    if (!fresh.length) {
+      return fresh;
+    }
     const handle = await open(this.inboxPath, 'a', 0o600);
     try {
       await handle.write(fresh.map((m) => JSON.stringify(m)).join('\n') + '\n');
@@ -81,14 +91,20 @@ export class InboxStore {
     const messages = parseLines<StoredMessage>(await readText(this.inboxPath));
     const reads = new Map(parseLines<{ id: string; at: string }>(await readText(join(this.dir, READS_FILE))).map((r) => [r.id, r.at]));
     const unique = new Map<string, StoredMessage>();
-    for (const m of messages) if (!unique.has(m.id)) unique.set(m.id, { ...m, readAt: reads.get(m.id) });
+    for (const m of messages) {
+      if (!unique.has(m.id)) {
+        unique.set(m.id, { ...m, readAt: reads.get(m.id) });
+      }
+    }
     const all = [...unique.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
     return options.unread ? all.filter((m) => !m.readAt) : all;
   }
 
   /** Records that these messages were read; the agent reports it to the hub. */
   async markRead(ids: string[], now = new Date()): Promise<void> {
-    if (!ids.length) return;
+    if (!ids.length) {
+      return;
+    }
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await appendFile(join(this.dir, READS_FILE), ids.map((id) => JSON.stringify({ id, at: now.toISOString() })).join('\n') + '\n', { mode: 0o600 });
   }
@@ -103,7 +119,9 @@ export class InboxStore {
       return { ids: [], offset: 0 };
     }
     const from = Number((await readText(join(this.dir, REPORTED_FILE))).trim() || '0');
-    if (from >= size) return { ids: [], offset: from };
+    if (from >= size) {
+      return { ids: [], offset: from };
+    }
     const handle = await open(path, 'r');
     try {
       const buffer = Buffer.alloc(size - from);

@@ -22,10 +22,16 @@ export function EnvBoolean(): PropertyDecorator {
   // Reads the raw variable (`obj[key]`): implicit conversion would already have made "false" true.
   return Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
     const value = obj[key];
-    if (typeof value !== 'string') return value;
+    if (typeof value !== 'string') {
+      return value;
+    }
     const v = value.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(v)) return true;
-    if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+    if (['true', '1', 'yes', 'on'].includes(v)) {
+      return true;
+    }
+    if (['false', '0', 'no', 'off', ''].includes(v)) {
+      return false;
+    }
     return value;
   });
 }
@@ -50,12 +56,16 @@ export function resolveFileVariables(env: NodeJS.ProcessEnv, names: ReadonlySet<
   const values: Record<string, string> = {};
   const problems: string[] = [];
   for (const name of names) {
-    if (env[name] !== undefined) values[name] = env[name];
+    if (env[name] !== undefined) {
+      values[name] = env[name];
+    }
   }
   for (const name of names) {
     const key = `${name}_FILE`;
     const path = env[key];
-    if (!path) continue;
+    if (!path) {
+      continue;
+    }
     if (env[name] !== undefined) {
       problems.push(`${name} and ${key} are both set; set only one`);
       continue;
@@ -90,7 +100,9 @@ export function loadConfig<T extends object>(type: new () => T, env: NodeJS.Proc
     const shown = error.value === undefined ? 'not set' : 'got ' + JSON.stringify(String(error.value)).slice(0, 80);
     problems.push(`${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (${shown})`);
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) {
+    throw new ConfigError(problems);
+  }
   return config;
 }
 
@@ -98,8 +110,11 @@ export function loadConfig<T extends object>(type: new () => T, env: NodeJS.Proc
 export function childEnvironment(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...environment() };
   for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
+    if (value === undefined) {
+      delete env[key];
+    } else {
+      env[key] = value;
+    }
   }
   return env;
 }
@@ -130,7 +145,11 @@ export function prefixedVariables(
   except: ReadonlySet<string> = new Set(),
 ): { values: Record<string, string>; problems: string[] } {
   const merged: NodeJS.ProcessEnv = { ...fileDefaults };
-  for (const [name, value] of Object.entries(env)) if (name.startsWith(prefix) && !except.has(name) && value !== undefined) merged[name] = value;
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(prefix) && !except.has(name) && value !== undefined) {
+      merged[name] = value;
+    }
+  }
   const names = new Set(Object.keys(merged).map((name) => name.replace(/_FILE$/, '')));
   return resolveFileVariables(merged, names);
 }

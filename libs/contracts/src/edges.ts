@@ -128,12 +128,18 @@ export function machineRequestSubject(name: MachineRequestName, machineId: strin
 
 /** Every request pattern a hub service may serve, with the class its payload decodes into. */
 export function requestTypeOf(pattern: string): Constructor<object> | undefined {
-  if (pattern in RpcRequestTypes) return RpcRequestTypes[pattern as RpcSubject];
+  if (pattern in RpcRequestTypes) {
+    return RpcRequestTypes[pattern as RpcSubject];
+  }
   for (const [name, wildcard] of Object.entries(MachineWildcards)) {
-    if (wildcard === pattern && name in MachineRequestTypes) return MachineRequestTypes[name as MachineRequestName];
+    if (wildcard === pattern && name in MachineRequestTypes) {
+      return MachineRequestTypes[name as MachineRequestName];
+    }
   }
   for (const [name, wildcard] of Object.entries(MachineEventWildcards)) {
-    if (wildcard === pattern) return PublishTypes[name as MachineEventName];
+    if (wildcard === pattern) {
+      return PublishTypes[name as MachineEventName];
+    }
   }
   return undefined;
 }

@@ -326,13 +326,25 @@ export function capabilityTags(c: Capabilities): string[] {
   const tags = new Set<string>();
   for (const agent of c.agents) {
     tags.add(agent.name);
-    for (const model of agent.models ?? []) tags.add(`${agent.name}:${model}`);
+    for (const model of agent.models ?? []) {
+      tags.add(`${agent.name}:${model}`);
+    }
   }
-  for (const tool of c.tools) tags.add(tool.name);
-  if (c.gpus.length) tags.add('gpu');
-  if (c.allowCommand) tags.add('allow:command');
-  if (c.allowShell) tags.add('allow:shell');
-  if (c.github) tags.add('github');
+  for (const tool of c.tools) {
+    tags.add(tool.name);
+  }
+  if (c.gpus.length) {
+    tags.add('gpu');
+  }
+  if (c.allowCommand) {
+    tags.add('allow:command');
+  }
+  if (c.allowShell) {
+    tags.add('allow:shell');
+  }
+  if (c.github) {
+    tags.add('github');
+  }
   tags.add(`os:${c.os}`);
   tags.add(`arch:${c.arch}`);
   return [...tags].sort();

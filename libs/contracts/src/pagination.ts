@@ -36,10 +36,14 @@ export function encodeCursor(value: unknown): string {
 }
 
 export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown) => v is T): T | undefined {
-  if (!cursor) return undefined;
+  if (!cursor) {
+    return undefined;
+  }
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (isValid(value)) return value;
+    if (isValid(value)) {
+      return value;
+    }
   } catch {
     // fall through to the error below
   }

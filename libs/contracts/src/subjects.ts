@@ -121,7 +121,9 @@ export const QueueGroups = {
 /** Reads the machine id out of a per-machine subject. */
 export function machineIdOf(subject: string): string {
   const token = subject.split('.')[MACHINE_ID_TOKEN];
-  if (!token || !subject.startsWith('waggle.m.')) throw new Error(`not a machine subject: ${subject}`);
+  if (!token || !subject.startsWith('waggle.m.')) {
+    throw new Error(`not a machine subject: ${subject}`);
+  }
   return token;
 }
 

@@ -20,8 +20,12 @@ export function toFieldErrors(errors: ValidationError[], prefix = ''): FieldErro
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    if (error.constraints) out.push({ field, errors: Object.values(error.constraints) });
-    if (error.children?.length) out.push(...toFieldErrors(error.children, field));
+    if (error.constraints) {
+      out.push({ field, errors: Object.values(error.constraints) });
+    }
+    if (error.children?.length) {
+      out.push(...toFieldErrors(error.children, field));
+    }
   }
   return out;
 }

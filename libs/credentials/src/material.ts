@@ -165,7 +165,9 @@ export async function readAuthMaterial(dir: string): Promise<NatsAuthMaterial | 
     );
     return Object.fromEntries(entries) as unknown as NatsAuthMaterial;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
     throw error;
   }
 }

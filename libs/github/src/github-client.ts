@@ -32,6 +32,15 @@ export function githubErrorOf(error: unknown): { status: number | null; message:
   return { status, message };
 }
 
+/** `owner/name` as Octokit's `{ owner, repo }`; anything else is a bug upstream (repos are validated on the way in). */
+export function splitRepo(fullName: string): { owner: string; repo: string } {
+  const [owner, repo] = fullName.split('/');
+  if (!owner || !repo) {
+    throw new Error(`not an owner/name repository: ${fullName}`);
+  }
+  return { owner, repo };
+}
+
 /**
  * An Octokit for one identity, with GitHub's rules for well-behaved clients: writes spaced
  * out, primary and secondary rate limits waited out (Retry-After, x-ratelimit-reset) up to

@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
+import { childEnvironment } from '@waggle/config';
 import type { NatsAuthMaterial } from '@waggle/credentials';
 import { generateAuthMaterial, natsServerConfig, readAuthMaterial, writeAuthMaterial } from '@waggle/credentials';
 import { connectNats } from '@waggle/messaging';
@@ -11,9 +12,11 @@ import { connectNats } from '@waggle/messaging';
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/opt/homebrew/bin'];
 
 /** nats-server on PATH (and the sbin directories Debian installs it in), or undefined. */
-export function findNatsServer(path = process.env.PATH ?? ''): string | undefined {
+export function findNatsServer(path = childEnvironment().PATH ?? ''): string | undefined {
   for (const dir of [...path.split(delimiter), ...EXTRA_DIRS]) {
-    if (!dir) continue;
+    if (!dir) {
+      continue;
+    }
     const candidate = join(dir, 'nats-server');
     try {
       accessSync(candidate, constants.X_OK);
@@ -69,7 +72,9 @@ export class LocalNatsServer {
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     const existing = await readAuthMaterial(this.authDir);
     this.material = existing ?? (await generateAuthMaterial());
-    if (!existing) await writeAuthMaterial(this.authDir, this.material);
+    if (!existing) {
+      await writeAuthMaterial(this.authDir, this.material);
+    }
     const config = natsServerConfig(this.material, {
       host: this.options.host ?? '127.0.0.1',
       port: this.options.port,
@@ -81,9 +86,13 @@ export class LocalNatsServer {
 
   /** Starts the server and waits until it accepts the hub's credential. */
   async start(): Promise<void> {
-    if (!this.material) await this.prepare();
+    if (!this.material) {
+      await this.prepare();
+    }
     const binary = this.options.binary ?? findNatsServer();
-    if (!binary) throw new Error(NATS_INSTALL_HELP);
+    if (!binary) {
+      throw new Error(NATS_INSTALL_HELP);
+    }
     const child = spawn(binary, ['-c', join(this.options.dir, 'nats-server.conf')], {
       stdio: ['ignore', this.options.stdio ?? 'ignore', this.options.stdio ?? 'ignore'],
     });
@@ -108,7 +117,9 @@ export class LocalNatsServer {
   /** Stops the server (SIGTERM lets JetStream flush; SIGKILL simulates a crash). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null) {
+      return;
+    }
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
     await gone;

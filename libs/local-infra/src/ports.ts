@@ -14,9 +14,13 @@ export async function freePort(preferred = 0, host = '127.0.0.1'): Promise<numbe
     });
   if (preferred) {
     const got = await tryPort(preferred);
-    if (got) return got;
+    if (got) {
+      return got;
+    }
   }
   const any = await tryPort(0);
-  if (!any) throw new Error('no free port');
+  if (!any) {
+    throw new Error('no free port');
+  }
   return any;
 }

@@ -27,11 +27,16 @@ export class LocalPostgres {
     await mkdir(dir, { recursive: true, mode: 0o711 });
     const runsAsRoot = process.getuid?.() === 0;
     // As root, Postgres runs as the `postgres` user, which must be able to walk down to its data dir.
-    if (runsAsRoot) for (const d of [dirname(dir), dir]) await chmod(d, (await stat(d)).mode | 0o111);
+    if (runsAsRoot) {
+      for (const d of [dirname(dir), dir]) {
+        await chmod(d, (await stat(d)).mode | 0o111);
+      }
+    }
     const passwordFile = join(dir, 'password');
     let password: string;
-    if (existsSync(passwordFile)) password = (await readFile(passwordFile, 'utf8')).trim();
-    else {
+    if (existsSync(passwordFile)) {
+      password = (await readFile(passwordFile, 'utf8')).trim();
+    } else {
       password = randomBytes(24).toString('base64url');
       await writeFile(passwordFile, password, { mode: 0o600 });
     }
@@ -55,13 +60,17 @@ export class LocalPostgres {
       onLog: log,
       onError: (e: unknown) => log(String(e)),
     });
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await this.pg.initialise();
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      await this.pg.initialise();
+    }
     await this.pg.start();
     const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
     await admin.connect();
     try {
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-      if (!exists.rowCount) await admin.query(`CREATE DATABASE "${database}"`);
+      if (!exists.rowCount) {
+        await admin.query(`CREATE DATABASE "${database}"`);
+      }
     } finally {
       await admin.end();
     }

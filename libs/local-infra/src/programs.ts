@@ -10,7 +10,11 @@ export type ProgramName = 'registry' | 'gateway' | 'node-agent' | 'task-router' 
 export function programPath(name: ProgramName, from = __dirname): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const candidate = join(dir, 'apps', name, 'dist', 'main.js');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cannot find apps/${name}/dist/main.js above ${from}: run \`npm run build\``);
+    if (existsSync(candidate)) {
+      return candidate;
+    }
+    if (dirname(dir) === dir) {
+      throw new Error(`cannot find apps/${name}/dist/main.js above ${from}: run \`npm run build\``);
+    }
   }
 }

@@ -23,8 +23,12 @@ export function decodeJson(data: Uint8Array): unknown {
 /** Headers for an outgoing message: the current correlation id, and a Nats-Msg-Id when given. */
 export function outgoingHeaders(msgId?: string, correlationId = currentCorrelationId()): MsgHdrs {
   const h = natsHeaders();
-  if (correlationId) h.set(Headers.correlationId, correlationId);
-  if (msgId) h.set(Headers.msgId, msgId);
+  if (correlationId) {
+    h.set(Headers.correlationId, correlationId);
+  }
+  if (msgId) {
+    h.set(Headers.msgId, msgId);
+  }
   return h;
 }
 

@@ -23,7 +23,9 @@ export interface ConnectOptions {
 }
 
 function authenticator(options: ConnectOptions): Authenticator | undefined {
-  if (options.creds) return credsAuthenticator(new TextEncoder().encode(options.creds));
+  if (options.creds) {
+    return credsAuthenticator(new TextEncoder().encode(options.creds));
+  }
   if (options.credentials?.jwt) {
     return jwtAuthenticator(options.credentials.jwt, new TextEncoder().encode(options.credentials.seed));
   }
@@ -51,7 +53,9 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
   if (options.onStatus) {
     const onStatus = options.onStatus;
     void (async () => {
-      for await (const status of nc.status()) onStatus({ type: status.type, data: status.data });
+      for await (const status of nc.status()) {
+        onStatus({ type: status.type, data: status.data });
+      }
     })();
   }
   return nc;
@@ -59,7 +63,9 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
 
 /** Whether the server answers a ping within `timeoutMs`: for readiness checks, never hangs. */
 export async function natsReachable(nc: NatsConnection, timeoutMs = 1_000): Promise<boolean> {
-  if (nc.isClosed()) return false;
+  if (nc.isClosed()) {
+    return false;
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

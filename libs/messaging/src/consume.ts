@@ -53,7 +53,9 @@ async function settleMsg(options: SettleContext, msg: JsMsg, error: unknown): Pr
       return;
     case 'term':
       options.logger.error({ reason: s.reason, seq: msg.seq }, 'message dead-lettered');
-      if (s.deadLetter) await deadLetter(options.js, options.stream, options.consumer, msg, s.reason, options.logger);
+      if (s.deadLetter) {
+        await deadLetter(options.js, options.stream, options.consumer, msg, s.reason, options.logger);
+      }
       // A plain term: nats-server 2.9 does not parse `+TERM <reason>` and would redeliver after AckWait. The reason is in the log line above.
       msg.term();
       return;
@@ -86,17 +88,23 @@ export async function consumeBatches<T extends object>(options: ConsumeOptions<T
         wake?.();
       })();
       while (!ended || buffer.length) {
-        if (!buffer.length) await new Promise<void>((resolve) => (wake = resolve));
+        if (!buffer.length) {
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
         wake = undefined;
         // Let the rest of a burst that arrived in the same read join this batch.
         await new Promise((resolve) => setImmediate(resolve));
         const batch = buffer.splice(0, batchSize);
-        if (batch.length) await handle(options, batch);
+        if (batch.length) {
+          await handle(options, batch);
+        }
       }
       await reader;
       options.signal.removeEventListener('abort', stop);
     } catch (error) {
-      if (options.signal.aborted) return;
+      if (options.signal.aborted) {
+        return;
+      }
       options.onFetchError?.(error);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -112,8 +120,11 @@ async function handle<T extends object>(options: ConsumeOptions<T>, messages: Js
       await settleMsg(options, msg, error);
     }
   }
-  if (!valid.length) return;
-  const correlationId = sanitizeCorrelationId(correlationOf(valid[0].msg.headers));
+  const first = valid[0];
+  if (!first) {
+    return;
+  }
+  const correlationId = sanitizeCorrelationId(correlationOf(first.msg.headers));
   let failure: unknown;
   await withCorrelation(correlationId, async () => {
     try {
@@ -122,7 +133,9 @@ async function handle<T extends object>(options: ConsumeOptions<T>, messages: Js
       failure = error ?? new Error('handler failed');
     }
   });
-  for (const { msg } of valid) await settleMsg(options, msg, failure);
+  for (const { msg } of valid) {
+    await settleMsg(options, msg, failure);
+  }
 }
 
 export interface DurableConsumerSpec {

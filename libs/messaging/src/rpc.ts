@@ -34,7 +34,9 @@ export async function request<T>(nc: NatsConnection, subject: string, payload: u
   if (!body || typeof body !== 'object' || !('ok' in body)) {
     throw new WaggleError(ErrorCode.Internal, `malformed reply on ${subject}`);
   }
-  if (!body.ok) throw WaggleError.fromBody(body.error);
+  if (!body.ok) {
+    throw WaggleError.fromBody(body.error);
+  }
   return body.data;
 }
 
@@ -62,7 +64,9 @@ export type RpcHandler<Req, Res> = (request: Req, msg: Msg) => Promise<Res>;
  * logged with an error id that the reply carries (never the internal text).
  */
 export function toErrorBody(error: unknown, logger: Logger, subject?: string): ErrorBody {
-  if (error instanceof WaggleError) return error.toBody();
+  if (error instanceof WaggleError) {
+    return error.toBody();
+  }
   const errorId = crypto.randomUUID();
   logger.error({ err: error, errorId, subject }, 'request handler failed');
   return { code: ErrorCode.Internal, message: `internal error (error id ${errorId})`, details: { errorId } };
@@ -96,7 +100,9 @@ export function serve<Req extends object, Res>(
         } catch (error) {
           reply = { ok: false, error: toErrorBody(error, options.logger, subject) };
         }
-        if (msg.reply) msg.respond(encodeJson(reply), { headers: outgoingHeaders(undefined, correlationId) });
+        if (msg.reply) {
+          msg.respond(encodeJson(reply), { headers: outgoingHeaders(undefined, correlationId) });
+        }
       });
     },
   });

@@ -25,7 +25,9 @@ export function backoffMs(deliveryCount: number): number {
  * backoff until the last delivery, which is dead-lettered instead of dropped.
  */
 export function settle({ error, deliveryCount, maxDeliver }: SettlementInput): Settlement {
-  if (error === undefined) return { action: 'ack' };
+  if (error === undefined) {
+    return { action: 'ack' };
+  }
   if (error instanceof WaggleError && !error.retryable) {
     return { action: 'term', reason: `${error.code}: ${error.message}`, deadLetter: true };
   }

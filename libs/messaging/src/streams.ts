@@ -51,12 +51,16 @@ export async function provisionStreams(jsm: JetStreamManager, options: StreamOpt
       await jsm.streams.info(name);
       await jsm.streams.update(name, config);
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isNotFound(error)) {
+        throw error;
+      }
       try {
         await jsm.streams.add(config);
       } catch (addError) {
         // Another replica created it between our info and add.
-        if (!/already in use|exists/i.test(String(addError))) throw addError;
+        if (!/already in use|exists/i.test(String(addError))) {
+          throw addError;
+        }
       }
     }
   }
@@ -89,7 +93,9 @@ export function machineConsumerConfigs(machineId: string): { stream: string; dur
 
 /** Creates (or updates) the machine's consumers; idempotent, also after a lost JetStream store. */
 export async function ensureMachineConsumers(jsm: JetStreamManager, machineId: string): Promise<void> {
-  for (const { stream, config } of machineConsumerConfigs(machineId)) await jsm.consumers.add(stream, config);
+  for (const { stream, config } of machineConsumerConfigs(machineId)) {
+    await jsm.consumers.add(stream, config);
+  }
 }
 
 /** Deletes the machine's consumers and drops what was stored for it (after it is revoked). */
@@ -98,7 +104,9 @@ export async function removeMachineConsumers(jsm: JetStreamManager, machineId: s
     try {
       await jsm.consumers.delete(stream, durable);
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!isNotFound(error)) {
+        throw error;
+      }
     }
     await jsm.streams.purge(stream, { filter });
   }

@@ -6,6 +6,7 @@ import { eventSubject, MachineSubjects } from '@waggle/contracts';
 import { encodeJson, outgoingHeaders } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { currentCorrelationId } from '@waggle/observability';
+import { singleRow } from '@waggle/persistence';
 
 /** An outbox row to be published: `msgId` becomes the JetStream Nats-Msg-Id. */
 export interface OutboxEntry {
@@ -40,7 +41,9 @@ export function event<T extends EventType>(id: string, type: T, data: EventMap[T
  * and the message announcing it commit together or not at all.
  */
 export async function addToOutbox(manager: EntityManager, schema: string, entries: OutboxEntry[]): Promise<void> {
-  if (!entries.length) return;
+  if (!entries.length) {
+    return;
+  }
   const correlationId = currentCorrelationId() ?? null;
   const chunk = 1000;
   for (let start = 0; start < entries.length; start += chunk) {
@@ -103,13 +106,19 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+    if (this.timer) {
+      clearInterval(this.timer);
+    }
+    while (this.running) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /** Relay now (called after a commit that added rows). */
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped) {
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -139,13 +148,17 @@ export class OutboxRelay {
     const { dataSource, js, schema } = this.options;
     const batchSize = this.options.batchSize ?? 500;
     return dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey]);
-      if (!locked) return 0;
+      const lock = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey]);
+      if (!singleRow(lock, 'outbox lock').locked) {
+        return 0;
+      }
       const rows = await manager.query<OutboxRow[]>(
         `SELECT "id", "subject", "payload", "msg_id", "correlation_id" FROM "${schema}"."outbox" WHERE "sent_at" IS NULL ORDER BY "id" LIMIT $1`,
         [batchSize],
       );
-      if (!rows.length) return 0;
+      if (!rows.length) {
+        return 0;
+      }
       const results = await Promise.allSettled(
         rows.map((row) =>
           js.publish(row.subject, encodeJson(row.payload), {
@@ -155,10 +168,14 @@ export class OutboxRelay {
           }),
         ),
       );
-      const sent = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.id);
+      const sent = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (sent.length) await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
-      if (failed) this.options.logger.warn({ err: failed.reason as unknown, unsent: rows.length - sent.length }, 'outbox publish failed; rows stay queued');
+      if (sent.length) {
+        await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
+      }
+      if (failed) {
+        this.options.logger.warn({ err: failed.reason as unknown, unsent: rows.length - sent.length }, 'outbox publish failed; rows stay queued');
+      }
       this.options.onRelayed?.(sent.length);
       return failed ? 0 : sent.length === batchSize ? sent.length : 0;
     });
@@ -217,7 +234,9 @@ export class OutboxTransactions {
       await addToOutbox(manager, this.options.schema, done.outbox);
       return done;
     });
-    if (outbox.length) this.relay.kick();
+    if (outbox.length) {
+      this.relay.kick();
+    }
     return result;
   }
 
@@ -225,7 +244,9 @@ export class OutboxTransactions {
   async prune(): Promise<void> {
     try {
       const deleted = await this.relay.prune(this.options.retentionMs ?? 24 * 3600_000);
-      if (deleted) this.options.onPruned?.(deleted);
+      if (deleted) {
+        this.options.onPruned?.(deleted);
+      }
     } catch (error) {
       this.options.logger.warn({ err: error }, 'outbox prune failed; will retry');
     }

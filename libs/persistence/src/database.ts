@@ -34,14 +34,18 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
 
 /** The schema must exist before TypeORM can create its migrations table in it. */
 export async function ensureSchema(url: string, schema: string): Promise<void> {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name ${schema}`);
+  }
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   } catch (error) {
     // Two replicas starting together race on CREATE SCHEMA; the loser sees a unique violation.
-    if ((error as { code?: string }).code !== '23505') throw error;
+    if ((error as { code?: string }).code !== '23505') {
+      throw error;
+    }
   } finally {
     await client.end();
   }
@@ -86,4 +90,16 @@ export interface Queryable {
 export async function updateReturning<T>(db: Queryable, sql: string, parameters: unknown[] = []): Promise<T[]> {
   const [rows] = await db.query<[T[], number]>(sql, parameters);
   return rows;
+}
+
+/**
+ * The row a query always returns (`INSERT … RETURNING`, an aggregate, a function call). None
+ * means the database broke its promise, so it throws rather than hand back undefined.
+ */
+export function singleRow<T>(rows: readonly T[], what: string): T {
+  const row = rows[0];
+  if (row === undefined) {
+    throw new Error(`${what}: the query returned no row`);
+  }
+  return row;
 }

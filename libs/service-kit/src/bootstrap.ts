@@ -62,7 +62,9 @@ async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promi
   const ops: Server | undefined = port ? await startOpsServer(port, config.WAGGLE_METRICS_HOST, metrics, () => readinessChecks(nc, dataSource)) : undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     logger.info({ signal }, `${spec.name} stopping`);
     ops?.close();

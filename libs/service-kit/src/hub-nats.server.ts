@@ -19,7 +19,9 @@ export class ContractDeserializer {
 
   deserialize(value: Uint8Array, options: { channel: string; replyTo?: string }): IncomingRequest {
     const type = this.types(options.channel);
-    if (!type) throw new WaggleError(ErrorCode.Internal, `no contract class for ${options.channel}`);
+    if (!type) {
+      throw new WaggleError(ErrorCode.Internal, `no contract class for ${options.channel}`);
+    }
     return { pattern: options.channel, data: decode(type, decodeJson(value)), id: options.replyTo ?? '' };
   }
 }
@@ -73,15 +75,22 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
 
   listen(callback: (error?: unknown) => void): void {
     const nc = this.connection;
-    if (!nc) return callback(new Error('HubNatsServer: attach() a NATS connection before listen()'));
+    if (!nc) {
+      return callback(new Error('HubNatsServer: attach() a NATS connection before listen()'));
+    }
     for (const pattern of this.messageHandlers.keys()) {
-      if (!requestTypeOf(pattern)) return callback(new Error(`no contract class names the payload of ${pattern} (libs/contracts edges.ts)`));
+      if (!requestTypeOf(pattern)) {
+        return callback(new Error(`no contract class names the payload of ${pattern} (libs/contracts edges.ts)`));
+      }
       this.subscriptions.push(
         nc.subscribe(pattern, {
           queue: this.options.queue,
           callback: (error, msg) => {
-            if (error) this.options.logger.error({ err: error, subject: pattern }, 'subscription error');
-            else void this.receive(pattern, msg);
+            if (error) {
+              this.options.logger.error({ err: error, subject: pattern }, 'subscription error');
+            } else {
+              void this.receive(pattern, msg);
+            }
           },
         }),
       );
@@ -90,7 +99,9 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
   }
 
   close(): Promise<void> {
-    for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
+    for (const sub of this.subscriptions.splice(0)) {
+      sub.unsubscribe();
+    }
     return this.connection?.flush().catch(() => undefined) ?? Promise.resolve();
   }
 
@@ -111,7 +122,9 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
       try {
         const packet = this.contracts.deserialize(msg.data, { channel: pattern, replyTo: msg.reply });
         const context = new NatsContext([msg.subject, msg.headers]);
-        if (!handler) throw new WaggleError(ErrorCode.Internal, `no handler for ${pattern}`);
+        if (!handler) {
+          throw new WaggleError(ErrorCode.Internal, `no handler for ${pattern}`);
+        }
         const result: unknown = await handler(packet.data, context);
         // Nest hands back an observable; its error is the filter's error body.
         const response: unknown = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
@@ -119,7 +132,9 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
         this.respond(msg, correlationId, { response, id: packet.id });
       } catch (error) {
         const body = isErrorBody(error) ? error : toErrorBody(error, this.options.logger, pattern);
-        if (!msg.reply) this.options.logger.warn({ subject: msg.subject, error: body }, 'event not handled');
+        if (!msg.reply) {
+          this.options.logger.warn({ subject: msg.subject, error: body }, 'event not handled');
+        }
         this.respond(msg, correlationId, { err: body, id: msg.reply ?? '' });
       } finally {
         this.observe?.(operationOf(pattern), outcome, (performance.now() - started) / 1000);
@@ -128,7 +143,9 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
   }
 
   private respond(msg: Msg, correlationId: string, packet: OutgoingResponse): void {
-    if (msg.reply) msg.respond(this.replies.serialize(packet), { headers: outgoingHeaders(undefined, correlationId) });
+    if (msg.reply) {
+      msg.respond(this.replies.serialize(packet), { headers: outgoingHeaders(undefined, correlationId) });
+    }
   }
 }
 

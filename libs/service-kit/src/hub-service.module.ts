@@ -44,7 +44,9 @@ class NatsDrain implements OnApplicationShutdown {
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+    if (!this.nc.isClosed()) {
+      await this.nc.drain().catch(() => undefined);
+    }
   }
 }
 

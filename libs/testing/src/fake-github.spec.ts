@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
+import { childEnvironment } from '@waggle/config';
+
 import { FakeGithub } from './fake-github';
 import type { GithubComment, GithubIssue, GithubLabel, GithubPull, GithubRepo, GithubUser } from './fake-github';
+import { present } from './present';
 
 const run = promisify(execFile);
 
@@ -57,7 +60,7 @@ async function call<T>(
 /** git with a fixed identity, never a shell; stdout trimmed. */
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const identity = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false'];
-  const { stdout } = await run('git', [...identity, ...args], { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const { stdout } = await run('git', [...identity, ...args], { cwd, env: childEnvironment({ GIT_TERMINAL_PROMPT: '0' }) });
   return stdout.trim();
 }
 
@@ -67,11 +70,15 @@ function useGithub(): { github: () => FakeGithub; dir: () => string } {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fake-github-'));
     github = await FakeGithub.start({ dir: join(dir, 'repos') });
-    for (const [login, token] of Object.entries(TOKENS)) github.addUser(login, token);
+    for (const [login, token] of Object.entries(TOKENS)) {
+      github.addUser(login, token);
+    }
   });
   after(async () => {
     await github?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
   return {
     github: () => {
@@ -130,9 +137,10 @@ describe('FakeGithub: authentication and headers', () => {
     assert.match(first.headers.get('x-github-request-id') ?? '', /^[0-9A-F]+(:[0-9A-F]+){4}$/);
     assert.equal(first.headers.get('x-ratelimit-limit'), '5000');
     assert.equal(first.headers.get('x-ratelimit-resource'), 'core');
-    const remaining = [first.headers, second.headers].map((h) => Number(h.get('x-ratelimit-remaining')));
-    assert.equal(remaining[1], remaining[0] - 1);
-    assert.equal(Number(second.headers.get('x-ratelimit-used')), 5000 - remaining[1]);
+    const [remainingFirst, remainingSecond] = [first.headers, second.headers].map((h) => Number(h.get('x-ratelimit-remaining')));
+    assert.ok(remainingFirst !== undefined && remainingSecond !== undefined);
+    assert.equal(remainingSecond, remainingFirst - 1);
+    assert.equal(Number(second.headers.get('x-ratelimit-used')), 5000 - remainingSecond);
     assert.ok(Number(first.headers.get('x-ratelimit-reset')) > Date.now() / 1000);
     assert.equal(github().requests.at(-1)?.login, 'alice');
   });
@@ -206,7 +214,7 @@ describe('FakeGithub: repositories and git', () => {
     assert.equal(again.status, 202);
     assert.equal(again.body.id, first.body.id);
     assert.deepEqual(github().forks('alice', name), [`carol/${name}`]);
-    const sha = async (url: string) => (await git(dir(), 'ls-remote', url, 'refs/heads/main')).split('\t')[0];
+    const sha = async (url: string) => present((await git(dir(), 'ls-remote', url, 'refs/heads/main')).split('\t')[0], `main of ${url}`);
     const upstream = (await call<GithubRepo>(github(), 'carol', 'GET', `/repos/alice/${name}`)).body;
     assert.match(await sha(first.body.clone_url), /^[0-9a-f]{40}$/);
     assert.equal(await sha(first.body.clone_url), await sha(upstream.clone_url));
@@ -271,7 +279,9 @@ describe('FakeGithub: issues', () => {
 
   it('pages with a link header, and answers a matching If-None-Match with a free 304', async () => {
     const name = await freshRepo(github());
-    for (let i = 1; i <= 5; i++) github().openIssue('alice', name, { title: `#${i}`, user: 'dave' });
+    for (let i = 1; i <= 5; i++) {
+      github().openIssue('alice', name, { title: `#${i}`, user: 'dave' });
+    }
     const path = `/repos/alice/${name}/issues?per_page=2`;
     const first = await call<GithubIssue[]>(github(), 'bob', 'GET', path);
     assert.deepEqual(
@@ -297,7 +307,7 @@ describe('FakeGithub: issues', () => {
     github().openIssue('alice', name, { title: '#6', user: 'dave' });
     const changed = await call<GithubIssue[]>(github(), 'bob', 'GET', path, undefined, { 'if-none-match': etag });
     assert.equal(changed.status, 200);
-    assert.equal(changed.body[0].number, 6);
+    assert.equal(changed.body[0]?.number, 6);
     assert.equal(Number(changed.headers.get('x-ratelimit-remaining')), before - 1);
   });
 
@@ -567,7 +577,7 @@ describe('FakeGithub: webhooks', () => {
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
-    const [{ headers, body }] = received;
+    const { headers, body } = present(received[0], 'the delivered webhook');
     assert.equal(headers['x-github-event'], 'issues');
     assert.equal(headers['x-github-delivery'], 'd-1');
     assert.equal(headers['user-agent'], 'GitHub-Hookshot/abc');

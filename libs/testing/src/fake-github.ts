@@ -7,6 +7,8 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, Server,
 import type { Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
+import { childEnvironment } from '@waggle/config';
+
 import { closeServer, listenLocal, trackSockets } from './local-server';
 
 export interface FakeGithubOptions {
@@ -284,6 +286,15 @@ interface Ctx {
   docs: string;
 }
 
+/** A path parameter its route declares (`:name`); missing means the route table is wrong. */
+function param(c: Ctx, name: string): string {
+  const value = c.params[name];
+  if (value === undefined) {
+    throw new Error(`fake GitHub: the route has no :${name}`);
+  }
+  return value;
+}
+
 interface Route {
   method: string;
   pattern: RegExp;
@@ -423,12 +434,16 @@ export class FakeGithub {
     options: { collaborators?: string[]; files?: Record<string, string>; defaultBranch?: string } = {},
   ): Promise<void> {
     const branch = options.defaultBranch ?? 'main';
-    if (!validBranch(branch)) throw new Error(`fake GitHub: bad branch name ${branch}`);
+    if (!validBranch(branch)) {
+      throw new Error(`fake GitHub: bad branch name ${branch}`);
+    }
     const repo = await this.makeRepo(owner, name, branch, async (path) => {
       await git(['init', '--bare', '--quiet', `--initial-branch=${branch}`, path]);
       await commitFiles(path, branch, options.files ?? { 'README.md': `# ${name}\n` }, owner);
     });
-    for (const login of options.collaborators ?? []) this.addCollaborator(owner, repo.name, login);
+    for (const login of options.collaborators ?? []) {
+      this.addCollaborator(owner, repo.name, login);
+    }
   }
 
   addCollaborator(owner: string, name: string, login: string): void {
@@ -450,7 +465,9 @@ export class FakeGithub {
   addIssueComment(owner: string, name: string, number: number, user: string, body: string): GithubComment {
     const repo = this.mustRepo(owner, name);
     const issue = repo.issues[number - 1];
-    if (!issue) throw new Error(`fake GitHub: ${repo.owner}/${repo.name} has no issue #${number}`);
+    if (!issue) {
+      throw new Error(`fake GitHub: ${repo.owner}/${repo.name} has no issue #${number}`);
+    }
     return this.renderComment(repo, issue, this.addComment(issue, this.user(user).login, body));
   }
 
@@ -490,14 +507,18 @@ export class FakeGithub {
 
   /** The next `count` authenticated requests get GitHub's rate-limit answer instead of theirs. */
   rateLimitNext(count: number, limit: RateLimit): void {
-    for (let i = 0; i < count; i++) this.limits.push(limit);
+    for (let i = 0; i < count; i++) {
+      this.limits.push(limit);
+    }
   }
 
   /** A real-shaped `issues` webhook payload; the sender is whoever last did `action` (the author if nobody). */
   issuesEvent(owner: string, name: string, number: number, action: IssuesAction, label?: string): IssuesEventPayload {
     const repo = this.mustRepo(owner, name);
     const issue = repo.issues[number - 1];
-    if (!issue) throw new Error(`fake GitHub: ${repo.owner}/${repo.name} has no issue #${number}`);
+    if (!issue) {
+      throw new Error(`fake GitHub: ${repo.owner}/${repo.name} has no issue #${number}`);
+    }
     const done = issue.timeline.findLast((e) => e.event === action && (label === undefined || e.label?.toLowerCase() === label.toLowerCase()));
     return {
       action,
@@ -513,12 +534,16 @@ export class FakeGithub {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.on('error', () => undefined);
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    for await (const chunk of req) {
+      chunks.push(chunk as Buffer);
+    }
     const raw = Buffer.concat(chunks).toString('utf8');
     const parsed: Parsed = raw === '' ? { ok: true, value: undefined } : parseJson(raw);
     const caller = this.authenticate(req.headers.authorization);
     const entry: FakeGithubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', login: caller?.login ?? null, at: Date.now(), status: 0 };
-    if (raw !== '') entry.body = parsed.ok ? parsed.value : raw;
+    if (raw !== '') {
+      entry.body = parsed.ok ? parsed.value : raw;
+    }
     this.requests.push(entry);
     let reply: Reply;
     try {
@@ -535,14 +560,18 @@ export class FakeGithub {
 
   private async answer(entry: FakeGithubRequest, caller: UserState | undefined, parsed: Parsed, headers: IncomingHttpHeaders): Promise<Reply> {
     const bucket = this.bucket(caller);
-    if (!caller) return this.finish(githubError(401, 'Bad credentials', DOCS), bucket, true);
+    if (!caller) {
+      return this.finish(githubError(401, 'Bad credentials', DOCS), bucket, true);
+    }
     const at = this.limits.findIndex((l) => !l.pathPrefix || entry.path.startsWith(l.pathPrefix));
     const limit = at >= 0 ? this.limits.splice(at, 1)[0] : undefined;
     if (limit) {
       entry.rateLimited = true;
       return this.rateLimited(caller, bucket, limit);
     }
-    if (!parsed.ok) return this.finish(githubError(400, 'Problems parsing JSON', DOCS), bucket, true);
+    if (!parsed.ok) {
+      return this.finish(githubError(400, 'Problems parsing JSON', DOCS), bucket, true);
+    }
     // Concatenated, not resolved: a path like //x is a path here, not a host.
     const url = new URL(`${this.url}${entry.path}`);
     const reply = await this.dispatch(entry.method, url, caller, parsed.value);
@@ -551,7 +580,9 @@ export class FakeGithub {
       reply.headers.etag = etag;
       // A conditional request answered 304 is free, as on GitHub.
       const sent = (headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim());
-      if (sent.includes(etag)) return this.finish({ status: 304, headers: { etag }, body: '' }, bucket, false);
+      if (sent.includes(etag)) {
+        return this.finish({ status: 304, headers: { etag }, body: '' }, bucket, false);
+      }
     }
     return this.finish(reply, bucket, true);
   }
@@ -560,11 +591,15 @@ export class FakeGithub {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     for (const route of this.routes) {
       const match = route.method === method ? route.pattern.exec(path) : null;
-      if (!match) continue;
+      if (!match) {
+        continue;
+      }
       const params: Record<string, string> = {};
       for (const [key, value] of Object.entries(match.groups ?? {})) {
         const decoded = decode(value);
-        if (decoded === undefined) return githubError(404, 'Not Found', DOCS);
+        if (decoded === undefined) {
+          return githubError(404, 'Not Found', DOCS);
+        }
         params[key] = decoded;
       }
       return route.handle({ caller, params, url, body, fields: isRecord(body) ? body : {}, docs: route.docs });
@@ -583,14 +618,14 @@ export class FakeGithub {
 
   private repoRoute(method: string, path: string, docs: string, handle: (ctx: Ctx, repo: RepoState) => Reply | Promise<Reply>): Route {
     return this.route(method, `/repos/:owner/:repo${path}`, docs, (ctx) => {
-      const repo = this.findRepo(ctx.params.owner, ctx.params.repo);
+      const repo = this.findRepo(param(ctx, 'owner'), param(ctx, 'repo'));
       return repo ? handle(ctx, repo) : githubError(404, 'Not Found', ctx.docs);
     });
   }
 
   private authenticate(authorization: string | undefined): UserState | undefined {
-    const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(authorization ?? '');
-    return match ? this.tokens.get(match[1]) : undefined;
+    const token = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    return token ? this.tokens.get(token) : undefined;
   }
 
   /** The caller's hourly allowance: 5000 with a token, 60 without, as on GitHub. */
@@ -607,7 +642,9 @@ export class FakeGithub {
 
   /** GitHub's headers on every answer; the reply's own headers win. */
   private finish(reply: Reply, bucket: Bucket, counts: boolean, requestId = newRequestId()): Reply {
-    if (counts) bucket.used = Math.min(bucket.limit, bucket.used + 1);
+    if (counts) {
+      bucket.used = Math.min(bucket.limit, bucket.used + 1);
+    }
     const headers: OutgoingHttpHeaders = {
       ...(reply.status === 304 ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       'cache-control': 'private, max-age=60, s-maxage=60',
@@ -665,8 +702,9 @@ export class FakeGithub {
 
   private async createFork(c: Ctx, repo: RepoState): Promise<Reply> {
     const name = c.fields.name;
-    if (name !== undefined && (typeof name !== 'string' || !NAME.test(name)))
+    if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) {
       return invalid(c.docs, { resource: 'Repository', code: 'invalid', field: 'name' });
+    }
     const fork = await this.fork(repo, c.caller, name);
     return json(202, this.renderRepo(fork, c.caller));
   }
@@ -685,10 +723,16 @@ export class FakeGithub {
 
   private createIssue(c: Ctx, repo: RepoState): Reply {
     const { title, body } = c.fields;
-    if (typeof title !== 'string' || title === '') return invalid(c.docs, { resource: 'Issue', code: 'missing_field', field: 'title' });
-    if (body !== undefined && body !== null && typeof body !== 'string') return invalid(c.docs, { resource: 'Issue', code: 'invalid', field: 'body' });
+    if (typeof title !== 'string' || title === '') {
+      return invalid(c.docs, { resource: 'Issue', code: 'missing_field', field: 'title' });
+    }
+    if (body !== undefined && body !== null && typeof body !== 'string') {
+      return invalid(c.docs, { resource: 'Issue', code: 'invalid', field: 'body' });
+    }
     const labels = labelNames(c.fields.labels ?? []);
-    if (!labels) return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
+    if (!labels) {
+      return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
+    }
     // GitHub drops the labels of someone who may not triage, without an error.
     const issue = this.addIssue(repo, c.caller.login, title, body ?? null, this.canPush(repo, c.caller.login) ? labels : []);
     const rendered = this.renderIssue(repo, issue);
@@ -702,26 +746,40 @@ export class FakeGithub {
 
   private editIssue(c: Ctx, repo: RepoState): Reply {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue) return githubError(404, 'Not Found', c.docs);
+    if (!issue) {
+      return githubError(404, 'Not Found', c.docs);
+    }
     const labels = c.fields.labels === undefined ? undefined : labelNames(c.fields.labels);
-    if (labels === null) return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
+    if (labels === null) {
+      return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
+    }
     const edited = this.edit(c, repo, issue, 'Issue');
-    if (edited) return edited;
-    if (labels && this.canPush(repo, c.caller.login)) this.setLabels(repo, issue, labels, c.caller.login);
+    if (edited) {
+      return edited;
+    }
+    if (labels && this.canPush(repo, c.caller.login)) {
+      this.setLabels(repo, issue, labels, c.caller.login);
+    }
     return json(200, this.renderIssue(repo, issue));
   }
 
   private listComments(c: Ctx, repo: RepoState): Reply {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue) return githubError(404, 'Not Found', c.docs);
+    if (!issue) {
+      return githubError(404, 'Not Found', c.docs);
+    }
     return this.page(c, issue.comments, (comment) => this.renderComment(repo, issue, comment));
   }
 
   private createComment(c: Ctx, repo: RepoState): Reply {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue) return githubError(404, 'Not Found', c.docs);
+    if (!issue) {
+      return githubError(404, 'Not Found', c.docs);
+    }
     const body = c.fields.body;
-    if (typeof body !== 'string' || body === '') return invalid(c.docs, { resource: 'IssueComment', code: 'missing_field', field: 'body' });
+    if (typeof body !== 'string' || body === '') {
+      return invalid(c.docs, { resource: 'IssueComment', code: 'missing_field', field: 'body' });
+    }
     const comment = this.renderComment(repo, issue, this.addComment(issue, c.caller.login, body));
     return json(201, comment, { location: comment.url });
   }
@@ -730,10 +788,16 @@ export class FakeGithub {
     const id = Number(c.params.id);
     const issue = repo.issues.find((i) => i.comments.some((comment) => comment.id === id));
     const comment = issue?.comments.find((cm) => cm.id === id);
-    if (!issue || !comment) return githubError(404, 'Not Found', c.docs);
-    if (!sameLogin(comment.user, c.caller.login) && !this.canPush(repo, c.caller.login)) return githubError(403, FORBIDDEN, c.docs);
+    if (!issue || !comment) {
+      return githubError(404, 'Not Found', c.docs);
+    }
+    if (!sameLogin(comment.user, c.caller.login) && !this.canPush(repo, c.caller.login)) {
+      return githubError(403, FORBIDDEN, c.docs);
+    }
     const body = c.fields.body;
-    if (typeof body !== 'string' || body === '') return invalid(c.docs, { resource: 'IssueComment', code: 'missing_field', field: 'body' });
+    if (typeof body !== 'string' || body === '') {
+      return invalid(c.docs, { resource: 'IssueComment', code: 'missing_field', field: 'body' });
+    }
     comment.body = body;
     comment.updated = Date.now();
     this.record(issue, { event: 'comment_edited', commentId: id, body, actor: c.caller.login });
@@ -747,21 +811,36 @@ export class FakeGithub {
 
   private changeLabels(c: Ctx, repo: RepoState, how: 'add' | 'set'): Reply {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue) return githubError(404, 'Not Found', c.docs);
-    if (!this.canPush(repo, c.caller.login)) return githubError(403, FORBIDDEN, c.docs);
+    if (!issue) {
+      return githubError(404, 'Not Found', c.docs);
+    }
+    if (!this.canPush(repo, c.caller.login)) {
+      return githubError(403, FORBIDDEN, c.docs);
+    }
     // GitHub takes {labels: [...]} or the bare array.
     const names = labelNames(Array.isArray(c.body) ? c.body : (c.fields.labels ?? []));
-    if (!names) return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
-    if (how === 'add') this.addLabels(repo, issue, names, c.caller.login);
-    else this.setLabels(repo, issue, names, c.caller.login);
+    if (!names) {
+      return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
+    }
+    if (how === 'add') {
+      this.addLabels(repo, issue, names, c.caller.login);
+    } else {
+      this.setLabels(repo, issue, names, c.caller.login);
+    }
     return json(200, issue.labels);
   }
 
   private removeLabel(c: Ctx, repo: RepoState): Reply {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue) return githubError(404, 'Not Found', c.docs);
-    if (!this.canPush(repo, c.caller.login)) return githubError(403, FORBIDDEN, c.docs);
-    if (!this.unlabel(issue, c.params.name, c.caller.login)) return githubError(404, 'Label does not exist', c.docs);
+    if (!issue) {
+      return githubError(404, 'Not Found', c.docs);
+    }
+    if (!this.canPush(repo, c.caller.login)) {
+      return githubError(403, FORBIDDEN, c.docs);
+    }
+    if (!this.unlabel(issue, param(c, 'name'), c.caller.login)) {
+      return githubError(404, 'Label does not exist', c.docs);
+    }
     return json(200, issue.labels);
   }
 
@@ -772,8 +851,12 @@ export class FakeGithub {
     const base = query.get('base');
     const pulls = repo.issues.filter((issue) => {
       const pull = issue.pull;
-      if (!pull || (state !== 'all' && issue.state !== state) || (base !== null && pull.baseRef !== base)) return false;
-      if (head === null) return true;
+      if (!pull || (state !== 'all' && issue.state !== state) || (base !== null && pull.baseRef !== base)) {
+        return false;
+      }
+      if (head === null) {
+        return true;
+      }
       // `owner:branch`, or just `owner` for all of that owner's heads.
       const [owner, ref] = head.includes(':') ? [head.slice(0, head.indexOf(':')), head.slice(head.indexOf(':') + 1)] : [head, undefined];
       return sameLogin(pull.headRepo.owner, owner) && (ref === undefined || pull.headRef === ref);
@@ -785,28 +868,44 @@ export class FakeGithub {
   private async createPull(c: Ctx, repo: RepoState): Promise<Reply> {
     const { title, head, base, body, draft } = c.fields;
     const missing = (field: string) => invalid(c.docs, { resource: 'PullRequest', code: 'missing_field', field });
-    if (typeof title !== 'string' || title === '') return missing('title');
-    if (typeof head !== 'string' || head === '') return missing('head');
-    if (typeof base !== 'string' || base === '') return missing('base');
-    if (body !== undefined && body !== null && typeof body !== 'string') return invalid(c.docs, { resource: 'PullRequest', code: 'invalid', field: 'body' });
+    if (typeof title !== 'string' || title === '') {
+      return missing('title');
+    }
+    if (typeof head !== 'string' || head === '') {
+      return missing('head');
+    }
+    if (typeof base !== 'string' || base === '') {
+      return missing('base');
+    }
+    if (body !== undefined && body !== null && typeof body !== 'string') {
+      return invalid(c.docs, { resource: 'PullRequest', code: 'invalid', field: 'body' });
+    }
 
     const colon = head.indexOf(':');
     const headOwner = colon < 0 ? repo.owner : head.slice(0, colon);
     const headRef = colon < 0 ? head : head.slice(colon + 1);
     const headRepo = this.networkRepo(repo, headOwner);
     const badHead = () => invalid(c.docs, { resource: 'PullRequest', code: 'invalid', field: 'head' });
-    if (!headRepo || !this.canPush(headRepo, c.caller.login)) return badHead();
+    if (!headRepo || !this.canPush(headRepo, c.caller.login)) {
+      return badHead();
+    }
     const headSha = await branchSha(this.barePath(headRepo.owner, headRepo.name), headRef);
-    if (!headSha) return badHead();
+    if (!headSha) {
+      return badHead();
+    }
     const baseSha = await branchSha(this.barePath(repo.owner, repo.name), base);
-    if (!baseSha) return invalid(c.docs, { resource: 'PullRequest', code: 'invalid', field: 'base' });
+    if (!baseSha) {
+      return invalid(c.docs, { resource: 'PullRequest', code: 'invalid', field: 'base' });
+    }
     if (await isAncestor(this.barePath(repo.owner, repo.name), headSha, baseSha)) {
       return invalid(c.docs, { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` });
     }
     // Checked after the awaits, so two concurrent requests cannot both open one.
     const label = `${headRepo.owner}:${headRef}`;
     const open = repo.issues.find((i) => i.state === 'open' && i.pull?.headRepo === headRepo && i.pull.headRef === headRef && i.pull.baseRef === base);
-    if (open) return invalid(c.docs, { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${label}.` });
+    if (open) {
+      return invalid(c.docs, { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${label}.` });
+    }
 
     const pull: PullState = { id: this.ids.pull++, headRepo, headRef, headSha, baseRef: base, baseSha, draft: draft === true };
     const issue = this.addIssue(repo, c.caller.login, title, body ?? null, [], pull);
@@ -816,27 +915,46 @@ export class FakeGithub {
 
   private async getPull(c: Ctx, repo: RepoState): Promise<Reply> {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue?.pull) return githubError(404, 'Not Found', c.docs);
+    if (!issue?.pull) {
+      return githubError(404, 'Not Found', c.docs);
+    }
     await this.refresh(repo, issue);
     return json(200, this.renderPull(repo, issue));
   }
 
   private async editPull(c: Ctx, repo: RepoState): Promise<Reply> {
     const issue = repo.issues[Number(c.params.number) - 1];
-    if (!issue?.pull) return githubError(404, 'Not Found', c.docs);
+    if (!issue?.pull) {
+      return githubError(404, 'Not Found', c.docs);
+    }
     const edited = this.edit(c, repo, issue, 'PullRequest');
-    if (edited) return edited;
+    if (edited) {
+      return edited;
+    }
     await this.refresh(repo, issue);
     return json(200, this.renderPull(repo, issue));
   }
 
   private async getBranch(c: Ctx, repo: RepoState): Promise<Reply> {
-    const name = c.params.branch;
+    const name = param(c, 'branch');
     const path = this.barePath(repo.owner, repo.name);
     const sha = await branchSha(path, name);
-    if (!sha) return githubError(404, 'Branch not found', c.docs);
+    if (!sha) {
+      return githubError(404, 'Branch not found', c.docs);
+    }
     const fields = (await git(['--git-dir', path, 'show', '-s', '--format=%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B', sha])).split('\0');
-    const [tree, parents, authorName, authorEmail, authorDate, committerName, committerEmail, committerDate, message] = fields;
+    // The format prints every separator, so all nine fields are there (empty at worst).
+    const [
+      tree = '',
+      parents = '',
+      authorName = '',
+      authorEmail = '',
+      authorDate = '',
+      committerName = '',
+      committerEmail = '',
+      committerDate = '',
+      message = '',
+    ] = fields;
     const api = this.repoApi(repo);
     const web = this.repoWeb(repo);
     const commitUrl = `${api}/commits/${sha}`;
@@ -873,7 +991,9 @@ export class FakeGithub {
 
   /** The user with this login (case-insensitive), made on first mention. */
   private user(login: string): UserState {
-    if (!NAME.test(login)) throw new Error(`fake GitHub: bad login ${login}`);
+    if (!NAME.test(login)) {
+      throw new Error(`fake GitHub: bad login ${login}`);
+    }
     let user = this.users.get(login.toLowerCase());
     if (!user) {
       user = { login, id: this.ids.user++, created: Date.now() };
@@ -888,17 +1008,23 @@ export class FakeGithub {
 
   private mustRepo(owner: string, name: string): RepoState {
     const repo = this.findRepo(owner, name);
-    if (!repo) throw new Error(`fake GitHub: no repository ${owner}/${name}`);
+    if (!repo) {
+      throw new Error(`fake GitHub: no repository ${owner}/${name}`);
+    }
     return repo;
   }
 
   /** Registers the repository once `make(path)` has made its bare repository. */
   private async makeRepo(owner: string, name: string, defaultBranch: string, make: (path: string) => Promise<void>, forkOf?: RepoState): Promise<RepoState> {
-    if (!NAME.test(name) || name === '.' || name === '..') throw new Error(`fake GitHub: bad repository name ${name}`);
+    if (!NAME.test(name) || name === '.' || name === '..') {
+      throw new Error(`fake GitHub: bad repository name ${name}`);
+    }
     const login = this.user(owner).login;
     const key = `${login}/${name}`.toLowerCase();
     const path = join(this.dir, login, `${name}.git`);
-    if (this.repos.has(key) || this.making.has(key) || existsSync(path)) throw new Error(`fake GitHub: ${login}/${name} already exists`);
+    if (this.repos.has(key) || this.making.has(key) || existsSync(path)) {
+      throw new Error(`fake GitHub: ${login}/${name} already exists`);
+    }
     this.making.add(key);
     try {
       await mkdir(dirname(path), { recursive: true });
@@ -923,16 +1049,22 @@ export class FakeGithub {
 
   /** The caller's fork of `source`: the one they have, or a new `git clone --bare`. One's own repository is its own fork. */
   private fork(source: RepoState, caller: UserState, name?: string): Promise<RepoState> {
-    if (sameLogin(source.owner, caller.login)) return Promise.resolve(source);
+    if (sameLogin(source.owner, caller.login)) {
+      return Promise.resolve(source);
+    }
     const existing = [...this.repos.values()].find((repo) => repo.forkOf === source && sameLogin(repo.owner, caller.login));
-    if (existing) return Promise.resolve(existing);
+    if (existing) {
+      return Promise.resolve(existing);
+    }
     const key = `${source.id}:${caller.login.toLowerCase()}`;
     let pending = this.forking.get(key);
     if (!pending) {
       // Like GitHub: a name the caller already uses gets a numbered suffix.
       const wanted = name ?? source.name;
       let free = wanted;
-      for (let n = 1; this.findRepo(caller.login, free) || this.making.has(`${caller.login}/${free}`.toLowerCase()); n++) free = `${wanted}-${n}`;
+      for (let n = 1; this.findRepo(caller.login, free) || this.making.has(`${caller.login}/${free}`.toLowerCase()); n++) {
+        free = `${wanted}-${n}`;
+      }
       const sourcePath = this.barePath(source.owner, source.name);
       pending = this.makeRepo(
         caller.login,
@@ -965,7 +1097,9 @@ export class FakeGithub {
   }
 
   private association(repo: RepoState, login: string): AuthorAssociation {
-    if (sameLogin(repo.owner, login)) return 'OWNER';
+    if (sameLogin(repo.owner, login)) {
+      return 'OWNER';
+    }
     return repo.collaborators.has(login.toLowerCase()) ? 'COLLABORATOR' : 'NONE';
   }
 
@@ -1023,7 +1157,9 @@ export class FakeGithub {
   /** Labels it already has are left alone and leave no trace. */
   private addLabels(repo: RepoState, issue: IssueState, names: string[], actor: string): void {
     for (const name of names) {
-      if (issue.labels.some((label) => sameLogin(label.name, name))) continue;
+      if (issue.labels.some((label) => sameLogin(label.name, name))) {
+        continue;
+      }
       const label = this.labelFor(repo, name);
       issue.labels.push(label);
       issue.updated = Date.now();
@@ -1032,14 +1168,23 @@ export class FakeGithub {
   }
 
   private setLabels(repo: RepoState, issue: IssueState, names: string[], actor: string): void {
-    for (const label of [...issue.labels]) if (!names.some((name) => sameLogin(name, label.name))) this.unlabel(issue, label.name, actor);
+    for (const label of [...issue.labels]) {
+      if (!names.some((name) => sameLogin(name, label.name))) {
+        this.unlabel(issue, label.name, actor);
+      }
+    }
     this.addLabels(repo, issue, names, actor);
   }
 
   private unlabel(issue: IssueState, name: string, actor: string): boolean {
     const index = issue.labels.findIndex((label) => sameLogin(label.name, name));
-    if (index < 0) return false;
+    if (index < 0) {
+      return false;
+    }
     const [label] = issue.labels.splice(index, 1);
+    if (!label) {
+      return false;
+    }
     issue.updated = Date.now();
     this.record(issue, { event: 'unlabeled', label: label.name, actor });
     return true;
@@ -1048,15 +1193,31 @@ export class FakeGithub {
   /** Title, body and state of an issue or pull request; a reply only when the edit is refused. */
   private edit(c: Ctx, repo: RepoState, issue: IssueState, resource: string): Reply | undefined {
     const { title, body, state, state_reason: reason } = c.fields;
-    if (!sameLogin(issue.user, c.caller.login) && !this.canPush(repo, c.caller.login)) return githubError(403, FORBIDDEN, c.docs);
+    if (!sameLogin(issue.user, c.caller.login) && !this.canPush(repo, c.caller.login)) {
+      return githubError(403, FORBIDDEN, c.docs);
+    }
     const bad = (field: string) => invalid(c.docs, { resource, code: 'invalid', field });
-    if (title !== undefined && (typeof title !== 'string' || title === '')) return bad('title');
-    if (body !== undefined && body !== null && typeof body !== 'string') return bad('body');
-    if (state !== undefined && state !== 'open' && state !== 'closed') return bad('state');
-    if (reason !== undefined && reason !== null && reason !== 'completed' && reason !== 'not_planned' && reason !== 'reopened') return bad('state_reason');
-    if (title !== undefined || body !== undefined) issue.updated = Date.now();
-    if (title !== undefined) issue.title = title;
-    if (body !== undefined) issue.body = body;
+    if (title !== undefined && (typeof title !== 'string' || title === '')) {
+      return bad('title');
+    }
+    if (body !== undefined && body !== null && typeof body !== 'string') {
+      return bad('body');
+    }
+    if (state !== undefined && state !== 'open' && state !== 'closed') {
+      return bad('state');
+    }
+    if (reason !== undefined && reason !== null && reason !== 'completed' && reason !== 'not_planned' && reason !== 'reopened') {
+      return bad('state_reason');
+    }
+    if (title !== undefined || body !== undefined) {
+      issue.updated = Date.now();
+    }
+    if (title !== undefined) {
+      issue.title = title;
+    }
+    if (body !== undefined) {
+      issue.body = body;
+    }
     if (state !== undefined && state !== issue.state) {
       const now = Date.now();
       issue.state = state;
@@ -1077,7 +1238,9 @@ export class FakeGithub {
   /** A pull request's head and base follow what was pushed, as on GitHub; a deleted branch keeps its last sha. */
   private async refresh(repo: RepoState, issue: IssueState): Promise<void> {
     const pull = issue.pull;
-    if (!pull) return;
+    if (!pull) {
+      return;
+    }
     const [head, base] = await Promise.all([
       branchSha(this.barePath(pull.headRepo.owner, pull.headRepo.name), pull.headRef),
       branchSha(this.barePath(repo.owner, repo.name), pull.baseRef),
@@ -1227,7 +1390,9 @@ export class FakeGithub {
 
   private renderPull(repo: RepoState, issue: IssueState): GithubPull {
     const pull = issue.pull;
-    if (!pull) throw new Error(`fake GitHub: #${issue.number} is not a pull request`);
+    if (!pull) {
+      throw new Error(`fake GitHub: #${issue.number} is not a pull request`);
+    }
     const web = `${this.repoWeb(repo)}/pull/${issue.number}`;
     const ref = (r: RepoState, name: string, sha: string): GithubPullRef => ({
       label: `${r.owner}:${name}`,
@@ -1311,7 +1476,9 @@ function decode(segment: string): string | undefined {
 
 /** Label names as GitHub takes them: strings or `{name}` objects; null if neither. */
 function labelNames(value: unknown): string[] | null {
-  if (!Array.isArray(value)) return null;
+  if (!Array.isArray(value)) {
+    return null;
+  }
   const names = value.map((item: unknown) => (typeof item === 'string' ? item : isRecord(item) && typeof item.name === 'string' ? item.name : ''));
   return names.every((name) => name.trim() !== '') ? names.map((name) => name.trim()) : null;
 }
@@ -1359,7 +1526,9 @@ function validBranch(name: string): boolean {
 
 /** The commit a branch points at, or null if there is no such branch. */
 async function branchSha(gitDir: string, branch: string): Promise<string | null> {
-  if (!validBranch(branch)) return null;
+  if (!validBranch(branch)) {
+    return null;
+  }
   const result = await runGit(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]);
   return result.code === 0 ? result.stdout.trim() : null;
 }
@@ -1392,7 +1561,7 @@ async function commitFiles(gitDir: string, branch: string, files: Record<string,
 /** git without a shell; resolves with the exit code, since "no such branch" is an answer, not a failure. */
 function runGit(args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', args, { env: childEnvironment({ GIT_TERMINAL_PROMPT: '0', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -1406,6 +1575,8 @@ function runGit(args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Pr
 
 async function git(args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<string> {
   const result = await runGit(args, input, env);
-  if (result.code !== 0) throw new Error(`git ${args.join(' ')} exited with ${result.code}: ${result.stderr.trim()}`);
+  if (result.code !== 0) {
+    throw new Error(`git ${args.join(' ')} exited with ${result.code}: ${result.stderr.trim()}`);
+  }
   return result.stdout;
 }

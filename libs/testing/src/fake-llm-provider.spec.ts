@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { eventually } from './eventually';
 import { FakeLlmProvider } from './fake-llm-provider';
 import type { ProviderWire } from './fake-llm-provider';
+import { present } from './present';
 
 function post(provider: FakeLlmProvider, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(provider.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -11,14 +12,18 @@ function post(provider: FakeLlmProvider, path: string, body: unknown, headers: R
 
 /** The whole body as text, and the error if the connection broke before its end. */
 async function readAll(response: Response): Promise<{ text: string; error?: unknown }> {
-  if (!response.body) return { text: '' };
+  if (!response.body) {
+    return { text: '' };
+  }
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return { text };
+      if (done) {
+        return { text };
+      }
       text += decoder.decode(value as Uint8Array, { stream: true });
     }
   } catch (error) {
@@ -35,8 +40,11 @@ function sse(text: string): { event?: string; data: string }[] {
       let event: string | undefined;
       let data = '';
       for (const line of block.split(/\r?\n/)) {
-        if (line.startsWith('event: ')) event = line.slice('event: '.length);
-        else if (line.startsWith('data: ')) data += line.slice('data: '.length);
+        if (line.startsWith('event: ')) {
+          event = line.slice('event: '.length);
+        } else if (line.startsWith('data: ')) {
+          data += line.slice('data: '.length);
+        }
       }
       return { event, data };
     });
@@ -127,7 +135,7 @@ describe('FakeLlmProvider: anthropic', () => {
       stop_sequence: null,
       usage: { input_tokens: 12, output_tokens: 7 },
     });
-    assert.deepEqual(provider().requests[0].body, request(false));
+    assert.deepEqual(provider().requests[0]?.body, request(false));
   });
 
   it('streams the message events, whose deltas reassemble the text', async () => {
@@ -158,10 +166,10 @@ describe('FakeLlmProvider: anthropic', () => {
     );
     const deltas = events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta?.text);
     assert.equal(deltas.join(''), 'one two three');
-    assert.deepEqual(events[0].message?.content, []);
-    assert.deepEqual(events[0].message?.usage, { input_tokens: 3, output_tokens: 1 });
-    assert.deepEqual(events[7].usage, { output_tokens: 4 });
-    assert.equal(events[7].delta?.stop_reason, 'end_turn');
+    assert.deepEqual(events[0]?.message?.content, []);
+    assert.deepEqual(events[0]?.message?.usage, { input_tokens: 3, output_tokens: 1 });
+    assert.deepEqual(events[7]?.usage, { output_tokens: 4 });
+    assert.equal(events[7]?.delta?.stop_reason, 'end_turn');
   });
 
   it('answers a scripted status with its error body and Retry-After', async () => {
@@ -183,7 +191,7 @@ describe('FakeLlmProvider: anthropic', () => {
       events.map((e) => e.type),
       ['message_start', 'content_block_start', 'ping', 'content_block_delta'],
     );
-    assert.equal(events[3].delta?.text, 'Hello ');
+    assert.equal(events[3]?.delta?.text, 'Hello ');
   });
 
   it('rejects what the API rejects (no key, missing field, unknown path) without consuming the script', async () => {
@@ -213,7 +221,9 @@ describe('FakeLlmProvider: openai', () => {
   /** The chunks before `data: [DONE]`, which must be there unless `cut`. */
   const chunks = (text: string, cut = false): OpenaiChunk[] => {
     const data = sse(text).map((f) => f.data);
-    if (!cut) assert.equal(data.pop(), '[DONE]');
+    if (!cut) {
+      assert.equal(data.pop(), '[DONE]');
+    }
     assert.ok(!data.includes('[DONE]'));
     return data.map((d) => parse<OpenaiChunk>(d));
   };
@@ -241,15 +251,17 @@ describe('FakeLlmProvider: openai', () => {
     const { text, error } = await readAll(response);
     assert.equal(error, undefined);
     const list = chunks(text);
-    for (const chunk of list) assert.equal(chunk.object, 'chat.completion.chunk');
-    assert.deepEqual(list[0].choices[0].delta, { role: 'assistant', content: '', refusal: null });
+    for (const chunk of list) {
+      assert.equal(chunk.object, 'chat.completion.chunk');
+    }
+    assert.deepEqual(list[0]?.choices[0]?.delta, { role: 'assistant', content: '', refusal: null });
     assert.deepEqual(contents(list), ['one ', 'two ', 'three']);
     assert.deepEqual(list.at(-2)?.choices[0], { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' });
     assert.deepEqual(list.at(-1)?.choices, []);
     assert.deepEqual(list.at(-1)?.usage, { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
 
     const plain = chunks((await readAll(await post(provider(), '/v1/chat/completions', request(true), auth))).text);
-    assert.equal(plain.at(-1)?.choices[0].finish_reason, 'stop');
+    assert.equal(plain.at(-1)?.choices[0]?.finish_reason, 'stop');
     assert.ok(plain.every((chunk) => !('usage' in chunk)));
   });
 
@@ -272,7 +284,7 @@ describe('FakeLlmProvider: openai', () => {
     assert.ok(beforeFirst.error, 'the body should end abruptly');
     const list = chunks(beforeFirst.text, true);
     assert.equal(list.length, 1);
-    assert.equal(list[0].choices[0].delta.role, 'assistant');
+    assert.equal(list[0]?.choices[0]?.delta.role, 'assistant');
     assert.deepEqual(contents(list), []);
   });
 
@@ -287,7 +299,7 @@ describe('FakeLlmProvider: gemini', () => {
   const provider = useProvider('gemini');
   const key = { 'x-goog-api-key': 'AIza-test' };
   const request = { contents: [{ role: 'user', parts: [{ text: 'Hi' }] }], generationConfig: { maxOutputTokens: 50 } };
-  const texts = (list: GeminiChunk[]): string[] => list.map((c) => c.candidates[0].content.parts[0].text);
+  const texts = (list: GeminiChunk[]): string[] => list.map((c) => present(c.candidates[0]?.content.parts[0]?.text, 'the candidate text'));
   const frames = (text: string): GeminiChunk[] => sse(text).map((f) => parse<GeminiChunk>(f.data));
 
   it('answers generateContent with the scripted text and usage', async () => {
@@ -312,10 +324,11 @@ describe('FakeLlmProvider: gemini', () => {
     assert.ok(text.endsWith('\r\n\r\n'));
     const list = frames(text);
     assert.deepEqual(texts(list), ['one ', 'two ', 'three']);
-    assert.equal(list[0].candidates[0].finishReason, undefined);
-    assert.equal(list[0].usageMetadata, undefined);
-    assert.equal(list[2].candidates[0].finishReason, 'STOP');
-    assert.deepEqual(list[2].usageMetadata, { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 });
+    const head = present(list[0], 'the first chunk');
+    assert.equal(present(head.candidates[0], 'its candidate').finishReason, undefined);
+    assert.equal(head.usageMetadata, undefined);
+    assert.equal(list[2]?.candidates[0]?.finishReason, 'STOP');
+    assert.deepEqual(list[2]?.usageMetadata, { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 });
   });
 
   it('streams a JSON array without alt=sse', async () => {
@@ -329,7 +342,7 @@ describe('FakeLlmProvider: gemini', () => {
     const limited = await errorReply<GeminiError>(await post(provider(), '/v1beta/models/gemini-2.5-flash:generateContent', request, key), 429, '3');
     assert.equal(limited.error.code, 429);
     assert.equal(limited.error.status, 'RESOURCE_EXHAUSTED');
-    assert.equal(limited.error.details?.[0].retryDelay, '3s');
+    assert.equal(limited.error.details?.[0]?.retryDelay, '3s');
     const unavailable = await errorReply(await post(provider(), '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', request, key), 503, '1');
     assert.deepEqual(unavailable, { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } });
   });
@@ -368,7 +381,9 @@ describe('FakeLlmProvider: ollama', () => {
     assert.equal(body.prompt_eval_count, 12);
     assert.equal(body.eval_count, 7);
     assert.ok(!Number.isNaN(Date.parse(String(body.created_at))));
-    for (const field of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration']) assert.equal(typeof body[field], 'number');
+    for (const field of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration']) {
+      assert.equal(typeof body[field], 'number');
+    }
   });
 
   it('streams NDJSON by default, the pieces reassembling the text', async () => {
@@ -387,7 +402,7 @@ describe('FakeLlmProvider: ollama', () => {
         ['', true],
       ],
     );
-    const last = lines[3];
+    const last = present(lines[3], 'the last line');
     assert.deepEqual([last.done_reason, last.prompt_eval_count, last.eval_count], ['stop', 3, 4]);
   });
 
@@ -410,7 +425,7 @@ describe('FakeLlmProvider: ollama', () => {
     provider().script({ kind: 'status', status: 500 });
     const healthy = await fetch(`${provider().url}/api/tags`);
     assert.equal(healthy.status, 200);
-    assert.equal(parse<{ models: { name: string }[] }>(await healthy.text()).models[0].name, 'llama3.1:latest');
+    assert.equal(parse<{ models: { name: string }[] }>(await healthy.text()).models[0]?.name, 'llama3.1:latest');
     provider().tagsHealthy = false;
     const unhealthy = await fetch(`${provider().url}/api/tags`);
     assert.equal(unhealthy.status, 503);
@@ -432,7 +447,9 @@ describe('FakeLlmProvider: behaviours', () => {
     provider().fallback = { kind: 'status', status: 500 };
     provider().script({ kind: 'ok', text: 'first' }, { kind: 'status', status: 404 });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await post(provider(), '/v1/messages', request, auth)).status);
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await post(provider(), '/v1/messages', request, auth)).status);
+    }
     assert.deepEqual(statuses, [200, 404, 500]);
     provider().script({ kind: 'status', status: 503 });
     provider().reset();
@@ -449,7 +466,7 @@ describe('FakeLlmProvider: behaviours', () => {
     assert.throws(() => parse(text), SyntaxError);
     const stream = await readAll(await post(provider(), '/v1/messages', { ...request, stream: true }, auth));
     assert.equal(stream.error, undefined);
-    const [frame] = sse(stream.text);
+    const frame = present(sse(stream.text)[0], 'the first frame');
     assert.throws(() => parse(frame.data), SyntaxError);
   });
 

@@ -92,7 +92,9 @@ export class FakeLlmProvider {
     const signal = AbortSignal.any([this.stopping.signal, disconnected.signal]);
 
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    for await (const chunk of req) {
+      chunks.push(chunk as Buffer);
+    }
     const raw = Buffer.concat(chunks).toString('utf8');
     const parsed = parseJson(raw);
     const method = req.method ?? 'GET';
@@ -101,7 +103,9 @@ export class FakeLlmProvider {
 
     const url = new URL(path, 'http://fake.invalid');
     const routed = this.route(method, url, req.headers, parsed);
-    if (routed.kind === 'reply') return send(res, routed.reply);
+    if (routed.kind === 'reply') {
+      return send(res, routed.reply);
+    }
     const behaviour = this.queue.shift() ?? this.fallback;
     await this.perform(res, routed.generation, behaviour, signal);
   }
@@ -125,8 +129,12 @@ export class FakeLlmProvider {
       const headers: OutgoingHttpHeaders = behaviour.retryAfter === undefined ? {} : { 'retry-after': behaviour.retryAfter };
       return send(res, errorReply(wire, behaviour.status, behaviour.message, behaviour.retryAfter, headers));
     }
-    if (behaviour.kind === 'hang') return;
-    if (behaviour.kind === 'ok' && behaviour.delayMs && !(await pause(behaviour.delayMs, signal))) return;
+    if (behaviour.kind === 'hang') {
+      return;
+    }
+    if (behaviour.kind === 'ok' && behaviour.delayMs && !(await pause(behaviour.delayMs, signal))) {
+      return;
+    }
 
     const ok = behaviour.kind === 'ok' ? behaviour : undefined;
     const text = ok?.text ?? `Hello from ${wire}`;
@@ -141,7 +149,9 @@ export class FakeLlmProvider {
       }
       if (behaviour.kind === 'cut-after-first-token') {
         // Half a body under a full content-length: the client sees the connection end early.
-        if (await write(res, body.slice(0, Math.floor(body.length / 2)))) cut(res);
+        if (await write(res, body.slice(0, Math.floor(body.length / 2)))) {
+          cut(res);
+        }
         return;
       }
       res.end(body);
@@ -152,17 +162,25 @@ export class FakeLlmProvider {
     res.writeHead(200, { 'content-type': generation.jsonArray ? JSON_TYPE.gemini : STREAM_TYPE[wire], 'cache-control': 'no-cache', ...wireHeaders(wire) });
     switch (behaviour.kind) {
       case 'malformed':
-        if (await write(res, plan.malformed)) res.end();
+        if (await write(res, plan.malformed)) {
+          res.end();
+        }
         return;
       case 'cut-before-first-token':
         res.flushHeaders();
-        if (await writeAll(res, plan.head)) cut(res);
+        if (await writeAll(res, plan.head)) {
+          cut(res);
+        }
         return;
       case 'cut-after-first-token':
-        if (await writeAll(res, [...plan.head, plan.deltas[0]])) cut(res);
+        if (await writeAll(res, [...plan.head, ...plan.deltas.slice(0, 1)])) {
+          cut(res);
+        }
         return;
       case 'ok':
-        if (await writeAll(res, [...plan.head, ...plan.deltas, ...plan.tail])) res.end();
+        if (await writeAll(res, [...plan.head, ...plan.deltas, ...plan.tail])) {
+          res.end();
+        }
         return;
     }
   }
@@ -245,14 +263,22 @@ function jsonReply(wire: ProviderWire, status: number, value: unknown, headers: 
 
 /** Request ids the real APIs put on every response, which clients log. */
 function wireHeaders(wire: ProviderWire): OutgoingHttpHeaders {
-  if (wire === 'anthropic') return { 'request-id': `req_01${randomId(22)}` };
-  if (wire === 'openai') return { 'x-request-id': `req_${randomBytes(16).toString('hex')}` };
+  if (wire === 'anthropic') {
+    return { 'request-id': `req_01${randomId(22)}` };
+  }
+  if (wire === 'openai') {
+    return { 'x-request-id': `req_${randomBytes(16).toString('hex')}` };
+  }
   return {};
 }
 
 function defaultMessage(status: number): string {
-  if (status === 429) return 'Rate limit exceeded, please retry later';
-  if (status === 529) return 'Overloaded';
+  if (status === 429) {
+    return 'Rate limit exceeded, please retry later';
+  }
+  if (status === 529) {
+    return 'Overloaded';
+  }
   return STATUS_CODES[status] ?? `HTTP ${status}`;
 }
 
@@ -324,18 +350,28 @@ function errorReply(wire: ProviderWire, status: number, message = defaultMessage
 }
 
 function routeAnthropic(method: string, url: URL, headers: IncomingHttpHeaders, parsed: Parsed): Routed {
-  if (method !== 'POST' || url.pathname !== '/v1/messages') return reply(errorReply('anthropic', 404, 'Not Found'));
-  if (!headers['x-api-key']) return reply(errorReply('anthropic', 401, 'x-api-key header is required'));
+  if (method !== 'POST' || url.pathname !== '/v1/messages') {
+    return reply(errorReply('anthropic', 404, 'Not Found'));
+  }
+  if (!headers['x-api-key']) {
+    return reply(errorReply('anthropic', 401, 'x-api-key header is required'));
+  }
   // The real API answers a missing version with 400, not 401.
-  if (!headers['anthropic-version']) return reply(errorReply('anthropic', 400, 'anthropic-version: header is required'));
-  if (!parsed.ok || !isRecord(parsed.value)) return reply(errorReply('anthropic', 400, 'There was an error parsing the body of your request as JSON'));
+  if (!headers['anthropic-version']) {
+    return reply(errorReply('anthropic', 400, 'anthropic-version: header is required'));
+  }
+  if (!parsed.ok || !isRecord(parsed.value)) {
+    return reply(errorReply('anthropic', 400, 'There was an error parsing the body of your request as JSON'));
+  }
   const body = parsed.value;
   for (const [field, ok] of [
     ['model', typeof body.model === 'string'],
     ['max_tokens', typeof body.max_tokens === 'number'],
     ['messages', Array.isArray(body.messages)],
   ] as const) {
-    if (!ok) return reply(errorReply('anthropic', 400, `${field}: Field required`));
+    if (!ok) {
+      return reply(errorReply('anthropic', 400, `${field}: Field required`));
+    }
   }
   return generate({ model: String(body.model), stream: body.stream === true, jsonArray: false, includeUsage: false });
 }
@@ -353,7 +389,9 @@ function routeOpenai(method: string, url: URL, headers: IncomingHttpHeaders, par
     return reply(openaiError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null));
   }
   const body = parsed.value;
-  if (typeof body.model !== 'string') return reply(openaiError(400, 'you must provide a model parameter', 'invalid_request_error', null));
+  if (typeof body.model !== 'string') {
+    return reply(openaiError(400, 'you must provide a model parameter', 'invalid_request_error', null));
+  }
   if (!Array.isArray(body.messages)) {
     return reply(openaiError(400, "Missing required parameter: 'messages'.", 'invalid_request_error', 'missing_required_parameter', 'messages'));
   }
@@ -362,34 +400,46 @@ function routeOpenai(method: string, url: URL, headers: IncomingHttpHeaders, par
 }
 
 function routeGemini(method: string, url: URL, headers: IncomingHttpHeaders, parsed: Parsed): Routed {
-  const match = /^\/(?:v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname);
-  if (method !== 'POST' || !match) return reply(errorReply('gemini', 404, 'Requested entity was not found.'));
+  const [, model, action] = /^\/(?:v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname) ?? [];
+  if (method !== 'POST' || !model) {
+    return reply(errorReply('gemini', 404, 'Requested entity was not found.'));
+  }
   const key = headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? (/^Bearer\s+\S/i.test(headers.authorization ?? '') ? 'oauth' : '');
   if (!key) {
     const message =
       "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.";
     return reply(errorReply('gemini', 403, message));
   }
-  if (!parsed.ok || !isRecord(parsed.value)) return reply(errorReply('gemini', 400, 'Invalid JSON payload received.'));
+  if (!parsed.ok || !isRecord(parsed.value)) {
+    return reply(errorReply('gemini', 400, 'Invalid JSON payload received.'));
+  }
   const contents = parsed.value.contents;
   if (!Array.isArray(contents) || contents.length === 0) {
     return reply(errorReply('gemini', 400, '* GenerateContentRequest.contents: contents is not specified\n'));
   }
-  const stream = match[2] === 'streamGenerateContent';
-  return generate({ model: decodeURIComponent(match[1]), stream, jsonArray: stream && url.searchParams.get('alt') !== 'sse', includeUsage: false });
+  const stream = action === 'streamGenerateContent';
+  return generate({ model: decodeURIComponent(model), stream, jsonArray: stream && url.searchParams.get('alt') !== 'sse', includeUsage: false });
 }
 
 function routeOllama(method: string, url: URL, parsed: Parsed, tagsHealthy: boolean): Routed {
   const get = method === 'GET' || method === 'HEAD';
-  if (get && url.pathname === '/') return reply({ status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Ollama is running' });
-  if (get && url.pathname === '/api/version') return reply(jsonReply('ollama', 200, { version: '0.12.0' }));
+  if (get && url.pathname === '/') {
+    return reply({ status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Ollama is running' });
+  }
+  if (get && url.pathname === '/api/version') {
+    return reply(jsonReply('ollama', 200, { version: '0.12.0' }));
+  }
   if (get && url.pathname === '/api/tags') {
     return reply(tagsHealthy ? jsonReply('ollama', 200, ollamaTags()) : errorReply('ollama', 503, 'ollama is not ready'));
   }
   if (method === 'POST' && url.pathname === '/api/chat') {
-    if (!parsed.ok || !isRecord(parsed.value)) return reply(errorReply('ollama', 400, 'invalid character in request body'));
+    if (!parsed.ok || !isRecord(parsed.value)) {
+      return reply(errorReply('ollama', 400, 'invalid character in request body'));
+    }
     const body = parsed.value;
-    if (typeof body.model !== 'string' || !body.model) return reply(errorReply('ollama', 400, 'model is required'));
+    if (typeof body.model !== 'string' || !body.model) {
+      return reply(errorReply('ollama', 400, 'model is required'));
+    }
     // Ollama streams unless told not to.
     return generate({ model: body.model, stream: body.stream !== false, jsonArray: false, includeUsage: false });
   }
@@ -477,9 +527,13 @@ function geminiChunk(model: string, responseId: string, text: string, usage?: Us
 /** Word by word, always at least two pieces when the text has two characters. */
 function splitText(text: string): string[] {
   const words = text.split(/(?<=\s)(?=\S)/);
-  if (words.length >= 2) return words;
+  if (words.length >= 2) {
+    return words;
+  }
   const chars = [...text];
-  if (chars.length < 2) return [text];
+  if (chars.length < 2) {
+    return [text];
+  }
   const half = Math.ceil(chars.length / 2);
   return [chars.slice(0, half).join(''), chars.slice(half).join('')];
 }
@@ -566,19 +620,27 @@ function send(res: ServerResponse, reply: Reply): void {
 
 /** Resolves true once the chunk is handed to the socket, false if the client has gone. */
 function write(res: ServerResponse, chunk: string): Promise<boolean> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+  if (res.destroyed || res.writableEnded) {
+    return Promise.resolve(false);
+  }
   return new Promise((resolve) => res.write(chunk, (error) => resolve(!error)));
 }
 
 async function writeAll(res: ServerResponse, chunks: string[]): Promise<boolean> {
-  for (const chunk of chunks) if (!(await write(res, chunk))) return false;
+  for (const chunk of chunks) {
+    if (!(await write(res, chunk))) {
+      return false;
+    }
+  }
   return true;
 }
 
 /** What was written still arrives; then the connection closes before the body is complete. */
 function cut(res: ServerResponse): void {
   const socket = res.socket;
-  if (!socket) return;
+  if (!socket) {
+    return;
+  }
   socket.end(() => socket.destroy());
 }
 

@@ -1,4 +1,5 @@
 export * from './eventually';
+export * from './present';
 export * from './service-process';
 export * from './test-hub';
 export * from './cli';

@@ -11,7 +11,9 @@ export async function listenLocal(server: Server, port: number, what: string): P
     });
   });
   const address = server.address();
-  if (!address || typeof address === 'string') throw new Error(`${what}: no TCP address`);
+  if (!address || typeof address === 'string') {
+    throw new Error(`${what}: no TCP address`);
+  }
   return address.port;
 }
 
@@ -28,6 +30,8 @@ export function trackSockets(server: Server): Set<Socket> {
 /** Closes the server now, cutting open connections instead of waiting for them. */
 export async function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const socket of sockets) socket.destroy();
+  for (const socket of sockets) {
+    socket.destroy();
+  }
   await closed;
 }

@@ -20,10 +20,15 @@ export class ServiceProcess {
       env: childEnvironment({ WAGGLE_LOG_LEVEL: 'info', ...this.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const verbose = !!childEnvironment().WAGGLE_TEST_VERBOSE;
     const keep = (chunk: Buffer) => {
       this.output.push(chunk.toString('utf8'));
-      if (this.output.length > 2000) this.output.splice(0, 1000);
-      if (process.env.WAGGLE_TEST_VERBOSE) process.stderr.write(`[${this.name}] ${chunk.toString('utf8')}`);
+      if (this.output.length > 2000) {
+        this.output.splice(0, 1000);
+      }
+      if (verbose) {
+        process.stderr.write(`[${this.name}] ${chunk.toString('utf8')}`);
+      }
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -42,12 +47,16 @@ export class ServiceProcess {
   /** Resolves with the exit code once the process has ended. */
   exited(): Promise<number | null> {
     const child = this.child;
-    if (!child || !this.running) return Promise.resolve(child?.exitCode ?? null);
+    if (!child || !this.running) {
+      return Promise.resolve(child?.exitCode ?? null);
+    }
     return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (!this.running) return;
+    if (!this.running) {
+      return;
+    }
     const gone = this.exited();
     this.child!.kill(signal);
     await gone;

@@ -157,20 +157,30 @@ export class TestHub {
     await eventually(
       async () => {
         const ready = await fetch(`${this.url}/ready`);
-        if (!ready.ok) throw new Error(`ready ${ready.status}`);
+        if (!ready.ok) {
+          throw new Error(`ready ${ready.status}`);
+        }
         const res = await this.api('GET', '/api/machines?limit=1');
-        if (res.status !== 200) throw new Error(`registry not answering: ${res.status}`);
+        if (res.status !== 200) {
+          throw new Error(`registry not answering: ${res.status}`);
+        }
         if (this.llmFailovers.length) {
           const providers = await this.api('GET', '/api/llm/providers');
-          if (providers.status !== 200) throw new Error(`llm-failover not answering: ${providers.status}`);
+          if (providers.status !== 200) {
+            throw new Error(`llm-failover not answering: ${providers.status}`);
+          }
         }
         if (this.githubBot) {
           const repos = await this.api('GET', '/api/github/repos?limit=1');
-          if (repos.status !== 200) throw new Error(`github-bot not answering: ${repos.status}`);
+          if (repos.status !== 200) {
+            throw new Error(`github-bot not answering: ${repos.status}`);
+          }
         }
         if (this.taskRouters.length) {
           const tasks = await this.api('GET', '/api/tasks?limit=1');
-          if (tasks.status !== 200) throw new Error(`task-router not answering: ${tasks.status}`);
+          if (tasks.status !== 200) {
+            throw new Error(`task-router not answering: ${tasks.status}`);
+          }
         }
       },
       { timeoutMs, what: `hub ready (gateway: ${this.gateway.text().slice(-500)} registry: ${this.registry.text().slice(-500)})` },
@@ -189,7 +199,9 @@ export class TestHub {
 
   async joinToken(maxUses = 1): Promise<string> {
     const res = await this.api<CreatedJoinToken>('POST', '/api/join-tokens', { maxUses, description: 'test' });
-    if (res.status !== 201) throw new Error(`join token: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 201) {
+      throw new Error(`join token: ${res.status} ${JSON.stringify(res.body)}`);
+    }
     return res.body.token;
   }
 
@@ -214,7 +226,9 @@ export class TestHub {
     });
     agent.start();
     this.agents.push(agent);
-    if (options.waitOnline !== false) await this.waitOnline(name);
+    if (options.waitOnline !== false) {
+      await this.waitOnline(name);
+    }
     return agent;
   }
 
@@ -222,7 +236,9 @@ export class TestHub {
     await eventually(
       async () => {
         const res = await this.api<{ status: string }>('GET', `/api/machines/${name}`);
-        if (res.body?.status !== 'online') throw new Error(`${name} is ${res.body?.status ?? res.status}`);
+        if (res.body?.status !== 'online') {
+          throw new Error(`${name} is ${res.body?.status ?? res.status}`);
+        }
       },
       { timeoutMs, what: `${name} online` },
     );

@@ -70,7 +70,9 @@ export function registerAgent(program: Command, config: CliConfig) {
     .action(async (flags: AgentFlags) => {
       const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
       const child = spawn(process.execPath, [nodeAgentMain()], { stdio: 'inherit', env: agentEnvironment(flags, stateDir) });
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.on(signal, () => child.kill(signal));
+      }
       const code = await new Promise<number>((done) => child.once('exit', (c, s) => done(c ?? (s ? 128 : 1))));
       process.exitCode = code;
     });

@@ -55,10 +55,14 @@ export function registerGithub(program: Command, config: CliConfig) {
         poll: opts.poll,
         defaults: Object.values(defaults).some((v) => v !== undefined) ? defaults : undefined,
       });
-      if (opts.json) return out.json(watched);
+      if (opts.json) {
+        return out.json(watched);
+      }
       out.line(`watching ${watched.repo}: open issues labelled "${watched.label}" become tasks${watched.poll ? ' (polled, and by webhook)' : ' (by webhook)'}`);
       out.line(`webhook: ${api.hubUrl}${watched.webhookPath}  (content type application/json, event "Issues")`);
-      if (watched.webhookSecret) out.line(`webhook secret (shown once): ${watched.webhookSecret}`);
+      if (watched.webhookSecret) {
+        out.line(`webhook secret (shown once): ${watched.webhookSecret}`);
+      }
     });
 
   github
@@ -70,8 +74,12 @@ export function registerGithub(program: Command, config: CliConfig) {
     .action(async (opts: { json?: boolean; hub?: string; token?: string }) => {
       const api = await ApiClient.fromFlags(opts, config);
       const items = await api.all<WatchedRepoView>('/api/github/repos', {});
-      if (opts.json) return out.json(items);
-      if (!items.length) return out.line('No repositories watched. Start with `waggle github watch OWNER/REPO`.');
+      if (opts.json) {
+        return out.json(items);
+      }
+      if (!items.length) {
+        return out.line('No repositories watched. Start with `waggle github watch OWNER/REPO`.');
+      }
       out.table(
         ['REPO', 'LABEL', 'POLL', 'LAST POLL', 'PROBLEM'],
         items.map((r) => [
@@ -106,8 +114,12 @@ export function registerGithub(program: Command, config: CliConfig) {
     .action(async (opts: { repo?: string; status?: string; json?: boolean; hub?: string; token?: string }) => {
       const api = await ApiClient.fromFlags(opts, config);
       const items = await api.all<GithubLinkView>('/api/github/links', { repo: opts.repo, status: opts.status });
-      if (opts.json) return out.json(items);
-      if (!items.length) return out.line('No issues have become tasks yet.');
+      if (opts.json) {
+        return out.json(items);
+      }
+      if (!items.length) {
+        return out.line('No issues have become tasks yet.');
+      }
       out.table(
         ['ISSUE', 'STATUS', 'TASK', 'MACHINE', 'OUTCOME'],
         items.map((l) => [

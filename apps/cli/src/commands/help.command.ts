@@ -46,8 +46,11 @@ function askAgent<T>(socketPath: string, message: AgentSocketRequest): Promise<T
         reject(new CliError('the node-agent gave no answer'));
         return;
       }
-      if (reply.ok) resolve(reply.data);
-      else reject(new CliError(`${reply.error.code}: ${reply.error.message}`));
+      if (reply.ok) {
+        resolve(reply.data);
+      } else {
+        reject(new CliError(`${reply.error.code}: ${reply.error.message}`));
+      }
     });
     socket.end(JSON.stringify(message) + '\n');
   });
@@ -78,8 +81,9 @@ export function registerHelp(program: Command, config: CliConfig) {
       const socketPath = config.WAGGLE_AGENT_SOCKET;
       const taskId = config.WAGGLE_TASK_ID;
       const attempt = config.WAGGLE_TASK_ATTEMPT;
-      if (!socketPath || !taskId || !attempt)
+      if (!socketPath || !taskId || !attempt) {
         throw new CliError('waggle help runs inside a Waggle task (WAGGLE_AGENT_SOCKET, WAGGLE_TASK_ID and WAGGLE_TASK_ATTEMPT are not set)', 2);
+      }
       const given = { prompt: f.prompt, cli: f.cli, model: f.model, program: f.program, args: f.arg.length ? f.arg : undefined, script: f.script };
       const hasInput = Object.values(given).some((v) => v !== undefined);
       const help = await askAgent<HelpView>(socketPath, {
@@ -98,12 +102,16 @@ export function registerHelp(program: Command, config: CliConfig) {
         },
       });
       if (help.state === 'unanswered') {
-        if (f.json) out.json(help);
+        if (f.json) {
+          out.json(help);
+        }
         const reasons = help.answers.map((a) => `  ${a.name}: ${a.reason ?? 'declined'}`).join('\n');
         throw new CliError(`no peer can help${reasons ? `:\n${reasons}` : ' (no other machines)'}`, 3);
       }
       if (!f.wait) {
-        if (f.json) return out.json(help);
+        if (f.json) {
+          return out.json(help);
+        }
         out.line(`${help.helper!.name} will help (ETA ${help.etaSeconds} s): child task ${help.childTaskId}`);
         return;
       }
@@ -113,12 +121,19 @@ export function registerHelp(program: Command, config: CliConfig) {
         const status = await askAgent<HelpStatusReply>(socketPath, { op: 'help-status', body: { v: 1, taskId, attempt, helpId: help.id } });
         const child = status.child!;
         const now = `${child.state}${child.machine ? ` on ${child.machine}` : ''}`;
-        if (now !== last) out.error(`[waggle] child task ${now}`);
+        if (now !== last) {
+          out.error(`[waggle] child task ${now}`);
+        }
         last = now;
         if (FINAL_TASK_STATES.has(child.state)) {
-          if (f.json) out.json(status);
-          else if (child.result) out.line(child.result.outputTail);
-          if (child.state !== 'succeeded') throw new CliError(`the child task ${child.state}${child.result?.error ? `: ${child.result.error}` : ''}`, 1);
+          if (f.json) {
+            out.json(status);
+          } else if (child.result) {
+            out.line(child.result.outputTail);
+          }
+          if (child.state !== 'succeeded') {
+            throw new CliError(`the child task ${child.state}${child.result?.error ? `: ${child.result.error}` : ''}`, 1);
+          }
           return;
         }
         await new Promise((r) => setTimeout(r, POLL_MS));

@@ -10,7 +10,9 @@ import type { CliConfig } from '../cli.config';
 import { out } from '../output';
 
 function show(messages: StoredMessage[], json: boolean) {
-  if (json) return out.json(messages);
+  if (json) {
+    return out.json(messages);
+  }
   for (const m of messages) {
     out.line(`#${m.id} ${m.sentAt} from ${m.from.name}${m.to === 'all' ? ' (to all)' : ''}${m.readAt ? '' : ' [unread]'}`);
     out.line(`  ${m.body.replaceAll('\n', '\n  ')}`);
@@ -31,12 +33,20 @@ export function registerInbox(program: Command, config: CliConfig) {
       const shown = new Set<string>();
       const emit = async () => {
         const fresh = (await store.list({ unread: opts.unread })).filter((m) => !shown.has(m.id));
-        for (const m of fresh) shown.add(m.id);
-        if (fresh.length || !opts.follow) show(fresh, !!opts.json);
-        if (opts.markRead) await store.markRead(fresh.filter((m) => !m.readAt).map((m) => m.id));
+        for (const m of fresh) {
+          shown.add(m.id);
+        }
+        if (fresh.length || !opts.follow) {
+          show(fresh, !!opts.json);
+        }
+        if (opts.markRead) {
+          await store.markRead(fresh.filter((m) => !m.readAt).map((m) => m.id));
+        }
       };
       await emit();
-      if (!opts.follow) return;
+      if (!opts.follow) {
+        return;
+      }
       await new Promise<void>((resolve) => {
         let busy = Promise.resolve();
         const watcher = watch(store.inboxPath.replace(/[^/]+$/, ''), () => {

@@ -19,7 +19,9 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function writeSecret(path: string, content: string, created: string[]): Promise<void> {
-  if (await exists(path)) return;
+  if (await exists(path)) {
+    return;
+  }
   await writeFile(path, content, { mode: 0o600 });
   created.push(path);
 }
@@ -46,7 +48,9 @@ export function registerInitDeploy(program: Command) {
     .action(async (flags: InitDeployFlags) => {
       const dir = resolve(flags.dir);
       const created: string[] = [];
-      for (const sub of ['nats', 'postgres', 'grafana', 'github']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+      for (const sub of ['nats', 'postgres', 'grafana', 'github']) {
+        await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+      }
       const authDir = join(dir, 'nats', 'auth');
       let material = await readAuthMaterial(authDir);
       if (!material) {
@@ -80,7 +84,11 @@ export function registerInitDeploy(program: Command) {
       if (process.getuid?.() === 0) {
         const walk = async (path: string): Promise<void> => {
           await chown(path, APP_UID, APP_UID);
-          if ((await stat(path)).isDirectory()) for (const entry of await readdir(path)) await walk(join(path, entry));
+          if ((await stat(path)).isDirectory()) {
+            for (const entry of await readdir(path)) {
+              await walk(join(path, entry));
+            }
+          }
         };
         await walk(dir);
       }

@@ -8,7 +8,9 @@ import { ago, out } from '../output';
 
 /** CPU busy %; an older agent sends only its load average, shown as such. */
 function cpuColumn(metrics: MachineView['metrics']): string {
-  if (!metrics) return '-';
+  if (!metrics) {
+    return '-';
+  }
   return metrics.cpuPercent !== undefined ? `${Math.round(metrics.cpuPercent)}%` : `load ${metrics.cpuLoad.toFixed(2)}`;
 }
 
@@ -25,8 +27,12 @@ export function registerMachines(program: Command, config: CliConfig) {
     .action(async (opts: { status?: string; capability?: string; label?: string; json?: boolean; hub?: string; token?: string }) => {
       const api = await ApiClient.fromFlags(opts, config);
       const items = await api.all<MachineView>('/api/machines', { status: opts.status, capability: opts.capability, label: opts.label });
-      if (opts.json) return out.json(items);
-      if (!items.length) return out.line('No machines. Create a join token with `waggle token create`.');
+      if (opts.json) {
+        return out.json(items);
+      }
+      if (!items.length) {
+        return out.line('No machines. Create a join token with `waggle token create`.');
+      }
       out.table(
         ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS'],
         items.map((m) => [

@@ -89,7 +89,9 @@ export function registerTasks(program: Command, config: CliConfig) {
       timeoutSeconds: f.timeout,
       maxAttempts: f.maxAttempts,
     });
-    if (f.json) return out.json(task);
+    if (f.json) {
+      return out.json(task);
+    }
     out.line(summary(task));
   });
 
@@ -108,7 +110,9 @@ export function registerTasks(program: Command, config: CliConfig) {
       Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter((e): e is [string, string] => !!e[1]),
     );
     const page = await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`);
-    if (f.json) return out.json(page.items);
+    if (f.json) {
+      return out.json(page.items);
+    }
     out.table(
       ['ID', 'STATE', 'MACHINE', 'ATTEMPT', 'CREATED', 'TITLE'],
       page.items.map((t) => [t.id.slice(0, 8), t.state, t.machine?.name ?? t.target?.name ?? '-', `${t.attempt}/${t.maxAttempts}`, ago(t.createdAt), t.title]),
@@ -118,13 +122,17 @@ export function registerTasks(program: Command, config: CliConfig) {
   withConnection(tasks.command('get <id>').description('a task with every attempt').option('--json')).action(
     async (id: string, f: Connection & { json?: boolean }) => {
       const task = await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
-      if (f.json) return out.json(task);
+      if (f.json) {
+        return out.json(task);
+      }
       out.line(summary(task));
       out.table(
         ['ATTEMPT', 'MACHINE', 'STATE', 'STARTED', 'EXIT'],
         task.attempts.map((a) => [a.attempt, a.machineName, a.state, a.startedAt ? ago(a.startedAt) : '-', a.result?.exitCode ?? '-']),
       );
-      if (task.result) out.line(`result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`);
+      if (task.result) {
+        out.line(`result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`);
+      }
     },
   );
 
@@ -138,18 +146,26 @@ export function registerTasks(program: Command, config: CliConfig) {
       let after = 0;
       for (;;) {
         const page = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
-        for (const chunk of page.items) (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+        for (const chunk of page.items) {
+          (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+        }
         after = page.next;
-        if (!f.follow) return;
+        if (!f.follow) {
+          return;
+        }
         if (!page.items.length) {
           const task = await api.call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
           if (FINAL_TASK_STATES.has(task.state)) {
             const rest = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
-            for (const chunk of rest.items) (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+            for (const chunk of rest.items) {
+              (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+            }
             out.error(
               `[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`,
             );
-            if (task.state !== 'succeeded') throw new CliError('', 1);
+            if (task.state !== 'succeeded') {
+              throw new CliError('', 1);
+            }
             return;
           }
           await new Promise((r) => setTimeout(r, 500));

@@ -24,7 +24,9 @@ export function registerToken(program: Command, config: CliConfig) {
         ttlSeconds: opts.ttl,
         maxUses: opts.maxUses,
       });
-      if (opts.json) return out.json(created);
+      if (opts.json) {
+        return out.json(created);
+      }
       out.line(`join token (shown once, expires ${created.expiresAt}):`);
       out.line(`  ${created.token}`);
       out.line('on the new machine:');

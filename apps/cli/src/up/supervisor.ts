@@ -22,7 +22,9 @@ export class Supervisor {
     this.children.set(spec.name, child);
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      if (this.stopping) {
+        return;
+      }
       if (code === 3 && spec.name === 'node-agent') {
         out.error(`[waggle] ${spec.name} stopped: its credential was revoked`);
         return;
@@ -37,7 +39,9 @@ export class Supervisor {
   async stopAll(): Promise<void> {
     this.stopping = true;
     for (const [, child] of [...this.children].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        continue;
+      }
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -27,7 +27,9 @@ const REGISTRY_METRICS_PORT = 9101;
 async function stablePort(file: string, preferred: number): Promise<number> {
   const previous = Number((await readFile(file, 'utf8').catch(() => '')).trim()) || 0;
   const port = await freePort(previous || preferred);
-  if (previous && port !== previous) out.error(`[waggle] NATS port ${previous} is taken; using ${port} (joined machines must be told: --nats-url)`);
+  if (previous && port !== previous) {
+    out.error(`[waggle] NATS port ${previous} is taken; using ${port} (joined machines must be told: --nats-url)`);
+  }
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, String(port));
   return port;
@@ -36,7 +38,9 @@ async function stablePort(file: string, preferred: number): Promise<number> {
 /** The key that seals the GitHub bot's webhook secrets: made once (random), kept under WAGGLE_HOME. */
 async function stableSecretsKey(file: string): Promise<string> {
   const previous = (await readFile(file, 'utf8').catch(() => '')).trim();
-  if (previous) return previous;
+  if (previous) {
+    return previous;
+  }
   const key = randomBytes(32).toString('base64');
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, key, { mode: 0o600 });
@@ -58,7 +62,9 @@ async function waitReady(url: string, label: string): Promise<void> {
   for (;;) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
+      if (response.ok) {
+        return;
+      }
     } catch {
       // not up yet
     }
@@ -67,7 +73,9 @@ async function waitReady(url: string, label: string): Promise<void> {
       shown = waited;
       out.error(`[waggle] waiting for ${label} (${waited}s)…`);
     }
-    if (waited > 120) throw new CliError(`${label} did not become ready within 120s`);
+    if (waited > 120) {
+      throw new CliError(`${label} did not become ready within 120s`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -98,7 +106,9 @@ export function registerUp(program: Command, config: CliConfig) {
       let natsUrl = config.WAGGLE_NATS_URL;
       let natsEnv: Record<string, string | undefined> = {};
       if (!natsUrl) {
-        if (!findNatsServer()) throw new CliError(NATS_INSTALL_HELP, 2);
+        if (!findNatsServer()) {
+          throw new CliError(NATS_INSTALL_HELP, 2);
+        }
         const port = await stablePort(join(home, 'nats', 'port'), config.WAGGLE_NATS_PORT);
         // All interfaces: other machines connect here (every connection needs a signed user JWT).
         nats = new LocalNatsServer({ dir: join(home, 'nats'), port, host: '0.0.0.0' });
@@ -113,7 +123,9 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_NATS_SYSTEM_CREDS_FILE: files.systemCreds,
         };
         started.push(`NATS         ${natsUrl}  (embedded, JetStream in ${join(home, 'nats')})`);
-      } else started.push(`NATS         ${natsUrl}  (external)`);
+      } else {
+        started.push(`NATS         ${natsUrl}  (external)`);
+      }
 
       // Postgres: external, or embedded under WAGGLE_HOME.
       let databaseUrl = config.WAGGLE_DATABASE_URL;
@@ -123,7 +135,9 @@ export function registerUp(program: Command, config: CliConfig) {
         out.error(`[waggle] starting embedded Postgres on ${port}…`);
         databaseUrl = await postgres.start();
         started.push(`Postgres     127.0.0.1:${port}  (embedded, data in ${join(home, 'postgres')})`);
-      } else started.push(`Postgres     ${new URL(databaseUrl).host}  (external)`);
+      } else {
+        started.push(`Postgres     ${new URL(databaseUrl).host}  (external)`);
+      }
 
       // First start: a candidate admin token; the gateway installs it only if it has none.
       const candidate = config.WAGGLE_ADMIN_TOKEN ?? newToken(TokenPrefix.admin);
@@ -183,8 +197,11 @@ export function registerUp(program: Command, config: CliConfig) {
         let joinToken: string | undefined;
         if (!identity) {
           const usable = firstStart || !!config.WAGGLE_ADMIN_TOKEN;
-          if (!usable) out.error('[waggle] the local agent has no identity and no admin token is at hand (set WAGGLE_ADMIN_TOKEN); not starting it');
-          else joinToken = (await admin.call<CreatedJoinToken>('POST', '/api/join-tokens', { description: 'local agent', maxUses: 1, ttlSeconds: 600 })).token;
+          if (!usable) {
+            out.error('[waggle] the local agent has no identity and no admin token is at hand (set WAGGLE_ADMIN_TOKEN); not starting it');
+          } else {
+            joinToken = (await admin.call<CreatedJoinToken>('POST', '/api/join-tokens', { description: 'local agent', maxUses: 1, ttlSeconds: 600 })).token;
+          }
         }
         if (identity || joinToken) {
           const name = identity?.name ?? localMachineName();

@@ -23,7 +23,9 @@ export class ApiTokenRepository {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('gateway.first-admin'))`);
       const exists = await manager.getRepository(ApiTokenEntity).createQueryBuilder('t').where("t.role = 'admin' AND t.revoked_at IS NULL").getCount();
-      if (exists) return false;
+      if (exists) {
+        return false;
+      }
       await manager.getRepository(ApiTokenEntity).createQueryBuilder().insert().values({ id, name: 'admin', role: 'admin', tokenHash }).execute();
       return true;
     });

@@ -20,6 +20,8 @@ export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 /** The authenticated caller of the current request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a route without @Auth');
+  if (!principal) {
+    throw new Error('CurrentPrincipal used on a route without @Auth');
+  }
   return principal;
 });

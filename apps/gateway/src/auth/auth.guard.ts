@@ -18,8 +18,12 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
-    if (!access) throw new WaggleError(ErrorCode.Internal, 'route declares no access rule');
-    if (access.public) return true;
+    if (!access) {
+      throw new WaggleError(ErrorCode.Internal, 'route declares no access rule');
+    }
+    if (access.public) {
+      return true;
+    }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     // Anthropic's SDKs send the key as `x-api-key`: accepted the same as a bearer token.
     const apiKey = request.headers['x-api-key'];

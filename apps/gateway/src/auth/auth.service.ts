@@ -28,10 +28,14 @@ export class AuthService {
    * stderr (not through the logger: logs are shipped, the terminal is the operator's).
    */
   async ensureAdminToken(): Promise<void> {
-    if (await this.tokens.hasAdmin()) return;
+    if (await this.tokens.hasAdmin()) {
+      return;
+    }
     const token = this.config.WAGGLE_ADMIN_TOKEN ?? newToken(TokenPrefix.admin);
     const installed = await this.tokens.insertFirstAdmin(randomUUID(), hashToken(token));
-    if (!installed) return;
+    if (!installed) {
+      return;
+    }
     this.logger.info({ from: this.config.WAGGLE_ADMIN_TOKEN ? 'WAGGLE_ADMIN_TOKEN' : 'generated' }, 'admin token installed');
     if (!this.config.WAGGLE_ADMIN_TOKEN) {
       process.stderr.write(`\n  Admin token (shown once, store it now):\n    ${token}\n\n`);
@@ -44,13 +48,17 @@ export class AuthService {
 
   /** Resolves a bearer token to its principal, or throws UNAUTHENTICATED. */
   async authenticate(token: string | undefined): Promise<Principal> {
-    if (!token) throw new WaggleError(ErrorCode.Unauthenticated, 'missing bearer token (Authorization: Bearer <token>)');
+    if (!token) {
+      throw new WaggleError(ErrorCode.Unauthenticated, 'missing bearer token (Authorization: Bearer <token>)');
+    }
     if (token.startsWith(TokenPrefix.machine)) {
       const machine = await this.rpc.call(RegistryRpc.verifyMachineToken, { token });
       return { kind: 'machine', machineId: machine.machineId, name: machine.name };
     }
     const row = token.length <= 300 ? await this.tokens.findActiveByHash(hashToken(token)) : null;
-    if (!row) throw new WaggleError(ErrorCode.Unauthenticated, 'token is unknown or revoked');
+    if (!row) {
+      throw new WaggleError(ErrorCode.Unauthenticated, 'token is unknown or revoked');
+    }
     return { kind: 'admin', tokenId: row.id, name: row.name };
   }
 }

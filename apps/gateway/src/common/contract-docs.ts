@@ -20,18 +20,20 @@ function parseComment(lines: string[]): FieldDoc {
   const description: string[] = [];
   const doc: FieldDoc = {};
   for (const line of text) {
-    const example = /^@example\s+(.*)$/.exec(line);
-    if (example) {
+    const example = /^@example\s+(.*)$/.exec(line)?.[1];
+    if (example !== undefined) {
       try {
-        doc.example = JSON.parse(example[1]) as unknown;
+        doc.example = JSON.parse(example) as unknown;
       } catch {
-        doc.example = example[1];
+        doc.example = example;
       }
     } else if (line && !line.startsWith('@')) {
       description.push(line);
     }
   }
-  if (description.length) doc.description = description.join(' ');
+  if (description.length) {
+    doc.description = description.join(' ');
+  }
   return doc;
 }
 
@@ -51,7 +53,9 @@ export function readContractDocs(dir = dirname(require.resolve('@waggle/contract
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (open) {
         comment!.push(line);
-        if (line.includes('*/')) open = false;
+        if (line.includes('*/')) {
+          open = false;
+        }
         continue;
       }
       if (line.trimStart().startsWith('/**')) {
@@ -59,16 +63,20 @@ export function readContractDocs(dir = dirname(require.resolve('@waggle/contract
         open = !line.includes('*/');
         continue;
       }
-      const declared = /^export declare class (\w+)/.exec(line);
+      const declared = /^export declare class (\w+)/.exec(line)?.[1];
       if (declared) {
         fields = new Map();
-        docs.set(declared[1], fields);
-        if (comment) fields.set('', parseComment(comment));
+        docs.set(declared, fields);
+        if (comment) {
+          fields.set('', parseComment(comment));
+        }
       } else if (fields && /^}/.test(line)) {
         fields = undefined;
       } else if (fields && comment) {
-        const member = /^ {4}(?:readonly )?(\w+)[?!]?:/.exec(line);
-        if (member) fields.set(member[1], parseComment(comment));
+        const member = /^ {4}(?:readonly )?(\w+)[?!]?:/.exec(line)?.[1];
+        if (member) {
+          fields.set(member, parseComment(comment));
+        }
       }
       comment = undefined;
     }

@@ -37,7 +37,9 @@ function docOf(type: ContractClass, field: string) {
   // A subclass inherits its parent's fields, and their comments.
   for (let t: unknown = type; typeof t === 'function' && t.name; t = Object.getPrototypeOf(t)) {
     const doc = docs.get(t.name)?.get(field);
-    if (doc) return doc;
+    if (doc) {
+      return doc;
+    }
   }
   return undefined;
 }
@@ -49,8 +51,12 @@ function docOf(type: ContractClass, field: string) {
  */
 export function contractSchema(type: ContractClass): SchemaObject {
   const cached = schemas.get(type.name);
-  if (cached) return cached;
-  if (contractClasses.get(type.name) !== type) throw new Error(`${type.name} is not a class exported by @waggle/contracts`);
+  if (cached) {
+    return cached;
+  }
+  if (contractClasses.get(type.name) !== type) {
+    throw new Error(`${type.name} is not a class exported by @waggle/contracts`);
+  }
   const generated = targetConstructorToSchema(type, {
     refPointerPrefix: PREFIX,
     classTransformerMetadataStorage: defaultMetadataStorage,
@@ -68,9 +74,11 @@ export function contractSchema(type: ContractClass): SchemaObject {
       ...(doc?.description ? { description: doc.description } : {}),
       ...(doc?.example !== undefined ? { example: doc.example } : {}),
     };
-    if (nullable) required.add(name);
+    if (nullable) {
+      required.add(name);
+    }
     // OpenAPI 3.0 ignores what stands beside a $ref: a nullable or described reference is an allOf.
-    properties[name] = '$ref' in rest && Object.keys(extra).length ? { allOf: [rest as ReferenceObject], ...extra } : { ...rest, ...extra };
+    properties[name] = '$ref' in rest && Object.keys(extra).length ? { allOf: [rest], ...extra } : { ...rest, ...extra };
   }
   const description = docOf(type, '')?.description;
   const schema: SchemaObject = {
@@ -111,12 +119,19 @@ export const ApiQueryOf = (type: ContractClass) => {
 };
 
 function refsIn(value: unknown, out: Set<string>) {
-  if (Array.isArray(value)) for (const item of value) refsIn(item, out);
-  else if (value && typeof value === 'object')
-    for (const [key, item] of Object.entries(value)) {
-      if (key === '$ref' && typeof item === 'string' && item.startsWith(PREFIX)) out.add(item.slice(PREFIX.length));
-      else refsIn(item, out);
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      refsIn(item, out);
     }
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '$ref' && typeof item === 'string' && item.startsWith(PREFIX)) {
+        out.add(item.slice(PREFIX.length));
+      } else {
+        refsIn(item, out);
+      }
+    }
+  }
 }
 
 /**
@@ -132,7 +147,9 @@ export function addContractSchemas(document: OpenAPIObject): OpenAPIObject {
   for (const name of wanted) {
     const type = contractClasses.get(name);
     if (!type) {
-      if (!existing[name]) throw new Error(`the OpenAPI document refers to ${name}, which is neither a contract class nor a schema`);
+      if (!existing[name]) {
+        throw new Error(`the OpenAPI document refers to ${name}, which is neither a contract class nor a schema`);
+      }
       continue;
     }
     added[name] = contractSchema(type);

@@ -45,9 +45,15 @@ function fromHttpException(error: HttpException): WaggleError {
 /** Fastify's own errors (body too large, malformed JSON, wrong content type) carry a statusCode. */
 function fromFrameworkError(error: unknown): WaggleError | undefined {
   const e = error as { statusCode?: number; code?: string; message?: string };
-  if (typeof e?.statusCode !== 'number' || e.statusCode >= 500) return undefined;
-  if (e.statusCode === 413) return new WaggleError(ErrorCode.PayloadTooLarge, `request body is too large (${e.message ?? ''})`.trim());
-  if (e.statusCode === 415) return new WaggleError(ErrorCode.InvalidInput, 'unsupported content type: send application/json');
+  if (typeof e?.statusCode !== 'number' || e.statusCode >= 500) {
+    return undefined;
+  }
+  if (e.statusCode === 413) {
+    return new WaggleError(ErrorCode.PayloadTooLarge, `request body is too large (${e.message ?? ''})`.trim());
+  }
+  if (e.statusCode === 415) {
+    return new WaggleError(ErrorCode.InvalidInput, 'unsupported content type: send application/json');
+  }
   return new WaggleError(ErrorCode.InvalidInput, e.message ?? 'bad request', e.code ? { code: e.code } : undefined);
 }
 
@@ -63,7 +69,9 @@ export class ErrorFilter implements ExceptionFilter {
     const requestId = currentCorrelationId() ?? String(request.id);
     let known: WaggleError | undefined =
       error instanceof WaggleError ? error : error instanceof HttpException ? fromHttpException(error) : fromFrameworkError(error);
-    if (known?.code === ErrorCode.Internal) known = undefined;
+    if (known?.code === ErrorCode.Internal) {
+      known = undefined;
+    }
     let body: ErrorBody;
     if (known) {
       body = known.toBody(requestId);

@@ -17,7 +17,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether a principal may see an event: admins see all, a machine only events about itself. */
 function visibleTo(principal: Principal, event: WaggleEvent): boolean {
-  if (principal.kind === 'admin') return true;
+  if (principal.kind === 'admin') {
+    return true;
+  }
   return (event.data as { machineId?: string }).machineId === principal.machineId;
 }
 
@@ -46,7 +48,9 @@ export class EventsGateway implements OnGatewayConnection {
       let token: string | undefined;
       try {
         const msg = JSON.parse(raw.toString('utf8')) as { type?: string; token?: unknown };
-        if (msg.type === 'auth' && typeof msg.token === 'string') token = msg.token;
+        if (msg.type === 'auth' && typeof msg.token === 'string') {
+          token = msg.token;
+        }
       } catch {
         // handled below
       }
@@ -67,7 +71,9 @@ export class EventsGateway implements OnGatewayConnection {
       return;
     }
     const unsubscribe = this.events.subscribe((event) => {
-      if (socket.readyState === socket.OPEN && visibleTo(principal, event)) socket.send(JSON.stringify({ type: 'event', event }));
+      if (socket.readyState === socket.OPEN && visibleTo(principal, event)) {
+        socket.send(JSON.stringify({ type: 'event', event }));
+      }
     });
     const follows = new Map<string, () => void>();
     socket.on('message', (raw: Buffer) => {
@@ -77,19 +83,24 @@ export class EventsGateway implements OnGatewayConnection {
       } catch {
         return;
       }
-      if (msg.type !== 'follow-logs' || typeof msg.taskId !== 'string' || !UUID.test(msg.taskId) || follows.has(msg.taskId) || follows.size >= MAX_FOLLOWS)
+      if (msg.type !== 'follow-logs' || typeof msg.taskId !== 'string' || !UUID.test(msg.taskId) || follows.has(msg.taskId) || follows.size >= MAX_FOLLOWS) {
         return;
+      }
       const taskId = msg.taskId;
       follows.set(
         taskId,
         this.events.followLogs(taskId, (chunk) => {
-          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'log', taskId, chunk }));
+          if (socket.readyState === socket.OPEN) {
+            socket.send(JSON.stringify({ type: 'log', taskId, chunk }));
+          }
         }),
       );
     });
     socket.on('close', () => {
       unsubscribe();
-      for (const stop of follows.values()) stop();
+      for (const stop of follows.values()) {
+        stop();
+      }
     });
     socket.send(JSON.stringify({ type: 'ready', principal: { kind: principal.kind, name: principal.name } }));
   }

@@ -31,9 +31,13 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   followLogs(taskId: string, listener: (chunk: LogChunkView) => void): () => void {
     const sub = this.nc.subscribe(LiveSubjects.taskLogs(taskId), {
       callback: (err, msg) => {
-        if (err) return;
+        if (err) {
+          return;
+        }
         const chunk = decodeJson(msg.data) as (LogChunkView & { taskId: string }) | undefined;
-        if (chunk?.taskId === taskId) listener({ seq: chunk.seq, attempt: chunk.attempt, stream: chunk.stream, data: chunk.data, at: chunk.at });
+        if (chunk?.taskId === taskId) {
+          listener({ seq: chunk.seq, attempt: chunk.attempt, stream: chunk.stream, data: chunk.data, at: chunk.at });
+        }
       },
     });
     return () => sub.unsubscribe();
@@ -45,15 +49,21 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private emit(event: WaggleEvent) {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      listener(event);
+    }
   }
 
   async onApplicationBootstrap() {
     this.liveSub = this.nc.subscribe(LiveSubjects.heartbeat, {
       callback: (err, msg) => {
-        if (err) return;
+        if (err) {
+          return;
+        }
         const data = decodeJson(msg.data) as EventMap['machine.heartbeat'] | undefined;
-        if (!data?.machineId) return;
+        if (!data?.machineId) {
+          return;
+        }
         this.emit({ v: 1, id: `hb-${data.machineId}-${Date.now()}`, type: 'machine.heartbeat', at: new Date().toISOString(), data });
       },
     });
@@ -74,7 +84,9 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
           }
         }
       } catch (error) {
-        if (this.abort.signal.aborted) return;
+        if (this.abort.signal.aborted) {
+          return;
+        }
         this.logger.warn({ err: error }, 'event feed interrupted; resuming');
         await new Promise((r) => setTimeout(r, 1000));
       }

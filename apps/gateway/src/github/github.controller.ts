@@ -90,11 +90,12 @@ export class GithubController {
     @Headers('x-hub-signature-256') signature: string | undefined,
   ): Promise<WebhookReply> {
     const missing = [!event && 'X-GitHub-Event', !deliveryId && 'X-GitHub-Delivery', !req.rawBody && 'a JSON body'].filter((m): m is string => !!m);
-    if (missing.length)
+    if (missing.length) {
       throw WaggleError.invalid(
         `a GitHub webhook needs ${missing.join(', ')}`,
         missing.map((m) => ({ field: m, errors: ['required'] })),
       );
+    }
     return this.rpc.call(GithubRpc.webhook, { v: 1, deliveryId: deliveryId!, event: event!, signature, body: req.rawBody!.toString('utf8') }, 15_000);
   }
 }

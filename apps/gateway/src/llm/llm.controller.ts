@@ -109,9 +109,12 @@ export class LlmController {
   }
 
   private async call(api: LlmApi, body: unknown, taskId: string | undefined, principal: Principal, reply: FastifyReply): Promise<void> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw WaggleError.invalid('the body must be a JSON object');
-    if (taskId !== undefined && !isUUID(taskId))
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw WaggleError.invalid('the body must be a JSON object');
+    }
+    if (taskId !== undefined && !isUUID(taskId)) {
       throw WaggleError.invalid('x-waggle-task-id must be a task id (UUID)', [{ field: 'x-waggle-task-id', errors: ['must be a UUID'] }]);
+    }
     const request: LlmCallRequest = {
       v: 1,
       api,
@@ -120,7 +123,9 @@ export class LlmController {
         principal.kind === 'machine' ? { kind: 'machine', machineId: principal.machineId, name: principal.name } : { kind: 'admin', name: principal.name },
       taskId,
     };
-    if ((body as { stream?: unknown }).stream === true) return this.stream(request, reply);
+    if ((body as { stream?: unknown }).stream === true) {
+      return this.stream(request, reply);
+    }
     const answer = await this.rpc.call(LlmRpc.complete, request, this.config.WAGGLE_LLM_REQUEST_TIMEOUT_MS);
     await reply
       .status(answer.status)
@@ -138,7 +143,9 @@ export class LlmController {
       let started = false;
       for await (const msg of sub) {
         const frame = decodeJson(msg.data) as LlmStreamFrame;
-        if (frame.seq !== expected++) throw new WaggleError(ErrorCode.Internal, 'LLM stream frames arrived out of order');
+        if (frame.seq !== expected++) {
+          throw new WaggleError(ErrorCode.Internal, 'LLM stream frames arrived out of order');
+        }
         if (frame.type === 'head') {
           if (frame.status !== 200) {
             await reply
@@ -153,12 +160,17 @@ export class LlmController {
         } else if (frame.type === 'data') {
           reply.raw.write(frame.data);
         } else {
-          if (started) reply.raw.end();
+          if (started) {
+            reply.raw.end();
+          }
           return;
         }
       }
-      if (started) reply.raw.end();
-      else throw new WaggleError(ErrorCode.Timeout, 'the LLM stream did not start in time');
+      if (started) {
+        reply.raw.end();
+      } else {
+        throw new WaggleError(ErrorCode.Timeout, 'the LLM stream did not start in time');
+      }
     } finally {
       sub.unsubscribe();
     }

@@ -9,7 +9,9 @@ export class RateLimitState {
   /** GitHub said to wait `seconds` (Octokit waits that out before its retry). */
   limited(seconds: number): void {
     this.until = Math.max(this.until, Date.now() + seconds * 1000);
-    for (const listener of this.listeners) listener(new Date(this.until));
+    for (const listener of this.listeners) {
+      listener(new Date(this.until));
+    }
   }
 
   onLimited(listener: (until: Date) => void): void {

@@ -6,7 +6,9 @@ export class SecretBox {
 
   constructor(keyBase64: string) {
     this.key = Buffer.from(keyBase64, 'base64');
-    if (this.key.length !== 32) throw new Error('the secrets key must be 32 bytes');
+    if (this.key.length !== 32) {
+      throw new Error('the secrets key must be 32 bytes');
+    }
   }
 
   seal(plain: string): string {
@@ -18,7 +20,9 @@ export class SecretBox {
 
   open(sealed: string): string {
     const [version, iv, tag, data] = sealed.split('.');
-    if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('not a sealed secret');
+    if (version !== 'v1' || !iv || !tag || data === undefined) {
+      throw new Error('not a sealed secret');
+    }
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');

@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AgentCliName, CreateTaskRequest, GithubMode } from '@waggle/contracts';
 import { AGENT_CLIS, ErrorCode, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
+import { splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
@@ -43,11 +44,17 @@ export function taskShape(repo: Pick<RepoRow, 'defaults'>, labels: string[]): { 
   let cli = repo.defaults.cli;
   let mode: GithubMode = repo.defaults.mode ?? 'pull_request';
   for (const label of labels.map((l) => l.trim().toLowerCase())) {
-    if (label.startsWith('needs:') && label.length > 6) capabilities.add(label.slice(6));
+    if (label.startsWith('needs:') && label.length > 6) {
+      capabilities.add(label.slice(6));
+    }
     const agent = label.startsWith('agent:') ? label.slice(6) : undefined;
     const known = AGENT_CLIS.find((name) => name === agent);
-    if (known) cli = known;
-    if (label === 'mode:follow-up') mode = 'follow_up';
+    if (known) {
+      cli = known;
+    }
+    if (label === 'mode:follow-up') {
+      mode = 'follow_up';
+    }
   }
   return { capabilities: [...capabilities], cli, mode };
 }
@@ -62,7 +69,9 @@ export function issuePrompt(
   const parts = [`GitHub issue #${issue.number} in ${repo}: ${issue.title}`, '', issue.body?.trim() || '(no description)'];
   if (comments.length) {
     parts.push('', 'Comments:');
-    for (const c of comments) parts.push('', `@${c.user} (${c.at}):`, c.body.trim());
+    for (const c of comments) {
+      parts.push('', `@${c.user} (${c.at}):`, c.body.trim());
+    }
   }
   parts.push(
     '',
@@ -92,9 +101,15 @@ export class IntakeService {
   ) {}
 
   async consider(repo: RepoRow, issue: IssueLike): Promise<IntakeResult> {
-    if (issue.pull_request) return 'a pull request';
-    if (issue.state !== 'open') return 'not open';
-    if (!labelNames(issue).some((l) => l.toLowerCase() === repo.label.toLowerCase())) return 'not labelled';
+    if (issue.pull_request) {
+      return 'a pull request';
+    }
+    if (issue.state !== 'open') {
+      return 'not open';
+    }
+    if (!labelNames(issue).some((l) => l.toLowerCase() === repo.label.toLowerCase())) {
+      return 'not labelled';
+    }
     const { row, created } = await this.links.insertOrGet({
       id: randomUUID(),
       repo: repo.full_name,
@@ -102,7 +117,9 @@ export class IntakeService {
       issue_title: issue.title.replace(CONTROL, ' ').slice(0, 300),
       issue_url: issue.html_url,
     });
-    if (!created && (row.task_id || row.error)) return 'already linked';
+    if (!created && (row.task_id || row.error)) {
+      return 'already linked';
+    }
     await this.makeTask(row, repo, issue);
     return 'linked';
   }
@@ -136,7 +153,9 @@ export class IntakeService {
       this.logger.info({ repo: link.repo, issue: link.issue_number, taskId: task.id }, 'issue became a task');
     } catch (error) {
       const refused = error instanceof WaggleError && (error.code === ErrorCode.InvalidInput || error.code === ErrorCode.NotFound);
-      if (!refused) throw error; // the router is away: the reconciler makes the task later, with the same key
+      if (!refused) {
+        throw error; // the router is away: the reconciler makes the task later, with the same key
+      }
       await this.tx.run(async (manager) => ({
         result: await this.links.update(manager, link.id, { error: `no task could be made: ${error.message}` }),
         outbox: [],
@@ -148,17 +167,19 @@ export class IntakeService {
 
   /** A link whose task was never made (the router was away): fetch the issue and try again. */
   async resume(link: LinkRow, repo: RepoRow): Promise<void> {
-    if (!this.github) return;
-    const [owner, name] = link.repo.split('/');
-    const issue = await this.github.rest.issues.get({ owner, repo: name, issue_number: link.issue_number });
+    if (!this.github) {
+      return;
+    }
+    const issue = await this.github.rest.issues.get({ ...splitRepo(link.repo), issue_number: link.issue_number });
     await this.makeTask(link, repo, issue.data);
   }
 
   /** The people's comments (the bot's own are left out). */
   private async comments(repo: string, issueNumber: number): Promise<{ user: string; at: string; body: string }[]> {
-    if (!this.github) return [];
-    const [owner, name] = repo.split('/');
-    const all = await this.github.paginate(this.github.rest.issues.listComments, { owner, repo: name, issue_number: issueNumber, per_page: 100 });
+    if (!this.github) {
+      return [];
+    }
+    const all = await this.github.paginate(this.github.rest.issues.listComments, { ...splitRepo(repo), issue_number: issueNumber, per_page: 100 });
     return all.filter((c) => !c.body?.includes('<!-- waggle:')).map((c) => ({ user: c.user?.login ?? 'ghost', at: c.created_at, body: c.body ?? '' }));
   }
 }

@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { GithubLinkStatus, GithubLinkView, GithubOutcome, ListLinksRequest, Page } from '@waggle/contracts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
 import type { Queryable } from '@waggle/persistence';
-import { updateReturning } from '@waggle/persistence';
+import { singleRow, updateReturning } from '@waggle/persistence';
 
 export interface LinkRow {
   id: string;
@@ -68,9 +68,11 @@ export class LinkRepository {
        ON CONFLICT ("repo", "issue_number") DO NOTHING RETURNING *`,
       [link.id, link.repo, link.issue_number, link.issue_title, link.issue_url],
     );
-    if (row) return { row, created: true };
-    const [existing] = await this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE "repo" = $1 AND "issue_number" = $2`, [link.repo, link.issue_number]);
-    return { row: existing, created: false };
+    if (row) {
+      return { row, created: true };
+    }
+    const existing = await this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE "repo" = $1 AND "issue_number" = $2`, [link.repo, link.issue_number]);
+    return { row: singleRow(existing, 'existing link'), created: false };
   }
 
   async findById(id: string): Promise<LinkRow | null> {
@@ -92,11 +94,11 @@ export class LinkRepository {
     const entries = Object.entries(changes);
     const sets = entries.map(([column], i) => `"${column}" = $${i + 2}${JSON_COLUMNS.has(column) ? '::jsonb' : ''}`);
     const values = entries.map(([column, value]) => (JSON_COLUMNS.has(column) ? JSON.stringify(value) : value));
-    const [row] = await updateReturning<LinkRow>(db, `UPDATE ${L} SET ${[...sets, '"updated_at" = now()'].join(', ')} WHERE "id" = $1 RETURNING *`, [
+    const rows = await updateReturning<LinkRow>(db, `UPDATE ${L} SET ${[...sets, '"updated_at" = now()'].join(', ')} WHERE "id" = $1 RETURNING *`, [
       id,
       ...values,
     ]);
-    return row;
+    return singleRow(rows, `update link ${id}`);
   }
 
   /**
@@ -110,7 +112,9 @@ export class LinkRepository {
        WHERE "id" = $1 AND ("sync_until" IS NULL OR "sync_until" < now()) RETURNING *`,
       [id, seconds],
     );
-    if (!row) await this.dataSource.query(`UPDATE ${L} SET "resync" = true WHERE "id" = $1`, [id]);
+    if (!row) {
+      await this.dataSource.query(`UPDATE ${L} SET "resync" = true WHERE "id" = $1`, [id]);
+    }
     return row ?? null;
   }
 

@@ -56,7 +56,9 @@ export class Github1764300000000 implements MigrationInterface {
       "result" text NOT NULL,
       "received_at" timestamptz NOT NULL DEFAULT now()
     )`);
-    for (const sql of outboxTableSql('github')) await q.query(sql);
+    for (const sql of outboxTableSql('github')) {
+      await q.query(sql);
+    }
   }
 
   async down(q: QueryRunner): Promise<void> {

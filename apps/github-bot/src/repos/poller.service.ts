@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 
@@ -62,11 +62,15 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** One pass over the polled repositories, one at a time. */
   async pollAll(): Promise<void> {
-    if (this.polling || !this.github || this.limits.limitedUntil()) return;
+    if (this.polling || !this.github || this.limits.limitedUntil()) {
+      return;
+    }
     this.polling = true;
     try {
       for (const repo of await this.repos.findPolled()) {
-        if (this.limits.limitedUntil()) break;
+        if (this.limits.limitedUntil()) {
+          break;
+        }
         await this.poll(repo, this.github);
       }
     } catch (error) {
@@ -77,17 +81,25 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async poll(repo: RepoRow, github: GithubClient): Promise<void> {
-    const [owner, name] = repo.full_name.split('/');
+    const { owner, repo: name } = splitRepo(repo.full_name);
     const query = { owner, repo: name, labels: repo.label, state: 'open' as const, per_page: PAGE, sort: 'created' as const, direction: 'asc' as const };
     try {
       const first = await github.rest.issues.listForRepo({ ...query, page: 1, headers: repo.etag ? { 'if-none-match': repo.etag } : {} });
       const issues = [...first.data];
-      for (let page = 2; issues.length === (page - 1) * PAGE; page++) issues.push(...(await github.rest.issues.listForRepo({ ...query, page })).data);
+      for (let page = 2; issues.length === (page - 1) * PAGE; page++) {
+        issues.push(...(await github.rest.issues.listForRepo({ ...query, page })).data);
+      }
       let linked = 0;
-      for (const issue of issues) if ((await this.intake.consider(repo, issue)) === 'linked') linked++;
+      for (const issue of issues) {
+        if ((await this.intake.consider(repo, issue)) === 'linked') {
+          linked++;
+        }
+      }
       await this.repos.polled(repo.full_name, { etag: first.headers.etag ?? null, error: null });
       this.metrics.polls.inc({ result: 'changed' });
-      if (linked) this.logger.info({ repo: repo.full_name, linked }, 'poll found new labelled issues');
+      if (linked) {
+        this.logger.info({ repo: repo.full_name, linked }, 'poll found new labelled issues');
+      }
     } catch (error) {
       const { status, message } = githubErrorOf(error);
       if (status === 304) {

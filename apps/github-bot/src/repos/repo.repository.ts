@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 
 import type { GithubTaskDefaults, Page } from '@waggle/contracts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
-import { updateReturning } from '@waggle/persistence';
+import { singleRow, updateReturning } from '@waggle/persistence';
 
 export interface RepoRow {
   full_name: string;
@@ -28,7 +28,7 @@ export class RepoRepository {
 
   /** Inserts or updates; a changed label forgets the poll's ETag (the query changed). The secret changes only when given. */
   async upsert(row: Pick<RepoRow, 'full_name' | 'label' | 'poll' | 'defaults'> & { webhook_secret: string | null }): Promise<RepoRow> {
-    const [saved] = await this.dataSource.query<RepoRow[]>(
+    const saved = await this.dataSource.query<RepoRow[]>(
       `INSERT INTO ${R} ("full_name", "label", "poll", "defaults", "webhook_secret") VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT ("full_name") DO UPDATE SET "label" = EXCLUDED."label", "poll" = EXCLUDED."poll", "defaults" = EXCLUDED."defaults",
          "webhook_secret" = CASE WHEN $6 THEN EXCLUDED."webhook_secret" ELSE ${R}."webhook_secret" END,
@@ -36,7 +36,7 @@ export class RepoRepository {
        RETURNING *`,
       [row.full_name, row.label, row.poll, JSON.stringify(row.defaults), row.webhook_secret ?? '', row.webhook_secret !== null],
     );
-    return saved;
+    return singleRow(saved, 'upsert repo');
   }
 
   async findByName(fullName: string): Promise<RepoRow | null> {

@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ListReposRequest, Page, RepoRefRequest, WatchedRepoCreated, WatchedRepoView, WatchRepoRequest } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 
 import { RateLimitState } from '../infrastructure/rate-limit.state';
@@ -32,15 +32,18 @@ export class ReposService {
   ) {}
 
   async watch(request: WatchRepoRequest): Promise<WatchedRepoCreated> {
-    if (!this.github)
+    if (!this.github) {
       throw new WaggleError(ErrorCode.Unavailable, 'the GitHub bot has no token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE for the github-bot service');
-    const [owner, name] = request.repo.split('/');
+    }
+    const repo = splitRepo(request.repo);
     let fullName: string;
     try {
-      fullName = (await this.github.rest.repos.get({ owner, repo: name })).data.full_name;
+      fullName = (await this.github.rest.repos.get(repo)).data.full_name;
     } catch (error) {
       const { status, message } = githubErrorOf(error);
-      if (status === 404) throw WaggleError.notFound('GitHub repository (as the bot token sees it)', request.repo);
+      if (status === 404) {
+        throw WaggleError.notFound('GitHub repository (as the bot token sees it)', request.repo);
+      }
       throw new WaggleError(ErrorCode.Unavailable, `GitHub could not be asked about ${request.repo}: ${message}`);
     }
     const existing = await this.repos.findByName(fullName);
@@ -54,7 +57,9 @@ export class ReposService {
       webhook_secret: secret ? this.box.seal(secret) : null,
     });
     this.logger.info({ repo: fullName, label: row.label, poll: row.poll }, existing ? 'repository watch changed' : 'repository watched');
-    if (row.poll) void this.poller.pollAll();
+    if (row.poll) {
+      void this.poller.pollAll();
+    }
     return { ...this.view(row), ...(made ? { webhookSecret: made } : {}) };
   }
 
@@ -65,7 +70,9 @@ export class ReposService {
 
   async unwatch(request: RepoRefRequest): Promise<WatchedRepoView> {
     const row = await this.repos.remove(request.repo);
-    if (!row) throw WaggleError.notFound('watched repository', request.repo);
+    if (!row) {
+      throw WaggleError.notFound('watched repository', request.repo);
+    }
     return this.view(row);
   }
 

@@ -6,7 +6,11 @@ export const commentMarker = (kind: 'claimed' | 'outcome', linkId: string) => `<
 /** Anything that looks like a GitHub token, and the values given, become [redacted]. */
 export function redactSecrets(text: string, secrets: string[] = []): string {
   let out = text.replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '[redacted]');
-  for (const secret of secrets) if (secret) out = out.replaceAll(secret, '[redacted]');
+  for (const secret of secrets) {
+    if (secret) {
+      out = out.replaceAll(secret, '[redacted]');
+    }
+  }
   return out;
 }
 
@@ -34,14 +38,18 @@ export function failureText(linkId: string, task: TaskView | null, reason: strin
     const steps = reportOf(task)?.steps ?? [];
     if (steps.length) {
       lines.push('| step | what ran | exit code |', '|---|---|---|');
-      for (const s of steps) lines.push(`| ${s.step} | \`${s.command.replaceAll('|', '\\|').replaceAll('`', "'")}\` | ${s.exitCode ?? '—'} |`);
+      for (const s of steps) {
+        lines.push(`| ${s.step} | \`${s.command.replaceAll('|', '\\|').replaceAll('`', "'")}\` | ${s.exitCode ?? '—'} |`);
+      }
       lines.push('');
     }
     lines.push(`**Exit code:** ${task.result?.exitCode ?? '—'}`);
   }
   lines.push(`**Why:** ${reason}`);
   const tail = task?.result?.outputTail.trim();
-  if (tail) lines.push('', '<details><summary>Last lines of the log</summary>', '', fence(tail.slice(-3000)), '', '</details>');
+  if (tail) {
+    lines.push('', '<details><summary>Last lines of the log</summary>', '', fence(tail.slice(-3000)), '', '</details>');
+  }
   lines.push('', 'Retry with `waggle tasks retry ' + (task?.id ?? '<task>') + '`; the outcome here will be updated.', '', commentMarker('outcome', linkId));
   return redactSecrets(lines.join('\n'), secrets);
 }
@@ -58,7 +66,9 @@ export function successText(linkId: string, task: TaskView, report: GithubTaskRe
   switch (report.outcome) {
     case 'pull_request': {
       const pr = report.pullRequest;
-      if (!pr) return null;
+      if (!pr) {
+        return null;
+      }
       return {
         outcome: 'pull_request',
         body: `✅ **${machine}** opened pull request #${pr.number}: ${pr.url}\n\nBranch \`${pr.branch}\` at ${pr.sha.slice(0, 7)}, checked on GitHub before this link was posted.\n\n${marker}`,

@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GithubLinkStatus, TaskView } from '@waggle/contracts';
 import { ErrorCode, FINAL_TASK_STATES, GITHUB_STATUS_LABELS, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 import type { OutboxEntry } from '@waggle/outbox';
@@ -50,7 +50,9 @@ export class SyncService {
   }
 
   async sync(linkId: string): Promise<void> {
-    if (!this.github) return;
+    if (!this.github) {
+      return;
+    }
     if (this.running.has(linkId)) {
       this.again.add(linkId); // this process is at it: one more pass when it is done
       return;
@@ -70,7 +72,9 @@ export class SyncService {
     } finally {
       clearInterval(renewal);
       this.running.delete(linkId);
-      if (this.again.delete(linkId)) this.kick(linkId);
+      if (this.again.delete(linkId)) {
+        this.kick(linkId);
+      }
     }
   }
 
@@ -96,18 +100,26 @@ export class SyncService {
     }
     const started = task.attempts.filter((a) => a.startedAt);
     const latest = started.at(-1);
-    if (latest && latest.attempt > link.claimed_attempt) link = await this.postClaimed(link, github, task, latest.machineName, latest.attempt);
+    if (latest && latest.attempt > link.claimed_attempt) {
+      link = await this.postClaimed(link, github, task, latest.machineName, latest.attempt);
+    }
 
     // The labels tell the whole story in order, even when the task moved on faster than the bot:
     // queued first, in progress once it ran, then how it ended.
-    if (!link.label_applied) link = await this.setStatus(link, github, 'queued', {});
+    if (!link.label_applied) {
+      link = await this.setStatus(link, github, 'queued', {});
+    }
     if (!FINAL_TASK_STATES.has(task.state)) {
       await this.setStatus(link, github, task.state === 'running' ? 'in_progress' : 'queued', { final: false });
       return;
     }
-    if (latest && link.status === 'queued') link = await this.setStatus(link, github, 'in_progress', {});
+    if (latest && link.status === 'queued') {
+      link = await this.setStatus(link, github, 'in_progress', {});
+    }
     const signature = `${task.state}:${task.attempt}`;
-    if (link.outcome_for !== signature) link = await this.postTaskOutcome(link, github, task, signature);
+    if (link.outcome_for !== signature) {
+      link = await this.postTaskOutcome(link, github, task, signature);
+    }
     await this.setStatus(link, github, link.outcome === 'failed' ? 'failed' : 'done', { final: true });
   }
 
@@ -132,15 +144,20 @@ export class SyncService {
 
   /** The pull request's branch must be on GitHub (at the reported commit) before its link is posted. */
   private async branchMissing(github: GithubClient, pr: { repo: string; head: string; branch: string; sha: string }): Promise<string | null> {
-    const name = pr.repo.split('/')[1];
-    const owner = pr.head.includes(':') ? pr.head.split(':')[0] : pr.repo.split('/')[0];
+    const { owner: upstreamOwner, repo: name } = splitRepo(pr.repo);
+    const colon = pr.head.indexOf(':');
+    const owner = colon >= 0 ? pr.head.slice(0, colon) : upstreamOwner;
     try {
       const branch = await github.rest.repos.getBranch({ owner, repo: name, branch: pr.branch });
-      if (branch.data.commit.sha !== pr.sha) this.logger.info({ branch: pr.branch, expected: pr.sha, found: branch.data.commit.sha }, 'branch moved on since');
+      if (branch.data.commit.sha !== pr.sha) {
+        this.logger.info({ branch: pr.branch, expected: pr.sha, found: branch.data.commit.sha }, 'branch moved on since');
+      }
       return null;
     } catch (error) {
       const { status } = githubErrorOf(error);
-      if (status === 404) return `the pull request's branch ${owner}:${pr.branch} is not on GitHub`;
+      if (status === 404) {
+        return `the pull request's branch ${owner}:${pr.branch} is not on GitHub`;
+      }
       throw error;
     }
   }
@@ -180,7 +197,9 @@ export class SyncService {
     await github.rest.issues.addLabels({ ...issue, labels: [label] });
     if (link.label_applied && link.label_applied !== label) {
       await github.rest.issues.removeLabel({ ...issue, name: link.label_applied }).catch((error: unknown) => {
-        if (githubErrorOf(error).status !== 404) throw error; // someone took it off already
+        if (githubErrorOf(error).status !== 404) {
+          throw error; // someone took it off already
+        }
       });
     }
     return this.save(link, { ...changes, status, label_applied: label }, [event(randomUUID(), 'github.status_changed', { ...this.eventData(link), status })]);
@@ -200,14 +219,18 @@ export class SyncService {
       const marker = commentMarker(kind, link.id);
       const comments = await github.paginate(github.rest.issues.listComments, { ...issue, per_page: 100 });
       const found = comments.find((c) => c.body?.includes(marker));
-      if (found) id = String(found.id);
+      if (found) {
+        id = String(found.id);
+      }
     }
     if (id) {
       try {
         const edited = await github.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: Number(id), body });
         return { id: String(edited.data.id), url: edited.data.html_url };
       } catch (error) {
-        if (githubErrorOf(error).status !== 404) throw error; // deleted by a person: post it again
+        if (githubErrorOf(error).status !== 404) {
+          throw error; // deleted by a person: post it again
+        }
       }
     }
     const created = await github.rest.issues.createComment({ ...issue, body });
@@ -219,8 +242,7 @@ export class SyncService {
   }
 
   private issueRef(link: LinkRow) {
-    const [owner, repo] = link.repo.split('/');
-    return { owner, repo, issue_number: link.issue_number };
+    return { ...splitRepo(link.repo), issue_number: link.issue_number };
   }
 
   private eventData(link: LinkRow) {

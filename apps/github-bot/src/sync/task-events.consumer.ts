@@ -55,8 +55,12 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
           const taskIds = [
             ...new Set(items.map((i) => (i.payload.data as Partial<TaskEventData>).taskId).filter((id): id is string => typeof id === 'string')),
           ];
-          if (!taskIds.length) return;
-          for (const id of await this.links.idsOfTasks(taskIds)) this.sync.kick(id);
+          if (!taskIds.length) {
+            return;
+          }
+          for (const id of await this.links.idsOfTasks(taskIds)) {
+            this.sync.kick(id);
+          }
         },
       },
     );
@@ -76,7 +80,9 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
           continue;
         }
         const repo = await this.repos.findByName(link.repo);
-        if (repo) await this.intake.resume(link, repo);
+        if (repo) {
+          await this.intake.resume(link, repo);
+        }
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'sweep of unfinished issues failed; next time');

@@ -18,7 +18,9 @@ const D = '"github"."deliveries"';
 
 /** Whether `signature` (X-Hub-Signature-256) is the HMAC-SHA256 of `body` under `secret`, compared in constant time. */
 export function signatureMatches(secret: string, body: string, signature: string | undefined): boolean {
-  if (!signature?.startsWith('sha256=')) return false;
+  if (!signature?.startsWith('sha256=')) {
+    return false;
+  }
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`);
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected);
@@ -59,10 +61,13 @@ export class WebhookService {
       return { accepted: false, result: `delivery ${delivery.deliveryId} was handled already (${seen.result})` };
     }
     let result: string;
-    if (delivery.event === 'ping') result = 'pong';
-    else if (delivery.event === 'issues' && payload.issue && ['opened', 'labeled', 'reopened', 'edited'].includes(String(payload.action))) {
+    if (delivery.event === 'ping') {
+      result = 'pong';
+    } else if (delivery.event === 'issues' && payload.issue && ['opened', 'labeled', 'reopened', 'edited'].includes(String(payload.action))) {
       result = await this.intake.consider(repo, payload.issue);
-    } else result = `ignored: ${delivery.event}${typeof payload.action === 'string' ? `.${payload.action}` : ''}`;
+    } else {
+      result = `ignored: ${delivery.event}${typeof payload.action === 'string' ? `.${payload.action}` : ''}`;
+    }
     // Stored once handled: a delivery that failed half-way is taken again when GitHub redelivers it.
     await this.dataSource.query(`INSERT INTO ${D} ("id", "event", "repo", "result") VALUES ($1, $2, $3, $4) ON CONFLICT ("id") DO NOTHING`, [
       delivery.deliveryId,

@@ -46,21 +46,27 @@ export class BreakerService implements OnApplicationBootstrap {
   /** One read per call; `failures` lets a clean success skip its write. */
   async admit(provider: string): Promise<{ admission: Admission; failures: number }> {
     const row = await this.breakers.find(provider);
-    if (!row || row.state === 'closed') return { admission: 'closed', failures: row?.failures ?? 0 };
+    if (!row || row.state === 'closed') {
+      return { admission: 'closed', failures: row?.failures ?? 0 };
+    }
     const probe = await this.breakers.claimProbe(provider, this.config.WAGGLE_LLM_BREAKER_COOLDOWN_MS, this.probeMs);
     return { admission: probe ? 'probe' : 'skip', failures: row.failures };
   }
 
   /** A success closes the circuit and clears the count (no write when it was already clean). */
   async succeeded(provider: string, admitted: { admission: Admission; failures: number }): Promise<void> {
-    if (admitted.admission === 'closed' && admitted.failures === 0) return;
+    if (admitted.admission === 'closed' && admitted.failures === 0) {
+      return;
+    }
     const previous = await this.tx.run(async (manager) => {
       const was = await this.breakers.succeed(manager, provider);
       // The change and its announcement commit together, as for failures.
       return { result: was, outbox: was && was !== 'closed' ? [event(randomUUID(), 'llm.circuit_closed', { provider })] : [] };
     });
     this.metrics.breakerState.set({ provider }, 0);
-    if (previous && previous !== 'closed') this.logger.info({ provider }, 'circuit closed');
+    if (previous && previous !== 'closed') {
+      this.logger.info({ provider }, 'circuit closed');
+    }
   }
 
   async failed(provider: string, error: string): Promise<void> {
@@ -72,7 +78,9 @@ export class BreakerService implements OnApplicationBootstrap {
       };
     });
     this.metrics.breakerState.set({ provider }, GAUGE[result.state]);
-    if (result.opened) this.logger.warn({ provider, failures: result.failures, error }, 'circuit opened');
+    if (result.opened) {
+      this.logger.warn({ provider, failures: result.failures, error }, 'circuit opened');
+    }
   }
 
   async list(): Promise<BreakerView[]> {
@@ -81,7 +89,11 @@ export class BreakerService implements OnApplicationBootstrap {
 
   async reset(provider?: string): Promise<BreakerView[]> {
     await this.breakers.reset(provider);
-    for (const p of this.chain.providers) if (!provider || p.name === provider) this.metrics.breakerState.set({ provider: p.name }, 0);
+    for (const p of this.chain.providers) {
+      if (!provider || p.name === provider) {
+        this.metrics.breakerState.set({ provider: p.name }, 0);
+      }
+    }
     return this.list();
   }
 

@@ -62,7 +62,9 @@ export class BudgetService {
 
   /** Reserves the worst case against every cap that applies, or refuses. No caps: nothing to do. */
   async reserve(record: RequestRecord, req: ChatRequest, prices: PriceTable): Promise<boolean> {
-    if (!this.active) return false;
+    if (!this.active) {
+      return false;
+    }
     const estimate = this.worstCase(req, prices);
     const caps = this.caps;
     await this.tx.run(async (manager) => {
@@ -72,7 +74,9 @@ export class BudgetService {
       midnight.setUTCHours(24, 0, 0, 0);
       const untilMidnight = Math.ceil((midnight.getTime() - Date.now()) / 1000);
       const check = (budget: BudgetExceeded['budget'], cap: number | null, spentSoFar: number, what: string, retry?: number) => {
-        if (cap === null || spentSoFar + estimate <= cap) return;
+        if (cap === null || spentSoFar + estimate <= cap) {
+          return;
+        }
         this.metrics.refusals.inc({ budget });
         throw new BudgetExceeded(
           budget,
@@ -81,8 +85,12 @@ export class BudgetService {
         );
       };
       check('daily', caps.dailyUsd, spent.day, 'the daily', untilMidnight);
-      if (record.machineId) check('machine', caps.perMachineDailyUsd, spent.machineDay, `this machine's daily`, untilMidnight);
-      if (record.taskId) check('task', caps.perTaskUsd, spent.task, `this task's`);
+      if (record.machineId) {
+        check('machine', caps.perMachineDailyUsd, spent.machineDay, `this machine's daily`, untilMidnight);
+      }
+      if (record.taskId) {
+        check('task', caps.perTaskUsd, spent.task, `this task's`);
+      }
       await this.usage.reserve(manager, record, estimate);
       return { result: null, outbox: [] };
     });

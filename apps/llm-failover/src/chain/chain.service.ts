@@ -73,9 +73,13 @@ export interface OpenStream {
 
 /** Seconds or an HTTP date, as Retry-After allows. */
 export function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
+  if (!header) {
+    return undefined;
+  }
   const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  if (Number.isFinite(seconds)) {
+    return Math.max(0, seconds * 1000);
+  }
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
@@ -123,10 +127,14 @@ export class ChainService {
 
   /** The provider's model for what the caller asked: an alias, or a model some provider lists under an alias, or the name as is. */
   modelFor(p: ProviderSettings, requested: string): string {
-    if (p.models[requested]) return p.models[requested];
+    if (p.models[requested]) {
+      return p.models[requested];
+    }
     for (const other of this.chain.providers) {
       const alias = Object.entries(other.models).find(([, model]) => model === requested)?.[0];
-      if (alias && p.models[alias]) return p.models[alias];
+      if (alias && p.models[alias]) {
+        return p.models[alias];
+      }
     }
     return requested;
   }
@@ -149,9 +157,13 @@ export class ChainService {
         await this.breakers.succeeded(p.name, admitted);
         return { value, provider: p, model, failovers };
       } catch (error) {
-        if (error instanceof CallerRefusal) throw error;
+        if (error instanceof CallerRefusal) {
+          throw error;
+        }
         const failure = error instanceof ProviderFailure ? error : new ProviderFailure(String((error as Error)?.message ?? error), false);
-        if (failure.countsAgainstBreaker || admitted.admission === 'probe') await this.breakers.failed(p.name, failure.message);
+        if (failure.countsAgainstBreaker || admitted.admission === 'probe') {
+          await this.breakers.failed(p.name, failure.message);
+        }
         this.logger.warn({ provider: p.name, model, reason: failure.message, next }, 'provider failed; trying the next');
         reasons.push({ provider: p.name, reason: failure.message });
         failovers.push({ from: p.name, to: next, reason: failure.message });
@@ -180,7 +192,9 @@ export class ChainService {
     try {
       return PROVIDER_WIRES[p.kind].parse(p, json);
     } catch (error) {
-      if (error instanceof MalformedReplyError) throw new ProviderFailure(error.message, false);
+      if (error instanceof MalformedReplyError) {
+        throw new ProviderFailure(error.message, false);
+      }
       throw error;
     }
   }
@@ -188,7 +202,9 @@ export class ChainService {
   /** Opens a stream and reads up to its first text (or its end): until then a break fails over. */
   async openStream(p: ProviderSettings, req: ChatRequest, model: string): Promise<OpenStream> {
     const { response, done, abort, touch } = await this.send(p, { ...req, stream: true }, model, true);
-    if (!response.body) throw new ProviderFailure(`${p.name}: empty stream`, true);
+    if (!response.body) {
+      throw new ProviderFailure(`${p.name}: empty stream`, true);
+    }
     const idleWatched = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
@@ -202,9 +218,13 @@ export class ChainService {
     try {
       for (;;) {
         const next = await events.next();
-        if (next.done) throw new Error('ended before any token');
+        if (next.done) {
+          throw new Error('ended before any token');
+        }
         first.push(next.value);
-        if (next.value.type === 'text' || next.value.type === 'done') break;
+        if (next.value.type === 'text' || next.value.type === 'done') {
+          break;
+        }
       }
     } catch (error) {
       abort();
@@ -255,7 +275,9 @@ export class ChainService {
       throw new ProviderFailure(`${p.name}: connection failed (${causeOf(error)})`, true);
     }
     if (response.ok) {
-      if (streaming) touch();
+      if (streaming) {
+        touch();
+      }
       return { response, done, abort: () => controller.abort(new Error('stopped')), touch };
     }
     const text = await response.text().catch(() => '');
@@ -267,7 +289,9 @@ export class ChainService {
       message = undefined;
     }
     message = `${response.status} ${message ?? (text.slice(0, 200) || response.statusText)}`;
-    if (CALLER_STATUSES.has(response.status)) throw new CallerRefusal(response.status, p.name, message);
+    if (CALLER_STATUSES.has(response.status)) {
+      throw new CallerRefusal(response.status, p.name, message);
+    }
     throw new ProviderFailure(`${p.name}: ${message}`, true, true, retryAfterMs(response.headers.get('retry-after')));
   }
 }

@@ -30,7 +30,9 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap() {
     const local = this.chain.providers.filter((p) => p.local);
-    if (!local.length) return;
+    if (!local.length) {
+      return;
+    }
     const probeAll = () => void Promise.all(local.map((p) => this.probe(p)));
     probeAll();
     this.timer = setInterval(probeAll, this.config.WAGGLE_LLM_HEALTH_INTERVAL_MS);
@@ -56,7 +58,9 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     } catch {
       ok = false;
     }
-    if (this.healthy.get(p.name) !== ok) this.logger.info({ provider: p.name, healthy: ok }, 'provider health changed');
+    if (this.healthy.get(p.name) !== ok) {
+      this.logger.info({ provider: p.name, healthy: ok }, 'provider health changed');
+    }
     this.healthy.set(p.name, ok);
     return ok;
   }

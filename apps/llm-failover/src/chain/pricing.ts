@@ -23,14 +23,18 @@ export const DEFAULT_PRICES: Record<string, Price> = {
 
 /** Parses WAGGLE_LLM_PRICES; the error names the entry that is wrong. */
 export function parsePrices(json: string | undefined): Record<string, Price> {
-  if (!json) return { ...DEFAULT_PRICES };
+  if (!json) {
+    return { ...DEFAULT_PRICES };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
     throw new Error('WAGGLE_LLM_PRICES must be JSON: {"model": {"input": 3, "output": 15}}');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('WAGGLE_LLM_PRICES must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('WAGGLE_LLM_PRICES must be a JSON object');
+  }
   const prices = { ...DEFAULT_PRICES };
   for (const [model, value] of Object.entries(parsed)) {
     const p = value as Partial<Price>;
@@ -47,14 +51,18 @@ export class PriceTable {
 
   /** The price of a provider's model: 0 on a local provider; a dated model id falls back to its family. */
   priceOf(provider: Pick<ProviderSettings, 'local'>, model: string): Price | undefined {
-    if (provider.local) return { input: 0, output: 0 };
+    if (provider.local) {
+      return { input: 0, output: 0 };
+    }
     return this.prices[model] ?? this.prices[model.replace(/-\d{8}$|-latest$/, '')];
   }
 
   /** Cost of a request in USD (unknown price: 0, and `priced` false). */
   cost(provider: Pick<ProviderSettings, 'local'>, model: string, usage: Usage): { usd: number; priced: boolean } {
     const price = this.priceOf(provider, model);
-    if (!price) return { usd: 0, priced: false };
+    if (!price) {
+      return { usd: 0, priced: false };
+    }
     return { usd: (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000, priced: true };
   }
 }

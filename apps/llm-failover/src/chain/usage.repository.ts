@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { FailoverView, Page, UsageTotals } from '@waggle/contracts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { singleRow } from '@waggle/persistence';
 
 const R = '"llm"."requests"';
 const F = '"llm"."failovers"';
@@ -107,18 +108,21 @@ export class UsageRepository {
 
   /** Spent (and reserved) today overall and by this machine, and by this task ever. */
   async spent(manager: EntityManager, machineId: string | null, taskId: string | null): Promise<{ day: number; machineDay: number; task: number }> {
-    const [row] = await manager.query<{ day: string | null; machine_day: string | null; task: string | null }[]>(
+    const rows = await manager.query<{ day: string | null; machine_day: string | null; task: string | null }[]>(
       `SELECT
          (SELECT sum("cost_usd") FROM ${R} WHERE "day" = (now() AT TIME ZONE 'UTC')::date) AS day,
          (SELECT sum("cost_usd") FROM ${R} WHERE "day" = (now() AT TIME ZONE 'UTC')::date AND "machine_id" = $1) AS machine_day,
          (SELECT sum("cost_usd") FROM ${R} WHERE "task_id" = $2) AS task`,
       [machineId, taskId],
     );
+    const row = singleRow(rows, 'spent');
     return { day: Number(row.day ?? 0), machineDay: Number(row.machine_day ?? 0), task: Number(row.task ?? 0) };
   }
 
   async addFailovers(manager: EntityManager, failovers: FailoverRecord[]): Promise<void> {
-    if (!failovers.length) return;
+    if (!failovers.length) {
+      return;
+    }
     await manager.query(
       `INSERT INTO ${F} ("id", "request_id", "from_provider", "to_provider", "reason", "machine_id", "task_id")
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, "requestId" uuid, "from" text, "to" text, reason text, "machineId" uuid, "taskId" uuid)`,
@@ -169,7 +173,7 @@ export class UsageRepository {
   /** One UTC day's totals, by provider, machine and task (the 100 costliest tasks). */
   async summary(day: string) {
     const where = `WHERE "day" = $1::date AND "status" <> 'reserved'`;
-    const [total] = await this.dataSource.query<TotalsRow[]>(`SELECT ${SUMS} FROM ${R} ${where}`, [day]);
+    const total = singleRow(await this.dataSource.query<TotalsRow[]>(`SELECT ${SUMS} FROM ${R} ${where}`, [day]), 'usage summary');
     const byProvider = await this.dataSource.query<(TotalsRow & { provider: string | null })[]>(
       `SELECT "provider", ${SUMS} FROM ${R} ${where} GROUP BY "provider" ORDER BY "provider"`,
       [day],

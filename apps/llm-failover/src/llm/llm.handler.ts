@@ -25,7 +25,9 @@ export class LlmHandler {
   /** Accepted now; the frames follow on `streamTo`. */
   @HandleRpc(LlmRpc.stream)
   stream(req: LlmCallRequest) {
-    if (!req.streamTo) throw WaggleError.invalid('streamTo is required for a streamed call', [{ field: 'streamTo', errors: ['required'] }]);
+    if (!req.streamTo) {
+      throw WaggleError.invalid('streamTo is required for a streamed call', [{ field: 'streamTo', errors: ['required'] }]);
+    }
     void this.llm.stream(req).catch((error: unknown) => this.logger.error({ err: error }, 'streamed LLM call failed'));
     return { accepted: true as const };
   }

@@ -59,7 +59,9 @@ export class LlmService {
   async complete(call: LlmCallRequest): Promise<LlmCallReply> {
     const api = CALLER_APIS[call.api];
     const prepared = await this.prepare(call, api);
-    if ('reply' in prepared) return prepared.reply;
+    if ('reply' in prepared) {
+      return prepared.reply;
+    }
     const { chat, record, started } = prepared;
     try {
       const outcome = await this.chain.run(chat, (p, model) => this.chain.complete(p, chat, model));
@@ -121,7 +123,9 @@ export class LlmService {
       } else {
         send({ type: 'data', data: writer.done(early.stopReason, early.usage) });
       }
-      if (!finalUsage) throw new Error('the stream ended without its final event');
+      if (!finalUsage) {
+        throw new Error('the stream ended without its final event');
+      }
       send({ type: 'end' });
       await this.finish(record, started, { ok: true, outcome: opened, usage: finalUsage, firstTokenMs });
     } catch (error) {
@@ -155,7 +159,9 @@ export class LlmService {
     try {
       chat = api.parse(call.body);
     } catch (error) {
-      if (error instanceof CallerInputError) return { reply: { status: 400, body: api.errorBody(400, error.message) } };
+      if (error instanceof CallerInputError) {
+        return { reply: { status: 400, body: api.errorBody(400, error.message) } };
+      }
       throw error;
     }
     const record: RequestRecord = {
@@ -170,7 +176,9 @@ export class LlmService {
     try {
       await this.budgets.reserve(record, chat, this.prices);
     } catch (error) {
-      if (!(error instanceof BudgetExceeded)) throw error;
+      if (!(error instanceof BudgetExceeded)) {
+        throw error;
+      }
       await this.usage.finish(record, this.outcome({ ok: false, status: 402, error: error.message, failovers: [] }, started));
       return {
         reply: {
@@ -184,7 +192,9 @@ export class LlmService {
   }
 
   private failureReply(api: CallerApi, error: unknown): LlmCallReply {
-    if (error instanceof CallerRefusal) return { status: error.status, body: api.errorBody(error.status, `${error.provider}: ${error.message}`) };
+    if (error instanceof CallerRefusal) {
+      return { status: error.status, body: api.errorBody(error.status, `${error.provider}: ${error.message}`) };
+    }
     if (error instanceof AllProvidersFailed) {
       const body = api.errorBody(502, error.message, 'all_providers_failed') as Record<string, unknown>;
       return { status: 502, body: { ...body, providers: error.reasons } };
@@ -236,8 +246,9 @@ export class LlmService {
     const outcome = this.outcome(ending, started);
     const failovers = ending.ok ? ending.outcome.failovers : ending.failovers;
     try {
-      if (!failovers.length) await this.usage.finish(record, outcome);
-      else {
+      if (!failovers.length) {
+        await this.usage.finish(record, outcome);
+      } else {
         // The call, its failovers and their events: one transaction.
         await this.tx.run(async (manager) => {
           await this.usage.finish(record, outcome, manager);
@@ -264,8 +275,12 @@ export class LlmService {
     this.metrics.latency.observe({ provider, stream: String(record.stream) }, outcome.latencyMs / 1000);
     this.metrics.tokens.inc({ provider, direction: 'input' }, outcome.inputTokens);
     this.metrics.tokens.inc({ provider, direction: 'output' }, outcome.outputTokens);
-    if (outcome.costUsd) this.metrics.cost.inc({ provider }, outcome.costUsd);
-    for (const f of failovers) this.metrics.failovers.inc({ provider: f.from, reason: f.reason === 'circuit open' ? 'circuit_open' : 'failed' });
+    if (outcome.costUsd) {
+      this.metrics.cost.inc({ provider }, outcome.costUsd);
+    }
+    for (const f of failovers) {
+      this.metrics.failovers.inc({ provider: f.from, reason: f.reason === 'circuit open' ? 'circuit_open' : 'failed' });
+    }
   }
 
   async summary(day = new Date().toISOString().slice(0, 10)): Promise<LlmSummary> {

@@ -53,7 +53,9 @@ export class Llm1764100000000 implements MigrationInterface {
       "task_id" uuid
     )`);
     await q.query(`CREATE INDEX "failovers_recent" ON "llm"."failovers" ("at" DESC, "id" DESC)`);
-    for (const sql of outboxTableSql('llm')) await q.query(sql);
+    for (const sql of outboxTableSql('llm')) {
+      await q.query(sql);
+    }
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -28,7 +28,9 @@ export const anthropicWire: ProviderWire = {
   parse(p, json) {
     const body = obj(json);
     const content = body.content;
-    if (!Array.isArray(content)) throw new MalformedReplyError(p.name, 'no content');
+    if (!Array.isArray(content)) {
+      throw new MalformedReplyError(p.name, 'no content');
+    }
     const usage = obj(body.usage);
     return {
       id: str(body.id, randomUUID()),
@@ -52,14 +54,20 @@ export const anthropicWire: ProviderWire = {
         }
         case 'content_block_delta': {
           const delta = obj(data.delta);
-          if (delta.type === 'text_delta' && typeof delta.text === 'string') yield { type: 'text', text: delta.text };
+          if (delta.type === 'text_delta' && typeof delta.text === 'string') {
+            yield { type: 'text', text: delta.text };
+          }
           break;
         }
         case 'message_delta': {
           stopReason = anthropicStop(obj(data.delta).stop_reason);
           const u = obj(data.usage);
-          if (u.output_tokens !== undefined) usage.outputTokens = num(u.output_tokens);
-          if (u.input_tokens !== undefined) usage.inputTokens = num(u.input_tokens);
+          if (u.output_tokens !== undefined) {
+            usage.outputTokens = num(u.output_tokens);
+          }
+          if (u.input_tokens !== undefined) {
+            usage.inputTokens = num(u.input_tokens);
+          }
           break;
         }
         case 'message_stop':

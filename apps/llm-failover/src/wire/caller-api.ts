@@ -29,35 +29,53 @@ const UNSUPPORTED = ['tools', 'tool_choice', 'functions', 'function_call', 'n', 
 
 function number(body: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new CallerInputError(`${key} must be a number from ${min} to ${max}`);
+  }
   return value;
 }
 
 function common(body: Record<string, unknown>) {
   const unsupported = UNSUPPORTED.filter((k) => body[k] !== undefined && !(k === 'n' && body[k] === 1));
-  if (unsupported.length) throw new CallerInputError(`not supported by the Waggle gateway: ${unsupported.join(', ')}`);
-  if (typeof body.model !== 'string' || !body.model) throw new CallerInputError('model is required (a model name or an alias such as "default" or "fast")');
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new CallerInputError('stream must be a boolean');
+  if (unsupported.length) {
+    throw new CallerInputError(`not supported by the Waggle gateway: ${unsupported.join(', ')}`);
+  }
+  if (typeof body.model !== 'string' || !body.model) {
+    throw new CallerInputError('model is required (a model name or an alias such as "default" or "fast")');
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new CallerInputError('stream must be a boolean');
+  }
   const stop = body.stop ?? body.stop_sequences;
   const stops = stop === undefined || stop === null ? undefined : typeof stop === 'string' ? [stop] : stop;
-  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string')))
+  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string'))) {
     throw new CallerInputError('stop must be a string or an array of strings');
+  }
   return { model: body.model, stream: body.stream === true, temperature: number(body, 'temperature', 0, 2), topP: number(body, 'top_p', 0, 1), stop: stops };
 }
 
 function messagesOf(value: unknown, allowSystem: boolean): { system?: string; messages: ChatMessage[] } {
-  if (!Array.isArray(value) || !value.length) throw new CallerInputError('messages must be a non-empty array');
+  if (!Array.isArray(value) || !value.length) {
+    throw new CallerInputError('messages must be a non-empty array');
+  }
   const system: string[] = [];
   const messages: ChatMessage[] = [];
   value.forEach((raw: unknown, i) => {
     const m = raw as { role?: unknown; content?: unknown };
-    if (allowSystem && (m?.role === 'system' || m?.role === 'developer')) system.push(textOf(m.content, `messages[${i}].content`));
-    else if (m?.role === 'user' || m?.role === 'assistant') messages.push({ role: m.role, content: textOf(m.content, `messages[${i}].content`) });
-    else throw new CallerInputError(`messages[${i}].role must be ${allowSystem ? 'system, ' : ''}user or assistant`);
+    if (allowSystem && (m?.role === 'system' || m?.role === 'developer')) {
+      system.push(textOf(m.content, `messages[${i}].content`));
+    } else if (m?.role === 'user' || m?.role === 'assistant') {
+      messages.push({ role: m.role, content: textOf(m.content, `messages[${i}].content`) });
+    } else {
+      throw new CallerInputError(`messages[${i}].role must be ${allowSystem ? 'system, ' : ''}user or assistant`);
+    }
   });
-  if (!messages.length) throw new CallerInputError('messages needs at least one user message');
+  if (!messages.length) {
+    throw new CallerInputError('messages needs at least one user message');
+  }
   return { system: system.length ? system.join('\n\n') : undefined, messages };
 }
 
@@ -128,7 +146,9 @@ export const anthropicApi: CallerApi = {
   parse(body) {
     const base = common(body);
     const maxTokens = number(body, 'max_tokens', 1, 1_000_000);
-    if (maxTokens === undefined) throw new CallerInputError('max_tokens is required');
+    if (maxTokens === undefined) {
+      throw new CallerInputError('max_tokens is required');
+    }
     const { messages } = messagesOf(body.messages, false);
     const system = body.system === undefined ? undefined : textOf(body.system, 'system');
     return { ...base, system, messages, maxTokens };

@@ -44,12 +44,16 @@ export class CallerInputError extends Error {
 
 /** Text of a message content that is a string or an array of text blocks; anything else is refused. */
 export function textOf(content: unknown, where: string): string {
-  if (typeof content === 'string') return content;
+  if (typeof content === 'string') {
+    return content;
+  }
   if (Array.isArray(content)) {
     return content
       .map((block: unknown, i) => {
         const b = block as { type?: unknown; text?: unknown };
-        if (b && b.type === 'text' && typeof b.text === 'string') return b.text;
+        if (b && b.type === 'text' && typeof b.text === 'string') {
+          return b.text;
+        }
         throw new CallerInputError(`${where}[${i}]: only text content is supported (got ${JSON.stringify(b?.type ?? typeof block)})`);
       })
       .join('');

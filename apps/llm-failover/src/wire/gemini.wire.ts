@@ -35,7 +35,9 @@ export const geminiWire: ProviderWire = {
   },
   parse(p, json) {
     const body = obj(json);
-    if (!Array.isArray(body.candidates)) throw new MalformedReplyError(p.name, 'no candidates');
+    if (!Array.isArray(body.candidates)) {
+      throw new MalformedReplyError(p.name, 'no candidates');
+    }
     const r = geminiResult(body);
     return {
       id: str(body.responseId, randomUUID()),
@@ -50,14 +52,24 @@ export const geminiWire: ProviderWire = {
     let stopReason: StopReason | undefined;
     for await (const e of sseEvents(body)) {
       const data = parseJson(p, e.data);
-      if (data.error) throw new Error(`${p.name} stream error: ${str(obj(data.error).message, 'unknown')}`);
+      if (data.error) {
+        throw new Error(`${p.name} stream error: ${str(obj(data.error).message, 'unknown')}`);
+      }
       const r = geminiResult(data);
-      if (r.text) yield { type: 'text', text: r.text };
-      if (r.usage) usage = r.usage;
-      if (r.finish) stopReason = geminiStop(r.finish);
+      if (r.text) {
+        yield { type: 'text', text: r.text };
+      }
+      if (r.usage) {
+        usage = r.usage;
+      }
+      if (r.finish) {
+        stopReason = geminiStop(r.finish);
+      }
     }
     // Gemini has no end marker: the stream ends after the candidate that carries finishReason.
-    if (!stopReason) throw new Error(`${p.name} stream ended without a finishReason`);
+    if (!stopReason) {
+      throw new Error(`${p.name} stream ended without a finishReason`);
+    }
     yield { type: 'done', stopReason, usage };
   },
   errorMessage: nestedErrorMessage,

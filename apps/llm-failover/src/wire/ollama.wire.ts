@@ -17,7 +17,9 @@ export const ollamaWire: ProviderWire = {
   parse(p, json) {
     const body = obj(json);
     const message = obj(body.message);
-    if (typeof message.content !== 'string' || body.done !== true) throw new MalformedReplyError(p.name, 'no message.content');
+    if (typeof message.content !== 'string' || body.done !== true) {
+      throw new MalformedReplyError(p.name, 'no message.content');
+    }
     return {
       id: randomUUID(),
       model: str(body.model, ''),
@@ -29,9 +31,13 @@ export const ollamaWire: ProviderWire = {
   async *stream(p, body) {
     for await (const line of ndjsonLines(body)) {
       const data = parseJson(p, line);
-      if (typeof data.error === 'string') throw new Error(`${p.name} stream error: ${data.error}`);
+      if (typeof data.error === 'string') {
+        throw new Error(`${p.name} stream error: ${data.error}`);
+      }
       const content = obj(data.message).content;
-      if (typeof content === 'string' && content) yield { type: 'text', text: content };
+      if (typeof content === 'string' && content) {
+        yield { type: 'text', text: content };
+      }
       if (data.done === true) {
         yield {
           type: 'done',

@@ -30,7 +30,9 @@ export const openaiWire: ProviderWire = {
     const body = obj(json);
     const choice = obj(Array.isArray(body.choices) ? body.choices[0] : undefined);
     const message = obj(choice.message);
-    if (typeof message.content !== 'string') throw new MalformedReplyError(p.name, 'no choices[0].message.content');
+    if (typeof message.content !== 'string') {
+      throw new MalformedReplyError(p.name, 'no choices[0].message.content');
+    }
     const usage = obj(body.usage);
     return {
       id: str(body.id, randomUUID()),
@@ -49,11 +51,17 @@ export const openaiWire: ProviderWire = {
         return;
       }
       const data = parseJson(p, e.data);
-      if (data.error) throw new Error(`${p.name} stream error: ${str(obj(data.error).message, 'unknown')}`);
+      if (data.error) {
+        throw new Error(`${p.name} stream error: ${str(obj(data.error).message, 'unknown')}`);
+      }
       const choice = obj(Array.isArray(data.choices) ? data.choices[0] : undefined);
       const content = obj(choice.delta).content;
-      if (typeof content === 'string' && content) yield { type: 'text', text: content };
-      if (choice.finish_reason) stopReason = openAiStop(choice.finish_reason);
+      if (typeof content === 'string' && content) {
+        yield { type: 'text', text: content };
+      }
+      if (choice.finish_reason) {
+        stopReason = openAiStop(choice.finish_reason);
+      }
       if (data.usage) {
         const u = obj(data.usage);
         usage.inputTokens = num(u.prompt_tokens);

@@ -12,7 +12,9 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
   const decoder = new TextDecoder();
   for await (const chunk of body) {
     parser.feed(decoder.decode(chunk, { stream: true }));
-    while (queue.length) yield queue.shift()!;
+    while (queue.length) {
+      yield queue.shift()!;
+    }
   }
 }
 
@@ -26,8 +28,12 @@ export async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGener
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline).trim();
       buffer = buffer.slice(newline + 1);
-      if (line) yield line;
+      if (line) {
+        yield line;
+      }
     }
   }
-  if (buffer.trim()) yield buffer.trim();
+  if (buffer.trim()) {
+    yield buffer.trim();
+  }
 }

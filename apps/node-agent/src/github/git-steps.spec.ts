@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
+import { childEnvironment } from '@waggle/config';
 import type { GithubStep } from '@waggle/contracts';
 
 import type { WorkContext } from '../task-work';
@@ -19,7 +20,7 @@ function context(cwd: string, signal = new AbortController().signal) {
   const logs: string[] = [];
   const ctx: WorkContext = {
     cwd,
-    env: { PATH: process.env.PATH, HOME: cwd, GIT_DIR: '/nowhere', EDITOR: 'vi', LANG: 'C' },
+    env: { PATH: childEnvironment().PATH, HOME: cwd, GIT_DIR: '/nowhere', EDITOR: 'vi', LANG: 'C' },
     exec: () => Promise.reject(new Error('not here')),
     output: (stream, text) => logs.push(`${stream}:${text}`),
     note: () => undefined,
@@ -56,7 +57,9 @@ describe('GitSteps (simple-git) against a real repository', () => {
   });
 
   after(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('clones with the token as GIT_CONFIG_* (accepted by simple-git), commits as the machine, force-pushes and verifies', async () => {
@@ -83,6 +86,7 @@ describe('GitSteps (simple-git) against a real repository', () => {
       steps.map((s) => [s.step, s.exitCode]),
       ['clone', 'branch', 'stage', 'status', 'count', 'commit', 'head', 'push', 'verify'].map((s) => [s, 0]),
     );
+    assert.ok(steps[0], 'the clone step is recorded');
     assert.match(steps[0].command, /^git clone .*--branch main .*file:\/\//);
     const text = JSON.stringify({ steps, logs });
     assert.ok(!text.includes('ghp_secret') && !text.includes(Buffer.from('x-access-token:ghp_secret').toString('base64')), 'token not in argv or logs');
@@ -99,7 +103,7 @@ describe('GitSteps (simple-git) against a real repository', () => {
       assert.equal(error.message, 'git clone exited with 128');
       return true;
     });
-    assert.equal(steps[0].exitCode, 128);
+    assert.equal(steps[0]?.exitCode, 128);
     assert.ok(
       logs.some((l) => l.startsWith('stderr:')),
       "git's complaint is in the logs",

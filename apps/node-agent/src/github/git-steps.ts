@@ -22,7 +22,11 @@ const NOT_STARTED = 9901;
 /** The task's environment for git: without guarded variables, plus `own` (which simple-git is told to allow). */
 export function gitEnv(taskEnv: NodeJS.ProcessEnv, own: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(taskEnv)) if (value !== undefined && !GUARDED.test(key)) env[key] = value;
+  for (const [key, value] of Object.entries(taskEnv)) {
+    if (value !== undefined && !GUARDED.test(key)) {
+      env[key] = value;
+    }
+  }
   return { ...env, ...own };
 }
 
@@ -120,13 +124,17 @@ export class GitSteps {
       const aborted = this.ctx.signal.aborted;
       const code = aborted || exit.code === NOT_STARTED ? null : exit.code;
       this.record({ step, command, exitCode: code });
-      if (code === null && !aborted) throw new StepError(step, `git ${verb}: ${(error as Error).message}`, null);
+      if (code === null && !aborted) {
+        throw new StepError(step, `git ${verb}: ${(error as Error).message}`, null);
+      }
       throw new StepError(step, `git ${verb} exited with ${code ?? 'a signal'}`, code);
     }
   }
 
   private pipe(stream: 'stdout' | 'stderr', readable: NodeJS.ReadableStream, quiet = false): void {
-    if (quiet) return;
+    if (quiet) {
+      return;
+    }
     const decoder = new StringDecoder('utf8');
     readable.on('data', (chunk: Buffer) => this.ctx.output(stream, decoder.write(chunk)));
   }

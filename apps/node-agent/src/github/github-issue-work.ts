@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { GithubStep, GithubTaskInput, GithubTaskReport } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
-import { githubErrorOf } from '@waggle/github';
+import { githubErrorOf, splitRepo } from '@waggle/github';
 
 import type { TaskWork, WorkContext, WorkResult } from '../task-work';
 import { GitSteps } from './git-steps';
@@ -52,7 +52,9 @@ export function branchName(issueNumber: number, title: string): string {
  */
 export function gitAuthEnv(cloneUrl: string, token: string): Record<string, string> {
   const url = new URL(cloneUrl);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return {};
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return {};
+  }
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${url.origin}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
 }
@@ -78,7 +80,7 @@ class GithubIssueAttempt {
     private readonly identity: GithubIdentity,
     private readonly ctx: WorkContext,
   ) {
-    [this.owner, this.name] = job.github.repo.split('/');
+    ({ owner: this.owner, repo: this.name } = splitRepo(job.github.repo));
   }
 
   async run(): Promise<WorkResult> {
@@ -110,12 +112,20 @@ class GithubIssueAttempt {
     await git.checkoutFresh(tree, branch, `origin/${base}`);
 
     const followUpsFile = join(ctx.cwd, 'follow-ups.json');
-    ctx.note(`running ${job.agentArgv[0]} on ${job.github.repo}#${job.github.issueNumber}`);
+    const [agentProgram] = job.agentArgv;
+    if (agentProgram === undefined) {
+      throw new StepError('agent', 'the agent CLI has no command configured');
+    }
+    ctx.note(`running ${agentProgram} on ${job.github.repo}#${job.github.issueNumber}`);
     const agent = await ctx.exec(job.agentArgv, { cwd: tree, env: { ...ctx.env, [FOLLOW_UPS_ENV]: followUpsFile } });
-    this.steps.push({ step: 'agent', command: job.agentArgv[0], exitCode: agent.exitCode });
-    if (agent.exitCode !== 0) throw new StepError('agent', `${job.agentArgv[0]} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
+    this.steps.push({ step: 'agent', command: agentProgram, exitCode: agent.exitCode });
+    if (agent.exitCode !== 0) {
+      throw new StepError('agent', `${agentProgram} exited with ${agent.exitCode ?? 'a signal'}`, agent.exitCode);
+    }
 
-    if (job.github.mode === 'follow_up') return this.openFollowUps(followUpsFile);
+    if (job.github.mode === 'follow_up') {
+      return this.openFollowUps(followUpsFile);
+    }
 
     await git.stageAll(tree);
     const staged = await git.hasChanges(tree);
@@ -158,9 +168,10 @@ class GithubIssueAttempt {
     const open = await this.api('pull request', `GET /repos/${job.github.repo}/pulls`, () =>
       client.rest.pulls.list({ ...repo, head: qualifiedHead, state: 'open', per_page: 1 }).then((r) => r.data),
     );
-    if (open[0]) {
-      return this.api('pull request', `PATCH /repos/${job.github.repo}/pulls/${open[0].number}`, () =>
-        client.rest.pulls.update({ ...repo, pull_number: open[0].number, title, body }).then((r) => r.data),
+    const [existing] = open;
+    if (existing) {
+      return this.api('pull request', `PATCH /repos/${job.github.repo}/pulls/${existing.number}`, () =>
+        client.rest.pulls.update({ ...repo, pull_number: existing.number, title, body }).then((r) => r.data),
       );
     }
     return this.api('pull request', `POST /repos/${job.github.repo}/pulls`, () =>
@@ -175,7 +186,9 @@ class GithubIssueAttempt {
       (r) => r.data,
       () => undefined,
     );
-    if (existing?.fork && existing.parent?.full_name === this.job.github.repo) return existing;
+    if (existing?.fork && existing.parent?.full_name === this.job.github.repo) {
+      return existing;
+    }
     this.ctx.note(`${me} cannot push to ${this.job.github.repo}: forking it`);
     const fork = await this.api('fork', `POST /repos/${this.job.github.repo}/forks`, () =>
       client.rest.repos.createFork({ owner: this.owner, repo: this.name }).then((r) => r.data),
@@ -185,7 +198,9 @@ class GithubIssueAttempt {
         (r) => r.data,
         () => undefined,
       );
-      if (ready) return ready;
+      if (ready) {
+        return ready;
+      }
       this.ctx.note(`waiting for GitHub to make the fork (${waited} s)`);
       await new Promise((r) => setTimeout(r, 2000));
     }
@@ -199,10 +214,14 @@ class GithubIssueAttempt {
     let wanted: { title: string; body: string }[];
     try {
       const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
-      if (!Array.isArray(value)) throw new Error('not a JSON array');
+      if (!Array.isArray(value)) {
+        throw new Error('not a JSON array');
+      }
       const text = (v: unknown) => (typeof v === 'string' ? v : '');
       wanted = value.map((v: { title?: unknown; body?: unknown }) => ({ title: text(v.title).slice(0, 256), body: text(v.body) }));
-      if (!wanted.length || wanted.some((w) => !w.title)) throw new Error('every follow-up needs a title');
+      if (!wanted.length || wanted.some((w) => !w.title)) {
+        throw new Error('every follow-up needs a title');
+      }
     } catch (error) {
       throw new StepError('follow-ups', `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`);
     }

@@ -43,7 +43,9 @@ export class RegistryMetrics {
       // Counted when Prometheus scrapes, not on any hot path.
       collect: async () => {
         const counts = (await this.countMachines?.()) ?? {};
-        for (const status of MACHINE_STATUSES) this.machines.set({ status }, counts[status] ?? 0);
+        for (const status of MACHINE_STATUSES) {
+          this.machines.set({ status }, counts[status] ?? 0);
+        }
       },
     });
   }

@@ -34,7 +34,9 @@ export class MachineRepository {
   async findByRef(ref: string): Promise<MachineEntity | null> {
     if (UUID.test(ref)) {
       const byId = await this.repo().findOneBy({ id: ref });
-      if (byId) return byId;
+      if (byId) {
+        return byId;
+      }
     }
     return this.repo().createQueryBuilder('m').where('m.name = :ref AND m.revoked_at IS NULL', { ref }).getOne();
   }
@@ -99,12 +101,21 @@ export class MachineRepository {
       .orderBy('m.name')
       .addOrderBy('m.id')
       .take(limit + 1);
-    if (query.status) qb.andWhere('m.status = :status', { status: query.status });
-    else qb.andWhere('m.revoked_at IS NULL');
-    if (query.capability) qb.andWhere(':capability = ANY(m.capability_tags)', { capability: query.capability });
-    if (query.label) qb.andWhere(':label = ANY(m.labels)', { label: query.label });
+    if (query.status) {
+      qb.andWhere('m.status = :status', { status: query.status });
+    } else {
+      qb.andWhere('m.revoked_at IS NULL');
+    }
+    if (query.capability) {
+      qb.andWhere(':capability = ANY(m.capability_tags)', { capability: query.capability });
+    }
+    if (query.label) {
+      qb.andWhere(':label = ANY(m.labels)', { label: query.label });
+    }
     const after = decodeCursor(query.cursor, isCursor);
-    if (after) qb.andWhere('(m.name, m.id) > (:name, :id)', after);
+    if (after) {
+      qb.andWhere('(m.name, m.id) > (:name, :id)', after);
+    }
     const rows = await qb.getMany();
     const items = rows.slice(0, limit);
     const last = items.at(-1);

@@ -105,7 +105,9 @@ export class MachinesService implements OnModuleInit {
 
   async require(ref: string): Promise<MachineEntity> {
     const machine = await this.machines.findByRef(ref);
-    if (!machine) throw WaggleError.notFound('machine', ref);
+    if (!machine) {
+      throw WaggleError.notFound('machine', ref);
+    }
     return machine;
   }
 
@@ -114,7 +116,9 @@ export class MachinesService implements OnModuleInit {
     const target = await this.require(ref);
     const revoked = await this.tx.run(async (manager) => {
       const row = await this.machines.revoke(manager, target.id);
-      if (!row) throw new WaggleError(ErrorCode.Conflict, `machine "${target.name}" is already revoked`);
+      if (!row) {
+        throw new WaggleError(ErrorCode.Conflict, `machine "${target.name}" is already revoked`);
+      }
       return { result: row, outbox: [event(randomUUID(), 'machine.revoked', { machineId: row.id, name: row.name })] };
     });
     await this.natsAccess.pushRevocations();
@@ -125,14 +129,18 @@ export class MachinesService implements OnModuleInit {
 
   async verifyToken(token: string): Promise<MachinePrincipal> {
     const machine = token.startsWith(TokenPrefix.machine) ? await this.machines.findActiveByTokenHash(hashToken(token)) : null;
-    if (!machine) throw new WaggleError(ErrorCode.Unauthenticated, 'machine credential is unknown or revoked');
+    if (!machine) {
+      throw new WaggleError(ErrorCode.Unauthenticated, 'machine credential is unknown or revoked');
+    }
     return { machineId: machine.id, name: machine.name };
   }
 
   /** A machine (re)introduces itself: it is recorded online at once and its inbox consumer exists. */
   async hello(machineId: string, payload: HeartbeatPayload): Promise<HelloReply> {
     const machine = await this.machines.findActiveById(machineId);
-    if (!machine) throw new WaggleError(ErrorCode.Forbidden, 'this machine is unknown or revoked');
+    if (!machine) {
+      throw new WaggleError(ErrorCode.Forbidden, 'this machine is unknown or revoked');
+    }
     await this.recordHeartbeats([{ machineId, payload }]);
     await ensureMachineConsumers(await this.nc.jetstreamManager(), machineId);
     return { machineId, name: machine.name };
@@ -140,7 +148,9 @@ export class MachinesService implements OnModuleInit {
 
   /** Returns the machines whose heartbeat was recorded (revoked ones are not). */
   async recordHeartbeats(beats: { machineId: string; payload: HeartbeatPayload }[]): Promise<NamedMachine[]> {
-    if (!beats.length) return [];
+    if (!beats.length) {
+      return [];
+    }
     return this.tx.run(async (manager) => {
       const { cameOnline: online, seen } = await this.machines.recordHeartbeats(manager, beats);
       return { result: seen, outbox: online.map((m) => event(randomUUID(), 'machine.online', { machineId: m.id, name: m.name })) };

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { DeliveryState, MessageView, Page, Sender, SenderKind } from '@waggle/contracts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
-import { updateReturning } from '@waggle/persistence';
+import { singleRow, updateReturning } from '@waggle/persistence';
 
 interface MessageRow {
   id: string;
@@ -44,16 +44,19 @@ export class MessageRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insertMessage(manager: EntityManager, from: Sender, to: string, body: string): Promise<{ id: string; createdAt: Date }> {
-    const [row] = await manager.query<{ id: string; created_at: Date }[]>(
+    const rows = await manager.query<{ id: string; created_at: Date }[]>(
       `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body")
        VALUES ($1, $2, $3, $4, $5) RETURNING "id", "created_at"`,
       [from.kind, from.machineId ?? null, from.name, to, body],
     );
+    const row = singleRow(rows, 'insert message');
     return { id: String(row.id), createdAt: row.created_at };
   }
 
   async insertDeliveries(manager: EntityManager, messageId: string, machineIds: string[]): Promise<void> {
-    if (!machineIds.length) return;
+    if (!machineIds.length) {
+      return;
+    }
     await manager.query(`INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`, [messageId, machineIds]);
   }
 
@@ -70,11 +73,11 @@ export class MessageRepository {
   }
 
   async countQueued(machineId: string): Promise<number> {
-    const [row] = await this.dataSource.query<{ n: number }[]>(
+    const rows = await this.dataSource.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM "registry"."deliveries" WHERE "machine_id" = $1 AND "state" = 'queued'`,
       [machineId],
     );
-    return row.n;
+    return singleRow(rows, 'count queued deliveries').n;
   }
 
   async findQueued(machineId: string): Promise<QueuedDelivery[]> {

@@ -46,7 +46,9 @@ export class MessagesService {
     // A named recipient is looked up before the transaction: a query on another pooled
     // connection while holding one would deadlock the pool under concurrent sends.
     const named = to === 'all' || to === 'hub' ? undefined : await this.machines.require(to);
-    if (named?.revokedAt) throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
+    if (named?.revokedAt) {
+      throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
+    }
     const view = await this.tx.run(async (manager) => {
       const recipients: NamedMachine[] = to === 'all' ? await this.machineRepository.findAllActive(manager) : named ? [{ id: named.id, name: named.name }] : [];
       const stored = await this.messages.insertMessage(manager, request.from, to, request.body);
@@ -98,11 +100,15 @@ export class MessagesService {
    */
   async reconcileInbox(machineId: string): Promise<number> {
     const queued = await this.messages.countQueued(machineId);
-    if (!queued) return 0;
+    if (!queued) {
+      return 0;
+    }
     const jsm = await this.nc.jetstreamManager();
     const info = await jsm.consumers.info(Streams.messages.name, Consumers.inbox(machineId));
     const inStream = info.num_pending + info.num_ack_pending;
-    if (inStream >= queued) return 0;
+    if (inStream >= queued) {
+      return 0;
+    }
     const rows = await this.messages.findQueued(machineId);
     await this.tx.run(() =>
       Promise.resolve({

@@ -53,7 +53,9 @@ export class Initial1763600000000 implements MigrationInterface {
       PRIMARY KEY ("message_id", "machine_id")
     )`);
     await q.query(`CREATE INDEX "deliveries_machine" ON "registry"."deliveries" ("machine_id", "message_id")`);
-    for (const sql of outboxTableSql('registry')) await q.query(sql);
+    for (const sql of outboxTableSql('registry')) {
+      await q.query(sql);
+    }
   }
 
   async down(q: QueryRunner): Promise<void> {

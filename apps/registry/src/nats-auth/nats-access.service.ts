@@ -49,13 +49,17 @@ export class NatsAccessService implements OnApplicationBootstrap, OnApplicationS
 
   /** Re-signs the account with every revoked machine's key and pushes it to the resolver. */
   async pushRevocations(): Promise<void> {
-    if (!this.enabled || !this.system) return;
+    if (!this.enabled || !this.system) {
+      return;
+    }
     const revoked = await this.machines.findRevokedPublicKeys();
     const revocations = Object.fromEntries(revoked.map((r) => [r.natsPublicKey, Math.floor(r.revokedAt.getTime() / 1000) + 1]));
     const jwt = await signAccountJwt(this.config.WAGGLE_NATS_OPERATOR_SEED!, this.config.WAGGLE_NATS_ACCOUNT_SEED!, revocations);
     const reply = await this.system.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(jwt), { timeout: 5_000 });
     const body = JSON.parse(new TextDecoder().decode(reply.data)) as { data?: { code?: number }; error?: { description?: string } };
-    if (body.error || body.data?.code !== 200) throw new Error(`account update refused: ${body.error?.description ?? JSON.stringify(body)}`);
+    if (body.error || body.data?.code !== 200) {
+      throw new Error(`account update refused: ${body.error?.description ?? JSON.stringify(body)}`);
+    }
     this.logger.info({ revoked: revoked.length }, 'pushed account revocations to NATS');
   }
 }

@@ -67,7 +67,9 @@ export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async flushHeartbeats() {
-    if (!this.pending.size) return;
+    if (!this.pending.size) {
+      return;
+    }
     const beats = [...this.pending].map(([machineId, payload]) => ({ machineId, payload }));
     this.pending.clear();
     await this.guard('heartbeat flush', async () => {
@@ -80,7 +82,9 @@ export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown() {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) {
+      clearInterval(t);
+    }
     await this.flushHeartbeats();
   }
 }

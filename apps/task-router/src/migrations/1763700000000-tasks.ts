@@ -57,7 +57,9 @@ export class Tasks1763700000000 implements MigrationInterface {
       UNIQUE ("task_id", "attempt", "seq")
     )`);
     await q.query(`CREATE INDEX "task_logs_task" ON "task_router"."task_logs" ("task_id", "id")`);
-    for (const sql of outboxTableSql('task_router')) await q.query(sql);
+    for (const sql of outboxTableSql('task_router')) {
+      await q.query(sql);
+    }
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -15,7 +15,9 @@ export class FleetService {
 
   /** Every machine that is not revoked, fresh within a quarter second (or read now, with `fresh`). */
   async machines(fresh = false): Promise<MachineView[]> {
-    if (!fresh && this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.machines;
+    if (!fresh && this.cached && Date.now() - this.cached.at < CACHE_MS) {
+      return this.cached.machines;
+    }
     const machines: MachineView[] = [];
     let cursor: string | undefined;
     do {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { HelpState, HelpView, TaskRequirements } from '@waggle/contracts';
+import { singleRow } from '@waggle/persistence';
 
 interface HelpRow {
   id: string;
@@ -48,7 +49,7 @@ export class HelpRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(manager: EntityManager, help: NewHelp): Promise<HelpView> {
-    const [row] = await manager.query<HelpRow[]>(
+    const rows = await manager.query<HelpRow[]>(
       `INSERT INTO ${H} ("id", "parent_task_id", "parent_attempt", "from_machine_id", "from_name", "reason", "requires", "state",
          "helper_machine_id", "helper_name", "eta_seconds", "child_task_id", "answers")
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
@@ -68,7 +69,7 @@ export class HelpRepository {
         JSON.stringify(help.answers),
       ],
     );
-    return toView(row);
+    return toView(singleRow(rows, 'insert help request'));
   }
 
   /** A help request of this parent task, or null. */
@@ -80,9 +81,13 @@ export class HelpRepository {
   /** Every help request of these tasks, oldest first. */
   async ofParents(taskIds: string[]): Promise<Map<string, HelpView[]>> {
     const byTask = new Map<string, HelpView[]>();
-    if (!taskIds.length) return byTask;
+    if (!taskIds.length) {
+      return byTask;
+    }
     const rows = await this.dataSource.query<HelpRow[]>(`SELECT * FROM ${H} WHERE "parent_task_id" = ANY($1::uuid[]) ORDER BY "created_at", "id"`, [taskIds]);
-    for (const row of rows) byTask.set(row.parent_task_id, [...(byTask.get(row.parent_task_id) ?? []), toView(row)]);
+    for (const row of rows) {
+      byTask.set(row.parent_task_id, [...(byTask.get(row.parent_task_id) ?? []), toView(row)]);
+    }
     return byTask;
   }
 }

@@ -141,8 +141,12 @@ export class HelpService {
   async status(machineId: string, req: { taskId: string; attempt: number; helpId: string }): Promise<HelpStatusReply> {
     await this.currentAttempt(machineId, req.taskId, req.attempt, 'help-status');
     const help = await this.help.findOfParent(req.helpId, req.taskId);
-    if (!help) throw WaggleError.notFound('help request', req.helpId);
-    if (!help.childTaskId) return { help, child: null };
+    if (!help) {
+      throw WaggleError.notFound('help request', req.helpId);
+    }
+    if (!help.childTaskId) {
+      return { help, child: null };
+    }
     const child = await this.tasks.require(help.childTaskId);
     return { help, child: { id: child.id, state: child.state, machine: child.machine_name, result: child.result } };
   }
@@ -150,7 +154,9 @@ export class HelpService {
   /** Only the attempt that is running now may ask (a zombie may not). */
   private async currentAttempt(machineId: string, taskId: string, attempt: number, operation: string): Promise<TaskRow> {
     const row = await this.tasks.require(taskId);
-    if (row.state !== 'running' || row.attempt !== attempt || row.machine_id !== machineId) this.tasks.stale(operation, taskId, attempt);
+    if (row.state !== 'running' || row.attempt !== attempt || row.machine_id !== machineId) {
+      this.tasks.stale(operation, taskId, attempt);
+    }
     return row;
   }
 
@@ -160,8 +166,12 @@ export class HelpService {
       peers.map(async (peer): Promise<Answer> => {
         const mismatch = staticMismatch(shape, peer);
         const not = (reason: string): Answer => ({ machineId: peer.id, name: peer.name, accept: false, etaSeconds: null, reason });
-        if (mismatch.length) return not(mismatch.join('; '));
-        if (peer.status !== 'online') return not(peer.status);
+        if (mismatch.length) {
+          return not(mismatch.join('; '));
+        }
+        if (peer.status !== 'online') {
+          return not(peer.status);
+        }
         try {
           const answer = await request<HelpAnswer>(this.nc, MachineSubjects.helpQuestion(peer.id), question, ANSWER_TIMEOUT_MS);
           return {

@@ -41,8 +41,12 @@ export class LogsConsumer implements OnApplicationBootstrap, OnApplicationShutdo
           const chunks = items.map(({ payload, msg }) => ({ ...payload, machineId: machineIdOf(msg.subject) }));
           const accepted = await this.taskLogs.appendFromCurrentAttempts(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
           this.metrics.logChunks.inc({ outcome: 'accepted' }, accepted.length);
-          if (accepted.length < chunks.length) this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);
-          for (const chunk of accepted) publishLive(this.nc, 'taskLogs', chunk);
+          if (accepted.length < chunks.length) {
+            this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);
+          }
+          for (const chunk of accepted) {
+            publishLive(this.nc, 'taskLogs', chunk);
+          }
         },
       },
     );

@@ -8,6 +8,7 @@ import { publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { machineEntry } from '@waggle/outbox';
+import { singleRow } from '@waggle/persistence';
 
 import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
@@ -79,7 +80,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async pass(): Promise<void> {
     await this.expire();
-    if (Date.now() - this.orphansCheckedAt > ORPHAN_CHECK_MS) await this.failOrphans();
+    if (Date.now() - this.orphansCheckedAt > ORPHAN_CHECK_MS) {
+      await this.failOrphans();
+    }
     await this.placeQueued();
   }
 
@@ -88,10 +91,14 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.orphansCheckedAt = Date.now();
     // The fleet is asked outside any transaction: no connection is held across a NATS round trip.
     const targets = await this.tasks.waitedForTargets();
-    if (!targets.length) return;
+    if (!targets.length) {
+      return;
+    }
     const known = new Set((await this.fleet.machines(true)).map((m) => m.id));
     const gone = targets.filter((id) => !known.has(id));
-    if (!gone.length) return;
+    if (!gone.length) {
+      return;
+    }
     const failed = await this.tx.run(async (manager) => {
       const rows = await this.tasks.failTargeting(manager, gone, 'the target machine was revoked');
       return { result: rows, outbox: rows.map((t) => taskEvent(t, false, 'the target machine was revoked')) };
@@ -109,26 +116,38 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       const outbox = [...lost.map((t) => taskEvent(t, t.state === 'queued', `attempt ${t.attempt} lost its lease`)), ...overdue.map((t) => taskEvent(t))];
       return { result: { lost, overdue }, outbox };
     });
-    for (const t of lost) this.metrics.transitions.inc({ state: t.state === 'queued' ? 'requeued' : t.state });
+    for (const t of lost) {
+      this.metrics.transitions.inc({ state: t.state === 'queued' ? 'requeued' : t.state });
+    }
     for (const t of overdue) {
       this.metrics.transitions.inc({ state: 'timed_out' });
-      if (t.machineId) publishMachine(this.nc, 'cancel', t.machineId, { taskId: t.id, attempt: t.attempt });
+      if (t.machineId) {
+        publishMachine(this.nc, 'cancel', t.machineId, { taskId: t.id, attempt: t.attempt });
+      }
     }
-    if (lost.length) this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.attempt, machineId: t.machineId, now: t.state })) }, 'leases expired');
+    if (lost.length) {
+      this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.attempt, machineId: t.machineId, now: t.state })) }, 'leases expired');
+    }
   }
 
   private async placeQueued(): Promise<void> {
     const assigned = await this.tx.run(async (manager) => {
-      const [{ locked }] = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
-      if (!locked) return { result: 0, outbox: [] };
+      const lock = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
+      if (!singleRow(lock, 'placement lock').locked) {
+        return { result: 0, outbox: [] };
+      }
       return this.placeLocked(manager);
     });
-    if (assigned) this.metrics.transitions.inc({ state: 'assigned' }, assigned);
+    if (assigned) {
+      this.metrics.transitions.inc({ state: 'assigned' }, assigned);
+    }
   }
 
   private async placeLocked(manager: EntityManager): Promise<{ result: number; outbox: OutboxEntry[] }> {
     const queued = await this.tasks.queued(PLACEMENT_BATCH, manager);
-    if (!queued.length) return { result: 0, outbox: [] };
+    if (!queued.length) {
+      return { result: 0, outbox: [] };
+    }
     // The fleet is asked for only when there is something to place: an idle router stays quiet.
     const machines = await this.fleet.machines();
     const active = await this.tasks.activeCounts(manager);
@@ -156,7 +175,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         machine = decision.machine;
       }
       const row = await this.tasks.assign(manager, task, { machineId: machine.id, name: machine.name }, claimWindow);
-      if (!row) continue;
+      if (!row) {
+        continue;
+      }
       active.set(machine.id, (active.get(machine.id) ?? 0) + 1);
       outbox.push(this.assignmentEntry(row, machine.id), taskEvent({ ...row, machineId: machine.id }));
       count++;

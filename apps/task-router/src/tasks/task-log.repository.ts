@@ -19,7 +19,9 @@ export class TaskLogRepository {
    * (a zombie agent) is refused. Keeps at most `limitBytes` per task, dropping the oldest.
    */
   async appendFromCurrentAttempts(chunks: (LogChunk & { machineId: string })[], limitBytes: number): Promise<LogChunk[]> {
-    if (!chunks.length) return [];
+    if (!chunks.length) {
+      return [];
+    }
     const accepted = await this.dataSource.query<{ task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
       `INSERT INTO ${L} ("task_id", "attempt", "seq", "stream", "data", "at")
        SELECT c.task_id, c.attempt, c.seq, c.stream, c.data, c.at

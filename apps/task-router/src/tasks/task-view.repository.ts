@@ -33,7 +33,9 @@ export class TaskViewRepository {
 
   async attemptsOf(taskIds: string[]): Promise<Map<string, AttemptView[]>> {
     const byTask = new Map<string, AttemptView[]>();
-    if (!taskIds.length) return byTask;
+    if (!taskIds.length) {
+      return byTask;
+    }
     const rows = await this.dataSource.query<AttemptRow[]>(`SELECT * FROM ${A} WHERE "task_id" = ANY($1::uuid[]) ORDER BY "attempt"`, [taskIds]);
     for (const r of rows) {
       const view: AttemptView = {
@@ -59,9 +61,15 @@ export class TaskViewRepository {
       params.push(value);
       where.push(sql(`$${params.length}`));
     };
-    if (query.state) add((p) => `"state" = ${p}`, query.state);
-    if (query.kind) add((p) => `"kind" = ${p}`, query.kind);
-    if (query.machineId) add((p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`, query.machineId);
+    if (query.state) {
+      add((p) => `"state" = ${p}`, query.state);
+    }
+    if (query.kind) {
+      add((p) => `"kind" = ${p}`, query.kind);
+    }
+    if (query.machineId) {
+      add((p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`, query.machineId);
+    }
     const after = decodeCursor(query.cursor, isCursor);
     if (after) {
       params.push(after.at, after.id);

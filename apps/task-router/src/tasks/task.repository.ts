@@ -136,7 +136,9 @@ export class TaskRepository {
        WHERE "id" = $1 AND "state" = 'queued' AND "attempt" = $2 RETURNING *`,
       [task.id, task.attempt, machine.machineId, machine.name, claimWindowSeconds],
     );
-    if (!row) return null;
+    if (!row) {
+      return null;
+    }
     await manager.query(`INSERT INTO ${A} ("task_id", "attempt", "machine_id", "machine_name", "state") VALUES ($1, $2, $3, $4, 'assigned')`, [
       row.id,
       row.attempt,
@@ -147,7 +149,9 @@ export class TaskRepository {
   }
 
   async setWaiting(manager: EntityManager, waits: { id: string; waiting: WaitingReason }[]): Promise<void> {
-    if (!waits.length) return;
+    if (!waits.length) {
+      return;
+    }
     await manager.query(
       `UPDATE ${T} AS t SET "waiting" = w.waiting FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, waiting jsonb) WHERE t."id" = w.id AND t."state" = 'queued'`,
       [JSON.stringify(waits)],
@@ -162,7 +166,9 @@ export class TaskRepository {
        WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3 AND "state" = 'assigned' AND NOT "cancel_requested" RETURNING *`,
       [taskId, attempt, machineId, leaseSeconds],
     );
-    if (row) await manager.query(`UPDATE ${A} SET "state" = 'running', "started_at" = now() WHERE "task_id" = $1 AND "attempt" = $2`, [taskId, attempt]);
+    if (row) {
+      await manager.query(`UPDATE ${A} SET "state" = 'running', "started_at" = now() WHERE "task_id" = $1 AND "attempt" = $2`, [taskId, attempt]);
+    }
     return row ?? null;
   }
 

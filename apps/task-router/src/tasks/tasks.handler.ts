@@ -81,7 +81,9 @@ export class TasksHandler {
   @HandleMachine('helpAsk')
   async helpAsk(@Payload() req: HelpAskRequest, @Ctx() context: NatsContext) {
     const help = await this.help.ask(machineOf(context), req);
-    if (help.childTaskId) this.scheduler.kick();
+    if (help.childTaskId) {
+      this.scheduler.kick();
+    }
     return help;
   }
 

@@ -59,7 +59,9 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
         return [...need('prompt', !!input.prompt), ...need('github', !!input.github), ...forbid(['program', 'args', 'script', 'cwd'])];
     }
   })();
-  if (errors.length) throw WaggleError.invalid(`input does not fit a ${request.kind} task`, errors);
+  if (errors.length) {
+    throw WaggleError.invalid(`input does not fit a ${request.kind} task`, errors);
+  }
 }
 
 @Injectable()
@@ -89,17 +91,25 @@ export class TasksService implements OnModuleInit {
   async create(request: CreateTaskRequest): Promise<TaskView> {
     const key = request.idempotencyKey;
     const earlier = key ? await this.tasks.findByIdempotencyKey(key) : null;
-    if (earlier) return this.view(earlier);
+    if (earlier) {
+      return this.view(earlier);
+    }
     const task = await this.prepare(request);
     const { row, created } = await this.tx.run(async (manager) => {
       const inserted = await this.tasks.insert(manager, task);
-      if (inserted) return { result: { row: inserted, created: true }, outbox: [taskEvent(inserted)] };
+      if (inserted) {
+        return { result: { row: inserted, created: true }, outbox: [taskEvent(inserted)] };
+      }
       // A concurrent create with the same key won; its task is the answer.
       const winner = await this.tasks.findByIdempotencyKey(key!, manager);
-      if (!winner) throw new WaggleError(ErrorCode.Conflict, 'a task with this idempotency key is being created; try again');
+      if (!winner) {
+        throw new WaggleError(ErrorCode.Conflict, 'a task with this idempotency key is being created; try again');
+      }
       return { result: { row: winner, created: false }, outbox: [] };
     });
-    if (created) this.metrics.transitions.inc({ state: 'queued' });
+    if (created) {
+      this.metrics.transitions.inc({ state: 'queued' });
+    }
     return this.view(row);
   }
 
@@ -114,10 +124,14 @@ export class TasksService implements OnModuleInit {
     if (verdict instanceof WaggleError) {
       machines = await this.fleet.machines(true);
       verdict = this.feasibility(request, shape, machines);
-      if (verdict instanceof WaggleError) throw verdict;
+      if (verdict instanceof WaggleError) {
+        throw verdict;
+      }
     }
     const target = verdict.target;
-    if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) throw WaggleError.notFound('task', request.parentTaskId);
+    if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) {
+      throw WaggleError.notFound('task', request.parentTaskId);
+    }
     return {
       id: randomUUID(),
       title: request.title,
@@ -138,7 +152,9 @@ export class TasksService implements OnModuleInit {
   /** Inserts a prepared task without an idempotency key inside the caller's transaction (the caller adds its event and counts it once committed). */
   async insert(manager: EntityManager, task: Omit<NewTask, 'idempotency_key'>): Promise<TaskRow> {
     const row = await this.tasks.insert(manager, { ...task, idempotency_key: null });
-    if (!row) throw new Error('a task without an idempotency key was not inserted');
+    if (!row) {
+      throw new Error('a task without an idempotency key was not inserted');
+    }
     return row;
   }
 
@@ -150,13 +166,19 @@ export class TasksService implements OnModuleInit {
   ): { target: { machineId: string; name: string } | null } | WaggleError {
     if (request.target) {
       const machine = machines.find((m) => m.id === request.target || m.name === request.target);
-      if (!machine) return WaggleError.notFound('machine', request.target);
+      if (!machine) {
+        return WaggleError.notFound('machine', request.target);
+      }
       const reasons = staticMismatch(shape, machine);
-      if (reasons.length) return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+      if (reasons.length) {
+        return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+      }
       return { target: { machineId: machine.id, name: machine.name } };
     }
     const mismatches = machines.map((m) => ({ name: m.name, reasons: staticMismatch(shape, m) }));
-    if (mismatches.some((m) => m.reasons.length === 0)) return { target: null };
+    if (mismatches.some((m) => m.reasons.length === 0)) {
+      return { target: null };
+    }
     const lines = mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`);
     return WaggleError.invalid(`no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`, [
       { field: 'requires', errors: lines },
@@ -169,7 +191,9 @@ export class TasksService implements OnModuleInit {
 
   async list(query: ListTasksRequest): Promise<Page<TaskView>> {
     const machineId = query.machine ? (await this.fleet.find(query.machine))?.id : undefined;
-    if (query.machine && !machineId) throw WaggleError.notFound('machine', query.machine);
+    if (query.machine && !machineId) {
+      throw WaggleError.notFound('machine', query.machine);
+    }
     const page = await this.views.list({ ...query, machineId });
     const ids = page.items.map((t) => t.id);
     const [attempts, help] = await Promise.all([this.views.attemptsOf(ids), this.help.ofParents(ids)]);
@@ -217,7 +241,9 @@ export class TasksService implements OnModuleInit {
       const claimed = await this.tasks.claim(manager, machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
       return { result: claimed, outbox: claimed ? [taskEvent({ ...claimed, machineId })] : [] };
     });
-    if (!row) return this.stale('claim', taskId, attempt);
+    if (!row) {
+      return this.stale('claim', taskId, attempt);
+    }
     this.metrics.transitions.inc({ state: 'running' });
     // Only a first attempt's wait is known (a retry's return to the queue is not stored); both ends are Postgres's clock.
     if (row.attempt === 1) this.metrics.queueWait.observe(Math.max(0, (row.updated_at.getTime() - row.created_at.getTime()) / 1000));
@@ -226,7 +252,9 @@ export class TasksService implements OnModuleInit {
 
   async renew(machineId: string, taskId: string, attempt: number): Promise<TaskLeaseReply> {
     const renewed = await this.tasks.renew(machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
-    if (!renewed) return this.stale('renew', taskId, attempt);
+    if (!renewed) {
+      return this.stale('renew', taskId, attempt);
+    }
     return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: renewed.cancel };
   }
 
@@ -244,7 +272,9 @@ export class TasksService implements OnModuleInit {
       const done = await this.tasks.complete(manager, machineId, request.taskId, request.attempt, request.outcome, result);
       return { result: done, outbox: done ? [taskEvent({ ...done, machineId })] : [] };
     });
-    if (!row) return this.stale('result', request.taskId, request.attempt);
+    if (!row) {
+      return this.stale('result', request.taskId, request.attempt);
+    }
     this.metrics.transitions.inc({ state: row.state });
     return { recorded: true };
   }
@@ -263,7 +293,9 @@ export class TasksService implements OnModuleInit {
   /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
   async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
     const row = await this.tasks.findById(taskId, manager);
-    if (!row) throw WaggleError.notFound('task', taskId);
+    if (!row) {
+      throw WaggleError.notFound('task', taskId);
+    }
     return row;
   }
 
