@@ -13,7 +13,11 @@ const PROMTOOL = 'promtool';
 /** Runs promtool with `input` on stdin; everything it printed, and how it exited. */
 function promtool(args: string[], input?: string): { status: number | null; output: string } {
   const run = spawnSync(PROMTOOL, args, { input, encoding: 'utf8', cwd: ROOT });
-  if (run.error) throw new Error(`${PROMTOOL} could not run (${run.error.message}): install Debian's prometheus package, as .ci/run does`);
+  if (run.error) {
+    throw new Error(
+      `${PROMTOOL} could not run (${run.error.message}): install Debian's prometheus package, as .ci/run does`,
+    );
+  }
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -21,14 +25,39 @@ function promtool(args: string[], input?: string): { status: number | null; outp
 function exposedNames(text: string): Set<string> {
   const names = new Set<string>();
   for (const [, name, kind] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (!name) {
+      continue;
+    }
     names.add(name);
-    if (kind === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) names.add(name + suffix);
-    if (kind === 'summary') for (const suffix of ['_count', '_sum']) names.add(name + suffix);
+    if (kind === 'histogram') {
+      for (const suffix of ['_bucket', '_count', '_sum']) {
+        names.add(name + suffix);
+      }
+    }
+    if (kind === 'summary') {
+      for (const suffix of ['_count', '_sum']) {
+        names.add(name + suffix);
+      }
+    }
   }
   return names;
 }
 
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 /** Series Prometheus makes itself for every target. */
 const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
 
@@ -46,9 +75,13 @@ function metricNamesOf(expr: string): string[] {
   for (const match of bare.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
     const word = match[0];
     const next = bare.slice((match.index ?? 0) + word.length).trimStart();
-    if (next.startsWith('(') || PROMQL_WORDS.has(word.toLowerCase())) continue;
+    if (next.startsWith('(') || PROMQL_WORDS.has(word.toLowerCase())) {
+      continue;
+    }
     // A number's exponent (1e-9) is not a name.
-    if (/[0-9.]$/.test(bare.slice(0, match.index))) continue;
+    if (/[0-9.]$/.test(bare.slice(0, match.index))) {
+      continue;
+    }
     names.push(word);
   }
   return names;
@@ -61,11 +94,17 @@ async function dashboardExprs(): Promise<{ panel: string; expr: string }[]> {
     targets?: { expr?: string }[];
     panels?: Panel[];
   }
-  const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy', 'grafana', 'dashboards', 'waggle.json'), 'utf8')) as { panels: Panel[] };
+  const dashboard = JSON.parse(
+    await readFile(join(ROOT, 'deploy', 'grafana', 'dashboards', 'waggle.json'), 'utf8'),
+  ) as { panels: Panel[] };
   const out: { panel: string; expr: string }[] = [];
   const walk = (panels: Panel[]) => {
     for (const panel of panels) {
-      for (const target of panel.targets ?? []) if (target.expr) out.push({ panel: panel.title ?? '?', expr: target.expr });
+      for (const target of panel.targets ?? []) {
+        if (target.expr) {
+          out.push({ panel: panel.title ?? '?', expr: target.expr });
+        }
+      }
       walk(panel.panels ?? []);
     }
   };
@@ -82,7 +121,9 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
     llm = await FakeLlmProvider.start('openai');
     hub = await TestHub.start({
       metrics: true,
-      llm: { env: { WAGGLE_LLM_CHAIN: 'openai', WAGGLE_LLM_OPENAI_URL: llm.url, WAGGLE_LLM_OPENAI_API_KEY: 'sk-test' } },
+      llm: {
+        env: { WAGGLE_LLM_CHAIN: 'openai', WAGGLE_LLM_OPENAI_URL: llm.url, WAGGLE_LLM_OPENAI_API_KEY: 'sk-test' },
+      },
       // No repository is watched and no token given: the bot never calls out.
       github: { env: { WAGGLE_GITHUB_API_URL: 'http://127.0.0.1:9' } },
     });
@@ -119,7 +160,13 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
   });
 
   it('scrapes every hub service', () => {
-    assert.deepEqual([...scraped.keys()].sort(), ['gateway', 'github-bot', 'llm-failover-0', 'registry', 'task-router-0']);
+    assert.deepEqual([...scraped.keys()].sort(), [
+      'gateway',
+      'github-bot',
+      'llm-failover-0',
+      'registry',
+      'task-router-0',
+    ]);
   });
 
   it('passes `promtool check metrics` without a warning on every /metrics', () => {
@@ -135,14 +182,21 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       const prefix = `waggle_${service.replace(/-\d+$/, '').replaceAll('-', '_')}_`;
       const foreign = [...exposedNames(text)].filter((n) => !n.startsWith(prefix));
       assert.deepEqual(foreign, [], `${service}: names outside ${prefix}`);
-      if (service !== 'gateway') assert.match(text, new RegExp(`^# TYPE ${prefix}rpc_duration_seconds histogram$`, 'm'), service);
+      if (service !== 'gateway') {
+        assert.match(text, new RegExp(`^# TYPE ${prefix}rpc_duration_seconds histogram$`, 'm'), service);
+      }
     }
   });
 
   it('counts tasks by state at scrape time, and the wait and outcome of the task that ran', () => {
     const text = scraped.get('task-router-0') ?? '';
-    for (const state of ['queued', 'assigned', 'running'])
-      assert.match(text, new RegExp(`^waggle_task_router_tasks\\{state="${state}",service="task-router"\\} 0$`, 'm'), state);
+    for (const state of ['queued', 'assigned', 'running']) {
+      assert.match(
+        text,
+        new RegExp(`^waggle_task_router_tasks\\{state="${state}",service="task-router"\\} 0$`, 'm'),
+        state,
+      );
+    }
     assert.match(text, /^waggle_task_router_queue_wait_seconds_count\{service="task-router"\} 1$/m);
     assert.match(text, /^waggle_task_router_transitions_total\{state="succeeded",service="task-router"\} 1$/m);
   });
@@ -158,10 +212,12 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
     );
     assert.deepEqual(missing, []);
     // The check itself sees names where they are.
-    assert.deepEqual(metricNamesOf('histogram_quantile(0.95, sum by (le, route) (rate(a_b_bucket{status=~"5.."}[$__rate_interval]))) / clamp_min(c, 1e-9)'), [
-      'a_b_bucket',
-      'c',
-    ]);
+    assert.deepEqual(
+      metricNamesOf(
+        'histogram_quantile(0.95, sum by (le, route) (rate(a_b_bucket{status=~"5.."}[$__rate_interval]))) / clamp_min(c, 1e-9)',
+      ),
+      ['a_b_bucket', 'c'],
+    );
   });
 
   it('passes `promtool check config` on the Prometheus configuration', () => {

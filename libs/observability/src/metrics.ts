@@ -8,7 +8,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
  * (`promtool check metrics` warns on each). Each is the sum over `type` of the gauge without
  * the suffix (`sum(waggle_<service>_nodejs_active_handles)`), so nothing is lost by dropping it.
  */
-const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** One registry per service; metric names are `waggle_<service>_<thing>_<unit>`. */
 export function createMetricsRegistry(service: string): Registry {
@@ -16,7 +20,9 @@ export function createMetricsRegistry(service: string): Registry {
   const prefix = `waggle_${service.replaceAll('-', '_')}_`;
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix });
-  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(prefix + name);
+  for (const name of MISNAMED_DEFAULT_GAUGES) {
+    registry.removeSingleMetric(prefix + name);
+  }
   return registry;
 }
 
@@ -26,7 +32,12 @@ export type HealthCheck = () => Promise<Record<string, boolean>>;
  * A tiny HTTP endpoint for services that have no HTTP server of their own: `/metrics` for
  * Prometheus, `/health` (alive) and `/ready` (dependencies reachable).
  */
-export async function startOpsServer(port: number, host: string, registry: Registry, ready: HealthCheck): Promise<Server> {
+export async function startOpsServer(
+  port: number,
+  host: string,
+  registry: Registry,
+  ready: HealthCheck,
+): Promise<Server> {
   const server = createServer((req, res) => {
     void (async () => {
       if (req.url === '/metrics') {

@@ -8,7 +8,7 @@ import { InboxStore, readIdentity } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
 import type { CreatedJoinToken } from '@waggle/contracts';
 import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
-import { LocalNatsServer, createDatabase, dropDatabase, freePort, programPath } from '@waggle/local-infra';
+import { createDatabase, dropDatabase, freePort, LocalNatsServer, programPath } from '@waggle/local-infra';
 
 import { eventually } from './eventually';
 import { ServiceProcess } from './service-process';
@@ -102,7 +102,9 @@ export class TestHub {
     this.metricsUrls.push({ service: 'gateway', url: `${this.url}/metrics` });
     // '0' turns a service's ops server off.
     const metricsPort = async (service: string, always = false) => {
-      if (!always && !this.options.metrics) return '0';
+      if (!always && !this.options.metrics) {
+        return '0';
+      }
       const free = await freePort();
       this.metricsUrls.push({ service, url: `http://127.0.0.1:${free}/metrics` });
       return String(free);
@@ -183,14 +185,25 @@ export class TestHub {
           }
         }
       },
-      { timeoutMs, what: `hub ready (gateway: ${this.gateway.text().slice(-500)} registry: ${this.registry.text().slice(-500)})` },
+      {
+        timeoutMs,
+        what: `hub ready (gateway: ${this.gateway.text().slice(-500)} registry: ${this.registry.text().slice(-500)})`,
+      },
     );
   }
 
-  async api<T = unknown>(method: string, path: string, body?: unknown, token: string | null = this.adminToken): Promise<ApiResponse<T>> {
+  async api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = this.adminToken,
+  ): Promise<ApiResponse<T>> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
@@ -208,7 +221,14 @@ export class TestHub {
   /** Starts a node-agent that joins as `name` (first start) and waits until the hub sees it online. */
   async startAgent(
     name: string,
-    options: { labels?: string[]; waitOnline?: boolean; slots?: number; allowCommand?: boolean; allowShell?: boolean; env?: Record<string, string> } = {},
+    options: {
+      labels?: string[];
+      waitOnline?: boolean;
+      slots?: number;
+      allowCommand?: boolean;
+      allowShell?: boolean;
+      env?: Record<string, string>;
+    } = {},
   ): Promise<AgentProcess> {
     const stateDir = join(this.dir, 'agents', name);
     const agent = new AgentProcess(name, stateDir, {

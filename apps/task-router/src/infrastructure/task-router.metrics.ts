@@ -3,7 +3,6 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
 import type { TaskState } from '@waggle/contracts';
-
 import { METRICS } from '@waggle/service-kit';
 
 /** The states the tasks gauge reports; finished tasks are counted by `transitions` as they finish. */
@@ -41,7 +40,9 @@ export class TaskRouterMetrics {
       // Counted when Prometheus scrapes, not on any hot path.
       collect: async () => {
         const counts = (await this.countTasks?.()) ?? {};
-        for (const state of LIVE_TASK_STATES) this.tasks.set({ state }, counts[state] ?? 0);
+        for (const state of LIVE_TASK_STATES) {
+          this.tasks.set({ state }, counts[state] ?? 0);
+        }
       },
     });
     this.queueWait = new Histogram({

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 import type { TaskState } from '@waggle/contracts';
+import { singleRow } from '@waggle/persistence';
 
 const T = '"task_router"."tasks"';
 
@@ -17,11 +18,11 @@ export class TaskStatsRepository {
    * every task ever made.
    */
   async countLive(): Promise<Partial<Record<TaskState, number>>> {
-    const [row] = await this.dataSource.query<Record<'queued' | 'assigned' | 'running', number>[]>(
+    const rows = await this.dataSource.query<Record<'queued' | 'assigned' | 'running', number>[]>(
       `SELECT (SELECT count(*)::int FROM ${T} WHERE "state" = 'queued') AS "queued",
               (SELECT count(*)::int FROM ${T} WHERE "state" = 'assigned') AS "assigned",
               (SELECT count(*)::int FROM ${T} WHERE "state" = 'running') AS "running"`,
     );
-    return row;
+    return singleRow(rows, 'live task counts');
   }
 }

@@ -6,9 +6,9 @@ import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
 import type {
-  MachineView,
   CreateTaskRequest,
   ListTasksRequest,
+  MachineView,
   Page,
   TaskAssignment,
   TaskLeaseReply,
@@ -21,19 +21,18 @@ import type {
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import { publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
+import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
-import { TransactionsService } from '@waggle/service-kit';
 import { FleetService } from '../placement/fleet.service';
 import type { PlacementTask } from '../placement/placement';
 import { staticMismatch } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';
-import { taskEvent } from './task-events';
 import { HelpRepository } from './help.repository';
+import { taskEvent } from './task-events';
 import { TaskLogRepository } from './task-log.repository';
-import { TaskViewRepository } from './task-view.repository';
 import { TaskStatsRepository } from './task-stats.repository';
+import { TaskViewRepository } from './task-view.repository';
 import type { NewTask, TaskRow } from './task.repository';
 import { TaskRepository } from './task.repository';
 
@@ -45,7 +44,9 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
   const need = (field: keyof typeof input, ok: boolean) =>
     ok ? [] : [{ field: `input.${field}`, errors: [`input.${field} is required for a ${request.kind} task`] }];
   const forbid = (fields: (keyof typeof input)[]) =>
-    fields.filter((f) => input[f] !== undefined).map((f) => ({ field: `input.${f}`, errors: [`input.${f} does not apply to a ${request.kind} task`] }));
+    fields
+      .filter((f) => input[f] !== undefined)
+      .map((f) => ({ field: `input.${f}`, errors: [`input.${f} does not apply to a ${request.kind} task`] }));
   const errors = (() => {
     switch (request.kind) {
       case 'agent':
@@ -56,7 +57,11 @@ export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
         return [...need('script', !!input.script), ...forbid(['prompt', 'cli', 'model', 'program', 'args', 'github'])];
       case 'github-issue':
         // The machine makes its own working tree (a clone); a cwd would point it elsewhere.
-        return [...need('prompt', !!input.prompt), ...need('github', !!input.github), ...forbid(['program', 'args', 'script', 'cwd'])];
+        return [
+          ...need('prompt', !!input.prompt),
+          ...need('github', !!input.github),
+          ...forbid(['program', 'args', 'script', 'cwd']),
+        ];
     }
   })();
   if (errors.length) {
@@ -171,7 +176,9 @@ export class TasksService implements OnModuleInit {
       }
       const reasons = staticMismatch(shape, machine);
       if (reasons.length) {
-        return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [{ field: 'target', errors: reasons }]);
+        return WaggleError.invalid(`${machine.name} cannot run this task: ${reasons.join('; ')}`, [
+          { field: 'target', errors: reasons },
+        ]);
       }
       return { target: { machineId: machine.id, name: machine.name } };
     }
@@ -180,9 +187,10 @@ export class TasksService implements OnModuleInit {
       return { target: null };
     }
     const lines = mismatches.map((m) => `${m.name}: ${m.reasons.join('; ')}`);
-    return WaggleError.invalid(`no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`, [
-      { field: 'requires', errors: lines },
-    ]);
+    return WaggleError.invalid(
+      `no machine can ever run this task (${lines.length ? lines.join(' | ') : 'no machines have joined'})`,
+      [{ field: 'requires', errors: lines }],
+    );
   }
 
   async get(taskId: string): Promise<TaskView> {
@@ -197,7 +205,10 @@ export class TasksService implements OnModuleInit {
     const page = await this.views.list({ ...query, machineId });
     const ids = page.items.map((t) => t.id);
     const [attempts, help] = await Promise.all([this.views.attemptsOf(ids), this.help.ofParents(ids)]);
-    return { items: page.items.map((t) => this.views.toView(t, attempts.get(t.id) ?? [], help.get(t.id) ?? [])), nextCursor: page.nextCursor };
+    return {
+      items: page.items.map((t) => this.views.toView(t, attempts.get(t.id) ?? [], help.get(t.id) ?? [])),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async cancel(taskId: string): Promise<TaskView> {
@@ -207,9 +218,14 @@ export class TasksService implements OnModuleInit {
         const state = (await this.require(taskId, manager)).state;
         throw new WaggleError(ErrorCode.Conflict, `task is already ${state}`, { state });
       }
-      return { result: changed, outbox: changed.state === 'cancelled' ? [taskEvent({ ...changed, machineId: changed.machine_id })] : [] };
+      return {
+        result: changed,
+        outbox: changed.state === 'cancelled' ? [taskEvent({ ...changed, machineId: changed.machine_id })] : [],
+      };
     });
-    if (row.state === 'cancelled') this.metrics.transitions.inc({ state: 'cancelled' });
+    if (row.state === 'cancelled') {
+      this.metrics.transitions.inc({ state: 'cancelled' });
+    }
     if (row.state === 'running' && row.machine_id) {
       // Fast path; the next renewal tells the agent too, should this push be lost.
       publishMachine(this.nc, 'cancel', row.machine_id, { taskId: row.id, attempt: row.attempt });
@@ -222,7 +238,11 @@ export class TasksService implements OnModuleInit {
       const changed = await this.tasks.retry(manager, taskId);
       if (!changed) {
         const state = (await this.require(taskId, manager)).state;
-        throw new WaggleError(ErrorCode.Conflict, `only a failed, cancelled or timed-out task can be retried; this one is ${state}`, { state });
+        throw new WaggleError(
+          ErrorCode.Conflict,
+          `only a failed, cancelled or timed-out task can be retried; this one is ${state}`,
+          { state },
+        );
       }
       return { result: changed, outbox: [taskEvent(changed, true)] };
     });
@@ -238,7 +258,13 @@ export class TasksService implements OnModuleInit {
   /** The machine starts an attempt. Refused if the attempt is not the current one, or cancelled. */
   async claim(machineId: string, taskId: string, attempt: number): Promise<TaskLeaseReply> {
     const row = await this.tx.run(async (manager) => {
-      const claimed = await this.tasks.claim(manager, machineId, taskId, attempt, this.config.WAGGLE_TASK_LEASE_SECONDS);
+      const claimed = await this.tasks.claim(
+        manager,
+        machineId,
+        taskId,
+        attempt,
+        this.config.WAGGLE_TASK_LEASE_SECONDS,
+      );
       return { result: claimed, outbox: claimed ? [taskEvent({ ...claimed, machineId })] : [] };
     });
     if (!row) {
@@ -246,7 +272,9 @@ export class TasksService implements OnModuleInit {
     }
     this.metrics.transitions.inc({ state: 'running' });
     // Only a first attempt's wait is known (a retry's return to the queue is not stored); both ends are Postgres's clock.
-    if (row.attempt === 1) this.metrics.queueWait.observe(Math.max(0, (row.updated_at.getTime() - row.created_at.getTime()) / 1000));
+    if (row.attempt === 1) {
+      this.metrics.queueWait.observe(Math.max(0, (row.updated_at.getTime() - row.created_at.getTime()) / 1000));
+    }
     return { leaseSeconds: this.config.WAGGLE_TASK_LEASE_SECONDS, cancel: false };
   }
 
@@ -269,7 +297,14 @@ export class TasksService implements OnModuleInit {
       error: request.error,
     };
     const row = await this.tx.run(async (manager) => {
-      const done = await this.tasks.complete(manager, machineId, request.taskId, request.attempt, request.outcome, result);
+      const done = await this.tasks.complete(
+        manager,
+        machineId,
+        request.taskId,
+        request.attempt,
+        request.outcome,
+        result,
+      );
       return { result: done, outbox: done ? [taskEvent({ ...done, machineId })] : [] };
     });
     if (!row) {
@@ -282,12 +317,24 @@ export class TasksService implements OnModuleInit {
   stale(operation: string, taskId: string, attempt: number): never {
     this.metrics.staleRequests.inc({ operation });
     this.logger.warn({ taskId, attempt, operation }, 'refused: the attempt is not current');
-    throw new WaggleError(ErrorCode.Conflict, `attempt ${attempt} of task ${taskId} is not current (superseded, cancelled or finished)`, { taskId, attempt });
+    throw new WaggleError(
+      ErrorCode.Conflict,
+      `attempt ${attempt} of task ${taskId} is not current (superseded, cancelled or finished)`,
+      { taskId, attempt },
+    );
   }
 
   /** The assignment message for a machine: a wake-up with everything needed to run the attempt. */
   assignment(row: TaskRow): TaskAssignment {
-    return { v: 1, taskId: row.id, attempt: row.attempt, title: row.title, kind: row.kind, input: row.input, timeoutSeconds: row.timeout_seconds };
+    return {
+      v: 1,
+      taskId: row.id,
+      attempt: row.attempt,
+      title: row.title,
+      kind: row.kind,
+      input: row.input,
+      timeoutSeconds: row.timeout_seconds,
+    };
   }
 
   /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
