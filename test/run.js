@@ -28,7 +28,9 @@ const unit = !args.includes('--e2e');
 const e2e = !args.includes('--unit');
 const files = [];
 if (unit)
-  for (const top of ['apps', 'libs']) for (const project of readdirSync(join(root, top))) files.push(...find(join(root, top, project, 'dist'), '.spec.js'));
+  for (const top of ['apps', 'libs'])
+    for (const project of readdirSync(join(root, top)))
+      files.push(...find(join(root, top, project, 'dist'), '.spec.js'));
 if (e2e) files.push(...find(join(__dirname, 'dist', 'e2e'), '.e2e.js'));
 if (!files.length) {
   console.error('no compiled tests found: run `npm run build` first');

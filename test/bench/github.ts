@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-import type { GithubLinkView, Page } from '@waggle/contracts';
 import { childEnvironment } from '@waggle/config';
+import type { GithubLinkView, Page } from '@waggle/contracts';
 import { eventually, FakeGithub, installFakeClaude, TestHub } from '@waggle/testing';
 
 import type { Row } from './stats';
@@ -33,7 +33,14 @@ export async function benchGithub(): Promise<Row[]> {
   await fake.createRepo('bench', 'work', { collaborators: ['bench-bot', 'bench-machine'] });
   await installFakeClaude(join(dir, 'bin'));
   const hub = await TestHub.start({
-    github: { env: { GITHUB_TOKEN: BOT, WAGGLE_GITHUB_API_URL: fake.url, WAGGLE_GITHUB_POLL_INTERVAL_MS: '3600000', WAGGLE_LOG_LEVEL: 'warn' } },
+    github: {
+      env: {
+        GITHUB_TOKEN: BOT,
+        WAGGLE_GITHUB_API_URL: fake.url,
+        WAGGLE_GITHUB_POLL_INTERVAL_MS: '3600000',
+        WAGGLE_LOG_LEVEL: 'warn',
+      },
+    },
   });
   try {
     const agent = await hub.startAgent('bench-agent', {
@@ -53,7 +60,11 @@ export async function benchGithub(): Promise<Row[]> {
       }
     });
     for (const repo of ['hooks', 'work']) {
-      const res = await hub.api('POST', '/api/github/repos', { repo: `bench/${repo}`, webhookSecret: SECRET, poll: false });
+      const res = await hub.api('POST', '/api/github/repos', {
+        repo: `bench/${repo}`,
+        webhookSecret: SECRET,
+        poll: false,
+      });
       if (res.status !== 201) {
         throw new Error(`watch: ${res.status} ${JSON.stringify(res.body)}`);
       }
@@ -102,7 +113,9 @@ export async function benchGithub(): Promise<Row[]> {
           execFileSync('git', ['checkout', '--quiet', '-B', `hand/${i}`, 'origin/main'], { cwd: work });
           execFileSync('sh', ['-c', 'echo "- by hand" >> CHANGES.md'], { cwd: work });
           execFileSync('git', ['add', '--all'], { cwd: work });
-          execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '--quiet', '-m', 'by hand'], { cwd: work });
+          execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '--quiet', '-m', 'by hand'], {
+            cwd: work,
+          });
           execFileSync('git', ['push', '--quiet', `file://${clone}`, `HEAD:refs/heads/hand/${i}`], { cwd: work });
           const res = await fetch(`${fake.url}/repos/bench/work/pulls`, {
             method: 'POST',
@@ -135,7 +148,10 @@ export async function benchGithub(): Promise<Row[]> {
           const r = await hub.api('POST', '/api/tasks', {
             title: `direct ${i}`,
             kind: 'github-issue',
-            input: { prompt: 'x', github: { repo: 'bench/hooks', issueNumber: issue.number, issueTitle: 'x', mode: 'pull_request' } },
+            input: {
+              prompt: 'x',
+              github: { repo: 'bench/hooks', issueNumber: issue.number, issueTitle: 'x', mode: 'pull_request' },
+            },
           });
           if (r.status !== 201) {
             throw new Error(`create ${r.status} ${JSON.stringify(r.body)}`);
@@ -145,8 +161,20 @@ export async function benchGithub(): Promise<Row[]> {
     }
 
     return [
-      { figure: 'webhook → task created p50', value: percentile(hooks, 50), baseline: percentile(direct, 50), unit: 'ms', baselineName: 'POST /api/tasks' },
-      { figure: 'webhook → task created p99', value: percentile(hooks, 99), baseline: percentile(direct, 99), unit: 'ms', baselineName: 'POST /api/tasks' },
+      {
+        figure: 'webhook → task created p50',
+        value: percentile(hooks, 50),
+        baseline: percentile(direct, 50),
+        unit: 'ms',
+        baselineName: 'POST /api/tasks',
+      },
+      {
+        figure: 'webhook → task created p99',
+        value: percentile(hooks, 99),
+        baseline: percentile(direct, 99),
+        unit: 'ms',
+        baselineName: 'POST /api/tasks',
+      },
       {
         figure: 'labelled issue → pull request p50',
         value: percentile(endToEnd, 50),

@@ -6,7 +6,12 @@ import { percentile } from './stats';
 const encoder = new TextEncoder();
 
 /** Raw JetStream, same server and same payload size: publish one, pull it, ack it — N times. */
-export async function rawRoundTrip(url: string, creds: string, n: number, payloadBytes: number): Promise<{ p50: number; p99: number }> {
+export async function rawRoundTrip(
+  url: string,
+  creds: string,
+  n: number,
+  payloadBytes: number,
+): Promise<{ p50: number; p99: number }> {
   const nc = await connect({ servers: url, authenticator: credsAuthenticator(encoder.encode(creds)) });
   try {
     const { consumer, cleanup } = await setup(nc, 'BENCH_RTT', 'bench.rtt');

@@ -7,7 +7,11 @@ const SAMPLES = 300;
 const FAILOVER_SAMPLES = 20;
 const HANG_SAMPLES = 5;
 const TIMEOUT_MS = 1000;
-const BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+const BODY = JSON.stringify({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 100,
+  messages: [{ role: 'user', content: 'hi' }],
+});
 
 async function timed(n: number, call: () => Promise<Response>): Promise<number[]> {
   const samples: number[] = [];
@@ -44,9 +48,17 @@ export async function benchLlm(): Promise<Row[]> {
     },
   });
   const viaGateway = () =>
-    fetch(`${hub.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': hub.adminToken }, body: BODY });
+    fetch(`${hub.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': hub.adminToken },
+      body: BODY,
+    });
   const direct = (url: string, path: string, body: string) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01' }, body });
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+      body,
+    });
   const ollamaBody = JSON.stringify({ model: 'llama3.1', stream: false, messages: [{ role: 'user', content: 'hi' }] });
   let fake = anthropic;
   try {

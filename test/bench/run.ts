@@ -5,12 +5,12 @@ import { open } from 'node:fs/promises';
 import type { MessageView } from '@waggle/contracts';
 import { eventually, TestHub } from '@waggle/testing';
 
-import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
 import { benchGithub } from './github';
+import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
 import { benchLlm } from './llm';
-import { benchTasks } from './tasks';
 import type { Row } from './stats';
 import { percentile, printRows } from './stats';
+import { benchTasks } from './tasks';
 
 const LATENCY_SAMPLES = 300;
 const QUEUED = 10_000;
@@ -151,11 +151,17 @@ async function main() {
   process.stdout.write(
     "\nnotes: tasks/s counts from the first create to the last result recorded; latency is the task's createdAt → result recorded (hub clock).\nEvery task spawns a process on its agent; the baseline moves a message and does no work.\n",
   );
-  printRows('Waggle LLM gateway benchmark: a local fake provider speaking the Anthropic and Ollama wire formats', await benchLlm());
+  printRows(
+    'Waggle LLM gateway benchmark: a local fake provider speaking the Anthropic and Ollama wire formats',
+    await benchLlm(),
+  );
   process.stdout.write(
     '\nnotes: via gateway = HTTP → gateway → NATS → llm-failover (breaker read, ledger write) → provider and back; no retries, so failover time is the failure itself plus the second call.\n',
   );
-  printRows('Waggle GitHub benchmark: a local fake GitHub with bare repositories, a fake `claude` that edits one file', await benchGithub());
+  printRows(
+    'Waggle GitHub benchmark: a local fake GitHub with bare repositories, a fake `claude` that edits one file',
+    await benchGithub(),
+  );
   process.stdout.write(
     '\nnotes: issue → pull request is webhook → task → claim → clone, agent, commit, push, ls-remote, PR → the bot checks the branch and posts the link, labels and comments (writes not spaced); by hand is the git and PR work alone.\n',
   );

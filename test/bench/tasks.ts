@@ -20,7 +20,12 @@ async function rawWorkQueue(url: string, creds: string, workers: number): Promis
   try {
     const jsm = await nc.jetstreamManager();
     const stream = `BENCH_WQ_${workers}`;
-    await jsm.streams.add({ name: stream, subjects: [`bench.wq.${workers}`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`bench.wq.${workers}`],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+    });
     await jsm.consumers.add(stream, { durable_name: 'workers', ack_policy: AckPolicy.Explicit });
     const js = nc.jetstream();
     const latencies: number[] = [];
@@ -60,7 +65,11 @@ async function waggleTasks(hub: TestHub, agents: number): Promise<Figures> {
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const res = await hub.api<TaskView>('POST', '/api/tasks', { title: `no-op ${i}`, kind: 'command', input: { program: 'true' } });
+        const res = await hub.api<TaskView>('POST', '/api/tasks', {
+          title: `no-op ${i}`,
+          kind: 'command',
+          input: { program: 'true' },
+        });
         if (res.status !== 201) {
           throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
         }
@@ -73,7 +82,10 @@ async function waggleTasks(hub: TestHub, agents: number): Promise<Figures> {
       const all: TaskView[] = [];
       let cursor: string | undefined;
       do {
-        const page = await hub.api<Page<TaskView>>('GET', `/api/tasks?state=succeeded&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+        const page = await hub.api<Page<TaskView>>(
+          'GET',
+          `/api/tasks?state=succeeded&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         all.push(...page.body.items);
         cursor = page.body.nextCursor;
       } while (cursor);
@@ -107,8 +119,20 @@ export async function benchTasks(): Promise<Row[]> {
           unit: '/s',
           baselineName: `JetStream work queue, ${agents} consumer(s)`,
         },
-        { figure: `create→result p50, ${agents} agent(s)`, value: waggle.p50, baseline: raw.p50, unit: 'ms', baselineName: 'publish→ack p50' },
-        { figure: `create→result p99, ${agents} agent(s)`, value: waggle.p99, baseline: raw.p99, unit: 'ms', baselineName: 'publish→ack p99' },
+        {
+          figure: `create→result p50, ${agents} agent(s)`,
+          value: waggle.p50,
+          baseline: raw.p50,
+          unit: 'ms',
+          baselineName: 'publish→ack p50',
+        },
+        {
+          figure: `create→result p99, ${agents} agent(s)`,
+          value: waggle.p99,
+          baseline: raw.p99,
+          unit: 'ms',
+          baselineName: 'publish→ack p99',
+        },
       );
     } finally {
       await hub.stop();

@@ -15,7 +15,12 @@ function postRaw(url: string, token: string, body: string): Promise<{ status: nu
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
+      },
     });
     req.on('continue', () => req.end(body));
     let answered = false;
@@ -76,17 +81,30 @@ describe('the API refuses bad input and keeps serving', () => {
   });
 
   it('refuses a 10 MB body with 413', async () => {
-    const res = await postRaw(`${hub.url}/api/messages`, hub.adminToken, JSON.stringify({ to: 'all', body: 'x'.repeat(10 * 1024 * 1024) }));
+    const res = await postRaw(
+      `${hub.url}/api/messages`,
+      hub.adminToken,
+      JSON.stringify({ to: 'all', body: 'x'.repeat(10 * 1024 * 1024) }),
+    );
     assert.equal(res.status, 413);
     assert.equal((JSON.parse(res.body) as ErrorBody).code, 'PAYLOAD_TOO_LARGE');
     // A body under the limit still goes through the same path.
-    const small = await postRaw(`${hub.url}/api/messages`, hub.adminToken, JSON.stringify({ to: 'soda-yeti', body: 'y'.repeat(1000) }));
+    const small = await postRaw(
+      `${hub.url}/api/messages`,
+      hub.adminToken,
+      JSON.stringify({ to: 'soda-yeti', body: 'y'.repeat(1000) }),
+    );
     assert.equal(small.status, 201);
   });
 
   it('refuses names and bodies with control characters', async () => {
     const token = await hub.joinToken();
-    const join = await hub.api<ErrorBody>('POST', '/api/machines/join', { joinToken: token, name: 'bad\u0007name', natsPublicKey: `U${'A'.repeat(55)}` }, null);
+    const join = await hub.api<ErrorBody>(
+      'POST',
+      '/api/machines/join',
+      { joinToken: token, name: 'bad\u0007name', natsPublicKey: `U${'A'.repeat(55)}` },
+      null,
+    );
     assert.equal(join.status, 400);
     assert.deepEqual(fieldsOf(join.body), ['name']);
     const message = await hub.api<ErrorBody>('POST', '/api/messages', { to: 'all', body: 'ring \u0007 bell' });
@@ -118,12 +136,29 @@ describe('the API refuses bad input and keeps serving', () => {
   it('refuses a reused single-use join token and a taken name', async () => {
     const token = await hub.joinToken(1);
     const key = newMachineKey().publicKey;
-    assert.equal((await hub.api('POST', '/api/machines/join', { joinToken: token, name: 'first', natsPublicKey: key }, null)).status, 201);
-    assert.equal((await hub.api('POST', '/api/machines/join', { joinToken: token, name: 'second', natsPublicKey: key }, null)).status, 401);
+    assert.equal(
+      (await hub.api('POST', '/api/machines/join', { joinToken: token, name: 'first', natsPublicKey: key }, null))
+        .status,
+      201,
+    );
+    assert.equal(
+      (await hub.api('POST', '/api/machines/join', { joinToken: token, name: 'second', natsPublicKey: key }, null))
+        .status,
+      401,
+    );
     const another = await hub.joinToken(1);
-    const taken = await hub.api<ErrorBody>('POST', '/api/machines/join', { joinToken: another, name: 'soda-yeti', natsPublicKey: key }, null);
+    const taken = await hub.api<ErrorBody>(
+      'POST',
+      '/api/machines/join',
+      { joinToken: another, name: 'soda-yeti', natsPublicKey: key },
+      null,
+    );
     assert.equal(taken.status, 409);
-    assert.equal((await hub.api('POST', '/api/machines/join', { joinToken: another, name: 'all', natsPublicKey: key }, null)).status, 400);
+    assert.equal(
+      (await hub.api('POST', '/api/machines/join', { joinToken: another, name: 'all', natsPublicKey: key }, null))
+        .status,
+      400,
+    );
   });
 
   it('refuses bad pagination parameters', async () => {
@@ -158,7 +193,11 @@ describe('the API refuses bad input and keeps serving', () => {
   it('accepts 200 sends from 20 concurrent clients (no pool starvation)', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, c) =>
-        Promise.all(Array.from({ length: 10 }, (_, i) => hub.api('POST', '/api/messages', { to: 'soda-yeti', body: `concurrent ${c}-${i}` }))),
+        Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            hub.api('POST', '/api/messages', { to: 'soda-yeti', body: `concurrent ${c}-${i}` }),
+          ),
+        ),
       ),
     );
     const statuses = results.flat().map((r) => r.status);

@@ -49,7 +49,10 @@ describe('the waggle CLI', () => {
     const again = await runCli(['inbox', '--unread', '--json', ...stateDir], onMachine);
     assert.deepEqual(JSON.parse(again.stdout), []);
     await eventually(async () => {
-      const res = await hub.api<{ items: { recipients: { state: string }[] }[] }>('GET', '/api/messages?machine=soda-yeti&limit=1');
+      const res = await hub.api<{ items: { recipients: { state: string }[] }[] }>(
+        'GET',
+        '/api/messages?machine=soda-yeti&limit=1',
+      );
       assert.equal(res.body.items[0]?.recipients[0]?.state, 'read');
     });
   });
@@ -57,8 +60,15 @@ describe('the waggle CLI', () => {
   it('a machine sends to the hub with its own credential, no token given', async () => {
     const res = await runCli(['send', '--to', 'hub', 'task done', '--state-dir', agent.stateDir]);
     assert.equal(res.code, 0, res.stderr);
-    const history = await hub.api<{ items: { body: string; from: { kind: string; name: string } }[] }>('GET', '/api/messages?limit=1');
-    assert.deepEqual(history.body.items[0]?.from, { kind: 'machine', machineId: (await agent.identity())!.machineId, name: 'soda-yeti' });
+    const history = await hub.api<{ items: { body: string; from: { kind: string; name: string } }[] }>(
+      'GET',
+      '/api/messages?limit=1',
+    );
+    assert.deepEqual(history.body.items[0]?.from, {
+      kind: 'machine',
+      machineId: (await agent.identity())!.machineId,
+      name: 'soda-yeti',
+    });
   });
 
   it('inbox --follow prints messages as they arrive', async () => {

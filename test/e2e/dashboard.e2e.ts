@@ -51,12 +51,18 @@ describe('the web dashboard', () => {
     await page.fill('#to', 'soda-yeti');
     await page.fill('#body', 'sent from the dashboard');
     await page.click('#send button');
-    await page.waitForFunction(() => document.getElementById('feed')!.textContent.includes('message.delivered'), null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.getElementById('feed')!.textContent.includes('message.delivered'), null, {
+      timeout: 15_000,
+    });
     await eventually(async () => assert.ok((await agent.messages()).some((m) => m.body === 'sent from the dashboard')));
     const stored = await hub.api<Page<MessageView>>('GET', '/api/messages?limit=1');
     assert.equal(stored.body.items[0]?.from.name, 'admin');
 
     await agent.kill('SIGKILL');
-    await page.waitForFunction(() => document.querySelector('tr[data-machine="soda-yeti"]')!.textContent.includes('offline'), null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => document.querySelector('tr[data-machine="soda-yeti"]')!.textContent.includes('offline'),
+      null,
+      { timeout: 15_000 },
+    );
   });
 });

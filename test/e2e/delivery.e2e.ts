@@ -35,7 +35,9 @@ describe('delivery to a machine that was off', () => {
     sent.push(broadcast.body.id);
 
     // The machine that stayed gets the broadcast while the other is away.
-    await eventually(async () => assert.ok((await present.messages()).some((m) => m.body === 'to everyone')), { what: 'broadcast on mint-otter' });
+    await eventually(async () => assert.ok((await present.messages()).some((m) => m.body === 'to everyone')), {
+      what: 'broadcast on mint-otter',
+    });
 
     await hub.registry.restart();
     await hub.gateway.restart();
@@ -65,8 +67,13 @@ describe('delivery to a machine that was off', () => {
       async () => {
         const page = await hub.api<Page<MessageView>>('GET', '/api/messages?machine=soda-yeti&limit=500');
         assert.equal(page.status, 200);
-        const states = page.body.items.flatMap((m) => m.recipients.filter((r) => r.name === 'soda-yeti').map((r) => r.state));
-        assert.ok(states.length === 500 && states.every((s) => s === 'delivered'), `states: ${[...new Set(states)].join(',')}`);
+        const states = page.body.items.flatMap((m) =>
+          m.recipients.filter((r) => r.name === 'soda-yeti').map((r) => r.state),
+        );
+        assert.ok(
+          states.length === 500 && states.every((s) => s === 'delivered'),
+          `states: ${[...new Set(states)].join(',')}`,
+        );
       },
       { timeoutMs: 30_000, what: 'delivered states' },
     );
@@ -79,7 +86,10 @@ describe('delivery to a machine that was off', () => {
     const ids: string[] = [];
     let cursor: string | undefined;
     do {
-      const res = await hub.api<Page<MessageView>>('GET', `/api/messages?limit=300${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await hub.api<Page<MessageView>>(
+        'GET',
+        `/api/messages?limit=300${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(res.status, 200);
       ids.push(...res.body.items.map((m) => m.id));
       cursor = res.body.nextCursor;

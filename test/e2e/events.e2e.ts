@@ -7,7 +7,10 @@ import type { WaggleEvent } from '@waggle/contracts';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, TestHub } from '@waggle/testing';
 
-function open(url: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; events: WaggleEvent[]; closed: Promise<number> }> {
+function open(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; events: WaggleEvent[]; closed: Promise<number> }> {
   const ws = new WebSocket(url, { headers });
   const events: WaggleEvent[] = [];
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -40,19 +43,43 @@ describe('/ws pushes what happens to authenticated clients', () => {
   });
 
   it('streams heartbeats, offline/online and message delivered/read events', async () => {
-    const { ws, events } = await open(`${hub.url.replace('http', 'ws')}/ws`, { authorization: `Bearer ${hub.adminToken}` });
+    const { ws, events } = await open(`${hub.url.replace('http', 'ws')}/ws`, {
+      authorization: `Bearer ${hub.adminToken}`,
+    });
     try {
-      await eventually(() => assert.ok(events.some((e) => e.type === 'machine.heartbeat' && !!(e.data as { machineId?: string }).machineId)), {
-        what: 'heartbeat event',
-      });
+      await eventually(
+        () =>
+          assert.ok(
+            events.some((e) => e.type === 'machine.heartbeat' && !!(e.data as { machineId?: string }).machineId),
+          ),
+        {
+          what: 'heartbeat event',
+        },
+      );
       const sent = await hub.api<{ id: string }>('POST', '/api/messages', { to: 'soda-yeti', body: 'watch me' });
-      await eventually(() => assert.ok(events.some((e) => e.type === 'message.delivered' && (e.data as { messageId: string }).messageId === sent.body.id)), {
-        what: 'delivered event',
-      });
+      await eventually(
+        () =>
+          assert.ok(
+            events.some(
+              (e) => e.type === 'message.delivered' && (e.data as { messageId: string }).messageId === sent.body.id,
+            ),
+          ),
+        {
+          what: 'delivered event',
+        },
+      );
       await agent.inbox.markRead([sent.body.id]);
-      await eventually(() => assert.ok(events.some((e) => e.type === 'message.read' && (e.data as { messageId: string }).messageId === sent.body.id)), {
-        what: 'read event',
-      });
+      await eventually(
+        () =>
+          assert.ok(
+            events.some(
+              (e) => e.type === 'message.read' && (e.data as { messageId: string }).messageId === sent.body.id,
+            ),
+          ),
+        {
+          what: 'read event',
+        },
+      );
       await agent.kill('SIGKILL');
       await eventually(() => assert.ok(events.some((e) => e.type === 'machine.offline')), { what: 'offline event' });
       agent.start();

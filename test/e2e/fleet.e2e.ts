@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { jwtAuthenticator, connect } from 'nats';
+import { connect, jwtAuthenticator } from 'nats';
 
 import type { MachineView, Page } from '@waggle/contracts';
 import { Consumers, MachineSubjects, Streams } from '@waggle/contracts';
@@ -22,7 +22,12 @@ describe('the fleet: join, report, presence, revocation', () => {
 
   it('stores its own credential and reports capabilities, metrics and labels', async () => {
     const identity = await yeti.identity();
-    assert.ok(identity?.machineId && identity.apiToken.startsWith('wgl_mch_') && identity.natsJwt && identity.natsSeed.startsWith('SU'));
+    assert.ok(
+      identity?.machineId &&
+        identity.apiToken.startsWith('wgl_mch_') &&
+        identity.natsJwt &&
+        identity.natsSeed.startsWith('SU'),
+    );
     const machine = await eventually(async () => {
       const res = await hub.api<MachineView>('GET', '/api/machines/soda-yeti');
       assert.ok(res.body.metrics, 'metrics reported');
@@ -143,7 +148,11 @@ describe('the fleet: join, report, presence, revocation', () => {
     });
     try {
       const js = nc.jetstream();
-      await assert.rejects(js.consumers.get(Streams.messages.name, Consumers.inbox('00000000-0000-0000-0000-000000000000')).then((c) => c.info()));
+      await assert.rejects(
+        js.consumers
+          .get(Streams.messages.name, Consumers.inbox('00000000-0000-0000-0000-000000000000'))
+          .then((c) => c.info()),
+      );
       const errors: string[] = [];
       void (async () => {
         for await (const s of nc.status()) {

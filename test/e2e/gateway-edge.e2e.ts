@@ -28,7 +28,8 @@ function logLines(text: string): Record<string, unknown>[] {
 }
 
 const requestLine = (hub: TestHub, requestId: string) =>
-  logLines(hub.gateway.text()).find((line) => line.msg === 'request' && line.requestId === requestId) as RequestLine | undefined;
+  logLines(hub.gateway.text()).find((line) => line.msg === 'request' && line.requestId === requestId) as
+    RequestLine | undefined;
 
 /** What every response carries (helmet), what the log records of each request, and the contracts' rules at the HTTP edge. */
 describe('the gateway edge', () => {
@@ -53,7 +54,11 @@ describe('the gateway edge', () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline/);
     const html = await page.text();
-    assert.doesNotMatch(html, /<script>|<style>|\sstyle="|\son[a-z]+="/, 'the page has nothing inline the policy would block');
+    assert.doesNotMatch(
+      html,
+      /<script>|<style>|\sstyle="|\son[a-z]+="/,
+      'the page has nothing inline the policy would block',
+    );
     for (const asset of html.matchAll(/(?:src|href)="(\/dashboard\/[^"]+)"/g)) {
       const res = await fetch(`${hub.url}${asset[1]}`);
       assert.equal(res.status, 200, asset[1]);
@@ -63,7 +68,9 @@ describe('the gateway edge', () => {
 
   it('writes one structured log line per request: method, route pattern, status, duration, request id', async () => {
     const requestId = `edge-${randomUUID()}`;
-    const res = await fetch(`${hub.url}/api/machines/no-such-machine`, { headers: { authorization: `Bearer ${hub.adminToken}`, 'x-request-id': requestId } });
+    const res = await fetch(`${hub.url}/api/machines/no-such-machine`, {
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'x-request-id': requestId },
+    });
     assert.equal(res.status, 404);
     assert.equal(res.headers.get('x-request-id'), requestId);
     const line = await eventually(() => {
@@ -81,7 +88,9 @@ describe('the gateway edge', () => {
     const probeId = `probe-${randomUUID()}`;
     assert.equal((await fetch(`${hub.url}/health`, { headers: { 'x-request-id': probeId } })).status, 200);
     const laterId = `later-${randomUUID()}`;
-    await fetch(`${hub.url}/api/auth/whoami`, { headers: { authorization: `Bearer ${hub.adminToken}`, 'x-request-id': laterId } });
+    await fetch(`${hub.url}/api/auth/whoami`, {
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'x-request-id': laterId },
+    });
     // Lines are written in order: once the later request's line is there, the probe's would be too.
     await eventually(() => assert.ok(requestLine(hub, laterId)));
     assert.equal(requestLine(hub, probeId), undefined, 'the gateway runs at info level: no line for /health');
@@ -89,7 +98,11 @@ describe('the gateway edge', () => {
 
   it("refuses a body that breaks the contract's rule with 400, naming the field", async () => {
     // TaskInput's limit on each argument: a rule the gateway's own copy of the task shape did not have.
-    const res = await hub.api<ErrorBody>('POST', '/api/tasks', { title: 'too long', kind: 'command', input: { program: 'echo', args: ['x'.repeat(100_001)] } });
+    const res = await hub.api<ErrorBody>('POST', '/api/tasks', {
+      title: 'too long',
+      kind: 'command',
+      input: { program: 'echo', args: ['x'.repeat(100_001)] },
+    });
     assert.equal(res.status, 400);
     assert.equal(res.body.code, 'INVALID_INPUT');
     const fields = (res.body.details as FieldErrors).fields;

@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 
-import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent } from '@waggle/contracts';
 import { childEnvironment } from '@waggle/config';
+import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent } from '@waggle/contracts';
 import { eventually, FakeGithub, installFakeClaude, present, runCli, TestHub } from '@waggle/testing';
 
 const BOT_TOKEN = 'ghp_botBOTbotBOTbotBOTbotBOTbotBOT0001';
@@ -51,14 +51,24 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     fake.addUser('waggle-bot', BOT_TOKEN);
     fake.addUser('soda-bot', MACHINE_TOKEN);
     fake.addUser('alice', 'ghp_aliceALICEaliceALICEaliceALICE0003');
-    await fake.createRepo(OWNER, 'widgets', { collaborators: ['waggle-bot', 'soda-bot'], files: { 'README.md': '# widgets\n' } });
+    await fake.createRepo(OWNER, 'widgets', {
+      collaborators: ['waggle-bot', 'soda-bot'],
+      files: { 'README.md': '# widgets\n' },
+    });
     await fake.createRepo(OWNER, 'gadgets', { collaborators: ['waggle-bot', 'soda-bot'] });
     // The machine may read but not push here: it must fork.
     await fake.createRepo(OWNER, 'sealed', { collaborators: ['waggle-bot'] });
     const bin = join(dir, 'bin');
     await installFakeClaude(bin);
     hub = await TestHub.start({
-      github: { env: { GITHUB_TOKEN: BOT_TOKEN, WAGGLE_GITHUB_API_URL: fake.url, WAGGLE_GITHUB_POLL_INTERVAL_MS: '300', WAGGLE_GITHUB_MAX_ATTEMPTS: '2' } },
+      github: {
+        env: {
+          GITHUB_TOKEN: BOT_TOKEN,
+          WAGGLE_GITHUB_API_URL: fake.url,
+          WAGGLE_GITHUB_POLL_INTERVAL_MS: '300',
+          WAGGLE_GITHUB_MAX_ATTEMPTS: '2',
+        },
+      },
     });
     await hub.startAgent('soda-yeti', {
       env: {
@@ -77,7 +87,10 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     await eventually(
       async () => {
         const m = await hub.api<{ capabilityTags: string[] }>('GET', '/api/machines/soda-yeti');
-        assert.ok(m.body.capabilityTags.includes('github') && m.body.capabilityTags.includes('claude'), m.body.capabilityTags.join(' '));
+        assert.ok(
+          m.body.capabilityTags.includes('github') && m.body.capabilityTags.includes('claude'),
+          m.body.capabilityTags.join(' '),
+        );
       },
       { what: 'soda-yeti offers github and claude' },
     );
@@ -85,7 +98,12 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     await db.connect();
     ws = await openWs(`${hub.url.replace('http', 'ws')}/ws`, hub.adminToken);
     for (const repo of ['widgets', 'sealed']) {
-      const watched = await hub.api('POST', '/api/github/repos', { repo: `${OWNER}/${repo}`, label: 'waggle', webhookSecret: SECRET, poll: false });
+      const watched = await hub.api('POST', '/api/github/repos', {
+        repo: `${OWNER}/${repo}`,
+        label: 'waggle',
+        webhookSecret: SECRET,
+        poll: false,
+      });
       assert.equal(watched.status, 201, JSON.stringify(watched.body));
     }
   });
@@ -100,10 +118,22 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     }
   });
 
-  const webhook = (repo: string, issue: number, action: 'opened' | 'labeled', deliveryId = randomUUID(), secret = SECRET) =>
-    FakeGithub.deliver(`${hub.url}/api/github/webhook`, { event: 'issues', deliveryId, payload: fake.issuesEvent(OWNER, repo, issue, action), secret });
+  const webhook = (
+    repo: string,
+    issue: number,
+    action: 'opened' | 'labeled',
+    deliveryId = randomUUID(),
+    secret = SECRET,
+  ) =>
+    FakeGithub.deliver(`${hub.url}/api/github/webhook`, {
+      event: 'issues',
+      deliveryId,
+      payload: fake.issuesEvent(OWNER, repo, issue, action),
+      secret,
+    });
 
-  const links = async (repo: string) => (await hub.api<Page<GithubLinkView>>('GET', `/api/github/links?repo=${OWNER}/${repo}`)).body.items;
+  const links = async (repo: string) =>
+    (await hub.api<Page<GithubLinkView>>('GET', `/api/github/links?repo=${OWNER}/${repo}`)).body.items;
   const linkOf = async (repo: string, issue: number) => (await links(repo)).find((l) => l.issueNumber === issue);
   const waitLink = (repo: string, issue: number, status: GithubLinkView['status']) =>
     eventually(
@@ -115,11 +145,18 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
       },
       { timeoutMs: 60_000, what: `${repo}#${issue} ${status}` },
     );
-  const githubTasks = async () => (await hub.api<Page<TaskView>>('GET', '/api/tasks?kind=github-issue&limit=500')).body.items;
-  const botComments = (repo: string, issue: number) => fake.comments(OWNER, repo, issue).filter((c) => c.user.login === 'waggle-bot');
+  const githubTasks = async () =>
+    (await hub.api<Page<TaskView>>('GET', '/api/tasks?kind=github-issue&limit=500')).body.items;
+  const botComments = (repo: string, issue: number) =>
+    fake.comments(OWNER, repo, issue).filter((c) => c.user.login === 'waggle-bot');
 
   it('turns a labelled issue into one task, a branch pushed to the repository and a pull request that fixes the issue', async () => {
-    const issue = fake.openIssue(OWNER, 'widgets', { title: 'Add a changelog', body: 'We need CHANGES.md.', labels: ['waggle'], user: 'alice' });
+    const issue = fake.openIssue(OWNER, 'widgets', {
+      title: 'Add a changelog',
+      body: 'We need CHANGES.md.',
+      labels: ['waggle'],
+      user: 'alice',
+    });
     fake.addIssueComment(OWNER, 'widgets', issue.number, 'alice', 'Keep it short, please.');
     const delivered = await webhook('widgets', issue.number, 'opened');
     assert.equal(delivered.status, 200, JSON.stringify(delivered.body));
@@ -128,7 +165,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const link = await waitLink('widgets', issue.number, 'done');
     assert.equal(link.outcome, 'pull_request');
     assert.equal(link.claimedBy, 'soda-yeti');
-    const tasks = (await githubTasks()).filter((t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number);
+    const tasks = (await githubTasks()).filter(
+      (t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number,
+    );
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0]?.id, link.taskId);
     assert.match(tasks[0]?.input.prompt ?? '', /We need CHANGES\.md\.[\s\S]*Keep it short, please\./);
@@ -149,11 +188,19 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     // Comments and labels in order: queued, claimed, in progress, the pull request, done.
     const timeline = fake.timeline(OWNER, 'widgets', issue.number).filter((e) => e.actor === 'waggle-bot');
     const steps = timeline.map((e) =>
-      e.event === 'commented' ? `comment:${/Claimed by/.test(e.body ?? '') ? 'claimed' : 'outcome'}` : `${e.event}:${e.label}`,
+      e.event === 'commented'
+        ? `comment:${/Claimed by/.test(e.body ?? '') ? 'claimed' : 'outcome'}`
+        : `${e.event}:${e.label}`,
     );
     assert.deepEqual(
       steps.filter((s) => !s.startsWith('unlabeled')),
-      ['labeled:waggle:queued', 'comment:claimed', 'labeled:waggle:in-progress', 'comment:outcome', 'labeled:waggle:done'],
+      [
+        'labeled:waggle:queued',
+        'comment:claimed',
+        'labeled:waggle:in-progress',
+        'comment:outcome',
+        'labeled:waggle:done',
+      ],
     );
     assert.deepEqual(
       fake
@@ -168,7 +215,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.ok(comments[1]?.body?.includes(pr.html_url));
 
     // The working tree is gone; no token reached the agent, the logs, the result or the comments.
-    await eventually(async () => assert.deepEqual(await readdir(workDir()).catch(() => []), []), { what: 'work dir cleaned' });
+    await eventually(async () => assert.deepEqual(await readdir(workDir()).catch(() => []), []), {
+      what: 'work dir cleaned',
+    });
     const logs = await hub.api<TaskLogsPage>('GET', `/api/tasks/${link.taskId}/logs`);
     const task = await hub.api<TaskView>('GET', `/api/tasks/${link.taskId}`);
     const seen = [
@@ -184,8 +233,15 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
 
     // Every step reached /ws.
     await eventually(() => {
-      const types = new Set(ws.events.filter((e) => (e.data as { linkId?: string }).linkId === link.id).map((e) => e.type));
-      for (const type of ['github.issue_linked', 'github.status_changed', 'github.issue_claimed', 'github.outcome_posted']) {
+      const types = new Set(
+        ws.events.filter((e) => (e.data as { linkId?: string }).linkId === link.id).map((e) => e.type),
+      );
+      for (const type of [
+        'github.issue_linked',
+        'github.status_changed',
+        'github.issue_claimed',
+        'github.outcome_posted',
+      ]) {
         assert.ok(types.has(type as never), type);
       }
     });
@@ -203,7 +259,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal((again.body as { accepted: boolean }).accepted, false);
     assert.deepEqual(labelled.body, { accepted: true, result: 'already linked' });
     await waitLink('widgets', issue.number, 'done');
-    const tasks = (await githubTasks()).filter((t) => t.input.github?.issueNumber === issue.number && t.input.github.repo === `${OWNER}/widgets`);
+    const tasks = (await githubTasks()).filter(
+      (t) => t.input.github?.issueNumber === issue.number && t.input.github.repo === `${OWNER}/widgets`,
+    );
     assert.equal(tasks.length, 1);
   });
 
@@ -252,7 +310,12 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
   it('posts a failure report when the agent fails, and a retry replaces it with the pull request', async (t) => {
     await writeFile(failFile(), 'fail');
     t.after(() => rm(failFile(), { force: true }));
-    const issue = fake.openIssue(OWNER, 'widgets', { title: 'Hard one', body: 'Please try.', labels: ['waggle'], user: 'alice' });
+    const issue = fake.openIssue(OWNER, 'widgets', {
+      title: 'Hard one',
+      body: 'Please try.',
+      labels: ['waggle'],
+      user: 'alice',
+    });
     await webhook('widgets', issue.number, 'opened');
     const failed = await waitLink('widgets', issue.number, 'failed');
     assert.equal(failed.outcome, 'failed');
@@ -284,18 +347,30 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
   });
 
   it('says so in a comment, and opens no pull request, when the agent changes nothing', async () => {
-    const issue = fake.openIssue(OWNER, 'widgets', { title: 'Already fine', body: 'NOTHING-TO-DO here', labels: ['waggle'], user: 'alice' });
+    const issue = fake.openIssue(OWNER, 'widgets', {
+      title: 'Already fine',
+      body: 'NOTHING-TO-DO here',
+      labels: ['waggle'],
+      user: 'alice',
+    });
     const pullsBefore = fake.pulls(OWNER, 'widgets').length;
     await webhook('widgets', issue.number, 'opened');
     const link = await waitLink('widgets', issue.number, 'done');
     assert.equal(link.outcome, 'no_changes');
     assert.equal(link.pullRequest, null);
     assert.equal(fake.pulls(OWNER, 'widgets').length, pullsBefore);
-    assert.match(botComments('widgets', issue.number).at(-1)?.body ?? '', /changed nothing, so there is no pull request/);
+    assert.match(
+      botComments('widgets', issue.number).at(-1)?.body ?? '',
+      /changed nothing, so there is no pull request/,
+    );
   });
 
   it('opens follow-up issues instead of a pull request when the issue says so', async () => {
-    const issue = fake.openIssue(OWNER, 'widgets', { title: 'Plan the release', labels: ['waggle', 'mode:follow-up'], user: 'alice' });
+    const issue = fake.openIssue(OWNER, 'widgets', {
+      title: 'Plan the release',
+      labels: ['waggle', 'mode:follow-up'],
+      user: 'alice',
+    });
     const pullsBefore = fake.pulls(OWNER, 'widgets').length;
     await webhook('widgets', issue.number, 'opened');
     const link = await waitLink('widgets', issue.number, 'done');
@@ -310,18 +385,27 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
       assert.match(opened.body ?? '', new RegExp(`Follow-up of #${issue.number}`));
     }
     assert.equal(fake.pulls(OWNER, 'widgets').length, pullsBefore);
-    assert.match(botComments('widgets', issue.number).at(-1)?.body ?? '', /opened follow-up issues:[\s\S]*Write the docs[\s\S]*Add a test/);
+    assert.match(
+      botComments('widgets', issue.number).at(-1)?.body ?? '',
+      /opened follow-up issues:[\s\S]*Write the docs[\s\S]*Add a test/,
+    );
     const opened = () => fake.issues(OWNER, 'widgets').filter((i) => i.title === 'Write the docs').length;
     assert.equal(opened(), 1);
   });
 
   it('loses nothing and posts nothing twice when the bot is killed while the task runs', async () => {
-    const issue = fake.openIssue(OWNER, 'widgets', { title: 'While the bot is away', labels: ['waggle'], user: 'alice' });
+    const issue = fake.openIssue(OWNER, 'widgets', {
+      title: 'While the bot is away',
+      labels: ['waggle'],
+      user: 'alice',
+    });
     assert.deepEqual((await webhook('widgets', issue.number, 'opened')).body, { accepted: true, result: 'linked' });
     await hub.githubBot!.kill('SIGKILL');
     const task = await eventually(
       async () => {
-        const found = (await githubTasks()).find((t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number);
+        const found = (await githubTasks()).find(
+          (t) => t.input.github?.repo === `${OWNER}/widgets` && t.input.github.issueNumber === issue.number,
+        );
         assert.ok(found, 'the task exists');
         assert.equal(found.state, 'succeeded');
         return found;
@@ -335,7 +419,9 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const comments = botComments('widgets', issue.number);
     assert.equal(comments.length, 2, comments.map((c) => c.body).join('\n---\n'));
     assert.equal(fake.pulls(OWNER, 'widgets').filter((p) => p.body?.includes(`Fixes #${issue.number}`)).length, 1);
-    const labels = fake.timeline(OWNER, 'widgets', issue.number).filter((e) => e.event === 'labeled' && e.actor === 'waggle-bot');
+    const labels = fake
+      .timeline(OWNER, 'widgets', issue.number)
+      .filter((e) => e.event === 'labeled' && e.actor === 'waggle-bot');
     assert.deepEqual(
       labels.map((e) => e.label),
       ['waggle:queued', 'waggle:in-progress', 'waggle:done'],
@@ -354,10 +440,15 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal(pulls.length, 2);
     for (const pr of pulls) {
       assert.match(pr.head.label, /^soda-bot:waggle\//);
-      assert.equal(git(fake.barePath('soda-bot', 'sealed'), 'show', `${pr.head.ref}:CHANGES.md`), '- fixed by the fake agent');
+      assert.equal(
+        git(fake.barePath('soda-bot', 'sealed'), 'show', `${pr.head.ref}:CHANGES.md`),
+        '- fixed by the fake agent',
+      );
     }
     const fromFork = present(pulls[0], 'a pull request from the fork');
-    assert.throws(() => git(fake.barePath(OWNER, 'sealed'), 'rev-parse', '--verify', `refs/heads/${fromFork.head.ref}`));
+    assert.throws(() =>
+      git(fake.barePath(OWNER, 'sealed'), 'rev-parse', '--verify', `refs/heads/${fromFork.head.ref}`),
+    );
   });
 
   it('polls a repository with conditional requests, waits out a rate limit and resumes', async () => {
@@ -367,7 +458,10 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const cli = { WAGGLE_HUB_URL: hub.url, WAGGLE_TOKEN: hub.adminToken };
     const watched = await runCli(['github', 'watch', `${OWNER}/gadgets`, '--label', 'waggle'], cli);
     assert.equal(watched.code, 0, watched.stderr);
-    assert.match(watched.stdout, /watching acme\/gadgets: open issues labelled "waggle" become tasks \(polled, and by webhook\)/);
+    assert.match(
+      watched.stdout,
+      /watching acme\/gadgets: open issues labelled "waggle" become tasks \(polled, and by webhook\)/,
+    );
     assert.match(watched.stdout, /webhook secret \(shown once\): \S{20,}/);
     const link = await waitLink('gadgets', issue.number, 'done');
     assert.equal(link.outcome, 'pull_request');
@@ -376,7 +470,11 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     const limitedAt = fake.requests.findIndex((r) => r.rateLimited);
     assert.ok(limitedAt >= 0, 'the rate limit was hit');
     const limited = present(fake.requests[limitedAt], 'the limited request');
-    assert.match(limited.path, /^\/repos\/acme\/gadgets\/issues\?labels=waggle&state=open/, 'the poll itself was limited');
+    assert.match(
+      limited.path,
+      /^\/repos\/acme\/gadgets\/issues\?labels=waggle&state=open/,
+      'the poll itself was limited',
+    );
     const next = fake.requests.slice(limitedAt + 1).find((r) => r.login === 'waggle-bot');
     assert.ok(next, 'the bot resumed');
     assert.ok(next.at - limited.at >= 1000, `resumed ${next.at - limited.at} ms after the limit, before the reset`);
@@ -384,7 +482,11 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
 
     // Unchanged since: the next polls are conditional and answered 304.
     await eventually(() =>
-      assert.ok(fake.requests.filter((r) => r.login === 'waggle-bot' && r.path.startsWith(`/repos/${OWNER}/gadgets/issues?`) && r.status === 304).length >= 2),
+      assert.ok(
+        fake.requests.filter(
+          (r) => r.login === 'waggle-bot' && r.path.startsWith(`/repos/${OWNER}/gadgets/issues?`) && r.status === 304,
+        ).length >= 2,
+      ),
     );
     const tasks = (await githubTasks()).filter((t) => t.input.github?.repo === `${OWNER}/gadgets`);
     assert.equal(tasks.length, 1, 'many polls, one task');
@@ -395,7 +497,14 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
       [[issue.number, 'done', link.pullRequest?.number]],
     );
     const repos = await hub.api<Page<{ repo: string; webhookSecret?: string }>>('GET', '/api/github/repos');
-    assert.deepEqual(repos.body.items.map((r) => r.repo).sort(), [`${OWNER}/gadgets`, `${OWNER}/sealed`, `${OWNER}/widgets`]);
-    assert.ok(repos.body.items.every((r) => r.webhookSecret === undefined) && !JSON.stringify(repos.body).includes(SECRET), 'secrets are never listed');
+    assert.deepEqual(repos.body.items.map((r) => r.repo).sort(), [
+      `${OWNER}/gadgets`,
+      `${OWNER}/sealed`,
+      `${OWNER}/widgets`,
+    ]);
+    assert.ok(
+      repos.body.items.every((r) => r.webhookSecret === undefined) && !JSON.stringify(repos.body).includes(SECRET),
+      'secrets are never listed',
+    );
   });
 });

@@ -54,7 +54,10 @@ describe('help: a running task asks a peer, and a linked child task runs there',
       title: 'needs a reviewer',
       kind: 'shell',
       requires: { labels: ['role=asker'] },
-      input: { script: 'waggle help --capability claude --reason "review my patch" --prompt "the patch" --wait && echo "parent carries on"' },
+      input: {
+        script:
+          'waggle help --capability claude --reason "review my patch" --prompt "the patch" --wait && echo "parent carries on"',
+      },
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const parent = await finished(res.body.id);
@@ -88,7 +91,11 @@ describe('help: a running task asks a peer, and a linked child task runs there',
     assert.equal(child.attempts.length, 1);
 
     const listed = await hub.api<Page<TaskView>>('GET', '/api/tasks?limit=10');
-    assert.equal(listed.body.items.find((t) => t.id === parent.id)?.help[0]?.childTaskId, child.id, 'lists carry the links too');
+    assert.equal(
+      listed.body.items.find((t) => t.id === parent.id)?.help[0]?.childTaskId,
+      child.id,
+      'lists carry the links too',
+    );
   });
 
   it('says so when no peer can help, and records why each was passed over', async () => {
@@ -112,7 +119,13 @@ describe('help: a running task asks a peer, and a linked child task runs there',
     const tasks = await hub.api<Page<TaskView>>('GET', '/api/tasks?state=succeeded&machine=asker');
     const done = tasks.body.items[0];
     assert.ok(done);
-    const ask = { v: 1, taskId: done.id, attempt: done.attempt, requires: { capabilities: ['claude'] }, reason: 'late' };
+    const ask = {
+      v: 1,
+      taskId: done.id,
+      attempt: done.attempt,
+      requires: { capabilities: ['claude'] },
+      reason: 'late',
+    };
 
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = createConnection(join(asker.stateDir, 'agent.sock'));

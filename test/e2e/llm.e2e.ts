@@ -63,7 +63,12 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
   const messages = (body: Json, headers: Record<string, string> = {}) =>
     fetch(`${hub.url}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': hub.adminToken, 'anthropic-version': '2023-06-01', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': hub.adminToken,
+        'anthropic-version': '2023-06-01',
+        ...headers,
+      },
       body: JSON.stringify({ model: 'default', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], ...body }),
     });
   /** Server-sent events of a response: [event name, parsed data]. */
@@ -81,7 +86,12 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
   it('answers in the OpenAI shape from the first provider, mapping the alias, and records tokens and cost', async () => {
     const res = await chat({});
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { object: string; model: string; choices: { message: { content: string } }[]; usage: Json };
+    const body = (await res.json()) as {
+      object: string;
+      model: string;
+      choices: { message: { content: string } }[];
+      usage: Json;
+    };
     assert.equal(body.object, 'chat.completion');
     assert.equal(body.model, 'default');
     assert.equal(body.choices[0]?.message.content, 'Hello from anthropic');
@@ -97,7 +107,10 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
       return s;
     });
     const anthropic = summary.byProvider.find((p) => p.provider === 'anthropic')!;
-    assert.ok(Math.abs(anthropic.costUsd / anthropic.requests - (10 * 3 + 5 * 15) / 1e6) < 1e-9, 'sonnet: $3 in, $15 out per million');
+    assert.ok(
+      Math.abs(anthropic.costUsd / anthropic.requests - (10 * 3 + 5 * 15) / 1e6) < 1e-9,
+      'sonnet: $3 in, $15 out per million',
+    );
     const providers = (await hub.api<LlmProviderView[]>('GET', '/api/llm/providers')).body;
     assert.deepEqual(
       providers.map((p) => p.name),
@@ -167,10 +180,17 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
     fakes.ollama.script({ kind: 'hang' });
     const res = await chat({});
     assert.equal(res.status, 200);
-    assert.equal(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content, 'Hello from gemini');
+    assert.equal(
+      ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+      'Hello from gemini',
+    );
     const breakers = (await hub.api<BreakerView[]>('GET', '/api/llm/circuit-breakers')).body;
     assert.equal(breakers.find((b) => b.provider === 'anthropic')?.consecutiveFailures, 1);
-    assert.equal(breakers.find((b) => b.provider === 'ollama')?.consecutiveFailures, 0, 'its model list answered: busy, not down');
+    assert.equal(
+      breakers.find((b) => b.provider === 'ollama')?.consecutiveFailures,
+      0,
+      'its model list answered: busy, not down',
+    );
     assert.ok(
       fakes.ollama.requests.some((r) => r.path === '/api/tags'),
       'health was probed apart from the request',
@@ -183,7 +203,10 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
     try {
       const res = await chat({});
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content, 'Hello from ollama');
+      assert.equal(
+        ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+        'Hello from ollama',
+      );
       const failovers = (await hub.api<Page<FailoverView>>('GET', '/api/llm/failovers?limit=1')).body.items;
       assert.match(failovers[0]?.reason ?? '', /connection failed/);
     } finally {
@@ -196,7 +219,9 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
     for (let i = 0; i < 3; i++) {
       assert.equal((await chat({})).status, 200);
     }
-    const opened = (await hub.api<BreakerView[]>('GET', '/api/llm/circuit-breakers')).body.find((b) => b.provider === 'anthropic');
+    const opened = (await hub.api<BreakerView[]>('GET', '/api/llm/circuit-breakers')).body.find(
+      (b) => b.provider === 'anthropic',
+    );
     assert.equal(opened?.state, 'open');
     // One replica goes away: the other sees the same open circuit (the state is in Postgres).
     const replica = present(hub.llmFailovers[0], 'an llm-failover replica');
@@ -206,16 +231,24 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
       assert.equal((await chat({})).status, 200);
     }
     assert.equal(generations('anthropic').length, before, 'skipped while open');
-    assert.equal((await hub.api<Page<FailoverView>>('GET', '/api/llm/failovers?limit=1')).body.items[0]?.reason, 'circuit open');
+    assert.equal(
+      (await hub.api<Page<FailoverView>>('GET', '/api/llm/failovers?limit=1')).body.items[0]?.reason,
+      'circuit open',
+    );
     fakes.anthropic.fallback = { kind: 'ok' };
     await eventually(
       async () => {
         const res = await chat({});
-        assert.equal(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content, 'Hello from anthropic');
+        assert.equal(
+          ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+          'Hello from anthropic',
+        );
       },
       { timeoutMs: 10_000, what: 'the half-open probe closes the circuit' },
     );
-    const closed = (await hub.api<BreakerView[]>('GET', '/api/llm/circuit-breakers')).body.find((b) => b.provider === 'anthropic');
+    const closed = (await hub.api<BreakerView[]>('GET', '/api/llm/circuit-breakers')).body.find(
+      (b) => b.provider === 'anthropic',
+    );
     assert.equal(closed?.state, 'closed');
     replica.start();
   });
@@ -267,7 +300,11 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
     }
     const res = await messages({});
     assert.equal(res.status, 502);
-    const body = (await res.json()) as { type: string; error: { message: string }; providers: { provider: string; reason: string }[] };
+    const body = (await res.json()) as {
+      type: string;
+      error: { message: string };
+      providers: { provider: string; reason: string }[];
+    };
     assert.equal(body.type, 'error');
     assert.deepEqual(
       body.providers.map((p) => p.provider),
@@ -283,11 +320,18 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
     const seen = generations('anthropic').length;
     const refused = await chat({ max_tokens: 500 }, { 'x-waggle-task-id': taskId });
     assert.equal(refused.status, 402);
-    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /this task's budget of \$0\.0200 would be exceeded/);
+    assert.match(
+      ((await refused.json()) as { error: { message: string } }).error.message,
+      /this task's budget of \$0\.0200 would be exceeded/,
+    );
     const refusedStream = await messages({ stream: true, max_tokens: 500 }, { 'x-waggle-task-id': taskId });
     assert.equal(refusedStream.status, 402);
     assert.equal(generations('anthropic').length, seen, 'nothing was sent');
-    assert.equal((await chat({ max_tokens: 500 }, { 'x-waggle-task-id': crypto.randomUUID() })).status, 200, 'another task has its own budget');
+    assert.equal(
+      (await chat({ max_tokens: 500 }, { 'x-waggle-task-id': crypto.randomUUID() })).status,
+      200,
+      'another task has its own budget',
+    );
     const summary = (await hub.api<LlmSummary>('GET', '/api/llm/summary')).body;
     const spent = summary.byTask.find((t) => t.taskId === taskId);
     assert.ok(spent && Math.abs(spent.costUsd - (100 * 3 + 1000 * 15) / 1e6) < 1e-9);
@@ -295,7 +339,10 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
   });
 
   it("serves Waggle's own services on the NATS request subject", async () => {
-    const nc = await connect({ servers: hub.nats.url, authenticator: credsAuthenticator(await readFile(authMaterialFiles(hub.nats.authDir).hubCreds)) });
+    const nc = await connect({
+      servers: hub.nats.url,
+      authenticator: credsAuthenticator(await readFile(authMaterialFiles(hub.nats.authDir).hubCreds)),
+    });
     try {
       const reply = await request<LlmCallReply>(
         nc,
@@ -309,7 +356,10 @@ describe('LLM gateway: one endpoint, failover between providers, shared circuit 
         10_000,
       );
       assert.equal(reply.status, 200);
-      assert.equal((reply.body as { choices: { message: { content: string } }[] }).choices[0]?.message.content, 'Hello from anthropic');
+      assert.equal(
+        (reply.body as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+        'Hello from anthropic',
+      );
     } finally {
       await nc.close();
     }

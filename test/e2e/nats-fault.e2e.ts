@@ -35,7 +35,10 @@ describe('NATS killed and restarted', () => {
     assert.ok([503, 504].includes(during), `status during outage: ${during}`);
 
     await hub.nats.start();
-    await eventually(async () => assert.equal(await send('after 0'), 201), { timeoutMs: 30_000, what: 'hub serving again' });
+    await eventually(async () => assert.equal(await send('after 0'), 201), {
+      timeoutMs: 30_000,
+      what: 'hub serving again',
+    });
     for (let i = 1; i < 50; i++) {
       assert.equal(await send(`after ${i}`), 201);
     }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
 
 import { Client } from 'pg';
 
@@ -49,7 +48,9 @@ describe('the service kit', () => {
       async () => {
         const counts = await Promise.all(
           OUTBOX_SCHEMAS.map(async (schema) => {
-            const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."outbox" WHERE "msg_id" LIKE 'prune-test-%'`);
+            const { rows } = await db.query<{ n: string }>(
+              `SELECT count(*) AS n FROM "${schema}"."outbox" WHERE "msg_id" LIKE 'prune-test-%'`,
+            );
             return [schema, Number(rows[0]?.n)] as const;
           }),
         );
@@ -61,7 +62,11 @@ describe('the service kit', () => {
   });
 
   it('validates a NATS request against its contract class, answers with the error enum, and keeps serving', async () => {
-    const nc = await connectNats({ servers: hub.nats.url, name: 'kit-test', creds: await readFile(authMaterialFiles(hub.nats.authDir).hubCreds, 'utf8') });
+    const nc = await connectNats({
+      servers: hub.nats.url,
+      name: 'kit-test',
+      creds: await readFile(authMaterialFiles(hub.nats.authDir).hubCreds, 'utf8'),
+    });
     try {
       const ask = async (payload: unknown) => {
         const reply = await nc.request(TaskRouterRpc.get, encodeJson(payload), { timeout: 5_000 });
@@ -72,13 +77,17 @@ describe('the service kit', () => {
       assert.equal(!badId.ok && badId.error.code, ErrorCode.InvalidInput);
       const unknownField = await ask({ taskId: randomUUID(), admin: true });
       assert.equal(!unknownField.ok && unknownField.error.code, ErrorCode.InvalidInput);
-      const notJson = decodeJson((await nc.request(TaskRouterRpc.get, new TextEncoder().encode('{'), { timeout: 5_000 })).data) as RpcReply<unknown>;
+      const notJson = decodeJson(
+        (await nc.request(TaskRouterRpc.get, new TextEncoder().encode('{'), { timeout: 5_000 })).data,
+      ) as RpcReply<unknown>;
       assert.equal(!notJson.ok && notJson.error.code, ErrorCode.InvalidInput);
       const missing = await ask({ taskId: randomUUID() });
       assert.equal(!missing.ok && missing.error.code, ErrorCode.NotFound);
       const list = await ask({});
       assert.equal(list.ok, false, 'tasks.get without a task id is invalid');
-      const page = decodeJson((await nc.request(TaskRouterRpc.list, encodeJson({ limit: 1 }), { timeout: 5_000 })).data) as RpcReply<{ items: unknown[] }>;
+      const page = decodeJson(
+        (await nc.request(TaskRouterRpc.list, encodeJson({ limit: 1 }), { timeout: 5_000 })).data,
+      ) as RpcReply<{ items: unknown[] }>;
       assert.ok(page.ok && Array.isArray(page.data.items));
     } finally {
       await nc.close();

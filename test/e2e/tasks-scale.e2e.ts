@@ -14,7 +14,9 @@ describe('two task-routers, one thousand tasks', () => {
 
   before(async () => {
     hub = await TestHub.start({ taskRouters: 2, leaseSeconds: 10 });
-    await Promise.all(['ant-1', 'ant-2', 'ant-3'].map((name) => hub.startAgent(name, { allowCommand: true, slots: 4 })));
+    await Promise.all(
+      ['ant-1', 'ant-2', 'ant-3'].map((name) => hub.startAgent(name, { allowCommand: true, slots: 4 })),
+    );
   });
   after(() => hub.stop());
 
@@ -63,7 +65,9 @@ describe('two task-routers, one thousand tasks', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     await eventually(async () => {
-      const states = new Set((await hub.api<Page<TaskView>>('GET', '/api/tasks?state=running&limit=1')).body.items.map((t) => t.state));
+      const states = new Set(
+        (await hub.api<Page<TaskView>>('GET', '/api/tasks?state=running&limit=1')).body.items.map((t) => t.state),
+      );
       assert.equal(states.size, 0);
     });
     assert.equal(seen.length, TASKS);

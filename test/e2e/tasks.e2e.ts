@@ -42,7 +42,10 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     eventually(
       async () => {
         const res = await hub.api<TaskView>('GET', `/api/tasks/${id}`);
-        assert.ok(['succeeded', 'failed', 'cancelled', 'timed_out'].includes(res.body.state), `state ${res.body.state}`);
+        assert.ok(
+          ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(res.body.state),
+          `state ${res.body.state}`,
+        );
         return res.body;
       },
       { timeoutMs, what: `task ${id} finished` },
@@ -51,7 +54,11 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
   it('runs a command with arguments (no shell), keeps its logs and its structured result', async () => {
     const script =
       "console.log('hello', process.argv[1]); console.error('warn'); require('fs').writeFileSync(process.env.WAGGLE_RESULT_FILE, JSON.stringify({ answer: 42 }))";
-    const res = await create({ title: 'say hello', kind: 'command', input: { program: node, args: ['-e', script, '$(whoami); rm -rf /'] } });
+    const res = await create({
+      title: 'say hello',
+      kind: 'command',
+      input: { program: node, args: ['-e', script, '$(whoami); rm -rf /'] },
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const task = await finished(res.body.id);
     assert.equal(task.state, 'succeeded');
@@ -79,12 +86,20 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const targeted = await create({ title: 'no', kind: 'shell', input: { script: 'true' }, target: 'plain' });
     assert.equal(targeted.status, 400);
     assert.match(targeted.body.message, /plain cannot run this task: does not run shell tasks/);
-    const nowhere = await create({ title: 'no', kind: 'command', input: { program: 'true' }, requires: { labels: ['room=office'] } });
+    const nowhere = await create({
+      title: 'no',
+      kind: 'command',
+      input: { program: 'true' },
+      requires: { labels: ['room=office'] },
+    });
     assert.equal(nowhere.status, 400);
     assert.match(nowhere.body.message, /no machine can ever run this task/);
     const wrongInput = await create({ title: 'no', kind: 'command', input: { script: 'true' } });
     assert.equal(wrongInput.status, 400);
-    assert.deepEqual((wrongInput.body.details as { fields: { field: string }[] }).fields.map((f) => f.field).sort(), ['input.program', 'input.script']);
+    assert.deepEqual((wrongInput.body.details as { fields: { field: string }[] }).fields.map((f) => f.field).sort(), [
+      'input.program',
+      'input.script',
+    ]);
   });
 
   it('from the CLI: create, follow the logs to the end, list', async () => {
@@ -121,9 +136,17 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const res = await create({
       title: 'ticks',
       kind: 'command',
-      input: { program: node, args: ['-e', "let i = 0; const t = setInterval(() => { console.log('tick ' + ++i); if (i === 5) clearInterval(t); }, 300)"] },
+      input: {
+        program: node,
+        args: [
+          '-e',
+          "let i = 0; const t = setInterval(() => { console.log('tick ' + ++i); if (i === 5) clearInterval(t); }, 300)",
+        ],
+      },
     });
-    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
     const lines: string[] = [];
     ws.on('message', (raw: Buffer) => {
       const msg = JSON.parse(raw.toString('utf8')) as { type: string; chunk?: { data: string } };
@@ -165,7 +188,10 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const byName = Object.fromEntries(why.candidates.map((c) => [c.name, c.reasons.join('; ')]));
     assert.match(byName.worker ?? '', /no free slot \(2\/2 in use\)/);
     assert.match(byName.plain ?? '', /does not run command tasks/);
-    const whyCli = await runCli(['tasks', 'why', waiting.body.id], { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url });
+    const whyCli = await runCli(['tasks', 'why', waiting.body.id], {
+      WAGGLE_TOKEN: hub.adminToken,
+      WAGGLE_HUB_URL: hub.url,
+    });
     assert.match(whyCli.stdout, /worker\s+│\s+no free slot/);
     for (const t of [blocker, blocker2]) {
       assert.equal((await hub.api('POST', `/api/tasks/${t.body.id}/cancel`)).status, 200);
@@ -180,7 +206,10 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
       kind: 'command',
       input: {
         program: node,
-        args: ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => console.log('tick'), 100)`],
+        args: [
+          '-e',
+          `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => console.log('tick'), 100)`,
+        ],
       },
     });
     const pid = await eventually(async () => Number(await readFile(pidFile, 'utf8')));
@@ -190,11 +219,20 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.equal(cancelled.state, 'cancelled');
     assert.equal(alive(pid), false, 'process is gone');
 
-    const slow = await create({ title: 'slow', kind: 'command', input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] }, timeoutSeconds: 1 });
+    const slow = await create({
+      title: 'slow',
+      kind: 'command',
+      input: { program: node, args: ['-e', 'setTimeout(() => {}, 60000)'] },
+      timeoutSeconds: 1,
+    });
     const timedOut = await finished(slow.body.id);
     assert.equal(timedOut.state, 'timed_out');
     assert.match(timedOut.result!.error!, /timed out after 1 s/);
-    assert.equal((await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status, 409, 'a finished task cannot be cancelled');
+    assert.equal(
+      (await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status,
+      409,
+      'a finished task cannot be cancelled',
+    );
     const retried = await hub.api<TaskView>('POST', `/api/tasks/${slow.body.id}/retry`);
     assert.equal(retried.body.state, 'queued');
     assert.equal((await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status, 200);
@@ -264,7 +302,13 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
       await assert.rejects(request(nc, MachineSubjects.taskRenew(identity.machineId), zombie), /not current/);
       await assert.rejects(request(nc, MachineSubjects.taskClaim(identity.machineId), zombie), /not current/);
       await assert.rejects(
-        request(nc, MachineSubjects.taskResult(identity.machineId), { ...zombie, outcome: 'failed', exitCode: 1, durationMs: 1, outputTail: 'late' }),
+        request(nc, MachineSubjects.taskResult(identity.machineId), {
+          ...zombie,
+          outcome: 'failed',
+          exitCode: 1,
+          durationMs: 1,
+          outputTail: 'late',
+        }),
         /not current/,
       );
       // Even a repeat of the winning attempt's result changes nothing.

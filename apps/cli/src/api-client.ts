@@ -47,7 +47,10 @@ export class ApiClient {
     try {
       response = await fetch(new URL(path, this.hubUrl), {
         method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(15_000),
       });
@@ -60,7 +63,10 @@ export class ApiClient {
       const err = parsed as ErrorBody | undefined;
       const fields = (err?.details as { fields?: { field: string; errors: string[] }[] } | undefined)?.fields;
       const detail = fields?.map((f) => `\n  ${f.field}: ${f.errors.join('; ')}`).join('') ?? '';
-      const hint = response.status === 401 ? "\n(set WAGGLE_TOKEN or pass --token; an admin token is printed on the hub's first start)" : '';
+      const hint =
+        response.status === 401
+          ? "\n(set WAGGLE_TOKEN or pass --token; an admin token is printed on the hub's first start)"
+          : '';
       throw new CliError(`${response.status} ${err?.code ?? ''}: ${err?.message ?? text}${detail}${hint}`);
     }
     return parsed as T;
@@ -71,7 +77,9 @@ export class ApiClient {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const params = new URLSearchParams(Object.entries({ ...query, cursor, limit: '500' }).filter((e): e is [string, string] => e[1] !== undefined));
+      const params = new URLSearchParams(
+        Object.entries({ ...query, cursor, limit: '500' }).filter((e): e is [string, string] => e[1] !== undefined),
+      );
       const page = await this.call<{ items: T[]; nextCursor?: string }>('GET', `${path}?${params.toString()}`);
       items.push(...page.items);
       cursor = page.nextCursor;

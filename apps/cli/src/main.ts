@@ -19,7 +19,9 @@ import { out } from './output';
 import { registerUp } from './up/up.command';
 
 const config = loadConfigOrExit(CliConfig);
-const program = new Command('waggle').description('Waggle: one control plane for the AI coding agents on your machines').version('0.1.0');
+const program = new Command('waggle')
+  .description('Waggle: one control plane for the AI coding agents on your machines')
+  .version('0.1.0');
 registerUp(program, config);
 registerAgent(program, config);
 registerMachines(program, config);

@@ -80,7 +80,10 @@ function refuseOversizedBeforeUpload(app: NestFastifyApplication, limit: number)
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > limit) {
-      const body: ErrorBody = { code: ErrorCode.PayloadTooLarge, message: `request body of ${length} bytes is over the limit of ${limit}` };
+      const body: ErrorBody = {
+        code: ErrorCode.PayloadTooLarge,
+        message: `request body of ${length} bytes is over the limit of ${limit}`,
+      };
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(body));
       return;
     }
@@ -93,18 +96,28 @@ function refuseOversizedBeforeUpload(app: NestFastifyApplication, limit: number)
  * Builds the gateway on Fastify. `preview` builds the route table without connecting to
  * anything (for generating the OpenAPI document and checking routes' guards).
  */
-export async function createGatewayApp(config: GatewayConfig, logger: Logger, metrics: Registry, preview = false): Promise<NestFastifyApplication> {
+export async function createGatewayApp(
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: Registry,
+  preview = false,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.WAGGLE_BODY_LIMIT_BYTES,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => sanitizeCorrelationId(req.headers[CORRELATION_HEADER]),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      sanitizeCorrelationId(req.headers[CORRELATION_HEADER]),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger, metrics), adapter, {
-    logger: new NestPinoLogger(logger),
-    preview,
-    abortOnError: false,
-    // GitHub signs the body's bytes: the webhook checks the signature against them, not a re-encoding.
-    rawBody: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(config, logger, metrics),
+    adapter,
+    {
+      logger: new NestPinoLogger(logger),
+      preview,
+      abortOnError: false,
+      // GitHub signs the body's bytes: the webhook checks the signature against them, not a re-encoding.
+      rawBody: true,
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
   const duration = new Histogram({
     name: 'waggle_gateway_http_request_duration_seconds',
@@ -121,7 +134,13 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger, me
     // Route pattern, not the URL: labels stay bounded, and no id or query string reaches the log.
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    const line = { method: request.method, route, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100, requestId: request.id };
+    const line = {
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      requestId: request.id,
+    };
     if (QUIET_ROUTES.has(route)) {
       logger.debug(line, 'request');
     } else {

@@ -5,12 +5,12 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@waggle/observability';
 import { HubServiceModule } from '@waggle/service-kit';
 
+import { ApiTokenEntity } from './auth/api-token.entity';
 import { AuthModule } from './auth/auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
-import { GithubModule } from './github/github.module';
-import { ApiTokenEntity } from './auth/api-token.entity';
 import { GatewayConfig } from './gateway.config';
+import { GithubModule } from './github/github.module';
 import { HealthModule } from './health/health.module';
 import { LlmModule } from './llm/llm.module';
 import { MachinesModule } from './machines/machines.module';

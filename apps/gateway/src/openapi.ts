@@ -12,7 +12,10 @@ import { GatewayConfig } from './gateway.config';
 
 /** The gateway's route table in preview mode: nothing is connected, no provider runs. */
 export function previewGatewayApp(): Promise<NestFastifyApplication> {
-  const config = Object.assign(new GatewayConfig(), { WAGGLE_DATABASE_URL: 'postgres://preview', WAGGLE_NATS_URL: 'nats://preview' });
+  const config = Object.assign(new GatewayConfig(), {
+    WAGGLE_DATABASE_URL: 'postgres://preview',
+    WAGGLE_NATS_URL: 'nats://preview',
+  });
   return createGatewayApp(config, createLogger('gateway', 'error', false), createMetricsRegistry('gateway'), true);
 }
 

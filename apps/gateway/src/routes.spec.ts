@@ -22,7 +22,11 @@ describe('gateway routes', () => {
         const proto = type.prototype as Record<string, unknown>;
         for (const name of Object.getOwnPropertyNames(proto)) {
           const handler = proto[name];
-          if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) {
+          if (
+            name === 'constructor' ||
+            typeof handler !== 'function' ||
+            Reflect.getMetadata(METHOD_METADATA, handler) === undefined
+          ) {
             continue;
           }
           routes++;
@@ -43,7 +47,15 @@ describe('gateway routes', () => {
     const committed = readFileSync(OPENAPI_PATH, 'utf8');
     assert.equal(committed, generated);
     const paths = Object.keys((JSON.parse(generated) as { paths: object }).paths).sort();
-    for (const path of ['/api/machines', '/api/machines/{id}', '/api/machines/join', '/api/join-tokens', '/api/messages', '/health', '/ready']) {
+    for (const path of [
+      '/api/machines',
+      '/api/machines/{id}',
+      '/api/machines/join',
+      '/api/join-tokens',
+      '/api/messages',
+      '/health',
+      '/ready',
+    ]) {
       assert.ok(paths.includes(path), `${path} documented`);
     }
   });

@@ -18,7 +18,9 @@ export class GithubBotConfig extends HubServiceConfig {
   WAGGLE_GITHUB_API_URL = 'https://api.github.com';
 
   /** 32 random bytes, base64: encrypts the webhook secrets at rest (AES-256-GCM). */
-  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'WAGGLE_GITHUB_SECRETS_KEY must be 32 random bytes in base64 (openssl rand -base64 32)' })
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message: 'WAGGLE_GITHUB_SECRETS_KEY must be 32 random bytes in base64 (openssl rand -base64 32)',
+  })
   WAGGLE_GITHUB_SECRETS_KEY!: string;
 
   /** How often each polled repository is asked for labelled issues (conditional requests: unchanged costs nothing). */

@@ -35,11 +35,25 @@ export class GithubBotModule {
           logger,
           metrics,
           migrations: githubBotMigrations,
-          providers: [{ provide: SecretBox, useValue: new SecretBox(config.WAGGLE_GITHUB_SECRETS_KEY) }, RateLimitState, GithubBotMetrics, githubClientProvider],
+          providers: [
+            { provide: SecretBox, useValue: new SecretBox(config.WAGGLE_GITHUB_SECRETS_KEY) },
+            RateLimitState,
+            GithubBotMetrics,
+            githubClientProvider,
+          ],
         }),
       ],
       controllers: [GithubHandler],
-      providers: [RepoRepository, LinkRepository, SyncService, IntakeService, PollerService, ReposService, WebhookService, TaskEventsConsumer],
+      providers: [
+        RepoRepository,
+        LinkRepository,
+        SyncService,
+        IntakeService,
+        PollerService,
+        ReposService,
+        WebhookService,
+        TaskEventsConsumer,
+      ],
     };
   }
 }

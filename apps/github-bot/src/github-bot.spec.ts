@@ -36,7 +36,11 @@ describe('github-bot', () => {
       'agent:unknown',
     ]);
     assert.deepEqual(shape, { capabilities: ['docker', 'gpu'], cli: 'claude', mode: 'follow_up' });
-    assert.deepEqual(taskShape({ defaults: {} }, ['waggle']), { capabilities: [], cli: undefined, mode: 'pull_request' });
+    assert.deepEqual(taskShape({ defaults: {} }, ['waggle']), {
+      capabilities: [],
+      cli: undefined,
+      mode: 'pull_request',
+    });
   });
 
   it("builds the prompt from the issue's title, body and comments", () => {
@@ -46,11 +50,17 @@ describe('github-bot', () => {
       [{ user: 'bob', at: '2026-01-01', body: 'Me too' }],
       'pull_request',
     );
-    assert.match(prompt, /^GitHub issue #4 in acme\/api: Crash on start\n\nIt crashes\.\n\nComments:\n\n@bob \(2026-01-01\):\nMe too\n\nMake the change/);
+    assert.match(
+      prompt,
+      /^GitHub issue #4 in acme\/api: Crash on start\n\nIt crashes\.\n\nComments:\n\n@bob \(2026-01-01\):\nMe too\n\nMake the change/,
+    );
   });
 
   it('redacts anything that looks like a GitHub token, and the given secrets', () => {
-    const text = redactSecrets('a ghp_0123456789abcdefghijABCDEFGHIJ b github_pat_11AAAAAAA0123456789_abcdefghij c xyz', ['xyz']);
+    const text = redactSecrets(
+      'a ghp_0123456789abcdefghijABCDEFGHIJ b github_pat_11AAAAAAA0123456789_abcdefghij c xyz',
+      ['xyz'],
+    );
     assert.equal(text, 'a [redacted] b [redacted] c [redacted]');
   });
 });

@@ -1,6 +1,13 @@
 import { Controller } from '@nestjs/common';
 
-import { GithubRpc, ListLinksRequest, ListReposRequest, RepoRefRequest, WatchRepoRequest, WebhookDelivery } from '@waggle/contracts';
+import {
+  GithubRpc,
+  ListLinksRequest,
+  ListReposRequest,
+  RepoRefRequest,
+  WatchRepoRequest,
+  WebhookDelivery,
+} from '@waggle/contracts';
 import { HandleRpc } from '@waggle/service-kit';
 
 import { LinkRepository } from './links/link.repository';

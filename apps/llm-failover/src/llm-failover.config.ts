@@ -135,7 +135,9 @@ function fileSettings(path: string | undefined, problems: string[]): Record<stri
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error('not a JSON object');
     }
-    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    return Object.fromEntries(
+      Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    );
   } catch (error) {
     problems.push(`WAGGLE_LLM_CONFIG_FILE: cannot use ${path} (${(error as Error).message})`);
     return {};
@@ -159,9 +161,16 @@ export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv
   const problems: string[] = [];
   const file = fileSettings(config.WAGGLE_LLM_CONFIG_FILE, problems);
   // The config file's own path is not a `_FILE` secret to read again.
-  const { values, problems: fileProblems } = prefixedVariables('WAGGLE_LLM_', file, env, new Set(['WAGGLE_LLM_CONFIG_FILE']));
+  const { values, problems: fileProblems } = prefixedVariables(
+    'WAGGLE_LLM_',
+    file,
+    env,
+    new Set(['WAGGLE_LLM_CONFIG_FILE']),
+  );
   problems.push(...fileProblems);
-  const chain = (values.WAGGLE_LLM_CHAIN ? values.WAGGLE_LLM_CHAIN.split(',') : config.WAGGLE_LLM_CHAIN).map((s) => s.trim()).filter(Boolean);
+  const chain = (values.WAGGLE_LLM_CHAIN ? values.WAGGLE_LLM_CHAIN.split(',') : config.WAGGLE_LLM_CHAIN)
+    .map((s) => s.trim())
+    .filter(Boolean);
   const providers: ProviderSettings[] = [];
   const skipped: string[] = [];
   for (const name of chain) {
@@ -172,7 +181,9 @@ export function providersFrom(config: LlmFailoverConfig, env?: NodeJS.ProcessEnv
     const key = (suffix: string) => values[`WAGGLE_LLM_${name.toUpperCase().replaceAll('-', '_')}_${suffix}`];
     const kind = (key('KIND') ?? name) as LlmProviderKind;
     if (!LLM_PROVIDER_KINDS.includes(kind)) {
-      problems.push(`WAGGLE_LLM_${name.toUpperCase()}_KIND must be one of ${LLM_PROVIDER_KINDS.join(', ')} (got ${JSON.stringify(key('KIND') ?? name)})`);
+      problems.push(
+        `WAGGLE_LLM_${name.toUpperCase()}_KIND must be one of ${LLM_PROVIDER_KINDS.join(', ')} (got ${JSON.stringify(key('KIND') ?? name)})`,
+      );
       continue;
     }
     const url = key('URL') ?? DEFAULT_URLS[kind];
@@ -231,6 +242,9 @@ export function chainOrExit(config: LlmFailoverConfig, logger: Logger): Provider
   for (const reason of chain.skipped) {
     logger.warn({ reason }, 'provider left out of the chain');
   }
-  logger.info({ chain: chain.providers.map((p) => `${p.name} (${p.kind}${p.local ? ', local' : ''})`) }, 'provider chain');
+  logger.info(
+    { chain: chain.providers.map((p) => `${p.name} (${p.kind}${p.local ? ', local' : ''})`) },
+    'provider chain',
+  );
   return chain;
 }

@@ -20,7 +20,11 @@ const caps = (agents: Capabilities['agents']): Capabilities => ({
 describe('agent CLI commands', () => {
   it('passes the prompt as one argument, whatever it contains', () => {
     const prompt = 'fix it"; rm -rf / #  $(whoami)';
-    assert.deepEqual(agentCommand({ prompt }, caps([{ name: 'claude', version: '1' }]), DEFAULT_CLI_COMMANDS), ['claude', '-p', prompt]);
+    assert.deepEqual(agentCommand({ prompt }, caps([{ name: 'claude', version: '1' }]), DEFAULT_CLI_COMMANDS), [
+      'claude',
+      '-p',
+      prompt,
+    ]);
   });
 
   it('picks the named CLI or the first installed, and ollama with its model', () => {
@@ -29,12 +33,23 @@ describe('agent CLI commands', () => {
       { name: 'ollama', version: '1', models: ['llama3'] },
     ]);
     assert.deepEqual(agentCommand({ prompt: 'p' }, both, DEFAULT_CLI_COMMANDS), ['codex', 'exec', 'p']);
-    assert.deepEqual(agentCommand({ prompt: 'p', cli: 'ollama' }, both, DEFAULT_CLI_COMMANDS), ['ollama', 'run', 'llama3', 'p']);
+    assert.deepEqual(agentCommand({ prompt: 'p', cli: 'ollama' }, both, DEFAULT_CLI_COMMANDS), [
+      'ollama',
+      'run',
+      'llama3',
+      'p',
+    ]);
     assert.throws(() => agentCommand({ prompt: 'p', cli: 'gemini' }, both, DEFAULT_CLI_COMMANDS), /not installed/);
   });
 
   it('reads an override as a JSON array and refuses anything else', () => {
-    assert.deepEqual(parseCliCommand('claude', '["claude","-p","{prompt}","--output-format","json"]'), ['claude', '-p', '{prompt}', '--output-format', 'json']);
+    assert.deepEqual(parseCliCommand('claude', '["claude","-p","{prompt}","--output-format","json"]'), [
+      'claude',
+      '-p',
+      '{prompt}',
+      '--output-format',
+      'json',
+    ]);
     assert.throws(() => parseCliCommand('claude', 'claude -p {prompt}'), /JSON array/);
   });
 });

@@ -27,7 +27,11 @@ export function parseCliCommand(name: string, json: string): string[] {
  * The argument array for an agent task. Placeholders are replaced as whole arguments: a
  * prompt is one argv entry whatever it contains, never shell text.
  */
-export function agentCommand(input: TaskInput, capabilities: Capabilities, commands: Record<AgentCliName, string[]>): string[] {
+export function agentCommand(
+  input: TaskInput,
+  capabilities: Capabilities,
+  commands: Record<AgentCliName, string[]>,
+): string[] {
   const installed = new Set(capabilities.agents.map((a) => a.name));
   const cli = input.cli ?? AGENT_CLIS.find((name) => installed.has(name));
   if (!cli || !installed.has(cli)) {

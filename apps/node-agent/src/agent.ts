@@ -12,18 +12,22 @@ import type { Logger } from '@waggle/observability';
 
 import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
-import type { ExecutorOptions } from './task-executor';
 import { LocalSocket } from './local-socket';
+import { SystemSampler } from './system-metrics';
+import type { ExecutorOptions } from './task-executor';
 import { TaskExecutor } from './task-executor';
 import { sweepKeptWorkDirs } from './work-dirs';
-import { SystemSampler } from './system-metrics';
 
 export const AGENT_VERSION = '0.1.0';
 const CAPABILITY_REFRESH_MS = 5 * 60 * 1000;
 const RECEIPT_CHUNK = 1000;
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 /** The agent's own secrets: tasks inherit the agent's environment without them. */
-const AGENT_SECRET_VARIABLES = ['WAGGLE_AGENT_JOIN_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN', 'WAGGLE_AGENT_GITHUB_TOKEN_FILE'];
+const AGENT_SECRET_VARIABLES = [
+  'WAGGLE_AGENT_JOIN_TOKEN',
+  'WAGGLE_AGENT_GITHUB_TOKEN',
+  'WAGGLE_AGENT_GITHUB_TOKEN_FILE',
+];
 
 /** Exit codes the `waggle agent` wrapper understands. */
 export const ExitCode = { revoked: 3 } as const;
@@ -81,7 +85,11 @@ export class NodeAgent {
     const waitingSince = Date.now();
     // nats.js retries the first connect for ever without a word: say so while it does.
     const waiting = setInterval(
-      () => logger.warn({ nats: natsUrl, waitingSeconds: Math.round((Date.now() - waitingSince) / 1000) }, 'hub unreachable; retrying'),
+      () =>
+        logger.warn(
+          { nats: natsUrl, waitingSeconds: Math.round((Date.now() - waitingSince) / 1000) },
+          'hub unreachable; retrying',
+        ),
       5_000,
     );
     this.nc = await connectNats({
@@ -134,7 +142,9 @@ export class NodeAgent {
 
   /** The environment of every task: the agent's own without its secrets, the local socket, and `waggle` first on PATH. */
   private async taskEnvironment(socketOpen: boolean): Promise<NodeJS.ProcessEnv> {
-    const extra: Record<string, string | undefined> = Object.fromEntries(AGENT_SECRET_VARIABLES.map((name) => [name, undefined]));
+    const extra: Record<string, string | undefined> = Object.fromEntries(
+      AGENT_SECRET_VARIABLES.map((name) => [name, undefined]),
+    );
     if (socketOpen) {
       extra.WAGGLE_AGENT_SOCKET = join(this.options.stateDir, 'agent.sock');
     }
@@ -142,7 +152,11 @@ export class NodeAgent {
       const bin = join(this.options.stateDir, 'bin');
       await mkdir(bin, { recursive: true, mode: 0o700 });
       const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-      await writeFile(join(bin, 'waggle'), `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(this.options.cliPath)} "$@"\n`, { mode: 0o700 });
+      await writeFile(
+        join(bin, 'waggle'),
+        `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(this.options.cliPath)} "$@"\n`,
+        { mode: 0o700 },
+      );
       extra.PATH = [bin, this.options.path].filter(Boolean).join(delimiter);
     }
     return childEnvironment(extra);
@@ -160,7 +174,9 @@ export class NodeAgent {
         break;
       case 'error':
         if (/AUTHORIZATION_VIOLATION|Authorization Violation/i.test(String(status.data))) {
-          logger.error("the hub refused this machine's NATS credential: it was revoked, or the hub was reset. Join again with a new join token.");
+          logger.error(
+            "the hub refused this machine's NATS credential: it was revoked, or the hub was reset. Join again with a new join token.",
+          );
           this.options.onRevoked();
         }
         break;
@@ -172,7 +188,9 @@ export class NodeAgent {
   /** What this machine can run, detected again every few minutes (CLIs get installed). */
   private async currentCapabilities(): Promise<Capabilities> {
     if (!this.capabilities || Date.now() - this.capabilitiesAt > CAPABILITY_REFRESH_MS) {
-      this.capabilities = await detectCapabilities(this.options.labels, this.options.execution, () => this.sampler.gpus());
+      this.capabilities = await detectCapabilities(this.options.labels, this.options.execution, () =>
+        this.sampler.gpus(),
+      );
       this.capabilitiesAt = Date.now();
     }
     return this.capabilities;
@@ -235,7 +253,12 @@ export class NodeAgent {
     }
     const ids = messages.map((m) => m.id);
     for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
-      await request<ReceiptReply>(this.nc!, MachineSubjects.delivered(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);
+      await request<ReceiptReply>(
+        this.nc!,
+        MachineSubjects.delivered(this.id),
+        { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) },
+        10_000,
+      );
     }
   }
 
@@ -247,7 +270,12 @@ export class NodeAgent {
     try {
       const { ids, offset } = await this.options.store.unreportedReads();
       for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
-        await request<ReceiptReply>(this.nc, MachineSubjects.read(this.id), { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) }, 10_000);
+        await request<ReceiptReply>(
+          this.nc,
+          MachineSubjects.read(this.id),
+          { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) },
+          10_000,
+        );
       }
       if (ids.length) {
         await this.options.store.markReported(offset);

@@ -20,7 +20,9 @@ describe('capability detection', () => {
   });
 
   it('parses nvidia-smi csv', () => {
-    assert.deepEqual(parseNvidiaSmi('NVIDIA GeForce RTX 4090, 24564, 3\n'), [{ name: 'NVIDIA GeForce RTX 4090', memoryMb: 24564, utilizationPercent: 3 }]);
+    assert.deepEqual(parseNvidiaSmi('NVIDIA GeForce RTX 4090, 24564, 3\n'), [
+      { name: 'NVIDIA GeForce RTX 4090', memoryMb: 24564, utilizationPercent: 3 },
+    ]);
   });
 
   it('detects this machine: git is installed here, labels carried, tags derived', async () => {
@@ -30,7 +32,11 @@ describe('capability detection', () => {
       'git should be detected',
     );
     assert.deepEqual(caps.labels, ['room=ci']);
-    const tags = capabilityTags({ ...caps, agents: [{ name: 'ollama', version: '0.5.7', models: ['llama3'] }], gpus: [{ name: 'x' }] });
+    const tags = capabilityTags({
+      ...caps,
+      agents: [{ name: 'ollama', version: '0.5.7', models: ['llama3'] }],
+      gpus: [{ name: 'x' }],
+    });
     for (const tag of ['git', 'ollama', 'ollama:llama3', 'gpu', `os:${caps.os}`]) {
       assert.ok(tags.includes(tag), tag);
     }

@@ -1,5 +1,5 @@
-import type { JoinResponse } from '@waggle/contracts';
 import type { AgentIdentity } from '@waggle/agent-state';
+import type { JoinResponse } from '@waggle/contracts';
 import { newMachineKey } from '@waggle/credentials';
 import type { Logger } from '@waggle/observability';
 
@@ -55,18 +55,29 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
       response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ joinToken: options.joinToken, name: options.name, natsPublicKey: key.publicKey, labels: options.labels }),
+        body: JSON.stringify({
+          joinToken: options.joinToken,
+          name: options.name,
+          natsPublicKey: key.publicKey,
+          labels: options.labels,
+        }),
         signal: AbortSignal.any([options.signal, AbortSignal.timeout(10_000)]),
       });
     } catch (error) {
-      options.logger.warn({ hub: options.hubUrl, attempt, retryInMs: delay, reason: String((error as Error).cause ?? error) }, 'hub unreachable; retrying');
+      options.logger.warn(
+        { hub: options.hubUrl, attempt, retryInMs: delay, reason: String((error as Error).cause ?? error) },
+        'hub unreachable; retrying',
+      );
       await sleep(delay, options.signal);
       delay = Math.min(30_000, delay * 2);
       continue;
     }
     const body = (await response.json().catch(() => ({}))) as JoinResponse & { message?: string };
     if (response.status >= 500) {
-      options.logger.warn({ hub: options.hubUrl, status: response.status, attempt, retryInMs: delay }, 'hub is not ready; retrying');
+      options.logger.warn(
+        { hub: options.hubUrl, status: response.status, attempt, retryInMs: delay },
+        'hub is not ready; retrying',
+      );
       await sleep(delay, options.signal);
       delay = Math.min(30_000, delay * 2);
       continue;

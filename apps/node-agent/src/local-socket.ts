@@ -38,7 +38,10 @@ export class LocalSocket {
   async start(): Promise<boolean> {
     const { path, logger } = this.options;
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-      logger.warn({ path }, 'state directory path too long for the local socket: `waggle help` is unavailable to tasks');
+      logger.warn(
+        { path },
+        'state directory path too long for the local socket: `waggle help` is unavailable to tasks',
+      );
       return false;
     }
     await rm(path, { force: true });

@@ -76,7 +76,15 @@ export class LogStream {
     }
     const js = nc.jetstream();
     for (const part of merged) {
-      const chunk: LogChunk = { v: 1, taskId, attempt, seq: this.seq++, stream: part.stream, data: part.data, at: new Date().toISOString() };
+      const chunk: LogChunk = {
+        v: 1,
+        taskId,
+        attempt,
+        seq: this.seq++,
+        stream: part.stream,
+        data: part.data,
+        at: new Date().toISOString(),
+      };
       await publishLogChunk(js, machineId, chunk).catch((error: unknown) => {
         logger.debug({ err: error }, 'log chunk not published');
       });

@@ -1,17 +1,16 @@
 import 'reflect-metadata';
 
+import { join } from 'node:path';
+
 import { InboxStore, readIdentity, writeIdentity } from '@waggle/agent-state';
 import { loadConfigOrExit } from '@waggle/config';
+import type { AgentCliName } from '@waggle/contracts';
 import { createGithubClient } from '@waggle/github';
 import { createLogger } from '@waggle/observability';
 import type { Logger } from '@waggle/observability';
 
-import { join } from 'node:path';
-
-import type { AgentCliName } from '@waggle/contracts';
-
-import { DEFAULT_CLI_COMMANDS, parseCliCommand } from './agent-clis';
 import { ExitCode, NodeAgent } from './agent';
+import { DEFAULT_CLI_COMMANDS, parseCliCommand } from './agent-clis';
 import type { GithubIdentity } from './github/github-issue-work';
 import { joinHub, JoinRefusedError } from './join';
 import { NodeAgentConfig } from './node-agent.config';
@@ -86,7 +85,10 @@ async function main() {
       throw error;
     }
     await writeIdentity(config.WAGGLE_AGENT_STATE_DIR, identity);
-    logger.info({ machineId: identity.machineId, name: identity.name, stateDir: config.WAGGLE_AGENT_STATE_DIR }, 'joined the hub; credential stored');
+    logger.info(
+      { machineId: identity.machineId, name: identity.name, stateDir: config.WAGGLE_AGENT_STATE_DIR },
+      'joined the hub; credential stored',
+    );
   }
   const store = new InboxStore(config.WAGGLE_AGENT_STATE_DIR);
   await store.load();

@@ -64,7 +64,9 @@ describe('ProcessGroup', () => {
 
   it('kills a group that ignores SIGINT and SIGTERM after the grace period', async () => {
     const cancel = new AbortController();
-    const { pids, done } = startGroup('trap "" INT TERM; echo $$; sleep 30 & echo $!; exec sleep 30', 2, { signal: cancel.signal });
+    const { pids, done } = startGroup('trap "" INT TERM; echo $$; sleep 30 & echo $!; exec sleep 30', 2, {
+      signal: cancel.signal,
+    });
     const [leader, background] = await pids;
     assert.ok(leader !== undefined && background !== undefined, 'both pids printed');
     const stoppedAt = Date.now();
@@ -94,6 +96,9 @@ describe('ProcessGroup', () => {
       ProcessGroup.run(['waggle-no-such-program'], { ...options, signal: new AbortController().signal }),
       /cannot start waggle-no-such-program/,
     );
-    assert.deepEqual(await ProcessGroup.run(['sh', '-c', 'exit 0'], { ...options, signal: AbortSignal.abort() }), { exitCode: null, stdout: '' });
+    assert.deepEqual(await ProcessGroup.run(['sh', '-c', 'exit 0'], { ...options, signal: AbortSignal.abort() }), {
+      exitCode: null,
+      stdout: '',
+    });
   });
 });

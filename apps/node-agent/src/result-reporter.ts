@@ -26,7 +26,10 @@ export class ResultReporter {
     for (let delay = 200; Date.now() < deadline; delay = Math.min(delay * 2, 5_000)) {
       try {
         await machineRequest(nc, 'taskResult', machineId, result, 5_000);
-        logger.info({ taskId: result.taskId, attempt: result.attempt, outcome: result.outcome, exitCode: result.exitCode }, 'task finished');
+        logger.info(
+          { taskId: result.taskId, attempt: result.attempt, outcome: result.outcome, exitCode: result.exitCode },
+          'task finished',
+        );
         return;
       } catch (error) {
         if (error instanceof WaggleError && !error.retryable) {

@@ -7,7 +7,15 @@ import type { Systeminformation } from 'systeminformation';
 import { decode, HeartbeatPayload } from '@waggle/contracts';
 
 import type { CpuTimes, MetricsSource, NetCounters } from './system-metrics';
-import { computeGpus, cpuUsage, diskLayout, interfacesToWatch, networkRates, parseNvidiaSmiLive, SystemSampler } from './system-metrics';
+import {
+  computeGpus,
+  cpuUsage,
+  diskLayout,
+  interfacesToWatch,
+  networkRates,
+  parseNvidiaSmiLive,
+  SystemSampler,
+} from './system-metrics';
 
 const MB = 1024 * 1024;
 const times = (user: number, idle: number): CpuTimes => ({ user, nice: 0, sys: 0, idle, irq: 0 });
@@ -19,7 +27,10 @@ function controller(over: Partial<Systeminformation.GraphicsControllerData>): Sy
 function fs(fsName: string, type: string, mount: string, size = 100 * MB): Systeminformation.FsSizeData {
   return { fs: fsName, type, size, used: size / 2, available: size / 2, use: 50, mount, rw: true };
 }
-function nic(iface: string, over: Partial<Systeminformation.NetworkInterfacesData> = {}): Systeminformation.NetworkInterfacesData {
+function nic(
+  iface: string,
+  over: Partial<Systeminformation.NetworkInterfacesData> = {},
+): Systeminformation.NetworkInterfacesData {
   return {
     iface,
     ifaceName: iface,
@@ -100,14 +111,29 @@ describe('system metrics', () => {
     assert.deepEqual(first, { percent: 50, cores: [25, 75] }, 'since boot without a previous reading');
     const next = cpuUsage([times(100, 300), times(300, 100)], [times(200, 300), times(300, 200)]);
     assert.deepEqual(next, { percent: 50, cores: [100, 0] });
-    assert.deepEqual(cpuUsage([times(1, 1)], [times(1, 1), times(1, 1)]).cores, [50, 50], 'a core count change restarts from boot');
+    assert.deepEqual(
+      cpuUsage([times(1, 1)], [times(1, 1), times(1, 1)]).cores,
+      [50, 50],
+      'a core count change restarts from boot',
+    );
     assert.deepEqual(cpuUsage([times(5, 5)], [times(5, 5)]), { percent: 0, cores: [0] }, 'no time passed');
   });
 
   it('keeps compute GPUs from systeminformation controllers and leaves display-only ones out', () => {
     const gpus = computeGpus([
-      controller({ vendor: 'NVIDIA Corporation', model: 'AD102', name: 'NVIDIA GeForce RTX 4090', memoryTotal: 24564, utilizationGpu: 3, vram: 24564 }),
-      controller({ vendor: 'Advanced Micro Devices, Inc. [AMD/ATI]', model: 'Navi 31 [Radeon RX 7900 XTX]', vram: 24576 }),
+      controller({
+        vendor: 'NVIDIA Corporation',
+        model: 'AD102',
+        name: 'NVIDIA GeForce RTX 4090',
+        memoryTotal: 24564,
+        utilizationGpu: 3,
+        vram: 24564,
+      }),
+      controller({
+        vendor: 'Advanced Micro Devices, Inc. [AMD/ATI]',
+        model: 'Navi 31 [Radeon RX 7900 XTX]',
+        vram: 24576,
+      }),
       controller({ vendor: 'ASPEED Technology, Inc.', model: 'ASPEED Graphics Family', vram: 16 }),
       controller({ vendor: 'Intel Corporation', model: 'UHD Graphics 630', vram: 128, vramDynamic: true }),
       controller({ vendor: 'Broadcom', model: 'VideoCore VI', vram: 76, vramDynamic: true }),
@@ -175,10 +201,13 @@ describe('system metrics', () => {
   });
 
   it('reads live GPU rows from nvidia-smi, unknown values left out', () => {
-    assert.deepEqual(parseNvidiaSmiLive('0, 87, 20000, 24564, NVIDIA GeForce RTX 4090\n1, [N/A], [N/A], 8192, Tesla P4, rev 2\n'), [
-      { name: 'NVIDIA GeForce RTX 4090', utilizationPercent: 87, memoryUsedMb: 20000, memoryTotalMb: 24564 },
-      { name: 'Tesla P4, rev 2', memoryTotalMb: 8192 },
-    ]);
+    assert.deepEqual(
+      parseNvidiaSmiLive('0, 87, 20000, 24564, NVIDIA GeForce RTX 4090\n1, [N/A], [N/A], 8192, Tesla P4, rev 2\n'),
+      [
+        { name: 'NVIDIA GeForce RTX 4090', utilizationPercent: 87, memoryUsedMb: 20000, memoryTotalMb: 24564 },
+        { name: 'Tesla P4, rev 2', memoryTotalMb: 8192 },
+      ],
+    );
   });
 
   it('samples live values on every heartbeat, discovers once, and passes the heartbeat contract', async () => {
@@ -200,7 +229,9 @@ describe('system metrics', () => {
     assert.deepEqual(second.disks, [{ mount: '/', fsType: 'ext4', sizeMb: 100, usedMb: 50 }]);
     assert.equal(second.network?.[0]?.iface, 'eth0');
     assert.ok(second.network[0].rxBytesPerSecond > 0);
-    assert.deepEqual(second.gpus, [{ name: 'NVIDIA GeForce RTX 4090', utilizationPercent: 87, memoryUsedMb: 20000, memoryTotalMb: 24564 }]);
+    assert.deepEqual(second.gpus, [
+      { name: 'NVIDIA GeForce RTX 4090', utilizationPercent: 87, memoryUsedMb: 20000, memoryTotalMb: 24564 },
+    ]);
     assert.equal(second.uptimeSeconds, 1234);
     await sampler.sample();
     assert.equal(source.calls.gpus, 1, 'GPUs discovered once');
@@ -212,7 +243,17 @@ describe('system metrics', () => {
     const payload = decode(HeartbeatPayload, {
       v: 1,
       agentVersion: '0.1.0',
-      capabilities: { os: 'linux', arch: 'arm64', hostname: 'pi', cpus: 2, memoryMb: 8192, agents: [], tools: [], gpus: [], labels: [] },
+      capabilities: {
+        os: 'linux',
+        arch: 'arm64',
+        hostname: 'pi',
+        cpus: 2,
+        memoryMb: 8192,
+        agents: [],
+        tools: [],
+        gpus: [],
+        labels: [],
+      },
       metrics: JSON.parse(JSON.stringify(second)) as unknown,
       intervalMs: 5_000,
     });
@@ -269,7 +310,11 @@ describe('system metrics', () => {
       { network: [{ iface: 'eth0', rxBytesPerSecond: 1 }] },
       { gpus: [{ name: 'g', fanSpeed: 1 }] },
     ]) {
-      assert.throws(() => decode(HeartbeatPayload, { ...base, metrics: { ...base.metrics, ...bad } }), /invalid/, JSON.stringify(bad));
+      assert.throws(
+        () => decode(HeartbeatPayload, { ...base, metrics: { ...base.metrics, ...bad } }),
+        /invalid/,
+        JSON.stringify(bad),
+      );
     }
   });
 });

@@ -72,9 +72,14 @@ export interface MetricsSource {
 /** Runs a program (argument array, never a shell) and returns its output, or undefined if it is missing or fails. */
 export function probe(program: string, args: string[], timeoutMs = 5_000): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(program, args, { timeout: timeoutMs, windowsHide: true, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve(error ? undefined : (stdout || stderr).trim());
-    });
+    execFile(
+      program,
+      args,
+      { timeout: timeoutMs, windowsHide: true, maxBuffer: 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve(error ? undefined : (stdout || stderr).trim());
+      },
+    );
   });
 }
 
@@ -85,7 +90,11 @@ export function parseNvidiaSmi(output: string): GpuInfo[] {
     .filter((l) => l.trim())
     .map((line) => {
       const [name = '', memory, utilization] = line.split(',').map((s) => s.trim());
-      return { name, memoryMb: Number(memory) || undefined, utilizationPercent: Number.isFinite(Number(utilization)) ? Number(utilization) : undefined };
+      return {
+        name,
+        memoryMb: Number(memory) || undefined,
+        utilizationPercent: Number.isFinite(Number(utilization)) ? Number(utilization) : undefined,
+      };
     });
 }
 
@@ -121,7 +130,8 @@ export function computeGpus(controllers: Systeminformation.GraphicsControllerDat
   const gpus: DiscoveredGpu[] = [];
   for (const c of controllers) {
     const vendor = `${c.vendor ?? ''} ${c.subVendor ?? ''}`;
-    const nvidia = NVIDIA.test(vendor) && (c.memoryTotal !== undefined || c.utilizationGpu !== undefined || !!c.driverVersion);
+    const nvidia =
+      NVIDIA.test(vendor) && (c.memoryTotal !== undefined || c.utilizationGpu !== undefined || !!c.driverVersion);
     const amd = AMD.test(c.vendor ?? '') && !c.vramDynamic && (c.vram ?? 0) >= 1024;
     if (!nvidia && !amd) {
       continue;
@@ -137,7 +147,8 @@ export function gpuInfos(gpus: DiscoveredGpu[]): GpuInfo[] {
   return gpus.map((g) => ({ name: g.name, ...(g.memoryMb !== undefined ? { memoryMb: g.memoryMb } : {}) }));
 }
 
-const PSEUDO_FS = /^(tmpfs|devtmpfs|ramfs|overlay|overlayfs|squashfs|iso9660|udf|autofs|efivarfs|proc|sysfs|cgroup2?|nsfs|tracefs|devfs|fdescfs|map)$/i;
+const PSEUDO_FS =
+  /^(tmpfs|devtmpfs|ramfs|overlay|overlayfs|squashfs|iso9660|udf|autofs|efivarfs|proc|sysfs|cgroup2?|nsfs|tracefs|devfs|fdescfs|map)$/i;
 /** Network filesystems are left out: a hung server would hang statfs on every heartbeat. */
 const NETWORK_FS = /^(nfs\d?|cifs|smbfs?|smb3|afpfs|webdav|9p|ceph|glusterfs|fuse\..*|fuse|sshfs)$/i;
 const SYSTEM_MOUNT =
@@ -162,12 +173,15 @@ export function diskLayout(fsSizes: Systeminformation.FsSizeData[]): DiskLayout[
     .map((d) => ({ mount: d.mount.slice(0, 255), ...(d.type ? { fsType: d.type.slice(0, 50) } : {}) }));
 }
 
-const PLUMBING_IFACE = /^(lo\d*|veth|docker\d*|br-|virbr|cni|flannel|cali|vxlan|lxc|lxd|podman|kube|cilium|weave|tunl|awdl|llw|utun|anpi|ap\d|gif|stf|bridge)/i;
+const PLUMBING_IFACE =
+  /^(lo\d*|veth|docker\d*|br-|virbr|cni|flannel|cali|vxlan|lxc|lxd|podman|kube|cilium|weave|tunl|awdl|llw|utun|anpi|ap\d|gif|stf|bridge)/i;
 
 /** Interfaces worth showing: not loopback, not container plumbing; default first. */
 export function interfacesToWatch(ifaces: NicInfo[]): string[] {
   const names = ifaces
-    .filter((i) => !i.internal && i.operstate !== 'down' && /^[\w.:@-]{1,64}$/.test(i.iface) && !PLUMBING_IFACE.test(i.iface))
+    .filter(
+      (i) => !i.internal && i.operstate !== 'down' && /^[\w.:@-]{1,64}$/.test(i.iface) && !PLUMBING_IFACE.test(i.iface),
+    )
     .sort((a, b) => Number(b.default) - Number(a.default) || a.iface.localeCompare(b.iface))
     .map((i) => i.iface);
   return [...new Set(names)].slice(0, MAX_INTERFACES);
@@ -187,7 +201,11 @@ export function networkRates(previous: NetCounters[], next: NetCounters[], secon
     }
     const rx = c.rxBytes >= p.rxBytes ? c.rxBytes - p.rxBytes : c.rxBytes;
     const tx = c.txBytes >= p.txBytes ? c.txBytes - p.txBytes : c.txBytes;
-    rates.push({ iface: c.iface, rxBytesPerSecond: Math.round(rx / seconds), txBytesPerSecond: Math.round(tx / seconds) });
+    rates.push({
+      iface: c.iface,
+      rxBytesPerSecond: Math.round(rx / seconds),
+      txBytesPerSecond: Math.round(tx / seconds),
+    });
   }
   return rates;
 }
@@ -228,8 +246,15 @@ async function discoverGpus(): Promise<DiscoveredGpu[]> {
   if (found.some((g) => g.nvidia)) {
     return found;
   }
-  const smi = await probe('nvidia-smi', ['--query-gpu=name,memory.total,utilization.gpu', '--format=csv,noheader,nounits']);
-  const nvidia = parseNvidiaSmi(smi ?? '').map((g) => ({ name: g.name.slice(0, 200), ...(g.memoryMb ? { memoryMb: g.memoryMb } : {}), nvidia: true }));
+  const smi = await probe('nvidia-smi', [
+    '--query-gpu=name,memory.total,utilization.gpu',
+    '--format=csv,noheader,nounits',
+  ]);
+  const nvidia = parseNvidiaSmi(smi ?? '').map((g) => ({
+    name: g.name.slice(0, 200),
+    ...(g.memoryMb ? { memoryMb: g.memoryMb } : {}),
+    nvidia: true,
+  }));
   return [...nvidia, ...found].slice(0, MAX_GPUS);
 }
 
@@ -261,7 +286,8 @@ export const systemSource: MetricsSource = {
       return stats.map((s) => ({ iface: s.iface, rxBytes: s.rx_bytes, txBytes: s.tx_bytes }));
     }
     // on Linux the counters are two small files per interface: read them, no shell per heartbeat.
-    const read = (iface: string, counter: string) => readFile(`/sys/class/net/${iface}/statistics/${counter}`, 'utf8').then(Number);
+    const read = (iface: string, counter: string) =>
+      readFile(`/sys/class/net/${iface}/statistics/${counter}`, 'utf8').then(Number);
     const rows = await Promise.all(
       ifaces.map(async (iface) => {
         try {
@@ -274,7 +300,11 @@ export const systemSource: MetricsSource = {
     return rows.filter((r): r is NetCounters => !!r && Number.isFinite(r.rxBytes) && Number.isFinite(r.txBytes));
   },
   nvidiaSmi: (timeoutMs) =>
-    probe('nvidia-smi', ['--query-gpu=index,utilization.gpu,memory.used,memory.total,name', '--format=csv,noheader,nounits'], timeoutMs),
+    probe(
+      'nvidia-smi',
+      ['--query-gpu=index,utilization.gpu,memory.used,memory.total,name', '--format=csv,noheader,nounits'],
+      timeoutMs,
+    ),
 };
 
 /** One value refreshed in the background: at most one read in flight, the last good value kept. */
@@ -335,7 +365,8 @@ export class SystemSampler {
 
   constructor(private readonly options: SamplerOptions) {
     this.source = options.source ?? systemSource;
-    const slot = <T>(what: string) => new Slot<T>((error) => options.logger?.debug({ err: error, what }, 'system metric not read'));
+    const slot = <T>(what: string) =>
+      new Slot<T>((error) => options.logger?.debug({ err: error, what }, 'system metric not read'));
     this.gpuList = slot('gpus');
     this.layout = slot('disk layout');
     this.ifaces = slot('network interfaces');
@@ -378,7 +409,9 @@ export class SystemSampler {
           .then(
             then(this.gpuList, (gpus) =>
               gpus.some((g) => g.nvidia)
-                ? this.gpuLive.refresh(async () => parseNvidiaSmiLive((await source.nvidiaSmi(this.options.timeoutMs * 4)) ?? ''))
+                ? this.gpuLive.refresh(async () =>
+                    parseNvidiaSmiLive((await source.nvidiaSmi(this.options.timeoutMs * 4)) ?? ''),
+                  )
                 : undefined,
             ),
           ),
@@ -387,7 +420,11 @@ export class SystemSampler {
           .then(then(this.layout, (layout) => this.disks.refresh(() => this.readDisks(layout)))),
         this.ifaces
           .refresh(async () => interfacesToWatch(await source.networkInterfaces()), LAYOUT_REFRESH_MS)
-          .then(then(this.ifaces, (ifaces) => (ifaces.length ? this.network.refresh(() => this.readNetwork(ifaces)) : undefined))),
+          .then(
+            then(this.ifaces, (ifaces) =>
+              ifaces.length ? this.network.refresh(() => this.readNetwork(ifaces)) : undefined,
+            ),
+          ),
         this.memory.refresh(async () => {
           const m = await source.mem();
           return { usedMb: Math.round((m.total - m.available) / MB), totalMb: Math.round(m.total / MB) };
@@ -401,7 +438,10 @@ export class SystemSampler {
       await within(stateDisk, STATE_DISK_FIRST_WAIT_MS);
     }
 
-    const memory = this.memory.value ?? { usedMb: Math.round((totalmem() - freemem()) / MB), totalMb: Math.round(totalmem() / MB) };
+    const memory = this.memory.value ?? {
+      usedMb: Math.round((totalmem() - freemem()) / MB),
+      totalMb: Math.round(totalmem() / MB),
+    };
     const load = source.loadavg();
     const liveGpus = this.liveGpus(this.gpuList.value ?? []);
     return {
@@ -425,7 +465,11 @@ export class SystemSampler {
       layout.map(async (d) => {
         try {
           const s = await this.source.statfs(d.mount);
-          return { ...d, sizeMb: Math.round((s.blocks * s.bsize) / MB), usedMb: Math.round(((s.blocks - s.bfree) * s.bsize) / MB) };
+          return {
+            ...d,
+            sizeMb: Math.round((s.blocks * s.bsize) / MB),
+            usedMb: Math.round(((s.blocks - s.bfree) * s.bsize) / MB),
+          };
         } catch {
           return undefined; // unmounted since the layout was read
         }
@@ -444,8 +488,12 @@ export class SystemSampler {
 
   /** NVIDIA GPUs with nvidia-smi's live values; other compute GPUs with what discovery knew. */
   private liveGpus(gpus: DiscoveredGpu[]): GpuMetrics[] {
-    const others: GpuMetrics[] = gpus.filter((g) => !g.nvidia).map((g) => ({ name: g.name, ...(g.memoryMb ? { memoryTotalMb: g.memoryMb } : {}) }));
-    const nvidia = this.gpuLive.value ?? gpus.filter((g) => g.nvidia).map((g) => ({ name: g.name, ...(g.memoryMb ? { memoryTotalMb: g.memoryMb } : {}) }));
+    const others: GpuMetrics[] = gpus
+      .filter((g) => !g.nvidia)
+      .map((g) => ({ name: g.name, ...(g.memoryMb ? { memoryTotalMb: g.memoryMb } : {}) }));
+    const nvidia =
+      this.gpuLive.value ??
+      gpus.filter((g) => g.nvidia).map((g) => ({ name: g.name, ...(g.memoryMb ? { memoryTotalMb: g.memoryMb } : {}) }));
     return [...nvidia, ...others].slice(0, MAX_GPUS);
   }
 }

@@ -1,7 +1,17 @@
 import type { JsMsg, NatsConnection, Subscription } from 'nats';
 
 import type { AgentCliName, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
-import { CancelSignal, Consumers, decode, ErrorCode, HelpQuestion, MachineSubjects, Streams, TaskAssignment, WaggleError } from '@waggle/contracts';
+import {
+  CancelSignal,
+  Consumers,
+  decode,
+  ErrorCode,
+  HelpQuestion,
+  MachineSubjects,
+  Streams,
+  TaskAssignment,
+  WaggleError,
+} from '@waggle/contracts';
 import { claimOutcomeOf, ClaimSettlement, decodeJson, machineRequest, serve, settleClaim } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
@@ -108,7 +118,9 @@ export class TaskExecutor {
           this.running.get(`${signal.taskId}:${signal.attempt}`)?.runner.stop('cancelled');
         },
       }),
-      serve(nc, MachineSubjects.helpQuestion(machineId), HelpQuestion, (question) => this.answerHelp(question), { logger: this.options.logger }),
+      serve(nc, MachineSubjects.helpQuestion(machineId), HelpQuestion, (question) => this.answerHelp(question), {
+        logger: this.options.logger,
+      }),
     );
     for (let slot = 0; slot < this.options.slots; slot++) {
       void this.slotLoop(slot);
@@ -190,10 +202,19 @@ export class TaskExecutor {
     // The message is only a wake-up: the router's row decides whether this attempt runs here.
     let lease: TaskLeaseReply;
     try {
-      lease = await machineRequest(nc, 'taskClaim', machineId, { v: 1, taskId: assignment.taskId, attempt: assignment.attempt }, 5_000);
+      lease = await machineRequest(
+        nc,
+        'taskClaim',
+        machineId,
+        { v: 1, taskId: assignment.taskId, attempt: assignment.attempt },
+        5_000,
+      );
     } catch (error) {
       const settled = settleClaim(msg, claimOutcomeOf(error));
-      logger.debug({ err: error, taskId: assignment.taskId, attempt: assignment.attempt, settled: settled.action }, 'task not claimed');
+      logger.debug(
+        { err: error, taskId: assignment.taskId, attempt: assignment.attempt, settled: settled.action },
+        'task not claimed',
+      );
       return;
     }
     settleClaim(msg, ClaimSettlement.Claimed);
@@ -228,7 +249,10 @@ export class TaskExecutor {
     });
     const startedAt = Date.now();
     this.running.set(runner.key, { runner, startedAt });
-    logger.info({ taskId: assignment.taskId, attempt: assignment.attempt, kind: assignment.kind, title: assignment.title }, 'task started');
+    logger.info(
+      { taskId: assignment.taskId, attempt: assignment.attempt, kind: assignment.kind, title: assignment.title },
+      'task started',
+    );
     try {
       await runner.run();
     } finally {

@@ -53,7 +53,11 @@ export class TaskRunner {
     const { nc, machineId, assignment, logger } = options;
     const attempt = { nc, machineId, taskId: assignment.taskId, attempt: assignment.attempt, logger };
     this.logs = new LogStream({ ...attempt, redact: (text) => this.redact(text) });
-    this.lease = new LeaseKeeper({ ...attempt, leaseSeconds: options.leaseSeconds, onStop: (verdict) => this.stop(verdict) });
+    this.lease = new LeaseKeeper({
+      ...attempt,
+      leaseSeconds: options.leaseSeconds,
+      onStop: (verdict) => this.stop(verdict),
+    });
   }
 
   get key(): string {
@@ -80,7 +84,10 @@ export class TaskRunner {
     }
     await this.logs.flush();
     if (this.stopReason === 'superseded' || this.stopReason === 'lease_lost') {
-      logger.warn({ taskId: assignment.taskId, attempt: assignment.attempt, reason: this.stopReason }, 'attempt abandoned; not reporting');
+      logger.warn(
+        { taskId: assignment.taskId, attempt: assignment.attempt, reason: this.stopReason },
+        'attempt abandoned; not reporting',
+      );
       return;
     }
     const outcome: TaskOutcome = this.stopReason ?? (done.exitCode === 0 && !done.error ? 'succeeded' : 'failed');
@@ -158,7 +165,10 @@ export class TaskRunner {
     const { keepFailedMs, logger, assignment } = this.options;
     if (failed && keepFailedMs > 0) {
       await writeFile(join(workDir, KEEP_UNTIL_FILE), String(Date.now() + keepFailedMs)).catch(() => undefined);
-      logger.info({ taskId: assignment.taskId, workDir, keepSeconds: Math.round(keepFailedMs / 1000) }, 'failed attempt: working tree kept');
+      logger.info(
+        { taskId: assignment.taskId, workDir, keepSeconds: Math.round(keepFailedMs / 1000) },
+        'failed attempt: working tree kept',
+      );
       return;
     }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);

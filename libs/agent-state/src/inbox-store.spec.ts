@@ -8,7 +8,14 @@ import type { InboxMessage } from '@waggle/contracts';
 
 import { InboxStore } from './inbox-store';
 
-const msg = (id: string): InboxMessage => ({ v: 1, id, from: { kind: 'admin', name: 'admin' }, to: 'm', body: `body ${id}`, sentAt: new Date().toISOString() });
+const msg = (id: string): InboxMessage => ({
+  v: 1,
+  id,
+  from: { kind: 'admin', name: 'admin' },
+  to: 'm',
+  body: `body ${id}`,
+  sentAt: new Date().toISOString(),
+});
 
 describe('InboxStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'waggle-inbox-'));

@@ -1,4 +1,4 @@
-import { open, readFile, stat, mkdir, appendFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { InboxMessage } from '@waggle/contracts';
@@ -89,14 +89,18 @@ export class InboxStore {
   /** Every stored message in the order the hub accepted them (message ids grow in send order). */
   async list(options: { unread?: boolean } = {}): Promise<StoredMessage[]> {
     const messages = parseLines<StoredMessage>(await readText(this.inboxPath));
-    const reads = new Map(parseLines<{ id: string; at: string }>(await readText(join(this.dir, READS_FILE))).map((r) => [r.id, r.at]));
+    const reads = new Map(
+      parseLines<{ id: string; at: string }>(await readText(join(this.dir, READS_FILE))).map((r) => [r.id, r.at]),
+    );
     const unique = new Map<string, StoredMessage>();
     for (const m of messages) {
       if (!unique.has(m.id)) {
         unique.set(m.id, { ...m, readAt: reads.get(m.id) });
       }
     }
-    const all = [...unique.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
+    const all = [...unique.values()].sort((a, b) =>
+      BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0,
+    );
     return options.unread ? all.filter((m) => !m.readAt) : all;
   }
 
@@ -106,7 +110,11 @@ export class InboxStore {
       return;
     }
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await appendFile(join(this.dir, READS_FILE), ids.map((id) => JSON.stringify({ id, at: now.toISOString() })).join('\n') + '\n', { mode: 0o600 });
+    await appendFile(
+      join(this.dir, READS_FILE),
+      ids.map((id) => JSON.stringify({ id, at: now.toISOString() })).join('\n') + '\n',
+      { mode: 0o600 },
+    );
   }
 
   /** Read marks not yet reported to the hub, and the file offset to record once they are. */

@@ -52,7 +52,10 @@ export function EnvList(): PropertyDecorator {
 /**
  * Resolves `NAME_FILE` variables (Docker secrets): the file's content becomes `NAME`. Setting both is an error, because which wins would be a guess.
  */
-export function resolveFileVariables(env: NodeJS.ProcessEnv, names: ReadonlySet<string>): { values: Record<string, string>; problems: string[] } {
+export function resolveFileVariables(
+  env: NodeJS.ProcessEnv,
+  names: ReadonlySet<string>,
+): { values: Record<string, string>; problems: string[] } {
   const values: Record<string, string> = {};
   const problems: string[] = [];
   for (const name of names) {

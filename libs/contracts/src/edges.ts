@@ -10,13 +10,30 @@ import type { HelpAnswer, HelpQuestion, HelpStatusReply, HelpView } from './help
 import { HelpAskRequest, HelpStatusRequest } from './help';
 import { EmptyRequest, ListFailoversRequest, LlmCallRequest, LlmSummaryRequest, ResetBreakersRequest } from './llm';
 import type { HelloReply } from './machines';
-import { CreateJoinTokenRequest, HeartbeatPayload, JoinRequest, ListMachinesRequest, MachineRefRequest, VerifyMachineTokenRequest } from './machines';
+import {
+  CreateJoinTokenRequest,
+  HeartbeatPayload,
+  JoinRequest,
+  ListMachinesRequest,
+  MachineRefRequest,
+  VerifyMachineTokenRequest,
+} from './machines';
 import type { ReceiptReply } from './messages';
 import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
 import type { RpcRequest, RpcSubject } from './rpc';
 import { MachineSubjects, MachineWildcards } from './subjects';
 import type { TaskLeaseReply } from './tasks';
-import { CancelSignal, CreateTaskRequest, ListTasksRequest, LogChunk, TaskAssignment, TaskLeaseRequest, TaskLogsRequest, TaskRefRequest, TaskResultRequest } from './tasks';
+import {
+  CancelSignal,
+  CreateTaskRequest,
+  ListTasksRequest,
+  LogChunk,
+  TaskAssignment,
+  TaskLeaseRequest,
+  TaskLogsRequest,
+  TaskRefRequest,
+  TaskResultRequest,
+} from './tasks';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */

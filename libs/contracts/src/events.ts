@@ -43,11 +43,25 @@ export interface EventMap {
   /** A running task asked its peers for help. */
   'task.help_requested': { helpId: string; taskId: string; machineId: string; reason: string };
   /** A peer took it: the child task is queued for it. */
-  'task.help_accepted': { helpId: string; taskId: string; childTaskId: string; helperId: string; helper: string; etaSeconds: number };
+  'task.help_accepted': {
+    helpId: string;
+    taskId: string;
+    childTaskId: string;
+    helperId: string;
+    helper: string;
+    etaSeconds: number;
+  };
   /** No peer could help; the asking task was told why. */
   'task.help_unanswered': { helpId: string; taskId: string; reasons: string[] };
   /** An LLM call left a provider for the next one in the chain. */
-  'llm.failover': { requestId: string; from: string; to: string | null; reason: string; machineId?: string; taskId?: string };
+  'llm.failover': {
+    requestId: string;
+    from: string;
+    to: string | null;
+    reason: string;
+    machineId?: string;
+    taskId?: string;
+  };
   'llm.circuit_opened': { provider: string; failures: number; lastError: string };
   'llm.circuit_closed': { provider: string };
   /** A labelled issue became a task (exactly one per issue). */

@@ -1,10 +1,22 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 
 import { TEXT_PATTERN } from './messages';
-import type { TaskResult, TaskState } from './tasks';
+import type { TaskKind, TaskResult, TaskState } from './tasks';
 import { TASK_KINDS, TaskInput, TaskLeaseRequest, TaskRequirements } from './tasks';
-import type { TaskKind } from './tasks';
 
 /**
  * A running task asks for help (`waggle help` inside the task, through its agent): on

@@ -47,5 +47,7 @@ export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown
   } catch {
     // fall through to the error below
   }
-  throw WaggleError.invalid('cursor is not a cursor returned by a previous page', [{ field: 'cursor', errors: ['cursor is malformed'] }]);
+  throw WaggleError.invalid('cursor is not a cursor returned by a previous page', [
+    { field: 'cursor', errors: ['cursor is malformed'] },
+  ]);
 }

@@ -11,17 +11,6 @@ import type {
   WebhookReply,
 } from './github';
 import type {
-  CreatedJoinToken,
-  CreateJoinTokenRequest,
-  JoinRequest,
-  JoinResponse,
-  ListMachinesRequest,
-  MachinePrincipal,
-  MachineRefRequest,
-  MachineView,
-  VerifyMachineTokenRequest,
-} from './machines';
-import type {
   BreakerView,
   EmptyRequest,
   FailoverView,
@@ -33,9 +22,27 @@ import type {
   LlmSummaryRequest,
   ResetBreakersRequest,
 } from './llm';
+import type {
+  CreatedJoinToken,
+  CreateJoinTokenRequest,
+  JoinRequest,
+  JoinResponse,
+  ListMachinesRequest,
+  MachinePrincipal,
+  MachineRefRequest,
+  MachineView,
+  VerifyMachineTokenRequest,
+} from './machines';
 import type { ListMessagesRequest, MessageView, SendMessageRequest } from './messages';
 import type { Page } from './pagination';
-import type { CreateTaskRequest, ListTasksRequest, TaskLogsPage, TaskLogsRequest, TaskRefRequest, TaskView } from './tasks';
+import type {
+  CreateTaskRequest,
+  ListTasksRequest,
+  TaskLogsPage,
+  TaskLogsRequest,
+  TaskRefRequest,
+  TaskView,
+} from './tasks';
 
 /** Reply to every Waggle request: data, or an error with a code. */
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };

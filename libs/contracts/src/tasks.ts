@@ -17,8 +17,8 @@ import {
 } from 'class-validator';
 
 import { GithubTaskInput } from './github';
-import { AGENT_CLIS, LABEL_PATTERN } from './machines';
 import type { HelpView } from './help';
+import { AGENT_CLIS, LABEL_PATTERN } from './machines';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import type { ValidationError } from 'class-validator';
-import { validateSync, ValidateIf } from 'class-validator';
+import { ValidateIf, validateSync } from 'class-validator';
 
 import type { FieldError } from './errors';
 import { WaggleError } from './errors';

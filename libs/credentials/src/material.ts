@@ -2,7 +2,17 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { KeyPair } from '@nats-io/jwt';
-import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, fromPublic, fromSeed } from '@nats-io/jwt';
+import {
+  createAccount,
+  createOperator,
+  createUser,
+  encodeAccount,
+  encodeOperator,
+  encodeUser,
+  fmtCreds,
+  fromPublic,
+  fromSeed,
+} from '@nats-io/jwt';
 
 import { Consumers, MachineSubjects, Streams } from '@waggle/contracts';
 
@@ -33,10 +43,23 @@ const decoder = new TextDecoder();
 const seedOf = (kp: KeyPair) => decoder.decode(kp.getSeed());
 
 /** Account claims without limits default to zero connections: say "unlimited" outright. */
-const NO_CORE_LIMITS = { subs: -1, conn: -1, leaf: -1, imports: -1, exports: -1, data: -1, payload: -1, wildcards: true };
+const NO_CORE_LIMITS = {
+  subs: -1,
+  conn: -1,
+  leaf: -1,
+  imports: -1,
+  exports: -1,
+  data: -1,
+  payload: -1,
+  wildcards: true,
+};
 
 /** The WAGGLE account's claims: JetStream on, no limits, and the revoked machine users. */
-export async function signAccountJwt(operatorSeed: string, accountSeed: string, revocations: Record<string, number> = {}): Promise<string> {
+export async function signAccountJwt(
+  operatorSeed: string,
+  accountSeed: string,
+  revocations: Record<string, number> = {},
+): Promise<string> {
   return encodeAccount(
     WAGGLE_ACCOUNT,
     fromSeed(new TextEncoder().encode(accountSeed)),
@@ -54,7 +77,11 @@ export async function signAccountJwt(operatorSeed: string, accountSeed: string, 
   );
 }
 
-async function userCreds(name: string, accountKp: KeyPair, permissions: Parameters<typeof encodeUser>[3] = {}): Promise<string> {
+async function userCreds(
+  name: string,
+  accountKp: KeyPair,
+  permissions: Parameters<typeof encodeUser>[3] = {},
+): Promise<string> {
   const user = createUser();
   const jwt = await encodeUser(name, user, accountKp, permissions);
   return decoder.decode(fmtCreds(jwt, user));
@@ -66,7 +93,12 @@ export async function generateAuthMaterial(): Promise<NatsAuthMaterial> {
   const account = createAccount();
   const systemPublicKey = system.getPublicKey();
   const operatorJwt = await encodeOperator('waggle', operator, { system_account: systemPublicKey });
-  const systemAccountJwt = await encodeAccount(SYSTEM_ACCOUNT, system, { limits: NO_CORE_LIMITS }, { signer: operator });
+  const systemAccountJwt = await encodeAccount(
+    SYSTEM_ACCOUNT,
+    system,
+    { limits: NO_CORE_LIMITS },
+    { signer: operator },
+  );
   const accountJwt = await signAccountJwt(seedOf(operator), seedOf(account));
   return {
     operatorSeed: seedOf(operator),
@@ -108,8 +140,17 @@ export function machinePermissions(machineId: string) {
 }
 
 /** Signs the user JWT for a machine's public NKey (the machine keeps the seed). */
-export async function issueMachineJwt(accountSeed: string, machineId: string, machinePublicKey: string): Promise<string> {
-  return encodeUser(`machine:${machineId}`, machinePublicKey, fromSeed(new TextEncoder().encode(accountSeed)), machinePermissions(machineId));
+export async function issueMachineJwt(
+  accountSeed: string,
+  machineId: string,
+  machinePublicKey: string,
+): Promise<string> {
+  return encodeUser(
+    `machine:${machineId}`,
+    machinePublicKey,
+    fromSeed(new TextEncoder().encode(accountSeed)),
+    machinePermissions(machineId),
+  );
 }
 
 /** Whether `key` is a well-formed NATS user public key (prefix and checksum). */
@@ -144,7 +185,10 @@ const FILES = {
 } as const satisfies Record<keyof NatsAuthMaterial, string>;
 
 export function authMaterialFiles(dir: string): Record<keyof NatsAuthMaterial, string> {
-  return Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, join(dir, f)])) as Record<keyof NatsAuthMaterial, string>;
+  return Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, join(dir, f)])) as Record<
+    keyof NatsAuthMaterial,
+    string
+  >;
 }
 
 /** Writes each piece to its own file, readable by the owner only (Docker secrets take them one by one). */
@@ -161,7 +205,9 @@ export async function readAuthMaterial(dir: string): Promise<NatsAuthMaterial | 
   const files = authMaterialFiles(dir);
   try {
     const entries = await Promise.all(
-      (Object.keys(FILES) as (keyof NatsAuthMaterial)[]).map(async (key) => [key, await readFile(files[key], 'utf8')] as const),
+      (Object.keys(FILES) as (keyof NatsAuthMaterial)[]).map(
+        async (key) => [key, await readFile(files[key], 'utf8')] as const,
+      ),
     );
     return Object.fromEntries(entries) as unknown as NatsAuthMaterial;
   } catch (error) {

@@ -21,7 +21,10 @@ const q = (s: string) => JSON.stringify(s);
  * by the WAGGLE account; no user is anonymous (there is no `no_auth_user`). Works on 2.9.
  */
 export function natsServerConfig(
-  material: Pick<NatsAuthMaterial, 'operatorJwt' | 'systemAccountPublicKey' | 'systemAccountJwt' | 'accountPublicKey' | 'accountJwt'>,
+  material: Pick<
+    NatsAuthMaterial,
+    'operatorJwt' | 'systemAccountPublicKey' | 'systemAccountJwt' | 'accountPublicKey' | 'accountJwt'
+  >,
   options: ServerConfigOptions,
 ): string {
   return [

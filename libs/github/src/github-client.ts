@@ -28,7 +28,12 @@ export interface GithubClientOptions {
 export function githubErrorOf(error: unknown): { status: number | null; message: string } {
   const e = error as { status?: unknown; message?: unknown; response?: { data?: { message?: unknown } } };
   const status = typeof e.status === 'number' ? e.status : null;
-  const message = typeof e.response?.data?.message === 'string' ? e.response.data.message : typeof e.message === 'string' ? e.message : String(error);
+  const message =
+    typeof e.response?.data?.message === 'string'
+      ? e.response.data.message
+      : typeof e.message === 'string'
+        ? e.message
+        : String(error);
   return { status, message };
 }
 
@@ -50,7 +55,12 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   const { logger } = options;
   const write = options.writeIntervalMs ?? 1000;
   const maxWait = options.maxRateLimitWaitSeconds ?? 900;
-  const onLimit = (retryAfter: number, route: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+  const onLimit = (
+    retryAfter: number,
+    route: { method: string; url: string },
+    _octokit: unknown,
+    retryCount: number,
+  ): boolean => {
     const name = `${route.method} ${route.url}`;
     options.onRateLimited?.(retryAfter, name);
     const wait = retryCount < 3 && retryAfter <= maxWait;

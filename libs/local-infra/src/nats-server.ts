@@ -98,12 +98,19 @@ export class LocalNatsServer {
     });
     this.process = child;
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`nats-server exited with code ${code} (port ${this.options.port} taken?)`))),
+      child.once('exit', (code) =>
+        reject(new Error(`nats-server exited with code ${code} (port ${this.options.port} taken?)`)),
+      ),
     );
     const ready = (async () => {
       for (;;) {
         try {
-          const nc = await connectNats({ servers: this.url, name: 'probe', creds: this.material.hubCreds, failFast: true });
+          const nc = await connectNats({
+            servers: this.url,
+            name: 'probe',
+            creds: this.material.hubCreds,
+            failFast: true,
+          });
           await nc.close();
           return;
         } catch {

@@ -25,7 +25,14 @@ export interface ConsumeOptions<T extends object> {
   onFetchError?: (error: unknown) => void;
 }
 
-async function deadLetter(js: JetStreamClient, stream: string, consumer: string, msg: JsMsg, reason: string, logger: Logger) {
+async function deadLetter(
+  js: JetStreamClient,
+  stream: string,
+  consumer: string,
+  msg: JsMsg,
+  reason: string,
+  logger: Logger,
+) {
   try {
     await js.publish(
       deadLetterSubject(stream, consumer),
@@ -168,5 +175,11 @@ export async function consumeDurable<T extends object>(
     ack_wait: (spec.ackWaitMs ?? 30_000) * 1_000_000,
     max_deliver: spec.maxDeliver,
   });
-  void consumeBatches({ ...options, js: nc.jetstream(), stream: spec.stream, consumer: spec.durable, maxDeliver: spec.maxDeliver });
+  void consumeBatches({
+    ...options,
+    js: nc.jetstream(),
+    stream: spec.stream,
+    consumer: spec.durable,
+    maxDeliver: spec.maxDeliver,
+  });
 }

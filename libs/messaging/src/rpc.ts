@@ -1,7 +1,17 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { ErrorCode as NatsErrorCode } from 'nats';
 
-import type { Constructor, ErrorBody, MachineReplyOf, MachineRequestName, MachineRequestOf, RpcReply, RpcRequest, RpcResponse, RpcSubject } from '@waggle/contracts';
+import type {
+  Constructor,
+  ErrorBody,
+  MachineReplyOf,
+  MachineRequestName,
+  MachineRequestOf,
+  RpcReply,
+  RpcRequest,
+  RpcResponse,
+  RpcSubject,
+} from '@waggle/contracts';
 import { decode, ErrorCode, machineRequestSubject, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
@@ -23,7 +33,12 @@ function natsFailure(error: unknown, subject: string): WaggleError {
 }
 
 /** Sends a request and returns its data, or throws the WaggleError the service replied with. */
-export async function request<T>(nc: NatsConnection, subject: string, payload: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
+export async function request<T>(
+  nc: NatsConnection,
+  subject: string,
+  payload: unknown,
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<T> {
   let reply: Msg;
   try {
     reply = await nc.request(subject, encodeJson(payload), { timeout: timeoutMs, headers: outgoingHeaders() });

@@ -77,7 +77,10 @@ describe('settleClaim (claim-then-ack)', () => {
   });
 
   it('calls a refused claim stale and anything else unreachable', () => {
-    assert.equal(claimOutcomeOf(new WaggleError(ErrorCode.Conflict, 'attempt 1 is not current')), ClaimSettlement.Stale);
+    assert.equal(
+      claimOutcomeOf(new WaggleError(ErrorCode.Conflict, 'attempt 1 is not current')),
+      ClaimSettlement.Stale,
+    );
     assert.equal(claimOutcomeOf(new WaggleError(ErrorCode.Unavailable, 'no responders')), ClaimSettlement.Unreachable);
     assert.equal(claimOutcomeOf(new Error('TIMEOUT')), ClaimSettlement.Unreachable);
   });

@@ -3,7 +3,8 @@ import type { JsMsg } from 'nats';
 import { WaggleError } from '@waggle/contracts';
 
 /** What to do with a JetStream message after its handler ran. */
-export type Settlement = { action: 'ack' } | { action: 'nak'; delayMs: number } | { action: 'term'; reason: string; deadLetter: boolean };
+export type Settlement =
+  { action: 'ack' } | { action: 'nak'; delayMs: number } | { action: 'term'; reason: string; deadLetter: boolean };
 
 export interface SettlementInput {
   /** The handler's error, or undefined when it succeeded. */

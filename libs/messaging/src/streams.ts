@@ -16,7 +16,10 @@ export interface StreamOptions {
 
 /** Streams declared in code; provisioned idempotently by every hub service at start-up. */
 export function streamConfigs(options: StreamOptions): Partial<StreamConfig>[] {
-  const stream = (spec: { name: string; subjects: readonly string[] }, limits: Partial<StreamConfig>): Partial<StreamConfig> => ({
+  const stream = (
+    spec: { name: string; subjects: readonly string[] },
+    limits: Partial<StreamConfig>,
+  ): Partial<StreamConfig> => ({
     name: spec.name,
     subjects: [...spec.subjects],
     retention: RetentionPolicy.Limits,
@@ -70,7 +73,9 @@ export async function provisionStreams(jsm: JetStreamManager, options: StreamOpt
  * The durable consumers of one machine (its inbox and its task assignments), each filtered
  * to the machine's own subject. Created by the hub; the machine only pulls and acks.
  */
-export function machineConsumerConfigs(machineId: string): { stream: string; durable: string; filter: string; config: Partial<ConsumerConfig> }[] {
+export function machineConsumerConfigs(
+  machineId: string,
+): { stream: string; durable: string; filter: string; config: Partial<ConsumerConfig> }[] {
   const consumer = (stream: string, durable: string, filter: string, extra: Partial<ConsumerConfig> = {}) => ({
     stream,
     durable,
@@ -86,7 +91,9 @@ export function machineConsumerConfigs(machineId: string): { stream: string; dur
     },
   });
   return [
-    consumer(Streams.messages.name, Consumers.inbox(machineId), MachineSubjects.inbox(machineId), { max_ack_pending: 10_000 }),
+    consumer(Streams.messages.name, Consumers.inbox(machineId), MachineSubjects.inbox(machineId), {
+      max_ack_pending: 10_000,
+    }),
     consumer(Streams.tasks.name, Consumers.tasks(machineId), MachineSubjects.tasks(machineId)),
   ];
 }
@@ -122,7 +129,12 @@ export interface HubConnectionOptions {
 
 /** A hub service's connection: connected (for ever retrying), with every stream provisioned. */
 export async function connectHubService(options: HubConnectionOptions): Promise<NatsConnection> {
-  const nc = await connectNats({ servers: options.servers.split(','), name: options.name, creds: options.creds, onStatus: options.onStatus });
+  const nc = await connectNats({
+    servers: options.servers.split(','),
+    name: options.name,
+    creds: options.creds,
+    onStatus: options.onStatus,
+  });
   await provisionStreams(await nc.jetstreamManager(), { replicas: options.replicas });
   return nc;
 }

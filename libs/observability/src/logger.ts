@@ -52,7 +52,10 @@ export function loggerOptions(service: string, level = 'info'): LoggerOptions {
 export function createLogger(service: string, level = 'info', pretty = process.stdout.isTTY): Logger {
   const options = loggerOptions(service, level);
   if (pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } },
+    });
   }
   return pino(options);
 }

@@ -54,7 +54,10 @@ export async function addToOutbox(manager: EntityManager, schema: string, entrie
       const b = i * 4;
       return `($${b + 1}, $${b + 2}::jsonb, $${b + 3}, $${b + 4})`;
     });
-    await manager.query(`INSERT INTO "${schema}"."outbox" ("subject", "payload", "msg_id", "correlation_id") VALUES ${values.join(', ')}`, params);
+    await manager.query(
+      `INSERT INTO "${schema}"."outbox" ("subject", "payload", "msg_id", "correlation_id") VALUES ${values.join(', ')}`,
+      params,
+    );
   }
 }
 
@@ -148,7 +151,10 @@ export class OutboxRelay {
     const { dataSource, js, schema } = this.options;
     const batchSize = this.options.batchSize ?? 500;
     return dataSource.transaction(async (manager) => {
-      const lock = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [this.lockKey]);
+      const lock = await manager.query<{ locked: boolean }[]>(
+        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
+        [this.lockKey],
+      );
       if (!singleRow(lock, 'outbox lock').locked) {
         return 0;
       }
@@ -174,7 +180,10 @@ export class OutboxRelay {
         await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
       }
       if (failed) {
-        this.options.logger.warn({ err: failed.reason as unknown, unsent: rows.length - sent.length }, 'outbox publish failed; rows stay queued');
+        this.options.logger.warn(
+          { err: failed.reason as unknown, unsent: rows.length - sent.length },
+          'outbox publish failed; rows stay queued',
+        );
       }
       this.options.onRelayed?.(sent.length);
       return failed ? 0 : sent.length === batchSize ? sent.length : 0;
@@ -254,6 +263,11 @@ export class OutboxTransactions {
 }
 
 /** An outbox row for one machine's JetStream subject (its inbox or its task queue), typed by contracts' PublishMap. */
-export function machineEntry<N extends 'inbox' | 'tasks'>(name: N, machineId: string, payload: PublishMap[N], msgId: string): OutboxEntry {
+export function machineEntry<N extends 'inbox' | 'tasks'>(
+  name: N,
+  machineId: string,
+  payload: PublishMap[N],
+  msgId: string,
+): OutboxEntry {
   return { subject: MachineSubjects[name](machineId), payload, msgId };
 }

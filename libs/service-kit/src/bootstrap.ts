@@ -51,7 +51,10 @@ async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promi
   const logger = createLogger(spec.name, config.WAGGLE_LOG_LEVEL);
   const metrics = createMetricsRegistry(spec.name);
   const transport = new HubNatsServer({ queue: spec.queue, logger });
-  const app = await NestFactory.createMicroservice(spec.module(config, logger, metrics), { strategy: transport, logger: new NestPinoLogger(logger) });
+  const app = await NestFactory.createMicroservice(spec.module(config, logger, metrics), {
+    strategy: transport,
+    logger: new NestPinoLogger(logger),
+  });
   const nc = app.get<NatsConnection>(NATS);
   const hubMetrics = app.get(HubMetrics);
   transport.attach(nc, (operation, outcome, seconds) => hubMetrics.rpcSeconds.observe({ operation, outcome }, seconds));
@@ -59,7 +62,9 @@ async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promi
   await app.listen();
   const port = spec.opsPort(config);
   const dataSource = app.get(DataSource);
-  const ops: Server | undefined = port ? await startOpsServer(port, config.WAGGLE_METRICS_HOST, metrics, () => readinessChecks(nc, dataSource)) : undefined;
+  const ops: Server | undefined = port
+    ? await startOpsServer(port, config.WAGGLE_METRICS_HOST, metrics, () => readinessChecks(nc, dataSource))
+    : undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -3,7 +3,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
 import type { ServiceIdentity } from './tokens';
-import { METRICS, metricPrefix, SERVICE } from './tokens';
+import { metricPrefix, METRICS, SERVICE } from './tokens';
 
 /** Metrics every hub service has, under one name scheme: `waggle_<service>_rpc_duration_seconds`, … */
 @Injectable()
@@ -22,7 +22,15 @@ export class HubMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
       registers,
     });
-    this.outboxRelayed = new Counter({ name: `${prefix}outbox_relayed_total`, help: 'Outbox rows published to JetStream', registers });
-    this.outboxPruned = new Counter({ name: `${prefix}outbox_pruned_total`, help: 'Relayed outbox rows deleted after the retention period', registers });
+    this.outboxRelayed = new Counter({
+      name: `${prefix}outbox_relayed_total`,
+      help: 'Outbox rows published to JetStream',
+      registers,
+    });
+    this.outboxPruned = new Counter({
+      name: `${prefix}outbox_pruned_total`,
+      help: 'Relayed outbox rows deleted after the retention period',
+      registers,
+    });
   }
 }

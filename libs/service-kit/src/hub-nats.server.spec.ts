@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { RpcReply } from '@waggle/contracts';
-import { ErrorCode, MachineWildcards, RegistryRpc, TaskLeaseRequest, TaskRouterRpc, WaggleError } from '@waggle/contracts';
+import {
+  ErrorCode,
+  MachineWildcards,
+  RegistryRpc,
+  TaskLeaseRequest,
+  TaskRouterRpc,
+  WaggleError,
+} from '@waggle/contracts';
 import { decodeJson, encodeJson } from '@waggle/messaging';
 
 import { ContractDeserializer, isErrorBody, operationOf, ReplySerializer } from './hub-nats.server';
@@ -16,10 +23,13 @@ describe('the hub transport', () => {
   });
 
   it('decodes a payload into the contract class its pattern names', () => {
-    const packet = new ContractDeserializer().deserialize(encodeJson({ v: 1, taskId: '0b6f1c1e-6d8a-4bb4-9a39-6a5c0d3b1f7a', attempt: 2 }), {
-      channel: MachineWildcards.taskClaim,
-      replyTo: '_INBOX.1',
-    });
+    const packet = new ContractDeserializer().deserialize(
+      encodeJson({ v: 1, taskId: '0b6f1c1e-6d8a-4bb4-9a39-6a5c0d3b1f7a', attempt: 2 }),
+      {
+        channel: MachineWildcards.taskClaim,
+        replyTo: '_INBOX.1',
+      },
+    );
     assert.ok(packet.data instanceof TaskLeaseRequest);
     assert.equal(packet.pattern, MachineWildcards.taskClaim);
     assert.equal(packet.id, '_INBOX.1');
@@ -44,12 +54,18 @@ describe('the hub transport', () => {
   });
 
   it('knows no class for a pattern the contracts do not name', () => {
-    assert.throws(() => new ContractDeserializer().deserialize(encodeJson({}), { channel: 'waggle.rpc.nobody.nothing' }), /no contract class/);
+    assert.throws(
+      () => new ContractDeserializer().deserialize(encodeJson({}), { channel: 'waggle.rpc.nobody.nothing' }),
+      /no contract class/,
+    );
   });
 
   it('replies in the shape every caller reads', () => {
     const serializer = new ReplySerializer();
-    assert.deepEqual(decodeJson(serializer.serialize({ response: { id: 1 }, id: 'x' })), { ok: true, data: { id: 1 } } satisfies RpcReply<unknown>);
+    assert.deepEqual(decodeJson(serializer.serialize({ response: { id: 1 }, id: 'x' })), {
+      ok: true,
+      data: { id: 1 },
+    } satisfies RpcReply<unknown>);
     const error = { code: ErrorCode.NotFound, message: 'no such task' };
     assert.deepEqual(decodeJson(serializer.serialize({ err: error, id: 'x' })), { ok: false, error });
     assert.ok(isErrorBody(error));

@@ -29,7 +29,8 @@ export class ContractDeserializer {
 /** Nest's response packet → Waggle's reply body (`{ ok, data }` or `{ ok: false, error }`), which every caller reads. */
 export class ReplySerializer {
   serialize(packet: OutgoingResponse): Uint8Array {
-    const reply: RpcReply<unknown> = packet.err !== undefined ? { ok: false, error: packet.err as ErrorBody } : { ok: true, data: packet.response };
+    const reply: RpcReply<unknown> =
+      packet.err !== undefined ? { ok: false, error: packet.err as ErrorBody } : { ok: true, data: packet.response };
     return encodeJson(reply);
   }
 }
@@ -127,7 +128,9 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
         }
         const result: unknown = await handler(packet.data, context);
         // Nest hands back an observable; its error is the filter's error body.
-        const response: unknown = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
+        const response: unknown = isObservable(result)
+          ? await lastValueFrom(result, { defaultValue: undefined })
+          : result;
         outcome = 'ok';
         this.respond(msg, correlationId, { response, id: packet.id });
       } catch (error) {
@@ -151,5 +154,11 @@ export class HubNatsServer extends Server implements CustomTransportStrategy {
 
 /** What RpcErrorFilter turns every handler error into. */
 export function isErrorBody(value: unknown): value is ErrorBody {
-  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value && Object.values(ErrorCode).includes((value as ErrorBody).code);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'code' in value &&
+    'message' in value &&
+    Object.values(ErrorCode).includes((value as ErrorBody).code)
+  );
 }

@@ -84,10 +84,15 @@ export class HubServiceModule {
             creds: config.WAGGLE_NATS_CREDS,
             replicas: config.WAGGLE_JETSTREAM_REPLICAS,
             // The ping timer ticks every few seconds: routine, so debug; disconnects and reconnects are news.
-            onStatus: (s) => logger[s.type === 'pingTimer' ? 'debug' : 'info']({ status: s.type }, 'nats connection status'),
+            onStatus: (s) =>
+              logger[s.type === 'pingTimer' ? 'debug' : 'info']({ status: s.type }, 'nats connection status'),
           }),
       },
-      { provide: RpcClient, useFactory: (nc: NatsConnection) => new RpcClient(nc, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS), inject: [NATS] },
+      {
+        provide: RpcClient,
+        useFactory: (nc: NatsConnection) => new RpcClient(nc, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+        inject: [NATS],
+      },
       HubMetrics,
       ...(options.outbox === false ? [] : [TransactionsService]),
       ...(options.providers ?? []),

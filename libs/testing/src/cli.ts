@@ -15,7 +15,9 @@ export interface CliResult {
  * WAGGLE_HUB_URL are not inherited: each test says which credential it means.
  */
 export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [programPath('cli'), ...args], { env: childEnvironment({ WAGGLE_TOKEN: undefined, WAGGLE_HUB_URL: undefined, ...env }) });
+  return spawn(process.execPath, [programPath('cli'), ...args], {
+    env: childEnvironment({ WAGGLE_TOKEN: undefined, WAGGLE_HUB_URL: undefined, ...env }),
+  });
 }
 
 /** Runs `waggle …` to the end and returns its exit code and output. */

@@ -2,7 +2,10 @@
  * Waits for `check` to pass (return without throwing), polling. Tests wait on conditions
  * with this, never on a bare sleep. The last failure is rethrown on timeout.
  */
-export async function eventually<T>(check: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let last: unknown;
   for (;;) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +50,11 @@ async function call<T>(
 ): Promise<Answer<T>> {
   const response = await fetch(github.url + path, {
     method,
-    headers: { accept: 'application/vnd.github+json', ...(who ? { authorization: `token ${TOKENS[who]}` } : {}), ...headers },
+    headers: {
+      accept: 'application/vnd.github+json',
+      ...(who ? { authorization: `token ${TOKENS[who]}` } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -60,7 +64,10 @@ async function call<T>(
 /** git with a fixed identity, never a shell; stdout trimmed. */
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const identity = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false'];
-  const { stdout } = await run('git', [...identity, ...args], { cwd, env: childEnvironment({ GIT_TERMINAL_PROMPT: '0' }) });
+  const { stdout } = await run('git', [...identity, ...args], {
+    cwd,
+    env: childEnvironment({ GIT_TERMINAL_PROMPT: '0' }),
+  });
   return stdout.trim();
 }
 
@@ -137,7 +144,9 @@ describe('FakeGithub: authentication and headers', () => {
     assert.match(first.headers.get('x-github-request-id') ?? '', /^[0-9A-F]+(:[0-9A-F]+){4}$/);
     assert.equal(first.headers.get('x-ratelimit-limit'), '5000');
     assert.equal(first.headers.get('x-ratelimit-resource'), 'core');
-    const [remainingFirst, remainingSecond] = [first.headers, second.headers].map((h) => Number(h.get('x-ratelimit-remaining')));
+    const [remainingFirst, remainingSecond] = [first.headers, second.headers].map((h) =>
+      Number(h.get('x-ratelimit-remaining')),
+    );
     assert.ok(remainingFirst !== undefined && remainingSecond !== undefined);
     assert.equal(remainingSecond, remainingFirst - 1);
     assert.equal(Number(second.headers.get('x-ratelimit-used')), 5000 - remainingSecond);
@@ -160,7 +169,8 @@ describe('FakeGithub: repositories and git', () => {
 
   it('gives each caller its own permissions and a clone_url git accepts', async () => {
     const name = await freshRepo(github());
-    const perms = async (who: Person) => (await call<GithubRepo>(github(), who, 'GET', `/repos/alice/${name}`)).body.permissions;
+    const perms = async (who: Person) =>
+      (await call<GithubRepo>(github(), who, 'GET', `/repos/alice/${name}`)).body.permissions;
     assert.deepEqual(await perms('alice'), { admin: true, maintain: true, push: true, triage: true, pull: true });
     assert.deepEqual(await perms('bob'), { admin: false, maintain: false, push: true, triage: true, pull: true });
     assert.deepEqual(await perms('carol'), { admin: false, maintain: false, push: false, triage: false, pull: true });
@@ -169,7 +179,10 @@ describe('FakeGithub: repositories and git', () => {
     assert.equal(repo.default_branch, 'main');
     assert.equal(repo.fork, false);
     assert.equal(repo.clone_url, `file://${github().barePath('alice', name)}`);
-    assert.equal(await git(dir(), 'ls-remote', '--symref', repo.clone_url, 'HEAD').then((out) => out.split('\n')[0]), 'ref: refs/heads/main\tHEAD');
+    assert.equal(
+      await git(dir(), 'ls-remote', '--symref', repo.clone_url, 'HEAD').then((out) => out.split('\n')[0]),
+      'ref: refs/heads/main\tHEAD',
+    );
   });
 
   it('answers GET branches from what was really pushed through clone_url', async () => {
@@ -214,7 +227,8 @@ describe('FakeGithub: repositories and git', () => {
     assert.equal(again.status, 202);
     assert.equal(again.body.id, first.body.id);
     assert.deepEqual(github().forks('alice', name), [`carol/${name}`]);
-    const sha = async (url: string) => present((await git(dir(), 'ls-remote', url, 'refs/heads/main')).split('\t')[0], `main of ${url}`);
+    const sha = async (url: string) =>
+      present((await git(dir(), 'ls-remote', url, 'refs/heads/main')).split('\t')[0], `main of ${url}`);
     const upstream = (await call<GithubRepo>(github(), 'carol', 'GET', `/repos/alice/${name}`)).body;
     assert.match(await sha(first.body.clone_url), /^[0-9a-f]{40}$/);
     assert.equal(await sha(first.body.clone_url), await sha(upstream.clone_url));
@@ -227,7 +241,11 @@ describe('FakeGithub: issues', () => {
 
   it('creates issues: 201 with labels for a pusher, labels silently dropped for others, 422 without a title', async () => {
     const name = await freshRepo(github());
-    const byBob = await call<GithubIssue>(github(), 'bob', 'POST', `/repos/alice/${name}/issues`, { title: 'One', body: 'b', labels: ['bug'] });
+    const byBob = await call<GithubIssue>(github(), 'bob', 'POST', `/repos/alice/${name}/issues`, {
+      title: 'One',
+      body: 'b',
+      labels: ['bug'],
+    });
     assert.equal(byBob.status, 201);
     assert.equal(byBob.headers.get('location'), byBob.body.url);
     assert.equal(byBob.body.number, 1);
@@ -239,12 +257,17 @@ describe('FakeGithub: issues', () => {
       [['bug', 'ededed', false, null]],
     );
     assert.match(byBob.body.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const byCarol = await call<GithubIssue>(github(), 'carol', 'POST', `/repos/alice/${name}/issues`, { title: 'Two', labels: ['bug'] });
+    const byCarol = await call<GithubIssue>(github(), 'carol', 'POST', `/repos/alice/${name}/issues`, {
+      title: 'Two',
+      labels: ['bug'],
+    });
     assert.equal(byCarol.status, 201);
     assert.equal(byCarol.body.number, 2);
     assert.equal(byCarol.body.body, null);
     assert.deepEqual(byCarol.body.labels, []);
-    const untitled = await call<ErrorBody>(github(), 'bob', 'POST', `/repos/alice/${name}/issues`, { body: 'no title' });
+    const untitled = await call<ErrorBody>(github(), 'bob', 'POST', `/repos/alice/${name}/issues`, {
+      body: 'no title',
+    });
     assert.equal(untitled.status, 422);
     assert.deepEqual(untitled.body, {
       message: 'Validation Failed',
@@ -267,7 +290,9 @@ describe('FakeGithub: issues', () => {
     github().openIssue('alice', name, { title: 'c', user: 'dave' });
     await call(github(), 'alice', 'PATCH', `/repos/alice/${name}/issues/3`, { state: 'closed' });
     const titles = async (query: string) =>
-      (await call<GithubIssue[]>(github(), 'bob', 'GET', `/repos/alice/${name}/issues?${query}`)).body.map((i) => i.title);
+      (await call<GithubIssue[]>(github(), 'bob', 'GET', `/repos/alice/${name}/issues?${query}`)).body.map(
+        (i) => i.title,
+      );
     assert.deepEqual(await titles(''), ['b', 'a']);
     assert.deepEqual(await titles('direction=asc'), ['a', 'b']);
     assert.deepEqual(await titles('state=closed'), ['c']);
@@ -349,7 +374,13 @@ describe('FakeGithub: issues', () => {
     const name = await freshRepo(github());
     const { number } = github().openIssue('alice', name, { title: 'Q', user: 'dave' });
     const asked = github().addIssueComment('alice', name, number, 'dave', 'Any news?');
-    const posted = await call<GithubComment>(github(), 'bob', 'POST', `/repos/alice/${name}/issues/${number}/comments`, { body: 'On it' });
+    const posted = await call<GithubComment>(
+      github(),
+      'bob',
+      'POST',
+      `/repos/alice/${name}/issues/${number}/comments`,
+      { body: 'On it' },
+    );
     assert.equal(posted.status, 201);
     assert.equal(posted.body.user.login, 'bob');
     assert.equal(posted.body.issue_url, `${github().url}/repos/alice/${name}/issues/${number}`);
@@ -359,7 +390,12 @@ describe('FakeGithub: issues', () => {
     const edited = await call<GithubComment>(github(), 'bob', 'PATCH', path, { body: 'Done' });
     assert.equal(edited.status, 200);
     assert.equal(edited.body.body, 'Done');
-    const listed = await call<GithubComment[]>(github(), 'carol', 'GET', `/repos/alice/${name}/issues/${number}/comments`);
+    const listed = await call<GithubComment[]>(
+      github(),
+      'carol',
+      'GET',
+      `/repos/alice/${name}/issues/${number}/comments`,
+    );
     assert.deepEqual(
       listed.body.map((c) => [c.id, c.user.login, c.body]),
       [
@@ -431,7 +467,10 @@ describe('FakeGithub: pull requests', () => {
     assert.equal(opened.body.state, 'open');
     assert.equal(opened.body.merged, false);
     assert.equal(opened.body.draft, false);
-    assert.deepEqual([opened.body.head.label, opened.body.head.ref, opened.body.head.sha], ['carol:fix', 'fix', pushed]);
+    assert.deepEqual(
+      [opened.body.head.label, opened.body.head.ref, opened.body.head.sha],
+      ['carol:fix', 'fix', pushed],
+    );
     assert.equal(opened.body.head.repo.full_name, `carol/${name}`);
     assert.equal(opened.body.base.label, 'alice:main');
     assert.equal(opened.body.base.repo.full_name, `alice/${name}`);
@@ -444,7 +483,8 @@ describe('FakeGithub: pull requests', () => {
         [1, undefined],
       ],
     );
-    const byHead = async (head: string) => (await call<GithubPull[]>(github(), 'bob', 'GET', `${pulls}?head=${head}&state=open`)).body.map((p) => p.number);
+    const byHead = async (head: string) =>
+      (await call<GithubPull[]>(github(), 'bob', 'GET', `${pulls}?head=${head}&state=open`)).body.map((p) => p.number);
     assert.deepEqual(await byHead('carol:fix'), [2]);
     assert.deepEqual(await byHead('carol:other'), []);
 
@@ -453,14 +493,26 @@ describe('FakeGithub: pull requests', () => {
       assert.equal(answer.status, 422);
       return answer.body.errors?.[0];
     };
-    assert.deepEqual(await refusal('carol', ask), { resource: 'PullRequest', code: 'custom', message: 'A pull request already exists for carol:fix.' });
-    assert.deepEqual(await refusal('carol', { ...ask, head: 'carol:nope' }), { resource: 'PullRequest', code: 'invalid', field: 'head' });
+    assert.deepEqual(await refusal('carol', ask), {
+      resource: 'PullRequest',
+      code: 'custom',
+      message: 'A pull request already exists for carol:fix.',
+    });
+    assert.deepEqual(await refusal('carol', { ...ask, head: 'carol:nope' }), {
+      resource: 'PullRequest',
+      code: 'invalid',
+      field: 'head',
+    });
     assert.deepEqual(
       await refusal('bob', { ...ask, base: 'develop' }),
       { resource: 'PullRequest', code: 'invalid', field: 'head' },
       'bob cannot push to the fork',
     );
-    assert.deepEqual(await refusal('carol', { ...ask, base: 'develop' }), { resource: 'PullRequest', code: 'invalid', field: 'base' });
+    assert.deepEqual(await refusal('carol', { ...ask, base: 'develop' }), {
+      resource: 'PullRequest',
+      code: 'invalid',
+      field: 'base',
+    });
     assert.deepEqual(await refusal('carol', { ...ask, head: 'carol:same' }), {
       resource: 'PullRequest',
       code: 'custom',
@@ -476,20 +528,31 @@ describe('FakeGithub: pull requests', () => {
     await git(dir(), 'clone', '--quiet', clone_url, tree);
     await git(tree, 'commit', '--quiet', '--allow-empty', '-m', 'one');
     await git(tree, 'push', '--quiet', 'origin', 'HEAD:refs/heads/work');
-    const opened = await call<GithubPull>(github(), 'bob', 'POST', `/repos/alice/${name}/pulls`, { title: 'Work', head: 'work', base: 'main' });
+    const opened = await call<GithubPull>(github(), 'bob', 'POST', `/repos/alice/${name}/pulls`, {
+      title: 'Work',
+      head: 'work',
+      base: 'main',
+    });
     assert.equal(opened.status, 201);
     assert.equal(opened.body.head.label, 'alice:work');
     await git(tree, 'commit', '--quiet', '--allow-empty', '-m', 'two');
     await git(tree, 'push', '--quiet', 'origin', 'HEAD:refs/heads/work');
     const path = `/repos/alice/${name}/pulls/${opened.body.number}`;
-    assert.equal((await call<GithubPull>(github(), 'carol', 'GET', path)).body.head.sha, await git(tree, 'rev-parse', 'HEAD'));
+    assert.equal(
+      (await call<GithubPull>(github(), 'carol', 'GET', path)).body.head.sha,
+      await git(tree, 'rev-parse', 'HEAD'),
+    );
 
     const closed = await call<GithubPull>(github(), 'bob', 'PATCH', path, { state: 'closed', body: 'never mind' });
     assert.equal(closed.status, 200);
     assert.equal(closed.body.state, 'closed');
     assert.equal(closed.body.body, 'never mind');
     assert.equal(github().issue('alice', name, opened.body.number)?.state, 'closed');
-    const reopened = await call<GithubPull>(github(), 'bob', 'POST', `/repos/alice/${name}/pulls`, { title: 'Again', head: 'work', base: 'main' });
+    const reopened = await call<GithubPull>(github(), 'bob', 'POST', `/repos/alice/${name}/pulls`, {
+      title: 'Again',
+      head: 'work',
+      base: 'main',
+    });
     assert.equal(reopened.status, 201, 'a closed pull request does not block a new one');
     assert.deepEqual(
       github()
@@ -550,7 +613,10 @@ describe('FakeGithub: webhooks', () => {
   const { github } = useGithub();
 
   it('signs like GitHub (the example from its documentation)', () => {
-    assert.equal(FakeGithub.sign("It's a Secret to Everybody", 'Hello, World!'), 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
+    assert.equal(
+      FakeGithub.sign("It's a Secret to Everybody", 'Hello, World!'),
+      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
+    );
   });
 
   it('delivers a signed, real-shaped issues event and returns the receiver’s answer', async () => {
@@ -572,7 +638,12 @@ describe('FakeGithub: webhooks', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = receiver.address() as AddressInfo;
-      const answer = await FakeGithub.deliver(`http://127.0.0.1:${port}/webhook`, { event: 'issues', deliveryId: 'd-1', payload, secret: 's3cret' });
+      const answer = await FakeGithub.deliver(`http://127.0.0.1:${port}/webhook`, {
+        event: 'issues',
+        deliveryId: 'd-1',
+        payload,
+        secret: 's3cret',
+      });
       assert.deepEqual(answer, { status: 202, body: { ok: true } });
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
@@ -583,7 +654,13 @@ describe('FakeGithub: webhooks', () => {
     assert.equal(headers['user-agent'], 'GitHub-Hookshot/abc');
     assert.equal(headers['content-type'], 'application/json');
     assert.equal(headers['x-hub-signature-256'], `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`);
-    const event = JSON.parse(body) as { action: string; issue: GithubIssue; label: GithubLabel; repository: GithubRepo; sender: GithubUser };
+    const event = JSON.parse(body) as {
+      action: string;
+      issue: GithubIssue;
+      label: GithubLabel;
+      repository: GithubRepo;
+      sender: GithubUser;
+    };
     assert.equal(event.action, 'labeled');
     assert.equal(event.issue.number, number);
     assert.deepEqual(

@@ -313,7 +313,8 @@ type Parsed = { ok: true; value: unknown } | { ok: false };
 
 const DOCS = 'https://docs.github.com/rest';
 const RATE_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
-const SECONDARY_DOCS = 'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits';
+const SECONDARY_DOCS =
+  'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits';
 const FORBIDDEN = 'Must have admin rights to Repository.';
 const LABEL_COLOR = 'ededed';
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -349,15 +350,29 @@ export class FakeGithub {
     this.repoRoute('POST', '/forks', 'repos/forks#create-a-fork', (c, r) => this.createFork(c, r)),
     this.repoRoute('GET', '/issues', 'issues/issues#list-repository-issues', (c, r) => this.listIssues(c, r)),
     this.repoRoute('POST', '/issues', 'issues/issues#create-an-issue', (c, r) => this.createIssue(c, r)),
-    this.repoRoute('PATCH', '/issues/comments/:id', 'issues/comments#update-an-issue-comment', (c, r) => this.editComment(c, r)),
+    this.repoRoute('PATCH', '/issues/comments/:id', 'issues/comments#update-an-issue-comment', (c, r) =>
+      this.editComment(c, r),
+    ),
     this.repoRoute('GET', '/issues/:number', 'issues/issues#get-an-issue', (c, r) => this.getIssue(c, r)),
     this.repoRoute('PATCH', '/issues/:number', 'issues/issues#update-an-issue', (c, r) => this.editIssue(c, r)),
-    this.repoRoute('GET', '/issues/:number/comments', 'issues/comments#list-issue-comments', (c, r) => this.listComments(c, r)),
-    this.repoRoute('POST', '/issues/:number/comments', 'issues/comments#create-an-issue-comment', (c, r) => this.createComment(c, r)),
-    this.repoRoute('GET', '/issues/:number/labels', 'issues/labels#list-labels-for-an-issue', (c, r) => this.listLabels(c, r)),
-    this.repoRoute('POST', '/issues/:number/labels', 'issues/labels#add-labels-to-an-issue', (c, r) => this.changeLabels(c, r, 'add')),
-    this.repoRoute('PUT', '/issues/:number/labels', 'issues/labels#set-labels-for-an-issue', (c, r) => this.changeLabels(c, r, 'set')),
-    this.repoRoute('DELETE', '/issues/:number/labels/:name', 'issues/labels#remove-a-label-from-an-issue', (c, r) => this.removeLabel(c, r)),
+    this.repoRoute('GET', '/issues/:number/comments', 'issues/comments#list-issue-comments', (c, r) =>
+      this.listComments(c, r),
+    ),
+    this.repoRoute('POST', '/issues/:number/comments', 'issues/comments#create-an-issue-comment', (c, r) =>
+      this.createComment(c, r),
+    ),
+    this.repoRoute('GET', '/issues/:number/labels', 'issues/labels#list-labels-for-an-issue', (c, r) =>
+      this.listLabels(c, r),
+    ),
+    this.repoRoute('POST', '/issues/:number/labels', 'issues/labels#add-labels-to-an-issue', (c, r) =>
+      this.changeLabels(c, r, 'add'),
+    ),
+    this.repoRoute('PUT', '/issues/:number/labels', 'issues/labels#set-labels-for-an-issue', (c, r) =>
+      this.changeLabels(c, r, 'set'),
+    ),
+    this.repoRoute('DELETE', '/issues/:number/labels/:name', 'issues/labels#remove-a-label-from-an-issue', (c, r) =>
+      this.removeLabel(c, r),
+    ),
     this.repoRoute('GET', '/pulls', 'pulls/pulls#list-pull-requests', (c, r) => this.listPulls(c, r)),
     this.repoRoute('POST', '/pulls', 'pulls/pulls#create-a-pull-request', (c, r) => this.createPull(c, r)),
     this.repoRoute('GET', '/pulls/:number', 'pulls/pulls#get-a-pull-request', (c, r) => this.getPull(c, r)),
@@ -456,9 +471,16 @@ export class FakeGithub {
   }
 
   /** As if a person opened it in the web UI: its labels are in the timeline as theirs. */
-  openIssue(owner: string, name: string, issue: { title: string; body?: string; labels?: string[]; user: string }): GithubIssue {
+  openIssue(
+    owner: string,
+    name: string,
+    issue: { title: string; body?: string; labels?: string[]; user: string },
+  ): GithubIssue {
     const repo = this.mustRepo(owner, name);
-    return this.renderIssue(repo, this.addIssue(repo, this.user(issue.user).login, issue.title, issue.body ?? null, issue.labels ?? []));
+    return this.renderIssue(
+      repo,
+      this.addIssue(repo, this.user(issue.user).login, issue.title, issue.body ?? null, issue.labels ?? []),
+    );
   }
 
   /** A person's comment. */
@@ -519,7 +541,9 @@ export class FakeGithub {
     if (!issue) {
       throw new Error(`fake GitHub: ${repo.owner}/${repo.name} has no issue #${number}`);
     }
-    const done = issue.timeline.findLast((e) => e.event === action && (label === undefined || e.label?.toLowerCase() === label.toLowerCase()));
+    const done = issue.timeline.findLast(
+      (e) => e.event === action && (label === undefined || e.label?.toLowerCase() === label.toLowerCase()),
+    );
     return {
       action,
       issue: this.renderIssue(repo, issue),
@@ -540,7 +564,13 @@ export class FakeGithub {
     const raw = Buffer.concat(chunks).toString('utf8');
     const parsed: Parsed = raw === '' ? { ok: true, value: undefined } : parseJson(raw);
     const caller = this.authenticate(req.headers.authorization);
-    const entry: FakeGithubRequest = { method: req.method ?? 'GET', path: req.url ?? '/', login: caller?.login ?? null, at: Date.now(), status: 0 };
+    const entry: FakeGithubRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      login: caller?.login ?? null,
+      at: Date.now(),
+      status: 0,
+    };
     if (raw !== '') {
       entry.body = parsed.ok ? parsed.value : raw;
     }
@@ -551,14 +581,23 @@ export class FakeGithub {
     } catch (error) {
       // A fake's own bug: say what it was rather than hang or drop the connection.
       const reason = error instanceof Error ? error.message : String(error);
-      reply = this.finish(json(500, { message: 'Server Error', fake_github_error: reason }), this.bucket(caller), false);
+      reply = this.finish(
+        json(500, { message: 'Server Error', fake_github_error: reason }),
+        this.bucket(caller),
+        false,
+      );
     }
     entry.status = reply.status;
     res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
     res.end(reply.body);
   }
 
-  private async answer(entry: FakeGithubRequest, caller: UserState | undefined, parsed: Parsed, headers: IncomingHttpHeaders): Promise<Reply> {
+  private async answer(
+    entry: FakeGithubRequest,
+    caller: UserState | undefined,
+    parsed: Parsed,
+    headers: IncomingHttpHeaders,
+  ): Promise<Reply> {
     const bucket = this.bucket(caller);
     if (!caller) {
       return this.finish(githubError(401, 'Bad credentials', DOCS), bucket, true);
@@ -616,7 +655,12 @@ export class FakeGithub {
     return { method, pattern: new RegExp(`^${source}$`), docs: `${DOCS}/${docs}`, handle };
   }
 
-  private repoRoute(method: string, path: string, docs: string, handle: (ctx: Ctx, repo: RepoState) => Reply | Promise<Reply>): Route {
+  private repoRoute(
+    method: string,
+    path: string,
+    docs: string,
+    handle: (ctx: Ctx, repo: RepoState) => Reply | Promise<Reply>,
+  ): Route {
     return this.route(method, `/repos/:owner/:repo${path}`, docs, (ctx) => {
       const repo = this.findRepo(param(ctx, 'owner'), param(ctx, 'repo'));
       return repo ? handle(ctx, repo) : githubError(404, 'Not Found', ctx.docs);
@@ -666,16 +710,29 @@ export class FakeGithub {
     if (limit.retryAfterSeconds !== undefined) {
       const message = `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${requestId}.`;
       return this.finish(
-        json(limit.status, { message, documentation_url: SECONDARY_DOCS, status: String(limit.status) }, { 'retry-after': String(limit.retryAfterSeconds) }),
+        json(
+          limit.status,
+          { message, documentation_url: SECONDARY_DOCS, status: String(limit.status) },
+          { 'retry-after': String(limit.retryAfterSeconds) },
+        ),
         bucket,
         false,
         requestId,
       );
     }
     const reset = Math.floor(Date.now() / 1000) + (limit.resetInSeconds ?? 60);
-    const headers = { 'x-ratelimit-remaining': '0', 'x-ratelimit-used': String(bucket.limit), 'x-ratelimit-reset': String(reset) };
+    const headers = {
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-used': String(bucket.limit),
+      'x-ratelimit-reset': String(reset),
+    };
     const message = `API rate limit exceeded for user ID ${caller.id}.`;
-    return this.finish(json(limit.status, { message, documentation_url: RATE_DOCS, status: String(limit.status) }, headers), bucket, false, requestId);
+    return this.finish(
+      json(limit.status, { message, documentation_url: RATE_DOCS, status: String(limit.status) }, headers),
+      bucket,
+      false,
+      requestId,
+    );
   }
 
   // --- Handlers ---
@@ -683,7 +740,16 @@ export class FakeGithub {
   private getAuthenticatedUser(c: Ctx): Reply {
     const publicRepos = [...this.repos.values()].filter((repo) => sameLogin(repo.owner, c.caller.login)).length;
     const at = iso(c.caller.created);
-    const profile = { name: null, company: null, blog: '', location: null, email: null, hireable: null, bio: null, twitter_username: null };
+    const profile = {
+      name: null,
+      company: null,
+      blog: '',
+      location: null,
+      email: null,
+      hireable: null,
+      bio: null,
+      twitter_username: null,
+    };
     return json(200, {
       ...this.renderUser(c.caller.login),
       ...profile,
@@ -716,7 +782,9 @@ export class FakeGithub {
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean);
     const issues = repo.issues.filter(
-      (issue) => (state === 'all' || issue.state === state) && wanted.every((name) => issue.labels.some((label) => label.name.toLowerCase() === name)),
+      (issue) =>
+        (state === 'all' || issue.state === state) &&
+        wanted.every((name) => issue.labels.some((label) => label.name.toLowerCase() === name)),
     );
     return this.page(c, sortIssues(issues, c.url.searchParams), (issue) => this.renderIssue(repo, issue));
   }
@@ -734,7 +802,13 @@ export class FakeGithub {
       return invalid(c.docs, { resource: 'Label', code: 'invalid', field: 'labels' });
     }
     // GitHub drops the labels of someone who may not triage, without an error.
-    const issue = this.addIssue(repo, c.caller.login, title, body ?? null, this.canPush(repo, c.caller.login) ? labels : []);
+    const issue = this.addIssue(
+      repo,
+      c.caller.login,
+      title,
+      body ?? null,
+      this.canPush(repo, c.caller.login) ? labels : [],
+    );
     const rendered = this.renderIssue(repo, issue);
     return json(201, rendered, { location: rendered.url });
   }
@@ -858,7 +932,9 @@ export class FakeGithub {
         return true;
       }
       // `owner:branch`, or just `owner` for all of that owner's heads.
-      const [owner, ref] = head.includes(':') ? [head.slice(0, head.indexOf(':')), head.slice(head.indexOf(':') + 1)] : [head, undefined];
+      const [owner, ref] = head.includes(':')
+        ? [head.slice(0, head.indexOf(':')), head.slice(head.indexOf(':') + 1)]
+        : [head, undefined];
       return sameLogin(pull.headRepo.owner, owner) && (ref === undefined || pull.headRef === ref);
     });
     await Promise.all(pulls.map((issue) => this.refresh(repo, issue)));
@@ -898,16 +974,35 @@ export class FakeGithub {
       return invalid(c.docs, { resource: 'PullRequest', code: 'invalid', field: 'base' });
     }
     if (await isAncestor(this.barePath(repo.owner, repo.name), headSha, baseSha)) {
-      return invalid(c.docs, { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` });
+      return invalid(c.docs, {
+        resource: 'PullRequest',
+        code: 'custom',
+        message: `No commits between ${base} and ${head}`,
+      });
     }
     // Checked after the awaits, so two concurrent requests cannot both open one.
     const label = `${headRepo.owner}:${headRef}`;
-    const open = repo.issues.find((i) => i.state === 'open' && i.pull?.headRepo === headRepo && i.pull.headRef === headRef && i.pull.baseRef === base);
+    const open = repo.issues.find(
+      (i) =>
+        i.state === 'open' && i.pull?.headRepo === headRepo && i.pull.headRef === headRef && i.pull.baseRef === base,
+    );
     if (open) {
-      return invalid(c.docs, { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${label}.` });
+      return invalid(c.docs, {
+        resource: 'PullRequest',
+        code: 'custom',
+        message: `A pull request already exists for ${label}.`,
+      });
     }
 
-    const pull: PullState = { id: this.ids.pull++, headRepo, headRef, headSha, baseRef: base, baseSha, draft: draft === true };
+    const pull: PullState = {
+      id: this.ids.pull++,
+      headRepo,
+      headRef,
+      headSha,
+      baseRef: base,
+      baseSha,
+      draft: draft === true,
+    };
     const issue = this.addIssue(repo, c.caller.login, title, body ?? null, [], pull);
     const rendered = this.renderPull(repo, issue);
     return json(201, rendered, { location: rendered.url });
@@ -942,7 +1037,16 @@ export class FakeGithub {
     if (!sha) {
       return githubError(404, 'Branch not found', c.docs);
     }
-    const fields = (await git(['--git-dir', path, 'show', '-s', '--format=%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B', sha])).split('\0');
+    const fields = (
+      await git([
+        '--git-dir',
+        path,
+        'show',
+        '-s',
+        '--format=%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
+        sha,
+      ])
+    ).split('\0');
     // The format prints every separator, so all nine fields are there (empty at worst).
     const [
       tree = '',
@@ -1015,7 +1119,13 @@ export class FakeGithub {
   }
 
   /** Registers the repository once `make(path)` has made its bare repository. */
-  private async makeRepo(owner: string, name: string, defaultBranch: string, make: (path: string) => Promise<void>, forkOf?: RepoState): Promise<RepoState> {
+  private async makeRepo(
+    owner: string,
+    name: string,
+    defaultBranch: string,
+    make: (path: string) => Promise<void>,
+    forkOf?: RepoState,
+  ): Promise<RepoState> {
     if (!NAME.test(name) || name === '.' || name === '..') {
       throw new Error(`fake GitHub: bad repository name ${name}`);
     }
@@ -1052,7 +1162,9 @@ export class FakeGithub {
     if (sameLogin(source.owner, caller.login)) {
       return Promise.resolve(source);
     }
-    const existing = [...this.repos.values()].find((repo) => repo.forkOf === source && sameLogin(repo.owner, caller.login));
+    const existing = [...this.repos.values()].find(
+      (repo) => repo.forkOf === source && sameLogin(repo.owner, caller.login),
+    );
     if (existing) {
       return Promise.resolve(existing);
     }
@@ -1062,7 +1174,11 @@ export class FakeGithub {
       // Like GitHub: a name the caller already uses gets a numbered suffix.
       const wanted = name ?? source.name;
       let free = wanted;
-      for (let n = 1; this.findRepo(caller.login, free) || this.making.has(`${caller.login}/${free}`.toLowerCase()); n++) {
+      for (
+        let n = 1;
+        this.findRepo(caller.login, free) || this.making.has(`${caller.login}/${free}`.toLowerCase());
+        n++
+      ) {
         free = `${wanted}-${n}`;
       }
       const sourcePath = this.barePath(source.owner, source.name);
@@ -1082,7 +1198,9 @@ export class FakeGithub {
   /** The head owner's repository in the base's fork network; failing that, theirs of the same name. */
   private networkRepo(base: RepoState, owner: string): RepoState | undefined {
     const root = (repo: RepoState): RepoState => (repo.forkOf ? root(repo.forkOf) : repo);
-    const inNetwork = [...this.repos.values()].find((repo) => sameLogin(repo.owner, owner) && root(repo) === root(base));
+    const inNetwork = [...this.repos.values()].find(
+      (repo) => sameLogin(repo.owner, owner) && root(repo) === root(base),
+    );
     return inNetwork ?? this.findRepo(owner, base.name);
   }
 
@@ -1103,7 +1221,14 @@ export class FakeGithub {
     return repo.collaborators.has(login.toLowerCase()) ? 'COLLABORATOR' : 'NONE';
   }
 
-  private addIssue(repo: RepoState, user: string, title: string, body: string | null, labels: string[], pull?: PullState): IssueState {
+  private addIssue(
+    repo: RepoState,
+    user: string,
+    title: string,
+    body: string | null,
+    labels: string[],
+    pull?: PullState,
+  ): IssueState {
     const now = Date.now();
     const issue: IssueState = {
       id: this.ids.issue++,
@@ -1206,7 +1331,13 @@ export class FakeGithub {
     if (state !== undefined && state !== 'open' && state !== 'closed') {
       return bad('state');
     }
-    if (reason !== undefined && reason !== null && reason !== 'completed' && reason !== 'not_planned' && reason !== 'reopened') {
+    if (
+      reason !== undefined &&
+      reason !== null &&
+      reason !== 'completed' &&
+      reason !== 'not_planned' &&
+      reason !== 'reopened'
+    ) {
       return bad('state_reason');
     }
     if (title !== undefined || body !== undefined) {
@@ -1479,14 +1610,20 @@ function labelNames(value: unknown): string[] | null {
   if (!Array.isArray(value)) {
     return null;
   }
-  const names = value.map((item: unknown) => (typeof item === 'string' ? item : isRecord(item) && typeof item.name === 'string' ? item.name : ''));
+  const names = value.map((item: unknown) =>
+    typeof item === 'string' ? item : isRecord(item) && typeof item.name === 'string' ? item.name : '',
+  );
   return names.every((name) => name.trim() !== '') ? names.map((name) => name.trim()) : null;
 }
 
 function sortIssues(issues: IssueState[], query: URLSearchParams): IssueState[] {
   const sort = query.get('sort');
   const key = (issue: IssueState) =>
-    sort === 'updated' ? issue.updated : sort === 'comments' || sort === 'popularity' ? issue.comments.length : issue.created;
+    sort === 'updated'
+      ? issue.updated
+      : sort === 'comments' || sort === 'popularity'
+        ? issue.comments.length
+        : issue.created;
   const sign = query.get('direction') === 'asc' ? 1 : -1;
   return [...issues].sort((a, b) => sign * (key(a) - key(b) || a.number - b.number));
 }
@@ -1529,7 +1666,14 @@ async function branchSha(gitDir: string, branch: string): Promise<string | null>
   if (!validBranch(branch)) {
     return null;
   }
-  const result = await runGit(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]);
+  const result = await runGit([
+    '--git-dir',
+    gitDir,
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    `refs/heads/${branch}^{commit}`,
+  ]);
   return result.code === 0 ? result.stdout.trim() : null;
 }
 
@@ -1539,7 +1683,12 @@ async function isAncestor(gitDir: string, commit: string, other: string): Promis
 }
 
 /** One commit of `files` on `branch`, made with plumbing: a bare repository has no work tree to commit from. */
-async function commitFiles(gitDir: string, branch: string, files: Record<string, string>, author: string): Promise<void> {
+async function commitFiles(
+  gitDir: string,
+  branch: string,
+  files: Record<string, string>,
+  author: string,
+): Promise<void> {
   const index = join(gitDir, 'fake-github-index');
   const entries: string[] = [];
   for (const [file, content] of Object.entries(files)) {
@@ -1547,11 +1696,24 @@ async function commitFiles(gitDir: string, branch: string, files: Record<string,
     entries.push(`100644 ${blob}\t${file}\n`);
   }
   try {
-    await git(['--git-dir', gitDir, 'update-index', '--add', '--index-info'], entries.join(''), { GIT_INDEX_FILE: index });
+    await git(['--git-dir', gitDir, 'update-index', '--add', '--index-info'], entries.join(''), {
+      GIT_INDEX_FILE: index,
+    });
     const tree = (await git(['--git-dir', gitDir, 'write-tree'], undefined, { GIT_INDEX_FILE: index })).trim();
     const email = `${author}@users.noreply.github.com`;
-    const identity = { GIT_AUTHOR_NAME: author, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
-    const commit = (await git(['--git-dir', gitDir, 'commit-tree', '--no-gpg-sign', '-m', 'Initial commit', tree], undefined, identity)).trim();
+    const identity = {
+      GIT_AUTHOR_NAME: author,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_COMMITTER_NAME: 'GitHub',
+      GIT_COMMITTER_EMAIL: 'noreply@github.com',
+    };
+    const commit = (
+      await git(
+        ['--git-dir', gitDir, 'commit-tree', '--no-gpg-sign', '-m', 'Initial commit', tree],
+        undefined,
+        identity,
+      )
+    ).trim();
     await git(['--git-dir', gitDir, 'update-ref', `refs/heads/${branch}`, commit]);
   } finally {
     await rm(index, { force: true });
@@ -1559,9 +1721,16 @@ async function commitFiles(gitDir: string, branch: string, files: Record<string,
 }
 
 /** git without a shell; resolves with the exit code, since "no such branch" is an answer, not a failure. */
-function runGit(args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function runGit(
+  args: string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { env: childEnvironment({ GIT_TERMINAL_PROMPT: '0', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', args, {
+      env: childEnvironment({ GIT_TERMINAL_PROMPT: '0', ...env }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -6,8 +6,17 @@ import { FakeLlmProvider } from './fake-llm-provider';
 import type { ProviderWire } from './fake-llm-provider';
 import { present } from './present';
 
-function post(provider: FakeLlmProvider, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(provider.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+function post(
+  provider: FakeLlmProvider,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(provider.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** The whole body as text, and the error if the connection broke before its end. */
@@ -118,7 +127,12 @@ function useProvider(wire: ProviderWire): () => FakeLlmProvider {
 describe('FakeLlmProvider: anthropic', () => {
   const provider = useProvider('anthropic');
   const auth = { 'x-api-key': 'sk-ant-test', 'anthropic-version': '2023-06-01' };
-  const request = (stream: boolean) => ({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }], stream });
+  const request = (stream: boolean) => ({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 100,
+    messages: [{ role: 'user', content: 'Hi' }],
+    stream,
+  });
 
   it('answers a complete message with the scripted text and usage', async () => {
     provider().script({ kind: 'ok', text: 'Hi there', inputTokens: 12, outputTokens: 7 });
@@ -173,12 +187,23 @@ describe('FakeLlmProvider: anthropic', () => {
   });
 
   it('answers a scripted status with its error body and Retry-After', async () => {
-    provider().script({ kind: 'status', status: 529, retryAfter: '2' }, { kind: 'status', status: 429, retryAfter: '5', message: 'slow down' });
-    const overloaded = await errorReply<AnthropicError>(await post(provider(), '/v1/messages', request(false), auth), 529, '2');
+    provider().script(
+      { kind: 'status', status: 529, retryAfter: '2' },
+      { kind: 'status', status: 429, retryAfter: '5', message: 'slow down' },
+    );
+    const overloaded = await errorReply<AnthropicError>(
+      await post(provider(), '/v1/messages', request(false), auth),
+      529,
+      '2',
+    );
     assert.equal(overloaded.type, 'error');
     assert.equal(overloaded.error.type, 'overloaded_error');
     assert.equal(typeof overloaded.error.message, 'string');
-    const limited = await errorReply<AnthropicError>(await post(provider(), '/v1/messages', request(true), auth), 429, '5');
+    const limited = await errorReply<AnthropicError>(
+      await post(provider(), '/v1/messages', request(true), auth),
+      429,
+      '5',
+    );
     assert.deepEqual(limited, { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } });
   });
 
@@ -201,7 +226,10 @@ describe('FakeLlmProvider: anthropic', () => {
     assert.equal(parse<AnthropicError>(await noKey.text()).error.type, 'authentication_error');
     const noMaxTokens = await post(provider(), '/v1/messages', { model: 'm', messages: [] }, auth);
     assert.equal(noMaxTokens.status, 400);
-    assert.deepEqual(parse(await noMaxTokens.text()), { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } });
+    assert.deepEqual(parse(await noMaxTokens.text()), {
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: Field required' },
+    });
     const unknown = await post(provider(), '/v1/complete', {}, auth);
     assert.equal(unknown.status, 404);
     assert.equal(parse<AnthropicError>(await unknown.text()).error.type, 'not_found_error');
@@ -227,7 +255,8 @@ describe('FakeLlmProvider: openai', () => {
     assert.ok(!data.includes('[DONE]'));
     return data.map((d) => parse<OpenaiChunk>(d));
   };
-  const contents = (list: OpenaiChunk[]): string[] => list.flatMap((c) => c.choices.map((choice) => choice.delta.content ?? '')).filter((c) => c);
+  const contents = (list: OpenaiChunk[]): string[] =>
+    list.flatMap((c) => c.choices.map((choice) => choice.delta.content ?? '')).filter((c) => c);
 
   it('answers a complete chat completion with the scripted text and usage', async () => {
     provider().script({ kind: 'ok', text: 'Hi there', inputTokens: 12, outputTokens: 7 });
@@ -239,13 +268,23 @@ describe('FakeLlmProvider: openai', () => {
     assert.deepEqual(rest, {
       object: 'chat.completion',
       model: 'gpt-4o-mini',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hi there', refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
     });
   });
 
   it('streams chunks that reassemble the text, with a usage chunk only when asked', async () => {
-    provider().script({ kind: 'ok', text: 'one two three', inputTokens: 3, outputTokens: 4 }, { kind: 'ok', text: 'one two' });
+    provider().script(
+      { kind: 'ok', text: 'one two three', inputTokens: 3, outputTokens: 4 },
+      { kind: 'ok', text: 'one two' },
+    );
     const response = await post(provider(), '/v1/chat/completions', request(true, true), auth);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
     const { text, error } = await readAll(response);
@@ -267,7 +306,11 @@ describe('FakeLlmProvider: openai', () => {
 
   it('answers a scripted status with its error body and Retry-After', async () => {
     provider().script({ kind: 'status', status: 429, retryAfter: '20' });
-    const body = await errorReply<OpenaiError>(await post(provider(), '/v1/chat/completions', request(true), auth), 429, '20');
+    const body = await errorReply<OpenaiError>(
+      await post(provider(), '/v1/chat/completions', request(true), auth),
+      429,
+      '20',
+    );
     assert.equal(typeof body.error.message, 'string');
     assert.equal(typeof body.error.type, 'string');
     assert.equal(body.error.param, null);
@@ -299,7 +342,8 @@ describe('FakeLlmProvider: gemini', () => {
   const provider = useProvider('gemini');
   const key = { 'x-goog-api-key': 'AIza-test' };
   const request = { contents: [{ role: 'user', parts: [{ text: 'Hi' }] }], generationConfig: { maxOutputTokens: 50 } };
-  const texts = (list: GeminiChunk[]): string[] => list.map((c) => present(c.candidates[0]?.content.parts[0]?.text, 'the candidate text'));
+  const texts = (list: GeminiChunk[]): string[] =>
+    list.map((c) => present(c.candidates[0]?.content.parts[0]?.text, 'the candidate text'));
   const frames = (text: string): GeminiChunk[] => sse(text).map((f) => parse<GeminiChunk>(f.data));
 
   it('answers generateContent with the scripted text and usage', async () => {
@@ -317,7 +361,11 @@ describe('FakeLlmProvider: gemini', () => {
 
   it('streams SSE responses that reassemble the text, the last with finishReason and usage', async () => {
     provider().script({ kind: 'ok', text: 'one two three', inputTokens: 3, outputTokens: 4 });
-    const response = await post(provider(), '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=AIza-test', request);
+    const response = await post(
+      provider(),
+      '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=AIza-test',
+      request,
+    );
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
     const { text, error } = await readAll(response);
     assert.equal(error, undefined);
@@ -338,18 +386,31 @@ describe('FakeLlmProvider: gemini', () => {
   });
 
   it('answers a scripted status with its error body and Retry-After', async () => {
-    provider().script({ kind: 'status', status: 429, retryAfter: '3' }, { kind: 'status', status: 503, retryAfter: '1', message: 'The model is overloaded.' });
-    const limited = await errorReply<GeminiError>(await post(provider(), '/v1beta/models/gemini-2.5-flash:generateContent', request, key), 429, '3');
+    provider().script(
+      { kind: 'status', status: 429, retryAfter: '3' },
+      { kind: 'status', status: 503, retryAfter: '1', message: 'The model is overloaded.' },
+    );
+    const limited = await errorReply<GeminiError>(
+      await post(provider(), '/v1beta/models/gemini-2.5-flash:generateContent', request, key),
+      429,
+      '3',
+    );
     assert.equal(limited.error.code, 429);
     assert.equal(limited.error.status, 'RESOURCE_EXHAUSTED');
     assert.equal(limited.error.details?.[0]?.retryDelay, '3s');
-    const unavailable = await errorReply(await post(provider(), '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', request, key), 503, '1');
+    const unavailable = await errorReply(
+      await post(provider(), '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', request, key),
+      503,
+      '1',
+    );
     assert.deepEqual(unavailable, { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } });
   });
 
   it('cuts the stream after the first delta', async () => {
     provider().script({ kind: 'cut-after-first-token' });
-    const { text, error } = await readAll(await post(provider(), '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', request, key));
+    const { text, error } = await readAll(
+      await post(provider(), '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', request, key),
+    );
     assert.ok(error, 'the body should end abruptly');
     assert.deepEqual(texts(frames(text)), ['Hello ']);
   });
@@ -408,7 +469,9 @@ describe('FakeLlmProvider: ollama', () => {
 
   it('answers a scripted status with its error body and Retry-After', async () => {
     provider().script({ kind: 'status', status: 503, retryAfter: '4', message: 'server busy' });
-    assert.deepEqual(await errorReply(await post(provider(), '/api/chat', request()), 503, '4'), { error: 'server busy' });
+    assert.deepEqual(await errorReply(await post(provider(), '/api/chat', request()), 503, '4'), {
+      error: 'server busy',
+    });
   });
 
   it('cuts the stream after the first delta', async () => {
@@ -481,7 +544,12 @@ describe('FakeLlmProvider: behaviours', () => {
   it('hangs until stop()', async () => {
     const hanging = await FakeLlmProvider.start('openai');
     hanging.script({ kind: 'hang' });
-    const answer = post(hanging, '/v1/chat/completions', { model: 'm', messages: [] }, { authorization: 'Bearer k' }).then(
+    const answer = post(
+      hanging,
+      '/v1/chat/completions',
+      { model: 'm', messages: [] },
+      { authorization: 'Bearer k' },
+    ).then(
       () => 'answered',
       () => 'failed',
     );

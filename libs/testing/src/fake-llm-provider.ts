@@ -99,7 +99,13 @@ export class FakeLlmProvider {
     const parsed = parseJson(raw);
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    this.requests.push({ method, path, headers: req.headers, body: parsed.ok ? parsed.value : raw || undefined, at: Date.now() });
+    this.requests.push({
+      method,
+      path,
+      headers: req.headers,
+      body: parsed.ok ? parsed.value : raw || undefined,
+      at: Date.now(),
+    });
 
     const url = new URL(path, 'http://fake.invalid');
     const routed = this.route(method, url, req.headers, parsed);
@@ -123,10 +129,16 @@ export class FakeLlmProvider {
     }
   }
 
-  private async perform(res: ServerResponse, generation: Generation, behaviour: FakeBehaviour, signal: AbortSignal): Promise<void> {
+  private async perform(
+    res: ServerResponse,
+    generation: Generation,
+    behaviour: FakeBehaviour,
+    signal: AbortSignal,
+  ): Promise<void> {
     const wire = this.wire;
     if (behaviour.kind === 'status') {
-      const headers: OutgoingHttpHeaders = behaviour.retryAfter === undefined ? {} : { 'retry-after': behaviour.retryAfter };
+      const headers: OutgoingHttpHeaders =
+        behaviour.retryAfter === undefined ? {} : { 'retry-after': behaviour.retryAfter };
       return send(res, errorReply(wire, behaviour.status, behaviour.message, behaviour.retryAfter, headers));
     }
     if (behaviour.kind === 'hang') {
@@ -141,8 +153,15 @@ export class FakeLlmProvider {
     const usage: Usage = { input: ok?.inputTokens ?? 10, output: ok?.outputTokens ?? 5 };
 
     if (!generation.stream) {
-      const body = behaviour.kind === 'malformed' ? '{"id": "truncated", "content": [' : JSON.stringify(completeBody(wire, generation, text, usage));
-      res.writeHead(200, { 'content-type': JSON_TYPE[wire], 'content-length': Buffer.byteLength(body), ...wireHeaders(wire) });
+      const body =
+        behaviour.kind === 'malformed'
+          ? '{"id": "truncated", "content": ['
+          : JSON.stringify(completeBody(wire, generation, text, usage));
+      res.writeHead(200, {
+        'content-type': JSON_TYPE[wire],
+        'content-length': Buffer.byteLength(body),
+        ...wireHeaders(wire),
+      });
       if (behaviour.kind === 'cut-before-first-token') {
         res.flushHeaders();
         return cut(res);
@@ -159,7 +178,11 @@ export class FakeLlmProvider {
     }
 
     const plan = streamPlan(wire, generation, text, usage);
-    res.writeHead(200, { 'content-type': generation.jsonArray ? JSON_TYPE.gemini : STREAM_TYPE[wire], 'cache-control': 'no-cache', ...wireHeaders(wire) });
+    res.writeHead(200, {
+      'content-type': generation.jsonArray ? JSON_TYPE.gemini : STREAM_TYPE[wire],
+      'cache-control': 'no-cache',
+      ...wireHeaders(wire),
+    });
     switch (behaviour.kind) {
       case 'malformed':
         if (await write(res, plan.malformed)) {
@@ -258,7 +281,11 @@ function reply(reply: Reply): Routed {
 }
 
 function jsonReply(wire: ProviderWire, status: number, value: unknown, headers: OutgoingHttpHeaders = {}): Reply {
-  return { status, headers: { 'content-type': JSON_TYPE[wire], ...wireHeaders(wire), ...headers }, body: JSON.stringify(value) };
+  return {
+    status,
+    headers: { 'content-type': JSON_TYPE[wire], ...wireHeaders(wire), ...headers },
+    body: JSON.stringify(value),
+  };
 }
 
 /** Request ids the real APIs put on every response, which clients log. */
@@ -296,7 +323,13 @@ function anthropicErrorType(status: number): string {
   return types[status] ?? 'api_error';
 }
 
-function openaiError(status: number, message: string, type: string, code: string | null, param: string | null = null): Reply {
+function openaiError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+): Reply {
   return jsonReply('openai', status, { error: { message, type, param, code } });
 }
 
@@ -318,7 +351,13 @@ function googleStatus(status: number): string {
 }
 
 /** The error reply each provider really sends for `status`. */
-function errorReply(wire: ProviderWire, status: number, message = defaultMessage(status), retryAfter?: string, headers: OutgoingHttpHeaders = {}): Reply {
+function errorReply(
+  wire: ProviderWire,
+  status: number,
+  message = defaultMessage(status),
+  retryAfter?: string,
+  headers: OutgoingHttpHeaders = {},
+): Reply {
   switch (wire) {
     case 'anthropic':
       return jsonReply(wire, status, { type: 'error', error: { type: anthropicErrorType(status), message } }, headers);
@@ -393,18 +432,30 @@ function routeOpenai(method: string, url: URL, headers: IncomingHttpHeaders, par
     return reply(openaiError(400, 'you must provide a model parameter', 'invalid_request_error', null));
   }
   if (!Array.isArray(body.messages)) {
-    return reply(openaiError(400, "Missing required parameter: 'messages'.", 'invalid_request_error', 'missing_required_parameter', 'messages'));
+    return reply(
+      openaiError(
+        400,
+        "Missing required parameter: 'messages'.",
+        'invalid_request_error',
+        'missing_required_parameter',
+        'messages',
+      ),
+    );
   }
   const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
   return generate({ model: body.model, stream: body.stream === true, jsonArray: false, includeUsage });
 }
 
 function routeGemini(method: string, url: URL, headers: IncomingHttpHeaders, parsed: Parsed): Routed {
-  const [, model, action] = /^\/(?:v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname) ?? [];
+  const [, model, action] =
+    /^\/(?:v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname) ?? [];
   if (method !== 'POST' || !model) {
     return reply(errorReply('gemini', 404, 'Requested entity was not found.'));
   }
-  const key = headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? (/^Bearer\s+\S/i.test(headers.authorization ?? '') ? 'oauth' : '');
+  const key =
+    headers['x-goog-api-key'] ??
+    url.searchParams.get('key') ??
+    (/^Bearer\s+\S/i.test(headers.authorization ?? '') ? 'oauth' : '');
   if (!key) {
     const message =
       "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.";
@@ -418,7 +469,12 @@ function routeGemini(method: string, url: URL, headers: IncomingHttpHeaders, par
     return reply(errorReply('gemini', 400, '* GenerateContentRequest.contents: contents is not specified\n'));
   }
   const stream = action === 'streamGenerateContent';
-  return generate({ model: decodeURIComponent(model), stream, jsonArray: stream && url.searchParams.get('alt') !== 'sse', includeUsage: false });
+  return generate({
+    model: decodeURIComponent(model),
+    stream,
+    jsonArray: stream && url.searchParams.get('alt') !== 'sse',
+    includeUsage: false,
+  });
 }
 
 function routeOllama(method: string, url: URL, parsed: Parsed, tagsHealthy: boolean): Routed {
@@ -430,7 +486,9 @@ function routeOllama(method: string, url: URL, parsed: Parsed, tagsHealthy: bool
     return reply(jsonReply('ollama', 200, { version: '0.12.0' }));
   }
   if (get && url.pathname === '/api/tags') {
-    return reply(tagsHealthy ? jsonReply('ollama', 200, ollamaTags()) : errorReply('ollama', 503, 'ollama is not ready'));
+    return reply(
+      tagsHealthy ? jsonReply('ollama', 200, ollamaTags()) : errorReply('ollama', 503, 'ollama is not ready'),
+    );
   }
   if (method === 'POST' && url.pathname === '/api/chat') {
     if (!parsed.ok || !isRecord(parsed.value)) {
@@ -456,7 +514,14 @@ function ollamaTags(): unknown {
         modified_at: '2025-01-15T10:00:00.000000000Z',
         size: 4920753328,
         digest: '46e0c10c039e019119339687c3c1757cc81b9da49709a3b3924863ba87ca666e',
-        details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '8.0B', quantization_level: 'Q4_K_M' },
+        details: {
+          parent_model: '',
+          format: 'gguf',
+          family: 'llama',
+          families: ['llama'],
+          parameter_size: '8.0B',
+          quantization_level: 'Q4_K_M',
+        },
       },
     ],
   };
@@ -497,8 +562,19 @@ function completeBody(wire: ProviderWire, generation: Generation, text: string, 
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
-        usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, refusal: null },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
+        usage: {
+          prompt_tokens: usage.input,
+          completion_tokens: usage.output,
+          total_tokens: usage.input + usage.output,
+        },
       };
     case 'gemini':
       return geminiChunk(model, randomId(22), text, usage);
@@ -517,8 +593,18 @@ function completeBody(wire: ProviderWire, generation: Generation, text: string, 
 /** One GenerateContentResponse; with `usage` it is the last one (finishReason and usageMetadata). */
 function geminiChunk(model: string, responseId: string, text: string, usage?: Usage): unknown {
   return {
-    candidates: [{ content: { parts: [{ text }], role: 'model' }, ...(usage ? { finishReason: 'STOP' } : {}), index: 0 }],
-    ...(usage ? { usageMetadata: { promptTokenCount: usage.input, candidatesTokenCount: usage.output, totalTokenCount: usage.input + usage.output } } : {}),
+    candidates: [
+      { content: { parts: [{ text }], role: 'model' }, ...(usage ? { finishReason: 'STOP' } : {}), index: 0 },
+    ],
+    ...(usage
+      ? {
+          usageMetadata: {
+            promptTokenCount: usage.input,
+            candidatesTokenCount: usage.output,
+            totalTokenCount: usage.input + usage.output,
+          },
+        }
+      : {}),
     modelVersion: model,
     responseId,
   };
@@ -543,7 +629,8 @@ function streamPlan(wire: ProviderWire, generation: Generation, text: string, us
   const model = generation.model;
   switch (wire) {
     case 'anthropic': {
-      const frame = (data: { type: string; [key: string]: unknown }) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+      const frame = (data: { type: string; [key: string]: unknown }) =>
+        `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
       const message = {
         id: `msg_01${randomId(22)}`,
         type: 'message',
@@ -555,18 +642,27 @@ function streamPlan(wire: ProviderWire, generation: Generation, text: string, us
         usage: { input_tokens: usage.input, output_tokens: 1 },
       };
       // The block opens (and a ping) just before the first delta, so cut-before-first-token ends after message_start.
-      const opening = frame({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) + frame({ type: 'ping' });
+      const opening =
+        frame({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
+        frame({ type: 'ping' });
       return {
         head: [frame({ type: 'message_start', message })],
         deltas: pieces.map(
-          (piece, i) => (i === 0 ? opening : '') + frame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }),
+          (piece, i) =>
+            (i === 0 ? opening : '') +
+            frame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }),
         ),
         tail: [
           frame({ type: 'content_block_stop', index: 0 }),
-          frame({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } }),
+          frame({
+            type: 'message_delta',
+            delta: { stop_reason: 'end_turn', stop_sequence: null },
+            usage: { output_tokens: usage.output },
+          }),
           frame({ type: 'message_stop' }),
         ],
-        malformed: 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\n\n',
+        malformed:
+          'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\n\n',
       };
     }
     case 'openai': {
@@ -582,7 +678,11 @@ function streamPlan(wire: ProviderWire, generation: Generation, text: string, us
         created,
         model,
         choices: [],
-        usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+        usage: {
+          prompt_tokens: usage.input,
+          completion_tokens: usage.output,
+          total_tokens: usage.input + usage.output,
+        },
       })}\n\n`;
       return {
         head: [chunk({ role: 'assistant', content: '', refusal: null }, null)],
@@ -593,7 +693,9 @@ function streamPlan(wire: ProviderWire, generation: Generation, text: string, us
     }
     case 'gemini': {
       const responseId = randomId(22);
-      const chunks = pieces.map((piece, i) => JSON.stringify(geminiChunk(model, responseId, piece, i === pieces.length - 1 ? usage : undefined)));
+      const chunks = pieces.map((piece, i) =>
+        JSON.stringify(geminiChunk(model, responseId, piece, i === pieces.length - 1 ? usage : undefined)),
+      );
       if (generation.jsonArray) {
         return {
           head: [],
@@ -602,13 +704,31 @@ function streamPlan(wire: ProviderWire, generation: Generation, text: string, us
           malformed: '[{"candidates": [{"content": {"parts": [{"text": ',
         };
       }
-      return { head: [], deltas: chunks.map((chunk) => `data: ${chunk}\r\n\r\n`), tail: [], malformed: 'data: {"candidates": [{"content": \r\n\r\n' };
+      return {
+        head: [],
+        deltas: chunks.map((chunk) => `data: ${chunk}\r\n\r\n`),
+        tail: [],
+        malformed: 'data: {"candidates": [{"content": \r\n\r\n',
+      };
     }
     case 'ollama': {
       const createdAt = new Date().toISOString();
-      const line = (content: string) => `${JSON.stringify({ model, created_at: createdAt, message: { role: 'assistant', content }, done: false })}\n`;
-      const last = { model, created_at: createdAt, message: { role: 'assistant', content: '' }, done_reason: 'stop', done: true, ...ollamaStats(usage) };
-      return { head: [], deltas: pieces.map(line), tail: [`${JSON.stringify(last)}\n`], malformed: '{"model":"broken","message":{"content":\n' };
+      const line = (content: string) =>
+        `${JSON.stringify({ model, created_at: createdAt, message: { role: 'assistant', content }, done: false })}\n`;
+      const last = {
+        model,
+        created_at: createdAt,
+        message: { role: 'assistant', content: '' },
+        done_reason: 'stop',
+        done: true,
+        ...ollamaStats(usage),
+      };
+      return {
+        head: [],
+        deltas: pieces.map(line),
+        tail: [`${JSON.stringify(last)}\n`],
+        malformed: '{"model":"broken","message":{"content":\n',
+      };
     }
   }
 }

@@ -57,19 +57,30 @@ export function registerAgent(program: Command, config: CliConfig) {
     .option('--hub <url>', 'hub URL, e.g. http://hub:3000 (first time)')
     .option('--join-token <token>', 'join token (first time)')
     .option('--name <name>', 'name of this machine (first time)')
-    .option('--label <label>', 'a label, repeatable (gpu=4090)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--label <label>',
+      'a label, repeatable (gpu=4090)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--state-dir <dir>', 'where identity and inbox are kept')
     .option('--nats-url <url>', 'override the NATS URL the hub announces')
     .option('--slots <n>', 'tasks run at once (default 1)', (v) => Number(v))
     .option('--allow-command', 'run `command` tasks (programs with arguments)')
     .option('--allow-shell', 'run `shell` tasks (scripts)')
-    .option('--github-token-file <file>', "this machine's GitHub token: it runs github-issue tasks (clone, push, pull requests) as itself")
+    .option(
+      '--github-token-file <file>',
+      "this machine's GitHub token: it runs github-issue tasks (clone, push, pull requests) as itself",
+    )
     .option('--github-api-url <url>', 'GitHub API root (GitHub Enterprise: https://HOST/api/v3)')
     .option('--git-name <name>', 'git author of its commits (default waggle-<name>)')
     .option('--git-email <email>', 'git author email of its commits')
     .action(async (flags: AgentFlags) => {
       const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
-      const child = spawn(process.execPath, [nodeAgentMain()], { stdio: 'inherit', env: agentEnvironment(flags, stateDir) });
+      const child = spawn(process.execPath, [nodeAgentMain()], {
+        stdio: 'inherit',
+        env: agentEnvironment(flags, stateDir),
+      });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.on(signal, () => child.kill(signal));
       }

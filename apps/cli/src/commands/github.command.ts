@@ -27,7 +27,9 @@ export function registerGithub(program: Command, config: CliConfig) {
 
   github
     .command('watch <repo>')
-    .description('watch OWNER/REPO: open issues with the label become tasks; results come back as pull requests, comments or failure reports')
+    .description(
+      'watch OWNER/REPO: open issues with the label become tasks; results come back as pull requests, comments or failure reports',
+    )
     .option('--label <label>', 'trigger label (default waggle)')
     .option('--secret <secret>', 'webhook secret (default: one is made and printed once)')
     .option('--no-poll', 'webhooks only (do not poll the repository)')
@@ -58,7 +60,9 @@ export function registerGithub(program: Command, config: CliConfig) {
       if (opts.json) {
         return out.json(watched);
       }
-      out.line(`watching ${watched.repo}: open issues labelled "${watched.label}" become tasks${watched.poll ? ' (polled, and by webhook)' : ' (by webhook)'}`);
+      out.line(
+        `watching ${watched.repo}: open issues labelled "${watched.label}" become tasks${watched.poll ? ' (polled, and by webhook)' : ' (by webhook)'}`,
+      );
       out.line(`webhook: ${api.hubUrl}${watched.webhookPath}  (content type application/json, event "Issues")`);
       if (watched.webhookSecret) {
         out.line(`webhook secret (shown once): ${watched.webhookSecret}`);
@@ -99,7 +103,10 @@ export function registerGithub(program: Command, config: CliConfig) {
     .option('--token <token>')
     .action(async (repo: string, opts: { hub?: string; token?: string }) => {
       const api = await ApiClient.fromFlags(opts, config);
-      const removed = await api.call<WatchedRepoView>('DELETE', `/api/github/repos/${repo.split('/').map(encodeURIComponent).join('/')}`);
+      const removed = await api.call<WatchedRepoView>(
+        'DELETE',
+        `/api/github/repos/${repo.split('/').map(encodeURIComponent).join('/')}`,
+      );
       out.line(`no longer watching ${removed.repo}`);
     });
 
@@ -127,7 +134,8 @@ export function registerGithub(program: Command, config: CliConfig) {
           l.status,
           l.taskId?.slice(0, 8) ?? '-',
           l.claimedBy ?? '-',
-          l.pullRequest?.url ?? (l.followUps.length ? l.followUps.map((f) => `#${f.number}`).join(' ') : (l.error ?? l.outcome ?? '-')),
+          l.pullRequest?.url ??
+            (l.followUps.length ? l.followUps.map((f) => `#${f.number}`).join(' ') : (l.error ?? l.outcome ?? '-')),
         ]),
       );
     });

@@ -2,7 +2,14 @@ import { createConnection } from 'node:net';
 
 import type { Command } from 'commander';
 
-import type { AgentCliName, AgentSocketRequest, HelpStatusReply, HelpView, RpcReply, TaskKind } from '@waggle/contracts';
+import type {
+  AgentCliName,
+  AgentSocketRequest,
+  HelpStatusReply,
+  HelpView,
+  RpcReply,
+  TaskKind,
+} from '@waggle/contracts';
 import { FINAL_TASK_STATES } from '@waggle/contracts';
 
 import { CliError } from '../api-client';
@@ -37,7 +44,9 @@ function askAgent<T>(socketPath: string, message: AgentSocketRequest): Promise<T
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (data: string) => (text += data));
-    socket.on('error', (error) => reject(new CliError(`cannot reach the node-agent at ${socketPath}: ${error.message}`)));
+    socket.on('error', (error) =>
+      reject(new CliError(`cannot reach the node-agent at ${socketPath}: ${error.message}`)),
+    );
     socket.on('end', () => {
       let reply: RpcReply<T>;
       try {
@@ -76,15 +85,28 @@ export function registerHelp(program: Command, config: CliConfig) {
     .option('--max-eta <seconds>', 'take no offer that starts later than this (default 600)', (v) => Number(v))
     .option('--wait', "wait for the child task's result (exit code 0 only if it succeeded)")
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nRuns inside a task started by a node-agent (it sets WAGGLE_AGENT_SOCKET, WAGGLE_TASK_ID and WAGGLE_TASK_ATTEMPT).')
+    .addHelpText(
+      'after',
+      '\nRuns inside a task started by a node-agent (it sets WAGGLE_AGENT_SOCKET, WAGGLE_TASK_ID and WAGGLE_TASK_ATTEMPT).',
+    )
     .action(async (f: HelpFlags) => {
       const socketPath = config.WAGGLE_AGENT_SOCKET;
       const taskId = config.WAGGLE_TASK_ID;
       const attempt = config.WAGGLE_TASK_ATTEMPT;
       if (!socketPath || !taskId || !attempt) {
-        throw new CliError('waggle help runs inside a Waggle task (WAGGLE_AGENT_SOCKET, WAGGLE_TASK_ID and WAGGLE_TASK_ATTEMPT are not set)', 2);
+        throw new CliError(
+          'waggle help runs inside a Waggle task (WAGGLE_AGENT_SOCKET, WAGGLE_TASK_ID and WAGGLE_TASK_ATTEMPT are not set)',
+          2,
+        );
       }
-      const given = { prompt: f.prompt, cli: f.cli, model: f.model, program: f.program, args: f.arg.length ? f.arg : undefined, script: f.script };
+      const given = {
+        prompt: f.prompt,
+        cli: f.cli,
+        model: f.model,
+        program: f.program,
+        args: f.arg.length ? f.arg : undefined,
+        script: f.script,
+      };
       const hasInput = Object.values(given).some((v) => v !== undefined);
       const help = await askAgent<HelpView>(socketPath, {
         op: 'help',
@@ -96,7 +118,9 @@ export function registerHelp(program: Command, config: CliConfig) {
           reason: f.reason,
           kind: f.kind,
           // No work given: the helper's agent CLI gets the reason as its prompt.
-          input: hasInput ? { ...given, prompt: given.prompt ?? ((f.kind ?? 'agent') === 'agent' ? f.reason : undefined) } : undefined,
+          input: hasInput
+            ? { ...given, prompt: given.prompt ?? ((f.kind ?? 'agent') === 'agent' ? f.reason : undefined) }
+            : undefined,
           timeoutSeconds: f.timeout,
           maxEtaSeconds: f.maxEta,
         },
@@ -118,7 +142,10 @@ export function registerHelp(program: Command, config: CliConfig) {
       out.error(`[waggle] ${help.helper!.name} will help (ETA ${help.etaSeconds} s): child task ${help.childTaskId}`);
       let last = '';
       for (;;) {
-        const status = await askAgent<HelpStatusReply>(socketPath, { op: 'help-status', body: { v: 1, taskId, attempt, helpId: help.id } });
+        const status = await askAgent<HelpStatusReply>(socketPath, {
+          op: 'help-status',
+          body: { v: 1, taskId, attempt, helpId: help.id },
+        });
         const child = status.child!;
         const now = `${child.state}${child.machine ? ` on ${child.machine}` : ''}`;
         if (now !== last) {
@@ -132,7 +159,10 @@ export function registerHelp(program: Command, config: CliConfig) {
             out.line(child.result.outputTail);
           }
           if (child.state !== 'succeeded') {
-            throw new CliError(`the child task ${child.state}${child.result?.error ? `: ${child.result.error}` : ''}`, 1);
+            throw new CliError(
+              `the child task ${child.state}${child.result?.error ? `: ${child.result.error}` : ''}`,
+              1,
+            );
           }
           return;
         }

@@ -14,7 +14,9 @@ function show(messages: StoredMessage[], json: boolean) {
     return out.json(messages);
   }
   for (const m of messages) {
-    out.line(`#${m.id} ${m.sentAt} from ${m.from.name}${m.to === 'all' ? ' (to all)' : ''}${m.readAt ? '' : ' [unread]'}`);
+    out.line(
+      `#${m.id} ${m.sentAt} from ${m.from.name}${m.to === 'all' ? ' (to all)' : ''}${m.readAt ? '' : ' [unread]'}`,
+    );
     out.line(`  ${m.body.replaceAll('\n', '\n  ')}`);
   }
 }
@@ -28,34 +30,36 @@ export function registerInbox(program: Command, config: CliConfig) {
     .option('--json', 'print JSON (for hooks: `waggle inbox --unread --mark-read --json`)')
     .option('--follow', 'keep printing new messages as they arrive')
     .option('--state-dir <dir>', "the agent's state dir")
-    .action(async (opts: { unread?: boolean; markRead?: boolean; json?: boolean; follow?: boolean; stateDir?: string }) => {
-      const store = new InboxStore(opts.stateDir ?? defaultStateDir(config));
-      const shown = new Set<string>();
-      const emit = async () => {
-        const fresh = (await store.list({ unread: opts.unread })).filter((m) => !shown.has(m.id));
-        for (const m of fresh) {
-          shown.add(m.id);
+    .action(
+      async (opts: { unread?: boolean; markRead?: boolean; json?: boolean; follow?: boolean; stateDir?: string }) => {
+        const store = new InboxStore(opts.stateDir ?? defaultStateDir(config));
+        const shown = new Set<string>();
+        const emit = async () => {
+          const fresh = (await store.list({ unread: opts.unread })).filter((m) => !shown.has(m.id));
+          for (const m of fresh) {
+            shown.add(m.id);
+          }
+          if (fresh.length || !opts.follow) {
+            show(fresh, !!opts.json);
+          }
+          if (opts.markRead) {
+            await store.markRead(fresh.filter((m) => !m.readAt).map((m) => m.id));
+          }
+        };
+        await emit();
+        if (!opts.follow) {
+          return;
         }
-        if (fresh.length || !opts.follow) {
-          show(fresh, !!opts.json);
-        }
-        if (opts.markRead) {
-          await store.markRead(fresh.filter((m) => !m.readAt).map((m) => m.id));
-        }
-      };
-      await emit();
-      if (!opts.follow) {
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        let busy = Promise.resolve();
-        const watcher = watch(store.inboxPath.replace(/[^/]+$/, ''), () => {
-          busy = busy.then(emit).catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          let busy = Promise.resolve();
+          const watcher = watch(store.inboxPath.replace(/[^/]+$/, ''), () => {
+            busy = busy.then(emit).catch(() => undefined);
+          });
+          process.once('SIGINT', () => {
+            watcher.close();
+            resolve();
+          });
         });
-        process.once('SIGINT', () => {
-          watcher.close();
-          resolve();
-        });
-      });
-    });
+      },
+    );
 }

@@ -24,28 +24,41 @@ export function registerMachines(program: Command, config: CliConfig) {
     .option('--json', 'print JSON')
     .option('--hub <url>')
     .option('--token <token>')
-    .action(async (opts: { status?: string; capability?: string; label?: string; json?: boolean; hub?: string; token?: string }) => {
-      const api = await ApiClient.fromFlags(opts, config);
-      const items = await api.all<MachineView>('/api/machines', { status: opts.status, capability: opts.capability, label: opts.label });
-      if (opts.json) {
-        return out.json(items);
-      }
-      if (!items.length) {
-        return out.line('No machines. Create a join token with `waggle token create`.');
-      }
-      out.table(
-        ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS'],
-        items.map((m) => [
-          m.name,
-          m.status,
-          ago(m.lastSeenAt),
-          cpuColumn(m.metrics),
-          m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
-          m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
-          m.labels.join(' ') || '-',
-        ]),
-      );
-    });
+    .action(
+      async (opts: {
+        status?: string;
+        capability?: string;
+        label?: string;
+        json?: boolean;
+        hub?: string;
+        token?: string;
+      }) => {
+        const api = await ApiClient.fromFlags(opts, config);
+        const items = await api.all<MachineView>('/api/machines', {
+          status: opts.status,
+          capability: opts.capability,
+          label: opts.label,
+        });
+        if (opts.json) {
+          return out.json(items);
+        }
+        if (!items.length) {
+          return out.line('No machines. Create a join token with `waggle token create`.');
+        }
+        out.table(
+          ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS'],
+          items.map((m) => [
+            m.name,
+            m.status,
+            ago(m.lastSeenAt),
+            cpuColumn(m.metrics),
+            m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
+            m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
+            m.labels.join(' ') || '-',
+          ]),
+        );
+      },
+    );
 
   machines
     .command('revoke <machine>')

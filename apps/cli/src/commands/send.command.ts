@@ -16,12 +16,16 @@ export function registerSend(program: Command, config: CliConfig) {
     .option('--hub <url>')
     .option('--token <token>')
     .option('--state-dir <dir>', 'send as the machine whose state dir this is')
-    .action(async (text: string[], opts: { to: string; json?: boolean; hub?: string; token?: string; stateDir?: string }) => {
-      const api = await ApiClient.fromFlags(opts, config);
-      const message = await api.call<MessageView>('POST', '/api/messages', { to: opts.to, body: text.join(' ') });
-      if (opts.json) {
-        return out.json(message);
-      }
-      out.line(`message ${message.id} queued for ${message.recipients.length ? message.recipients.map((r) => r.name).join(', ') : 'the hub'}`);
-    });
+    .action(
+      async (text: string[], opts: { to: string; json?: boolean; hub?: string; token?: string; stateDir?: string }) => {
+        const api = await ApiClient.fromFlags(opts, config);
+        const message = await api.call<MessageView>('POST', '/api/messages', { to: opts.to, body: text.join(' ') });
+        if (opts.json) {
+          return out.json(message);
+        }
+        out.line(
+          `message ${message.id} queued for ${message.recipients.length ? message.recipients.map((r) => r.name).join(', ') : 'the hub'}`,
+        );
+      },
+    );
 }

@@ -34,7 +34,10 @@ interface CreateFlags extends Connection {
 
 const collect = (v: string, all: string[]) => [...all, v];
 const withConnection = (cmd: Command) =>
-  cmd.option('--hub <url>').option('--token <token>').option('--state-dir <dir>', 'act as the machine whose state dir this is');
+  cmd
+    .option('--hub <url>')
+    .option('--token <token>')
+    .option('--state-dir <dir>', 'act as the machine whose state dir this is');
 
 function summary(t: TaskView): string {
   const where = t.machine ? ` on ${t.machine.name}` : t.target ? ` for ${t.target.name}` : '';
@@ -78,7 +81,15 @@ export function registerTasks(program: Command, config: CliConfig) {
       .option('--json', 'print JSON'),
   ).action(async (f: CreateFlags) => {
     const api = await ApiClient.fromFlags(f, config);
-    const input = { prompt: f.prompt, cli: f.cli, model: f.model, program: f.program, args: f.arg.length ? f.arg : undefined, script: f.script, cwd: f.cwd };
+    const input = {
+      prompt: f.prompt,
+      cli: f.cli,
+      model: f.model,
+      program: f.program,
+      args: f.arg.length ? f.arg : undefined,
+      script: f.script,
+      cwd: f.cwd,
+    };
     const task = await api.call<TaskView>('POST', '/api/tasks', {
       title: f.title,
       kind: f.kind,
@@ -104,81 +115,114 @@ export function registerTasks(program: Command, config: CliConfig) {
       .option('--kind <kind>')
       .option('--limit <n>', 'how many (default 50)', (v) => Number(v))
       .option('--json'),
-  ).action(async (f: Connection & { state?: string; machine?: string; kind?: string; limit?: number; json?: boolean }) => {
-    const api = await ApiClient.fromFlags(f, config);
-    const params = new URLSearchParams(
-      Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter((e): e is [string, string] => !!e[1]),
-    );
-    const page = await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`);
-    if (f.json) {
-      return out.json(page.items);
-    }
-    out.table(
-      ['ID', 'STATE', 'MACHINE', 'ATTEMPT', 'CREATED', 'TITLE'],
-      page.items.map((t) => [t.id.slice(0, 8), t.state, t.machine?.name ?? t.target?.name ?? '-', `${t.attempt}/${t.maxAttempts}`, ago(t.createdAt), t.title]),
-    );
-  });
+  ).action(
+    async (f: Connection & { state?: string; machine?: string; kind?: string; limit?: number; json?: boolean }) => {
+      const api = await ApiClient.fromFlags(f, config);
+      const params = new URLSearchParams(
+        Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter(
+          (e): e is [string, string] => !!e[1],
+        ),
+      );
+      const page = await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`);
+      if (f.json) {
+        return out.json(page.items);
+      }
+      out.table(
+        ['ID', 'STATE', 'MACHINE', 'ATTEMPT', 'CREATED', 'TITLE'],
+        page.items.map((t) => [
+          t.id.slice(0, 8),
+          t.state,
+          t.machine?.name ?? t.target?.name ?? '-',
+          `${t.attempt}/${t.maxAttempts}`,
+          ago(t.createdAt),
+          t.title,
+        ]),
+      );
+    },
+  );
 
   withConnection(tasks.command('get <id>').description('a task with every attempt').option('--json')).action(
     async (id: string, f: Connection & { json?: boolean }) => {
-      const task = await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
+      const task = await (
+        await ApiClient.fromFlags(f, config)
+      ).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
       if (f.json) {
         return out.json(task);
       }
       out.line(summary(task));
       out.table(
         ['ATTEMPT', 'MACHINE', 'STATE', 'STARTED', 'EXIT'],
-        task.attempts.map((a) => [a.attempt, a.machineName, a.state, a.startedAt ? ago(a.startedAt) : '-', a.result?.exitCode ?? '-']),
+        task.attempts.map((a) => [
+          a.attempt,
+          a.machineName,
+          a.state,
+          a.startedAt ? ago(a.startedAt) : '-',
+          a.result?.exitCode ?? '-',
+        ]),
       );
       if (task.result) {
-        out.line(`result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`);
+        out.line(
+          `result: ${task.result.outcome}${task.result.error ? ` (${task.result.error})` : ''}\n${task.result.outputTail}`,
+        );
       }
     },
   );
 
-  withConnection(tasks.command('why <id>').description('why a queued task waits: each machine and the reason')).action(async (id: string, f: Connection) => {
-    showWhy(await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`));
-  });
+  withConnection(tasks.command('why <id>').description('why a queued task waits: each machine and the reason')).action(
+    async (id: string, f: Connection) => {
+      showWhy(
+        await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`),
+      );
+    },
+  );
 
-  withConnection(tasks.command('logs <id>').description("a task's output").option('--follow', 'keep printing until the task ends')).action(
-    async (id: string, f: Connection & { follow?: boolean }) => {
-      const api = await ApiClient.fromFlags(f, config);
-      let after = 0;
-      for (;;) {
-        const page = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
-        for (const chunk of page.items) {
-          (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
-        }
-        after = page.next;
-        if (!f.follow) {
+  withConnection(
+    tasks.command('logs <id>').description("a task's output").option('--follow', 'keep printing until the task ends'),
+  ).action(async (id: string, f: Connection & { follow?: boolean }) => {
+    const api = await ApiClient.fromFlags(f, config);
+    let after = 0;
+    for (;;) {
+      const page = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
+      for (const chunk of page.items) {
+        (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+      }
+      after = page.next;
+      if (!f.follow) {
+        return;
+      }
+      if (!page.items.length) {
+        const task = await api.call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
+        if (FINAL_TASK_STATES.has(task.state)) {
+          const rest = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
+          for (const chunk of rest.items) {
+            (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+          }
+          out.error(
+            `[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`,
+          );
+          if (task.state !== 'succeeded') {
+            throw new CliError('', 1);
+          }
           return;
         }
-        if (!page.items.length) {
-          const task = await api.call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
-          if (FINAL_TASK_STATES.has(task.state)) {
-            const rest = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
-            for (const chunk of rest.items) {
-              (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
-            }
-            out.error(
-              `[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`,
-            );
-            if (task.state !== 'succeeded') {
-              throw new CliError('', 1);
-            }
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 500));
-        }
+        await new Promise((r) => setTimeout(r, 500));
       }
-    },
-  );
+    }
+  });
 
   for (const action of ['cancel', 'retry'] as const) {
-    withConnection(tasks.command(`${action} <id>`).description(action === 'cancel' ? 'cancel a task (stops its process)' : 'queue a failed task again')).action(
-      async (id: string, f: Connection) => {
-        out.line(summary(await (await ApiClient.fromFlags(f, config)).call<TaskView>('POST', `/api/tasks/${encodeURIComponent(id)}/${action}`)));
-      },
-    );
+    withConnection(
+      tasks
+        .command(`${action} <id>`)
+        .description(action === 'cancel' ? 'cancel a task (stops its process)' : 'queue a failed task again'),
+    ).action(async (id: string, f: Connection) => {
+      out.line(
+        summary(
+          await (
+            await ApiClient.fromFlags(f, config)
+          ).call<TaskView>('POST', `/api/tasks/${encodeURIComponent(id)}/${action}`),
+        ),
+      );
+    });
   }
 }

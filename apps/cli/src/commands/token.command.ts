@@ -17,19 +17,28 @@ export function registerToken(program: Command, config: CliConfig) {
     .option('--json', 'print JSON')
     .option('--hub <url>')
     .option('--token <token>', 'admin token (or WAGGLE_TOKEN)')
-    .action(async (opts: { description?: string; ttl?: number; maxUses?: number; json?: boolean; hub?: string; token?: string }) => {
-      const api = await ApiClient.fromFlags(opts, config);
-      const created = await api.call<CreatedJoinToken>('POST', '/api/join-tokens', {
-        description: opts.description,
-        ttlSeconds: opts.ttl,
-        maxUses: opts.maxUses,
-      });
-      if (opts.json) {
-        return out.json(created);
-      }
-      out.line(`join token (shown once, expires ${created.expiresAt}):`);
-      out.line(`  ${created.token}`);
-      out.line('on the new machine:');
-      out.line(`  npx waggle agent --hub ${api.hubUrl} --join-token ${created.token} --name NAME`);
-    });
+    .action(
+      async (opts: {
+        description?: string;
+        ttl?: number;
+        maxUses?: number;
+        json?: boolean;
+        hub?: string;
+        token?: string;
+      }) => {
+        const api = await ApiClient.fromFlags(opts, config);
+        const created = await api.call<CreatedJoinToken>('POST', '/api/join-tokens', {
+          description: opts.description,
+          ttlSeconds: opts.ttl,
+          maxUses: opts.maxUses,
+        });
+        if (opts.json) {
+          return out.json(created);
+        }
+        out.line(`join token (shown once, expires ${created.expiresAt}):`);
+        out.line(`  ${created.token}`);
+        out.line('on the new machine:');
+        out.line(`  npx waggle agent --hub ${api.hubUrl} --join-token ${created.token} --name NAME`);
+      },
+    );
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import type { Command } from 'commander';
@@ -10,7 +10,14 @@ import { childEnvironment } from '@waggle/config';
 import type { CreatedJoinToken } from '@waggle/contracts';
 import { NAME_PATTERN } from '@waggle/contracts';
 import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
-import { LocalNatsServer, LocalPostgres, NATS_INSTALL_HELP, findNatsServer, freePort, programPath } from '@waggle/local-infra';
+import {
+  findNatsServer,
+  freePort,
+  LocalNatsServer,
+  LocalPostgres,
+  NATS_INSTALL_HELP,
+  programPath,
+} from '@waggle/local-infra';
 
 import { ApiClient, CliError } from '../api-client';
 import type { CliConfig } from '../cli.config';
@@ -163,7 +170,9 @@ export function registerUp(program: Command, config: CliConfig) {
         entry: programPath('llm-failover'),
         env: childEnvironment({ ...common, WAGGLE_LLM_FAILOVER_METRICS_PORT: String(llmMetricsPort) }),
       });
-      started.push(`llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`);
+      started.push(
+        `llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`,
+      );
       const githubMetricsPort = await freePort(9104);
       // The bot's token comes from GITHUB_TOKEN / GITHUB_TOKEN_FILE in this environment; without one it stays idle.
       supervisor.start({
@@ -172,14 +181,22 @@ export function registerUp(program: Command, config: CliConfig) {
         env: childEnvironment({
           ...common,
           WAGGLE_GITHUB_BOT_METRICS_PORT: String(githubMetricsPort),
-          WAGGLE_GITHUB_SECRETS_KEY: config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
+          WAGGLE_GITHUB_SECRETS_KEY:
+            config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
         }),
       });
-      started.push(`github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`);
+      started.push(
+        `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
+      );
       supervisor.start({
         name: 'gateway',
         entry: programPath('gateway'),
-        env: childEnvironment({ ...common, WAGGLE_PORT: String(config.WAGGLE_PORT), WAGGLE_ADMIN_TOKEN: candidate, WAGGLE_ADMIN_TOKEN_FILE: undefined }),
+        env: childEnvironment({
+          ...common,
+          WAGGLE_PORT: String(config.WAGGLE_PORT),
+          WAGGLE_ADMIN_TOKEN: candidate,
+          WAGGLE_ADMIN_TOKEN_FILE: undefined,
+        }),
       });
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
       await waitReady(`${hubUrl}/ready`, 'the gateway');
@@ -198,9 +215,17 @@ export function registerUp(program: Command, config: CliConfig) {
         if (!identity) {
           const usable = firstStart || !!config.WAGGLE_ADMIN_TOKEN;
           if (!usable) {
-            out.error('[waggle] the local agent has no identity and no admin token is at hand (set WAGGLE_ADMIN_TOKEN); not starting it');
+            out.error(
+              '[waggle] the local agent has no identity and no admin token is at hand (set WAGGLE_ADMIN_TOKEN); not starting it',
+            );
           } else {
-            joinToken = (await admin.call<CreatedJoinToken>('POST', '/api/join-tokens', { description: 'local agent', maxUses: 1, ttlSeconds: 600 })).token;
+            joinToken = (
+              await admin.call<CreatedJoinToken>('POST', '/api/join-tokens', {
+                description: 'local agent',
+                maxUses: 1,
+                ttlSeconds: 600,
+              })
+            ).token;
           }
         }
         if (identity || joinToken) {
@@ -221,7 +246,13 @@ export function registerUp(program: Command, config: CliConfig) {
         `  API docs     ${hubUrl}/docs`,
         '',
         ...(firstStart
-          ? ['  Admin token (shown once, only its hash is stored — keep it now):', `    ${candidate}`, '', `  export WAGGLE_TOKEN=${candidate}`, '']
+          ? [
+              '  Admin token (shown once, only its hash is stored — keep it now):',
+              `    ${candidate}`,
+              '',
+              `  export WAGGLE_TOKEN=${candidate}`,
+              '',
+            ]
           : []),
         '  Join another machine:',
         '    npx waggle token create            # prints a join token (needs WAGGLE_TOKEN)',

@@ -2,7 +2,11 @@
 // The dashboard's script: a file, so the page's Content-Security-Policy needs no inline script.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  const esc = (s) =>
+    String(s ?? '').replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+    );
   let token = sessionStorage.getItem('waggle-token') || '';
   const machines = new Map();
 
@@ -23,14 +27,17 @@
   };
 
   // CPU busy %; an older agent sends only its load average, shown as such.
-  const cpu = (x) => (!x ? '-' : x.cpuPercent != null ? Math.round(x.cpuPercent) + '%' : 'load ' + x.cpuLoad.toFixed(2));
+  const cpu = (x) =>
+    !x ? '-' : x.cpuPercent != null ? Math.round(x.cpuPercent) + '%' : 'load ' + x.cpuLoad.toFixed(2);
   const gb = (mb) => (mb / 1024).toFixed(1);
   const gpus = (x) =>
     (x && x.gpus && x.gpus.length
       ? x.gpus.map(
           (g) =>
             (g.utilizationPercent != null ? Math.round(g.utilizationPercent) + '%' : esc(g.name)) +
-            (g.memoryTotalMb ? ' · ' + (g.memoryUsedMb != null ? gb(g.memoryUsedMb) + '/' : '') + gb(g.memoryTotalMb) + ' GB' : ''),
+            (g.memoryTotalMb
+              ? ' · ' + (g.memoryUsedMb != null ? gb(g.memoryUsedMb) + '/' : '') + gb(g.memoryTotalMb) + ' GB'
+              : ''),
         )
       : ['-']
     ).join('<br>');

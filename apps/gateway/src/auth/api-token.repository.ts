@@ -22,16 +22,28 @@ export class ApiTokenRepository {
   async insertFirstAdmin(id: string, tokenHash: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('gateway.first-admin'))`);
-      const exists = await manager.getRepository(ApiTokenEntity).createQueryBuilder('t').where("t.role = 'admin' AND t.revoked_at IS NULL").getCount();
+      const exists = await manager
+        .getRepository(ApiTokenEntity)
+        .createQueryBuilder('t')
+        .where("t.role = 'admin' AND t.revoked_at IS NULL")
+        .getCount();
       if (exists) {
         return false;
       }
-      await manager.getRepository(ApiTokenEntity).createQueryBuilder().insert().values({ id, name: 'admin', role: 'admin', tokenHash }).execute();
+      await manager
+        .getRepository(ApiTokenEntity)
+        .createQueryBuilder()
+        .insert()
+        .values({ id, name: 'admin', role: 'admin', tokenHash })
+        .execute();
       return true;
     });
   }
 
   async findActiveByHash(tokenHash: string): Promise<ApiTokenEntity | null> {
-    return this.repo.createQueryBuilder('t').where('t.token_hash = :tokenHash AND t.revoked_at IS NULL', { tokenHash }).getOne();
+    return this.repo
+      .createQueryBuilder('t')
+      .where('t.token_hash = :tokenHash AND t.revoked_at IS NULL', { tokenHash })
+      .getOne();
   }
 }

@@ -17,7 +17,10 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!access) {
       throw new WaggleError(ErrorCode.Internal, 'route declares no access rule');
     }
@@ -27,7 +30,9 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     // Anthropic's SDKs send the key as `x-api-key`: accepted the same as a bearer token.
     const apiKey = request.headers['x-api-key'];
-    const principal = await this.auth.authenticate(this.auth.bearerOf(request.headers.authorization) ?? (typeof apiKey === 'string' ? apiKey : undefined));
+    const principal = await this.auth.authenticate(
+      this.auth.bearerOf(request.headers.authorization) ?? (typeof apiKey === 'string' ? apiKey : undefined),
+    );
     if (!access.roles.includes(principal.kind)) {
       throw new WaggleError(ErrorCode.Forbidden, `this needs ${access.roles.join(' or ')} credentials`);
     }

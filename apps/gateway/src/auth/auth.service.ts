@@ -6,9 +6,9 @@ import { ErrorCode, RegistryRpc, WaggleError } from '@waggle/contracts';
 import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
 import { RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
+import { LOGGER } from '@waggle/service-kit';
 
 import { GatewayConfig } from '../gateway.config';
-import { LOGGER } from '@waggle/service-kit';
 import { ApiTokenRepository } from './api-token.repository';
 import type { Principal } from './principal';
 
@@ -36,7 +36,10 @@ export class AuthService {
     if (!installed) {
       return;
     }
-    this.logger.info({ from: this.config.WAGGLE_ADMIN_TOKEN ? 'WAGGLE_ADMIN_TOKEN' : 'generated' }, 'admin token installed');
+    this.logger.info(
+      { from: this.config.WAGGLE_ADMIN_TOKEN ? 'WAGGLE_ADMIN_TOKEN' : 'generated' },
+      'admin token installed',
+    );
     if (!this.config.WAGGLE_ADMIN_TOKEN) {
       process.stderr.write(`\n  Admin token (shown once, store it now):\n    ${token}\n\n`);
     }

@@ -1,9 +1,12 @@
 import type { Sender } from '@waggle/contracts';
 
 /** Who is calling: an admin API token, or a machine's own credential. */
-export type Principal = { kind: 'admin'; tokenId: string; name: string } | { kind: 'machine'; machineId: string; name: string };
+export type Principal =
+  { kind: 'admin'; tokenId: string; name: string } | { kind: 'machine'; machineId: string; name: string };
 export type Role = Principal['kind'];
 
 export function senderOf(principal: Principal): Sender {
-  return principal.kind === 'machine' ? { kind: 'machine', machineId: principal.machineId, name: principal.name } : { kind: 'admin', name: principal.name };
+  return principal.kind === 'machine'
+    ? { kind: 'machine', machineId: principal.machineId, name: principal.name }
+    : { kind: 'admin', name: principal.name };
 }

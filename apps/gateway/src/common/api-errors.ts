@@ -17,4 +17,8 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Documents the error responses of a route, all with the one error body. */
 export const ApiErrors = (...statuses: number[]) =>
-  applyDecorators(...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], schema: schemaRef(ErrorBody) })));
+  applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status], schema: schemaRef(ErrorBody) }),
+    ),
+  );

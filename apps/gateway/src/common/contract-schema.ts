@@ -13,7 +13,9 @@ import { readContractDocs } from './contract-docs';
 
 // class-transformer keeps its `@Type` metadata here; the schema generator follows it to nested classes.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
+  defaultMetadataStorage: MetadataStorage;
+};
 
 const PREFIX = '#/components/schemas/';
 type ContractClass = abstract new (...args: never[]) => object;
@@ -78,7 +80,8 @@ export function contractSchema(type: ContractClass): SchemaObject {
       required.add(name);
     }
     // OpenAPI 3.0 ignores what stands beside a $ref: a nullable or described reference is an allOf.
-    properties[name] = '$ref' in rest && Object.keys(extra).length ? { allOf: [rest], ...extra } : { ...rest, ...extra };
+    properties[name] =
+      '$ref' in rest && Object.keys(extra).length ? { allOf: [rest], ...extra } : { ...rest, ...extra };
   }
   const description = docOf(type, '')?.description;
   const schema: SchemaObject = {
@@ -104,7 +107,8 @@ export const pageOf = (type: ContractClass): SchemaObject => ({
 });
 
 /** The request body is this contract class (validated by the global ValidationPipe). */
-export const ApiBodyOf = (type: ContractClass, description?: string) => ApiBody({ schema: schemaRef(type), ...(description ? { description } : {}) });
+export const ApiBodyOf = (type: ContractClass, description?: string) =>
+  ApiBody({ schema: schemaRef(type), ...(description ? { description } : {}) });
 
 /** Each field of this contract class is a query parameter. */
 export const ApiQueryOf = (type: ContractClass) => {

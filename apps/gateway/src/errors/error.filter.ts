@@ -68,7 +68,11 @@ export class ErrorFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const requestId = currentCorrelationId() ?? String(request.id);
     let known: WaggleError | undefined =
-      error instanceof WaggleError ? error : error instanceof HttpException ? fromHttpException(error) : fromFrameworkError(error);
+      error instanceof WaggleError
+        ? error
+        : error instanceof HttpException
+          ? fromHttpException(error)
+          : fromFrameworkError(error);
     if (known?.code === ErrorCode.Internal) {
       known = undefined;
     }
@@ -78,7 +82,12 @@ export class ErrorFilter implements ExceptionFilter {
     } else {
       const errorId = randomUUID();
       this.logger.error({ err: error, errorId, method: request.method, url: request.url }, 'request failed');
-      body = { code: ErrorCode.Internal, message: `internal error (error id ${errorId})`, details: { errorId }, requestId };
+      body = {
+        code: ErrorCode.Internal,
+        message: `internal error (error id ${errorId})`,
+        details: { errorId },
+        requestId,
+      };
     }
     void reply.status(statusOf(body.code)).header('content-type', 'application/json').send(body);
   }

@@ -83,7 +83,13 @@ export class EventsGateway implements OnGatewayConnection {
       } catch {
         return;
       }
-      if (msg.type !== 'follow-logs' || typeof msg.taskId !== 'string' || !UUID.test(msg.taskId) || follows.has(msg.taskId) || follows.size >= MAX_FOLLOWS) {
+      if (
+        msg.type !== 'follow-logs' ||
+        typeof msg.taskId !== 'string' ||
+        !UUID.test(msg.taskId) ||
+        follows.has(msg.taskId) ||
+        follows.size >= MAX_FOLLOWS
+      ) {
         return;
       }
       const taskId = msg.taskId;

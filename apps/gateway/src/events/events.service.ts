@@ -7,7 +7,6 @@ import type { EventMap, LogChunkView, WaggleEvent } from '@waggle/contracts';
 import { decode, EventEnvelope, LiveSubjects, Streams } from '@waggle/contracts';
 import { decodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-
 import { LOGGER, NATS } from '@waggle/service-kit';
 
 export type EventListener = (event: WaggleEvent) => void;
@@ -64,10 +63,18 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         if (!data?.machineId) {
           return;
         }
-        this.emit({ v: 1, id: `hb-${data.machineId}-${Date.now()}`, type: 'machine.heartbeat', at: new Date().toISOString(), data });
+        this.emit({
+          v: 1,
+          id: `hb-${data.machineId}-${Date.now()}`,
+          type: 'machine.heartbeat',
+          at: new Date().toISOString(),
+          data,
+        });
       },
     });
-    const consumer = await this.nc.jetstream().consumers.get(Streams.events.name, { deliver_policy: DeliverPolicy.New });
+    const consumer = await this.nc
+      .jetstream()
+      .consumers.get(Streams.events.name, { deliver_policy: DeliverPolicy.New });
     void this.follow(consumer);
   }
 

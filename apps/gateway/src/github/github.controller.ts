@@ -1,6 +1,14 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
 import type { Page } from '@waggle/contracts';
@@ -30,7 +38,10 @@ export class GithubController {
   @Post('repos')
   @Auth('admin')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Watch a repository: its issues with the trigger label become tasks (the webhook secret, when made here, is shown once)' })
+  @ApiOperation({
+    summary:
+      'Watch a repository: its issues with the trigger label become tasks (the webhook secret, when made here, is shown once)',
+  })
   @ApiBodyOf(WatchRepoBody)
   @ApiCreatedResponse({ schema: schemaRef(WatchedRepoCreated) })
   @ApiErrors(400, 401, 404, 503)
@@ -62,7 +73,10 @@ export class GithubController {
   @Get('links')
   @Auth('admin')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Issues and the one task each became, with its status and outcome (pull request, follow-ups, failure), newest first' })
+  @ApiOperation({
+    summary:
+      'Issues and the one task each became, with its status and outcome (pull request, follow-ups, failure), newest first',
+  })
   @ApiQueryOf(ListLinksRequest)
   @ApiOkResponse({ schema: pageOf(GithubLinkView) })
   @ApiErrors(400, 401)
@@ -89,13 +103,21 @@ export class GithubController {
     @Headers('x-github-delivery') deliveryId: string | undefined,
     @Headers('x-hub-signature-256') signature: string | undefined,
   ): Promise<WebhookReply> {
-    const missing = [!event && 'X-GitHub-Event', !deliveryId && 'X-GitHub-Delivery', !req.rawBody && 'a JSON body'].filter((m): m is string => !!m);
+    const missing = [
+      !event && 'X-GitHub-Event',
+      !deliveryId && 'X-GitHub-Delivery',
+      !req.rawBody && 'a JSON body',
+    ].filter((m): m is string => !!m);
     if (missing.length) {
       throw WaggleError.invalid(
         `a GitHub webhook needs ${missing.join(', ')}`,
         missing.map((m) => ({ field: m, errors: ['required'] })),
       );
     }
-    return this.rpc.call(GithubRpc.webhook, { v: 1, deliveryId: deliveryId!, event: event!, signature, body: req.rawBody!.toString('utf8') }, 15_000);
+    return this.rpc.call(
+      GithubRpc.webhook,
+      { v: 1, deliveryId: deliveryId!, event: event!, signature, body: req.rawBody!.toString('utf8') },
+      15_000,
+    );
   }
 }

@@ -1,15 +1,21 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
-import { readinessChecks } from '@waggle/service-kit';
+import { METRICS, NATS, readinessChecks } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
-import { METRICS, NATS } from '@waggle/service-kit';
 
 class HealthDto {
   @ApiProperty({ example: 'ok' }) status!: string;

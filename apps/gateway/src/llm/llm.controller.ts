@@ -1,21 +1,36 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
-import { isUUID } from 'class-validator';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { createInbox } from 'nats';
 
-import type { BreakerView, LlmApi, LlmCallRequest, LlmProviderView, LlmStreamFrame, LlmSummary, Page } from '@waggle/contracts';
-import { ErrorCode, FailoverView, ListFailoversRequest, LlmRpc, LlmSummaryRequest, ResetBreakersRequest, WaggleError } from '@waggle/contracts';
-import { RpcClient } from '@waggle/messaging';
-import { decodeJson } from '@waggle/messaging';
+import type {
+  BreakerView,
+  LlmApi,
+  LlmCallRequest,
+  LlmProviderView,
+  LlmStreamFrame,
+  LlmSummary,
+  Page,
+} from '@waggle/contracts';
+import {
+  ErrorCode,
+  FailoverView,
+  ListFailoversRequest,
+  LlmRpc,
+  LlmSummaryRequest,
+  ResetBreakersRequest,
+  WaggleError,
+} from '@waggle/contracts';
+import { decodeJson, RpcClient } from '@waggle/messaging';
+import { NATS } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf } from '../common/contract-schema';
 import { GatewayConfig } from '../gateway.config';
-import { NATS } from '@waggle/service-kit';
 
 /**
  * The LLM gateway's HTTP edge: OpenAI- and Anthropic-compatible endpoints forwarded to
@@ -33,10 +48,16 @@ export class LlmController {
 
   @Post('v1/chat/completions')
   @Auth('admin', 'machine')
-  @ApiOperation({ summary: 'OpenAI-compatible chat completions (stream: true for server-sent events), failing over between providers' })
+  @ApiOperation({
+    summary: 'OpenAI-compatible chat completions (stream: true for server-sent events), failing over between providers',
+  })
   @ApiHeader({ name: 'x-waggle-task-id', required: false, description: 'attribute usage and cost to this task' })
   @ApiBody({
-    schema: { type: 'object', description: 'an OpenAI chat.completions request: model (or alias default/fast/smart), messages, max_tokens, stream…' },
+    schema: {
+      type: 'object',
+      description:
+        'an OpenAI chat.completions request: model (or alias default/fast/smart), messages, max_tokens, stream…',
+    },
   })
   @ApiErrors(400, 401, 502)
   chatCompletions(
@@ -50,9 +71,16 @@ export class LlmController {
 
   @Post('v1/messages')
   @Auth('admin', 'machine')
-  @ApiOperation({ summary: 'Anthropic-compatible messages (stream: true for server-sent events), failing over between providers' })
+  @ApiOperation({
+    summary: 'Anthropic-compatible messages (stream: true for server-sent events), failing over between providers',
+  })
   @ApiHeader({ name: 'x-waggle-task-id', required: false, description: 'attribute usage and cost to this task' })
-  @ApiBody({ schema: { type: 'object', description: 'an Anthropic messages request: model (or alias), max_tokens, messages, system, stream…' } })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      description: 'an Anthropic messages request: model (or alias), max_tokens, messages, system, stream…',
+    },
+  })
   @ApiErrors(400, 401, 502)
   messages(
     @Body() body: unknown,
@@ -65,7 +93,9 @@ export class LlmController {
 
   @Get('api/llm/summary')
   @Auth('admin')
-  @ApiOperation({ summary: "A UTC day's LLM totals (requests, tokens, cost) overall, by provider, machine and task, with the budgets" })
+  @ApiOperation({
+    summary: "A UTC day's LLM totals (requests, tokens, cost) overall, by provider, machine and task, with the budgets",
+  })
   @ApiQueryOf(LlmSummaryRequest)
   @ApiErrors(400, 401)
   summary(@Query() query: LlmSummaryRequest): Promise<LlmSummary> {
@@ -74,7 +104,10 @@ export class LlmController {
 
   @Get('api/llm/providers')
   @Auth('admin')
-  @ApiOperation({ summary: 'The provider chain in order: circuit state, health, and over 24 h requests, success rate, latency p50/p95, tokens, cost' })
+  @ApiOperation({
+    summary:
+      'The provider chain in order: circuit state, health, and over 24 h requests, success rate, latency p50/p95, tokens, cost',
+  })
   @ApiErrors(401)
   providers(): Promise<LlmProviderView[]> {
     return this.rpc.call(LlmRpc.providers, {});
@@ -108,19 +141,29 @@ export class LlmController {
     return this.rpc.call(LlmRpc.failovers, query);
   }
 
-  private async call(api: LlmApi, body: unknown, taskId: string | undefined, principal: Principal, reply: FastifyReply): Promise<void> {
+  private async call(
+    api: LlmApi,
+    body: unknown,
+    taskId: string | undefined,
+    principal: Principal,
+    reply: FastifyReply,
+  ): Promise<void> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw WaggleError.invalid('the body must be a JSON object');
     }
     if (taskId !== undefined && !isUUID(taskId)) {
-      throw WaggleError.invalid('x-waggle-task-id must be a task id (UUID)', [{ field: 'x-waggle-task-id', errors: ['must be a UUID'] }]);
+      throw WaggleError.invalid('x-waggle-task-id must be a task id (UUID)', [
+        { field: 'x-waggle-task-id', errors: ['must be a UUID'] },
+      ]);
     }
     const request: LlmCallRequest = {
       v: 1,
       api,
       body: body as Record<string, unknown>,
       caller:
-        principal.kind === 'machine' ? { kind: 'machine', machineId: principal.machineId, name: principal.name } : { kind: 'admin', name: principal.name },
+        principal.kind === 'machine'
+          ? { kind: 'machine', machineId: principal.machineId, name: principal.name }
+          : { kind: 'admin', name: principal.name },
       taskId,
     };
     if ((body as { stream?: unknown }).stream === true) {
@@ -155,7 +198,11 @@ export class LlmController {
             return;
           }
           reply.hijack();
-          reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+          reply.raw.writeHead(200, {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache',
+            connection: 'keep-alive',
+          });
           started = true;
         } else if (frame.type === 'data') {
           reply.raw.write(frame.data);

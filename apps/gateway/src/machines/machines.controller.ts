@@ -2,7 +2,15 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
-import { CreatedJoinToken, CreateJoinTokenRequest, JoinMachineBody, JoinResponse, ListMachinesRequest, MachineView, RegistryRpc } from '@waggle/contracts';
+import {
+  CreatedJoinToken,
+  CreateJoinTokenRequest,
+  JoinMachineBody,
+  JoinResponse,
+  ListMachinesRequest,
+  MachineView,
+  RegistryRpc,
+} from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 import { Auth, Public } from '../auth/auth.decorators';

@@ -29,7 +29,9 @@ export class MessagesController {
 
   @Get()
   @Auth('admin', 'machine')
-  @ApiOperation({ summary: "Message history, newest first, with each recipient's delivery state. A machine sees only its own." })
+  @ApiOperation({
+    summary: "Message history, newest first, with each recipient's delivery state. A machine sees only its own.",
+  })
   @ApiQueryOf(ListMessagesRequest)
   @ApiOkResponse({ schema: pageOf(MessageView) })
   @ApiErrors(400, 401, 404)

@@ -2,7 +2,15 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
-import { CreateTaskBody, ListTasksRequest, TaskLogsPage, TaskLogsQuery, TaskRouterRpc, TaskView, WaggleError } from '@waggle/contracts';
+import {
+  CreateTaskBody,
+  ListTasksRequest,
+  TaskLogsPage,
+  TaskLogsQuery,
+  TaskRouterRpc,
+  TaskView,
+  WaggleError,
+} from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
@@ -11,7 +19,9 @@ import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
 
-const taskId = new ParseUUIDPipe({ exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]) });
+const taskId = new ParseUUIDPipe({
+  exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]),
+});
 
 @ApiTags('tasks')
 @ApiBearerAuth()
@@ -21,7 +31,10 @@ export class TasksController {
 
   @Post()
   @Auth('admin', 'machine')
-  @ApiOperation({ summary: 'Create a task: placed on a capable machine (or its target), refused at once if no machine could ever run it' })
+  @ApiOperation({
+    summary:
+      'Create a task: placed on a capable machine (or its target), refused at once if no machine could ever run it',
+  })
   @ApiBodyOf(CreateTaskBody)
   @ApiCreatedResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
@@ -41,7 +54,10 @@ export class TasksController {
 
   @Get(':id')
   @Auth('admin', 'machine')
-  @ApiOperation({ summary: 'A task with every attempt, and while queued why it waits (each candidate machine and the reason it was passed over)' })
+  @ApiOperation({
+    summary:
+      'A task with every attempt, and while queued why it waits (each candidate machine and the reason it was passed over)',
+  })
   @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
   get(@Param('id', taskId) id: string): Promise<TaskView> {

@@ -15,15 +15,33 @@ export class GithubBotMetrics {
 
   constructor(@Inject(METRICS) registry: Registry) {
     const registers = [registry];
-    this.webhooks = new Counter({ name: 'waggle_github_bot_webhooks_total', help: 'Webhook deliveries by result', labelNames: ['result'], registers });
+    this.webhooks = new Counter({
+      name: 'waggle_github_bot_webhooks_total',
+      help: 'Webhook deliveries by result',
+      labelNames: ['result'],
+      registers,
+    });
     this.polls = new Counter({
       name: 'waggle_github_bot_polls_total',
       help: 'Repository polls by result (changed, unchanged, error)',
       labelNames: ['result'],
       registers,
     });
-    this.tasksCreated = new Counter({ name: 'waggle_github_bot_tasks_created_total', help: 'Tasks made from issues', registers });
-    this.outcomes = new Counter({ name: 'waggle_github_bot_outcomes_total', help: 'Outcomes posted on issues', labelNames: ['outcome'], registers });
-    this.rateLimitWaits = new Counter({ name: 'waggle_github_bot_rate_limit_waits_total', help: 'Times a GitHub rate limit made the bot wait', registers });
+    this.tasksCreated = new Counter({
+      name: 'waggle_github_bot_tasks_created_total',
+      help: 'Tasks made from issues',
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: 'waggle_github_bot_outcomes_total',
+      help: 'Outcomes posted on issues',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.rateLimitWaits = new Counter({
+      name: 'waggle_github_bot_rate_limit_waits_total',
+      help: 'Times a GitHub rate limit made the bot wait',
+      registers,
+    });
   }
 }

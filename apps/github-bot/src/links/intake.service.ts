@@ -6,14 +6,13 @@ import type { AgentCliName, CreateTaskRequest, GithubMode } from '@waggle/contra
 import { AGENT_CLIS, ErrorCode, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
 import { splitRepo } from '@waggle/github';
+import { RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
+import { LOGGER, TransactionsService } from '@waggle/service-kit';
 
 import { GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
-import { RpcClient } from '@waggle/messaging';
-import { TransactionsService } from '@waggle/service-kit';
-import { LOGGER } from '@waggle/service-kit';
 import { GITHUB } from '../infrastructure/tokens';
 import type { RepoRow } from '../repos/repo.repository';
 import { SyncService } from '../sync/sync.service';
@@ -36,10 +35,14 @@ export type IntakeResult = 'linked' | 'already linked' | 'not labelled' | 'not o
 const PROMPT_LIMIT = 190_000;
 const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
 
-export const labelNames = (issue: Pick<IssueLike, 'labels'>) => issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+export const labelNames = (issue: Pick<IssueLike, 'labels'>) =>
+  issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
 
 /** Requirements, agent CLI and mode from the repository's defaults and the issue's labels (`needs:gpu`, `agent:claude`, `mode:follow-up`). */
-export function taskShape(repo: Pick<RepoRow, 'defaults'>, labels: string[]): { capabilities: string[]; cli?: AgentCliName; mode: GithubMode } {
+export function taskShape(
+  repo: Pick<RepoRow, 'defaults'>,
+  labels: string[],
+): { capabilities: string[]; cli?: AgentCliName; mode: GithubMode } {
   const capabilities = new Set(repo.defaults.capabilities ?? []);
   let cli = repo.defaults.cli;
   let mode: GithubMode = repo.defaults.mode ?? 'pull_request';
@@ -66,7 +69,11 @@ export function issuePrompt(
   comments: { user: string; at: string; body: string }[],
   mode: GithubMode,
 ): string {
-  const parts = [`GitHub issue #${issue.number} in ${repo}: ${issue.title}`, '', issue.body?.trim() || '(no description)'];
+  const parts = [
+    `GitHub issue #${issue.number} in ${repo}: ${issue.title}`,
+    '',
+    issue.body?.trim() || '(no description)',
+  ];
   if (comments.length) {
     parts.push('', 'Comments:');
     for (const c of comments) {
@@ -147,12 +154,20 @@ export class IntakeService {
       const task = await this.hub.call(TaskRouterRpc.create, request);
       await this.tx.run(async (manager) => ({
         result: await this.links.update(manager, link.id, { task_id: task.id }),
-        outbox: [event(randomUUID(), 'github.issue_linked', { linkId: link.id, repo: link.repo, issueNumber: link.issue_number, taskId: task.id })],
+        outbox: [
+          event(randomUUID(), 'github.issue_linked', {
+            linkId: link.id,
+            repo: link.repo,
+            issueNumber: link.issue_number,
+            taskId: task.id,
+          }),
+        ],
       }));
       this.metrics.tasksCreated.inc();
       this.logger.info({ repo: link.repo, issue: link.issue_number, taskId: task.id }, 'issue became a task');
     } catch (error) {
-      const refused = error instanceof WaggleError && (error.code === ErrorCode.InvalidInput || error.code === ErrorCode.NotFound);
+      const refused =
+        error instanceof WaggleError && (error.code === ErrorCode.InvalidInput || error.code === ErrorCode.NotFound);
       if (!refused) {
         throw error; // the router is away: the reconciler makes the task later, with the same key
       }
@@ -160,7 +175,10 @@ export class IntakeService {
         result: await this.links.update(manager, link.id, { error: `no task could be made: ${error.message}` }),
         outbox: [],
       }));
-      this.logger.warn({ repo: link.repo, issue: link.issue_number, reason: error.message }, 'issue refused by the task router');
+      this.logger.warn(
+        { repo: link.repo, issue: link.issue_number, reason: error.message },
+        'issue refused by the task router',
+      );
     }
     this.sync.kick(link.id);
   }
@@ -179,7 +197,13 @@ export class IntakeService {
     if (!this.github) {
       return [];
     }
-    const all = await this.github.paginate(this.github.rest.issues.listComments, { ...splitRepo(repo), issue_number: issueNumber, per_page: 100 });
-    return all.filter((c) => !c.body?.includes('<!-- waggle:')).map((c) => ({ user: c.user?.login ?? 'ghost', at: c.created_at, body: c.body ?? '' }));
+    const all = await this.github.paginate(this.github.rest.issues.listComments, {
+      ...splitRepo(repo),
+      issue_number: issueNumber,
+      per_page: 100,
+    });
+    return all
+      .filter((c) => !c.body?.includes('<!-- waggle:'))
+      .map((c) => ({ user: c.user?.login ?? 'ghost', at: c.created_at, body: c.body ?? '' }));
   }
 }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { GithubLinkStatus, GithubLinkView, GithubOutcome, ListLinksRequest, Page } from '@waggle/contracts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
 import type { Queryable } from '@waggle/persistence';
 import { singleRow, updateReturning } from '@waggle/persistence';
 
@@ -54,7 +54,10 @@ export type LinkChanges = Partial<
 const L = '"github"."links"';
 const JSON_COLUMNS = new Set(['pull_request', 'follow_ups']);
 const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { at: unknown }).at === 'string' && typeof (v as { id: unknown }).id === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { at: unknown }).at === 'string' &&
+  typeof (v as { id: unknown }).id === 'string';
 
 /** Issue ↔ task ↔ outcome links, and the lease that lets one replica at a time speak for an issue. */
 @Injectable()
@@ -62,7 +65,9 @@ export class LinkRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** The link of an issue: the one inserted now, or the one already there (`created` says which). */
-  async insertOrGet(link: Pick<LinkRow, 'id' | 'repo' | 'issue_number' | 'issue_title' | 'issue_url'>): Promise<{ row: LinkRow; created: boolean }> {
+  async insertOrGet(
+    link: Pick<LinkRow, 'id' | 'repo' | 'issue_number' | 'issue_title' | 'issue_url'>,
+  ): Promise<{ row: LinkRow; created: boolean }> {
     const [row] = await this.dataSource.query<LinkRow[]>(
       `INSERT INTO ${L} ("id", "repo", "issue_number", "issue_title", "issue_url") VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT ("repo", "issue_number") DO NOTHING RETURNING *`,
@@ -71,7 +76,10 @@ export class LinkRepository {
     if (row) {
       return { row, created: true };
     }
-    const existing = await this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE "repo" = $1 AND "issue_number" = $2`, [link.repo, link.issue_number]);
+    const existing = await this.dataSource.query<LinkRow[]>(
+      `SELECT * FROM ${L} WHERE "repo" = $1 AND "issue_number" = $2`,
+      [link.repo, link.issue_number],
+    );
     return { row: singleRow(existing, 'existing link'), created: false };
   }
 
@@ -81,23 +89,29 @@ export class LinkRepository {
   }
 
   async idsOfTasks(taskIds: string[]): Promise<string[]> {
-    const rows = await this.dataSource.query<{ id: string }[]>(`SELECT "id" FROM ${L} WHERE "task_id" = ANY($1::uuid[])`, [taskIds]);
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT "id" FROM ${L} WHERE "task_id" = ANY($1::uuid[])`,
+      [taskIds],
+    );
     return rows.map((r) => r.id);
   }
 
   /** Links whose issue still needs the bot: no task yet (and no refusal), or a task not yet reported. */
   findUnfinished(limit = 500): Promise<LinkRow[]> {
-    return this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE NOT "final" ORDER BY "updated_at" LIMIT $1`, [limit]);
+    return this.dataSource.query<LinkRow[]>(`SELECT * FROM ${L} WHERE NOT "final" ORDER BY "updated_at" LIMIT $1`, [
+      limit,
+    ]);
   }
 
   async update(db: Queryable, id: string, changes: LinkChanges): Promise<LinkRow> {
     const entries = Object.entries(changes);
     const sets = entries.map(([column], i) => `"${column}" = $${i + 2}${JSON_COLUMNS.has(column) ? '::jsonb' : ''}`);
     const values = entries.map(([column, value]) => (JSON_COLUMNS.has(column) ? JSON.stringify(value) : value));
-    const rows = await updateReturning<LinkRow>(db, `UPDATE ${L} SET ${[...sets, '"updated_at" = now()'].join(', ')} WHERE "id" = $1 RETURNING *`, [
-      id,
-      ...values,
-    ]);
+    const rows = await updateReturning<LinkRow>(
+      db,
+      `UPDATE ${L} SET ${[...sets, '"updated_at" = now()'].join(', ')} WHERE "id" = $1 RETURNING *`,
+      [id, ...values],
+    );
     return singleRow(rows, `update link ${id}`);
   }
 
@@ -120,10 +134,10 @@ export class LinkRepository {
 
   /** Keeps a held lease (a sync waiting out GitHub's rate limit takes long). */
   async extend(id: string, seconds: number): Promise<void> {
-    await this.dataSource.query(`UPDATE ${L} SET "sync_until" = now() + ($2::int * interval '1 second') WHERE "id" = $1 AND "sync_until" IS NOT NULL`, [
-      id,
-      seconds,
-    ]);
+    await this.dataSource.query(
+      `UPDATE ${L} SET "sync_until" = now() + ($2::int * interval '1 second') WHERE "id" = $1 AND "sync_until" IS NOT NULL`,
+      [id, seconds],
+    );
   }
 
   /** Gives the lease back; true if someone asked for another look meanwhile (the caller keeps it then). */
@@ -149,7 +163,11 @@ export class LinkRepository {
     );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at.toISOString(), id: last.id }) : undefined };
+    return {
+      items,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ at: last.created_at.toISOString(), id: last.id }) : undefined,
+    };
   }
 
   toView(row: LinkRow): GithubLinkView {

@@ -7,12 +7,11 @@ import type { GithubClient } from '@waggle/github';
 import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
+import { LOGGER, TransactionsService } from '@waggle/service-kit';
 
 import { GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
-import { TransactionsService } from '@waggle/service-kit';
 import { RateLimitState } from '../infrastructure/rate-limit.state';
-import { LOGGER } from '@waggle/service-kit';
 import { GITHUB } from '../infrastructure/tokens';
 import { IntakeService } from '../links/intake.service';
 import type { RepoRow } from './repo.repository';
@@ -49,7 +48,12 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     }
     this.limits.onLimited((until) => {
       void this.tx
-        .run(() => Promise.resolve({ result: null, outbox: [event(randomUUID(), 'github.rate_limited', { repo: null, until: until.toISOString() })] }))
+        .run(() =>
+          Promise.resolve({
+            result: null,
+            outbox: [event(randomUUID(), 'github.rate_limited', { repo: null, until: until.toISOString() })],
+          }),
+        )
         .catch((error: unknown) => this.logger.warn({ err: error }, 'rate-limit event not stored'));
     });
     this.timer = setInterval(() => void this.pollAll(), this.config.WAGGLE_GITHUB_POLL_INTERVAL_MS);
@@ -82,9 +86,21 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
 
   private async poll(repo: RepoRow, github: GithubClient): Promise<void> {
     const { owner, repo: name } = splitRepo(repo.full_name);
-    const query = { owner, repo: name, labels: repo.label, state: 'open' as const, per_page: PAGE, sort: 'created' as const, direction: 'asc' as const };
+    const query = {
+      owner,
+      repo: name,
+      labels: repo.label,
+      state: 'open' as const,
+      per_page: PAGE,
+      sort: 'created' as const,
+      direction: 'asc' as const,
+    };
     try {
-      const first = await github.rest.issues.listForRepo({ ...query, page: 1, headers: repo.etag ? { 'if-none-match': repo.etag } : {} });
+      const first = await github.rest.issues.listForRepo({
+        ...query,
+        page: 1,
+        headers: repo.etag ? { 'if-none-match': repo.etag } : {},
+      });
       const issues = [...first.data];
       for (let page = 2; issues.length === (page - 1) * PAGE; page++) {
         issues.push(...(await github.rest.issues.listForRepo({ ...query, page })).data);

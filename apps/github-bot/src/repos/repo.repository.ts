@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 import type { GithubTaskDefaults, Page } from '@waggle/contracts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
 import { singleRow, updateReturning } from '@waggle/persistence';
 
 export interface RepoRow {
@@ -19,7 +19,8 @@ export interface RepoRow {
 }
 
 const R = '"github"."repos"';
-const isCursor = (v: unknown): v is { name: string } => typeof v === 'object' && v !== null && typeof (v as { name: unknown }).name === 'string';
+const isCursor = (v: unknown): v is { name: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { name: unknown }).name === 'string';
 
 /** Watched repositories. */
 @Injectable()
@@ -27,20 +28,31 @@ export class RepoRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Inserts or updates; a changed label forgets the poll's ETag (the query changed). The secret changes only when given. */
-  async upsert(row: Pick<RepoRow, 'full_name' | 'label' | 'poll' | 'defaults'> & { webhook_secret: string | null }): Promise<RepoRow> {
+  async upsert(
+    row: Pick<RepoRow, 'full_name' | 'label' | 'poll' | 'defaults'> & { webhook_secret: string | null },
+  ): Promise<RepoRow> {
     const saved = await this.dataSource.query<RepoRow[]>(
       `INSERT INTO ${R} ("full_name", "label", "poll", "defaults", "webhook_secret") VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT ("full_name") DO UPDATE SET "label" = EXCLUDED."label", "poll" = EXCLUDED."poll", "defaults" = EXCLUDED."defaults",
          "webhook_secret" = CASE WHEN $6 THEN EXCLUDED."webhook_secret" ELSE ${R}."webhook_secret" END,
          "etag" = CASE WHEN ${R}."label" = EXCLUDED."label" THEN ${R}."etag" ELSE NULL END
        RETURNING *`,
-      [row.full_name, row.label, row.poll, JSON.stringify(row.defaults), row.webhook_secret ?? '', row.webhook_secret !== null],
+      [
+        row.full_name,
+        row.label,
+        row.poll,
+        JSON.stringify(row.defaults),
+        row.webhook_secret ?? '',
+        row.webhook_secret !== null,
+      ],
     );
     return singleRow(saved, 'upsert repo');
   }
 
   async findByName(fullName: string): Promise<RepoRow | null> {
-    const [row] = await this.dataSource.query<RepoRow[]>(`SELECT * FROM ${R} WHERE lower("full_name") = lower($1)`, [fullName]);
+    const [row] = await this.dataSource.query<RepoRow[]>(`SELECT * FROM ${R} WHERE lower("full_name") = lower($1)`, [
+      fullName,
+    ]);
     return row ?? null;
   }
 
@@ -49,7 +61,11 @@ export class RepoRepository {
   }
 
   async remove(fullName: string): Promise<RepoRow | null> {
-    const [row] = await updateReturning<RepoRow>(this.dataSource, `DELETE FROM ${R} WHERE lower("full_name") = lower($1) RETURNING *`, [fullName]);
+    const [row] = await updateReturning<RepoRow>(
+      this.dataSource,
+      `DELETE FROM ${R} WHERE lower("full_name") = lower($1) RETURNING *`,
+      [fullName],
+    );
     return row ?? null;
   }
 
@@ -62,10 +78,10 @@ export class RepoRepository {
 
   async list(limit = DEFAULT_PAGE_SIZE, cursor?: string): Promise<Page<RepoRow>> {
     const after = decodeCursor(cursor, isCursor);
-    const rows = await this.dataSource.query<RepoRow[]>(`SELECT * FROM ${R} WHERE $1::text IS NULL OR "full_name" > $1 ORDER BY "full_name" LIMIT $2`, [
-      after?.name ?? null,
-      limit + 1,
-    ]);
+    const rows = await this.dataSource.query<RepoRow[]>(
+      `SELECT * FROM ${R} WHERE $1::text IS NULL OR "full_name" > $1 ORDER BY "full_name" LIMIT $2`,
+      [after?.name ?? null, limit + 1],
+    );
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? encodeCursor({ name: items.at(-1)!.full_name }) : undefined };
   }

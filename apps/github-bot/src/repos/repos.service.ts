@@ -2,19 +2,26 @@ import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { ListReposRequest, Page, RepoRefRequest, WatchedRepoCreated, WatchedRepoView, WatchRepoRequest } from '@waggle/contracts';
+import type {
+  ListReposRequest,
+  Page,
+  RepoRefRequest,
+  WatchedRepoCreated,
+  WatchedRepoView,
+  WatchRepoRequest,
+} from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
 import { githubErrorOf, splitRepo } from '@waggle/github';
 import type { Logger } from '@waggle/observability';
+import { LOGGER } from '@waggle/service-kit';
 
 import { RateLimitState } from '../infrastructure/rate-limit.state';
 import { SecretBox } from '../infrastructure/secret-box';
-import { LOGGER } from '@waggle/service-kit';
 import { GITHUB } from '../infrastructure/tokens';
+import { PollerService } from './poller.service';
 import type { RepoRow } from './repo.repository';
 import { RepoRepository } from './repo.repository';
-import { PollerService } from './poller.service';
 
 export const WEBHOOK_PATH = '/api/github/webhook';
 const DEFAULT_LABEL = 'waggle';
@@ -33,7 +40,10 @@ export class ReposService {
 
   async watch(request: WatchRepoRequest): Promise<WatchedRepoCreated> {
     if (!this.github) {
-      throw new WaggleError(ErrorCode.Unavailable, 'the GitHub bot has no token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE for the github-bot service');
+      throw new WaggleError(
+        ErrorCode.Unavailable,
+        'the GitHub bot has no token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE for the github-bot service',
+      );
     }
     const repo = splitRepo(request.repo);
     let fullName: string;
@@ -56,7 +66,10 @@ export class ReposService {
       defaults: request.defaults ?? existing?.defaults ?? {},
       webhook_secret: secret ? this.box.seal(secret) : null,
     });
-    this.logger.info({ repo: fullName, label: row.label, poll: row.poll }, existing ? 'repository watch changed' : 'repository watched');
+    this.logger.info(
+      { repo: fullName, label: row.label, poll: row.poll },
+      existing ? 'repository watch changed' : 'repository watched',
+    );
     if (row.poll) {
       void this.poller.pollAll();
     }

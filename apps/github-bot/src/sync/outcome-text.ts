@@ -34,12 +34,17 @@ export function failureText(linkId: string, task: TaskView | null, reason: strin
   const lines = ['❌ **Waggle could not finish this issue.**', ''];
   if (task) {
     const machine = task.machine?.name ?? 'no machine';
-    lines.push(`Task \`${task.id}\` ended **${task.state.replace('_', ' ')}** on **${machine}** (attempt ${task.attempt} of ${task.maxAttempts}).`, '');
+    lines.push(
+      `Task \`${task.id}\` ended **${task.state.replace('_', ' ')}** on **${machine}** (attempt ${task.attempt} of ${task.maxAttempts}).`,
+      '',
+    );
     const steps = reportOf(task)?.steps ?? [];
     if (steps.length) {
       lines.push('| step | what ran | exit code |', '|---|---|---|');
       for (const s of steps) {
-        lines.push(`| ${s.step} | \`${s.command.replaceAll('|', '\\|').replaceAll('`', "'")}\` | ${s.exitCode ?? '—'} |`);
+        lines.push(
+          `| ${s.step} | \`${s.command.replaceAll('|', '\\|').replaceAll('`', "'")}\` | ${s.exitCode ?? '—'} |`,
+        );
       }
       lines.push('');
     }
@@ -50,7 +55,12 @@ export function failureText(linkId: string, task: TaskView | null, reason: strin
   if (tail) {
     lines.push('', '<details><summary>Last lines of the log</summary>', '', fence(tail.slice(-3000)), '', '</details>');
   }
-  lines.push('', 'Retry with `waggle tasks retry ' + (task?.id ?? '<task>') + '`; the outcome here will be updated.', '', commentMarker('outcome', linkId));
+  lines.push(
+    '',
+    'Retry with `waggle tasks retry ' + (task?.id ?? '<task>') + '`; the outcome here will be updated.',
+    '',
+    commentMarker('outcome', linkId),
+  );
   return redactSecrets(lines.join('\n'), secrets);
 }
 

@@ -6,15 +6,14 @@ import type { GithubLinkStatus, TaskView } from '@waggle/contracts';
 import { ErrorCode, FINAL_TASK_STATES, GITHUB_STATUS_LABELS, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import type { GithubClient } from '@waggle/github';
 import { githubErrorOf, splitRepo } from '@waggle/github';
+import { RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 import type { OutboxEntry } from '@waggle/outbox';
+import { LOGGER, TransactionsService } from '@waggle/service-kit';
 
 import { botToken, GithubBotConfig } from '../github-bot.config';
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
-import { RpcClient } from '@waggle/messaging';
-import { TransactionsService } from '@waggle/service-kit';
-import { LOGGER } from '@waggle/service-kit';
 import { GITHUB } from '../infrastructure/tokens';
 import type { LinkChanges, LinkRow } from '../links/link.repository';
 import { LinkRepository } from '../links/link.repository';
@@ -46,7 +45,9 @@ export class SyncService {
 
   /** Brings the issue in step now, in the background. */
   kick(linkId: string): void {
-    void this.sync(linkId).catch((error: unknown) => this.logger.warn({ err: error, linkId }, 'issue sync failed; it will be tried again'));
+    void this.sync(linkId).catch((error: unknown) =>
+      this.logger.warn({ err: error, linkId }, 'issue sync failed; it will be tried again'),
+    );
   }
 
   async sync(linkId: string): Promise<void> {
@@ -58,7 +59,10 @@ export class SyncService {
       return;
     }
     this.running.add(linkId);
-    const renewal = setInterval(() => void this.links.extend(linkId, LEASE_SECONDS).catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
+    const renewal = setInterval(
+      () => void this.links.extend(linkId, LEASE_SECONDS).catch(() => undefined),
+      (LEASE_SECONDS * 1000) / 3,
+    );
     try {
       let link = await this.links.lease(linkId, LEASE_SECONDS);
       while (link) {
@@ -82,7 +86,14 @@ export class SyncService {
     let link = start;
     if (!link.task_id) {
       if (link.error && link.outcome_for !== 'refused') {
-        link = await this.postOutcome(link, github, null, 'failed', failureText(link.id, null, link.error, this.secrets()), 'refused');
+        link = await this.postOutcome(
+          link,
+          github,
+          null,
+          'failed',
+          failureText(link.id, null, link.error, this.secrets()),
+          'refused',
+        );
         await this.setStatus(link, github, 'failed', { final: true });
       }
       return;
@@ -123,7 +134,12 @@ export class SyncService {
     await this.setStatus(link, github, link.outcome === 'failed' ? 'failed' : 'done', { final: true });
   }
 
-  private async postTaskOutcome(link: LinkRow, github: GithubClient, task: TaskView, signature: string): Promise<LinkRow> {
+  private async postTaskOutcome(
+    link: LinkRow,
+    github: GithubClient,
+    task: TaskView,
+    signature: string,
+  ): Promise<LinkRow> {
     const report = reportOf(task);
     if (task.state === 'succeeded' && report) {
       const text = successText(link.id, task, report);
@@ -135,22 +151,45 @@ export class SyncService {
         });
       }
       const reason = missing ?? 'the machine reported success without saying what it delivered';
-      return this.postOutcome(link, github, task, 'failed', failureText(link.id, task, reason, this.secrets()), signature);
+      return this.postOutcome(
+        link,
+        github,
+        task,
+        'failed',
+        failureText(link.id, task, reason, this.secrets()),
+        signature,
+      );
     }
     const reason =
-      task.result?.error ?? (task.state === 'succeeded' ? 'the machine did not report a GitHub outcome' : `the task ended ${task.state.replace('_', ' ')}`);
-    return this.postOutcome(link, github, task, 'failed', failureText(link.id, task, reason, this.secrets()), signature);
+      task.result?.error ??
+      (task.state === 'succeeded'
+        ? 'the machine did not report a GitHub outcome'
+        : `the task ended ${task.state.replace('_', ' ')}`);
+    return this.postOutcome(
+      link,
+      github,
+      task,
+      'failed',
+      failureText(link.id, task, reason, this.secrets()),
+      signature,
+    );
   }
 
   /** The pull request's branch must be on GitHub (at the reported commit) before its link is posted. */
-  private async branchMissing(github: GithubClient, pr: { repo: string; head: string; branch: string; sha: string }): Promise<string | null> {
+  private async branchMissing(
+    github: GithubClient,
+    pr: { repo: string; head: string; branch: string; sha: string },
+  ): Promise<string | null> {
     const { owner: upstreamOwner, repo: name } = splitRepo(pr.repo);
     const colon = pr.head.indexOf(':');
     const owner = colon >= 0 ? pr.head.slice(0, colon) : upstreamOwner;
     try {
       const branch = await github.rest.repos.getBranch({ owner, repo: name, branch: pr.branch });
       if (branch.data.commit.sha !== pr.sha) {
-        this.logger.info({ branch: pr.branch, expected: pr.sha, found: branch.data.commit.sha }, 'branch moved on since');
+        this.logger.info(
+          { branch: pr.branch, expected: pr.sha, found: branch.data.commit.sha },
+          'branch moved on since',
+        );
       }
       return null;
     } catch (error) {
@@ -162,8 +201,20 @@ export class SyncService {
     }
   }
 
-  private async postClaimed(link: LinkRow, github: GithubClient, task: TaskView, machine: string, attempt: number): Promise<LinkRow> {
-    const comment = await this.upsertComment(link, github, 'claimed', link.claimed_comment_id, claimedText(link.id, machine, attempt, task.id));
+  private async postClaimed(
+    link: LinkRow,
+    github: GithubClient,
+    task: TaskView,
+    machine: string,
+    attempt: number,
+  ): Promise<LinkRow> {
+    const comment = await this.upsertComment(
+      link,
+      github,
+      'claimed',
+      link.claimed_comment_id,
+      claimedText(link.id, machine, attempt, task.id),
+    );
     return this.save(link, { claimed_by: machine, claimed_attempt: attempt, claimed_comment_id: comment.id }, [
       event(randomUUID(), 'github.issue_claimed', { ...this.eventData(link), machine, commentUrl: comment.url }),
     ]);
@@ -180,15 +231,32 @@ export class SyncService {
   ): Promise<LinkRow> {
     const comment = await this.upsertComment(link, github, 'outcome', link.outcome_comment_id, body);
     this.metrics.outcomes.inc({ outcome });
-    this.logger.info({ linkId: link.id, repo: link.repo, issue: link.issue_number, taskId: task?.id, outcome }, 'outcome posted');
+    this.logger.info(
+      { linkId: link.id, repo: link.repo, issue: link.issue_number, taskId: task?.id, outcome },
+      'outcome posted',
+    );
     const pullRequestUrl = extra.pull_request?.url;
-    return this.save(link, { outcome, outcome_for: signature, outcome_comment_id: comment.id, pull_request: null, follow_ups: [], ...extra }, [
-      event(randomUUID(), 'github.outcome_posted', { ...this.eventData(link), outcome, url: comment.url, ...(pullRequestUrl ? { pullRequestUrl } : {}) }),
-    ]);
+    return this.save(
+      link,
+      { outcome, outcome_for: signature, outcome_comment_id: comment.id, pull_request: null, follow_ups: [], ...extra },
+      [
+        event(randomUUID(), 'github.outcome_posted', {
+          ...this.eventData(link),
+          outcome,
+          url: comment.url,
+          ...(pullRequestUrl ? { pullRequestUrl } : {}),
+        }),
+      ],
+    );
   }
 
   /** Puts the status label on the issue and takes the previous one off. */
-  private async setStatus(link: LinkRow, github: GithubClient, status: GithubLinkStatus, changes: LinkChanges): Promise<LinkRow> {
+  private async setStatus(
+    link: LinkRow,
+    github: GithubClient,
+    status: GithubLinkStatus,
+    changes: LinkChanges,
+  ): Promise<LinkRow> {
     const label = GITHUB_STATUS_LABELS[status];
     const issue = this.issueRef(link);
     if (link.label_applied === label && link.status === status) {
@@ -202,7 +270,9 @@ export class SyncService {
         }
       });
     }
-    return this.save(link, { ...changes, status, label_applied: label }, [event(randomUUID(), 'github.status_changed', { ...this.eventData(link), status })]);
+    return this.save(link, { ...changes, status, label_applied: label }, [
+      event(randomUUID(), 'github.status_changed', { ...this.eventData(link), status }),
+    ]);
   }
 
   /** Edits the bot's comment of this kind if it exists (by id, else by its marker), or posts it. */
@@ -225,7 +295,12 @@ export class SyncService {
     }
     if (id) {
       try {
-        const edited = await github.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: Number(id), body });
+        const edited = await github.rest.issues.updateComment({
+          owner: issue.owner,
+          repo: issue.repo,
+          comment_id: Number(id),
+          body,
+        });
         return { id: String(edited.data.id), url: edited.data.html_url };
       } catch (error) {
         if (githubErrorOf(error).status !== 404) {

@@ -7,9 +7,9 @@ import type { TaskEventData } from '@waggle/contracts';
 import { Consumers, EventEnvelope, Streams, TASK_EVENTS_FILTER } from '@waggle/contracts';
 import { consumeDurable } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
+import { LOGGER, NATS } from '@waggle/service-kit';
 
 import { GithubBotConfig } from '../github-bot.config';
-import { LOGGER, NATS } from '@waggle/service-kit';
 import { IntakeService } from '../links/intake.service';
 import { LinkRepository } from '../links/link.repository';
 import { RepoRepository } from '../repos/repo.repository';
@@ -53,7 +53,11 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
         signal: this.abort.signal,
         handleBatch: async (items) => {
           const taskIds = [
-            ...new Set(items.map((i) => (i.payload.data as Partial<TaskEventData>).taskId).filter((id): id is string => typeof id === 'string')),
+            ...new Set(
+              items
+                .map((i) => (i.payload.data as Partial<TaskEventData>).taskId)
+                .filter((id): id is string => typeof id === 'string'),
+            ),
           ];
           if (!taskIds.length) {
             return;

@@ -6,10 +6,10 @@ import { DataSource } from 'typeorm';
 import type { WebhookDelivery, WebhookReply } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
+import { LOGGER } from '@waggle/service-kit';
 
 import { GithubBotMetrics } from '../infrastructure/github-bot.metrics';
 import { SecretBox } from '../infrastructure/secret-box';
-import { LOGGER } from '@waggle/service-kit';
 import type { IssueLike } from '../links/intake.service';
 import { IntakeService } from '../links/intake.service';
 import { RepoRepository } from '../repos/repo.repository';
@@ -55,7 +55,9 @@ export class WebhookService {
     if (!repo || !signatureMatches(this.secretOf(repo.webhook_secret), delivery.body, delivery.signature)) {
       return this.reject('the X-Hub-Signature-256 does not match the secret of a watched repository');
     }
-    const [seen] = await this.dataSource.query<{ result: string }[]>(`SELECT "result" FROM ${D} WHERE "id" = $1`, [delivery.deliveryId]);
+    const [seen] = await this.dataSource.query<{ result: string }[]>(`SELECT "result" FROM ${D} WHERE "id" = $1`, [
+      delivery.deliveryId,
+    ]);
     if (seen) {
       this.metrics.webhooks.inc({ result: 'duplicate' });
       return { accepted: false, result: `delivery ${delivery.deliveryId} was handled already (${seen.result})` };
@@ -63,20 +65,25 @@ export class WebhookService {
     let result: string;
     if (delivery.event === 'ping') {
       result = 'pong';
-    } else if (delivery.event === 'issues' && payload.issue && ['opened', 'labeled', 'reopened', 'edited'].includes(String(payload.action))) {
+    } else if (
+      delivery.event === 'issues' &&
+      payload.issue &&
+      ['opened', 'labeled', 'reopened', 'edited'].includes(String(payload.action))
+    ) {
       result = await this.intake.consider(repo, payload.issue);
     } else {
       result = `ignored: ${delivery.event}${typeof payload.action === 'string' ? `.${payload.action}` : ''}`;
     }
     // Stored once handled: a delivery that failed half-way is taken again when GitHub redelivers it.
-    await this.dataSource.query(`INSERT INTO ${D} ("id", "event", "repo", "result") VALUES ($1, $2, $3, $4) ON CONFLICT ("id") DO NOTHING`, [
-      delivery.deliveryId,
-      delivery.event,
-      repo.full_name,
-      result,
-    ]);
+    await this.dataSource.query(
+      `INSERT INTO ${D} ("id", "event", "repo", "result") VALUES ($1, $2, $3, $4) ON CONFLICT ("id") DO NOTHING`,
+      [delivery.deliveryId, delivery.event, repo.full_name, result],
+    );
     this.metrics.webhooks.inc({ result: result === 'linked' ? 'linked' : 'accepted' });
-    this.logger.info({ deliveryId: delivery.deliveryId, event: delivery.event, repo: repo.full_name, result }, 'webhook');
+    this.logger.info(
+      { deliveryId: delivery.deliveryId, event: delivery.event, repo: repo.full_name, result },
+      'webhook',
+    );
     return { accepted: true, result };
   }
 
@@ -85,7 +92,9 @@ export class WebhookService {
     try {
       return this.box.open(sealed);
     } catch {
-      this.logger.error('a webhook secret does not open with WAGGLE_GITHUB_SECRETS_KEY: watch the repository again with its secret');
+      this.logger.error(
+        'a webhook secret does not open with WAGGLE_GITHUB_SECRETS_KEY: watch the repository again with its secret',
+      );
       return randomBytes(32).toString('hex');
     }
   }

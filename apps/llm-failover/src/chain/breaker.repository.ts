@@ -25,7 +25,9 @@ export class BreakerRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async ensure(providers: string[]): Promise<void> {
-    await this.dataSource.query(`INSERT INTO ${B} ("provider") SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [providers]);
+    await this.dataSource.query(`INSERT INTO ${B} ("provider") SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [
+      providers,
+    ]);
   }
 
   async all(): Promise<BreakerRow[]> {
@@ -64,7 +66,12 @@ export class BreakerRepository {
   }
 
   /** Counts a failure; opens the circuit at the threshold, or at once after a failed probe. Returns the new state. */
-  async fail(manager: EntityManager, provider: string, threshold: number, error: string): Promise<{ state: BreakerState; failures: number; opened: boolean }> {
+  async fail(
+    manager: EntityManager,
+    provider: string,
+    threshold: number,
+    error: string,
+  ): Promise<{ state: BreakerState; failures: number; opened: boolean }> {
     const [row] = await updateReturning<{ state: BreakerState; failures: number; opened: boolean }>(
       manager,
       `UPDATE ${B} AS b SET "failures" = b."failures" + 1, "last_error" = $3, "updated_at" = now(), "probe_until" = NULL,

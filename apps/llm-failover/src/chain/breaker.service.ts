@@ -6,11 +6,9 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import type { BreakerState, BreakerView } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
+import { LOGGER, TransactionsService } from '@waggle/service-kit';
 
-import { TransactionsService } from '@waggle/service-kit';
 import { LlmMetrics } from '../infrastructure/llm.metrics';
-import { LOGGER } from '@waggle/service-kit';
-
 import { CHAIN } from '../infrastructure/tokens';
 import type { ProviderChain } from '../llm-failover.config';
 import { LlmFailoverConfig } from '../llm-failover.config';
@@ -61,7 +59,10 @@ export class BreakerService implements OnApplicationBootstrap {
     const previous = await this.tx.run(async (manager) => {
       const was = await this.breakers.succeed(manager, provider);
       // The change and its announcement commit together, as for failures.
-      return { result: was, outbox: was && was !== 'closed' ? [event(randomUUID(), 'llm.circuit_closed', { provider })] : [] };
+      return {
+        result: was,
+        outbox: was && was !== 'closed' ? [event(randomUUID(), 'llm.circuit_closed', { provider })] : [],
+      };
     });
     this.metrics.breakerState.set({ provider }, 0);
     if (previous && previous !== 'closed') {
@@ -74,7 +75,15 @@ export class BreakerService implements OnApplicationBootstrap {
       const changed = await this.breakers.fail(manager, provider, this.config.WAGGLE_LLM_BREAKER_THRESHOLD, error);
       return {
         result: changed,
-        outbox: changed.opened ? [event(randomUUID(), 'llm.circuit_opened', { provider, failures: changed.failures, lastError: error.slice(0, 500) })] : [],
+        outbox: changed.opened
+          ? [
+              event(randomUUID(), 'llm.circuit_opened', {
+                provider,
+                failures: changed.failures,
+                lastError: error.slice(0, 500),
+              }),
+            ]
+          : [],
       };
     });
     this.metrics.breakerState.set({ provider }, GAUGE[result.state]);
@@ -98,7 +107,10 @@ export class BreakerService implements OnApplicationBootstrap {
   }
 
   private view(row: BreakerRow): BreakerView {
-    const retryAt = row.state === 'open' && row.opened_at ? new Date(row.opened_at.getTime() + this.config.WAGGLE_LLM_BREAKER_COOLDOWN_MS).toISOString() : null;
+    const retryAt =
+      row.state === 'open' && row.opened_at
+        ? new Date(row.opened_at.getTime() + this.config.WAGGLE_LLM_BREAKER_COOLDOWN_MS).toISOString()
+        : null;
     return {
       provider: row.provider,
       state: row.state,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { TransactionsService } from '@waggle/service-kit';
+
 import { LlmMetrics } from '../infrastructure/llm.metrics';
 import { LlmFailoverConfig } from '../llm-failover.config';
 import type { ChatRequest } from '../wire/canonical';
@@ -57,7 +58,12 @@ export class BudgetService {
   worstCase(req: ChatRequest, prices: PriceTable): number {
     const chars = (req.system?.length ?? 0) + req.messages.reduce((n, m) => n + m.content.length, 0);
     const inputTokens = Math.ceil(chars / 3) + 16;
-    return Math.max(0, ...this.chain.providers.map((p) => prices.cost(p, this.chain.modelFor(p, req.model), { inputTokens, outputTokens: req.maxTokens }).usd));
+    return Math.max(
+      0,
+      ...this.chain.providers.map(
+        (p) => prices.cost(p, this.chain.modelFor(p, req.model), { inputTokens, outputTokens: req.maxTokens }).usd,
+      ),
+    );
   }
 
   /** Reserves the worst case against every cap that applies, or refuses. No caps: nothing to do. */
@@ -73,7 +79,13 @@ export class BudgetService {
       const midnight = new Date();
       midnight.setUTCHours(24, 0, 0, 0);
       const untilMidnight = Math.ceil((midnight.getTime() - Date.now()) / 1000);
-      const check = (budget: BudgetExceeded['budget'], cap: number | null, spentSoFar: number, what: string, retry?: number) => {
+      const check = (
+        budget: BudgetExceeded['budget'],
+        cap: number | null,
+        spentSoFar: number,
+        what: string,
+        retry?: number,
+      ) => {
         if (cap === null || spentSoFar + estimate <= cap) {
           return;
         }

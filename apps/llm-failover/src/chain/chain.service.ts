@@ -3,7 +3,6 @@ import { DelegateBackoff, handleWhen, retry } from 'cockatiel';
 import type { IRetryBackoffContext, RetryPolicy } from 'cockatiel';
 
 import type { Logger } from '@waggle/observability';
-
 import { LOGGER } from '@waggle/service-kit';
 
 import { CHAIN } from '../infrastructure/tokens';
@@ -46,7 +45,9 @@ export class CallerRefusal extends Error {
 /** Every provider failed or was skipped. */
 export class AllProvidersFailed extends Error {
   constructor(readonly reasons: { provider: string; reason: string }[]) {
-    super(`every provider failed: ${reasons.map((r) => `${r.provider}: ${r.reason}`).join('; ') || 'no providers configured'}`);
+    super(
+      `every provider failed: ${reasons.map((r) => `${r.provider}: ${r.reason}`).join('; ') || 'no providers configured'}`,
+    );
     this.name = 'AllProvidersFailed';
   }
 }
@@ -110,12 +111,17 @@ export class ChainService {
   ) {
     const base = config.WAGGLE_LLM_RETRY_BASE_MS;
     this.retries = retry(
-      handleWhen((e) => e instanceof ProviderFailure && e.retryable && (e.retryAfterMs ?? 0) <= config.WAGGLE_LLM_RETRY_AFTER_MAX_MS),
+      handleWhen(
+        (e) =>
+          e instanceof ProviderFailure && e.retryable && (e.retryAfterMs ?? 0) <= config.WAGGLE_LLM_RETRY_AFTER_MAX_MS,
+      ),
       {
         maxAttempts: config.WAGGLE_LLM_RETRIES,
         backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
           const error = 'error' in ctx.result ? ctx.result.error : undefined;
-          return error instanceof ProviderFailure && error.retryAfterMs !== undefined ? error.retryAfterMs : base * 2 ** (ctx.attempt - 1);
+          return error instanceof ProviderFailure && error.retryAfterMs !== undefined
+            ? error.retryAfterMs
+            : base * 2 ** (ctx.attempt - 1);
         }),
       },
     );
@@ -160,11 +166,17 @@ export class ChainService {
         if (error instanceof CallerRefusal) {
           throw error;
         }
-        const failure = error instanceof ProviderFailure ? error : new ProviderFailure(String((error as Error)?.message ?? error), false);
+        const failure =
+          error instanceof ProviderFailure
+            ? error
+            : new ProviderFailure(String((error as Error)?.message ?? error), false);
         if (failure.countsAgainstBreaker || admitted.admission === 'probe') {
           await this.breakers.failed(p.name, failure.message);
         }
-        this.logger.warn({ provider: p.name, model, reason: failure.message, next }, 'provider failed; trying the next');
+        this.logger.warn(
+          { provider: p.name, model, reason: failure.message, next },
+          'provider failed; trying the next',
+        );
         reasons.push({ provider: p.name, reason: failure.message });
         failovers.push({ from: p.name, to: next, reason: failure.message });
       }
@@ -259,7 +271,11 @@ export class ChainService {
     try {
       response = await fetch(call.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: streaming ? 'text/event-stream' : 'application/json', ...call.headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: streaming ? 'text/event-stream' : 'application/json',
+          ...call.headers,
+        },
         body: JSON.stringify(call.body),
         signal: controller.signal,
       });

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 
 import type { Logger } from '@waggle/observability';
-
 import { LOGGER } from '@waggle/service-kit';
 
 import { CHAIN } from '../infrastructure/tokens';

@@ -39,7 +39,9 @@ export function parsePrices(json: string | undefined): Record<string, Price> {
   for (const [model, value] of Object.entries(parsed)) {
     const p = value as Partial<Price>;
     if (typeof p?.input !== 'number' || typeof p.output !== 'number' || p.input < 0 || p.output < 0) {
-      throw new Error(`WAGGLE_LLM_PRICES: ${model} needs non-negative numbers "input" and "output" (USD per million tokens)`);
+      throw new Error(
+        `WAGGLE_LLM_PRICES: ${model} needs non-negative numbers "input" and "output" (USD per million tokens)`,
+      );
     }
     prices[model] = { input: p.input, output: p.output };
   }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { FailoverView, Page, UsageTotals } from '@waggle/contracts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
 import { singleRow } from '@waggle/persistence';
 
 const R = '"llm"."requests"';
@@ -58,7 +58,10 @@ const totals = (r: TotalsRow): UsageTotals => ({
 });
 const SUMS = `count(*) AS requests, sum("input_tokens") AS input_tokens, sum("output_tokens") AS output_tokens, sum("cost_usd") AS cost_usd`;
 const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { at: unknown }).at === 'string' && typeof (v as { id: unknown }).id === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { at: unknown }).at === 'string' &&
+  typeof (v as { id: unknown }).id === 'string';
 
 /** Every LLM call (tokens, cost, latency, who) and every failover: the ledger behind costs and budgets. */
 @Injectable()
@@ -69,12 +72,25 @@ export class UsageRepository {
   async reserve(manager: EntityManager, record: RequestRecord, estimateUsd: number): Promise<void> {
     await manager.query(
       `INSERT INTO ${R} ("id", "api", "requested_model", "machine_id", "caller", "task_id", "stream", "status", "cost_usd") VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserved', $8)`,
-      [record.id, record.api, record.requestedModel, record.machineId, record.caller, record.taskId, record.stream, estimateUsd],
+      [
+        record.id,
+        record.api,
+        record.requestedModel,
+        record.machineId,
+        record.caller,
+        record.taskId,
+        record.stream,
+        estimateUsd,
+      ],
     );
   }
 
   /** Records the outcome: updates a reservation, or inserts the row. */
-  async finish(record: RequestRecord, outcome: RequestOutcome, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async finish(
+    record: RequestRecord,
+    outcome: RequestOutcome,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
     await manager.query(
       `INSERT INTO ${R} ("id", "api", "requested_model", "machine_id", "caller", "task_id", "stream", "status", "http_status", "provider", "provider_model",
          "input_tokens", "output_tokens", "cost_usd", "latency_ms", "first_token_ms", "failovers", "error")
@@ -107,7 +123,11 @@ export class UsageRepository {
   }
 
   /** Spent (and reserved) today overall and by this machine, and by this task ever. */
-  async spent(manager: EntityManager, machineId: string | null, taskId: string | null): Promise<{ day: number; machineDay: number; task: number }> {
+  async spent(
+    manager: EntityManager,
+    machineId: string | null,
+    taskId: string | null,
+  ): Promise<{ day: number; machineDay: number; task: number }> {
     const rows = await manager.query<{ day: string | null; machine_day: string | null; task: string | null }[]>(
       `SELECT
          (SELECT sum("cost_usd") FROM ${R} WHERE "day" = (now() AT TIME ZONE 'UTC')::date) AS day,
@@ -143,11 +163,10 @@ export class UsageRepository {
         machine_id: string | null;
         task_id: string | null;
       }[]
-    >(`SELECT * FROM ${F} WHERE $2::timestamptz IS NULL OR ("at", "id") < ($2::timestamptz, $3::uuid) ORDER BY "at" DESC, "id" DESC LIMIT $1`, [
-      limit + 1,
-      after?.at ?? null,
-      after?.id ?? null,
-    ]);
+    >(
+      `SELECT * FROM ${F} WHERE $2::timestamptz IS NULL OR ("at", "id") < ($2::timestamptz, $3::uuid) ORDER BY "at" DESC, "id" DESC LIMIT $1`,
+      [limit + 1, after?.at ?? null, after?.id ?? null],
+    );
     const items = rows.slice(0, limit).map((r) => ({
       id: r.id,
       at: r.at.toISOString(),
@@ -173,7 +192,10 @@ export class UsageRepository {
   /** One UTC day's totals, by provider, machine and task (the 100 costliest tasks). */
   async summary(day: string) {
     const where = `WHERE "day" = $1::date AND "status" <> 'reserved'`;
-    const total = singleRow(await this.dataSource.query<TotalsRow[]>(`SELECT ${SUMS} FROM ${R} ${where}`, [day]), 'usage summary');
+    const total = singleRow(
+      await this.dataSource.query<TotalsRow[]>(`SELECT ${SUMS} FROM ${R} ${where}`, [day]),
+      'usage summary',
+    );
     const byProvider = await this.dataSource.query<(TotalsRow & { provider: string | null })[]>(
       `SELECT "provider", ${SUMS} FROM ${R} ${where} GROUP BY "provider" ORDER BY "provider"`,
       [day],
@@ -196,7 +218,9 @@ export class UsageRepository {
 
   /** Per provider over the last 24 hours: requests, success rate, latency percentiles, tokens, cost. */
   async providerStats() {
-    const rows = await this.dataSource.query<(TotalsRow & { provider: string; ok: string; p50: number | null; p95: number | null })[]>(
+    const rows = await this.dataSource.query<
+      (TotalsRow & { provider: string; ok: string; p50: number | null; p95: number | null })[]
+    >(
       `SELECT "provider", ${SUMS}, count(*) FILTER (WHERE "status" = 'ok') AS ok,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY "latency_ms") AS p50,
          percentile_cont(0.95) WITHIN GROUP (ORDER BY "latency_ms") AS p95

@@ -30,8 +30,18 @@ export class LlmMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
-    this.tokens = new Counter({ name: 'waggle_llm_failover_tokens_total', help: 'Tokens by provider and direction', labelNames: ['provider', 'direction'], registers });
-    this.cost = new Counter({ name: 'waggle_llm_failover_cost_usd_total', help: 'Spend in USD by provider', labelNames: ['provider'], registers });
+    this.tokens = new Counter({
+      name: 'waggle_llm_failover_tokens_total',
+      help: 'Tokens by provider and direction',
+      labelNames: ['provider', 'direction'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'waggle_llm_failover_cost_usd_total',
+      help: 'Spend in USD by provider',
+      labelNames: ['provider'],
+      registers,
+    });
     this.failovers = new Counter({
       name: 'waggle_llm_failover_failovers_total',
       help: 'Providers left for the next one, by why',
@@ -44,6 +54,11 @@ export class LlmMetrics {
       labelNames: ['provider'],
       registers,
     });
-    this.refusals = new Counter({ name: 'waggle_llm_failover_budget_refusals_total', help: 'Requests refused by a budget', labelNames: ['budget'], registers });
+    this.refusals = new Counter({
+      name: 'waggle_llm_failover_budget_refusals_total',
+      help: 'Requests refused by a budget',
+      labelNames: ['budget'],
+      registers,
+    });
   }
 }

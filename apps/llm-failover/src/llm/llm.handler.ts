@@ -1,6 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 
-import { EmptyRequest, ListFailoversRequest, LlmCallRequest, LlmRpc, LlmSummaryRequest, ResetBreakersRequest, WaggleError } from '@waggle/contracts';
+import {
+  EmptyRequest,
+  ListFailoversRequest,
+  LlmCallRequest,
+  LlmRpc,
+  LlmSummaryRequest,
+  ResetBreakersRequest,
+  WaggleError,
+} from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { HandleRpc, LOGGER } from '@waggle/service-kit';
 
@@ -26,7 +34,9 @@ export class LlmHandler {
   @HandleRpc(LlmRpc.stream)
   stream(req: LlmCallRequest) {
     if (!req.streamTo) {
-      throw WaggleError.invalid('streamTo is required for a streamed call', [{ field: 'streamTo', errors: ['required'] }]);
+      throw WaggleError.invalid('streamTo is required for a streamed call', [
+        { field: 'streamTo', errors: ['required'] },
+      ]);
     }
     void this.llm.stream(req).catch((error: unknown) => this.logger.error({ err: error }, 'streamed LLM call failed'));
     return { accepted: true as const };

@@ -3,10 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
-import type { EmptyRequest, LlmCallReply, LlmCallRequest, LlmProviderView, LlmStreamFrame, LlmSummary } from '@waggle/contracts';
+import type {
+  EmptyRequest,
+  LlmCallReply,
+  LlmCallRequest,
+  LlmProviderView,
+  LlmStreamFrame,
+  LlmSummary,
+} from '@waggle/contracts';
 import { encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
+import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
 import { BreakerService } from '../chain/breaker.service';
 import { BudgetExceeded, BudgetService } from '../chain/budget.service';
@@ -16,13 +24,11 @@ import { HealthService } from '../chain/health.service';
 import type { PriceTable } from '../chain/pricing';
 import type { RequestOutcome, RequestRecord } from '../chain/usage.repository';
 import { UsageRepository } from '../chain/usage.repository';
-import { TransactionsService } from '@waggle/service-kit';
 import { LlmMetrics } from '../infrastructure/llm.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
-import type { ChatRequest, Usage } from '../wire/canonical';
-import { CallerInputError } from '../wire/canonical';
 import type { CallerApi } from '../wire/caller-api';
 import { CALLER_APIS } from '../wire/caller-api';
+import type { ChatRequest, Usage } from '../wire/canonical';
+import { CallerInputError } from '../wire/canonical';
 import type { ProviderSettings } from '../wire/providers';
 import { PRICES } from './prices.token';
 
@@ -34,7 +40,15 @@ type FrameBody = DistributiveOmit<LlmStreamFrame, 'seq'>;
 /** What a finished call is recorded as, whatever way it ended. */
 type Ending =
   | { ok: true; outcome: ChainOutcome<unknown>; usage: Usage; firstTokenMs: number | null }
-  | { ok: false; status: number; error: string; failovers: Failover[]; provider?: ProviderSettings; model?: string; usage?: Usage };
+  | {
+      ok: false;
+      status: number;
+      error: string;
+      failovers: Failover[];
+      provider?: ProviderSettings;
+      model?: string;
+      usage?: Usage;
+    };
 
 /**
  * One LLM call from start to ledger: parse the caller's shape, check budgets, run the chain,
@@ -69,7 +83,12 @@ export class LlmService {
       return { status: 200, body: api.render(outcome.value, chat.model) };
     } catch (error) {
       const reply = this.failureReply(api, error);
-      await this.finish(record, started, { ok: false, status: reply.status, error: String((error as Error).message), failovers: this.failoversOf(error) });
+      await this.finish(record, started, {
+        ok: false,
+        status: reply.status,
+        error: String((error as Error).message),
+        failovers: this.failoversOf(error),
+      });
       return reply;
     }
   }
@@ -93,7 +112,12 @@ export class LlmService {
       const reply = this.failureReply(api, error);
       send({ type: 'head', status: reply.status, body: reply.body });
       send({ type: 'end' });
-      await this.finish(record, started, { ok: false, status: reply.status, error: String((error as Error).message), failovers: this.failoversOf(error) });
+      await this.finish(record, started, {
+        ok: false,
+        status: reply.status,
+        error: String((error as Error).message),
+        failovers: this.failoversOf(error),
+      });
       return;
     }
     const writer = api.stream(chat.model);
@@ -179,12 +203,16 @@ export class LlmService {
       if (!(error instanceof BudgetExceeded)) {
         throw error;
       }
-      await this.usage.finish(record, this.outcome({ ok: false, status: 402, error: error.message, failovers: [] }, started));
+      await this.usage.finish(
+        record,
+        this.outcome({ ok: false, status: 402, error: error.message, failovers: [] }, started),
+      );
       return {
         reply: {
           status: 402,
           body: api.errorBody(402, error.message),
-          headers: error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : undefined,
+          headers:
+            error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : undefined,
         },
       };
     }
@@ -252,7 +280,13 @@ export class LlmService {
         // The call, its failovers and their events: one transaction.
         await this.tx.run(async (manager) => {
           await this.usage.finish(record, outcome, manager);
-          const rows = failovers.map((f) => ({ id: randomUUID(), requestId: record.id, ...f, machineId: record.machineId, taskId: record.taskId }));
+          const rows = failovers.map((f) => ({
+            id: randomUUID(),
+            requestId: record.id,
+            ...f,
+            machineId: record.machineId,
+            taskId: record.taskId,
+          }));
           await this.usage.addFailovers(manager, rows);
           const outbox = rows.map((f) =>
             event(randomUUID(), 'llm.failover', {
@@ -288,7 +322,11 @@ export class LlmService {
   }
 
   async providers(_: EmptyRequest): Promise<LlmProviderView[]> {
-    const [stats, breakers, failed] = await Promise.all([this.usage.providerStats(), this.breakers.list(), this.usage.failoverCounts()]);
+    const [stats, breakers, failed] = await Promise.all([
+      this.usage.providerStats(),
+      this.breakers.list(),
+      this.usage.failoverCounts(),
+    ]);
     return this.chain.providers.map((p) => {
       const s = stats.get(p.name);
       const failures = failed.get(p.name) ?? 0;

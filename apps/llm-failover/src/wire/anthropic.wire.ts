@@ -5,7 +5,8 @@ import type { ProviderWire } from './provider-wire';
 import { join, MalformedReplyError, nestedErrorMessage, num, obj, parseJson, str } from './provider-wire';
 import { sseEvents } from './sse';
 
-const anthropicStop = (s: unknown): StopReason => (s === 'max_tokens' ? 'length' : s === 'stop_sequence' ? 'stop_sequence' : 'end');
+const anthropicStop = (s: unknown): StopReason =>
+  s === 'max_tokens' ? 'length' : s === 'stop_sequence' ? 'stop_sequence' : 'end';
 
 /** Anthropic's Messages API (/v1/messages), with its SSE event stream. */
 export const anthropicWire: ProviderWire = {
@@ -82,5 +83,8 @@ export const anthropicWire: ProviderWire = {
     throw new Error(`${p.name} stream ended before message_stop`);
   },
   errorMessage: nestedErrorMessage,
-  health: (p) => ({ url: join(p.url, '/v1/models'), headers: { 'x-api-key': p.apiKey ?? '', 'anthropic-version': '2023-06-01' } }),
+  health: (p) => ({
+    url: join(p.url, '/v1/models'),
+    headers: { 'x-api-key': p.apiKey ?? '', 'anthropic-version': '2023-06-01' },
+  }),
 };

@@ -25,7 +25,18 @@ export interface CallerApi {
 
 const DEFAULT_MAX_TOKENS = 4096;
 /** Fields that change what would be generated and that this gateway does not translate: refused, not dropped. */
-const UNSUPPORTED = ['tools', 'tool_choice', 'functions', 'function_call', 'n', 'response_format', 'logprobs', 'thinking', 'audio', 'modalities'];
+const UNSUPPORTED = [
+  'tools',
+  'tool_choice',
+  'functions',
+  'function_call',
+  'n',
+  'response_format',
+  'logprobs',
+  'thinking',
+  'audio',
+  'modalities',
+];
 
 function number(body: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const value = body[key];
@@ -54,7 +65,13 @@ function common(body: Record<string, unknown>) {
   if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string'))) {
     throw new CallerInputError('stop must be a string or an array of strings');
   }
-  return { model: body.model, stream: body.stream === true, temperature: number(body, 'temperature', 0, 2), topP: number(body, 'top_p', 0, 1), stop: stops };
+  return {
+    model: body.model,
+    stream: body.stream === true,
+    temperature: number(body, 'temperature', 0, 2),
+    topP: number(body, 'top_p', 0, 1),
+    stop: stops,
+  };
 }
 
 function messagesOf(value: unknown, allowSystem: boolean): { system?: string; messages: ChatMessage[] } {
@@ -80,13 +97,20 @@ function messagesOf(value: unknown, allowSystem: boolean): { system?: string; me
 }
 
 const OPENAI_FINISH: Record<StopReason, string> = { end: 'stop', length: 'length', stop_sequence: 'stop' };
-const ANTHROPIC_STOP: Record<StopReason, string> = { end: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence' };
+const ANTHROPIC_STOP: Record<StopReason, string> = {
+  end: 'end_turn',
+  length: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+};
 
 /** OpenAI's `POST /v1/chat/completions`. */
 export const openAiApi: CallerApi = {
   parse(body) {
     const base = common(body);
-    const maxTokens = number(body, 'max_completion_tokens', 1, 1_000_000) ?? number(body, 'max_tokens', 1, 1_000_000) ?? DEFAULT_MAX_TOKENS;
+    const maxTokens =
+      number(body, 'max_completion_tokens', 1, 1_000_000) ??
+      number(body, 'max_tokens', 1, 1_000_000) ??
+      DEFAULT_MAX_TOKENS;
     return { ...base, ...messagesOf(body.messages, true), maxTokens };
   },
   render(result, requestedModel) {
@@ -96,7 +120,12 @@ export const openAiApi: CallerApi = {
       created: Math.floor(Date.now() / 1000),
       model: requestedModel,
       choices: [
-        { index: 0, message: { role: 'assistant', content: result.text, refusal: null }, logprobs: null, finish_reason: OPENAI_FINISH[result.stopReason] },
+        {
+          index: 0,
+          message: { role: 'assistant', content: result.text, refusal: null },
+          logprobs: null,
+          finish_reason: OPENAI_FINISH[result.stopReason],
+        },
       ],
       usage: {
         prompt_tokens: result.usage.inputTokens,
@@ -128,15 +157,28 @@ export const openAiApi: CallerApi = {
           created,
           model: requestedModel,
           choices: [],
-          usage: { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens },
+          usage: {
+            prompt_tokens: usage.inputTokens,
+            completion_tokens: usage.outputTokens,
+            total_tokens: usage.inputTokens + usage.outputTokens,
+          },
         }) +
         sseFrame('[DONE]'),
-      error: (message) => sseFrame({ error: { message, type: 'server_error', param: null, code: 'stream_interrupted' } }) + sseFrame('[DONE]'),
+      error: (message) =>
+        sseFrame({ error: { message, type: 'server_error', param: null, code: 'stream_interrupted' } }) +
+        sseFrame('[DONE]'),
     };
   },
   errorBody(status, message, type) {
     const kind =
-      type ?? (status === 429 ? 'rate_limit_exceeded' : status === 402 ? 'insufficient_quota' : status >= 500 ? 'server_error' : 'invalid_request_error');
+      type ??
+      (status === 429
+        ? 'rate_limit_exceeded'
+        : status === 402
+          ? 'insufficient_quota'
+          : status >= 500
+            ? 'server_error'
+            : 'invalid_request_error');
     return { error: { message, type: kind, param: null, code: kind } };
   },
 };
@@ -184,8 +226,13 @@ export const anthropicApi: CallerApi = {
             },
           },
           'message_start',
-        ) + sseFrame({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start'),
-      text: (text) => sseFrame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }, 'content_block_delta'),
+        ) +
+        sseFrame(
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+          'content_block_start',
+        ),
+      text: (text) =>
+        sseFrame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }, 'content_block_delta'),
       done: (stopReason, usage) =>
         sseFrame({ type: 'content_block_stop', index: 0 }, 'content_block_stop') +
         sseFrame(

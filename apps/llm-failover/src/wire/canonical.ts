@@ -54,7 +54,9 @@ export function textOf(content: unknown, where: string): string {
         if (b && b.type === 'text' && typeof b.text === 'string') {
           return b.text;
         }
-        throw new CallerInputError(`${where}[${i}]: only text content is supported (got ${JSON.stringify(b?.type ?? typeof block)})`);
+        throw new CallerInputError(
+          `${where}[${i}]: only text content is supported (got ${JSON.stringify(b?.type ?? typeof block)})`,
+        );
       })
       .join('');
   }

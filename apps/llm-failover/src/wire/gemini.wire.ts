@@ -27,9 +27,17 @@ export const geminiWire: ProviderWire = {
       url: join(p.url, `/v1beta/models/${encodeURIComponent(model)}${action}`),
       headers: { 'x-goog-api-key': p.apiKey ?? '' },
       body: {
-        contents: req.messages.map((m) => ({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] })),
+        contents: req.messages.map((m) => ({
+          role: m.role === 'assistant' ? 'model' : 'user',
+          parts: [{ text: m.content }],
+        })),
         systemInstruction: req.system ? { parts: [{ text: req.system }] } : undefined,
-        generationConfig: { maxOutputTokens: req.maxTokens, temperature: req.temperature, topP: req.topP, stopSequences: req.stop },
+        generationConfig: {
+          maxOutputTokens: req.maxTokens,
+          temperature: req.temperature,
+          topP: req.topP,
+          stopSequences: req.stop,
+        },
       },
     };
   },

@@ -11,7 +11,12 @@ export const ollamaWire: ProviderWire = {
     return {
       url: join(p.url, '/api/chat'),
       headers: {},
-      body: { model, messages, stream: req.stream, options: { num_predict: req.maxTokens, temperature: req.temperature, top_p: req.topP, stop: req.stop } },
+      body: {
+        model,
+        messages,
+        stream: req.stream,
+        options: { num_predict: req.maxTokens, temperature: req.temperature, top_p: req.topP, stop: req.stop },
+      },
     };
   },
   parse(p, json) {

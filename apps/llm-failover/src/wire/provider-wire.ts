@@ -45,9 +45,11 @@ export interface ProviderWire {
 export type Json = Record<string, unknown>;
 export const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
 /** A string field, or the fallback (never an object's `[object Object]`). */
-export const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
+export const str = (v: unknown, fallback = ''): string =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback;
 export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-export const bearer = (p: ProviderSettings): Record<string, string> => (p.apiKey ? { authorization: `Bearer ${p.apiKey}` } : {});
+export const bearer = (p: ProviderSettings): Record<string, string> =>
+  p.apiKey ? { authorization: `Bearer ${p.apiKey}` } : {};
 export const join = (base: string, path: string) => `${base.replace(/\/+$/, '')}${path}`;
 export function parseJson(p: ProviderSettings, text: string): Json {
   try {

@@ -10,4 +10,9 @@ export type { HttpCall, ProviderSettings, ProviderWire } from './provider-wire';
 export { MalformedReplyError } from './provider-wire';
 
 /** The wire format of each provider kind; one file per format beside this one. */
-export const PROVIDER_WIRES: Record<LlmProviderKind, ProviderWire> = { anthropic: anthropicWire, openai: openaiWire, gemini: geminiWire, ollama: ollamaWire };
+export const PROVIDER_WIRES: Record<LlmProviderKind, ProviderWire> = {
+  anthropic: anthropicWire,
+  openai: openaiWire,
+  gemini: geminiWire,
+  ollama: ollamaWire,
+};

@@ -10,7 +10,7 @@ import { childEnvironment } from '@waggle/config';
 import type { GithubStep } from '@waggle/contracts';
 
 import type { WorkContext } from '../task-work';
-import { GitSteps, gitEnv } from './git-steps';
+import { gitEnv, GitSteps } from './git-steps';
 import { gitAuthEnv } from './github-issue-work';
 import { StepError } from './step-error';
 
@@ -33,7 +33,15 @@ function context(cwd: string, signal = new AbortController().signal) {
 describe('gitEnv', () => {
   it("drops the variables simple-git guards from the task's environment and adds the step's own", () => {
     const env = gitEnv(
-      { PATH: '/bin', GIT_DIR: '/x', git_ssh_command: 'evil', EDITOR: 'vi', Pager: 'less', HOME: '/h', UNSET: undefined },
+      {
+        PATH: '/bin',
+        GIT_DIR: '/x',
+        git_ssh_command: 'evil',
+        EDITOR: 'vi',
+        Pager: 'less',
+        HOME: '/h',
+        UNSET: undefined,
+      },
       { GIT_TERMINAL_PROMPT: '0' },
     );
     assert.deepEqual(env, { PATH: '/bin', HOME: '/h', GIT_TERMINAL_PROMPT: '0' });
@@ -89,20 +97,26 @@ describe('GitSteps (simple-git) against a real repository', () => {
     assert.ok(steps[0], 'the clone step is recorded');
     assert.match(steps[0].command, /^git clone .*--branch main .*file:\/\//);
     const text = JSON.stringify({ steps, logs });
-    assert.ok(!text.includes('ghp_secret') && !text.includes(Buffer.from('x-access-token:ghp_secret').toString('base64')), 'token not in argv or logs');
+    assert.ok(
+      !text.includes('ghp_secret') && !text.includes(Buffer.from('x-access-token:ghp_secret').toString('base64')),
+      'token not in argv or logs',
+    );
   });
 
   it('records a failing step with its exit code, and a stopped attempt runs no git', async () => {
     const work = await mkdtemp(join(dir, 'attempt-'));
     const { ctx, logs } = context(work);
     const steps: GithubStep[] = [];
-    await assert.rejects(new GitSteps(ctx, (s) => steps.push(s)).clone(`file://${dir}/missing.git`, join(work, 'tree'), 'main', {}), (error: unknown) => {
-      assert.ok(error instanceof StepError);
-      assert.equal(error.step, 'clone');
-      assert.equal(error.exitCode, 128);
-      assert.equal(error.message, 'git clone exited with 128');
-      return true;
-    });
+    await assert.rejects(
+      new GitSteps(ctx, (s) => steps.push(s)).clone(`file://${dir}/missing.git`, join(work, 'tree'), 'main', {}),
+      (error: unknown) => {
+        assert.ok(error instanceof StepError);
+        assert.equal(error.step, 'clone');
+        assert.equal(error.exitCode, 128);
+        assert.equal(error.message, 'git clone exited with 128');
+        return true;
+      },
+    );
     assert.equal(steps[0]?.exitCode, 128);
     assert.ok(
       logs.some((l) => l.startsWith('stderr:')),
@@ -110,6 +124,9 @@ describe('GitSteps (simple-git) against a real repository', () => {
     );
 
     const stopped = context(work, AbortSignal.abort()).ctx;
-    await assert.rejects(new GitSteps(stopped, () => undefined).clone(`file://${bare}`, join(work, 'tree2'), 'main', {}), /git clone exited with a signal/);
+    await assert.rejects(
+      new GitSteps(stopped, () => undefined).clone(`file://${bare}`, join(work, 'tree2'), 'main', {}),
+      /git clone exited with a signal/,
+    );
   });
 });

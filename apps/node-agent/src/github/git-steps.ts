@@ -51,7 +51,9 @@ export class GitSteps {
   ) {}
 
   clone(url: string, dir: string, branch: string, auth: Record<string, string>): Promise<string> {
-    return this.run('clone', 'clone', this.ctx.cwd, { env: auth }, (git) => git.clone(url, dir, ['--quiet', '--branch', branch]));
+    return this.run('clone', 'clone', this.ctx.cwd, { env: auth }, (git) =>
+      git.clone(url, dir, ['--quiet', '--branch', branch]),
+    );
   }
 
   /** `checkout -B`: the branch starts at `startPoint` whatever it held. */
@@ -69,12 +71,20 @@ export class GitSteps {
   }
 
   async commitsAhead(dir: string, base: string): Promise<number> {
-    return Number((await this.run('count', 'rev-list', dir, { quiet: true }, (git) => git.raw(['rev-list', '--count', `${base}..HEAD`]))).trim());
+    return Number(
+      (
+        await this.run('count', 'rev-list', dir, { quiet: true }, (git) =>
+          git.raw(['rev-list', '--count', `${base}..HEAD`]),
+        )
+      ).trim(),
+    );
   }
 
   async commit(dir: string, message: string, author: { name: string; email: string }): Promise<void> {
     const config = [`user.name=${author.name}`, `user.email=${author.email}`];
-    await this.run('commit', 'commit', dir, { config }, (git) => git.commit(message, { '--quiet': null, '--no-verify': null }));
+    await this.run('commit', 'commit', dir, { config }, (git) =>
+      git.commit(message, { '--quiet': null, '--no-verify': null }),
+    );
   }
 
   async head(dir: string): Promise<string> {
@@ -83,16 +93,26 @@ export class GitSteps {
 
   /** `push --force` of HEAD to `branch` at `url`. */
   async forcePush(dir: string, url: string, branch: string, auth: Record<string, string>): Promise<void> {
-    await this.run('push', 'push', dir, { env: auth }, (git) => git.push(url, `HEAD:refs/heads/${branch}`, ['--quiet', '--force']));
+    await this.run('push', 'push', dir, { env: auth }, (git) =>
+      git.push(url, `HEAD:refs/heads/${branch}`, ['--quiet', '--force']),
+    );
   }
 
   /** The sha of `branch` at `url`, as the remote says (`ls-remote`); '' when it has none. */
   async remoteSha(dir: string, url: string, branch: string, auth: Record<string, string>): Promise<string> {
-    const out = await this.run('verify', 'ls-remote', dir, { env: auth, quiet: true }, (git) => git.listRemote([url, `refs/heads/${branch}`]));
+    const out = await this.run('verify', 'ls-remote', dir, { env: auth, quiet: true }, (git) =>
+      git.listRemote([url, `refs/heads/${branch}`]),
+    );
     return out.split(/\s/)[0] ?? '';
   }
 
-  private async run<T>(step: string, verb: string, cwd: string, options: StepOptions, task: (git: SimpleGit) => Promise<T>): Promise<T> {
+  private async run<T>(
+    step: string,
+    verb: string,
+    cwd: string,
+    options: StepOptions,
+    task: (git: SimpleGit) => Promise<T>,
+  ): Promise<T> {
     const own = { GIT_TERMINAL_PROMPT: '0', ...options.env };
     let command = `git ${verb}`;
     const exit: { code: number | null } = { code: null };

@@ -14,7 +14,10 @@ describe('github-issue work', () => {
   it('gives git the token in the environment, for the clone URL host only, never for other transports', () => {
     const env = gitAuthEnv('https://github.example.com/acme/widgets.git', 'ghp_secret');
     assert.equal(env.GIT_CONFIG_KEY_0, 'http.https://github.example.com/.extraheader');
-    assert.equal(env.GIT_CONFIG_VALUE_0, `AUTHORIZATION: basic ${Buffer.from('x-access-token:ghp_secret').toString('base64')}`);
+    assert.equal(
+      env.GIT_CONFIG_VALUE_0,
+      `AUTHORIZATION: basic ${Buffer.from('x-access-token:ghp_secret').toString('base64')}`,
+    );
     assert.deepEqual(gitAuthEnv('file:///srv/git/acme/widgets.git', 'ghp_secret'), {});
   });
 });

@@ -56,7 +56,11 @@ export function gitAuthEnv(cloneUrl: string, token: string): Record<string, stri
     return {};
   }
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${url.origin}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
+  return {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: `http.${url.origin}/.extraheader`,
+    GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}`,
+  };
 }
 
 /**
@@ -89,14 +93,19 @@ class GithubIssueAttempt {
     } catch (error) {
       const failed = error instanceof StepError ? error : new StepError('github', this.describe(error));
       const report: GithubTaskReport = { outcome: 'failed', steps: this.steps, failedStep: failed.step };
-      return { exitCode: failed.exitCode ?? 1, structured: { github: report }, error: `${failed.step}: ${failed.message}` };
+      return {
+        exitCode: failed.exitCode ?? 1,
+        structured: { github: report },
+        error: `${failed.step}: ${failed.message}`,
+      };
     }
   }
 
   private async deliver(): Promise<WorkResult> {
     const { job, ctx } = this;
     const { client } = this.identity;
-    const me = (await this.api('identity', 'GET /user', () => client.rest.users.getAuthenticated().then((r) => r.data))).login;
+    const me = (await this.api('identity', 'GET /user', () => client.rest.users.getAuthenticated().then((r) => r.data)))
+      .login;
     const upstream = await this.api('repository', `GET /repos/${job.github.repo}`, () =>
       client.rest.repos.get({ owner: this.owner, repo: this.name }).then((r) => r.data),
     );
@@ -218,16 +227,27 @@ class GithubIssueAttempt {
         throw new Error('not a JSON array');
       }
       const text = (v: unknown) => (typeof v === 'string' ? v : '');
-      wanted = value.map((v: { title?: unknown; body?: unknown }) => ({ title: text(v.title).slice(0, 256), body: text(v.body) }));
+      wanted = value.map((v: { title?: unknown; body?: unknown }) => ({
+        title: text(v.title).slice(0, 256),
+        body: text(v.body),
+      }));
       if (!wanted.length || wanted.some((w) => !w.title)) {
         throw new Error('every follow-up needs a title');
       }
     } catch (error) {
-      throw new StepError('follow-ups', `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`);
+      throw new StepError(
+        'follow-ups',
+        `the agent wrote no follow-up issues to $${FOLLOW_UPS_ENV} (${(error as Error).message})`,
+      );
     }
     const repo = { owner: this.owner, repo: this.name };
     const mine = await this.api('follow-ups', `GET /repos/${job.github.repo}/issues`, () =>
-      client.paginate(client.rest.issues.listForRepo, { ...repo, labels: FOLLOW_UP_LABEL, state: 'all', per_page: 100 }),
+      client.paginate(client.rest.issues.listForRepo, {
+        ...repo,
+        labels: FOLLOW_UP_LABEL,
+        state: 'all',
+        per_page: 100,
+      }),
     );
     const followUps: { number: number; url: string; title: string }[] = [];
     for (const [i, item] of wanted.entries()) {

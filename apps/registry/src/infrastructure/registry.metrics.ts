@@ -4,7 +4,6 @@ import type { Registry } from 'prom-client';
 
 import type { MachineStatus } from '@waggle/contracts';
 import { MACHINE_STATUSES } from '@waggle/contracts';
-
 import { METRICS } from '@waggle/service-kit';
 
 /** Registry metrics. Labels come from bounded sets only (never ids or names). */
@@ -34,7 +33,11 @@ export class RegistryMetrics {
       labelNames: ['kind'],
       registers: [registry],
     });
-    this.heartbeats = new Counter({ name: 'waggle_registry_heartbeats_total', help: 'Heartbeats received', registers: [registry] });
+    this.heartbeats = new Counter({
+      name: 'waggle_registry_heartbeats_total',
+      help: 'Heartbeats received',
+      registers: [registry],
+    });
     this.machines = new Gauge({
       name: 'waggle_registry_machines',
       help: 'Machines by status',

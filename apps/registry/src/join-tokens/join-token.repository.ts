@@ -10,7 +10,9 @@ import { JoinTokenEntity } from './join-token.entity';
 export class JoinTokenRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(token: Pick<JoinTokenEntity, 'id' | 'tokenHash' | 'description' | 'expiresAt' | 'maxUses'>): Promise<JoinTokenEntity> {
+  async insert(
+    token: Pick<JoinTokenEntity, 'id' | 'tokenHash' | 'description' | 'expiresAt' | 'maxUses'>,
+  ): Promise<JoinTokenEntity> {
     const repo = this.dataSource.getRepository(JoinTokenEntity);
     await repo
       .createQueryBuilder()

@@ -2,8 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
-import type { Capabilities, HeartbeatPayload, ListMachinesRequest, MachineMetrics, MachineStatus, Page } from '@waggle/contracts';
-import { capabilityTags, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import type {
+  Capabilities,
+  HeartbeatPayload,
+  ListMachinesRequest,
+  MachineMetrics,
+  MachineStatus,
+  Page,
+} from '@waggle/contracts';
+import { capabilityTags, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
 import { updateReturning } from '@waggle/persistence';
 
 import { MachineEntity } from './machine.entity';
@@ -46,15 +53,28 @@ export class MachineRepository {
   }
 
   async findActiveByTokenHash(tokenHash: string): Promise<MachineEntity | null> {
-    return this.repo().createQueryBuilder('m').where('m.token_hash = :tokenHash AND m.revoked_at IS NULL', { tokenHash }).getOne();
+    return this.repo()
+      .createQueryBuilder('m')
+      .where('m.token_hash = :tokenHash AND m.revoked_at IS NULL', { tokenHash })
+      .getOne();
   }
 
   async isNameTaken(name: string, manager?: EntityManager): Promise<boolean> {
-    return (await this.repo(manager).createQueryBuilder('m').where('m.name = :name AND m.revoked_at IS NULL', { name }).getCount()) > 0;
+    return (
+      (await this.repo(manager)
+        .createQueryBuilder('m')
+        .where('m.name = :name AND m.revoked_at IS NULL', { name })
+        .getCount()) > 0
+    );
   }
 
   async findAllActive(manager?: EntityManager): Promise<NamedMachine[]> {
-    return this.repo(manager).createQueryBuilder('m').select(['m.id', 'm.name']).where('m.revoked_at IS NULL').orderBy('m.name').getMany();
+    return this.repo(manager)
+      .createQueryBuilder('m')
+      .select(['m.id', 'm.name'])
+      .where('m.revoked_at IS NULL')
+      .orderBy('m.name')
+      .getMany();
   }
 
   async countByStatus(): Promise<Partial<Record<MachineStatus, number>>> {
@@ -65,7 +85,11 @@ export class MachineRepository {
   }
 
   async findRevokedPublicKeys(): Promise<{ natsPublicKey: string; revokedAt: Date }[]> {
-    const rows = await this.repo().createQueryBuilder('m').select(['m.natsPublicKey', 'm.revokedAt']).where('m.revoked_at IS NOT NULL').getMany();
+    const rows = await this.repo()
+      .createQueryBuilder('m')
+      .select(['m.natsPublicKey', 'm.revokedAt'])
+      .where('m.revoked_at IS NOT NULL')
+      .getMany();
     return rows.map((r) => ({ natsPublicKey: r.natsPublicKey, revokedAt: r.revokedAt! }));
   }
 
@@ -119,7 +143,10 @@ export class MachineRepository {
     const rows = await qb.getMany();
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ name: last.name, id: last.id }) : undefined };
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor({ name: last.name, id: last.id }) : undefined,
+    };
   }
 
   /** Records a batch of heartbeats in one statement; returns machines that were offline and are online now. */
@@ -158,7 +185,10 @@ export class MachineRepository {
   }
 
   /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
-  async markSilentOffline(manager: EntityManager, missed: number): Promise<(NamedMachine & { last_seen_at: Date | null })[]> {
+  async markSilentOffline(
+    manager: EntityManager,
+    missed: number,
+  ): Promise<(NamedMachine & { last_seen_at: Date | null })[]> {
     const result = await updateReturning<NamedMachine & { last_seen_at: Date | null }>(
       manager,
       `UPDATE "registry"."machines" SET "status" = 'offline'

@@ -1,6 +1,12 @@
 import { Controller } from '@nestjs/common';
 
-import { JoinRequest, ListMachinesRequest, MachineRefRequest, RegistryRpc, VerifyMachineTokenRequest } from '@waggle/contracts';
+import {
+  JoinRequest,
+  ListMachinesRequest,
+  MachineRefRequest,
+  RegistryRpc,
+  VerifyMachineTokenRequest,
+} from '@waggle/contracts';
 import { HandleRpc } from '@waggle/service-kit';
 
 import { MachinesService } from './machines.service';

@@ -4,16 +4,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
-import type { HeartbeatPayload, HelloReply, JoinRequest, JoinResponse, ListMachinesRequest, MachinePrincipal, MachineView, Page } from '@waggle/contracts';
+import type {
+  HeartbeatPayload,
+  HelloReply,
+  JoinRequest,
+  JoinResponse,
+  ListMachinesRequest,
+  MachinePrincipal,
+  MachineView,
+  Page,
+} from '@waggle/contracts';
 import { ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
 import { hashToken, isUserPublicKey, newToken, TokenPrefix } from '@waggle/credentials';
 import { ensureMachineConsumers, removeMachineConsumers } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
+import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
-import { TransactionsService } from '@waggle/service-kit';
 import { JoinTokenRepository } from '../join-tokens/join-token.repository';
 import { NatsAccessService } from '../nats-auth/nats-access.service';
 import { RegistryConfig } from '../registry.config';
@@ -56,10 +64,14 @@ export class MachinesService implements OnModuleInit {
 
   async join(request: JoinRequest): Promise<JoinResponse> {
     if (RESERVED_NAMES.has(request.name.toLowerCase())) {
-      throw WaggleError.invalid(`"${request.name}" is reserved`, [{ field: 'name', errors: [`name "${request.name}" is reserved`] }]);
+      throw WaggleError.invalid(`"${request.name}" is reserved`, [
+        { field: 'name', errors: [`name "${request.name}" is reserved`] },
+      ]);
     }
     if (!isUserPublicKey(request.natsPublicKey)) {
-      throw WaggleError.invalid('natsPublicKey is not a valid NATS user public key', [{ field: 'natsPublicKey', errors: ['checksum or prefix is wrong'] }]);
+      throw WaggleError.invalid('natsPublicKey is not a valid NATS user public key', [
+        { field: 'natsPublicKey', errors: ['checksum or prefix is wrong'] },
+      ]);
     }
     const id = randomUUID();
     const apiToken = newToken(TokenPrefix.machine);
@@ -70,7 +82,9 @@ export class MachinesService implements OnModuleInit {
         throw new WaggleError(ErrorCode.Unauthenticated, 'join token is unknown, expired or used up');
       }
       if (await this.machines.isNameTaken(request.name, manager)) {
-        throw new WaggleError(ErrorCode.Conflict, `a machine named "${request.name}" already exists`, { name: request.name });
+        throw new WaggleError(ErrorCode.Conflict, `a machine named "${request.name}" already exists`, {
+          name: request.name,
+        });
       }
       const row = await this.machines.insert(manager, {
         id,
@@ -128,7 +142,9 @@ export class MachinesService implements OnModuleInit {
   }
 
   async verifyToken(token: string): Promise<MachinePrincipal> {
-    const machine = token.startsWith(TokenPrefix.machine) ? await this.machines.findActiveByTokenHash(hashToken(token)) : null;
+    const machine = token.startsWith(TokenPrefix.machine)
+      ? await this.machines.findActiveByTokenHash(hashToken(token))
+      : null;
     if (!machine) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'machine credential is unknown or revoked');
     }
@@ -153,7 +169,10 @@ export class MachinesService implements OnModuleInit {
     }
     return this.tx.run(async (manager) => {
       const { cameOnline: online, seen } = await this.machines.recordHeartbeats(manager, beats);
-      return { result: seen, outbox: online.map((m) => event(randomUUID(), 'machine.online', { machineId: m.id, name: m.name })) };
+      return {
+        result: seen,
+        outbox: online.map((m) => event(randomUUID(), 'machine.online', { machineId: m.id, name: m.name })),
+      };
     });
   }
 
@@ -163,7 +182,11 @@ export class MachinesService implements OnModuleInit {
       return {
         result: undefined,
         outbox: offline.map((m) =>
-          event(randomUUID(), 'machine.offline', { machineId: m.id, name: m.name, lastSeenAt: m.last_seen_at ? new Date(m.last_seen_at).toISOString() : null }),
+          event(randomUUID(), 'machine.offline', {
+            machineId: m.id,
+            name: m.name,
+            lastSeenAt: m.last_seen_at ? new Date(m.last_seen_at).toISOString() : null,
+          }),
         ),
       };
     });

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { DeliveryState, MessageView, Page, Sender, SenderKind } from '@waggle/contracts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
 import { singleRow, updateReturning } from '@waggle/persistence';
 
 interface MessageRow {
@@ -28,7 +28,8 @@ interface DeliveryRow {
 /** A message still queued for a machine (same columns as a message row). */
 export type QueuedDelivery = MessageRow;
 
-const isCursor = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { id: unknown }).id));
+const isCursor = (v: unknown): v is { id: string } =>
+  typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { id: unknown }).id));
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -43,7 +44,12 @@ export function senderOf(row: Pick<MessageRow, 'sender_kind' | 'sender_machine_i
 export class MessageRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insertMessage(manager: EntityManager, from: Sender, to: string, body: string): Promise<{ id: string; createdAt: Date }> {
+  async insertMessage(
+    manager: EntityManager,
+    from: Sender,
+    to: string,
+    body: string,
+  ): Promise<{ id: string; createdAt: Date }> {
     const rows = await manager.query<{ id: string; created_at: Date }[]>(
       `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body")
        VALUES ($1, $2, $3, $4, $5) RETURNING "id", "created_at"`,
@@ -57,11 +63,19 @@ export class MessageRepository {
     if (!machineIds.length) {
       return;
     }
-    await manager.query(`INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`, [messageId, machineIds]);
+    await manager.query(
+      `INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT $1::bigint, unnest($2::uuid[])`,
+      [messageId, machineIds],
+    );
   }
 
   /** Moves deliveries forward (queued → delivered, or → read); returns the message ids that changed. */
-  async advance(manager: EntityManager, machineId: string, messageIds: string[], to: 'delivered' | 'read'): Promise<string[]> {
+  async advance(
+    manager: EntityManager,
+    machineId: string,
+    messageIds: string[],
+    to: 'delivered' | 'read',
+  ): Promise<string[]> {
     const sql =
       to === 'delivered'
         ? `UPDATE "registry"."deliveries" SET "state" = 'delivered', "delivered_at" = now()
@@ -100,7 +114,9 @@ export class MessageRepository {
     if (machineId) {
       params.push(machineId);
       const p = `$${params.length}::uuid`;
-      where.push(`(m."sender_machine_id" = ${p} OR EXISTS (SELECT 1 FROM "registry"."deliveries" d WHERE d."message_id" = m."id" AND d."machine_id" = ${p}))`);
+      where.push(
+        `(m."sender_machine_id" = ${p} OR EXISTS (SELECT 1 FROM "registry"."deliveries" d WHERE d."message_id" = m."id" AND d."machine_id" = ${p}))`,
+      );
     }
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT m.* FROM "registry"."messages" m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m."id" DESC LIMIT $1`,

@@ -3,15 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
-import type { InboxMessage, ListMessagesRequest, MessageView, Page, ReceiptReply, SendMessageRequest, Sender } from '@waggle/contracts';
+import type {
+  InboxMessage,
+  ListMessagesRequest,
+  MessageView,
+  Page,
+  ReceiptReply,
+  Sender,
+  SendMessageRequest,
+} from '@waggle/contracts';
 import { Consumers, ErrorCode, Streams, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { event, machineEntry } from '@waggle/outbox';
+import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
-import { TransactionsService } from '@waggle/service-kit';
 import type { NamedMachine } from '../machines/machine.repository';
 import { MachineRepository } from '../machines/machine.repository';
 import { MachinesService } from '../machines/machines.service';
@@ -50,21 +57,39 @@ export class MessagesService {
       throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
     }
     const view = await this.tx.run(async (manager) => {
-      const recipients: NamedMachine[] = to === 'all' ? await this.machineRepository.findAllActive(manager) : named ? [{ id: named.id, name: named.name }] : [];
+      const recipients: NamedMachine[] =
+        to === 'all'
+          ? await this.machineRepository.findAllActive(manager)
+          : named
+            ? [{ id: named.id, name: named.name }]
+            : [];
       const stored = await this.messages.insertMessage(manager, request.from, to, request.body);
       await this.messages.insertDeliveries(
         manager,
         stored.id,
         recipients.map((r) => r.id),
       );
-      const inbox: InboxMessage = { v: 1, id: stored.id, from: request.from, to, body: request.body, sentAt: stored.createdAt.toISOString() };
+      const inbox: InboxMessage = {
+        v: 1,
+        id: stored.id,
+        from: request.from,
+        to,
+        body: request.body,
+        sentAt: stored.createdAt.toISOString(),
+      };
       const view: MessageView = {
         id: stored.id,
         from: request.from,
         to,
         body: request.body,
         createdAt: inbox.sentAt,
-        recipients: recipients.map((r) => ({ machineId: r.id, name: r.name, state: 'queued', deliveredAt: null, readAt: null })),
+        recipients: recipients.map((r) => ({
+          machineId: r.id,
+          name: r.name,
+          state: 'queued',
+          deliveredAt: null,
+          readAt: null,
+        })),
       };
       return {
         result: view,
@@ -87,7 +112,10 @@ export class MessagesService {
     const changed = await this.tx.run(async (manager) => {
       const moved = await this.messages.advance(manager, machineId, ids, kind);
       const type = kind === 'delivered' ? 'message.delivered' : 'message.read';
-      return { result: moved, outbox: moved.map((messageId) => event(randomUUID(), type, { messageId, machineId, state: kind })) };
+      return {
+        result: moved,
+        outbox: moved.map((messageId) => event(randomUUID(), type, { messageId, machineId, state: kind })),
+      };
     });
     this.metrics.receipts.inc({ kind }, changed.length);
     return { updated: changed.length };

@@ -22,7 +22,9 @@ export class Initial1763600000000 implements MigrationInterface {
       "joined_at" timestamptz NOT NULL DEFAULT now(),
       "revoked_at" timestamptz
     )`);
-    await q.query(`CREATE UNIQUE INDEX "machines_active_name" ON "registry"."machines" ("name") WHERE "revoked_at" IS NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX "machines_active_name" ON "registry"."machines" ("name") WHERE "revoked_at" IS NULL`,
+    );
     await q.query(`CREATE INDEX "machines_capability_tags" ON "registry"."machines" USING gin ("capability_tags")`);
     await q.query(`CREATE INDEX "machines_labels" ON "registry"."machines" USING gin ("labels")`);
     await q.query(`CREATE TABLE "registry"."join_tokens" (

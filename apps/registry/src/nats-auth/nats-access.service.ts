@@ -5,8 +5,8 @@ import type { NatsConnection } from 'nats';
 import { issueMachineJwt, signAccountJwt } from '@waggle/credentials';
 import { connectNats } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-
 import { LOGGER } from '@waggle/service-kit';
+
 import { MachineRepository } from '../machines/machine.repository';
 import { RegistryConfig } from '../registry.config';
 
@@ -31,10 +31,16 @@ export class NatsAccessService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap() {
     if (!this.enabled) {
-      this.logger.warn('NATS has no auth (WAGGLE_NATS_CREDS unset): machines are NOT isolated from each other. Development only.');
+      this.logger.warn(
+        'NATS has no auth (WAGGLE_NATS_CREDS unset): machines are NOT isolated from each other. Development only.',
+      );
       return;
     }
-    this.system = await connectNats({ servers: this.config.WAGGLE_NATS_URL.split(','), name: 'registry-system', creds: this.config.WAGGLE_NATS_SYSTEM_CREDS });
+    this.system = await connectNats({
+      servers: this.config.WAGGLE_NATS_URL.split(','),
+      name: 'registry-system',
+      creds: this.config.WAGGLE_NATS_SYSTEM_CREDS,
+    });
     // A NATS server restored from an old store would forget revocations: push them again.
     await this.pushRevocations();
   }
@@ -53,10 +59,21 @@ export class NatsAccessService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     const revoked = await this.machines.findRevokedPublicKeys();
-    const revocations = Object.fromEntries(revoked.map((r) => [r.natsPublicKey, Math.floor(r.revokedAt.getTime() / 1000) + 1]));
-    const jwt = await signAccountJwt(this.config.WAGGLE_NATS_OPERATOR_SEED!, this.config.WAGGLE_NATS_ACCOUNT_SEED!, revocations);
-    const reply = await this.system.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(jwt), { timeout: 5_000 });
-    const body = JSON.parse(new TextDecoder().decode(reply.data)) as { data?: { code?: number }; error?: { description?: string } };
+    const revocations = Object.fromEntries(
+      revoked.map((r) => [r.natsPublicKey, Math.floor(r.revokedAt.getTime() / 1000) + 1]),
+    );
+    const jwt = await signAccountJwt(
+      this.config.WAGGLE_NATS_OPERATOR_SEED!,
+      this.config.WAGGLE_NATS_ACCOUNT_SEED!,
+      revocations,
+    );
+    const reply = await this.system.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(jwt), {
+      timeout: 5_000,
+    });
+    const body = JSON.parse(new TextDecoder().decode(reply.data)) as {
+      data?: { code?: number };
+      error?: { description?: string };
+    };
     if (body.error || body.data?.code !== 200) {
       throw new Error(`account update refused: ${body.error?.description ?? JSON.stringify(body)}`);
     }

@@ -9,9 +9,9 @@ import type { Logger } from '@waggle/observability';
 import { HandleMachine, LOGGER, machineOf, NATS, OnMachineEvent } from '@waggle/service-kit';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
+import { MachinesService } from '../machines/machines.service';
 import { MessagesService } from '../messages/messages.service';
 import { RegistryConfig } from '../registry.config';
-import { MachinesService } from '../machines/machines.service';
 
 /** Heartbeats are buffered and written in one statement per flush: the hot path of a big fleet. */
 const HEARTBEAT_FLUSH_MS = 250;

@@ -30,8 +30,12 @@ export class Tasks1763700000000 implements MigrationInterface {
       "created_at" timestamptz NOT NULL DEFAULT now(),
       "updated_at" timestamptz NOT NULL DEFAULT now()
     )`);
-    await q.query(`CREATE INDEX "tasks_queue" ON "task_router"."tasks" ("priority" DESC, "created_at", "id") WHERE "state" = 'queued'`);
-    await q.query(`CREATE INDEX "tasks_leases" ON "task_router"."tasks" ("lease_expires_at") WHERE "state" IN ('assigned', 'running')`);
+    await q.query(
+      `CREATE INDEX "tasks_queue" ON "task_router"."tasks" ("priority" DESC, "created_at", "id") WHERE "state" = 'queued'`,
+    );
+    await q.query(
+      `CREATE INDEX "tasks_leases" ON "task_router"."tasks" ("lease_expires_at") WHERE "state" IN ('assigned', 'running')`,
+    );
     await q.query(`CREATE INDEX "tasks_machine" ON "task_router"."tasks" ("machine_id", "state")`);
     await q.query(`CREATE INDEX "tasks_listing" ON "task_router"."tasks" ("created_at" DESC, "id" DESC)`);
     await q.query(`CREATE TABLE "task_router"."attempts" (

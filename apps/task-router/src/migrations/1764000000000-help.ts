@@ -20,7 +20,9 @@ export class Help1764000000000 implements MigrationInterface {
       "answers" jsonb NOT NULL DEFAULT '[]',
       "created_at" timestamptz NOT NULL DEFAULT now()
     )`);
-    await q.query(`CREATE INDEX "help_requests_parent" ON "task_router"."help_requests" ("parent_task_id", "created_at")`);
+    await q.query(
+      `CREATE INDEX "help_requests_parent" ON "task_router"."help_requests" ("parent_task_id", "created_at")`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

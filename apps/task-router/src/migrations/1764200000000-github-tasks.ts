@@ -9,15 +9,21 @@ export class GithubTasks1764200000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "task_router"."tasks" DROP CONSTRAINT "tasks_kind_check"`);
-    await q.query(`ALTER TABLE "task_router"."tasks" ADD CONSTRAINT "tasks_kind_check" CHECK ("kind" IN ('agent', 'command', 'shell', 'github-issue'))`);
+    await q.query(
+      `ALTER TABLE "task_router"."tasks" ADD CONSTRAINT "tasks_kind_check" CHECK ("kind" IN ('agent', 'command', 'shell', 'github-issue'))`,
+    );
     await q.query(`ALTER TABLE "task_router"."tasks" ADD COLUMN "idempotency_key" text`);
-    await q.query(`CREATE UNIQUE INDEX "tasks_idempotency_key" ON "task_router"."tasks" ("idempotency_key") WHERE "idempotency_key" IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX "tasks_idempotency_key" ON "task_router"."tasks" ("idempotency_key") WHERE "idempotency_key" IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX "task_router"."tasks_idempotency_key"`);
     await q.query(`ALTER TABLE "task_router"."tasks" DROP COLUMN "idempotency_key"`);
     await q.query(`ALTER TABLE "task_router"."tasks" DROP CONSTRAINT "tasks_kind_check"`);
-    await q.query(`ALTER TABLE "task_router"."tasks" ADD CONSTRAINT "tasks_kind_check" CHECK ("kind" IN ('agent', 'command', 'shell'))`);
+    await q.query(
+      `ALTER TABLE "task_router"."tasks" ADD CONSTRAINT "tasks_kind_check" CHECK ("kind" IN ('agent', 'command', 'shell'))`,
+    );
   }
 }

@@ -4,4 +4,9 @@ import { TargetedIndex1764000000001 } from './1764000000001-targeted-index';
 import { GithubTasks1764200000000 } from './1764200000000-github-tasks';
 
 /** In order; never edit one that has landed — add a new one. */
-export const taskRouterMigrations = [Tasks1763700000000, Help1764000000000, TargetedIndex1764000000001, GithubTasks1764200000000];
+export const taskRouterMigrations = [
+  Tasks1763700000000,
+  Help1764000000000,
+  TargetedIndex1764000000001,
+  GithubTasks1764200000000,
+];

@@ -73,7 +73,11 @@ export type PlacementDecision = { machine: MachineView } | { waiting: WaitingRea
  * and a free slot, the least loaded first (fewest used slots, then lowest CPU load). When
  * none can, says why for every machine.
  */
-export function place(task: PlacementTask, machines: MachineView[], active: ReadonlyMap<string, number>): PlacementDecision {
+export function place(
+  task: PlacementTask,
+  machines: MachineView[],
+  active: ReadonlyMap<string, number>,
+): PlacementDecision {
   const candidates: WaitingReason['candidates'] = [];
   const eligible: { machine: MachineView; load: number }[] = [];
   for (const machine of machines) {
@@ -93,12 +97,17 @@ export function place(task: PlacementTask, machines: MachineView[], active: Read
     }
   }
   eligible.sort(
-    (a, b) => a.load - b.load || (a.machine.metrics?.cpuLoad ?? 0) - (b.machine.metrics?.cpuLoad ?? 0) || a.machine.name.localeCompare(b.machine.name),
+    (a, b) =>
+      a.load - b.load ||
+      (a.machine.metrics?.cpuLoad ?? 0) - (b.machine.metrics?.cpuLoad ?? 0) ||
+      a.machine.name.localeCompare(b.machine.name),
   );
   const best = eligible[0];
   if (best) {
     return { machine: best.machine };
   }
-  const summary = machines.length ? 'no online machine with what this task needs has a free slot' : 'no machines have joined';
+  const summary = machines.length
+    ? 'no online machine with what this task needs has a free slot'
+    : 'no machines have joined';
   return { waiting: { summary, candidates } };
 }

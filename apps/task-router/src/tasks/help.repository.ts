@@ -74,7 +74,10 @@ export class HelpRepository {
 
   /** A help request of this parent task, or null. */
   async findOfParent(helpId: string, parentTaskId: string): Promise<HelpView | null> {
-    const [row] = await this.dataSource.query<HelpRow[]>(`SELECT * FROM ${H} WHERE "id" = $1 AND "parent_task_id" = $2`, [helpId, parentTaskId]);
+    const [row] = await this.dataSource.query<HelpRow[]>(
+      `SELECT * FROM ${H} WHERE "id" = $1 AND "parent_task_id" = $2`,
+      [helpId, parentTaskId],
+    );
     return row ? toView(row) : null;
   }
 
@@ -84,7 +87,10 @@ export class HelpRepository {
     if (!taskIds.length) {
       return byTask;
     }
-    const rows = await this.dataSource.query<HelpRow[]>(`SELECT * FROM ${H} WHERE "parent_task_id" = ANY($1::uuid[]) ORDER BY "created_at", "id"`, [taskIds]);
+    const rows = await this.dataSource.query<HelpRow[]>(
+      `SELECT * FROM ${H} WHERE "parent_task_id" = ANY($1::uuid[]) ORDER BY "created_at", "id"`,
+      [taskIds],
+    );
     for (const row of rows) {
       byTask.set(row.parent_task_id, [...(byTask.get(row.parent_task_id) ?? []), toView(row)]);
     }

@@ -3,11 +3,21 @@ import { describe, it } from 'node:test';
 
 import { chooseOffer } from './help.service';
 
-const answer = (name: string, accept: boolean, etaSeconds: number | null) => ({ machineId: `id-${name}`, name, accept, etaSeconds });
+const answer = (name: string, accept: boolean, etaSeconds: number | null) => ({
+  machineId: `id-${name}`,
+  name,
+  accept,
+  etaSeconds,
+});
 
 describe('chooseOffer', () => {
   it('takes the offer that starts soonest, the earliest answer on a tie', () => {
-    const answers = [answer('busy', true, 120), answer('free', true, 0), answer('also-free', true, 0), answer('no', false, null)];
+    const answers = [
+      answer('busy', true, 120),
+      answer('free', true, 0),
+      answer('also-free', true, 0),
+      answer('no', false, null),
+    ];
     assert.equal(chooseOffer(answers, 600)?.name, 'free');
   });
 

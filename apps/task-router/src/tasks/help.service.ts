@@ -3,15 +3,23 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 
-import type { HelpAnswer, HelpAskRequest, HelpQuestion, HelpStatusReply, HelpView, MachineView, TaskInput, TaskKind } from '@waggle/contracts';
+import type {
+  HelpAnswer,
+  HelpAskRequest,
+  HelpQuestion,
+  HelpStatusReply,
+  HelpView,
+  MachineView,
+  TaskInput,
+  TaskKind,
+} from '@waggle/contracts';
 import { MachineSubjects, WaggleError } from '@waggle/contracts';
 import { request } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
+import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
-import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
 import { FleetService } from '../placement/fleet.service';
 import { staticMismatch } from '../placement/placement';
 import { HelpRepository } from './help.repository';
@@ -59,7 +67,15 @@ export class HelpService {
     const machines = await this.fleet.machines(true);
     const asker = machines.find((m) => m.id === machineId);
     const helpId = randomUUID();
-    const question: HelpQuestion = { v: 1, helpId, from: asker?.name ?? machineId, reason: req.reason, kind, input, maxEtaSeconds };
+    const question: HelpQuestion = {
+      v: 1,
+      helpId,
+      from: asker?.name ?? machineId,
+      reason: req.reason,
+      kind,
+      input,
+      maxEtaSeconds,
+    };
     const answers = await this.askPeers(
       machines.filter((m) => m.id !== machineId),
       { kind, input, requires },
@@ -77,11 +93,19 @@ export class HelpService {
       requires,
       answers,
     };
-    const requested = event(randomUUID(), 'task.help_requested', { helpId, taskId: parent.id, machineId, reason: req.reason });
+    const requested = event(randomUUID(), 'task.help_requested', {
+      helpId,
+      taskId: parent.id,
+      machineId,
+      reason: req.reason,
+    });
 
     if (!chosen) {
       const reasons = answers.length
-        ? answers.map((a) => `${a.name}: ${a.reason ?? (a.accept ? `ETA ${a.etaSeconds} s is over ${maxEtaSeconds} s` : 'declined')}`)
+        ? answers.map(
+            (a) =>
+              `${a.name}: ${a.reason ?? (a.accept ? `ETA ${a.etaSeconds} s is over ${maxEtaSeconds} s` : 'declined')}`,
+          )
         : ['no other machines'];
       const view = await this.tx.run(async (manager) => {
         const stored = await this.help.insert(manager, {
@@ -92,7 +116,10 @@ export class HelpService {
           eta_seconds: null,
           child_task_id: null,
         });
-        return { result: stored, outbox: [requested, event(randomUUID(), 'task.help_unanswered', { helpId, taskId: parent.id, reasons })] };
+        return {
+          result: stored,
+          outbox: [requested, event(randomUUID(), 'task.help_unanswered', { helpId, taskId: parent.id, reasons })],
+        };
       });
       this.metrics.helpRequests.inc({ outcome: 'unanswered' });
       this.logger.info({ helpId, taskId: parent.id, reasons }, 'no peer could help');
@@ -133,7 +160,10 @@ export class HelpService {
     });
     this.metrics.transitions.inc({ state: 'queued' });
     this.metrics.helpRequests.inc({ outcome: 'accepted' });
-    this.logger.info({ helpId, taskId: parent.id, childTaskId: view.childTaskId, helper: chosen.name }, 'a peer took the help request');
+    this.logger.info(
+      { helpId, taskId: parent.id, childTaskId: view.childTaskId, helper: chosen.name },
+      'a peer took the help request',
+    );
     return view;
   }
 
@@ -152,7 +182,12 @@ export class HelpService {
   }
 
   /** Only the attempt that is running now may ask (a zombie may not). */
-  private async currentAttempt(machineId: string, taskId: string, attempt: number, operation: string): Promise<TaskRow> {
+  private async currentAttempt(
+    machineId: string,
+    taskId: string,
+    attempt: number,
+    operation: string,
+  ): Promise<TaskRow> {
     const row = await this.tasks.require(taskId);
     if (row.state !== 'running' || row.attempt !== attempt || row.machine_id !== machineId) {
       this.tasks.stale(operation, taskId, attempt);
@@ -161,11 +196,21 @@ export class HelpService {
   }
 
   /** Asks every online peer that could run the work; a peer that cannot, or is off, is listed with why. */
-  private async askPeers(peers: MachineView[], shape: Parameters<typeof staticMismatch>[0], question: HelpQuestion): Promise<Answer[]> {
+  private async askPeers(
+    peers: MachineView[],
+    shape: Parameters<typeof staticMismatch>[0],
+    question: HelpQuestion,
+  ): Promise<Answer[]> {
     return Promise.all(
       peers.map(async (peer): Promise<Answer> => {
         const mismatch = staticMismatch(shape, peer);
-        const not = (reason: string): Answer => ({ machineId: peer.id, name: peer.name, accept: false, etaSeconds: null, reason });
+        const not = (reason: string): Answer => ({
+          machineId: peer.id,
+          name: peer.name,
+          accept: false,
+          etaSeconds: null,
+          reason,
+        });
         if (mismatch.length) {
           return not(mismatch.join('; '));
         }
@@ -173,7 +218,12 @@ export class HelpService {
           return not(peer.status);
         }
         try {
-          const answer = await request<HelpAnswer>(this.nc, MachineSubjects.helpQuestion(peer.id), question, ANSWER_TIMEOUT_MS);
+          const answer = await request<HelpAnswer>(
+            this.nc,
+            MachineSubjects.helpQuestion(peer.id),
+            question,
+            ANSWER_TIMEOUT_MS,
+          );
           return {
             machineId: peer.id,
             name: peer.name,

@@ -5,9 +5,9 @@ import type { NatsConnection } from 'nats';
 import { Consumers, LogChunk, machineIdOf, Streams } from '@waggle/contracts';
 import { consumeDurable, publishLive } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
+import { LOGGER, NATS } from '@waggle/service-kit';
 
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
 import { TaskRouterConfig } from '../task-router.config';
 import { TaskLogRepository } from './task-log.repository';
 
@@ -39,7 +39,10 @@ export class LogsConsumer implements OnApplicationBootstrap, OnApplicationShutdo
         signal: this.abort.signal,
         handleBatch: async (items) => {
           const chunks = items.map(({ payload, msg }) => ({ ...payload, machineId: machineIdOf(msg.subject) }));
-          const accepted = await this.taskLogs.appendFromCurrentAttempts(chunks, this.config.WAGGLE_TASK_LOG_LIMIT_BYTES);
+          const accepted = await this.taskLogs.appendFromCurrentAttempts(
+            chunks,
+            this.config.WAGGLE_TASK_LOG_LIMIT_BYTES,
+          );
           this.metrics.logChunks.inc({ outcome: 'accepted' }, accepted.length);
           if (accepted.length < chunks.length) {
             this.metrics.logChunks.inc({ outcome: 'refused' }, chunks.length - accepted.length);

@@ -9,10 +9,9 @@ import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { machineEntry } from '@waggle/outbox';
 import { singleRow } from '@waggle/persistence';
+import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
-import { TransactionsService } from '@waggle/service-kit';
 import { TaskRouterMetrics } from '../infrastructure/task-router.metrics';
-import { LOGGER, NATS } from '@waggle/service-kit';
 import { FleetService } from '../placement/fleet.service';
 import { place } from '../placement/placement';
 import { TaskRouterConfig } from '../task-router.config';
@@ -113,7 +112,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const { lost, overdue } = await this.tx.run(async (manager) => {
       const lost = await this.tasks.expireLeases(manager);
       const overdue = await this.tasks.expireOverdue(manager, OVERDUE_GRACE_SECONDS);
-      const outbox = [...lost.map((t) => taskEvent(t, t.state === 'queued', `attempt ${t.attempt} lost its lease`)), ...overdue.map((t) => taskEvent(t))];
+      const outbox = [
+        ...lost.map((t) => taskEvent(t, t.state === 'queued', `attempt ${t.attempt} lost its lease`)),
+        ...overdue.map((t) => taskEvent(t)),
+      ];
       return { result: { lost, overdue }, outbox };
     });
     for (const t of lost) {
@@ -126,13 +128,18 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       }
     }
     if (lost.length) {
-      this.logger.warn({ tasks: lost.map((t) => ({ id: t.id, attempt: t.attempt, machineId: t.machineId, now: t.state })) }, 'leases expired');
+      this.logger.warn(
+        { tasks: lost.map((t) => ({ id: t.id, attempt: t.attempt, machineId: t.machineId, now: t.state })) },
+        'leases expired',
+      );
     }
   }
 
   private async placeQueued(): Promise<void> {
     const assigned = await this.tx.run(async (manager) => {
-      const lock = await manager.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`);
+      const lock = await manager.query<{ locked: boolean }[]>(
+        `SELECT pg_try_advisory_xact_lock(hashtext('task_router.placement')) AS locked`,
+      );
       if (!singleRow(lock, 'placement lock').locked) {
         return { result: 0, outbox: [] };
       }

@@ -20,6 +20,13 @@ export function taskEvent(
   retried = false,
   reason?: string,
 ): OutboxEntry {
-  const data: TaskEventData = { taskId: task.id, title: task.title, state: task.state, attempt: task.attempt, machineId: task.machineId ?? undefined, reason };
+  const data: TaskEventData = {
+    taskId: task.id,
+    title: task.title,
+    state: task.state,
+    attempt: task.attempt,
+    machineId: task.machineId ?? undefined,
+    reason,
+  };
   return event(randomUUID(), retried ? 'task.retried' : (EVENT_OF[task.state] as 'task.queued'), data);
 }

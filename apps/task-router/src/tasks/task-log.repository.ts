@@ -18,11 +18,16 @@ export class TaskLogRepository {
    * Stores log chunks of current attempts only: a chunk from a superseded or lost attempt
    * (a zombie agent) is refused. Keeps at most `limitBytes` per task, dropping the oldest.
    */
-  async appendFromCurrentAttempts(chunks: (LogChunk & { machineId: string })[], limitBytes: number): Promise<LogChunk[]> {
+  async appendFromCurrentAttempts(
+    chunks: (LogChunk & { machineId: string })[],
+    limitBytes: number,
+  ): Promise<LogChunk[]> {
     if (!chunks.length) {
       return [];
     }
-    const accepted = await this.dataSource.query<{ task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
+    const accepted = await this.dataSource.query<
+      { task_id: string; attempt: number; seq: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]
+    >(
       `INSERT INTO ${L} ("task_id", "attempt", "seq", "stream", "data", "at")
        SELECT c.task_id, c.attempt, c.seq, c.stream, c.data, c.at
        FROM jsonb_to_recordset($1::jsonb) AS c(task_id uuid, attempt int, seq int, stream text, data text, at timestamptz, machine_id uuid)
@@ -32,7 +37,15 @@ export class TaskLogRepository {
        RETURNING "task_id", "attempt", "seq", "stream", "data", "at"`,
       [
         JSON.stringify(
-          chunks.map((c) => ({ task_id: c.taskId, attempt: c.attempt, seq: c.seq, stream: c.stream, data: c.data, at: c.at, machine_id: c.machineId })),
+          chunks.map((c) => ({
+            task_id: c.taskId,
+            attempt: c.attempt,
+            seq: c.seq,
+            stream: c.stream,
+            data: c.data,
+            at: c.at,
+            machine_id: c.machineId,
+          })),
         ),
       ],
     );
@@ -57,12 +70,20 @@ export class TaskLogRepository {
   }
 
   async pageAfter(taskId: string, after: number, limit: number): Promise<{ items: LogChunkView[]; next: number }> {
-    const rows = await this.dataSource.query<{ id: string; attempt: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]>(
+    const rows = await this.dataSource.query<
+      { id: string; attempt: number; stream: 'stdout' | 'stderr'; data: string; at: Date }[]
+    >(
       `SELECT "id", "attempt", "stream", "data", "at" FROM ${L} WHERE "task_id" = $1 AND "id" > $2 ORDER BY "id" LIMIT $3`,
       [taskId, after, limit],
     );
     return {
-      items: rows.map((r) => ({ seq: Number(r.id), attempt: r.attempt, stream: r.stream, data: r.data, at: r.at.toISOString() })),
+      items: rows.map((r) => ({
+        seq: Number(r.id),
+        attempt: r.attempt,
+        stream: r.stream,
+        data: r.data,
+        at: r.at.toISOString(),
+      })),
       next: rows.length ? Number(rows.at(-1)!.id) : after,
     };
   }

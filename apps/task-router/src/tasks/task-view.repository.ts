@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-import type { AttemptState, AttemptView, HelpView, Page, TaskKind, TaskResult, TaskState, TaskView } from '@waggle/contracts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@waggle/contracts';
+import type {
+  AttemptState,
+  AttemptView,
+  HelpView,
+  Page,
+  TaskKind,
+  TaskResult,
+  TaskState,
+  TaskView,
+} from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
 
 import type { TaskRow } from './task.repository';
 import { TaskTables } from './task.repository';
@@ -24,7 +33,10 @@ const A = TaskTables.attempts;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { at: unknown }).at === 'string' && typeof (v as { id: unknown }).id === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { at: unknown }).at === 'string' &&
+  typeof (v as { id: unknown }).id === 'string';
 
 /** What people read: pages of tasks (newest first, by cursor), their attempts, and the task's view. */
 @Injectable()
@@ -36,7 +48,10 @@ export class TaskViewRepository {
     if (!taskIds.length) {
       return byTask;
     }
-    const rows = await this.dataSource.query<AttemptRow[]>(`SELECT * FROM ${A} WHERE "task_id" = ANY($1::uuid[]) ORDER BY "attempt"`, [taskIds]);
+    const rows = await this.dataSource.query<AttemptRow[]>(
+      `SELECT * FROM ${A} WHERE "task_id" = ANY($1::uuid[]) ORDER BY "attempt"`,
+      [taskIds],
+    );
     for (const r of rows) {
       const view: AttemptView = {
         attempt: r.attempt,
@@ -53,7 +68,13 @@ export class TaskViewRepository {
     return byTask;
   }
 
-  async list(query: { state?: TaskState; machineId?: string; kind?: TaskKind; limit?: number; cursor?: string }): Promise<Page<TaskRow>> {
+  async list(query: {
+    state?: TaskState;
+    machineId?: string;
+    kind?: TaskKind;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<TaskRow>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const params: unknown[] = [limit + 1];
     const where: string[] = [];
@@ -68,7 +89,10 @@ export class TaskViewRepository {
       add((p) => `"kind" = ${p}`, query.kind);
     }
     if (query.machineId) {
-      add((p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`, query.machineId);
+      add(
+        (p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`,
+        query.machineId,
+      );
     }
     const after = decodeCursor(query.cursor, isCursor);
     if (after) {
@@ -83,7 +107,10 @@ export class TaskViewRepository {
     );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_exact, id: last.id }) : undefined };
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_exact, id: last.id }) : undefined,
+    };
   }
 
   toView(row: TaskRow, attempts: AttemptView[], help: HelpView[]): TaskView {

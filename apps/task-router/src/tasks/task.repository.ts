@@ -2,7 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
-import type { Sender, TaskInput, TaskKind, TaskOutcome, TaskRequirements, TaskResult, TaskState, WaitingReason } from '@waggle/contracts';
+import type {
+  Sender,
+  TaskInput,
+  TaskKind,
+  TaskOutcome,
+  TaskRequirements,
+  TaskResult,
+  TaskState,
+  WaitingReason,
+} from '@waggle/contracts';
 import { updateReturning } from '@waggle/persistence';
 
 export interface TaskRow {
@@ -113,7 +122,10 @@ export class TaskRepository {
 
   /** Queued tasks in placement order: higher priority first, then oldest. */
   async queued(limit: number, manager: EntityManager): Promise<TaskRow[]> {
-    return manager.query<TaskRow[]>(`SELECT * FROM ${T} WHERE "state" = 'queued' ORDER BY "priority" DESC, "created_at", "id" LIMIT $1`, [limit]);
+    return manager.query<TaskRow[]>(
+      `SELECT * FROM ${T} WHERE "state" = 'queued' ORDER BY "priority" DESC, "created_at", "id" LIMIT $1`,
+      [limit],
+    );
   }
 
   /** Tasks assigned or running per machine (the slots they use). */
@@ -128,7 +140,12 @@ export class TaskRepository {
    * Assigns a queued task to a machine as the next attempt. `claimWindowSeconds` null: no
    * deadline (a targeted task waits in its machine's queue while the machine is off).
    */
-  async assign(manager: EntityManager, task: TaskRow, machine: MachineRef, claimWindowSeconds: number | null): Promise<TaskRow | null> {
+  async assign(
+    manager: EntityManager,
+    task: TaskRow,
+    machine: MachineRef,
+    claimWindowSeconds: number | null,
+  ): Promise<TaskRow | null> {
     const [row] = await updateReturning<TaskRow>(
       manager,
       `UPDATE ${T} SET "state" = 'assigned', "attempt" = "attempt" + 1, "machine_id" = $3, "machine_name" = $4, "waiting" = NULL, "updated_at" = now(),
@@ -139,12 +156,10 @@ export class TaskRepository {
     if (!row) {
       return null;
     }
-    await manager.query(`INSERT INTO ${A} ("task_id", "attempt", "machine_id", "machine_name", "state") VALUES ($1, $2, $3, $4, 'assigned')`, [
-      row.id,
-      row.attempt,
-      machine.machineId,
-      machine.name,
-    ]);
+    await manager.query(
+      `INSERT INTO ${A} ("task_id", "attempt", "machine_id", "machine_name", "state") VALUES ($1, $2, $3, $4, 'assigned')`,
+      [row.id, row.attempt, machine.machineId, machine.name],
+    );
     return row;
   }
 
@@ -159,7 +174,13 @@ export class TaskRepository {
   }
 
   /** The machine starts the attempt it was assigned, unless it was superseded or cancelled. */
-  async claim(manager: EntityManager, machineId: string, taskId: string, attempt: number, leaseSeconds: number): Promise<TaskRow | null> {
+  async claim(
+    manager: EntityManager,
+    machineId: string,
+    taskId: string,
+    attempt: number,
+    leaseSeconds: number,
+  ): Promise<TaskRow | null> {
     const [row] = await updateReturning<TaskRow>(
       manager,
       `UPDATE ${T} SET "state" = 'running', "lease_expires_at" = now() + $4::int * interval '1 second', "updated_at" = now()
@@ -167,13 +188,21 @@ export class TaskRepository {
       [taskId, attempt, machineId, leaseSeconds],
     );
     if (row) {
-      await manager.query(`UPDATE ${A} SET "state" = 'running', "started_at" = now() WHERE "task_id" = $1 AND "attempt" = $2`, [taskId, attempt]);
+      await manager.query(
+        `UPDATE ${A} SET "state" = 'running', "started_at" = now() WHERE "task_id" = $1 AND "attempt" = $2`,
+        [taskId, attempt],
+      );
     }
     return row ?? null;
   }
 
   /** Extends the lease of a running attempt; null when the attempt is no longer current. */
-  async renew(machineId: string, taskId: string, attempt: number, leaseSeconds: number): Promise<{ cancel: boolean } | null> {
+  async renew(
+    machineId: string,
+    taskId: string,
+    attempt: number,
+    leaseSeconds: number,
+  ): Promise<{ cancel: boolean } | null> {
     const rows = await updateReturning<{ cancel_requested: boolean }>(
       this.dataSource,
       `UPDATE ${T} SET "lease_expires_at" = now() + $4::int * interval '1 second'
@@ -199,12 +228,10 @@ export class TaskRepository {
       [taskId, attempt, machineId, outcome, JSON.stringify(result)],
     );
     if (row) {
-      await manager.query(`UPDATE ${A} SET "state" = $3, "ended_at" = now(), "result" = $4 WHERE "task_id" = $1 AND "attempt" = $2`, [
-        taskId,
-        attempt,
-        outcome,
-        JSON.stringify(result),
-      ]);
+      await manager.query(
+        `UPDATE ${A} SET "state" = $3, "ended_at" = now(), "result" = $4 WHERE "task_id" = $1 AND "attempt" = $2`,
+        [taskId, attempt, outcome, JSON.stringify(result)],
+      );
     }
     return row ?? null;
   }
@@ -215,7 +242,13 @@ export class TaskRepository {
    * transition names the machine that lost the attempt.
    */
   async expireLeases(manager: EntityManager): Promise<Transition[]> {
-    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; lost_machine_id: string }>(
+    const rows = await updateReturning<{
+      id: string;
+      title: string;
+      state: TaskState;
+      attempt: number;
+      lost_machine_id: string;
+    }>(
       manager,
       `WITH expired AS (
          SELECT "id", "attempt", "machine_id" FROM ${T}
@@ -238,12 +271,24 @@ export class TaskRepository {
         [JSON.stringify(rows.map((r) => ({ id: r.id, attempt: r.attempt })))],
       );
     }
-    return rows.map((r) => ({ id: r.id, title: r.title, state: r.state, attempt: r.attempt, machineId: r.lost_machine_id }));
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      state: r.state,
+      attempt: r.attempt,
+      machineId: r.lost_machine_id,
+    }));
   }
 
   /** Running tasks past their timeout by a grace period (their agent did not stop them): marked timed out. */
   async expireOverdue(manager: EntityManager, graceSeconds: number): Promise<Transition[]> {
-    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; machine_id: string }>(
+    const rows = await updateReturning<{
+      id: string;
+      title: string;
+      state: TaskState;
+      attempt: number;
+      machine_id: string;
+    }>(
       manager,
       `UPDATE ${T} AS t SET "state" = 'timed_out', "cancel_requested" = true, "lease_expires_at" = NULL, "updated_at" = now(),
          "result" = jsonb_build_object('outcome', 'timed_out', 'exitCode', NULL, 'durationMs', t."timeout_seconds" * 1000, 'outputTail', '', 'error', 'timed out (the machine did not report)')
@@ -272,7 +317,13 @@ export class TaskRepository {
 
   /** Fails the unstarted tasks targeted at these (revoked) machines: they would wait for ever. */
   async failTargeting(manager: EntityManager, machineIds: string[], error: string): Promise<Transition[]> {
-    const rows = await updateReturning<{ id: string; title: string; state: TaskState; attempt: number; machine_id: string | null }>(
+    const rows = await updateReturning<{
+      id: string;
+      title: string;
+      state: TaskState;
+      attempt: number;
+      machine_id: string | null;
+    }>(
       manager,
       `UPDATE ${T} SET "state" = 'failed', "lease_expires_at" = NULL, "waiting" = NULL, "updated_at" = now(),
          "result" = jsonb_build_object('outcome', 'failed', 'exitCode', NULL, 'durationMs', 0, 'outputTail', '', 'error', $2::text)
@@ -307,10 +358,10 @@ export class TaskRepository {
       [taskId],
     );
     if (row?.state === 'cancelled' && row.attempt > 0) {
-      await manager.query(`UPDATE ${A} SET "state" = 'cancelled', "ended_at" = now() WHERE "task_id" = $1 AND "attempt" = $2 AND "ended_at" IS NULL`, [
-        row.id,
-        row.attempt,
-      ]);
+      await manager.query(
+        `UPDATE ${A} SET "state" = 'cancelled', "ended_at" = now() WHERE "task_id" = $1 AND "attempt" = $2 AND "ended_at" IS NULL`,
+        [row.id, row.attempt],
+      );
     }
     return row ?? null;
   }

@@ -6,14 +6,25 @@ import { HelpService } from './help.service';
 import { LogsConsumer } from './logs.consumer';
 import { SchedulerService } from './scheduler.service';
 import { TaskLogRepository } from './task-log.repository';
-import { TaskViewRepository } from './task-view.repository';
 import { TaskStatsRepository } from './task-stats.repository';
+import { TaskViewRepository } from './task-view.repository';
 import { TaskRepository } from './task.repository';
 import { TasksHandler } from './tasks.handler';
 import { TasksService } from './tasks.service';
 
 @Module({
   controllers: [TasksHandler],
-  providers: [TaskRepository, TaskViewRepository, TaskLogRepository, TaskStatsRepository, HelpRepository, HelpService, FleetService, TasksService, SchedulerService, LogsConsumer],
+  providers: [
+    TaskRepository,
+    TaskViewRepository,
+    TaskLogRepository,
+    TaskStatsRepository,
+    HelpRepository,
+    HelpService,
+    FleetService,
+    TasksService,
+    SchedulerService,
+    LogsConsumer,
+  ],
 })
 export class TasksModule {}
