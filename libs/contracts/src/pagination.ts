@@ -51,3 +51,18 @@ export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown
     { field: 'cursor', errors: ['cursor is malformed'] },
   ]);
 }
+
+/** The cursor of a list ordered newest first: the last item's time and id (ties broken by id). */
+export interface TimeCursor {
+  at: string;
+  id: string;
+}
+
+export function isTimeCursor(v: unknown): v is TimeCursor {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { at: unknown }).at === 'string' &&
+    typeof (v as { id: unknown }).id === 'string'
+  );
+}

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { GithubLinkStatus, GithubLinkView, GithubOutcome, ListLinksRequest, Page } from '@waggle/contracts';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, isTimeCursor } from '@waggle/contracts';
 import type { Queryable } from '@waggle/persistence';
 import { singleRow, updateReturning } from '@waggle/persistence';
 
@@ -53,11 +53,6 @@ export type LinkChanges = Partial<
 
 const L = '"github"."links"';
 const JSON_COLUMNS = new Set(['pull_request', 'follow_ups']);
-const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { at: unknown }).at === 'string' &&
-  typeof (v as { id: unknown }).id === 'string';
 
 /** Issue ↔ task ↔ outcome links, and the lease that lets one replica at a time speak for an issue. */
 @Injectable()
@@ -153,7 +148,7 @@ export class LinkRepository {
 
   async list(query: ListLinksRequest, manager: EntityManager = this.dataSource.manager): Promise<Page<LinkRow>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor, isCursor);
+    const after = decodeCursor(query.cursor, isTimeCursor);
     const rows = await manager.query<LinkRow[]>(
       `SELECT * FROM ${L}
        WHERE ($1::text IS NULL OR lower("repo") = lower($1)) AND ($2::text IS NULL OR "status" = $2)

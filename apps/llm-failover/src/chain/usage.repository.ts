@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type { FailoverView, Page, UsageTotals } from '@waggle/contracts';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, isTimeCursor } from '@waggle/contracts';
 import { singleRow } from '@waggle/persistence';
 
 const R = '"llm"."requests"';
@@ -57,11 +57,6 @@ const totals = (r: TotalsRow): UsageTotals => ({
   costUsd: Number(r.cost_usd ?? 0),
 });
 const SUMS = `count(*) AS requests, sum("input_tokens") AS input_tokens, sum("output_tokens") AS output_tokens, sum("cost_usd") AS cost_usd`;
-const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { at: unknown }).at === 'string' &&
-  typeof (v as { id: unknown }).id === 'string';
 
 /** Every LLM call (tokens, cost, latency, who) and every failover: the ledger behind costs and budgets. */
 @Injectable()
@@ -151,7 +146,7 @@ export class UsageRepository {
   }
 
   async failovers(limit = DEFAULT_PAGE_SIZE, cursor?: string): Promise<Page<FailoverView>> {
-    const after = decodeCursor(cursor, isCursor);
+    const after = decodeCursor(cursor, isTimeCursor);
     const rows = await this.dataSource.query<
       {
         id: string;

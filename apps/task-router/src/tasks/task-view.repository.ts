@@ -11,7 +11,7 @@ import type {
   TaskState,
   TaskView,
 } from '@waggle/contracts';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, isTimeCursor } from '@waggle/contracts';
 
 import type { TaskRow } from './task.repository';
 import { TaskTables } from './task.repository';
@@ -32,11 +32,6 @@ const T = TaskTables.tasks;
 const A = TaskTables.attempts;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const isCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { at: unknown }).at === 'string' &&
-  typeof (v as { id: unknown }).id === 'string';
 
 /** What people read: pages of tasks (newest first, by cursor), their attempts, and the task's view. */
 @Injectable()
@@ -94,7 +89,7 @@ export class TaskViewRepository {
         query.machineId,
       );
     }
-    const after = decodeCursor(query.cursor, isCursor);
+    const after = decodeCursor(query.cursor, isTimeCursor);
     if (after) {
       params.push(after.at, after.id);
       where.push(`("created_at", "id") < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
