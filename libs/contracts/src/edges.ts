@@ -4,12 +4,11 @@
  * publish, its payload. Handlers and callers are typed from these maps, and the receiving
  * side validates against the class named here: nothing is cast.
  */
-import type { EventMap } from './events';
 import { ListLinksRequest, ListReposRequest, RepoRefRequest, WatchRepoRequest, WebhookDelivery } from './github';
 import type { HelpAnswer, HelpQuestion, HelpStatusReply, HelpView } from './help';
 import { HelpAskRequest, HelpStatusRequest } from './help';
 import { EmptyRequest, ListFailoversRequest, LlmCallRequest, LlmSummaryRequest, ResetBreakersRequest } from './llm';
-import type { HelloReply } from './machines';
+import type { HelloReply, LiveHeartbeat } from './machines';
 import {
   CreateJoinTokenRequest,
   HeartbeatPayload,
@@ -163,7 +162,7 @@ export function requestTypeOf(pattern: string): Constructor<object> | undefined 
 
 /** Live, lossy hub → dashboard feeds (core NATS), by name: the payload each carries. */
 export interface LivePublishMap {
-  heartbeat: EventMap['machine.heartbeat'];
+  heartbeat: LiveHeartbeat;
   /** A log chunk the task-router accepted, as followers see it. */
   taskLogs: LogChunk;
 }

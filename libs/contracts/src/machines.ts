@@ -304,6 +304,21 @@ export class MachineMetrics {
   gpus?: GpuMetrics[];
 }
 
+/** The live heartbeat feed (hub → dashboards): a machine's latest metrics, by id and name. */
+export class LiveHeartbeat {
+  @IsString()
+  @MaxLength(200)
+  machineId!: string;
+
+  @IsString()
+  @MaxLength(200)
+  name!: string;
+
+  @ValidateNested()
+  @Type(() => MachineMetrics)
+  metrics!: MachineMetrics;
+}
+
 /** `waggle.m.<id>.up.heartbeat` and `…up.hello`: who the machine is and how it is doing. */
 export class HeartbeatPayload {
   /** Schema version of this payload. */

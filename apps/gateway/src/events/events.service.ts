@@ -3,8 +3,8 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { DeliverPolicy } from 'nats';
 import type { NatsConnection, Subscription } from 'nats';
 
-import type { EventMap, LogChunkView, WaggleEvent } from '@waggle/contracts';
-import { decode, EventEnvelope, LiveSubjects, Streams } from '@waggle/contracts';
+import type { Constructor, LogChunkView, WaggleEvent } from '@waggle/contracts';
+import { decode, EventEnvelope, LiveHeartbeat, LiveSubjects, LogChunk, Streams } from '@waggle/contracts';
 import { decodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS } from '@waggle/service-kit';
@@ -33,13 +33,23 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         if (err) {
           return;
         }
-        const chunk = decodeJson(msg.data) as (LogChunkView & { taskId: string }) | undefined;
+        const chunk = this.decodeLive(LogChunk, msg.data);
         if (chunk?.taskId === taskId) {
           listener({ seq: chunk.seq, attempt: chunk.attempt, stream: chunk.stream, data: chunk.data, at: chunk.at });
         }
       },
     });
     return () => sub.unsubscribe();
+  }
+
+  /** A live feed's payload, validated like any other; a malformed one is dropped (the feed is lossy by design). */
+  private decodeLive<T extends object>(type: Constructor<T>, data: Uint8Array): T | undefined {
+    try {
+      return decode(type, decodeJson(data));
+    } catch (error) {
+      this.logger.debug({ err: error }, 'invalid live message dropped');
+      return undefined;
+    }
   }
 
   subscribe(listener: EventListener): () => void {
@@ -59,8 +69,8 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         if (err) {
           return;
         }
-        const data = decodeJson(msg.data) as EventMap['machine.heartbeat'] | undefined;
-        if (!data?.machineId) {
+        const data = this.decodeLive(LiveHeartbeat, msg.data);
+        if (!data) {
           return;
         }
         this.emit({
