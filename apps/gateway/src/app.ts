@@ -18,6 +18,7 @@ import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
 import { addContractSchemas } from './common/contract-schema';
+import { jsonProblem } from './common/json-limits';
 import { DASHBOARD_ASSETS, DASHBOARD_ASSETS_PREFIX } from './dashboard/dashboard.controller';
 import { ErrorFilter } from './errors/error.filter';
 import type { GatewayConfig } from './gateway.config';
@@ -129,6 +130,17 @@ export async function createGatewayApp(
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(CORRELATION_HEADER, request.id);
     withCorrelation(request.id, done);
+  });
+  // Hostile JSON (nesting that would overflow a validator's stack, text Postgres cannot store)
+  // is refused here, before authentication or any handler sees it.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    const problem = request.body === undefined ? undefined : jsonProblem(request.body);
+    if (!problem) {
+      done();
+      return;
+    }
+    const body: ErrorBody = { code: ErrorCode.InvalidInput, message: problem, requestId: request.id };
+    void reply.code(400).header('content-type', 'application/json').send(body);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     // Route pattern, not the URL: labels stay bounded, and no id or query string reaches the log.
