@@ -11,7 +11,15 @@ import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { EventsService } from './events.service';
 
-const AUTH_TIMEOUT_MS = 10_000;
+/** A socket must authenticate this soon after the upgrade. */
+const AUTH_TIMEOUT_MS = 5_000;
+/**
+ * Largest frame a client may send. Clients only send small control messages (auth,
+ * follow-logs); `ws` would otherwise buffer frames of up to 100 MiB before anyone looks.
+ */
+export const WS_MAX_FRAME_BYTES = 16 * 1024;
+/** Sockets from one address that may wait unauthenticated at once; more are closed at once. */
+export const WS_MAX_PENDING_PER_ADDRESS = 20;
 const MAX_FOLLOWS = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -29,22 +37,46 @@ function visibleTo(principal: Principal, event: WaggleEvent): boolean {
  * event arrives as `{"type":"event","event":{…}}`; `{"type":"follow-logs","taskId":"…"}`
  * adds a task's live output as `{"type":"log","taskId":"…","chunk":{…}}`.
  */
-@WebSocketGateway({ path: '/ws' })
+@WebSocketGateway({ path: '/ws', maxPayload: WS_MAX_FRAME_BYTES })
 export class EventsGateway implements OnGatewayConnection {
+  /** Unauthenticated sockets per remote address. */
+  private readonly pending = new Map<string, number>();
+
   constructor(
     private readonly auth: AuthService,
     private readonly events: EventsService,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage) {
-    const header = this.auth.bearerOf(request.headers.authorization);
-    if (header) {
-      void this.admit(socket, header);
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const waiting = this.pending.get(address) ?? 0;
+    if (waiting >= WS_MAX_PENDING_PER_ADDRESS) {
+      socket.close(4429, 'too many unauthenticated connections from this address');
       return;
     }
-    const timer = setTimeout(() => socket.close(4401, 'authentication timeout'), AUTH_TIMEOUT_MS);
-    socket.once('message', (raw: Buffer) => {
+    this.pending.set(address, waiting + 1);
+    let settled = false;
+    const settle = () => {
+      if (settled) {
+        return;
+      }
+      settled = true;
       clearTimeout(timer);
+      const left = (this.pending.get(address) ?? 1) - 1;
+      if (left > 0) {
+        this.pending.set(address, left);
+      } else {
+        this.pending.delete(address);
+      }
+    };
+    const timer = setTimeout(() => socket.close(4401, 'authentication timeout'), AUTH_TIMEOUT_MS);
+    socket.once('close', settle);
+    const header = this.auth.bearerOf(request.headers.authorization);
+    if (header) {
+      void this.admit(socket, header).finally(settle);
+      return;
+    }
+    socket.once('message', (raw: Buffer) => {
       let token: string | undefined;
       try {
         const msg = JSON.parse(raw.toString('utf8')) as { type?: string; token?: unknown };
@@ -58,7 +90,7 @@ export class EventsGateway implements OnGatewayConnection {
         socket.close(4400, 'first message must be {"type":"auth","token":"…"}');
         return;
       }
-      void this.admit(socket, token);
+      void this.admit(socket, token).finally(settle);
     });
   }
 
