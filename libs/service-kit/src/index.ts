@@ -7,3 +7,4 @@ export * from './readiness';
 export * from './rpc-error.filter';
 export * from './tokens';
 export * from './transactions.service';
+export * from './database-errors';

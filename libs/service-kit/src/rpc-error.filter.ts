@@ -8,6 +8,8 @@ import type { ErrorBody } from '@waggle/contracts';
 import { toErrorBody } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
+import { databaseUnavailableError } from './database-errors';
+
 /** Every error a NATS handler throws becomes the error body of the error enum (Nest's default would hide the code). */
 @Catch()
 export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
@@ -15,7 +17,7 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
 
   catch(exception: unknown, host: ArgumentsHost): Observable<ErrorBody> {
     const subject = host.switchToRpc().getContext<NatsContext>().getSubject();
-    const body = toErrorBody(exception, this.logger, subject);
+    const body = toErrorBody(databaseUnavailableError(exception) ?? exception, this.logger, subject);
     return throwError(() => body);
   }
 }

@@ -35,6 +35,8 @@ export interface TestHubOptions {
   llm?: { env: Record<string, string>; replicas?: number };
   /** Run the GitHub bot with these settings (GITHUB_TOKEN, WAGGLE_GITHUB_*); none when absent. */
   github?: { env: Record<string, string> };
+  /** The Postgres server to make the hub's database on (default: WAGGLE_TEST_DATABASE_URL's). */
+  databaseServer?: string;
   /** Settings every hub service gets (`WAGGLE_*` of HubServiceConfig). */
   env?: Record<string, string>;
   /** Give every hub service an ops server (`/metrics`) on a free port, listed in `metricsUrls`; only the registry has one otherwise. */
@@ -86,7 +88,7 @@ export class TestHub {
   private async boot() {
     this.nats = new LocalNatsServer({ dir: join(this.dir, 'nats'), port: await freePort() });
     await this.nats.start();
-    this.databaseUrl = await createDatabase(testDatabaseServer(), this.databaseName);
+    this.databaseUrl = await createDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName);
     const files = authMaterialFiles(this.nats.authDir);
     const common = {
       WAGGLE_DATABASE_URL: this.databaseUrl,
@@ -274,7 +276,7 @@ export class TestHub {
       this.githubBot?.kill(),
     ]);
     await this.nats?.stop();
-    await dropDatabase(testDatabaseServer(), this.databaseName).catch(() => undefined);
+    await dropDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

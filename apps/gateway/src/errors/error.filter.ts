@@ -8,6 +8,8 @@ import type { ErrorBody } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { currentCorrelationId } from '@waggle/observability';
+import { DATABASE_RETRY_AFTER_SECONDS } from '@waggle/persistence';
+import { databaseUnavailableError } from '@waggle/service-kit';
 
 const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.InvalidInput]: 400,
@@ -62,7 +64,9 @@ function fromFrameworkError(error: unknown): WaggleError | undefined {
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
-  catch(error: unknown, host: ArgumentsHost) {
+  catch(thrown: unknown, host: ArgumentsHost) {
+    // A database outage (the gateway's own) is a 503 to retry, not a bug.
+    const error = databaseUnavailableError(thrown) ?? thrown;
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
@@ -88,6 +92,11 @@ export class ErrorFilter implements ExceptionFilter {
         details: { errorId },
         requestId,
       };
+    }
+    if (body.code === ErrorCode.Unavailable) {
+      // Whatever is unavailable (the database, a service with no replica answering) is expected back soon.
+      const seconds = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      void reply.header('retry-after', String(typeof seconds === 'number' ? seconds : DATABASE_RETRY_AFTER_SECONDS));
     }
     void reply.status(statusOf(body.code)).header('content-type', 'application/json').send(body);
   }
