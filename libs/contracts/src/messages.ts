@@ -71,6 +71,13 @@ export class SendMessageRequest extends SendMessageBody {
   @ValidateNested()
   @Type(() => Sender)
   from!: Sender;
+
+  /** A repeated send with the same key returns the message the first one stored (a caller's retry sends nothing twice). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  idempotencyKey?: string;
 }
 
 export class RecipientView {

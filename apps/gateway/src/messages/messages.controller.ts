@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
@@ -10,6 +10,7 @@ import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
+import { ApiIdempotencyKey, idempotencyKeyOf } from '../common/idempotency';
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -23,8 +24,19 @@ export class MessagesController {
   @ApiBodyOf(SendMessageBody)
   @ApiCreatedResponse({ schema: schemaRef(MessageView) })
   @ApiErrors(400, 401, 404, 413)
-  send(@Body() body: SendMessageBody, @CurrentPrincipal() principal: Principal): Promise<MessageView> {
-    return this.rpc.call(RegistryRpc.sendMessage, { v: 1, to: body.to, body: body.body, from: senderOf(principal) });
+  @ApiIdempotencyKey()
+  send(
+    @Body() body: SendMessageBody,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | undefined,
+  ): Promise<MessageView> {
+    return this.rpc.call(RegistryRpc.sendMessage, {
+      v: 1,
+      to: body.to,
+      body: body.body,
+      from: senderOf(principal),
+      idempotencyKey: idempotencyKeyOf(principal, key),
+    });
   }
 
   @Get()

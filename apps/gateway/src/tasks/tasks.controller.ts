@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
@@ -18,6 +18,7 @@ import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
+import { ApiIdempotencyKey, idempotencyKeyOf } from '../common/idempotency';
 
 const taskId = new ParseUUIDPipe({
   exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]),
@@ -38,8 +39,18 @@ export class TasksController {
   @ApiBodyOf(CreateTaskBody)
   @ApiCreatedResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
-  create(@Body() body: CreateTaskBody, @CurrentPrincipal() principal: Principal): Promise<TaskView> {
-    return this.rpc.call(TaskRouterRpc.create, { v: 1, ...body, createdBy: senderOf(principal) });
+  @ApiIdempotencyKey()
+  create(
+    @Body() body: CreateTaskBody,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | undefined,
+  ): Promise<TaskView> {
+    return this.rpc.call(TaskRouterRpc.create, {
+      v: 1,
+      ...body,
+      createdBy: senderOf(principal),
+      idempotencyKey: idempotencyKeyOf(principal, key),
+    });
   }
 
   @Get()

@@ -49,14 +49,18 @@ export class MessageRepository {
     from: Sender,
     to: string,
     body: string,
-  ): Promise<{ id: string; createdAt: Date }> {
+    idempotencyKey?: string,
+  ): Promise<{ id: string; createdAt: Date } | undefined> {
     const rows = await manager.query<{ id: string; created_at: Date }[]>(
-      `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body")
-       VALUES ($1, $2, $3, $4, $5) RETURNING "id", "created_at"`,
-      [from.kind, from.machineId ?? null, from.name, to, body],
+      `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body", "idempotency_key")
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING
+       RETURNING "id", "created_at"`,
+      [from.kind, from.machineId ?? null, from.name, to, body, idempotencyKey ?? null],
     );
-    const row = singleRow(rows, 'insert message');
-    return { id: String(row.id), createdAt: row.created_at };
+    // No row: a send with the same idempotency key was stored first.
+    const [row] = rows;
+    return row ? { id: String(row.id), createdAt: row.created_at } : undefined;
   }
 
   async insertDeliveries(manager: EntityManager, messageId: string, machineIds: string[]): Promise<void> {
@@ -103,10 +107,24 @@ export class MessageRepository {
   }
 
   /** Newest first; `machineId` keeps messages sent to or by that machine. */
-  async list(limit = DEFAULT_PAGE_SIZE, cursor?: string, machineId?: string): Promise<Page<MessageView>> {
+  /** The message a send with this idempotency key stored. */
+  async findByIdempotencyKey(key: string): Promise<MessageView | undefined> {
+    return (await this.list(1, undefined, undefined, key)).items[0];
+  }
+
+  async list(
+    limit = DEFAULT_PAGE_SIZE,
+    cursor?: string,
+    machineId?: string,
+    idempotencyKey?: string,
+  ): Promise<Page<MessageView>> {
     const after = decodeCursor(cursor, isCursor);
     const params: unknown[] = [limit + 1];
     const where: string[] = [];
+    if (idempotencyKey) {
+      params.push(idempotencyKey);
+      where.push(`m."idempotency_key" = $${params.length}`);
+    }
     if (after) {
       params.push(after.id);
       where.push(`m."id" < $${params.length}::bigint`);

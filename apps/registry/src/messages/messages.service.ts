@@ -49,6 +49,11 @@ export class MessagesService {
    * message is durable: the relay and reconciler get it to the machine.
    */
   async send(request: SendMessageRequest): Promise<MessageView> {
+    const key = request.idempotencyKey;
+    const earlier = key ? await this.messages.findByIdempotencyKey(key) : undefined;
+    if (earlier) {
+      return earlier;
+    }
     const to = request.to.trim();
     // A named recipient is looked up before the transaction: a query on another pooled
     // connection while holding one would deadlock the pool under concurrent sends.
@@ -63,7 +68,11 @@ export class MessagesService {
           : named
             ? [{ id: named.id, name: named.name }]
             : [];
-      const stored = await this.messages.insertMessage(manager, request.from, to, request.body);
+      const stored = await this.messages.insertMessage(manager, request.from, to, request.body, key);
+      if (!stored) {
+        // A concurrent send with the same key won the insert; its message is the answer (read after commit).
+        return { result: undefined, outbox: [] };
+      }
       await this.messages.insertDeliveries(
         manager,
         stored.id,
@@ -99,6 +108,13 @@ export class MessagesService {
         ],
       };
     });
+    if (!view) {
+      const winner = key ? await this.messages.findByIdempotencyKey(key) : undefined;
+      if (!winner) {
+        throw new WaggleError(ErrorCode.Conflict, 'a message with this idempotency key is being sent; try again');
+      }
+      return winner;
+    }
     this.metrics.messagesSent.inc({ recipient: to === 'all' ? 'all' : to === 'hub' ? 'hub' : 'machine' });
     return view;
   }
