@@ -296,7 +296,8 @@ export class TaskView {
   attempts!: AttemptView[];
 }
 
-export class ListTasksRequest extends PageQuery {
+/** `GET /api/tasks`: filters. */
+export class ListTasksQuery extends PageQuery {
   @IsOptional()
   @IsIn(TASK_STATES)
   state?: TaskState;
@@ -310,6 +311,27 @@ export class ListTasksRequest extends PageQuery {
   @IsOptional()
   @IsIn(TASK_KINDS)
   kind?: TaskKind;
+}
+
+/** `…tasks.list`: the query, and for a machine's credential the machine whose tasks it may see. */
+export class ListTasksRequest extends ListTasksQuery {
+  /** Only tasks this machine runs, ran, is targeted by or created (set by the gateway, never by the caller). */
+  @IsOptional()
+  @IsUUID()
+  visibleTo?: string;
+}
+
+/** Whether a machine may see a task: it runs or ran it, it is its target, or it created it (a help child). */
+export function taskVisibleTo(
+  task: Pick<TaskView, 'machine' | 'target' | 'createdBy' | 'attempts'>,
+  machineId: string,
+): boolean {
+  return (
+    task.machine?.machineId === machineId ||
+    task.target?.machineId === machineId ||
+    task.createdBy.machineId === machineId ||
+    task.attempts.some((a) => a.machineId === machineId)
+  );
 }
 
 export class TaskRefRequest {

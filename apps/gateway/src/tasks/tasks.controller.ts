@@ -4,11 +4,13 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 import type { Page } from '@waggle/contracts';
 import {
   CreateTaskBody,
-  ListTasksRequest,
+  ErrorCode,
+  ListTasksQuery,
   TaskLogsPage,
   TaskLogsQuery,
   TaskRouterRpc,
   TaskView,
+  taskVisibleTo,
   WaggleError,
 } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
@@ -45,6 +47,13 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') key: string | undefined,
   ): Promise<TaskView> {
+    if (principal.kind === 'machine') {
+      // A machine asks peers for help through `waggle help` (fenced by its running attempt), not here.
+      throw new WaggleError(
+        ErrorCode.Forbidden,
+        'a machine may not create tasks through the API; use `waggle help` from a running task',
+      );
+    }
     return this.rpc.call(TaskRouterRpc.create, {
       v: 1,
       ...body,
@@ -56,11 +65,13 @@ export class TasksController {
   @Get()
   @Auth('admin', 'machine')
   @ApiOperation({ summary: 'List tasks, newest first (filter by state, machine, kind; paginated)' })
-  @ApiQueryOf(ListTasksRequest)
+  @ApiQueryOf(ListTasksQuery)
   @ApiOkResponse({ schema: pageOf(TaskView) })
   @ApiErrors(400, 401, 404)
-  list(@Query() query: ListTasksRequest): Promise<Page<TaskView>> {
-    return this.rpc.call(TaskRouterRpc.list, query);
+  list(@Query() query: ListTasksQuery, @CurrentPrincipal() principal: Principal): Promise<Page<TaskView>> {
+    // A machine's credential sees only the tasks it runs, ran, is targeted by or created.
+    const visibleTo = principal.kind === 'machine' ? principal.machineId : undefined;
+    return this.rpc.call(TaskRouterRpc.list, { ...query, visibleTo });
   }
 
   @Get(':id')
@@ -71,8 +82,8 @@ export class TasksController {
   })
   @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
-  get(@Param('id', taskId) id: string): Promise<TaskView> {
-    return this.rpc.call(TaskRouterRpc.get, { taskId: id });
+  get(@Param('id', taskId) id: string, @CurrentPrincipal() principal: Principal): Promise<TaskView> {
+    return this.visible(id, principal);
   }
 
   @Get(':id/logs')
@@ -81,7 +92,14 @@ export class TasksController {
   @ApiQueryOf(TaskLogsQuery)
   @ApiOkResponse({ schema: schemaRef(TaskLogsPage) })
   @ApiErrors(400, 401, 404)
-  logs(@Param('id', taskId) id: string, @Query() query: TaskLogsQuery): Promise<TaskLogsPage> {
+  async logs(
+    @Param('id', taskId) id: string,
+    @Query() query: TaskLogsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<TaskLogsPage> {
+    if (principal.kind === 'machine') {
+      await this.visible(id, principal);
+    }
     return this.rpc.call(TaskRouterRpc.logs, { taskId: id, ...query });
   }
 
@@ -103,5 +121,14 @@ export class TasksController {
   @ApiErrors(400, 401, 403, 404, 409)
   retry(@Param('id', taskId) id: string): Promise<TaskView> {
     return this.rpc.call(TaskRouterRpc.retry, { taskId: id });
+  }
+
+  /** The task, if the caller may see it; a machine asking for another machine's task is told it does not exist. */
+  private async visible(id: string, principal: Principal): Promise<TaskView> {
+    const task = await this.rpc.call(TaskRouterRpc.get, { taskId: id });
+    if (principal.kind === 'machine' && !taskVisibleTo(task, principal.machineId)) {
+      throw WaggleError.notFound('task', id);
+    }
+    return task;
   }
 }

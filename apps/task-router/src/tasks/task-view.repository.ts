@@ -66,6 +66,7 @@ export class TaskViewRepository {
   async list(query: {
     state?: TaskState;
     machineId?: string;
+    visibleTo?: string;
     kind?: TaskKind;
     limit?: number;
     cursor?: string;
@@ -87,6 +88,13 @@ export class TaskViewRepository {
       add(
         (p) => `("machine_id" = ${p}::uuid OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`,
         query.machineId,
+      );
+    }
+    if (query.visibleTo) {
+      add(
+        (p) =>
+          `("machine_id" = ${p}::uuid OR "target_machine_id" = ${p}::uuid OR "created_by"->>'machineId' = ${p}::text OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`,
+        query.visibleTo,
       );
     }
     const after = decodeCursor(query.cursor, isTimeCursor);
