@@ -5,6 +5,12 @@ import { HubServiceConfig } from '@waggle/config';
 
 /** Every variable the gateway reads. Validated once at boot; all problems listed at once. */
 export class GatewayConfig extends HubServiceConfig {
+  /** Failed authentications (bad tokens, bad join tokens) one address may make per minute before it gets 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_AUTH_FAILURES_PER_MINUTE = 30;
+
   @Type(() => Number)
   @IsInt()
   @Min(0)

@@ -8,6 +8,8 @@ export enum ErrorCode {
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** Too many attempts: wait for `details.retryAfterSeconds` (HTTP: 429 with Retry-After). */
+  RateLimited = 'RATE_LIMITED',
   Unavailable = 'UNAVAILABLE',
   Timeout = 'TIMEOUT',
   Internal = 'INTERNAL',

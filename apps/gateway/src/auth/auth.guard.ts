@@ -32,6 +32,7 @@ export class AuthGuard implements CanActivate {
     const apiKey = request.headers['x-api-key'];
     const principal = await this.auth.authenticate(
       this.auth.bearerOf(request.headers.authorization) ?? (typeof apiKey === 'string' ? apiKey : undefined),
+      request.ip,
     );
     if (!access.roles.includes(principal.kind)) {
       throw new WaggleError(ErrorCode.Forbidden, `this needs ${access.roles.join(' or ')} credentials`);

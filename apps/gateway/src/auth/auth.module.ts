@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 
 import { ApiTokenRepository } from './api-token.repository';
+import { AuthThrottle } from './auth-throttle';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 
 @Module({
-  providers: [ApiTokenRepository, AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  providers: [ApiTokenRepository, AuthService, AuthThrottle, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, AuthThrottle],
 })
 export class AuthModule {}

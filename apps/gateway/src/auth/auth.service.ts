@@ -10,6 +10,7 @@ import { LOGGER } from '@waggle/service-kit';
 
 import { GatewayConfig } from '../gateway.config';
 import { ApiTokenRepository } from './api-token.repository';
+import { AuthThrottle } from './auth-throttle';
 import type { Principal } from './principal';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -20,6 +21,7 @@ export class AuthService {
     private readonly tokens: ApiTokenRepository,
     private readonly config: GatewayConfig,
     private readonly rpc: RpcClient,
+    private readonly throttle: AuthThrottle,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -49,11 +51,25 @@ export class AuthService {
     return header ? BEARER.exec(header)?.[1] : undefined;
   }
 
-  /** Resolves a bearer token to its principal, or throws UNAUTHENTICATED. */
-  async authenticate(token: string | undefined): Promise<Principal> {
+  /**
+   * Resolves a bearer token to its principal, or throws UNAUTHENTICATED; a presented token
+   * that fails counts against its address (`address`), and past the limit the answer is 429.
+   */
+  async authenticate(token: string | undefined, address?: string): Promise<Principal> {
     if (!token) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'missing bearer token (Authorization: Bearer <token>)');
     }
+    try {
+      return await this.resolve(token);
+    } catch (error) {
+      if (error instanceof WaggleError && error.code === ErrorCode.Unauthenticated) {
+        await this.throttle.failed('auth', address);
+      }
+      throw error;
+    }
+  }
+
+  private async resolve(token: string): Promise<Principal> {
     if (token.startsWith(TokenPrefix.machine)) {
       const machine = await this.rpc.call(RegistryRpc.verifyMachineToken, { token });
       return { kind: 'machine', machineId: machine.machineId, name: machine.name };

@@ -18,6 +18,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.RateLimited]: 429,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Timeout]: 504,
   [ErrorCode.Internal]: 500,
@@ -93,8 +94,9 @@ export class ErrorFilter implements ExceptionFilter {
         requestId,
       };
     }
-    if (body.code === ErrorCode.Unavailable) {
-      // Whatever is unavailable (the database, a service with no replica answering) is expected back soon.
+    if (body.code === ErrorCode.Unavailable || body.code === ErrorCode.RateLimited) {
+      // Whatever is unavailable (the database, a service with no replica answering) is expected back soon;
+      // a limited caller is told when its window ends.
       const seconds = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       void reply.header('retry-after', String(typeof seconds === 'number' ? seconds : DATABASE_RETRY_AFTER_SECONDS));
     }

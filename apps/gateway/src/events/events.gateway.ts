@@ -73,7 +73,7 @@ export class EventsGateway implements OnGatewayConnection {
     socket.once('close', settle);
     const header = this.auth.bearerOf(request.headers.authorization);
     if (header) {
-      void this.admit(socket, header).finally(settle);
+      void this.admit(socket, header, address).finally(settle);
       return;
     }
     socket.once('message', (raw: Buffer) => {
@@ -90,14 +90,14 @@ export class EventsGateway implements OnGatewayConnection {
         socket.close(4400, 'first message must be {"type":"auth","token":"…"}');
         return;
       }
-      void this.admit(socket, token).finally(settle);
+      void this.admit(socket, token, address).finally(settle);
     });
   }
 
-  private async admit(socket: WebSocket, token: string) {
+  private async admit(socket: WebSocket, token: string, address: string) {
     let principal: Principal;
     try {
-      principal = await this.auth.authenticate(token);
+      principal = await this.auth.authenticate(token, address);
     } catch (error) {
       socket.close(4401, error instanceof WaggleError ? error.message.slice(0, 100) : 'unauthenticated');
       return;

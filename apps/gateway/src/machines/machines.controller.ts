@@ -1,18 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
 import {
   CreatedJoinToken,
   CreateJoinTokenRequest,
+  ErrorCode,
   JoinMachineBody,
   JoinResponse,
   ListMachinesRequest,
   MachineView,
   RegistryRpc,
+  WaggleError,
 } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
+import { AuthThrottle } from '../auth/auth-throttle';
 import { Auth, Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
@@ -20,7 +23,10 @@ import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-sch
 @ApiTags('machines')
 @Controller('api')
 export class MachinesController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly throttle: AuthThrottle,
+  ) {}
 
   @Get('machines')
   @Auth('admin', 'machine')
@@ -60,8 +66,16 @@ export class MachinesController {
   @ApiBodyOf(JoinMachineBody)
   @ApiCreatedResponse({ schema: schemaRef(JoinResponse) })
   @ApiErrors(400, 401, 409)
-  join(@Body() body: JoinMachineBody): Promise<JoinResponse> {
-    return this.rpc.call(RegistryRpc.join, { v: 1, ...body });
+  async join(@Body() body: JoinMachineBody, @Ip() address: string): Promise<JoinResponse> {
+    try {
+      return await this.rpc.call(RegistryRpc.join, { v: 1, ...body });
+    } catch (error) {
+      // A wrong join token counts against the address, like a wrong API token: guessing gets 429.
+      if (error instanceof WaggleError && error.code === ErrorCode.Unauthenticated) {
+        await this.throttle.failed('join', address);
+      }
+      throw error;
+    }
   }
 
   @Post('join-tokens')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
+import { AuthModule } from '../auth/auth.module';
 import { MachinesController } from './machines.controller';
 
-@Module({ controllers: [MachinesController] })
+@Module({ imports: [AuthModule], controllers: [MachinesController] })
 export class MachinesModule {}

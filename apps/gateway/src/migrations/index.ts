@@ -1,4 +1,5 @@
 import { ApiTokens1763600000001 } from './1763600000001-api-tokens';
+import { AuthFailures1764400000001 } from './1764400000001-auth-failures';
 
 /** In order; never edit one that has landed — add a new one. */
-export const gatewayMigrations = [ApiTokens1763600000001];
+export const gatewayMigrations = [ApiTokens1763600000001, AuthFailures1764400000001];
