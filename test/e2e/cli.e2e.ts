@@ -20,6 +20,17 @@ describe('the waggle CLI', () => {
   });
   after(() => hub.stop());
 
+  it('exits quietly when whatever reads its output goes away (`| head`)', async () => {
+    const child = spawnCli(['machines', '--json'], admin);
+    // The reading end is gone before the command writes: every write gets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
+  });
+
   it('creates a join token and lists machines as JSON and as a table', async () => {
     const token = await runCli(['token', 'create', '--max-uses', '1', '--json'], admin);
     assert.equal(token.code, 0, token.stderr);

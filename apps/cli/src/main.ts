@@ -18,6 +18,16 @@ import { registerToken } from './commands/token.command';
 import { out } from './output';
 import { registerUp } from './up/up.command';
 
+// `waggle tasks list | head`: the reader went away, which is not an error of ours. Quietly done.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') {
+      process.exit(0);
+    }
+    throw error;
+  });
+}
+
 const config = loadConfigOrExit(CliConfig);
 const program = new Command('waggle')
   .description('Waggle: one control plane for the AI coding agents on your machines')
