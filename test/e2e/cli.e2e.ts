@@ -31,6 +31,14 @@ describe('the waggle CLI', () => {
     assert.doesNotMatch(stderr, /EPIPE|Error/);
   });
 
+  it('prints a join command with an address the new machine can reach', async () => {
+    const printed = await runCli(['token', 'create'], { ...admin, WAGGLE_PUBLIC_URL: 'http://hub.example.test:3000' });
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, /npx waggle agent --hub http:\/\/hub\.example\.test:3000 --join-token wgl_join_/);
+    const guessed = await runCli(['token', 'create'], admin);
+    assert.doesNotMatch(guessed.stdout, /--hub http:\/\/(127\.|localhost)/, 'never a loopback address');
+  });
+
   it('creates a join token and lists machines as JSON and as a table', async () => {
     const token = await runCli(['token', 'create', '--max-uses', '1', '--json'], admin);
     assert.equal(token.code, 0, token.stderr);

@@ -12,6 +12,11 @@ export class CliConfig {
   @Matches(/^https?:\/\//)
   WAGGLE_HUB_URL?: string;
 
+  /** The hub's address as other machines reach it (printed in join commands); unset: this machine's first non-loopback address. */
+  @IsOptional()
+  @Matches(/^https?:\/\//)
+  WAGGLE_PUBLIC_URL?: string;
+
   /** Bearer token for API commands (an admin token, or a machine credential). */
   @IsOptional()
   @IsString()

@@ -5,6 +5,7 @@ import type { CreatedJoinToken } from '@waggle/contracts';
 import { ApiClient } from '../api-client';
 import type { CliConfig } from '../cli.config';
 import { out } from '../output';
+import { reachableHubUrl } from '../public-url';
 
 export function registerToken(program: Command, config: CliConfig) {
   const token = program.command('token').description('join tokens');
@@ -38,7 +39,9 @@ export function registerToken(program: Command, config: CliConfig) {
         out.line(`join token (shown once, expires ${created.expiresAt}):`);
         out.line(`  ${created.token}`);
         out.line('on the new machine:');
-        out.line(`  npx waggle agent --hub ${api.hubUrl} --join-token ${created.token} --name NAME`);
+        out.line(
+          `  npx waggle agent --hub ${reachableHubUrl(api.hubUrl, config.WAGGLE_PUBLIC_URL)} --join-token ${created.token} --name NAME`,
+        );
       },
     );
 }
