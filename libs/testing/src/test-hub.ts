@@ -13,6 +13,9 @@ import { createDatabase, dropDatabase, freePort, LocalNatsServer, programPath } 
 import { eventually } from './eventually';
 import { ServiceProcess } from './service-process';
 
+/** The line every hub service logs once it serves (libs/service-kit's bootstrap). */
+const READY_LINE = /"msg":"[a-z-]+ ready"/;
+
 /** Postgres server the tests make their databases on. */
 export function testDatabaseServer(): string {
   return childEnvironment().WAGGLE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -156,10 +159,25 @@ export class TestHub {
     await this.waitReady();
   }
 
-  /** Waits until the gateway answers /ready and the registry answers through it. */
+  /**
+   * Waits until every hub service process says it is ready (each replica: one answering
+   * through the gateway does not mean the others are up), the gateway answers /ready and
+   * each service answers through it.
+   */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await eventually(
       async () => {
+        const starting = [
+          this.registry,
+          ...this.taskRouters,
+          ...this.llmFailovers,
+          ...(this.githubBot ? [this.githubBot] : []),
+        ]
+          .filter((service) => !READY_LINE.test(service.text()))
+          .map((service) => service.name);
+        if (starting.length) {
+          throw new Error(`still starting: ${starting.join(', ')}`);
+        }
         const ready = await fetch(`${this.url}/ready`);
         if (!ready.ok) {
           throw new Error(`ready ${ready.status}`);
