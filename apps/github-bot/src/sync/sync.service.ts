@@ -109,16 +109,15 @@ export class SyncService {
       }
       throw error;
     }
+    // The issue tells the whole story in order, even when the task moved on faster than the bot:
+    // the queued label first, then who claimed it, in progress once it ran, then how it ended.
+    if (!link.label_applied) {
+      link = await this.setStatus(link, github, 'queued', {});
+    }
     const started = task.attempts.filter((a) => a.startedAt);
     const latest = started.at(-1);
     if (latest && latest.attempt > link.claimed_attempt) {
       link = await this.postClaimed(link, github, task, latest.machineName, latest.attempt);
-    }
-
-    // The labels tell the whole story in order, even when the task moved on faster than the bot:
-    // queued first, in progress once it ran, then how it ended.
-    if (!link.label_applied) {
-      link = await this.setStatus(link, github, 'queued', {});
     }
     if (!FINAL_TASK_STATES.has(task.state)) {
       await this.setStatus(link, github, task.state === 'running' ? 'in_progress' : 'queued', { final: false });
