@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -7,6 +9,9 @@ import type { Browser } from 'playwright-core';
 import type { MessageView, Page } from '@waggle/contracts';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, TestHub } from '@waggle/testing';
+
+/** Where the browser tests leave their screenshots (look at them: a page that passes can still look wrong). */
+const SCREENSHOTS = join(__dirname, '..', '..', 'screenshots');
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -28,6 +33,7 @@ describe('the web dashboard', () => {
     hub = await TestHub.start();
     agent = await hub.startAgent('soda-yeti');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    mkdirSync(SCREENSHOTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
@@ -57,6 +63,7 @@ describe('the web dashboard', () => {
     await eventually(async () => assert.ok((await agent.messages()).some((m) => m.body === 'sent from the dashboard')));
     const stored = await hub.api<Page<MessageView>>('GET', '/api/messages?limit=1');
     assert.equal(stored.body.items[0]?.from.name, 'admin');
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-desktop.png'), fullPage: true });
 
     await agent.kill('SIGKILL');
     await page.waitForFunction(
@@ -64,5 +71,16 @@ describe('the web dashboard', () => {
       null,
       { timeout: 15_000 },
     );
+  });
+
+  it('fits a phone: nothing scrolls sideways at 390 px', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${hub.url}/`);
+    await page.fill('#token', hub.adminToken);
+    await page.click('#signin');
+    await page.waitForSelector('tr[data-machine="soda-yeti"]');
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png'), fullPage: true });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `the page is ${width} px wide`);
   });
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import helmet from '@fastify/helmet';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -34,6 +35,9 @@ const QUIET_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready', '/metric
  * the dashboard included, loads its styles and scripts from files, and no page runs inline script.
  */
 const styleSources = (req: IncomingMessage) => (req.url?.startsWith('/docs') ? "'self' 'unsafe-inline'" : "'self'");
+
+/** Nest's Fastify adapter brings its own copy of fastify's types; a plugin is the same at run time. */
+const plugin = (p: unknown) => p as Parameters<NestFastifyApplication['register']>[0];
 
 /** Security headers (helmet) on every response. */
 const HELMET: FastifyHelmetOptions = {
@@ -160,10 +164,14 @@ export async function createGatewayApp(
     }
     done();
   });
-  // Nest's Fastify adapter brings its own copy of fastify's types; the plugin is the same at run time.
-  await app.register(helmet as unknown as Parameters<NestFastifyApplication['register']>[0], HELMET);
+  await app.register(plugin(helmet), HELMET);
   // The dashboard's script and stylesheet (its page is served by DashboardController).
-  app.useStaticAssets({ root: DASHBOARD_ASSETS, prefix: DASHBOARD_ASSETS_PREFIX, decorateReply: false, index: false });
+  await app.register(plugin(fastifyStatic), {
+    root: DASHBOARD_ASSETS,
+    prefix: DASHBOARD_ASSETS_PREFIX,
+    decorateReply: false,
+    index: false,
+  });
   refuseOversizedBeforeUpload(app, config.WAGGLE_BODY_LIMIT_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({

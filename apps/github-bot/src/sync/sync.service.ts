@@ -140,6 +140,7 @@ export class SyncService {
     signature: string,
   ): Promise<LinkRow> {
     const report = reportOf(task);
+    let reason: string;
     if (task.state === 'succeeded' && report) {
       const text = successText(link.id, task, report);
       const missing = report.pullRequest ? await this.branchMissing(github, report.pullRequest) : null;
@@ -149,21 +150,14 @@ export class SyncService {
           follow_ups: report.followUps ?? [],
         });
       }
-      const reason = missing ?? 'the machine reported success without saying what it delivered';
-      return this.postOutcome(
-        link,
-        github,
-        task,
-        'failed',
-        failureText(link.id, task, reason, this.secrets()),
-        signature,
-      );
+      reason = missing ?? 'the machine reported success without saying what it delivered';
+    } else {
+      reason =
+        task.result?.error ??
+        (task.state === 'succeeded'
+          ? 'the machine did not report a GitHub outcome'
+          : `the task ended ${task.state.replace('_', ' ')}`);
     }
-    const reason =
-      task.result?.error ??
-      (task.state === 'succeeded'
-        ? 'the machine did not report a GitHub outcome'
-        : `the task ended ${task.state.replace('_', ' ')}`);
     return this.postOutcome(
       link,
       github,
