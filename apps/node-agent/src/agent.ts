@@ -114,6 +114,8 @@ export class NodeAgent {
       signal: this.abort.signal,
       handleBatch: (items) => this.receive(items.map((i) => i.payload)),
       onFetchError: (error) => logger.debug({ err: error }, 'inbox fetch failed; retrying'),
+      // Only the hub creates a machine's consumers: saying hello again has it make them (and re-send what was lost).
+      ensure: () => this.hello(),
     });
     this.socket = new LocalSocket({
       path: join(this.options.stateDir, 'agent.sock'),

@@ -68,6 +68,11 @@ export class LocalNatsServer {
     return join(this.options.dir, 'auth');
   }
 
+  /** The JetStream store: every stream, consumer and stored message. */
+  get storeDir(): string {
+    return join(this.options.dir, 'jetstream');
+  }
+
   async prepare(): Promise<void> {
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     const existing = await readAuthMaterial(this.authDir);
@@ -78,7 +83,7 @@ export class LocalNatsServer {
     const config = natsServerConfig(this.material, {
       host: this.options.host ?? '127.0.0.1',
       port: this.options.port,
-      storeDir: join(this.options.dir, 'jetstream'),
+      storeDir: this.storeDir,
       resolverDir: join(this.options.dir, 'resolver'),
     });
     await writeFile(join(this.options.dir, 'nats-server.conf'), config, { mode: 0o600 });

@@ -23,6 +23,11 @@ export interface ConsumeOptions<T extends object> {
   signal: AbortSignal;
   /** Called when a fetch fails (connection lost, consumer missing); the loop keeps going. */
   onFetchError?: (error: unknown) => void;
+  /**
+   * Creates the consumer (and whatever it needs) again. When given, a consumer or stream that
+   * went missing (JetStream lost its store) ends the pull at once and this runs before the next.
+   */
+  ensure?: () => Promise<void>;
 }
 
 async function deadLetter(
@@ -80,16 +85,25 @@ export async function consumeBatches<T extends object>(options: ConsumeOptions<T
   while (!options.signal.aborted) {
     try {
       const consumer = await options.js.consumers.get(options.stream, options.consumer);
-      const messages = await consumer.consume({ max_messages: batchSize });
+      const messages = await consumer.consume({
+        max_messages: batchSize,
+        abort_on_missing_resource: !!options.ensure,
+      });
       const stop = () => void messages.close();
       options.signal.addEventListener('abort', stop, { once: true });
       const buffer: JsMsg[] = [];
       let wake: (() => void) | undefined;
       let ended = false;
+      let failure: Error | undefined;
       const reader = (async () => {
-        for await (const m of messages) {
-          buffer.push(m);
-          wake?.();
+        try {
+          for await (const m of messages) {
+            buffer.push(m);
+            wake?.();
+          }
+        } catch (error) {
+          // The pull ended on an error (the consumer or its stream is gone): handled below, by the loop.
+          failure = error instanceof Error ? error : new Error(`pull ended: ${String(error)}`);
         }
         ended = true;
         wake?.();
@@ -108,12 +122,16 @@ export async function consumeBatches<T extends object>(options: ConsumeOptions<T
       }
       await reader;
       options.signal.removeEventListener('abort', stop);
+      if (failure) {
+        throw failure;
+      }
     } catch (error) {
       if (options.signal.aborted) {
         return;
       }
       options.onFetchError?.(error);
       await new Promise((r) => setTimeout(r, 1000));
+      await options.ensure?.().catch((ensureError: unknown) => options.onFetchError?.(ensureError));
     }
   }
 }
@@ -159,7 +177,8 @@ export interface DurableConsumerSpec {
 
 /**
  * A durable pull consumer that a service's replicas share: created (or updated) to `spec`,
- * then consumed in batches until `signal` aborts. Resolves once the consumer exists.
+ * then consumed in batches until `signal` aborts, and created again if JetStream loses it.
+ * Resolves once the consumer exists.
  */
 export async function consumeDurable<T extends object>(
   nc: NatsConnection,
@@ -167,19 +186,24 @@ export async function consumeDurable<T extends object>(
   options: Omit<ConsumeOptions<T>, 'js' | 'stream' | 'consumer' | 'maxDeliver'>,
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
-  await jsm.consumers.add(spec.stream, {
-    durable_name: spec.durable,
-    ...(spec.filter ? { filter_subject: spec.filter } : {}),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: spec.deliverPolicy ?? DeliverPolicy.All,
-    ack_wait: (spec.ackWaitMs ?? 30_000) * 1_000_000,
-    max_deliver: spec.maxDeliver,
-  });
+  const ensure = async () => {
+    await jsm.consumers.add(spec.stream, {
+      durable_name: spec.durable,
+      ...(spec.filter ? { filter_subject: spec.filter } : {}),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: spec.deliverPolicy ?? DeliverPolicy.All,
+      ack_wait: (spec.ackWaitMs ?? 30_000) * 1_000_000,
+      max_deliver: spec.maxDeliver,
+    });
+  };
+  await ensure();
   void consumeBatches({
     ...options,
     js: nc.jetstream(),
     stream: spec.stream,
     consumer: spec.durable,
     maxDeliver: spec.maxDeliver,
+    // A consumer lost with the JetStream store is made again by whoever consumes it.
+    ensure,
   });
 }

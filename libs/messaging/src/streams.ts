@@ -41,7 +41,8 @@ export function streamConfigs(options: StreamOptions): Partial<StreamConfig>[] {
   ];
 }
 
-function isNotFound(error: unknown): boolean {
+/** A JetStream API error saying the stream or consumer does not exist. */
+export function isNotFound(error: unknown): boolean {
   const e = error as { api_error?: { err_code?: number }; code?: string };
   return e.api_error?.err_code === 10059 || e.api_error?.err_code === 10014 || e.code === '404';
 }

@@ -75,6 +75,8 @@ export interface OutboxRelayOptions {
   pruneIntervalMs?: number;
   onRelayed?: (count: number) => void;
   onPruned?: (count: number) => void;
+  /** A publish failed (JetStream down, or a stream it lost): the rows stay queued for the next pass. */
+  onPublishFailed?: (error: unknown) => void;
 }
 
 interface OutboxRow {
@@ -180,6 +182,7 @@ export class OutboxRelay {
         await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
       }
       if (failed) {
+        this.options.onPublishFailed?.(failed.reason);
         this.options.logger.warn(
           { err: failed.reason as unknown, unsent: rows.length - sent.length },
           'outbox publish failed; rows stay queued',
@@ -235,6 +238,11 @@ export class OutboxTransactions {
 
   onApplicationShutdown(): Promise<void> {
     return this.stop();
+  }
+
+  /** Relay now (JetStream is back, or a stream was provisioned again). */
+  relayNow(): void {
+    this.relay.kick();
   }
 
   async run<T>(work: (manager: EntityManager) => Promise<TransactionResult<T>>): Promise<T> {

@@ -15,6 +15,7 @@ import { createLogger, createMetricsRegistry, NestPinoLogger, startOpsServer } f
 
 import { HubMetrics } from './hub-metrics';
 import { HubNatsServer } from './hub-nats.server';
+import { JetStreamKeeper } from './jetstream-keeper';
 import { readinessChecks } from './readiness';
 import { RpcErrorFilter } from './rpc-error.filter';
 import { NATS } from './tokens';
@@ -63,7 +64,9 @@ async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promi
   const port = spec.opsPort(config);
   const dataSource = app.get(DataSource);
   const ops: Server | undefined = port
-    ? await startOpsServer(port, config.WAGGLE_METRICS_HOST, metrics, () => readinessChecks(nc, dataSource))
+    ? await startOpsServer(port, config.WAGGLE_METRICS_HOST, metrics, () =>
+        readinessChecks(nc, dataSource, app.get(JetStreamKeeper)),
+      )
     : undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

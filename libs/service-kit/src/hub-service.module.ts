@@ -12,6 +12,7 @@ import type { DatabaseOptions } from '@waggle/persistence';
 import { dataSourceOptions, openDatabase } from '@waggle/persistence';
 
 import { HubMetrics } from './hub-metrics';
+import { JetStreamKeeper } from './jetstream-keeper';
 import type { ServiceIdentity } from './tokens';
 import { LOGGER, METRICS, NATS, SERVICE } from './tokens';
 import { TransactionsService } from './transactions.service';
@@ -52,7 +53,8 @@ class NatsDrain implements OnApplicationShutdown {
 
 /**
  * Everything a hub service stands on, in one module: config, logger, metrics, Postgres
- * (migrated, through @nestjs/typeorm), NATS (streams provisioned), a typed RPC client, the
+ * (migrated, through @nestjs/typeorm), NATS (streams provisioned, and again if JetStream loses
+ * them), a typed RPC client, the
  * outbox with its relay and prune, and the shared metrics. A service is this module, its
  * feature modules, and `bootstrapHubService` in main.ts.
  */
@@ -94,6 +96,7 @@ export class HubServiceModule {
         inject: [NATS],
       },
       HubMetrics,
+      JetStreamKeeper,
       ...(options.outbox === false ? [] : [TransactionsService]),
       ...(options.providers ?? []),
     ];

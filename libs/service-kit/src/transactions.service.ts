@@ -7,6 +7,7 @@ import type { Logger } from '@waggle/observability';
 import { OutboxTransactions } from '@waggle/outbox';
 
 import { HubMetrics } from './hub-metrics';
+import { JetStreamKeeper } from './jetstream-keeper';
 import type { ServiceIdentity } from './tokens';
 import { LOGGER, NATS, SERVICE } from './tokens';
 
@@ -23,6 +24,7 @@ export class TransactionsService extends OutboxTransactions {
     @Inject(SERVICE) service: ServiceIdentity,
     config: HubServiceConfig,
     metrics: HubMetrics,
+    keeper: JetStreamKeeper,
   ) {
     super({
       dataSource,
@@ -33,6 +35,9 @@ export class TransactionsService extends OutboxTransactions {
       pruneIntervalMs: config.WAGGLE_OUTBOX_PRUNE_INTERVAL_MS,
       onRelayed: (n) => metrics.outboxRelayed.inc(n),
       onPruned: (n) => metrics.outboxPruned.inc(n),
+      // A failed publish may mean JetStream lost a stream: look now, and relay as soon as it is back.
+      onPublishFailed: () => void keeper.kick(),
     });
+    keeper.onRestored(() => this.relayNow());
   }
 }

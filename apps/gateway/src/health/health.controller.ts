@@ -12,7 +12,7 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
-import { METRICS, NATS, readinessChecks } from '@waggle/service-kit';
+import { JetStreamKeeper, METRICS, NATS, readinessChecks } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
@@ -23,7 +23,7 @@ class HealthDto {
 
 class ReadyDto {
   @ApiProperty({ example: 'ok', enum: ['ok', 'unavailable'] }) status!: string;
-  @ApiProperty({ example: { nats: true, postgres: true } }) checks!: Record<string, boolean>;
+  @ApiProperty({ example: { nats: true, jetstream: true, postgres: true } }) checks!: Record<string, boolean>;
 }
 
 class WhoAmIDto {
@@ -38,6 +38,7 @@ export class HealthController {
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(METRICS) private readonly metrics: Registry,
     private readonly dataSource: DataSource,
+    private readonly streams: JetStreamKeeper,
   ) {}
 
   @Get('health')
@@ -50,11 +51,11 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: NATS and Postgres are reachable' })
+  @ApiOperation({ summary: 'Readiness: NATS and Postgres are reachable, JetStream holds every stream' })
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ type: ReadyDto })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyDto> {
-    const checks = await readinessChecks(this.nc, this.dataSource);
+    const checks = await readinessChecks(this.nc, this.dataSource, this.streams);
     const ok = Object.values(checks).every(Boolean);
     void reply.status(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unavailable', checks };

@@ -4,7 +4,8 @@ import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
 import type { MachineView, WaitingReason } from '@waggle/contracts';
-import { publishMachine } from '@waggle/messaging';
+import { Consumers, Streams } from '@waggle/contracts';
+import { isNotFound, publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { machineEntry } from '@waggle/outbox';
@@ -25,6 +26,10 @@ const PLACEMENT_BATCH = 500;
 const OVERDUE_GRACE_SECONDS = 30;
 /** How often targeted tasks are checked for a revoked target. */
 const ORPHAN_CHECK_MS = 10_000;
+/** How often assigned tasks are checked against what JetStream holds for their machines. */
+const ASSIGNMENT_CHECK_MS = 5_000;
+/** An assignment this old has been relayed: if JetStream does not hold it, it was lost. */
+const ASSIGNMENT_SETTLED_SECONDS = 5;
 
 /**
  * The loop that moves tasks: expired leases back to the queue (attempt raised) or to
@@ -38,6 +43,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private running = false;
   private again = false;
   private orphansCheckedAt = 0;
+  private assignmentsCheckedAt = 0;
 
   constructor(
     private readonly tasks: TaskRepository,
@@ -82,7 +88,48 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     if (Date.now() - this.orphansCheckedAt > ORPHAN_CHECK_MS) {
       await this.failOrphans();
     }
+    if (Date.now() - this.assignmentsCheckedAt > ASSIGNMENT_CHECK_MS) {
+      await this.resendLostAssignments();
+    }
     await this.placeQueued();
+  }
+
+  /**
+   * The reconciler of assignments, as the registry has one for messages: a machine whose
+   * queue in JetStream holds fewer assignments than Postgres says it has unclaimed (the store
+   * was lost, or the stream purged) gets them all again. Their Nats-Msg-Ids are the ones they
+   * had, and a repeat that does reach the machine fails its claim: each attempt runs once.
+   */
+  private async resendLostAssignments(): Promise<void> {
+    this.assignmentsCheckedAt = Date.now();
+    const waiting = await this.tasks.assignedByMachine(ASSIGNMENT_SETTLED_SECONDS);
+    if (!waiting.length) {
+      return;
+    }
+    const jsm = await this.nc.jetstreamManager();
+    for (const { machineId, count } of waiting) {
+      const held = await jsm.consumers.info(Streams.tasks.name, Consumers.tasks(machineId)).then(
+        (info) => info.num_pending + info.num_ack_pending,
+        // No consumer (lost with the store; the machine's next hello makes it): nothing is held for it.
+        (error: unknown) => {
+          if (!isNotFound(error)) {
+            throw error;
+          }
+          return 0;
+        },
+      );
+      if (held >= count) {
+        continue;
+      }
+      const rows = await this.tasks.assignedTo(machineId);
+      await this.tx.run(() =>
+        Promise.resolve({ result: undefined, outbox: rows.map((row) => this.assignmentEntry(row, machineId)) }),
+      );
+      this.logger.warn(
+        { machineId, assigned: count, held, resent: rows.length },
+        're-sent task assignments missing from JetStream',
+      );
+    }
   }
 
   /** A task targeted at a machine that was revoked since can never run: it fails, with the reason. */

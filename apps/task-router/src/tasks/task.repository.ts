@@ -128,6 +128,27 @@ export class TaskRepository {
     );
   }
 
+  /**
+   * Machines holding assigned, unclaimed tasks of which one was assigned longer ago than
+   * `settledSeconds` (by then its assignment is in JetStream), with how many they hold.
+   */
+  async assignedByMachine(settledSeconds: number): Promise<{ machineId: string; count: number }[]> {
+    const rows = await this.dataSource.query<{ machine_id: string; n: number }[]>(
+      `SELECT "machine_id", count(*)::int AS n FROM ${T} WHERE "state" = 'assigned' AND "machine_id" IS NOT NULL
+       GROUP BY "machine_id" HAVING min("updated_at") < now() - $1::int * interval '1 second'`,
+      [settledSeconds],
+    );
+    return rows.map((r) => ({ machineId: r.machine_id, count: r.n }));
+  }
+
+  /** A machine's assigned, unclaimed tasks, oldest assignment first. */
+  async assignedTo(machineId: string): Promise<TaskRow[]> {
+    return this.dataSource.query<TaskRow[]>(
+      `SELECT * FROM ${T} WHERE "state" = 'assigned' AND "machine_id" = $1 ORDER BY "updated_at", "id"`,
+      [machineId],
+    );
+  }
+
   /** Tasks assigned or running per machine (the slots they use). */
   async activeCounts(manager: EntityManager): Promise<Map<string, number>> {
     const rows = await manager.query<{ machine_id: string; n: number }[]>(
