@@ -63,7 +63,7 @@ describe('the API refuses bad input and keeps serving', () => {
     assert.equal(health.status, 200);
     assert.equal(health.body.status, 'ok');
     const ready = await hub.api<{ checks: Record<string, boolean> }>('GET', '/ready', undefined, null);
-    assert.deepEqual(ready.body.checks, { nats: true, postgres: true });
+    assert.deepEqual(ready.body.checks, { nats: true, jetstream: true, postgres: true });
   });
 
   it('refuses wrong types and unknown fields with 400 and every field error', async () => {

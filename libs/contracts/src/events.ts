@@ -29,7 +29,6 @@ export interface EventMap {
   'machine.online': { machineId: string; name: string };
   'machine.offline': { machineId: string; name: string; lastSeenAt: string | null };
   'machine.revoked': { machineId: string; name: string };
-  'message.queued': { messageId: string; to: string; recipients: number };
   'message.delivered': { messageId: string; machineId: string; state: DeliveryState };
   'message.read': { messageId: string; machineId: string; state: DeliveryState };
   'task.queued': TaskEventData;
@@ -84,7 +83,6 @@ export const EVENT_TYPES = [
   'machine.online',
   'machine.offline',
   'machine.revoked',
-  'message.queued',
   'message.delivered',
   'message.read',
   'task.queued',

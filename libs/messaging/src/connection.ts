@@ -48,6 +48,8 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
     waitOnFirstConnect: !options.failFast,
     timeout: 5_000,
     pingInterval: 10_000,
+    // No stack captured per request: a timeout still says which subject, and the hot paths save the cost.
+    noAsyncTraces: true,
   };
   const nc = await connect(connectionOptions);
   if (options.onStatus) {

@@ -6,7 +6,7 @@ import { eventSubject, MachineSubjects } from '@waggle/contracts';
 import { encodeJson, outgoingHeaders } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { currentCorrelationId } from '@waggle/observability';
-import { singleRow } from '@waggle/persistence';
+import { NotificationListener, singleRow } from '@waggle/persistence';
 
 /** An outbox row to be published: `msgId` becomes the JetStream Nats-Msg-Id. */
 export interface OutboxEntry {
@@ -36,9 +36,15 @@ export function event<T extends EventType>(id: string, type: T, data: EventMap[T
   return { subject: eventSubject(type), payload, msgId: id };
 }
 
+/** The channel a service's relays LISTEN on; a commit that added outbox rows notifies it. */
+export function outboxChannel(schema: string): string {
+  return `waggle_outbox_${schema}`;
+}
+
 /**
  * Writes outbox rows in the caller's transaction, in one statement, so the state change
- * and the message announcing it commit together or not at all.
+ * and the message announcing it commit together or not at all. The same statement notifies
+ * the service's relays (delivered at commit): whichever replica holds the relay lock wakes.
  */
 export async function addToOutbox(manager: EntityManager, schema: string, entries: OutboxEntry[]): Promise<void> {
   if (!entries.length) {
@@ -48,14 +54,15 @@ export async function addToOutbox(manager: EntityManager, schema: string, entrie
   const chunk = 1000;
   for (let start = 0; start < entries.length; start += chunk) {
     const part = entries.slice(start, start + chunk);
-    const params: unknown[] = [];
+    const params: unknown[] = [outboxChannel(schema)];
     const values = part.map((e, i) => {
       params.push(e.subject, JSON.stringify(e.payload), e.msgId, correlationId);
-      const b = i * 4;
+      const b = 1 + i * 4;
       return `($${b + 1}, $${b + 2}::jsonb, $${b + 3}, $${b + 4})`;
     });
     await manager.query(
-      `INSERT INTO "${schema}"."outbox" ("subject", "payload", "msg_id", "correlation_id") VALUES ${values.join(', ')}`,
+      `INSERT INTO "${schema}"."outbox" ("subject", "payload", "msg_id", "correlation_id")
+       SELECT v.* FROM (VALUES ${values.join(', ')}) AS v, (SELECT pg_notify($1, '')) AS n`,
       params,
     );
   }
@@ -66,7 +73,10 @@ export interface OutboxRelayOptions {
   js: JetStreamClient;
   schema: string;
   logger: Logger;
-  /** How often to look for rows nobody relayed (crash between commit and publish). */
+  /**
+   * How often to look for rows nobody relayed (a replica crashed between commit and publish):
+   * a safety net, since commits wake the relay (default 30 s; 1 s if it cannot LISTEN).
+   */
   intervalMs?: number;
   batchSize?: number;
   /** How long relayed rows are kept before the prune deletes them (default a day). */
@@ -91,13 +101,17 @@ interface OutboxRow {
  * Publishes outbox rows to JetStream in id order and marks them sent once JetStream
  * acknowledged them. One relay at a time across replicas (advisory lock); a row that
  * failed stays unsent and is re-sent on the next pass with the same Nats-Msg-Id, so the
- * stream's dedup window drops a repeat.
+ * stream's dedup window drops a repeat. Woken by commits (its own, and other replicas'
+ * through LISTEN/NOTIFY), after a failure a second later, otherwise it does not poll.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private listener?: NotificationListener;
   private running = false;
   private again = false;
   private stopped = false;
+  private failed = false;
   private readonly lockKey: string;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -105,21 +119,33 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? 1000);
+    const url = (this.options.dataSource.options as { url?: string }).url;
+    if (url) {
+      this.listener = new NotificationListener({
+        url,
+        channel: outboxChannel(this.options.schema),
+        applicationName: `${this.options.schema}-outbox`,
+        onNotify: () => this.kick(),
+        onListening: () => this.kick(),
+        onError: (error) => this.options.logger.warn({ err: error }, 'outbox listener lost Postgres; reconnecting'),
+      });
+      this.listener.start();
+    }
+    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? (url ? 30_000 : 1000));
     this.kick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) {
-      clearInterval(this.timer);
-    }
+    clearInterval(this.timer);
+    clearTimeout(this.retry);
+    await this.listener?.stop();
     while (this.running) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
 
-  /** Relay now (called after a commit that added rows). */
+  /** Relay now (called after a commit that added rows, or a notification of one). */
   kick(): void {
     if (this.stopped) {
       return;
@@ -131,19 +157,29 @@ export class OutboxRelay {
     this.running = true;
     void this.drain().finally(() => {
       this.running = false;
-      if (this.again && !this.stopped) {
+      if (this.stopped) {
+        return;
+      }
+      if (this.again) {
         this.again = false;
         this.kick();
+      } else if (this.failed && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.kick();
+        }, 1000);
       }
     });
   }
 
   private async drain(): Promise<void> {
+    this.failed = false;
     try {
       while (!this.stopped && (await this.relayBatch()) > 0) {
         // keep going while full batches come back
       }
     } catch (error) {
+      this.failed = true;
       this.options.logger.warn({ err: error }, 'outbox relay pass failed; will retry');
     }
   }
@@ -182,6 +218,7 @@ export class OutboxRelay {
         await manager.query(`UPDATE "${schema}"."outbox" SET "sent_at" = now() WHERE "id" = ANY($1::bigint[])`, [sent]);
       }
       if (failed) {
+        this.failed = true;
         this.options.onPublishFailed?.(failed.reason);
         this.options.logger.warn(
           { err: failed.reason as unknown, unsent: rows.length - sent.length },

@@ -102,10 +102,8 @@ export class MessagesService {
       };
       return {
         result: view,
-        outbox: [
-          ...recipients.map((r) => inboxEntry(r.id, inbox)),
-          event(randomUUID(), 'message.queued', { messageId: stored.id, to, recipients: recipients.length }),
-        ],
+        // No event: the sender has the answer, and each delivery announces itself (message.delivered).
+        outbox: recipients.map((r) => inboxEntry(r.id, inbox)),
       };
     });
     if (!view) {

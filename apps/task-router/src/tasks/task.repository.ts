@@ -189,7 +189,7 @@ export class TaskRepository {
       return;
     }
     await manager.query(
-      `UPDATE ${T} AS t SET "waiting" = w.waiting FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, waiting jsonb) WHERE t."id" = w.id AND t."state" = 'queued'`,
+      `UPDATE ${T} AS t SET "waiting" = w.waiting FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, waiting jsonb) WHERE t."id" = w.id AND t."state" = 'queued' AND t."waiting" IS DISTINCT FROM w.waiting`,
       [JSON.stringify(waits)],
     );
   }
