@@ -38,14 +38,14 @@ export class MachineRepository {
   }
 
   /** By id, or by name among machines that are not revoked. */
-  async findByRef(ref: string): Promise<MachineEntity | null> {
+  async findByRef(ref: string, manager?: EntityManager): Promise<MachineEntity | null> {
     if (UUID.test(ref)) {
-      const byId = await this.repo().findOneBy({ id: ref });
+      const byId = await this.repo(manager).findOneBy({ id: ref });
       if (byId) {
         return byId;
       }
     }
-    return this.repo().createQueryBuilder('m').where('m.name = :ref AND m.revoked_at IS NULL', { ref }).getOne();
+    return this.repo(manager).createQueryBuilder('m').where('m.name = :ref AND m.revoked_at IS NULL', { ref }).getOne();
   }
 
   async findActiveById(id: string): Promise<MachineEntity | null> {

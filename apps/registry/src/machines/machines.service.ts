@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
+import type { EntityManager } from 'typeorm';
 
 import type {
   HeartbeatPayload,
@@ -117,8 +118,9 @@ export class MachinesService implements OnModuleInit {
     return toMachineView(await this.require(ref));
   }
 
-  async require(ref: string): Promise<MachineEntity> {
-    const machine = await this.machines.findByRef(ref);
+  /** The machine by id or name; `manager` looks it up inside the caller's transaction. */
+  async require(ref: string, manager?: EntityManager): Promise<MachineEntity> {
+    const machine = await this.machines.findByRef(ref, manager);
     if (!machine) {
       throw WaggleError.notFound('machine', ref);
     }

@@ -55,13 +55,13 @@ export class MessagesService {
       return earlier;
     }
     const to = request.to.trim();
-    // A named recipient is looked up before the transaction: a query on another pooled
-    // connection while holding one would deadlock the pool under concurrent sends.
-    const named = to === 'all' || to === 'hub' ? undefined : await this.machines.require(to);
-    if (named?.revokedAt) {
-      throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
-    }
     const view = await this.tx.run(async (manager) => {
+      // Looked up on the transaction's own connection: one commit per send, and no second
+      // pooled connection held meanwhile (which would deadlock the pool under concurrent sends).
+      const named = to === 'all' || to === 'hub' ? undefined : await this.machines.require(to, manager);
+      if (named?.revokedAt) {
+        throw new WaggleError(ErrorCode.Conflict, `machine "${named.name}" is revoked`);
+      }
       const recipients: NamedMachine[] =
         to === 'all'
           ? await this.machineRepository.findAllActive(manager)
