@@ -25,7 +25,21 @@ const isCursor = (v: unknown): v is { name: string } =>
 /** Watched repositories. */
 @Injectable()
 export class RepoRepository {
+  /** Whether any repository is watched, as last looked up (the sweep refreshes it; a local add sets it). */
+  private watched?: boolean;
+
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Whether any repository is watched: without one, task events concern no issue and cost no query. */
+  async anyWatched(): Promise<boolean> {
+    return this.watched ?? (await this.refreshWatched());
+  }
+
+  async refreshWatched(): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ any: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM ${R}) AS "any"`);
+    this.watched = !!row?.any;
+    return this.watched;
+  }
 
   /** Inserts or updates; a changed label forgets the poll's ETag (the query changed). The secret changes only when given. */
   async upsert(
@@ -46,6 +60,7 @@ export class RepoRepository {
         row.webhook_secret !== null,
       ],
     );
+    this.watched = true;
     return singleRow(saved, 'upsert repo');
   }
 

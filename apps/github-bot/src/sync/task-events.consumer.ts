@@ -59,7 +59,7 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
                 .filter((id): id is string => typeof id === 'string'),
             ),
           ];
-          if (!taskIds.length) {
+          if (!taskIds.length || !(await this.repos.anyWatched())) {
             return;
           }
           for (const id of await this.links.idsOfTasks(taskIds)) {
@@ -78,6 +78,7 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
 
   private async sweep() {
     try {
+      await this.repos.refreshWatched();
       for (const link of await this.links.findUnfinished()) {
         if (link.task_id || link.error) {
           await this.sync.sync(link.id);
