@@ -44,6 +44,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private again = false;
   private orphansCheckedAt = 0;
   private assignmentsCheckedAt = 0;
+  private expiredAt = 0;
 
   constructor(
     private readonly tasks: TaskRepository,
@@ -84,7 +85,12 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async pass(): Promise<void> {
-    await this.expire();
+    // Leases are seconds long: looking for expired ones once per interval is enough, however
+    // many creates and results kick a pass in between (each look is a transaction).
+    if (Date.now() - this.expiredAt >= this.config.WAGGLE_SCHEDULER_INTERVAL_MS) {
+      this.expiredAt = Date.now();
+      await this.expire();
+    }
     if (Date.now() - this.orphansCheckedAt > ORPHAN_CHECK_MS) {
       await this.failOrphans();
     }
