@@ -223,7 +223,10 @@ describe('task processes: none outlives its task or its agent', () => {
 
     solo.start();
     await allGone(started, 'the earlier run’s task processes gone after the restart', 10_000);
-    assert.match(solo.text(), /killed task processes left by an earlier run of this agent/);
+    // Logged once the kill loop is done, a moment after the processes are gone.
+    await eventually(() => assert.match(solo.text(), /killed task processes left by an earlier run of this agent/), {
+      what: 'the restarted agent to say what it killed',
+    });
     const done = await finished(res.body.id, 30_000);
     assert.equal(done.state, 'succeeded');
     assert.deepEqual(
