@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
@@ -13,6 +14,8 @@ import type { Logger } from '@waggle/observability';
 import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
 import { LocalSocket } from './local-socket';
+import { earlierLives, killMarked } from './process-marks';
+import { ProcessWatchdog } from './process-watchdog';
 import { SystemSampler } from './system-metrics';
 import type { ExecutorOptions } from './task-executor';
 import { TaskExecutor } from './task-executor';
@@ -67,12 +70,16 @@ export class NodeAgent {
   private reporting = false;
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
+  private watchdog?: ProcessWatchdog;
   private readonly sampler: SystemSampler;
+  /** This run's mark on every task process: `<machineId>/<random>` (process-marks.ts). */
+  private readonly processMark: string;
 
   constructor(private readonly options: AgentOptions) {
     // a sample takes at most half a heartbeat (and 2 s): a slow reading never delays one.
     const timeoutMs = Math.min(2_000, Math.max(50, Math.floor(options.identity.heartbeatIntervalMs / 2)));
     this.sampler = new SystemSampler({ path: options.stateDir, timeoutMs, logger: options.logger });
+    this.processMark = `${options.identity.machineId}/${randomBytes(4).toString('hex')}`;
   }
 
   private get id() {
@@ -81,6 +88,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     const { identity, logger } = this.options;
+    await this.guardTaskProcesses();
     const natsUrl = this.options.natsUrl ?? identity.natsUrl;
     const waitingSince = Date.now();
     // nats.js retries the first connect for ever without a word: say so while it does.
@@ -132,6 +140,7 @@ export class NodeAgent {
       allowShell: this.options.execution.allowShell,
       ...this.options.tasks,
       machineName: identity.name,
+      processMark: this.processMark,
       capabilities: () => this.currentCapabilities(),
       taskEnv: await this.taskEnvironment(await this.socket.start()),
       logger,
@@ -140,6 +149,25 @@ export class NodeAgent {
     this.executor.start();
     await sweepKeptWorkDirs(this.options.tasks.workDir, logger);
     this.timers.push(setInterval(() => void sweepKeptWorkDirs(this.options.tasks.workDir, logger), SWEEP_INTERVAL_MS));
+  }
+
+  /**
+   * No task process outlives the agent: what an earlier run of this agent left (its
+   * watchdog died with it) is stopped before anything else, and a watchdog is started that
+   * stops this run's task processes once the agent is gone, SIGKILL included.
+   */
+  private async guardTaskProcesses(): Promise<void> {
+    const { identity, logger, tasks } = this.options;
+    const leftovers = await killMarked(earlierLives(identity.machineId, this.processMark));
+    if (leftovers.length) {
+      logger.warn({ count: leftovers.length }, 'killed task processes left by an earlier run of this agent');
+    }
+    this.watchdog = new ProcessWatchdog({
+      mark: this.processMark,
+      graceMs: tasks.killGraceMs,
+      env: childEnvironment(Object.fromEntries(AGENT_SECRET_VARIABLES.map((name) => [name, undefined]))),
+      logger,
+    }).start();
   }
 
   /** The environment of every task: the agent's own without its secrets, the local socket, and `waggle` first on PATH. */

@@ -1,21 +1,31 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
-import { execa } from 'execa';
-import type { ResultPromise } from 'execa';
+import type { MarkFilter } from './process-marks';
+import { findMarked, MARK_VARIABLE, markedBy, signalEach, stopMarked } from './process-marks';
 
 /** stdout kept for the caller (the rest still goes to `onOutput`). */
 const CAPTURE_CHARS = 1024 * 1024;
+/**
+ * Once the program and everything it marked are gone, how long its output may take to end.
+ * Only an unmarked process (one that cleared its environment) can hold it open longer; its
+ * output is then no longer read.
+ */
+const OUTPUT_DRAIN_MS = 1_000;
 
 export interface ProcessGroupOptions {
   cwd: string;
   /** The whole environment of the program (nothing is inherited). */
   env: NodeJS.ProcessEnv;
+  /** This program's mark (process-marks.ts): it and everything it starts carry it in their environment. */
+  mark: string;
   /** Written to the program's stdin, which is then closed; none: stdin is /dev/null. */
   stdin?: string;
   /** Each piece of output as it arrives (UTF-8, split anywhere). */
   onOutput?: (stream: 'stdout' | 'stderr', data: string) => void;
-  /** Aborting it stops the group: SIGINT, SIGTERM after half of `graceMs`, SIGKILL after `graceMs`. */
+  /** Aborting it stops the program: SIGINT, SIGTERM after half of `graceMs`, SIGKILL after `graceMs`. */
   signal: AbortSignal;
   graceMs: number;
 }
@@ -28,14 +38,20 @@ export interface ProcessGroupResult {
 }
 
 /**
- * One program (an argument array, never a shell string) in its own process group, so that
- * stopping it stops whatever it started. execa's `killDescendants` puts it in its own group
- * and signals the whole group; `forceKillAfterDelay` turns the SIGTERM into a SIGKILL, and
- * `cleanup` signals the group when the agent itself exits.
+ * One program (an argument array, never a shell string) in its own process group and
+ * session, with its mark in its environment, so that stopping it stops whatever it started:
+ * each signal goes to the group and to every process carrying the mark, which finds those
+ * that left the group (setsid, double fork, nohup).
+ *
+ * The program has ended when its own process has exited: output held open by something it
+ * left running is not waited for. What it left running then gets SIGTERM, and SIGKILL half
+ * a grace period later, before the result is returned.
  */
 export class ProcessGroup {
-  private readonly subprocess: ResultPromise;
+  private readonly child: ChildProcess;
+  private readonly owned: MarkFilter;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly outputClosed: Promise<void>[] = [];
   private stdout = '';
 
   private constructor(
@@ -43,24 +59,22 @@ export class ProcessGroup {
     args: string[],
     private readonly options: ProcessGroupOptions,
   ) {
-    this.subprocess = execa(program, args, {
+    this.owned = markedBy(options.mark);
+    this.child = spawn(program, args, {
       cwd: options.cwd,
-      env: options.env,
-      extendEnv: false,
-      ...(options.stdin === undefined ? { stdin: 'ignore' as const } : { input: options.stdin }),
-      // Output is streamed (below), not collected by execa.
-      buffer: false,
-      reject: false,
-      killDescendants: true,
-      killSignal: 'SIGTERM',
-      forceKillAfterDelay: Math.ceil(options.graceMs / 2),
-      cleanup: true,
+      env: { ...options.env, [MARK_VARIABLE]: options.mark },
+      // its own session and process group
+      detached: true,
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    this.listen('stdout', this.subprocess.stdout);
-    this.listen('stderr', this.subprocess.stderr);
+    // A program that exits without reading its stdin is not an error of ours.
+    this.child.stdin?.on('error', () => undefined);
+    this.child.stdin?.end(options.stdin);
+    this.listen('stdout', this.child.stdout);
+    this.listen('stderr', this.child.stderr);
   }
 
-  /** Starts `argv`; resolves when the program and its output have ended. Refuses once `signal` is aborted. */
+  /** Starts `argv`; resolves once it has ended and what it left running is gone. Refuses once `signal` is aborted. */
   static async run(argv: string[], options: ProcessGroupOptions): Promise<ProcessGroupResult> {
     if (options.signal.aborted) {
       return { exitCode: null, stdout: '' };
@@ -76,12 +90,15 @@ export class ProcessGroup {
     const stop = () => this.stop();
     this.options.signal.addEventListener('abort', stop, { once: true });
     try {
-      const result = await this.subprocess;
-      if (result.exitCode === undefined && result.signal === undefined) {
-        const cause = result.cause instanceof Error ? result.cause.message : result.shortMessage;
-        throw new Error(`cannot start ${program}: ${cause}`);
-      }
-      return { exitCode: result.exitCode ?? null, stdout: this.stdout };
+      const exitCode = await new Promise<number | null>((resolve, reject) => {
+        this.child.once('error', (error) => reject(new Error(`cannot start ${program}: ${error.message}`)));
+        this.child.once('exit', (code) => resolve(code));
+      });
+      this.signalGroup('SIGTERM');
+      await stopMarked(this.owned, Math.ceil(this.options.graceMs / 2));
+      this.signalGroup('SIGKILL');
+      await this.drainOutput();
+      return { exitCode, stdout: this.stdout };
     } finally {
       this.options.signal.removeEventListener('abort', stop);
       for (const timer of this.timers) {
@@ -90,13 +107,51 @@ export class ProcessGroup {
     }
   }
 
-  /** Interrupt now, terminate after half the grace period; execa kills the group the other half later. */
+  /** Interrupt now, terminate after half the grace period, kill at its end: the group and every marked process. */
   private stop(): void {
-    this.subprocess.kill('SIGINT');
-    this.timers.push(setTimeout(() => this.subprocess.kill('SIGTERM'), Math.ceil(this.options.graceMs / 2)));
+    void this.signal('SIGINT');
+    const half = Math.ceil(this.options.graceMs / 2);
+    this.timers.push(setTimeout(() => void this.signal('SIGTERM'), half));
+    this.timers.push(setTimeout(() => void this.signal('SIGKILL'), 2 * half));
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    this.signalGroup(signal);
+    signalEach(await findMarked(this.owned), signal);
+  }
+
+  /**
+   * The group outlives its leader while any member lives, so this still reaches a member
+   * that cleared its environment; once the whole group is gone there is nothing to signal.
+   */
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid === undefined) {
+      return;
+    }
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // the group is gone
+    }
+  }
+
+  /** Waits for the output to end; a pipe still held by an unmarked process is closed on our side. */
+  private async drainOutput(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), OUTPUT_DRAIN_MS)));
+    const ended = Promise.all(this.outputClosed).then(() => false);
+    if (await Promise.race([ended, late])) {
+      this.child.stdout?.destroy();
+      this.child.stderr?.destroy();
+      await ended;
+    }
+    clearTimeout(timer);
   }
 
   private listen(stream: 'stdout' | 'stderr', readable: Readable | null) {
+    if (!readable) {
+      return;
+    }
     const decoder = new StringDecoder('utf8');
     const take = (data: string) => {
       if (!data) {
@@ -107,7 +162,7 @@ export class ProcessGroup {
       }
       this.options.onOutput?.(stream, data);
     };
-    readable?.on('data', (chunk: Buffer) => take(decoder.write(chunk)));
-    readable?.on('end', () => take(decoder.end()));
+    readable.on('data', (chunk: Buffer) => take(decoder.write(chunk)));
+    this.outputClosed.push(new Promise((resolve) => readable.once('close', () => resolve(take(decoder.end())))));
   }
 }

@@ -39,6 +39,8 @@ export interface ExecutorOptions {
   /** A failed attempt's working tree is kept this long. */
   keepFailedMs: number;
   machineName: string;
+  /** The agent's process mark (process-marks.ts): every task process carries it, extended per attempt. */
+  processMark: string;
   logger: Logger;
   signal: AbortSignal;
 }
@@ -245,6 +247,7 @@ export class TaskExecutor {
       keepFailedMs: this.options.keepFailedMs,
       env: this.options.taskEnv,
       secrets: this.options.github ? [this.options.github.token] : [],
+      processMark: this.options.processMark,
       logger,
     });
     const startedAt = Date.now();

@@ -9,6 +9,7 @@ import type { Logger } from '@waggle/observability';
 import { LeaseKeeper } from './lease-keeper';
 import { LogStream } from './log-stream';
 import { ProcessGroup } from './process-group';
+import { MARK_VARIABLE, markedBy, stopMarked } from './process-marks';
 import { ResultReporter } from './result-reporter';
 import type { TaskWork, WorkContext, WorkResult } from './task-work';
 
@@ -31,6 +32,8 @@ export interface RunnerOptions {
   env: NodeJS.ProcessEnv;
   /** Values that must never reach the task's logs or result (replaced by [redacted]). */
   secrets: string[];
+  /** The agent's mark (process-marks.ts): this attempt's processes carry `<it>/<taskId>/<attempt>[/<n>]`. */
+  processMark: string;
   logger: Logger;
 }
 
@@ -40,18 +43,21 @@ type StopReason = 'cancelled' | 'timed_out' | 'superseded' | 'lease_lost';
  * One attempt of a task on this machine. It composes the parts: the work runs its programs
  * as process groups (process-group.ts), output goes to the logs (log-stream.ts), the lease
  * is renewed (lease-keeper.ts), and the result is reported once (result-reporter.ts). A
- * cancel, the timeout or a lost lease stops it: every running group gets SIGINT, SIGTERM,
- * then SIGKILL.
+ * cancel, the timeout or a lost lease stops it: every running group, and every process
+ * carrying the attempt's mark, gets SIGINT, SIGTERM, then SIGKILL.
  */
 export class TaskRunner {
   private stopReason?: StopReason;
   private readonly stopping = new AbortController();
   private readonly logs: LogStream;
   private readonly lease: LeaseKeeper;
+  private readonly mark: string;
+  private programs = 0;
 
   constructor(private readonly options: RunnerOptions) {
     const { nc, machineId, assignment, logger } = options;
     const attempt = { nc, machineId, taskId: assignment.taskId, attempt: assignment.attempt, logger };
+    this.mark = `${options.processMark}/${assignment.taskId}/${assignment.attempt}`;
     this.logs = new LogStream({ ...attempt, redact: (text) => this.redact(text) });
     this.lease = new LeaseKeeper({
       ...attempt,
@@ -82,6 +88,7 @@ export class TaskRunner {
       clearTimeout(timeout);
       this.lease.stop();
     }
+    await this.endLeftovers();
     await this.logs.flush();
     if (this.stopReason === 'superseded' || this.stopReason === 'lease_lost') {
       logger.warn(
@@ -114,6 +121,22 @@ export class TaskRunner {
     }
   }
 
+  /**
+   * Whatever the attempt left running (a program's leftovers are stopped when it ends, but
+   * git through simple-git is not run as a program group) is stopped before the result
+   * goes out, so nothing of this attempt runs beside a next one.
+   */
+  private async endLeftovers(): Promise<void> {
+    const { logger, assignment, killGraceMs } = this.options;
+    const stopped = await stopMarked(markedBy(this.mark), Math.ceil(killGraceMs / 2));
+    if (stopped) {
+      logger.info(
+        { taskId: assignment.taskId, attempt: assignment.attempt, stopped },
+        'stopped processes the task left',
+      );
+    }
+  }
+
   /** Stops the attempt: its running process groups get SIGINT, then SIGTERM, then SIGKILL, a grace period apart. */
   stop(reason: StopReason): void {
     if (this.stopReason) {
@@ -130,6 +153,7 @@ export class TaskRunner {
       WAGGLE_TASK_ID: assignment.taskId,
       WAGGLE_TASK_ATTEMPT: String(assignment.attempt),
       WAGGLE_RESULT_FILE: resultFile,
+      [MARK_VARIABLE]: this.mark,
     };
     const signal = this.stopping.signal;
     return {
@@ -139,6 +163,7 @@ export class TaskRunner {
         ProcessGroup.run(argv, {
           cwd: options.cwd ?? cwd,
           env: options.env ?? env,
+          mark: `${this.mark}/${++this.programs}`,
           stdin: options.stdin,
           onOutput: (stream, data) => {
             if (stream === 'stderr' || !options.quiet) {
