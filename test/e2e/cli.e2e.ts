@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -110,5 +111,40 @@ describe('the waggle CLI', () => {
     const anonymous = await runCli(['machines'], { WAGGLE_HUB_URL: hub.url, WAGGLE_HOME: join(hub.dir, 'nowhere') });
     assert.equal(anonymous.code, 1);
     assert.match(anonymous.stderr, /401.*WAGGLE_TOKEN/s);
+  });
+
+  it('`waggle agent` becomes the node-agent: one process per machine, stopped by its signal', async () => {
+    const stateDir = join(hub.dir, 'cli-agent');
+    const child = spawnCli([
+      'agent',
+      '--hub',
+      hub.url,
+      '--join-token',
+      await hub.joinToken(),
+      '--name',
+      'cli-lynx',
+      '--state-dir',
+      stateDir,
+    ]);
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await hub.waitOnline('cli-lynx');
+      // The pid the CLI started runs the node-agent program itself, with no child of its own running one.
+      const runsAgent = async (pid: string | number) =>
+        (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''))
+          .split('\0')
+          .some((a) => a.endsWith(join('node-agent', 'dist', 'main.js')));
+      assert.ok(await runsAgent(child.pid!), 'the CLI process runs the node-agent');
+      const children = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')).trim().split(/\s+/);
+      for (const pid of children.filter(Boolean)) {
+        assert.equal(await runsAgent(pid), false, `a second agent process: ${pid}`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, output);
   });
 });

@@ -186,6 +186,6 @@ export async function createGatewayApp(
   );
   app.useGlobalFilters(new ErrorFilter(logger));
   app.useWebSocketAdapter(new WsAdapter(app));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: the host (runHosted) stops the app on SIGTERM/SIGINT, beside any other service in the process.
   return app;
 }

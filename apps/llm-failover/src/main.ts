@@ -1,13 +1,5 @@
-import { QueueGroups } from '@waggle/contracts';
-import { bootstrapHubService } from '@waggle/service-kit';
+import { runHosted } from '@waggle/service-kit';
 
-import { LlmFailoverConfig } from './llm-failover.config';
-import { LlmFailoverModule } from './llm-failover.module';
+import { service } from './service';
 
-bootstrapHubService({
-  name: 'llm-failover',
-  configType: LlmFailoverConfig,
-  queue: QueueGroups.llmFailover,
-  module: LlmFailoverModule.forRoot,
-  opsPort: (c) => c.WAGGLE_LLM_FAILOVER_METRICS_PORT,
-});
+runHosted([service]);

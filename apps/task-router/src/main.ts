@@ -1,13 +1,5 @@
-import { QueueGroups } from '@waggle/contracts';
-import { bootstrapHubService } from '@waggle/service-kit';
+import { runHosted } from '@waggle/service-kit';
 
-import { TaskRouterConfig } from './task-router.config';
-import { TaskRouterModule } from './task-router.module';
+import { service } from './service';
 
-bootstrapHubService({
-  name: 'task-router',
-  configType: TaskRouterConfig,
-  queue: QueueGroups.taskRouter,
-  module: TaskRouterModule.forRoot,
-  opsPort: (c) => c.WAGGLE_TASK_ROUTER_METRICS_PORT,
-});
+runHosted([service]);

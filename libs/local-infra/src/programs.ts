@@ -3,6 +3,15 @@ import { dirname, join } from 'node:path';
 
 export type ProgramName = 'registry' | 'gateway' | 'node-agent' | 'task-router' | 'llm-failover' | 'github-bot' | 'cli';
 
+/** The hub services, each of which a process can host (their `dist/service.js` exports `service`). */
+export const HUB_SERVICES = ['registry', 'task-router', 'llm-failover', 'github-bot', 'gateway'] as const;
+export type HubServiceName = (typeof HUB_SERVICES)[number];
+
+/** Path of a hub app's compiled service module (beside its main.js), for a process hosting several. */
+export function hostedServicePath(name: HubServiceName, from = __dirname): string {
+  return join(dirname(programPath(name, from)), 'service.js');
+}
+
 /**
  * Path of an app's compiled entry point, for starting it as its own process (launchers and
  * test harnesses start apps; they never import them). Found by walking up to the repo root.

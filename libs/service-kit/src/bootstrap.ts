@@ -13,6 +13,8 @@ import { loadConfigOrExit } from '@waggle/config';
 import type { Logger } from '@waggle/observability';
 import { createLogger, createMetricsRegistry, NestPinoLogger, startOpsServer } from '@waggle/observability';
 
+import type { HostedService, StopService } from './hosting';
+import { runHosted } from './hosting';
 import { HubMetrics } from './hub-metrics';
 import { HubNatsServer } from './hub-nats.server';
 import { JetStreamKeeper } from './jetstream-keeper';
@@ -35,19 +37,21 @@ export interface HubServiceSpec<C extends HubServiceConfig> {
 }
 
 /**
- * Starts a hub service: config (every bad variable listed, then exit), logger, metrics, the
- * Nest app with its NATS handlers (HubNatsServer), the ops server, and a graceful stop on
- * SIGTERM/SIGINT: handlers stop taking requests, work in flight and the outbox finish, then
- * NATS drains. A start-up failure exits 1 with the reason.
+ * A hub service to host (see runHosted): config (every bad variable listed, then exit),
+ * logger, metrics, the Nest app with its NATS handlers (HubNatsServer), the ops server, and a
+ * graceful stop: handlers stop taking requests, work in flight and the outbox finish, then
+ * NATS drains.
  */
-export function bootstrapHubService<C extends HubServiceConfig>(spec: HubServiceSpec<C>): void {
-  start(spec).catch((error: unknown) => {
-    process.stderr.write(`${spec.name} failed to start: ${String((error as Error)?.stack ?? error)}\n`);
-    process.exit(1);
-  });
+export function hubService<C extends HubServiceConfig>(spec: HubServiceSpec<C>): HostedService {
+  return { name: spec.name, start: () => start(spec) };
 }
 
-async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promise<INestMicroservice> {
+/** Runs one hub service as this process (its main.ts), stopping on SIGTERM/SIGINT. */
+export function bootstrapHubService<C extends HubServiceConfig>(spec: HubServiceSpec<C>): void {
+  runHosted([hubService(spec)]);
+}
+
+async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promise<StopService> {
   const config = loadConfigOrExit(spec.configType);
   const logger = createLogger(spec.name, config.WAGGLE_LOG_LEVEL);
   const metrics = createMetricsRegistry(spec.name);
@@ -68,24 +72,10 @@ async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promi
         readinessChecks(nc, dataSource, app.get(JetStreamKeeper)),
       )
     : undefined;
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    logger.info({ signal }, `${spec.name} stopping`);
-    ops?.close();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
   logger.info({ opsPort: port, ...spec.readyDetails?.(config) }, `${spec.name} ready`);
-  return app;
+  return async () => {
+    logger.info(`${spec.name} stopping`);
+    ops?.close();
+    await app.close();
+  };
 }

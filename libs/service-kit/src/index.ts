@@ -9,3 +9,4 @@ export * from './tokens';
 export * from './transactions.service';
 export * from './database-errors';
 export * from './jetstream-keeper';
+export * from './hosting';

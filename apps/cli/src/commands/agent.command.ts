@@ -77,10 +77,13 @@ export function registerAgent(program: Command, config: CliConfig) {
     .option('--git-email <email>', 'git author email of its commits')
     .action(async (flags: AgentFlags) => {
       const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
-      const child = spawn(process.execPath, [nodeAgentMain()], {
-        stdio: 'inherit',
-        env: agentEnvironment(flags, stateDir),
-      });
+      const env = agentEnvironment(flags, stateDir);
+      // The CLI becomes the node-agent (same pid, nothing left of the CLI in memory): one
+      // process per machine, and a service manager's signals reach the agent itself.
+      if (process.execve) {
+        process.execve(process.execPath, [process.execPath, nodeAgentMain()], env);
+      }
+      const child = spawn(process.execPath, [nodeAgentMain()], { stdio: 'inherit', env });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.on(signal, () => child.kill(signal));
       }

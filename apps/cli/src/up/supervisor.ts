@@ -6,6 +6,7 @@ import { out } from '../output';
 export interface ServiceSpec {
   name: string;
   entry: string;
+  args?: string[];
   env: NodeJS.ProcessEnv;
 }
 
@@ -18,7 +19,7 @@ export class Supervisor {
   private stopping = false;
 
   start(spec: ServiceSpec, restarts = 0): ChildProcess {
-    const child = spawn(process.execPath, [spec.entry], { stdio: 'inherit', env: spec.env });
+    const child = spawn(process.execPath, [spec.entry, ...(spec.args ?? [])], { stdio: 'inherit', env: spec.env });
     this.children.set(spec.name, child);
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {

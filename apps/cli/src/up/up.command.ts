@@ -13,10 +13,10 @@ import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
 import {
   findNatsServer,
   freePort,
+  HUB_SERVICES,
   LocalNatsServer,
   LocalPostgres,
   NATS_INSTALL_HELP,
-  programPath,
 } from '@waggle/local-infra';
 
 import { ApiClient, CliError } from '../api-client';
@@ -26,6 +26,11 @@ import { out } from '../output';
 import { Supervisor } from './supervisor';
 
 const REGISTRY_METRICS_PORT = 9101;
+
+/** The entry that hosts the hub's services in one process (up/hub-host.ts, compiled beside this file). */
+function hubHostMain(): string {
+  return join(__dirname, 'hub-host.js');
+}
 
 /**
  * The port used last time, so machines that joined keep reaching NATS; else `preferred`
@@ -149,55 +154,39 @@ export function registerUp(program: Command, config: CliConfig) {
       // First start: a candidate admin token; the gateway installs it only if it has none.
       const candidate = config.WAGGLE_ADMIN_TOKEN ?? newToken(TokenPrefix.admin);
       const registryMetricsPort = await freePort(REGISTRY_METRICS_PORT);
-      const common = { WAGGLE_DATABASE_URL: databaseUrl, WAGGLE_NATS_URL: natsUrl, ...natsEnv };
-      supervisor.start({
-        name: 'registry',
-        entry: programPath('registry'),
-        env: childEnvironment({ ...common, WAGGLE_REGISTRY_METRICS_PORT: String(registryMetricsPort) }),
-      });
-      started.push(`registry     NATS request/reply; metrics http://127.0.0.1:${registryMetricsPort}/metrics`);
       const taskRouterMetricsPort = await freePort(9102);
-      supervisor.start({
-        name: 'task-router',
-        entry: programPath('task-router'),
-        env: childEnvironment({ ...common, WAGGLE_TASK_ROUTER_METRICS_PORT: String(taskRouterMetricsPort) }),
-      });
-      started.push(`task-router  NATS request/reply; metrics http://127.0.0.1:${taskRouterMetricsPort}/metrics`);
       const llmMetricsPort = await freePort(9103);
-      // Providers come from WAGGLE_LLM_* in this environment; with none set, only a local Ollama is tried.
-      supervisor.start({
-        name: 'llm-failover',
-        entry: programPath('llm-failover'),
-        env: childEnvironment({ ...common, WAGGLE_LLM_FAILOVER_METRICS_PORT: String(llmMetricsPort) }),
-      });
-      started.push(
-        `llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`,
-      );
       const githubMetricsPort = await freePort(9104);
-      // The bot's token comes from GITHUB_TOKEN / GITHUB_TOKEN_FILE in this environment; without one it stays idle.
+      // The hub's services in one process (one Node start, one module load), each with its own
+      // config, NATS connection and pool, talking to the others over NATS as when each runs alone.
+      // Each reads only its own variables, so one environment serves them all.
       supervisor.start({
-        name: 'github-bot',
-        entry: programPath('github-bot'),
+        name: 'hub',
+        entry: hubHostMain(),
+        args: [...HUB_SERVICES],
         env: childEnvironment({
-          ...common,
+          WAGGLE_DATABASE_URL: databaseUrl,
+          WAGGLE_NATS_URL: natsUrl,
+          ...natsEnv,
+          WAGGLE_REGISTRY_METRICS_PORT: String(registryMetricsPort),
+          WAGGLE_TASK_ROUTER_METRICS_PORT: String(taskRouterMetricsPort),
+          // Providers come from WAGGLE_LLM_* in this environment; with none set, only a local Ollama is tried.
+          WAGGLE_LLM_FAILOVER_METRICS_PORT: String(llmMetricsPort),
+          // The bot's token comes from GITHUB_TOKEN / GITHUB_TOKEN_FILE in this environment; without one it stays idle.
           WAGGLE_GITHUB_BOT_METRICS_PORT: String(githubMetricsPort),
           WAGGLE_GITHUB_SECRETS_KEY:
             config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
-        }),
-      });
-      started.push(
-        `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
-      );
-      supervisor.start({
-        name: 'gateway',
-        entry: programPath('gateway'),
-        env: childEnvironment({
-          ...common,
           WAGGLE_PORT: String(config.WAGGLE_PORT),
           WAGGLE_ADMIN_TOKEN: candidate,
           WAGGLE_ADMIN_TOKEN_FILE: undefined,
         }),
       });
+      started.push(
+        `registry     NATS request/reply; metrics http://127.0.0.1:${registryMetricsPort}/metrics`,
+        `task-router  NATS request/reply; metrics http://127.0.0.1:${taskRouterMetricsPort}/metrics`,
+        `llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`,
+        `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
+      );
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
       await waitReady(`${hubUrl}/ready`, 'the gateway');
       started.push(`gateway      ${hubUrl}  (REST /api, /ws, /metrics)`);
