@@ -2,7 +2,7 @@ import 'reflect-metadata';
 
 import type { Server } from 'node:http';
 
-import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
