@@ -78,6 +78,11 @@ export class SendMessageRequest extends SendMessageBody {
   @MinLength(1)
   @MaxLength(200)
   idempotencyKey?: string;
+
+  /** Hash of the request body: the same key with another body is refused (IDEMPOTENCY_KEY_REUSED). */
+  @IsOptional()
+  @Matches(/^[0-9a-f]{64}$/)
+  idempotencyFingerprint?: string;
 }
 
 export class RecipientView {

@@ -5,3 +5,4 @@ export * from './rpc';
 export * from './settlement';
 export * from './streams';
 export * from './publish';
+export * from './kv';

@@ -8,10 +8,11 @@ import type { EntitySchema, MixedList } from 'typeorm';
 import { HubServiceConfig } from '@waggle/config';
 import { connectHubService, DEFAULT_REQUEST_TIMEOUT_MS, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-import type { DatabaseOptions } from '@waggle/persistence';
+import type { DatabaseOptions, IdempotentTable } from '@waggle/persistence';
 import { dataSourceOptions, openDatabase } from '@waggle/persistence';
 
 import { HubMetrics } from './hub-metrics';
+import { IdempotencyPruneService, IDEMPOTENT_TABLES } from './idempotency-prune.service';
 import type { ServiceIdentity } from './tokens';
 import { LOGGER, METRICS, NATS, SERVICE } from './tokens';
 import { TransactionsService } from './transactions.service';
@@ -36,6 +37,8 @@ export interface HubServiceOptions<C extends HubServiceConfig> {
   requestTimeoutMs?: number;
   /** The app's own infrastructure (clients, keys), exported to every feature module. */
   providers?: Provider[];
+  /** Tables whose rows keep Idempotency-Keys: expired keys are cleared from them (IdempotencyPruneService). */
+  idempotentTables?: readonly IdempotentTable[];
 }
 
 /** Drains the service's NATS connection last, after everything that publishes has stopped. */
@@ -97,6 +100,9 @@ export class HubServiceModule {
       ...(options.outbox === false ? [] : [TransactionsService]),
       ...(options.providers ?? []),
     ];
+    const prune: Provider[] = options.idempotentTables?.length
+      ? [{ provide: IDEMPOTENT_TABLES, useValue: options.idempotentTables }, IdempotencyPruneService]
+      : [];
     return {
       module: HubServiceModule,
       imports: [
@@ -105,7 +111,7 @@ export class HubServiceModule {
           dataSourceFactory: () => openDatabase(database),
         }),
       ],
-      providers: [...shared, NatsDrain],
+      providers: [...shared, ...prune, NatsDrain],
       exports: [...shared.map((p) => ('provide' in p ? p.provide : p)), TypeOrmModule],
     };
   }

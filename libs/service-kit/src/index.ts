@@ -8,3 +8,4 @@ export * from './rpc-error.filter';
 export * from './tokens';
 export * from './transactions.service';
 export * from './database-errors';
+export * from './idempotency-prune.service';

@@ -2,6 +2,7 @@ import { Tasks1763700000000 } from './1763700000000-tasks';
 import { Help1764000000000 } from './1764000000000-help';
 import { TargetedIndex1764000000001 } from './1764000000001-targeted-index';
 import { GithubTasks1764200000000 } from './1764200000000-github-tasks';
+import { IdempotencyLifetime1764600000000 } from './1764600000000-idempotency-lifetime';
 
 /** In order; never edit one that has landed — add a new one. */
 export const taskRouterMigrations = [
@@ -9,4 +10,5 @@ export const taskRouterMigrations = [
   Help1764000000000,
   TargetedIndex1764000000001,
   GithubTasks1764200000000,
+  IdempotencyLifetime1764600000000,
 ];
