@@ -12,6 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+import { HEX_256 } from './machines';
 import { PageQuery } from './pagination';
 import { Nullable } from './validation';
 
@@ -81,7 +82,7 @@ export class SendMessageRequest extends SendMessageBody {
 
   /** Hash of the request body: the same key with another body is refused (IDEMPOTENCY_KEY_REUSED). */
   @IsOptional()
-  @Matches(/^[0-9a-f]{64}$/)
+  @Matches(HEX_256)
   idempotencyFingerprint?: string;
 }
 

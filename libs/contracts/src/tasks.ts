@@ -18,7 +18,7 @@ import {
 
 import { GithubTaskInput } from './github';
 import type { HelpView } from './help';
-import { AGENT_CLIS, LABEL_PATTERN } from './machines';
+import { AGENT_CLIS, HEX_256, LABEL_PATTERN } from './machines';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';
@@ -187,7 +187,7 @@ export class CreateTaskRequest extends CreateTaskBody {
 
   /** Hash of the request body: the same key with another body is refused (IDEMPOTENCY_KEY_REUSED). */
   @IsOptional()
-  @Matches(/^[0-9a-f]{64}$/)
+  @Matches(HEX_256)
   idempotencyFingerprint?: string;
 
   @ValidateNested()

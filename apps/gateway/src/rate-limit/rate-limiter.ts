@@ -193,18 +193,19 @@ export class RateLimiter implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Follows every replica's puts (the latest of each key first, then updates) for as long as the gateway runs. */
   private async watch(kv: KV): Promise<void> {
-    while (!this.abort.signal.aborted) {
+    // Ends with the gateway, or with its NATS connection (drained at shutdown).
+    while (!this.abort.signal.aborted && !this.nc.isClosed()) {
       try {
         this.watcher = await kv.watch({ key: '>' });
         for await (const entry of this.watcher) {
           this.receive(entry);
         }
       } catch (error) {
-        if (!this.abort.signal.aborted) {
+        if (!this.abort.signal.aborted && !this.nc.isClosed()) {
           this.logger.warn({ err: error }, 'rate-limit watch interrupted; resuming');
         }
       }
-      if (!this.abort.signal.aborted) {
+      if (!this.abort.signal.aborted && !this.nc.isClosed()) {
         await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
       }
     }

@@ -120,7 +120,7 @@ export class MachinesService implements OnModuleInit {
       });
     } catch (error) {
       // A concurrent join with the same key won (this one's use of the join token rolled back).
-      const winner = key ? await this.machines.findByIdempotencyKey(key, ttl) : null;
+      const winner = key ? await this.machines.findByIdempotencyKey(key, ttl).catch(() => null) : null;
       if (winner) {
         return this.joinedAgain(winner, request);
       }
