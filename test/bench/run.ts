@@ -9,7 +9,7 @@ import { benchGithub } from './github';
 import { rawCatchUp, rawRoundTrip } from './jetstream-baseline';
 import { benchLlm } from './llm';
 import type { Row } from './stats';
-import { percentile, printRows } from './stats';
+import { BENCH_ENV, percentile, printRows } from './stats';
 import { benchTasks } from './tasks';
 
 const LATENCY_SAMPLES = 300;
@@ -57,7 +57,7 @@ class InboxTail {
  * the same run on the same nats-server, as a ratio. Nothing here is a pass/fail test.
  */
 async function main() {
-  const hub = await TestHub.start({ heartbeatIntervalMs: 1000 });
+  const hub = await TestHub.start({ heartbeatIntervalMs: 1000, env: BENCH_ENV });
   try {
     const agent = await hub.startAgent('bench-agent');
     const creds = hub.nats.material.hubCreds;

@@ -31,3 +31,9 @@ export function printRows(title: string, rows: Row[]) {
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
+
+/**
+ * Settings of every benchmark hub. The per-credential request limit stays on (its cost is part
+ * of what is measured) but far above what one admin token sends here.
+ */
+export const BENCH_ENV: Record<string, string> = { WAGGLE_RATE_LIMIT_PER_MINUTE: '100000000' };

@@ -4,7 +4,7 @@ import type { Page, TaskView } from '@waggle/contracts';
 import { eventually, TestHub } from '@waggle/testing';
 
 import type { Row } from './stats';
-import { percentile } from './stats';
+import { BENCH_ENV, percentile } from './stats';
 
 const TASKS = 300;
 
@@ -107,7 +107,7 @@ export async function benchTasks(): Promise<Row[]> {
   const rows: Row[] = [];
   for (const agents of [1, 2, 4]) {
     // A hub per round: only this round's agents take its tasks.
-    const hub = await TestHub.start({ heartbeatIntervalMs: 1000, leaseSeconds: 15 });
+    const hub = await TestHub.start({ heartbeatIntervalMs: 1000, leaseSeconds: 15, env: BENCH_ENV });
     try {
       const waggle = await waggleTasks(hub, agents);
       const raw = await rawWorkQueue(hub.nats.url, hub.nats.material.hubCreds, agents);

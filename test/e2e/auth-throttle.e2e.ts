@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { ErrorBody } from '@waggle/contracts';
 import { newMachineKey } from '@waggle/credentials';
-import { TestHub } from '@waggle/testing';
+import { rateWindowWithRoom, TestHub } from '@waggle/testing';
 
 /** Guessing tokens or join tokens from one address gets 429 with Retry-After; a valid credential is never held back. */
 describe('failed authentications are limited per address', () => {
@@ -27,6 +27,7 @@ describe('failed authentications are limited per address', () => {
   };
 
   it('answers 429 with Retry-After once an address has guessed too many tokens, admin or machine', async () => {
+    await rateWindowWithRoom();
     const answers = await statuses(16, async (i) => {
       const token = i % 2 ? `wgl_adm_guess-${i}` : `wgl_mch_guess-${i}`;
       const res = await fetch(`${hub.url}/api/machines`, { headers: { authorization: `Bearer ${token}` } });
@@ -46,6 +47,7 @@ describe('failed authentications are limited per address', () => {
   });
 
   it('limits guessed join tokens the same way', async () => {
+    await rateWindowWithRoom();
     const answers = await statuses(14, async (i) => {
       const res = await fetch(`${hub.url}/api/machines/join`, {
         method: 'POST',

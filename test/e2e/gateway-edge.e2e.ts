@@ -52,7 +52,11 @@ describe('the gateway edge', () => {
     assert.equal(page.status, 200);
     const csp = page.headers.get('content-security-policy') ?? '';
     assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
     assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
     const html = await page.text();
     assert.doesNotMatch(
       html,
@@ -64,6 +68,39 @@ describe('the gateway edge', () => {
       assert.equal(res.status, 200, asset[1]);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     }
+  });
+
+  it('keeps /docs behind sign-in: a bearer token, or Basic (the browser asks), and says so with WWW-Authenticate', async () => {
+    const basic = (token: string) => `Basic ${Buffer.from(`any:${token}`).toString('base64')}`;
+    for (const path of ['/docs', '/docs/', '/docs/openapi.json', '/docs-yaml', '/docs/swagger-ui-init.js']) {
+      const res = await fetch(`${hub.url}${path}`);
+      assert.equal(res.status, 401, path);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm="Waggle API docs"/, path);
+      assert.equal(((await res.json()) as ErrorBody).code, 'UNAUTHENTICATED');
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'a refusal carries the headers too');
+      const wrong = await fetch(`${hub.url}${path}`, { headers: { authorization: basic('wgl_adm_wrong') } });
+      assert.equal(wrong.status, 401, path);
+    }
+    const json = await fetch(`${hub.url}/docs/openapi.json`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
+    assert.equal(json.status, 200);
+    assert.ok(((await json.json()) as { paths: Record<string, unknown> }).paths['/api/tasks']);
+    const page = await fetch(`${hub.url}/docs/`, { headers: { authorization: basic(hub.adminToken) } });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /swagger-ui/);
+    // Swagger UI's page alone may use inline styles; no page runs inline script.
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /style-src 'self' 'unsafe-inline'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+
+    // A gateway started with WAGGLE_PUBLIC_DOCS=true serves them to anyone.
+    const open = await hub.startGateway({ WAGGLE_PUBLIC_DOCS: 'true' });
+    assert.equal((await fetch(`${open.url}/docs/openapi.json`)).status, 200);
+    assert.equal((await fetch(`${open.url}/api/machines`)).status, 401, 'only the docs');
+    await open.process.kill();
   });
 
   it('writes one structured log line per request: method, route pattern, status, duration, request id', async () => {

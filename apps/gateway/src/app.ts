@@ -18,10 +18,11 @@ import { ErrorCode, toFieldErrors, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
+import { AuthService } from './auth/auth.service';
 import { addContractSchemas } from './common/contract-schema';
 import { jsonProblem } from './common/json-limits';
 import { DASHBOARD_ASSETS, DASHBOARD_ASSETS_PREFIX } from './dashboard/dashboard.controller';
-import { ErrorFilter } from './errors/error.filter';
+import { ErrorFilter, statusOf } from './errors/error.filter';
 import type { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
@@ -97,6 +98,65 @@ function refuseOversizedBeforeUpload(app: NestFastifyApplication, limit: number)
   });
 }
 
+/** Swagger UI, its assets and the OpenAPI document (JSON and YAML) all live under this prefix (main.ts). */
+const DOCS_PREFIX = '/docs';
+const DOCS_REALM = 'Basic realm="Waggle API docs", charset="UTF-8"';
+
+/** The token in `Authorization`: a bearer token, or Basic's password (a browser's sign-in box; the user name is ignored). */
+function docsCredential(header: string | undefined): string | undefined {
+  const [scheme, value] = header?.split(/\s+/, 2) ?? [];
+  if (!scheme || !value) {
+    return undefined;
+  }
+  if (scheme.toLowerCase() === 'bearer') {
+    return value;
+  }
+  if (scheme.toLowerCase() !== 'basic') {
+    return undefined;
+  }
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const [user, password] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  return password || user || undefined;
+}
+
+/**
+ * /docs behind sign-in (unless WAGGLE_PUBLIC_DOCS): any valid credential, as a bearer token
+ * (curl, scripts) or as the password of HTTP Basic, which a browser asks for itself (the
+ * dashboard keeps its token in the page, where a navigation to /docs cannot reach it).
+ * Failures count like any failed authentication.
+ */
+function guardDocs(app: NestFastifyApplication) {
+  const auth = app.get(AuthService);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      if (!request.url.startsWith(DOCS_PREFIX)) {
+        return;
+      }
+      try {
+        await auth.authenticate(docsCredential(request.headers.authorization), request.ip);
+      } catch (thrown) {
+        const error =
+          thrown instanceof WaggleError
+            ? thrown
+            : new WaggleError(ErrorCode.Unavailable, 'sign-in could not be checked');
+        const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+        if (error.code === ErrorCode.Unauthenticated) {
+          void reply.header('www-authenticate', DOCS_REALM);
+        }
+        if (retryAfter !== undefined) {
+          void reply.header('retry-after', String(retryAfter));
+        }
+        return reply
+          .code(statusOf(error.code))
+          .header('content-type', 'application/json')
+          .send(error.toBody(request.id));
+      }
+    });
+}
+
 /**
  * Builds the gateway on Fastify. `preview` builds the route table without connecting to
  * anything (for generating the OpenAPI document and checking routes' guards).
@@ -165,6 +225,10 @@ export async function createGatewayApp(
     done();
   });
   await app.register(plugin(helmet), HELMET);
+  // After helmet: a refused /docs request carries the security headers too.
+  if (!preview && !config.WAGGLE_PUBLIC_DOCS) {
+    guardDocs(app);
+  }
   // The dashboard's script and stylesheet (its page is served by DashboardController).
   await app.register(plugin(fastifyStatic), {
     root: DASHBOARD_ASSETS,

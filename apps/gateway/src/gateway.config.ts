@@ -1,15 +1,35 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 
-import { HubServiceConfig } from '@waggle/config';
+import { EnvBoolean, HubServiceConfig } from '@waggle/config';
 
 /** Every variable the gateway reads. Validated once at boot; all problems listed at once. */
 export class GatewayConfig extends HubServiceConfig {
-  /** Failed authentications (bad tokens, bad join tokens) one address may make per minute before it gets 429. */
+  /**
+   * Failed authentications (bad API tokens or machine credentials; bad join tokens, counted
+   * apart) per minute, per address and per presented credential, before the answer is 429.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   WAGGLE_AUTH_FAILURES_PER_MINUTE = 30;
+
+  /** Requests per minute one credential (API token or machine) may make, on any gateway replica; 0 turns the limit off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WAGGLE_RATE_LIMIT_PER_MINUTE = 6_000;
+
+  /** Join attempts per minute, per address and per join token, before the answer is 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_JOINS_PER_MINUTE = 60;
+
+  /** Serve /docs (Swagger UI and the OpenAPI document) without sign-in. */
+  @EnvBoolean()
+  @IsBoolean()
+  WAGGLE_PUBLIC_DOCS = false;
 
   @Type(() => Number)
   @IsInt()

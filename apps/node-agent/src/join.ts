@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { AgentIdentity } from '@waggle/agent-state';
 import type { JoinResponse } from '@waggle/contracts';
 import { newMachineKey } from '@waggle/credentials';
@@ -43,18 +45,22 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /**
  * Joins the hub: generates the machine's NKey (the seed never leaves this machine) and
  * trades the join token for the machine's own credentials. An unreachable hub is retried
- * with backoff for ever, and said so; a refusal (bad token, name taken) is final.
+ * with backoff for ever, and said so; a 429 waits its Retry-After; a refusal (bad token,
+ * name taken) is final.
  */
 export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
   const key = newMachineKey();
   const url = new URL('/api/machines/join', options.hubUrl).toString();
+  // One key for every attempt: when a join went through but its answer was lost, the retry
+  // gets the same credentials instead of "name already exists".
+  const idempotencyKey = randomUUID();
   let delay = 1000;
   for (let attempt = 1; !options.signal.aborted; attempt++) {
     let response: Response;
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
         body: JSON.stringify({
           joinToken: options.joinToken,
           name: options.name,
@@ -80,6 +86,12 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
       );
       await sleep(delay, options.signal);
       delay = Math.min(30_000, delay * 2);
+      continue;
+    }
+    if (response.status === 429) {
+      const wait = Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000;
+      options.logger.warn({ hub: options.hubUrl, attempt, retryInMs: wait }, 'the hub asks to join later; waiting');
+      await sleep(wait, options.signal);
       continue;
     }
     if (!response.ok) {

@@ -7,9 +7,12 @@ import { HubServiceModule } from '@waggle/service-kit';
 
 import { RegistryMetrics } from './infrastructure/registry.metrics';
 import { JoinTokenEntity } from './join-tokens/join-token.entity';
+import { JOIN_TOKEN_KEYS } from './join-tokens/join-token.repository';
 import { JoinTokensModule } from './join-tokens/join-tokens.module';
 import { MachineEntity } from './machines/machine.entity';
+import { MACHINE_KEYS } from './machines/machine.repository';
 import { MachinesModule } from './machines/machines.module';
+import { MESSAGE_KEYS } from './messages/message.repository';
 import { MessagesModule } from './messages/messages.module';
 import { registryMigrations } from './migrations';
 import { PresenceModule } from './presence/presence.module';
@@ -31,6 +34,7 @@ export class RegistryModule {
           entities: [MachineEntity, JoinTokenEntity],
           migrations: registryMigrations,
           providers: [RegistryMetrics],
+          idempotentTables: [MESSAGE_KEYS, JOIN_TOKEN_KEYS, MACHINE_KEYS],
         }),
         JoinTokensModule,
         MachinesModule,

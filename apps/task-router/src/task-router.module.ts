@@ -8,6 +8,7 @@ import { HubServiceModule } from '@waggle/service-kit';
 import { TaskRouterMetrics } from './infrastructure/task-router.metrics';
 import { taskRouterMigrations } from './migrations';
 import { TaskRouterConfig } from './task-router.config';
+import { TASK_KEYS } from './tasks/task.repository';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -25,6 +26,7 @@ export class TaskRouterModule {
           metrics,
           migrations: taskRouterMigrations,
           providers: [TaskRouterMetrics],
+          idempotentTables: [TASK_KEYS],
         }),
         TasksModule,
       ],

@@ -39,6 +39,15 @@ export class HubServiceConfig {
   @Min(100)
   WAGGLE_OUTBOX_PRUNE_INTERVAL_MS = 3_600_000;
 
+  /**
+   * How long an Idempotency-Key answers with what its first request made; after that the
+   * key is free again (a reuse creates anew) and the prune clears it from the rows.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_IDEMPOTENCY_TTL_SECONDS = 86_400;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   WAGGLE_LOG_LEVEL = 'info';
 }

@@ -15,6 +15,7 @@ import {
   JoinRequest,
   ListMachinesRequest,
   MachineRefRequest,
+  SetMachinePermissionRequest,
   VerifyMachineTokenRequest,
 } from './machines';
 import type { ReceiptReply } from './messages';
@@ -42,6 +43,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.registry.machines.get': MachineRefRequest,
   'waggle.rpc.registry.machines.revoke': MachineRefRequest,
   'waggle.rpc.registry.machines.verify-token': VerifyMachineTokenRequest,
+  'waggle.rpc.registry.machines.permissions.set': SetMachinePermissionRequest,
   'waggle.rpc.registry.join-tokens.create': CreateJoinTokenRequest,
   'waggle.rpc.registry.messages.send': SendMessageRequest,
   'waggle.rpc.registry.messages.list': ListMessagesRequest,

@@ -7,6 +7,8 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
+  /** An Idempotency-Key used within its lifetime for a different request (HTTP: 422). */
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   /** Too many attempts: wait for `details.retryAfterSeconds` (HTTP: 429 with Retry-After). */
   RateLimited = 'RATE_LIMITED',
@@ -51,6 +53,7 @@ const permanentCodes: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.Forbidden,
   ErrorCode.NotFound,
   ErrorCode.Conflict,
+  ErrorCode.IdempotencyKeyReused,
   ErrorCode.PayloadTooLarge,
 ]);
 
@@ -81,7 +84,24 @@ export class WaggleError extends Error {
     return new WaggleError(ErrorCode.NotFound, `${what} ${JSON.stringify(id)} not found`, { [what]: id });
   }
 
+  static idempotencyKeyReused(): WaggleError {
+    return new WaggleError(
+      ErrorCode.IdempotencyKeyReused,
+      'this Idempotency-Key was used for a different request (another body) within its lifetime; use a new key for a new request',
+    );
+  }
+
   static invalid(message: string, fields?: FieldError[]): WaggleError {
     return new WaggleError(ErrorCode.InvalidInput, message, fields ? { fields } : undefined);
+  }
+}
+
+/**
+ * A repeat of an idempotent create: the stored request's fingerprint must match the new one
+ * (both present), else the key was reused for another request.
+ */
+export function assertSameRequest(stored: string | null | undefined, given: string | undefined): void {
+  if (stored && given && stored !== given) {
+    throw WaggleError.idempotencyKeyReused();
   }
 }

@@ -1,7 +1,7 @@
 import { IsIn, IsObject, IsString, Matches } from 'class-validator';
 
 import type { GithubLinkStatus, GithubOutcome } from './github';
-import type { MachineMetrics } from './machines';
+import type { MachineMetrics, MachinePermission } from './machines';
 import type { DeliveryState } from './messages';
 import type { TaskState } from './tasks';
 
@@ -29,6 +29,8 @@ export interface EventMap {
   'machine.online': { machineId: string; name: string };
   'machine.offline': { machineId: string; name: string; lastSeenAt: string | null };
   'machine.revoked': { machineId: string; name: string };
+  /** An admin granted or withdrew a permission; `permissions` is what the machine holds now. */
+  'machine.permissions_changed': { machineId: string; name: string; permissions: MachinePermission[] };
   'message.delivered': { messageId: string; machineId: string; state: DeliveryState };
   'message.read': { messageId: string; machineId: string; state: DeliveryState };
   'task.queued': TaskEventData;
@@ -83,6 +85,7 @@ export const EVENT_TYPES = [
   'machine.online',
   'machine.offline',
   'machine.revoked',
+  'machine.permissions_changed',
   'message.delivered',
   'message.read',
   'task.queued',

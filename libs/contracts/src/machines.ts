@@ -12,6 +12,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   ValidateNested,
 } from 'class-validator';
 
@@ -23,6 +24,13 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const NAME_RULE = 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit';
 /** Labels: `key` or `key=value`, same alphabet as names plus `=`, `:` and `/`. */
 export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/=-]{0,62}$/;
+/** What an admin may grant a machine. `dispatch`: create tasks through the API (never shell or command tasks for other machines). */
+export const MACHINE_PERMISSIONS = ['dispatch'] as const;
+export type MachinePermission = (typeof MACHINE_PERMISSIONS)[number];
+
+/** A SHA-256 in hex (fingerprints and seeds the gateway derives). */
+export const HEX_256 = /^[0-9a-f]{64}$/;
+
 /** Names a machine cannot take, because `to` uses them. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['all', 'hub']);
 
@@ -409,6 +417,23 @@ export class JoinMachineBody {
 export class JoinRequest extends JoinMachineBody {
   @IsIn([1])
   v!: 1;
+
+  /** From the caller's Idempotency-Key (scoped to the join token): a repeated join returns the first one's credentials. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  idempotencyKey?: string;
+
+  /** Hash of the request body: the same key with another body is refused. */
+  @IsOptional()
+  @Matches(HEX_256)
+  idempotencyFingerprint?: string;
+
+  /** Derived from the key, never stored: lets a repeat show the credential again (only its hash is kept). */
+  @IsOptional()
+  @Matches(HEX_256)
+  idempotencySeed?: string;
 }
 
 export class JoinResponse {
@@ -475,6 +500,13 @@ export class MachineView {
   @IsIn(MACHINE_STATUSES)
   status!: MachineStatus;
 
+  /**
+   * What an admin granted it beyond its own tasks and messages. `dispatch`: it may create tasks through the API.
+   * @example ["dispatch"]
+   */
+  @IsIn(MACHINE_PERMISSIONS, { each: true })
+  permissions!: MachinePermission[];
+
   @IsString({ each: true })
   labels!: string[];
 
@@ -508,8 +540,8 @@ export class MachineView {
   revokedAt!: string | null;
 }
 
-/** `waggle.rpc.registry.join-tokens.create` and POST /api/join-tokens. */
-export class CreateJoinTokenRequest {
+/** POST /api/join-tokens: the token an admin asks for. */
+export class CreateJoinTokenBody {
   /**
    * What the token is for (shown in lists).
    * @example "lab machines"
@@ -533,6 +565,35 @@ export class CreateJoinTokenRequest {
   @Min(1)
   @Max(10_000)
   maxUses?: number;
+}
+
+/** `waggle.rpc.registry.join-tokens.create` */
+export class CreateJoinTokenRequest extends CreateJoinTokenBody {
+  /** From the caller's Idempotency-Key: a repeated create returns the token the first one made. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  idempotencyKey?: string;
+
+  /** Hash of the request body: the same key with another body is refused. */
+  @IsOptional()
+  @Matches(HEX_256)
+  idempotencyFingerprint?: string;
+
+  /** Derived from the key, never stored: lets a repeat show the token again (only its hash is kept). */
+  @IsOptional()
+  @Matches(HEX_256)
+  idempotencySeed?: string;
+}
+
+/** `waggle.rpc.registry.machines.permissions.set`: grant or withdraw one permission. */
+export class SetMachinePermissionRequest extends MachineRefRequest {
+  @IsIn(MACHINE_PERMISSIONS)
+  permission!: MachinePermission;
+
+  @IsBoolean()
+  granted!: boolean;
 }
 
 export class JoinTokenView {

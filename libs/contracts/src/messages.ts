@@ -12,6 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+import { HEX_256 } from './machines';
 import { PageQuery } from './pagination';
 import { Nullable } from './validation';
 
@@ -78,6 +79,11 @@ export class SendMessageRequest extends SendMessageBody {
   @MinLength(1)
   @MaxLength(200)
   idempotencyKey?: string;
+
+  /** Hash of the request body: the same key with another body is refused (IDEMPOTENCY_KEY_REUSED). */
+  @IsOptional()
+  @Matches(HEX_256)
+  idempotencyFingerprint?: string;
 }
 
 export class RecipientView {

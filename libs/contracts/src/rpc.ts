@@ -31,6 +31,7 @@ import type {
   MachinePrincipal,
   MachineRefRequest,
   MachineView,
+  SetMachinePermissionRequest,
   VerifyMachineTokenRequest,
 } from './machines';
 import type { ListMessagesRequest, MessageView, SendMessageRequest } from './messages';
@@ -57,6 +58,8 @@ export interface RpcMap {
   'waggle.rpc.registry.machines.get': [MachineRefRequest, MachineView];
   'waggle.rpc.registry.machines.revoke': [MachineRefRequest, MachineView];
   'waggle.rpc.registry.machines.verify-token': [VerifyMachineTokenRequest, MachinePrincipal];
+  /** Grants or withdraws one permission; answers the machine as it is now. */
+  'waggle.rpc.registry.machines.permissions.set': [SetMachinePermissionRequest, MachineView];
   'waggle.rpc.registry.join-tokens.create': [CreateJoinTokenRequest, CreatedJoinToken];
   'waggle.rpc.registry.messages.send': [SendMessageRequest, MessageView];
   'waggle.rpc.registry.messages.list': [ListMessagesRequest, Page<MessageView>];
@@ -92,6 +95,7 @@ export const RegistryRpc = {
   getMachine: 'waggle.rpc.registry.machines.get',
   revokeMachine: 'waggle.rpc.registry.machines.revoke',
   verifyMachineToken: 'waggle.rpc.registry.machines.verify-token',
+  setMachinePermission: 'waggle.rpc.registry.machines.permissions.set',
   createJoinToken: 'waggle.rpc.registry.join-tokens.create',
   sendMessage: 'waggle.rpc.registry.messages.send',
   listMessages: 'waggle.rpc.registry.messages.list',

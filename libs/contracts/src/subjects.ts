@@ -45,6 +45,15 @@ export const Streams = {
 
 export type StreamName = (typeof Streams)[keyof typeof Streams]['name'];
 
+/** Key-value buckets (JetStream KV), declared in code like the streams. */
+export const KvBuckets = {
+  /**
+   * The gateway's rate-limit counters: each replica puts its own count per key and window,
+   * and watches the others'. Kept in memory, for a few minutes: losing it only resets counts.
+   */
+  rateLimits: { name: 'WAGGLE_RATE_LIMITS', ttlMs: 3 * 60_000 },
+} as const;
+
 /** Subjects of one machine. `up.*` flow from the machine to the hub, `inbox` to the machine. */
 export const MachineSubjects = {
   /** Messages for the machine (JetStream, stream WAGGLE_MESSAGES). */

@@ -18,7 +18,7 @@ import {
 
 import { GithubTaskInput } from './github';
 import type { HelpView } from './help';
-import { AGENT_CLIS, LABEL_PATTERN } from './machines';
+import { AGENT_CLIS, HEX_256, LABEL_PATTERN } from './machines';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';
@@ -185,6 +185,11 @@ export class CreateTaskRequest extends CreateTaskBody {
   @MaxLength(200)
   idempotencyKey?: string;
 
+  /** Hash of the request body: the same key with another body is refused (IDEMPOTENCY_KEY_REUSED). */
+  @IsOptional()
+  @Matches(HEX_256)
+  idempotencyFingerprint?: string;
+
   @ValidateNested()
   @Type(() => Sender)
   createdBy!: Sender;
@@ -332,6 +337,42 @@ export function taskVisibleTo(
     task.createdBy.machineId === machineId ||
     task.attempts.some((a) => a.machineId === machineId)
   );
+}
+
+/** Kinds that run a program the creator names; a machine may create them only for itself. */
+export const PROGRAM_TASK_KINDS: ReadonlySet<TaskKind> = new Set(['command', 'shell']);
+
+/** A machine that creates tasks through the API: who it is and what an admin granted it. */
+export interface TaskCreator {
+  id: string;
+  name: string;
+  permissions: readonly string[];
+}
+
+/** Why this machine may not create tasks through the API at all, or undefined if it may (it holds `dispatch`). */
+export function machineDispatchRefusal(creator: TaskCreator): string | undefined {
+  return creator.permissions.includes('dispatch')
+    ? undefined
+    : `machine "${creator.name}" may not create tasks: an admin has not granted it dispatch (\`waggle machines grant ${creator.name} dispatch\`); a running task asks for help with \`waggle help\``;
+}
+
+/**
+ * Why a machine may not create this task through the API, or undefined if it may: it needs
+ * the `dispatch` permission, and a shell or command task it creates must be targeted at
+ * itself. (Help children are made by the router for a running task, not under this rule.)
+ */
+export function machineTaskRefusal(
+  creator: TaskCreator,
+  task: { kind: TaskKind; targetMachineId: string | null },
+): string | undefined {
+  const refusal = machineDispatchRefusal(creator);
+  if (refusal) {
+    return refusal;
+  }
+  if (PROGRAM_TASK_KINDS.has(task.kind) && task.targetMachineId !== creator.id) {
+    return `a machine may create ${task.kind} tasks only for itself: target "${creator.name}"`;
+  }
+  return undefined;
 }
 
 export class TaskRefRequest {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** Kinds of bearer token, visible in the prefix so a leaked one is easy to recognise. */
 export const TokenPrefix = {
@@ -19,4 +19,19 @@ export function newToken(prefix: string): string {
  */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * A token that can be made again: HMAC-SHA256 of a random salt (stored beside the token's
+ * hash) under a seed (derived by the gateway from the caller's Idempotency-Key, never
+ * stored). A repeated create with the same key shows the same token without the hub
+ * keeping it; the salt alone, or the seed alone, gives nothing away.
+ */
+export function derivedToken(prefix: string, seed: string, salt: Buffer): string {
+  return prefix + createHmac('sha256', Buffer.from(seed, 'hex')).update(salt).digest('base64url');
+}
+
+/** A salt for derivedToken. */
+export function newTokenSalt(): Buffer {
+  return randomBytes(32);
 }

@@ -6,3 +6,4 @@ export * from './settlement';
 export * from './streams';
 export * from './publish';
 export * from './stream-keeper';
+export * from './kv';

@@ -8,11 +8,12 @@ import type { EntitySchema, MixedList } from 'typeorm';
 import { HubServiceConfig } from '@waggle/config';
 import { connectHubService, DEFAULT_REQUEST_TIMEOUT_MS, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-import type { DatabaseOptions } from '@waggle/persistence';
+import type { DatabaseOptions, IdempotentTable } from '@waggle/persistence';
 import { dataSourceOptions, openDatabase } from '@waggle/persistence';
 
 import { HubMetrics } from './hub-metrics';
 import { JetStreamKeeper } from './jetstream-keeper';
+import { IdempotencyPruneService, IDEMPOTENT_TABLES } from './idempotency-prune.service';
 import type { ServiceIdentity } from './tokens';
 import { LOGGER, METRICS, NATS, SERVICE } from './tokens';
 import { TransactionsService } from './transactions.service';
@@ -37,6 +38,8 @@ export interface HubServiceOptions<C extends HubServiceConfig> {
   requestTimeoutMs?: number;
   /** The app's own infrastructure (clients, keys), exported to every feature module. */
   providers?: Provider[];
+  /** Tables whose rows keep Idempotency-Keys: expired keys are cleared from them (IdempotencyPruneService). */
+  idempotentTables?: readonly IdempotentTable[];
 }
 
 /** Drains the service's NATS connection last, after everything that publishes has stopped. */
@@ -100,6 +103,9 @@ export class HubServiceModule {
       ...(options.outbox === false ? [] : [TransactionsService]),
       ...(options.providers ?? []),
     ];
+    const prune: Provider[] = options.idempotentTables?.length
+      ? [{ provide: IDEMPOTENT_TABLES, useValue: options.idempotentTables }, IdempotencyPruneService]
+      : [];
     return {
       module: HubServiceModule,
       imports: [
@@ -108,7 +114,7 @@ export class HubServiceModule {
           dataSourceFactory: () => openDatabase(database),
         }),
       ],
-      providers: [...shared, NatsDrain],
+      providers: [...shared, ...prune, NatsDrain],
       exports: [...shared.map((p) => ('provide' in p ? p.provide : p)), TypeOrmModule],
     };
   }

@@ -10,3 +10,4 @@ export * from './transactions.service';
 export * from './database-errors';
 export * from './jetstream-keeper';
 export * from './hosting';
+export * from './idempotency-prune.service';

@@ -6,3 +6,4 @@ export * from './cli';
 export * from './fake-llm-provider';
 export * from './fake-github';
 export * from './fake-agent-cli';
+export * from './rate-window';

@@ -56,6 +56,8 @@ export class TestHub {
   registry!: ServiceProcess;
   gateway!: ServiceProcess;
   taskRouters: ServiceProcess[] = [];
+  /** Gateway replicas started with startGateway, beside `gateway`. */
+  readonly moreGateways: ServiceProcess[] = [];
   llmFailovers: ServiceProcess[] = [];
   githubBot?: ServiceProcess;
   nats!: LocalNatsServer;
@@ -64,6 +66,8 @@ export class TestHub {
   readonly metricsUrls: { service: string; url: string }[] = [];
   databaseUrl = '';
   private readonly agents: AgentProcess[] = [];
+  /** What every hub service process is started with (databases, NATS, the suite's env). */
+  private common: Record<string, string> = {};
 
   private constructor(
     readonly dir: string,
@@ -93,7 +97,7 @@ export class TestHub {
     await this.nats.start();
     this.databaseUrl = await createDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName);
     const files = authMaterialFiles(this.nats.authDir);
-    const common = {
+    const common = (this.common = {
       WAGGLE_DATABASE_URL: this.databaseUrl,
       WAGGLE_NATS_URL: this.nats.url,
       WAGGLE_NATS_CREDS_FILE: files.hubCreds,
@@ -101,7 +105,7 @@ export class TestHub {
       WAGGLE_NATS_OPERATOR_SEED_FILE: files.operatorSeed,
       WAGGLE_NATS_SYSTEM_CREDS_FILE: files.systemCreds,
       ...this.options.env,
-    };
+    });
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     this.metricsUrls.push({ service: 'gateway', url: `${this.url}/metrics` });
@@ -212,6 +216,33 @@ export class TestHub {
     );
   }
 
+  /**
+   * Another gateway replica on a port of its own, with the hub's settings plus `env`
+   * (stopped with the hub); resolves once it answers /ready.
+   */
+  async startGateway(env: Record<string, string> = {}): Promise<{ process: ServiceProcess; url: string }> {
+    const port = await freePort();
+    const gateway = new ServiceProcess(`gateway-${this.moreGateways.length + 2}`, programPath('gateway'), {
+      ...this.common,
+      WAGGLE_PORT: String(port),
+      WAGGLE_HOST: '127.0.0.1',
+      WAGGLE_ADMIN_TOKEN: this.adminToken,
+      ...env,
+    }).start();
+    this.moreGateways.push(gateway);
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(
+      async () => {
+        const ready = await fetch(`${url}/ready`);
+        if (!ready.ok) {
+          throw new Error(`ready ${ready.status}`);
+        }
+      },
+      { timeoutMs: 60_000, what: `gateway on ${url} ready (${gateway.text().slice(-500)})` },
+    );
+    return { process: gateway, url };
+  }
+
   async api<T = unknown>(
     method: string,
     path: string,
@@ -288,6 +319,7 @@ export class TestHub {
     await Promise.all(this.agents.map((a) => a.kill('SIGKILL')));
     await Promise.all([
       this.gateway?.kill(),
+      ...this.moreGateways.map((g) => g.kill()),
       this.registry?.kill(),
       ...this.taskRouters.map((r) => r.kill()),
       ...this.llmFailovers.map((r) => r.kill()),

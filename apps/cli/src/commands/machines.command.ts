@@ -46,7 +46,7 @@ export function registerMachines(program: Command, config: CliConfig) {
           return out.line('No machines. Create a join token with `waggle token create`.');
         }
         out.table(
-          ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS'],
+          ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS', 'PERMISSIONS'],
           items.map((m) => [
             m.name,
             m.status,
@@ -55,10 +55,36 @@ export function registerMachines(program: Command, config: CliConfig) {
             m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
             m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
             m.labels.join(' ') || '-',
+            m.permissions.join(' ') || '-',
           ]),
         );
       },
     );
+
+  for (const [verb, granted, description] of [
+    [
+      'grant',
+      true,
+      'grant a machine a permission (admin). dispatch: it may create tasks through the API, never shell or command tasks for other machines',
+    ],
+    ['withdraw', false, 'withdraw a permission from a machine (admin)'],
+  ] as const) {
+    machines
+      .command(`${verb} <machine> <permission>`)
+      .description(description)
+      .option('--json', 'print JSON')
+      .option('--hub <url>')
+      .option('--token <token>')
+      .action(async (machine: string, permission: string, opts: { json?: boolean; hub?: string; token?: string }) => {
+        const api = await ApiClient.fromFlags(opts, config);
+        const path = `/api/machines/${encodeURIComponent(machine)}/permissions/${encodeURIComponent(permission)}`;
+        const view = await api.call<MachineView>(granted ? 'PUT' : 'DELETE', path);
+        if (opts.json) {
+          return out.json(view);
+        }
+        out.line(`${view.name}: ${view.permissions.length ? view.permissions.join(', ') : 'no permissions'}`);
+      });
+  }
 
   machines
     .command('revoke <machine>')

@@ -1,54 +1,82 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 
 import { ErrorCode, WaggleError } from '@waggle/contracts';
-import { singleRow } from '@waggle/persistence';
 
 import { GatewayConfig } from '../gateway.config';
+import type { RateDecision } from '../rate-limit/rate-limiter';
+import { RateLimiter } from '../rate-limit/rate-limiter';
+import type { Principal } from './principal';
+import { principalKey } from './principal';
 
-const WINDOW_SECONDS = 60;
-/** Old windows are swept now and then, by whichever failure comes along. */
-const SWEEP_EVERY = 500;
+/** The answer past a limit: 429 RATE_LIMITED, Retry-After at the end of the window. */
+export function rateLimited(what: string, decision: RateDecision): WaggleError {
+  return new WaggleError(ErrorCode.RateLimited, `${what}; try again in ${decision.resetSeconds} s`, {
+    retryAfterSeconds: decision.resetSeconds,
+  });
+}
 
 /**
- * Counts failed authentications per address in one-minute windows, in Postgres so every
- * gateway replica shares the count. Only failures are counted: a valid credential costs
- * nothing here. Past the limit, a failure is answered 429 with Retry-After instead of 401.
+ * The gateway's limits on who may knock and how often, on the RateLimiter (counted per
+ * replica, shared through NATS KV):
+ * - failed authentications per address and per presented token, and failed joins per
+ *   address and per join token (WAGGLE_AUTH_FAILURES_PER_MINUTE): guessing gets 429, and a
+ *   token that keeps failing (a revoked machine retrying) is refused before any lookup;
+ * - join attempts per address and per join token (WAGGLE_JOINS_PER_MINUTE);
+ * - requests per credential (WAGGLE_RATE_LIMIT_PER_MINUTE).
+ * Only failures count toward the failure limits, so a valid credential from a noisy address
+ * still works.
  */
 @Injectable()
 export class AuthThrottle {
-  private failuresSeen = 0;
-
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly limiter: RateLimiter,
     private readonly config: GatewayConfig,
   ) {}
 
-  /** Records a failure of `kind` (auth, join) from `address`; throws RATE_LIMITED once past the limit, else returns. */
-  async failed(kind: 'auth' | 'join', address: string | undefined): Promise<void> {
-    const rows = await this.dataSource.query<{ failures: number; retry_after: number }[]>(
-      `INSERT INTO "gateway"."auth_failures" AS f ("scope", "window_start", "failures") VALUES ($1, now(), 1)
-       ON CONFLICT ("scope") DO UPDATE SET
-         "failures" = CASE WHEN f."window_start" < now() - make_interval(secs => $2) THEN 1 ELSE f."failures" + 1 END,
-         "window_start" = CASE WHEN f."window_start" < now() - make_interval(secs => $2) THEN now() ELSE f."window_start" END
-       RETURNING "failures", greatest(1, ceil(extract(epoch FROM "window_start" + make_interval(secs => $2) - now())))::int AS "retry_after"`,
-      [`${kind}:${address ?? 'unknown'}`, WINDOW_SECONDS],
-    );
-    if (++this.failuresSeen % SWEEP_EVERY === 0) {
-      await this.dataSource.query(
-        `DELETE FROM "gateway"."auth_failures" WHERE "window_start" < now() - make_interval(secs => $1)`,
-        [WINDOW_SECONDS],
+  /** Refuses a token or join token that has failed too often this minute, before it is looked up. */
+  refuseWornOut(kind: 'auth' | 'join', credential: string): void {
+    const decision = this.limiter.peek(`${kind}-failures-credential`, credential, this.failureLimit);
+    if (!decision.allowed) {
+      throw rateLimited(`this ${kind === 'join' ? 'join token' : 'credential'} failed too often`, decision);
+    }
+  }
+
+  /** Counts a failure of `credential` from `address`; throws RATE_LIMITED once either is past the limit. */
+  failed(kind: 'auth' | 'join', credential: string, address: string | undefined): void {
+    const what = kind === 'join' ? 'joins' : 'authentications';
+    const byAddress = this.limiter.hit(`${kind}-failures-address`, address ?? 'unknown', this.failureLimit);
+    if (!byAddress.allowed) {
+      throw rateLimited(`too many failed ${what} from this address`, byAddress);
+    }
+    const byCredential = this.limiter.hit(`${kind}-failures-credential`, credential, this.failureLimit);
+    if (!byCredential.allowed) {
+      throw rateLimited(
+        `too many failed ${what} with this ${kind === 'join' ? 'join token' : 'credential'}`,
+        byCredential,
       );
     }
-    const { failures, retry_after } = singleRow(rows, 'auth failure count');
-    if (failures > this.config.WAGGLE_AUTH_FAILURES_PER_MINUTE) {
-      throw new WaggleError(
-        ErrorCode.RateLimited,
-        `too many failed ${kind === 'join' ? 'joins' : 'authentications'} from this address; try again in ${retry_after} s`,
-        {
-          retryAfterSeconds: retry_after,
-        },
-      );
+  }
+
+  /** Counts a join attempt per address and per join token; throws RATE_LIMITED past WAGGLE_JOINS_PER_MINUTE. */
+  joinAttempt(joinToken: string, address: string | undefined): void {
+    this.refuseWornOut('join', joinToken);
+    const limit = this.config.WAGGLE_JOINS_PER_MINUTE;
+    const byAddress = this.limiter.hit('joins-address', address ?? 'unknown', limit);
+    if (!byAddress.allowed) {
+      throw rateLimited('too many joins from this address', byAddress);
     }
+    const byToken = this.limiter.hit('joins-token', joinToken, limit);
+    if (!byToken.allowed) {
+      throw rateLimited('too many joins with this join token', byToken);
+    }
+  }
+
+  /** Counts a request of an authenticated caller; the decision is also what the RateLimit headers say. */
+  request(principal: Principal): RateDecision {
+    return this.limiter.hit('requests', principalKey(principal), this.config.WAGGLE_RATE_LIMIT_PER_MINUTE);
+  }
+
+  private get failureLimit(): number {
+    return this.config.WAGGLE_AUTH_FAILURES_PER_MINUTE;
   }
 }

@@ -52,18 +52,20 @@ export class AuthService {
   }
 
   /**
-   * Resolves a bearer token to its principal, or throws UNAUTHENTICATED; a presented token
-   * that fails counts against its address (`address`), and past the limit the answer is 429.
+   * Resolves a bearer token to its principal, or throws UNAUTHENTICATED. A presented token
+   * that fails counts against its address and against itself; past the limit the answer is
+   * 429, and a token that has failed too often is refused before it is looked up.
    */
   async authenticate(token: string | undefined, address?: string): Promise<Principal> {
     if (!token) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'missing bearer token (Authorization: Bearer <token>)');
     }
+    this.throttle.refuseWornOut('auth', token);
     try {
       return await this.resolve(token);
     } catch (error) {
       if (error instanceof WaggleError && error.code === ErrorCode.Unauthenticated) {
-        await this.throttle.failed('auth', address);
+        this.throttle.failed('auth', token, address);
       }
       throw error;
     }

@@ -10,3 +10,8 @@ export function senderOf(principal: Principal): Sender {
     ? { kind: 'machine', machineId: principal.machineId, name: principal.name }
     : { kind: 'admin', name: principal.name };
 }
+
+/** One string per credential: what its requests are counted by, and what its idempotency keys are scoped to. */
+export function principalKey(principal: Principal): string {
+  return principal.kind === 'machine' ? `machine:${principal.machineId}` : `admin:${principal.tokenId}`;
+}

@@ -12,6 +12,8 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   413: 'Body too large',
+  422: 'The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED)',
+  429: 'Too many requests (RATE_LIMITED); Retry-After says when to try again',
   502: 'Every LLM provider failed; the body lists each and why',
 };
 

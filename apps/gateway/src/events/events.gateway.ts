@@ -5,8 +5,10 @@ import type { OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 
 import type { WaggleEvent } from '@waggle/contracts';
-import { WaggleError } from '@waggle/contracts';
+import { TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
+import { RpcClient } from '@waggle/messaging';
 
+import { AuthThrottle } from '../auth/auth-throttle';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { EventsService } from './events.service';
@@ -45,6 +47,8 @@ export class EventsGateway implements OnGatewayConnection {
   constructor(
     private readonly auth: AuthService,
     private readonly events: EventsService,
+    private readonly throttle: AuthThrottle,
+    private readonly rpc: RpcClient,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage) {
@@ -102,6 +106,11 @@ export class EventsGateway implements OnGatewayConnection {
       socket.close(4401, error instanceof WaggleError ? error.message.slice(0, 100) : 'unauthenticated');
       return;
     }
+    // A socket counts as one request of its credential (the same limit as REST).
+    if (!this.throttle.request(principal).allowed) {
+      socket.close(4429, 'too many requests with this credential');
+      return;
+    }
     const unsubscribe = this.events.subscribe((event) => {
       if (socket.readyState === socket.OPEN && visibleTo(principal, event)) {
         socket.send(JSON.stringify({ type: 'event', event }));
@@ -125,14 +134,28 @@ export class EventsGateway implements OnGatewayConnection {
         return;
       }
       const taskId = msg.taskId;
-      follows.set(
-        taskId,
-        this.events.followLogs(taskId, (chunk) => {
-          if (socket.readyState === socket.OPEN) {
-            socket.send(JSON.stringify({ type: 'log', taskId, chunk }));
-          }
-        }),
-      );
+      // Held while visibility is checked, so a repeat is ignored and a close in between stops nothing live.
+      const pending = () => undefined;
+      follows.set(taskId, pending);
+      void this.mayFollow(principal, taskId).then((allowed) => {
+        if (follows.get(taskId) !== pending || socket.readyState !== socket.OPEN) {
+          return;
+        }
+        if (!allowed) {
+          follows.delete(taskId);
+          // What GET /api/tasks/:id/logs answers a machine for a task that is not its own.
+          socket.send(JSON.stringify({ type: 'error', taskId, code: 'NOT_FOUND', message: 'task not found' }));
+          return;
+        }
+        follows.set(
+          taskId,
+          this.events.followLogs(taskId, (chunk) => {
+            if (socket.readyState === socket.OPEN) {
+              socket.send(JSON.stringify({ type: 'log', taskId, chunk }));
+            }
+          }),
+        );
+      });
     });
     socket.on('close', () => {
       unsubscribe();
@@ -141,5 +164,17 @@ export class EventsGateway implements OnGatewayConnection {
       }
     });
     socket.send(JSON.stringify({ type: 'ready', principal: { kind: principal.kind, name: principal.name } }));
+  }
+
+  /** Whether the caller may follow a task's output: the same rule as GET /api/tasks/:id/logs (admins all, a machine its own). */
+  private async mayFollow(principal: Principal, taskId: string): Promise<boolean> {
+    if (principal.kind === 'admin') {
+      return true;
+    }
+    try {
+      return taskVisibleTo(await this.rpc.call(TaskRouterRpc.get, { taskId }), principal.machineId);
+    } catch {
+      return false;
+    }
   }
 }

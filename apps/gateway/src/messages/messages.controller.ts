@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
-import { ApiIdempotencyKey, idempotencyKeyOf } from '../common/idempotency';
+import { ApiIdempotencyKey, callerScope, idempotencyOf } from '../common/idempotency';
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -23,7 +23,7 @@ export class MessagesController {
   @ApiOperation({ summary: 'Send a message to a machine, to all machines, or to the hub' })
   @ApiBodyOf(SendMessageBody)
   @ApiCreatedResponse({ schema: schemaRef(MessageView) })
-  @ApiErrors(400, 401, 404, 413)
+  @ApiErrors(400, 401, 404, 413, 422, 429)
   @ApiIdempotencyKey()
   send(
     @Body() body: SendMessageBody,
@@ -35,7 +35,7 @@ export class MessagesController {
       to: body.to,
       body: body.body,
       from: senderOf(principal),
-      idempotencyKey: idempotencyKeyOf(principal, key),
+      ...idempotencyOf(callerScope(principal), key, body),
     });
   }
 

@@ -4,7 +4,6 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 import type { Page } from '@waggle/contracts';
 import {
   CreateTaskBody,
-  ErrorCode,
   ListTasksQuery,
   TaskLogsPage,
   TaskLogsQuery,
@@ -20,7 +19,7 @@ import type { Principal } from '../auth/principal';
 import { senderOf } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
-import { ApiIdempotencyKey, idempotencyKeyOf } from '../common/idempotency';
+import { ApiIdempotencyKey, callerScope, idempotencyOf } from '../common/idempotency';
 
 const taskId = new ParseUUIDPipe({
   exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]),
@@ -36,29 +35,23 @@ export class TasksController {
   @Auth('admin', 'machine')
   @ApiOperation({
     summary:
-      'Create a task: placed on a capable machine (or its target), refused at once if no machine could ever run it',
+      'Create a task: placed on a capable machine (or its target), refused at once if no machine could ever run it. A machine needs the dispatch permission, and creates shell and command tasks only for itself',
   })
   @ApiBodyOf(CreateTaskBody)
   @ApiCreatedResponse({ schema: schemaRef(TaskView) })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 403, 404, 422, 429)
   @ApiIdempotencyKey()
   create(
     @Body() body: CreateTaskBody,
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') key: string | undefined,
   ): Promise<TaskView> {
-    if (principal.kind === 'machine') {
-      // A machine asks peers for help through `waggle help` (fenced by its running attempt), not here.
-      throw new WaggleError(
-        ErrorCode.Forbidden,
-        'a machine may not create tasks through the API; use `waggle help` from a running task',
-      );
-    }
+    // Whether a machine may create this task is the router's call (it knows the target and the machine's permissions now).
     return this.rpc.call(TaskRouterRpc.create, {
       v: 1,
       ...body,
       createdBy: senderOf(principal),
-      idempotencyKey: idempotencyKeyOf(principal, key),
+      ...idempotencyOf(callerScope(principal), key, body),
     });
   }
 

@@ -22,4 +22,15 @@ export class JoinTokenEntity {
 
   @Column('timestamptz', { name: 'created_at' })
   createdAt!: Date;
+
+  /** The Idempotency-Key of the create that made it, while the key lives. */
+  @Column('text', { name: 'idempotency_key', nullable: true })
+  idempotencyKey!: string | null;
+
+  @Column('text', { name: 'idempotency_fingerprint', nullable: true })
+  idempotencyFingerprint!: string | null;
+
+  /** What the token was derived from (with the key's seed), so a repeated create can show it again. */
+  @Column('bytea', { name: 'token_salt', nullable: true })
+  tokenSalt!: Buffer | null;
 }

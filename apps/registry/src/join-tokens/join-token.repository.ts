@@ -2,24 +2,63 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
-import { updateReturning } from '@waggle/persistence';
+import type { IdempotentTable } from '@waggle/persistence';
+import { findByIdempotencyKey, updateReturning } from '@waggle/persistence';
 
 import { JoinTokenEntity } from './join-token.entity';
+
+/** Join tokens keep the Idempotency-Key of their create (and the salt of the token) for its lifetime. */
+export const JOIN_TOKEN_KEYS: IdempotentTable = {
+  table: '"registry"."join_tokens"',
+  createdAt: 'created_at',
+  alsoClear: ['token_salt'],
+};
+
+export type NewJoinToken = Pick<
+  JoinTokenEntity,
+  | 'id'
+  | 'tokenHash'
+  | 'description'
+  | 'expiresAt'
+  | 'maxUses'
+  | 'idempotencyKey'
+  | 'idempotencyFingerprint'
+  | 'tokenSalt'
+>;
 
 @Injectable()
 export class JoinTokenRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(
-    token: Pick<JoinTokenEntity, 'id' | 'tokenHash' | 'description' | 'expiresAt' | 'maxUses'>,
-  ): Promise<JoinTokenEntity> {
-    const repo = this.dataSource.getRepository(JoinTokenEntity);
-    await repo
-      .createQueryBuilder()
-      .insert()
-      .values({ ...token, uses: 0 })
-      .execute();
-    return (await repo.findOneBy({ id: token.id }))!;
+  private get repo() {
+    return this.dataSource.getRepository(JoinTokenEntity);
+  }
+
+  /** Inserts the token; with an Idempotency-Key another create holds, inserts nothing and returns null. */
+  async insert(token: NewJoinToken): Promise<JoinTokenEntity | null> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `INSERT INTO "registry"."join_tokens" ("id", "token_hash", "description", "expires_at", "max_uses", "uses", "idempotency_key", "idempotency_fingerprint", "token_salt")
+       VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)
+       ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING
+       RETURNING "id"`,
+      [
+        token.id,
+        token.tokenHash,
+        token.description,
+        token.expiresAt,
+        token.maxUses,
+        token.idempotencyKey,
+        token.idempotencyFingerprint,
+        token.tokenSalt,
+      ],
+    );
+    return rows.length ? this.repo.findOneBy({ id: token.id }) : null;
+  }
+
+  /** The token a create with this (live) key made. */
+  async findByIdempotencyKey(key: string, ttlSeconds: number): Promise<JoinTokenEntity | null> {
+    const row = await findByIdempotencyKey<{ id: string }>(this.dataSource, JOIN_TOKEN_KEYS, key, ttlSeconds);
+    return row ? this.repo.findOneBy({ id: row.id }) : null;
   }
 
   /**

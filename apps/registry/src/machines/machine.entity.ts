@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-import type { Capabilities, MachineMetrics, MachineStatus } from '@waggle/contracts';
+import type { Capabilities, MachineMetrics, MachinePermission, MachineStatus } from '@waggle/contracts';
 
 @Entity({ name: 'machines' })
 export class MachineEntity {
@@ -45,4 +45,18 @@ export class MachineEntity {
 
   @Column('timestamptz', { name: 'revoked_at', nullable: true })
   revokedAt!: Date | null;
+
+  @Column('text', { array: true })
+  permissions!: MachinePermission[];
+
+  /** The Idempotency-Key of the join that made it, while the key lives. */
+  @Column('text', { name: 'idempotency_key', nullable: true })
+  idempotencyKey!: string | null;
+
+  @Column('text', { name: 'idempotency_fingerprint', nullable: true })
+  idempotencyFingerprint!: string | null;
+
+  /** What its API token was derived from (with the key's seed), so a repeated join can show it again. */
+  @Column('bytea', { name: 'token_salt', nullable: true })
+  tokenSalt!: Buffer | null;
 }

@@ -7,11 +7,13 @@ import type {
   HeartbeatPayload,
   ListMachinesRequest,
   MachineMetrics,
+  MachinePermission,
   MachineStatus,
   Page,
 } from '@waggle/contracts';
 import { capabilityTags, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
-import { updateReturning } from '@waggle/persistence';
+import type { IdempotentTable } from '@waggle/persistence';
+import { findByIdempotencyKey, updateReturning } from '@waggle/persistence';
 
 import { MachineEntity } from './machine.entity';
 
@@ -26,6 +28,13 @@ interface Cursor {
 }
 const isCursor = (v: unknown): v is Cursor =>
   typeof v === 'object' && v !== null && typeof (v as Cursor).name === 'string' && typeof (v as Cursor).id === 'string';
+
+/** Machines keep the Idempotency-Key of their join (and the salt of their API token) for its lifetime. */
+export const MACHINE_KEYS: IdempotentTable = {
+  table: '"registry"."machines"',
+  createdAt: 'joined_at',
+  alsoClear: ['token_salt'],
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -95,14 +104,52 @@ export class MachineRepository {
 
   async insert(
     manager: EntityManager,
-    machine: Pick<MachineEntity, 'id' | 'name' | 'labels' | 'natsPublicKey' | 'tokenHash' | 'heartbeatIntervalMs'>,
+    machine: Pick<
+      MachineEntity,
+      | 'id'
+      | 'name'
+      | 'labels'
+      | 'natsPublicKey'
+      | 'tokenHash'
+      | 'heartbeatIntervalMs'
+      | 'idempotencyKey'
+      | 'idempotencyFingerprint'
+      | 'tokenSalt'
+    >,
   ): Promise<MachineEntity> {
     await this.repo(manager)
       .createQueryBuilder()
       .insert()
-      .values({ ...machine, status: 'offline', capabilityTags: [] })
+      .values({ ...machine, status: 'offline', capabilityTags: [], permissions: [] })
       .execute();
     return (await this.repo(manager).findOneBy({ id: machine.id }))!;
+  }
+
+  /** The machine a join with this (live) key made. */
+  async findByIdempotencyKey(key: string, ttlSeconds: number): Promise<MachineEntity | null> {
+    const row = await findByIdempotencyKey<{ id: string }>(this.dataSource, MACHINE_KEYS, key, ttlSeconds);
+    return row ? this.repo().findOneBy({ id: row.id }) : null;
+  }
+
+  /**
+   * Grants or withdraws one permission of a machine that is not revoked. Returns the machine
+   * if that changed something, null if it already was so (or the machine is revoked).
+   */
+  async setPermission(
+    manager: EntityManager,
+    id: string,
+    permission: MachinePermission,
+    granted: boolean,
+  ): Promise<MachineEntity | null> {
+    const rows = await updateReturning<{ id: string }>(
+      manager,
+      `UPDATE "registry"."machines"
+       SET "permissions" = CASE WHEN $3 THEN array_append("permissions", $2) ELSE array_remove("permissions", $2) END
+       WHERE "id" = $1 AND "revoked_at" IS NULL AND ($2 = ANY("permissions")) <> $3
+       RETURNING "id"`,
+      [id, permission, granted],
+    );
+    return rows.length ? this.repo(manager).findOneBy({ id }) : null;
   }
 
   /** Marks the machine revoked; returns it, or null if it was already revoked. */

@@ -5,6 +5,7 @@ import {
   ListMachinesRequest,
   MachineRefRequest,
   RegistryRpc,
+  SetMachinePermissionRequest,
   VerifyMachineTokenRequest,
 } from '@waggle/contracts';
 import { HandleRpc } from '@waggle/service-kit';
@@ -33,6 +34,11 @@ export class MachinesHandler {
   @HandleRpc(RegistryRpc.revokeMachine)
   revoke(req: MachineRefRequest) {
     return this.machines.revoke(req.machine);
+  }
+
+  @HandleRpc(RegistryRpc.setMachinePermission)
+  setPermission(req: SetMachinePermissionRequest) {
+    return this.machines.setPermission(req);
   }
 
   @HandleRpc(RegistryRpc.verifyMachineToken)

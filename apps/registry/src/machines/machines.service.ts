@@ -14,9 +14,10 @@ import type {
   MachinePrincipal,
   MachineView,
   Page,
+  SetMachinePermissionRequest,
 } from '@waggle/contracts';
-import { ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
-import { hashToken, isUserPublicKey, newToken, TokenPrefix } from '@waggle/credentials';
+import { assertSameRequest, ErrorCode, RESERVED_NAMES, WaggleError } from '@waggle/contracts';
+import { derivedToken, hashToken, isUserPublicKey, newToken, newTokenSalt, TokenPrefix } from '@waggle/credentials';
 import { ensureMachineConsumers, removeMachineConsumers } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
@@ -35,6 +36,7 @@ export function toMachineView(m: MachineEntity): MachineView {
     id: m.id,
     name: m.name,
     status: m.status,
+    permissions: m.permissions,
     labels: m.labels,
     capabilityTags: m.capabilityTags,
     capabilities: m.capabilities,
@@ -63,6 +65,12 @@ export class MachinesService implements OnModuleInit {
     this.metrics.countMachinesWith(() => this.machines.countByStatus());
   }
 
+  /**
+   * A machine joins: its NATS user is signed, its row and the join token's use are written
+   * in one transaction. With an Idempotency-Key (the agent sends one per join), a repeat
+   * after a lost answer returns the same credentials: the API token is derived from the
+   * key's seed and a stored salt, so only its hash is kept.
+   */
   async join(request: JoinRequest): Promise<JoinResponse> {
     if (RESERVED_NAMES.has(request.name.toLowerCase())) {
       throw WaggleError.invalid(`"${request.name}" is reserved`, [
@@ -74,39 +82,117 @@ export class MachinesService implements OnModuleInit {
         { field: 'natsPublicKey', errors: ['checksum or prefix is wrong'] },
       ]);
     }
+    const key = request.idempotencyKey;
+    const ttl = this.config.WAGGLE_IDEMPOTENCY_TTL_SECONDS;
+    const earlier = key ? await this.machines.findByIdempotencyKey(key, ttl) : null;
+    if (earlier) {
+      return this.joinedAgain(earlier, request);
+    }
     const id = randomUUID();
-    const apiToken = newToken(TokenPrefix.machine);
+    const salt = key && request.idempotencySeed ? newTokenSalt() : null;
+    const apiToken = salt
+      ? derivedToken(TokenPrefix.machine, request.idempotencySeed!, salt)
+      : newToken(TokenPrefix.machine);
     // Signed before anything is stored: a join either completes whole or leaves nothing behind.
     const natsJwt = await this.natsAccess.issue(id, request.natsPublicKey);
-    const machine = await this.tx.run(async (manager) => {
-      if (!(await this.joinTokens.consumeUse(manager, hashToken(request.joinToken)))) {
-        throw new WaggleError(ErrorCode.Unauthenticated, 'join token is unknown, expired or used up');
-      }
-      if (await this.machines.isNameTaken(request.name, manager)) {
-        throw new WaggleError(ErrorCode.Conflict, `a machine named "${request.name}" already exists`, {
+    let machine: MachineEntity;
+    try {
+      machine = await this.tx.run(async (manager) => {
+        if (!(await this.joinTokens.consumeUse(manager, hashToken(request.joinToken)))) {
+          throw new WaggleError(ErrorCode.Unauthenticated, 'join token is unknown, expired or used up');
+        }
+        if (await this.machines.isNameTaken(request.name, manager)) {
+          throw new WaggleError(ErrorCode.Conflict, `a machine named "${request.name}" already exists`, {
+            name: request.name,
+          });
+        }
+        const row = await this.machines.insert(manager, {
+          id,
           name: request.name,
+          labels: request.labels ?? [],
+          natsPublicKey: request.natsPublicKey,
+          tokenHash: hashToken(apiToken),
+          heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
+          idempotencyKey: key ?? null,
+          idempotencyFingerprint: key ? (request.idempotencyFingerprint ?? null) : null,
+          tokenSalt: salt,
         });
-      }
-      const row = await this.machines.insert(manager, {
-        id,
-        name: request.name,
-        labels: request.labels ?? [],
-        natsPublicKey: request.natsPublicKey,
-        tokenHash: hashToken(apiToken),
-        heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
+        return { result: row, outbox: [event(randomUUID(), 'machine.joined', { machineId: id, name: row.name })] };
       });
-      return { result: row, outbox: [event(randomUUID(), 'machine.joined', { machineId: id, name: row.name })] };
-    });
+    } catch (error) {
+      // A concurrent join with the same key won (this one's use of the join token rolled back).
+      const winner = key ? await this.machines.findByIdempotencyKey(key, ttl).catch(() => null) : null;
+      if (winner) {
+        return this.joinedAgain(winner, request);
+      }
+      throw error;
+    }
     await ensureMachineConsumers(await this.nc.jetstreamManager(), id);
     this.logger.info({ machineId: id, name: machine.name }, 'machine joined');
+    return this.joinResponse(machine, apiToken, natsJwt);
+  }
+
+  /** The credentials an earlier join with the same key made, shown again (its NATS user signed anew for the same key). */
+  private async joinedAgain(machine: MachineEntity, request: JoinRequest): Promise<JoinResponse> {
+    assertSameRequest(machine.idempotencyFingerprint, request.idempotencyFingerprint);
+    if (machine.revokedAt) {
+      throw new WaggleError(ErrorCode.Conflict, `machine "${machine.name}", which joined with this key, was revoked`);
+    }
+    const apiToken =
+      machine.tokenSalt && request.idempotencySeed
+        ? derivedToken(TokenPrefix.machine, request.idempotencySeed, machine.tokenSalt)
+        : undefined;
+    if (!apiToken || hashToken(apiToken) !== machine.tokenHash) {
+      throw new WaggleError(
+        ErrorCode.Conflict,
+        `machine "${machine.name}" joined with this key and its credential was shown once; join again with a new key and name`,
+      );
+    }
+    const natsJwt = await this.natsAccess.issue(machine.id, machine.natsPublicKey);
+    await ensureMachineConsumers(await this.nc.jetstreamManager(), machine.id);
+    this.logger.info({ machineId: machine.id, name: machine.name }, 'machine join repeated');
+    return this.joinResponse(machine, apiToken, natsJwt);
+  }
+
+  private joinResponse(machine: MachineEntity, apiToken: string, natsJwt: string): JoinResponse {
     return {
-      machineId: id,
+      machineId: machine.id,
       name: machine.name,
       apiToken,
       natsJwt,
       natsUrl: this.config.WAGGLE_NATS_PUBLIC_URL ?? this.config.WAGGLE_NATS_URL,
       heartbeatIntervalMs: this.config.WAGGLE_HEARTBEAT_INTERVAL_MS,
     };
+  }
+
+  /** Grants or withdraws a permission; a change is announced (`machine.permissions_changed`). */
+  async setPermission(request: SetMachinePermissionRequest): Promise<MachineView> {
+    const target = await this.require(request.machine);
+    if (target.revokedAt) {
+      throw new WaggleError(ErrorCode.Conflict, `machine "${target.name}" is revoked`);
+    }
+    const changed = await this.tx.run(async (manager) => {
+      const row = await this.machines.setPermission(manager, target.id, request.permission, request.granted);
+      return {
+        result: row,
+        outbox: row
+          ? [
+              event(randomUUID(), 'machine.permissions_changed', {
+                machineId: row.id,
+                name: row.name,
+                permissions: row.permissions,
+              }),
+            ]
+          : [],
+      };
+    });
+    if (changed) {
+      this.logger.info(
+        { machineId: changed.id, name: changed.name, permission: request.permission, granted: request.granted },
+        request.granted ? 'machine permission granted' : 'machine permission withdrawn',
+      );
+    }
+    return toMachineView(changed ?? (await this.require(target.id)));
   }
 
   async list(query: ListMachinesRequest): Promise<Page<MachineView>> {

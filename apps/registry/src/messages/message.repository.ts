@@ -4,7 +4,8 @@ import type { EntityManager } from 'typeorm';
 
 import type { DeliveryState, MessageView, Page, Sender, SenderKind } from '@waggle/contracts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
-import { singleRow, updateReturning } from '@waggle/persistence';
+import type { IdempotentTable } from '@waggle/persistence';
+import { findByIdempotencyKey, singleRow, updateReturning } from '@waggle/persistence';
 
 interface MessageRow {
   id: string;
@@ -28,6 +29,9 @@ interface DeliveryRow {
 /** A message still queued for a machine (same columns as a message row). */
 export type QueuedDelivery = MessageRow;
 
+/** A send's Idempotency-Key stays on its message for the key's lifetime. */
+export const MESSAGE_KEYS: IdempotentTable = { table: '"registry"."messages"', createdAt: 'created_at' };
+
 const isCursor = (v: unknown): v is { id: string } =>
   typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { id: unknown }).id));
 
@@ -49,14 +53,22 @@ export class MessageRepository {
     from: Sender,
     to: string,
     body: string,
-    idempotencyKey?: string,
+    idempotency?: { key: string; fingerprint: string | null },
   ): Promise<{ id: string; createdAt: Date } | undefined> {
     const rows = await manager.query<{ id: string; created_at: Date }[]>(
-      `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body", "idempotency_key")
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body", "idempotency_key", "idempotency_fingerprint")
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING
        RETURNING "id", "created_at"`,
-      [from.kind, from.machineId ?? null, from.name, to, body, idempotencyKey ?? null],
+      [
+        from.kind,
+        from.machineId ?? null,
+        from.name,
+        to,
+        body,
+        idempotency?.key ?? null,
+        idempotency?.fingerprint ?? null,
+      ],
     );
     // No row: a send with the same idempotency key was stored first.
     const [row] = rows;
@@ -107,23 +119,33 @@ export class MessageRepository {
   }
 
   /** Newest first; `machineId` keeps messages sent to or by that machine. */
-  /** The message a send with this idempotency key stored. */
-  async findByIdempotencyKey(key: string): Promise<MessageView | undefined> {
-    return (await this.list(1, undefined, undefined, key)).items[0];
+  /** The message a send with this (live) idempotency key stored, and the fingerprint of that send. */
+  async findByIdempotencyKey(
+    key: string,
+    ttlSeconds: number,
+  ): Promise<{ message: MessageView; fingerprint: string | null } | undefined> {
+    const row = await findByIdempotencyKey<{ id: string; idempotency_fingerprint: string | null }>(
+      this.dataSource,
+      MESSAGE_KEYS,
+      key,
+      ttlSeconds,
+    );
+    const message = row ? (await this.list(1, undefined, undefined, String(row.id))).items[0] : undefined;
+    return row && message ? { message, fingerprint: row.idempotency_fingerprint } : undefined;
   }
 
   async list(
     limit = DEFAULT_PAGE_SIZE,
     cursor?: string,
     machineId?: string,
-    idempotencyKey?: string,
+    messageId?: string,
   ): Promise<Page<MessageView>> {
     const after = decodeCursor(cursor, isCursor);
     const params: unknown[] = [limit + 1];
     const where: string[] = [];
-    if (idempotencyKey) {
-      params.push(idempotencyKey);
-      where.push(`m."idempotency_key" = $${params.length}`);
+    if (messageId) {
+      params.push(messageId);
+      where.push(`m."id" = $${params.length}::bigint`);
     }
     if (after) {
       params.push(after.id);

@@ -12,7 +12,7 @@ import type {
   Sender,
   SendMessageRequest,
 } from '@waggle/contracts';
-import { Consumers, ErrorCode, Streams, WaggleError } from '@waggle/contracts';
+import { assertSameRequest, Consumers, ErrorCode, Streams, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { event, machineEntry } from '@waggle/outbox';
@@ -22,6 +22,7 @@ import { RegistryMetrics } from '../infrastructure/registry.metrics';
 import type { NamedMachine } from '../machines/machine.repository';
 import { MachineRepository } from '../machines/machine.repository';
 import { MachinesService } from '../machines/machines.service';
+import { RegistryConfig } from '../registry.config';
 import { MessageRepository, senderOf } from './message.repository';
 
 /** Nats-Msg-Id of one message in one machine's inbox: a re-send is dropped by the stream. */
@@ -39,6 +40,7 @@ export class MessagesService {
     private readonly machines: MachinesService,
     private readonly tx: TransactionsService,
     private readonly metrics: RegistryMetrics,
+    private readonly config: RegistryConfig,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -50,9 +52,11 @@ export class MessagesService {
    */
   async send(request: SendMessageRequest): Promise<MessageView> {
     const key = request.idempotencyKey;
-    const earlier = key ? await this.messages.findByIdempotencyKey(key) : undefined;
+    const ttl = this.config.WAGGLE_IDEMPOTENCY_TTL_SECONDS;
+    const earlier = key ? await this.messages.findByIdempotencyKey(key, ttl) : undefined;
     if (earlier) {
-      return earlier;
+      assertSameRequest(earlier.fingerprint, request.idempotencyFingerprint);
+      return earlier.message;
     }
     const to = request.to.trim();
     const view = await this.tx.run(async (manager) => {
@@ -68,7 +72,13 @@ export class MessagesService {
           : named
             ? [{ id: named.id, name: named.name }]
             : [];
-      const stored = await this.messages.insertMessage(manager, request.from, to, request.body, key);
+      const stored = await this.messages.insertMessage(
+        manager,
+        request.from,
+        to,
+        request.body,
+        key ? { key, fingerprint: request.idempotencyFingerprint ?? null } : undefined,
+      );
       if (!stored) {
         // A concurrent send with the same key won the insert; its message is the answer (read after commit).
         return { result: undefined, outbox: [] };
@@ -107,11 +117,12 @@ export class MessagesService {
       };
     });
     if (!view) {
-      const winner = key ? await this.messages.findByIdempotencyKey(key) : undefined;
+      const winner = key ? await this.messages.findByIdempotencyKey(key, ttl) : undefined;
       if (!winner) {
         throw new WaggleError(ErrorCode.Conflict, 'a message with this idempotency key is being sent; try again');
       }
-      return winner;
+      assertSameRequest(winner.fingerprint, request.idempotencyFingerprint);
+      return winner.message;
     }
     this.metrics.messagesSent.inc({ recipient: to === 'all' ? 'all' : to === 'hub' ? 'hub' : 'machine' });
     return view;

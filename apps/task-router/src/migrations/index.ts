@@ -3,6 +3,7 @@ import { Help1764000000000 } from './1764000000000-help';
 import { TargetedIndex1764000000001 } from './1764000000001-targeted-index';
 import { GithubTasks1764200000000 } from './1764200000000-github-tasks';
 import { AssignedIndex1764500000000 } from './1764500000000-assigned-index';
+import { IdempotencyLifetime1764600000000 } from './1764600000000-idempotency-lifetime';
 
 /** In order; never edit one that has landed — add a new one. */
 export const taskRouterMigrations = [
@@ -11,4 +12,5 @@ export const taskRouterMigrations = [
   TargetedIndex1764000000001,
   GithubTasks1764200000000,
   AssignedIndex1764500000000,
+  IdempotencyLifetime1764600000000,
 ];

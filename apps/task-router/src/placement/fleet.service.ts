@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import type { MachineView } from '@waggle/contracts';
-import { RegistryRpc } from '@waggle/contracts';
+import { ErrorCode, RegistryRpc, WaggleError } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 const CACHE_MS = 250;
@@ -27,6 +27,18 @@ export class FleetService {
     } while (cursor);
     this.cached = { at: Date.now(), machines };
     return machines;
+  }
+
+  /** One machine as the registry knows it this moment (no cache), or undefined if unknown. */
+  async current(machineId: string): Promise<MachineView | undefined> {
+    try {
+      return await this.rpc.call(RegistryRpc.getMachine, { machine: machineId });
+    } catch (error) {
+      if (error instanceof WaggleError && error.code === ErrorCode.NotFound) {
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   async find(ref: string): Promise<MachineView | undefined> {

@@ -13,6 +13,7 @@ function machine(
     id: `id-${name}`,
     name,
     status: 'online',
+    permissions: [],
     labels: [],
     capabilityTags: ['git', 'claude'],
     capabilities: {

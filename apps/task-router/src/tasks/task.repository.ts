@@ -12,7 +12,8 @@ import type {
   TaskState,
   WaitingReason,
 } from '@waggle/contracts';
-import { updateReturning } from '@waggle/persistence';
+import type { IdempotentTable } from '@waggle/persistence';
+import { findByIdempotencyKey, updateReturning } from '@waggle/persistence';
 
 export interface TaskRow {
   id: string;
@@ -35,6 +36,7 @@ export interface TaskRow {
   waiting: WaitingReason | null;
   parent_task_id: string | null;
   idempotency_key: string | null;
+  idempotency_fingerprint: string | null;
   created_by: Sender;
   created_at: Date;
   updated_at: Date;
@@ -54,6 +56,7 @@ export type NewTask = Pick<
   | 'max_attempts'
   | 'parent_task_id'
   | 'idempotency_key'
+  | 'idempotency_fingerprint'
   | 'created_by'
 >;
 
@@ -74,6 +77,9 @@ export interface Transition {
 /** The task router's tables, for the repositories that read beside this one. */
 export const TaskTables = { tasks: '"task_router"."tasks"', attempts: '"task_router"."attempts"' } as const;
 const T = TaskTables.tasks;
+
+/** A create's Idempotency-Key stays on its task for the key's lifetime. */
+export const TASK_KEYS: IdempotentTable = { table: TaskTables.tasks, createdAt: 'created_at' };
 const A = TaskTables.attempts;
 
 /**
@@ -88,8 +94,8 @@ export class TaskRepository {
   /** Inserts a queued task; with an idempotency key already used, inserts nothing and returns null. */
   async insert(manager: EntityManager, task: NewTask): Promise<TaskRow | null> {
     const [row] = await manager.query<TaskRow[]>(
-      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "state")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued')
+      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "state")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'queued')
        ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING RETURNING *`,
       [
         task.id,
@@ -105,14 +111,19 @@ export class TaskRepository {
         task.parent_task_id,
         JSON.stringify(task.created_by),
         task.idempotency_key,
+        task.idempotency_fingerprint,
       ],
     );
     return row ?? null;
   }
 
-  async findByIdempotencyKey(key: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow | null> {
-    const [row] = await manager.query<TaskRow[]>(`SELECT * FROM ${T} WHERE "idempotency_key" = $1`, [key]);
-    return row ?? null;
+  /** The task a create with this key made, while the key lives (an expired key is released). */
+  async findByIdempotencyKey(
+    key: string,
+    ttlSeconds: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<TaskRow | null> {
+    return (await findByIdempotencyKey<TaskRow>(manager, TASK_KEYS, key, ttlSeconds)) ?? null;
   }
 
   async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow | null> {

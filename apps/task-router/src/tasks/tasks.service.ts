@@ -11,6 +11,7 @@ import type {
   MachineView,
   Page,
   TaskAssignment,
+  TaskCreator,
   TaskLeaseReply,
   TaskLogsPage,
   TaskLogsRequest,
@@ -18,7 +19,13 @@ import type {
   TaskResultRequest,
   TaskView,
 } from '@waggle/contracts';
-import { ErrorCode, WaggleError } from '@waggle/contracts';
+import {
+  assertSameRequest,
+  ErrorCode,
+  machineDispatchRefusal,
+  machineTaskRefusal,
+  WaggleError,
+} from '@waggle/contracts';
 import { publishMachine } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
@@ -91,31 +98,64 @@ export class TasksService implements OnModuleInit {
 
   /**
    * Refuses at once a task no machine known (online or not) could ever run, with the
-   * reasons. A create with an idempotency key already used returns the task made then.
+   * reasons. A create with an idempotency key already used returns the task made then (the
+   * same key with another body is refused). A machine creates tasks only with `dispatch`,
+   * and shell or command tasks only for itself.
    */
   async create(request: CreateTaskRequest): Promise<TaskView> {
     const key = request.idempotencyKey;
-    const earlier = key ? await this.tasks.findByIdempotencyKey(key) : null;
+    const ttl = this.config.WAGGLE_IDEMPOTENCY_TTL_SECONDS;
+    const earlier = key ? await this.tasks.findByIdempotencyKey(key, ttl) : null;
     if (earlier) {
+      assertSameRequest(earlier.idempotency_fingerprint, request.idempotencyFingerprint);
       return this.view(earlier);
     }
+    const creator = await this.creatorOf(request);
     const task = await this.prepare(request);
+    if (creator) {
+      const refusal = machineTaskRefusal(creator, { kind: task.kind, targetMachineId: task.target_machine_id });
+      if (refusal) {
+        throw new WaggleError(ErrorCode.Forbidden, refusal);
+      }
+    }
     const { row, created } = await this.tx.run(async (manager) => {
       const inserted = await this.tasks.insert(manager, task);
       if (inserted) {
         return { result: { row: inserted, created: true }, outbox: [taskEvent(inserted)] };
       }
       // A concurrent create with the same key won; its task is the answer.
-      const winner = await this.tasks.findByIdempotencyKey(key!, manager);
+      const winner = await this.tasks.findByIdempotencyKey(key!, ttl, manager);
       if (!winner) {
         throw new WaggleError(ErrorCode.Conflict, 'a task with this idempotency key is being created; try again');
       }
+      assertSameRequest(winner.idempotency_fingerprint, request.idempotencyFingerprint);
       return { result: { row: winner, created: false }, outbox: [] };
     });
     if (created) {
       this.metrics.transitions.inc({ state: 'queued' });
     }
     return this.view(row);
+  }
+
+  /**
+   * The machine creating a task, as the registry knows it now (a permission withdrawn a
+   * moment ago counts), refused at once without `dispatch`; undefined when a person or a
+   * service creates it.
+   */
+  private async creatorOf(request: CreateTaskRequest): Promise<TaskCreator | undefined> {
+    if (request.createdBy.kind !== 'machine') {
+      return undefined;
+    }
+    const machineId = request.createdBy.machineId;
+    const machine = machineId ? await this.fleet.current(machineId) : undefined;
+    if (!machine || machine.status === 'revoked') {
+      throw new WaggleError(ErrorCode.Forbidden, 'the creating machine is unknown or revoked');
+    }
+    const refusal = machineDispatchRefusal(machine);
+    if (refusal) {
+      throw new WaggleError(ErrorCode.Forbidden, refusal);
+    }
+    return machine;
   }
 
   /** Checks a new task (input, placement, parent) and gives the row to insert. */
@@ -150,13 +190,17 @@ export class TasksService implements OnModuleInit {
       max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
       parent_task_id: request.parentTaskId ?? null,
       idempotency_key: request.idempotencyKey ?? null,
+      idempotency_fingerprint: request.idempotencyKey ? (request.idempotencyFingerprint ?? null) : null,
       created_by: request.createdBy,
     };
   }
 
   /** Inserts a prepared task without an idempotency key inside the caller's transaction (the caller adds its event and counts it once committed). */
-  async insert(manager: EntityManager, task: Omit<NewTask, 'idempotency_key'>): Promise<TaskRow> {
-    const row = await this.tasks.insert(manager, { ...task, idempotency_key: null });
+  async insert(
+    manager: EntityManager,
+    task: Omit<NewTask, 'idempotency_key' | 'idempotency_fingerprint'>,
+  ): Promise<TaskRow> {
+    const row = await this.tasks.insert(manager, { ...task, idempotency_key: null, idempotency_fingerprint: null });
     if (!row) {
       throw new Error('a task without an idempotency key was not inserted');
     }
