@@ -111,6 +111,13 @@ describe('the fleet: join, report, presence, revocation', () => {
     const identity = (await yeti.identity())!;
     const before = await hub.api('GET', '/api/machines', undefined, identity.apiToken);
     assert.equal(before.status, 200, 'the machine credential works before');
+    // A second gateway replica that has just accepted (and so remembers) the credential.
+    const other = await hub.startGateway();
+    const viaOther = () =>
+      fetch(`${other.url}/api/machines`, { headers: { authorization: `Bearer ${identity.apiToken}` } }).then(
+        (r) => r.status,
+      );
+    assert.equal(await viaOther(), 200);
     const exitCode = yeti.exited();
 
     const revoked = await hub.api<MachineView>('DELETE', '/api/machines/soda-yeti');
@@ -119,6 +126,11 @@ describe('the fleet: join, report, presence, revocation', () => {
 
     assert.equal((await hub.api('GET', '/api/machines', undefined, identity.apiToken)).status, 401);
     assert.equal((await hub.api('POST', '/api/messages', { to: 'all', body: 'x' }, identity.apiToken)).status, 401);
+    // The other replica hears the machine.revoked event: refused within moments, not after its cache's minute.
+    await eventually(async () => assert.equal(await viaOther(), 401), {
+      timeoutMs: 5_000,
+      what: 'the other gateway refusing the revoked credential',
+    });
     assert.equal(await exitCode, 3, 'the running agent is cut off and stops');
 
     await assert.rejects(

@@ -9,6 +9,7 @@ import type { RpcReply } from '@waggle/contracts';
 import { ErrorCode, TaskRouterRpc } from '@waggle/contracts';
 import { authMaterialFiles } from '@waggle/credentials';
 import { connectNats, decodeJson, encodeJson } from '@waggle/messaging';
+import { outboxChannel } from '@waggle/outbox';
 import { eventually, TestHub } from '@waggle/testing';
 
 /** Every hub service with an outbox, by its Postgres schema. */
@@ -42,18 +43,20 @@ describe('the service kit', () => {
         JSON.stringify({ v: 1, schema }),
         `prune-test-${schema}`,
       ]);
+      // As addToOutbox does: the commit notifies the service's relays (they do not poll).
+      await db.query('SELECT pg_notify($1, $2)', [outboxChannel(schema), '']);
     }
     // Each service's relay publishes its row (sent_at set), and its prune deletes it once older than the retention.
     await eventually(
       async () => {
-        const counts = await Promise.all(
-          OUTBOX_SCHEMAS.map(async (schema) => {
-            const { rows } = await db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM "${schema}"."outbox" WHERE "msg_id" LIKE 'prune-test-%'`,
-            );
-            return [schema, Number(rows[0]?.n)] as const;
-          }),
-        );
+        // One query at a time: a pg Client runs one query at once.
+        const counts: (readonly [string, number])[] = [];
+        for (const schema of OUTBOX_SCHEMAS) {
+          const { rows } = await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM "${schema}"."outbox" WHERE "msg_id" LIKE 'prune-test-%'`,
+          );
+          counts.push([schema, Number(rows[0]?.n)] as const);
+        }
         const left = counts.filter(([, n]) => n > 0);
         assert.deepEqual(left, [], `outbox rows left: ${JSON.stringify(left)}`);
       },

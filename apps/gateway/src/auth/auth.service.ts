@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection, Subscription } from 'nats';
 
-import { ErrorCode, RegistryRpc, WaggleError } from '@waggle/contracts';
+import type { WaggleEvent } from '@waggle/contracts';
+import { ErrorCode, eventSubject, RegistryRpc, WaggleError } from '@waggle/contracts';
 import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
-import { RpcClient } from '@waggle/messaging';
+import { decodeJson, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
-import { LOGGER } from '@waggle/service-kit';
+import { LOGGER, NATS } from '@waggle/service-kit';
 
 import { GatewayConfig } from '../gateway.config';
 import { ApiTokenRepository } from './api-token.repository';
@@ -14,16 +17,61 @@ import { AuthThrottle } from './auth-throttle';
 import type { Principal } from './principal';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
+/** How long a resolved token is trusted without asking again (revocations drop it at once). */
+const CACHE_TTL_MS = 60_000;
+/** Tokens remembered at most; the oldest go first. */
+const CACHE_MAX = 10_000;
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnApplicationBootstrap, OnApplicationShutdown {
+  /**
+   * Principals of tokens seen lately, by the token's hash (the token itself is never kept):
+   * a request costs no query. A machine's entries go the moment it is revoked (the
+   * machine.revoked event reaches every replica; this replica's own revoke drops them before
+   * it answers), and every entry after CACHE_TTL_MS.
+   */
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private revocations?: Subscription;
+
   constructor(
     private readonly tokens: ApiTokenRepository,
     private readonly config: GatewayConfig,
     private readonly rpc: RpcClient,
     private readonly throttle: AuthThrottle,
+    @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onApplicationBootstrap() {
+    // A core subscription sees every event JetStream stores on the subject, on every replica.
+    this.revocations = this.nc.subscribe(eventSubject('machine.revoked'), {
+      callback: (err, msg) => {
+        if (err) {
+          return;
+        }
+        try {
+          const event = decodeJson(msg.data) as WaggleEvent<'machine.revoked'>;
+          this.forgetMachine(event.data.machineId);
+        } catch {
+          // Unreadable: drop every machine entry rather than keep one that may be revoked.
+          this.forgetMachine();
+        }
+      },
+    });
+  }
+
+  onApplicationShutdown() {
+    this.revocations?.unsubscribe();
+  }
+
+  /** Forgets the cached principal of a machine (every machine when none is named). */
+  forgetMachine(machineId?: string): void {
+    for (const [hash, { principal }] of this.cache) {
+      if (principal.kind === 'machine' && (!machineId || principal.machineId === machineId)) {
+        this.cache.delete(hash);
+      }
+    }
+  }
 
   /**
    * First start: install WAGGLE_ADMIN_TOKEN's hash, or make a token and print it once on
@@ -72,11 +120,29 @@ export class AuthService {
   }
 
   private async resolve(token: string): Promise<Principal> {
+    if (token.length > 300) {
+      throw new WaggleError(ErrorCode.Unauthenticated, 'token is unknown or revoked');
+    }
+    const hash = hashToken(token);
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > Date.now()) {
+      return cached.principal;
+    }
+    const principal = await this.lookUp(token, hash);
+    this.cache.delete(hash);
+    if (this.cache.size >= CACHE_MAX) {
+      this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(hash, { principal, until: Date.now() + CACHE_TTL_MS });
+    return principal;
+  }
+
+  private async lookUp(token: string, hash: string): Promise<Principal> {
     if (token.startsWith(TokenPrefix.machine)) {
       const machine = await this.rpc.call(RegistryRpc.verifyMachineToken, { token });
       return { kind: 'machine', machineId: machine.machineId, name: machine.name };
     }
-    const row = token.length <= 300 ? await this.tokens.findActiveByHash(hashToken(token)) : null;
+    const row = await this.tokens.findActiveByHash(hash);
     if (!row) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'token is unknown or revoked');
     }

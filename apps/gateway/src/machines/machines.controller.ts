@@ -31,6 +31,7 @@ import { RpcClient } from '@waggle/messaging';
 
 import { AuthThrottle } from '../auth/auth-throttle';
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
+import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
@@ -49,6 +50,7 @@ export class MachinesController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly throttle: AuthThrottle,
+    private readonly auth: AuthService,
   ) {}
 
   @Get('machines')
@@ -78,8 +80,11 @@ export class MachinesController {
   @ApiOperation({ summary: 'Revoke a machine: its API credential and NATS user stop working at once' })
   @ApiOkResponse({ schema: schemaRef(MachineView) })
   @ApiErrors(401, 403, 404, 409)
-  revoke(@Param('id') id: string): Promise<MachineView> {
-    return this.rpc.call(RegistryRpc.revokeMachine, { machine: id });
+  async revoke(@Param('id') id: string): Promise<MachineView> {
+    const revoked = await this.rpc.call(RegistryRpc.revokeMachine, { machine: id });
+    // Refused here from this answer on; other replicas drop it on the machine.revoked event.
+    this.auth.forgetMachine(revoked.id);
+    return revoked;
   }
 
   @Put('machines/:id/permissions/:permission')
