@@ -232,6 +232,17 @@ export class MachineRepository {
   }
 
   /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
+  /** When the first online machine goes silent for `missed` heartbeats, by the database's clock; null: none online. */
+  async nextSilenceDeadline(manager: EntityManager, missed: number): Promise<Date | null> {
+    const [row] = await manager.query<{ at: Date | null; now: Date }[]>(
+      `SELECT min(COALESCE("last_seen_at", now()) + ("heartbeat_interval_ms" * $1) * interval '1 millisecond') AS "at", now() AS "now"
+       FROM "registry"."machines" WHERE "status" = 'online' AND "revoked_at" IS NULL`,
+      [missed],
+    );
+    // As a time on this host's clock: the wait is what the database says is left.
+    return row?.at ? new Date(Date.now() + (new Date(row.at).getTime() - new Date(row.now).getTime())) : null;
+  }
+
   async markSilentOffline(
     manager: EntityManager,
     missed: number,

@@ -264,11 +264,13 @@ export class MachinesService implements OnModuleInit {
     });
   }
 
-  async sweepPresence(): Promise<void> {
-    await this.tx.run(async (manager) => {
-      const offline = await this.machines.markSilentOffline(manager, this.config.WAGGLE_OFFLINE_AFTER_MISSED);
+  /** Marks silent machines offline; returns when the next one can go silent (null: none is online). */
+  async sweepPresence(): Promise<Date | null> {
+    return this.tx.run(async (manager) => {
+      const missed = this.config.WAGGLE_OFFLINE_AFTER_MISSED;
+      const offline = await this.machines.markSilentOffline(manager, missed);
       return {
-        result: undefined,
+        result: await this.machines.nextSilenceDeadline(manager, missed),
         outbox: offline.map((m) =>
           event(randomUUID(), 'machine.offline', {
             machineId: m.id,
