@@ -204,6 +204,37 @@ describe('the API refuses bad input and keeps serving', () => {
     assert.deepEqual([...new Set(statuses)], [201]);
   });
 
+  it('concurrent sends share transactions, and a bad recipient fails only its own send', async () => {
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      hub.api<MessageView & ErrorBody>('POST', '/api/messages', {
+        to: i === 17 ? 'no-such-machine' : i === 23 ? 'all' : 'soda-yeti',
+        body: `grouped ${i}`,
+      }),
+    );
+    const results = await Promise.all(sends);
+    const refused = results.filter((r) => r.status !== 201);
+    assert.equal(refused.length, 1, JSON.stringify(refused.map((r) => r.body)));
+    assert.equal(refused[0]!.status, 404);
+    assert.match(refused[0]!.body.message, /no-such-machine/);
+    const stored = results.filter((r) => r.status === 201).map((r) => r.body);
+    assert.equal(new Set(stored.map((m) => m.id)).size, 39, 'every send has its own message');
+    for (const m of stored) {
+      // Each answer is its own request's: its body, and its recipients.
+      const i = Number(m.body.split(' ')[1]);
+      assert.equal(m.to, i === 23 ? 'all' : 'soda-yeti');
+      const names = m.recipients.map((r) => r.name);
+      if (i === 23) {
+        assert.ok(names.length > 1 && names.includes('soda-yeti'), `all: ${names.join(',')}`);
+      } else {
+        assert.deepEqual(names, ['soda-yeti']);
+      }
+    }
+    const page = await hub.api<Page<MessageView>>('GET', '/api/messages?limit=100');
+    for (const m of stored) {
+      assert.equal(page.body.items.find((p) => p.id === m.id)?.body, m.body, `message ${m.id} stored as answered`);
+    }
+  });
+
   it('lost nothing and still serves after all of that', async () => {
     const page = await hub.api<Page<MessageView>>('GET', '/api/messages?machine=soda-yeti&limit=500');
     assert.equal(page.status, 200);

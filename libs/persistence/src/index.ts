@@ -1,3 +1,4 @@
 export * from './database';
 export * from './notifications';
 export * from './idempotency';
+export * from './group-commit';

@@ -57,6 +57,31 @@ export class MachineRepository {
     return this.repo(manager).createQueryBuilder('m').where('m.name = :ref AND m.revoked_at IS NULL', { ref }).getOne();
   }
 
+  /**
+   * Many references at once, as findByRef resolves each: by id (revoked ones too), else by
+   * name among machines not revoked. Unknown references are absent from the map.
+   */
+  async findByRefs(
+    manager: EntityManager,
+    refs: string[],
+  ): Promise<Map<string, { id: string; name: string; revoked: boolean }>> {
+    const ids = refs.filter((r) => UUID.test(r)).map((r) => r.toLowerCase());
+    const rows = await manager.query<{ id: string; name: string; revoked: boolean }[]>(
+      `SELECT "id", "name", "revoked_at" IS NOT NULL AS "revoked" FROM "registry"."machines"
+       WHERE "id" = ANY($1::uuid[]) OR ("name" = ANY($2::text[]) AND "revoked_at" IS NULL)`,
+      [ids, refs],
+    );
+    const found = new Map<string, { id: string; name: string; revoked: boolean }>();
+    for (const row of rows.filter((r) => !r.revoked)) {
+      found.set(row.name, row);
+    }
+    // An id wins over a name that happens to look like one, as in findByRef.
+    for (const row of rows) {
+      found.set(row.id, row);
+    }
+    return found;
+  }
+
   async findActiveById(id: string): Promise<MachineEntity | null> {
     return this.repo().createQueryBuilder('m').where('m.id = :id AND m.revoked_at IS NULL', { id }).getOne();
   }

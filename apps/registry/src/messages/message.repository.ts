@@ -75,6 +75,46 @@ export class MessageRepository {
     return row ? { id: String(row.id), createdAt: row.created_at } : undefined;
   }
 
+  /**
+   * Many messages in one statement; returns each one's id and time in the order given (ids
+   * are taken in row order, so they grow in the order of `messages`).
+   */
+  async insertMessages(
+    manager: EntityManager,
+    messages: { from: Sender; to: string; body: string }[],
+  ): Promise<{ id: string; createdAt: Date }[]> {
+    const rows = await manager.query<{ id: string; created_at: Date }[]>(
+      `INSERT INTO "registry"."messages" ("sender_kind", "sender_machine_id", "sender_name", "to_spec", "body")
+       SELECT u.kind, u.machine_id, u.name, u.to_spec, u.body
+       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(kind, machine_id, name, to_spec, body, n)
+       ORDER BY u.n
+       RETURNING "id", "created_at"`,
+      [
+        messages.map((m) => m.from.kind),
+        messages.map((m) => m.from.machineId ?? null),
+        messages.map((m) => m.from.name),
+        messages.map((m) => m.to),
+        messages.map((m) => m.body),
+      ],
+    );
+    // The identity is drawn row by row in insertion order: sorted ids line up with the input.
+    return rows
+      .map((r) => ({ id: BigInt(r.id), createdAt: r.created_at }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((r) => ({ id: String(r.id), createdAt: r.createdAt }));
+  }
+
+  /** Deliveries of many messages in one statement. */
+  async insertDeliveryPairs(manager: EntityManager, pairs: { messageId: string; machineId: string }[]): Promise<void> {
+    if (!pairs.length) {
+      return;
+    }
+    await manager.query(
+      `INSERT INTO "registry"."deliveries" ("message_id", "machine_id") SELECT * FROM unnest($1::bigint[], $2::uuid[])`,
+      [pairs.map((p) => p.messageId), pairs.map((p) => p.machineId)],
+    );
+  }
+
   async insertDeliveries(manager: EntityManager, messageId: string, machineIds: string[]): Promise<void> {
     if (!machineIds.length) {
       return;

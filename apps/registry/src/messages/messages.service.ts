@@ -16,6 +16,8 @@ import { assertSameRequest, Consumers, ErrorCode, Streams, WaggleError } from '@
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { event, machineEntry } from '@waggle/outbox';
+import type { ItemOutcome } from '@waggle/persistence';
+import { GroupCommit } from '@waggle/persistence';
 import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
 import { RegistryMetrics } from '../infrastructure/registry.metrics';
@@ -34,6 +36,7 @@ function inboxEntry(machineId: string, message: InboxMessage): OutboxEntry {
 
 @Injectable()
 export class MessagesService {
+  private readonly grouped = new GroupCommit<SendMessageRequest, MessageView>((requests) => this.sendGroup(requests));
   constructor(
     private readonly messages: MessageRepository,
     private readonly machineRepository: MachineRepository,
@@ -51,6 +54,99 @@ export class MessagesService {
    * message is durable: the relay and reconciler get it to the machine.
    */
   async send(request: SendMessageRequest): Promise<MessageView> {
+    // Keyless sends share transactions (group commit); a keyed one goes alone, since its key decides what it stores.
+    return request.idempotencyKey ? this.sendKeyed(request) : this.grouped.submit(request);
+  }
+
+  /**
+   * Concurrent sends in one transaction: recipients of all looked up in one query, the
+   * messages, deliveries and inbox publications each written in one statement. A send whose
+   * recipient is unknown or revoked fails alone.
+   */
+  private async sendGroup(requests: SendMessageRequest[]): Promise<ItemOutcome<MessageView>[]> {
+    const outcomes = await this.tx.run(async (manager) => {
+      const targets = requests.map((r) => r.to.trim());
+      const named = [...new Set(targets.filter((t) => t !== 'all' && t !== 'hub'))];
+      const known = named.length ? await this.machineRepository.findByRefs(manager, named) : new Map();
+      const everyone = targets.includes('all') ? await this.machineRepository.findAllActive(manager) : [];
+      const accepted: { request: SendMessageRequest; to: string; recipients: NamedMachine[] }[] = [];
+      const outcomes: (ItemOutcome<MessageView> | { index: number })[] = targets.map((to, i) => {
+        const request = requests[i]!;
+        if (to === 'all' || to === 'hub') {
+          accepted.push({ request, to, recipients: to === 'all' ? everyone : [] });
+          return { index: accepted.length - 1 };
+        }
+        const machine = known.get(to);
+        if (!machine) {
+          return { ok: false, error: WaggleError.notFound('machine', to) };
+        }
+        if (machine.revoked) {
+          return { ok: false, error: new WaggleError(ErrorCode.Conflict, `machine "${machine.name}" is revoked`) };
+        }
+        accepted.push({ request, to, recipients: [{ id: machine.id, name: machine.name }] });
+        return { index: accepted.length - 1 };
+      });
+      const stored = accepted.length
+        ? await this.messages.insertMessages(
+            manager,
+            accepted.map((a) => ({ from: a.request.from, to: a.to, body: a.request.body })),
+          )
+        : [];
+      await this.messages.insertDeliveryPairs(
+        manager,
+        accepted.flatMap((a, i) => a.recipients.map((r) => ({ messageId: stored[i]!.id, machineId: r.id }))),
+      );
+      const views = accepted.map((a, i) => this.stored(a.request, a.to, a.recipients, stored[i]!));
+      return {
+        result: outcomes.map((o): ItemOutcome<MessageView> =>
+          'index' in o ? { ok: true, value: views[o.index]!.view } : o,
+        ),
+        outbox: views.flatMap((v) => v.outbox),
+      };
+    });
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.ok) {
+        const to = requests[i]!.to.trim();
+        this.metrics.messagesSent.inc({ recipient: to === 'all' ? 'all' : to === 'hub' ? 'hub' : 'machine' });
+      }
+    }
+    return outcomes;
+  }
+
+  /** The answer to a stored send, and its inbox publications. */
+  private stored(
+    request: SendMessageRequest,
+    to: string,
+    recipients: NamedMachine[],
+    stored: { id: string; createdAt: Date },
+  ): { view: MessageView; outbox: OutboxEntry[] } {
+    const inbox: InboxMessage = {
+      v: 1,
+      id: stored.id,
+      from: request.from,
+      to,
+      body: request.body,
+      sentAt: stored.createdAt.toISOString(),
+    };
+    const view: MessageView = {
+      id: stored.id,
+      from: request.from,
+      to,
+      body: request.body,
+      createdAt: inbox.sentAt,
+      recipients: recipients.map((r) => ({
+        machineId: r.id,
+        name: r.name,
+        state: 'queued',
+        deliveredAt: null,
+        readAt: null,
+      })),
+    };
+    // No event: the sender has the answer, and each delivery announces itself (message.delivered).
+    return { view, outbox: recipients.map((r) => inboxEntry(r.id, inbox)) };
+  }
+
+  private async sendKeyed(request: SendMessageRequest): Promise<MessageView> {
     const key = request.idempotencyKey;
     const ttl = this.config.WAGGLE_IDEMPOTENCY_TTL_SECONDS;
     const earlier = key ? await this.messages.findByIdempotencyKey(key, ttl) : undefined;
@@ -88,33 +184,8 @@ export class MessagesService {
         stored.id,
         recipients.map((r) => r.id),
       );
-      const inbox: InboxMessage = {
-        v: 1,
-        id: stored.id,
-        from: request.from,
-        to,
-        body: request.body,
-        sentAt: stored.createdAt.toISOString(),
-      };
-      const view: MessageView = {
-        id: stored.id,
-        from: request.from,
-        to,
-        body: request.body,
-        createdAt: inbox.sentAt,
-        recipients: recipients.map((r) => ({
-          machineId: r.id,
-          name: r.name,
-          state: 'queued',
-          deliveredAt: null,
-          readAt: null,
-        })),
-      };
-      return {
-        result: view,
-        // No event: the sender has the answer, and each delivery announces itself (message.delivered).
-        outbox: recipients.map((r) => inboxEntry(r.id, inbox)),
-      };
+      const { view, outbox } = this.stored(request, to, recipients, stored);
+      return { result: view, outbox };
     });
     if (!view) {
       const winner = key ? await this.messages.findByIdempotencyKey(key, ttl) : undefined;
