@@ -26,11 +26,13 @@ describe('GroupCommit', () => {
   });
 
   it('fails only the item whose outcome is an error, and a whole group when the commit throws', async () => {
-    const commits = new GroupCommit<number, number>(async (items) => {
+    const commits = new GroupCommit<number, number>((items) => {
       if (items.includes(99)) {
-        throw new Error('database gone');
+        return Promise.reject(new Error('database gone'));
       }
-      return items.map((n) => (n < 0 ? { ok: false, error: new Error(`bad ${n}`) } : { ok: true, value: n }));
+      return Promise.resolve(
+        items.map((n) => (n < 0 ? { ok: false, error: new Error(`bad ${n}`) } : { ok: true, value: n })),
+      );
     });
     const [good, bad] = await Promise.allSettled([commits.submit(5), commits.submit(-1)]);
     assert.deepEqual(good, { status: 'fulfilled', value: 5 });

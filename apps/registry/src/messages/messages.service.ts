@@ -67,7 +67,9 @@ export class MessagesService {
     const outcomes = await this.tx.run(async (manager) => {
       const targets = requests.map((r) => r.to.trim());
       const named = [...new Set(targets.filter((t) => t !== 'all' && t !== 'hub'))];
-      const known = named.length ? await this.machineRepository.findByRefs(manager, named) : new Map();
+      const known = named.length
+        ? await this.machineRepository.findByRefs(manager, named)
+        : new Map<string, { id: string; name: string; revoked: boolean }>();
       const everyone = targets.includes('all') ? await this.machineRepository.findAllActive(manager) : [];
       const accepted: { request: SendMessageRequest; to: string; recipients: NamedMachine[] }[] = [];
       const outcomes: (ItemOutcome<MessageView> | { index: number })[] = targets.map((to, i) => {
