@@ -57,5 +57,8 @@ export function createLogger(service: string, level = 'info', pretty = process.s
       transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } },
     });
   }
-  return pino(options);
+  // Written asynchronously: a synchronous write per line blocked the event loop whenever the
+  // reader (a pipe to docker or the supervisor) was slow. Lines written while one write is in
+  // flight go out together; what is pending is flushed when the process exits.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
