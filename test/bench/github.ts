@@ -38,7 +38,7 @@ export async function benchGithub(): Promise<Row[]> {
         GITHUB_TOKEN: BOT,
         WAGGLE_GITHUB_API_URL: fake.url,
         WAGGLE_GITHUB_POLL_INTERVAL_MS: '3600000',
-        WAGGLE_LOG_LEVEL: 'warn',
+        // Log level stays at info: TestHub waits for each service's "ready" line.
       },
     },
   });

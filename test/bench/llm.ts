@@ -43,7 +43,7 @@ export async function benchLlm(): Promise<Row[]> {
         WAGGLE_LLM_RETRIES: '0',
         WAGGLE_LLM_BREAKER_THRESHOLD: '100000',
         WAGGLE_LLM_TIMEOUT_MS: String(TIMEOUT_MS),
-        WAGGLE_LOG_LEVEL: 'warn',
+        // Log level stays at info: TestHub waits for each service's "ready" line.
       },
     },
   });
