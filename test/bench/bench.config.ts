@@ -46,7 +46,7 @@ export class BenchConfig {
   @Type(() => Number)
   @IsInt()
   @Min(10)
-  WAGGLE_BENCH_TASK_BURST = 1000;
+  WAGGLE_BENCH_TASK_BURST = 500;
 
   /** Further burst sizes, measured once each, to show whether a task's cost grows with the backlog. */
   @EnvList()
@@ -65,11 +65,11 @@ export class BenchConfig {
   @Min(1)
   WAGGLE_BENCH_HTTP_SECONDS = 3;
 
-  /** Seconds over which the idle hub's transactions are counted. */
+  /** Seconds over which the idle hub's transactions are counted (in three thirds). */
   @Type(() => Number)
   @IsInt()
-  @Min(2)
-  WAGGLE_BENCH_IDLE_SECONDS = 10;
+  @Min(3)
+  WAGGLE_BENCH_IDLE_SECONDS = 15;
 
   /** Redis for the BullMQ baseline. */
   @Matches(/^redis:\/\//)

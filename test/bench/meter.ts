@@ -129,9 +129,10 @@ export class Meter {
   /**
    * Closes the window now (CPU and NATS are read before this resolves) and divides by `ops`;
    * `settled` resolves once Postgres has reported, up to 10.5 s later. Work that touches
-   * neither this database nor this nats-server may run meanwhile.
+   * neither this database nor this nats-server may run meanwhile. `withoutPostgres` gives the
+   * rest at once.
    */
-  async end(ops: number): Promise<{ settled: () => Promise<Counts> }> {
+  async end(ops: number): Promise<{ settled: () => Promise<Counts>; withoutPostgres: () => Counts }> {
     const endedAt = performance.now();
     const seconds = (endedAt - this.startedAt) / 1000;
     this.sample(false);
@@ -162,7 +163,19 @@ export class Meter {
         cpuMs,
       };
     };
-    return { settled };
+    const withoutPostgres = (): Counts => ({
+      ops,
+      seconds,
+      natsIn: perOp(nats?.in, this.natsStart?.in, ops),
+      natsOut: perOp(nats?.out, this.natsStart?.out, ops, ownNatsOut),
+      cpuMs,
+    });
+    return { settled, withoutPostgres };
+  }
+
+  /** The database's commits and rows as pg_stat_database has them now (reported up to 10 s late). */
+  async postgresNow(): Promise<{ commits: number; rows: number }> {
+    return (await this.pgCounters()) ?? { commits: 0, rows: 0 };
   }
 
   private stopSampling() {
