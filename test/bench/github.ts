@@ -9,7 +9,7 @@ import type { GithubLinkView, Page } from '@waggle/contracts';
 import { eventually, FakeGithub, installFakeClaude, TestHub } from '@waggle/testing';
 
 import type { Row } from './stats';
-import { percentile } from './stats';
+import { BENCH_ENV, percentile } from './stats';
 
 const WEBHOOKS = 100;
 const ISSUES = 20;
@@ -33,12 +33,13 @@ export async function benchGithub(): Promise<Row[]> {
   await fake.createRepo('bench', 'work', { collaborators: ['bench-bot', 'bench-machine'] });
   await installFakeClaude(join(dir, 'bin'));
   const hub = await TestHub.start({
+    env: BENCH_ENV,
     github: {
       env: {
         GITHUB_TOKEN: BOT,
         WAGGLE_GITHUB_API_URL: fake.url,
         WAGGLE_GITHUB_POLL_INTERVAL_MS: '3600000',
-        WAGGLE_LOG_LEVEL: 'warn',
+        // Log level stays at info: TestHub waits for each service's "ready" line.
       },
     },
   });

@@ -1,7 +1,7 @@
 import { FakeLlmProvider, TestHub } from '@waggle/testing';
 
 import type { Row } from './stats';
-import { percentile } from './stats';
+import { BENCH_ENV, percentile } from './stats';
 
 const SAMPLES = 300;
 const FAILOVER_SAMPLES = 20;
@@ -33,6 +33,7 @@ export async function benchLlm(): Promise<Row[]> {
   const ollama = await FakeLlmProvider.start('ollama');
   const port = Number(new URL(anthropic.url).port);
   const hub = await TestHub.start({
+    env: BENCH_ENV,
     llm: {
       env: {
         WAGGLE_LLM_CHAIN: 'anthropic,ollama',
@@ -43,7 +44,7 @@ export async function benchLlm(): Promise<Row[]> {
         WAGGLE_LLM_RETRIES: '0',
         WAGGLE_LLM_BREAKER_THRESHOLD: '100000',
         WAGGLE_LLM_TIMEOUT_MS: String(TIMEOUT_MS),
-        WAGGLE_LOG_LEVEL: 'warn',
+        // Log level stays at info: TestHub waits for each service's "ready" line.
       },
     },
   });

@@ -46,6 +46,8 @@ export interface LocalNatsOptions {
   binary?: string;
   /** Where the server's output goes ('ignore' by default). */
   stdio?: 'ignore' | 'inherit';
+  /** Port of the HTTP monitoring endpoints (/varz, /jsz) on 127.0.0.1; none when absent. */
+  httpPort?: number;
 }
 
 /**
@@ -62,6 +64,11 @@ export class LocalNatsServer {
   get url(): string {
     const host = this.options.host && this.options.host !== '0.0.0.0' ? this.options.host : '127.0.0.1';
     return `nats://${host}:${this.options.port}`;
+  }
+
+  /** Base URL of the monitoring endpoints (`${monitorUrl}/varz`), when `httpPort` was given. */
+  get monitorUrl(): string | undefined {
+    return this.options.httpPort ? `http://127.0.0.1:${this.options.httpPort}` : undefined;
   }
 
   get authDir(): string {
@@ -85,6 +92,7 @@ export class LocalNatsServer {
       port: this.options.port,
       storeDir: this.storeDir,
       resolverDir: join(this.options.dir, 'resolver'),
+      httpPort: this.options.httpPort,
     });
     await writeFile(join(this.options.dir, 'nats-server.conf'), config, { mode: 0o600 });
   }

@@ -44,6 +44,8 @@ export interface TestHubOptions {
   env?: Record<string, string>;
   /** Give every hub service an ops server (`/metrics`) on a free port, listed in `metricsUrls`; only the registry has one otherwise. */
   metrics?: boolean;
+  /** Open nats-server's HTTP monitoring port (`nats.monitorUrl`: /varz message counters), for the bench. */
+  natsMonitoring?: boolean;
 }
 
 /**
@@ -71,7 +73,8 @@ export class TestHub {
 
   private constructor(
     readonly dir: string,
-    private readonly databaseName: string,
+    /** The hub's own database on `databaseServer`. */
+    readonly databaseName: string,
     readonly options: TestHubOptions,
   ) {}
 
@@ -88,12 +91,21 @@ export class TestHub {
     return hub;
   }
 
+  /** The Postgres server the hub's database is on (its maintenance database's URL). */
+  get databaseServer(): string {
+    return this.options.databaseServer ?? testDatabaseServer();
+  }
+
   get heartbeatIntervalMs(): number {
     return this.options.heartbeatIntervalMs ?? 300;
   }
 
   private async boot() {
-    this.nats = new LocalNatsServer({ dir: join(this.dir, 'nats'), port: await freePort() });
+    this.nats = new LocalNatsServer({
+      dir: join(this.dir, 'nats'),
+      port: await freePort(),
+      httpPort: this.options.natsMonitoring ? await freePort() : undefined,
+    });
     await this.nats.start();
     this.databaseUrl = await createDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName);
     const files = authMaterialFiles(this.nats.authDir);
