@@ -211,10 +211,14 @@ describe('StreamKeeper', () => {
 
       // A stream deleted from under the keeper comes back at its next look.
       await jsm.streams.delete(Streams.tasks.name);
-      await eventually(async () => assert.ok((await jsm.streams.names().next()).includes(Streams.tasks.name)), {
-        what: 'tasks stream provisioned again',
-      });
-      assert.equal(restored, 2);
+      await eventually(
+        async () => {
+          assert.ok((await jsm.streams.names().next()).includes(Streams.tasks.name));
+          // Listeners hear of it once every stream has been provisioned again.
+          assert.equal(restored, 2);
+        },
+        { what: 'tasks stream provisioned again' },
+      );
     } finally {
       keeper.stop();
     }

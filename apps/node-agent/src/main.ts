@@ -117,10 +117,21 @@ async function main() {
     logger,
     onRevoked: () => void agent.stop().finally(() => process.exit(ExitCode.revoked)),
   });
-  const shutdown = () => void agent.stop().finally(() => process.exit(0));
+  let stoppingAgent = false;
+  const shutdown = () => {
+    stoppingAgent = true;
+    void agent.stop().finally(() => process.exit(0));
+  };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    // Stopped while starting (its connection is draining): the stop exits 0, this is no failure.
+    if (!stoppingAgent) {
+      throw error;
+    }
+  }
 }
 
 main().catch((error: unknown) => {
