@@ -211,9 +211,9 @@ describe('task processes: none outlives its task or its agent', () => {
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const started = await written(join(dir, 'pids'), DETACHED + 1);
-    // The watchdog dies with the agent (as under an OOM kill of both): it cannot stop them.
-    const [watchdog] = await childrenOf(solo.pid!, 'waggle-watchdog');
-    assert.ok(watchdog, "the agent's watchdog runs");
+    // The task helper (the agent's watchdog) dies with the agent (as under an OOM kill of both): it cannot stop them.
+    const [watchdog] = await childrenOf(solo.pid!, 'waggle-task-helper');
+    assert.ok(watchdog, "the agent's task helper runs");
     process.kill(watchdog, 'SIGSTOP');
     await solo.kill('SIGKILL');
     process.kill(watchdog, 'SIGKILL');
@@ -235,5 +235,32 @@ describe('task processes: none outlives its task or its agent', () => {
     );
     assert.match(done.result!.outputTail, /second attempt/);
     assert.doesNotMatch(done.result!.outputTail, /still running/, 'the second attempt saw none of the first running');
+  });
+
+  it('the task helper killed under a task: another starts, the attempt is swept and retried once its lease expires', async () => {
+    const dir = runDir();
+    const res = await create({
+      title: 'its helper dies',
+      kind: 'shell',
+      input: { script: `mkdir -p "${dir}"\n${twoAttemptScript(dir)}` },
+      target: 'solo',
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const started = await written(join(dir, 'pids'), DETACHED + 1);
+    const [helper] = await childrenOf(solo.pid!, 'waggle-task-helper');
+    assert.ok(helper, "the agent's task helper runs");
+    process.kill(helper, 'SIGKILL');
+
+    await allGone(started, 'the attempt’s processes swept once the helper died', 10_000);
+    const done = await finished(res.body.id, 30_000);
+    assert.equal(done.state, 'succeeded');
+    assert.deepEqual(
+      done.attempts.map((a) => a.state),
+      ['lost', 'succeeded'],
+    );
+    assert.match(done.result!.outputTail, /second attempt/);
+    assert.doesNotMatch(done.result!.outputTail, /still running/, 'the second attempt saw none of the first running');
+    const [next] = await childrenOf(solo.pid!, 'waggle-task-helper');
+    assert.ok(next && next !== helper, 'another helper runs');
   });
 });

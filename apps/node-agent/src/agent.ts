@@ -8,22 +8,25 @@ import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
 import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply } from '@waggle/contracts';
 import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
-import { connectNats, consumeBatches, encodeJson, request } from '@waggle/messaging';
+import type { Delivered } from '@waggle/messaging';
+import { connectNats, consumePipelined, encodeJson, request } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
 import { LocalSocket } from './local-socket';
 import { earlierLives, killMarked } from './process-marks';
-import { ProcessWatchdog } from './process-watchdog';
 import { SystemSampler } from './system-metrics';
 import type { ExecutorOptions } from './task-executor';
 import { TaskExecutor } from './task-executor';
+import { TaskHelper } from './task-helper';
 import { sweepKeptWorkDirs } from './work-dirs';
 
 export const AGENT_VERSION = '0.1.0';
 const CAPABILITY_REFRESH_MS = 5 * 60 * 1000;
 const RECEIPT_CHUNK = 1000;
+/** Delivery receipts in flight at once while the next batches are stored. */
+const RECEIPTS_IN_FLIGHT = 2;
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 /** The agent's own secrets: tasks inherit the agent's environment without them. */
 const AGENT_SECRET_VARIABLES = [
@@ -66,11 +69,11 @@ export class NodeAgent {
   private capabilitiesAt = 0;
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
-  private helloing = false;
+  private helloing?: Promise<void>;
   private reporting = false;
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
-  private watchdog?: ProcessWatchdog;
+  private helper?: TaskHelper;
   private readonly sampler: SystemSampler;
   /** This run's mark on every task process: `<machineId>/<random>` (process-marks.ts). */
   private readonly processMark: string;
@@ -78,7 +81,12 @@ export class NodeAgent {
   constructor(private readonly options: AgentOptions) {
     // a sample takes at most half a heartbeat (and 2 s): a slow reading never delays one.
     const timeoutMs = Math.min(2_000, Math.max(50, Math.floor(options.identity.heartbeatIntervalMs / 2)));
-    this.sampler = new SystemSampler({ path: options.stateDir, timeoutMs, logger: options.logger });
+    this.sampler = new SystemSampler({
+      path: options.stateDir,
+      timeoutMs,
+      probe: (program, args, probeTimeoutMs) => this.probe(program, args, probeTimeoutMs),
+      logger: options.logger,
+    });
     this.processMark = `${options.identity.machineId}/${randomBytes(4).toString('hex')}`;
   }
 
@@ -108,23 +116,12 @@ export class NodeAgent {
       onStatus: (status) => this.onStatus(status),
     }).finally(() => clearInterval(waiting));
     logger.info({ machineId: identity.machineId, name: identity.name, nats: this.nc.getServer() }, 'connected to hub');
+    // The inbox is pulled at once: its consumer exists since the machine joined, and what
+    // waited for this machine is stored while it says hello.
+    this.consumeInbox();
     await this.hello();
     this.timers.push(setInterval(() => void this.heartbeat(), identity.heartbeatIntervalMs));
     this.timers.push(setInterval(() => void this.reportReads(), 1000));
-    void consumeBatches({
-      js: this.nc.jetstream(),
-      stream: Streams.messages.name,
-      consumer: Consumers.inbox(this.id),
-      type: InboxMessage,
-      batchSize: this.options.inboxBatch,
-      maxDeliver: -1,
-      logger,
-      signal: this.abort.signal,
-      handleBatch: (items) => this.receive(items.map((i) => i.payload)),
-      onFetchError: (error) => logger.debug({ err: error }, 'inbox fetch failed; retrying'),
-      // Only the hub creates a machine's consumers: saying hello again has it make them (and re-send what was lost).
-      ensure: () => this.hello(),
-    });
     this.socket = new LocalSocket({
       path: join(this.options.stateDir, 'agent.sock'),
       nc: this.nc,
@@ -141,6 +138,7 @@ export class NodeAgent {
       ...this.options.tasks,
       machineName: identity.name,
       processMark: this.processMark,
+      programs: this.helper!,
       capabilities: () => this.currentCapabilities(),
       taskEnv: await this.taskEnvironment(await this.socket.start()),
       logger,
@@ -152,9 +150,9 @@ export class NodeAgent {
   }
 
   /**
-   * No task process outlives the agent: what an earlier run of this agent left (its
-   * watchdog died with it) is stopped before anything else, and a watchdog is started that
-   * stops this run's task processes once the agent is gone, SIGKILL included.
+   * No task process outlives the agent: what an earlier run of this agent left (its helper
+   * died with it) is stopped before anything else. Then the task helper is started: it runs
+   * every program of this run and, once the agent is gone (SIGKILL included), stops them.
    */
   private async guardTaskProcesses(): Promise<void> {
     const { identity, logger, tasks } = this.options;
@@ -162,7 +160,7 @@ export class NodeAgent {
     if (leftovers.length) {
       logger.warn({ count: leftovers.length }, 'killed task processes left by an earlier run of this agent');
     }
-    this.watchdog = new ProcessWatchdog({
+    this.helper = new TaskHelper({
       mark: this.processMark,
       graceMs: tasks.killGraceMs,
       env: childEnvironment(Object.fromEntries(AGENT_SECRET_VARIABLES.map((name) => [name, undefined]))),
@@ -218,12 +216,20 @@ export class NodeAgent {
   /** What this machine can run, detected again every few minutes (CLIs get installed). */
   private async currentCapabilities(): Promise<Capabilities> {
     if (!this.capabilities || Date.now() - this.capabilitiesAt > CAPABILITY_REFRESH_MS) {
-      this.capabilities = await detectCapabilities(this.options.labels, this.options.execution, () =>
-        this.sampler.gpus(),
+      this.capabilities = await detectCapabilities(
+        this.options.labels,
+        this.options.execution,
+        () => this.sampler.gpus(),
+        (program, args, timeoutMs) => this.probe(program, args, timeoutMs),
       );
       this.capabilitiesAt = Date.now();
     }
     return this.capabilities;
+  }
+
+  /** The agent's own programs (`--version`, nvidia-smi) run through the task helper too: the agent never forks. */
+  private probe(program: string, args: string[], timeoutMs?: number): Promise<string | undefined> {
+    return this.helper ? this.helper.probe(program, args, timeoutMs) : Promise.resolve(undefined);
   }
 
   private async payload(): Promise<HeartbeatPayload> {
@@ -236,30 +242,33 @@ export class NodeAgent {
     };
   }
 
-  /** Re-registers with the hub until it answers; a refusal means this machine was revoked. */
-  private async hello(): Promise<void> {
-    if (this.helloing || !this.nc) {
-      return;
+  /**
+   * Re-registers with the hub until it answers; a refusal means this machine was revoked.
+   * A call while one runs waits for that one.
+   */
+  private hello(): Promise<void> {
+    if (!this.nc) {
+      return Promise.resolve();
     }
-    this.helloing = true;
-    try {
-      for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 15_000)) {
-        try {
-          const reply = await request<HelloReply>(this.nc, MachineSubjects.hello(this.id), await this.payload(), 5_000);
-          this.options.logger.info({ name: reply.name }, 'registered with the hub');
+    this.helloing ??= this.sayHello(this.nc).finally(() => (this.helloing = undefined));
+    return this.helloing;
+  }
+
+  private async sayHello(nc: NatsConnection): Promise<void> {
+    for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 15_000)) {
+      try {
+        const reply = await request<HelloReply>(nc, MachineSubjects.hello(this.id), await this.payload(), 5_000);
+        this.options.logger.info({ name: reply.name }, 'registered with the hub');
+        return;
+      } catch (error) {
+        if (error instanceof WaggleError && error.code === ErrorCode.Forbidden) {
+          this.options.logger.error('the hub no longer knows this machine (revoked)');
+          this.options.onRevoked();
           return;
-        } catch (error) {
-          if (error instanceof WaggleError && error.code === ErrorCode.Forbidden) {
-            this.options.logger.error('the hub no longer knows this machine (revoked)');
-            this.options.onRevoked();
-            return;
-          }
-          this.options.logger.warn({ reason: String(error), retryInMs: delay }, 'hub registry not answering; retrying');
-          await sleep(delay);
         }
+        this.options.logger.warn({ reason: String(error), retryInMs: delay }, 'hub registry not answering; retrying');
+        await sleep(delay);
       }
-    } finally {
-      this.helloing = false;
     }
   }
 
@@ -274,22 +283,58 @@ export class NodeAgent {
     }
   }
 
-  /** Stores a batch (fsync) and tells the hub; only then does the settlement policy ack it. */
-  private async receive(messages: InboxMessage[]) {
-    const fresh = await this.options.store.append(messages);
+  /**
+   * The inbox, pipelined: each batch is written to the inbox file in delivery order while
+   * the batches before it are fsync'ed (one fsync for all that wait: a group commit) and
+   * reported to the hub (a `delivered` receipt). A message is acked only once it is on
+   * disk and its receipt was answered, so an acked message is one the hub knows was
+   * delivered. A failed fsync or receipt naks; the redelivery is skipped as already stored
+   * (or written again, after a failed fsync) and its receipt sent again.
+   */
+  private consumeInbox(): void {
+    const { logger } = this.options;
+    void consumePipelined({
+      js: this.nc!.jetstream(),
+      stream: Streams.messages.name,
+      consumer: Consumers.inbox(this.id),
+      type: InboxMessage,
+      batchSize: this.options.inboxBatch,
+      maxDeliver: -1,
+      logger,
+      signal: this.abort.signal,
+      stage: (items) => this.store(items),
+      commit: (items) => this.receipt(items),
+      commitSize: RECEIPT_CHUNK,
+      commitsInFlight: RECEIPTS_IN_FLIGHT,
+      // The consumer holds at most 10,000 unacked messages.
+      maxUnsettled: 10_000,
+      onFetchError: (error) => logger.debug({ err: error }, 'inbox fetch failed; retrying'),
+      // Only the hub creates a machine's consumers: saying hello again has it make them (and re-send what was lost).
+      ensure: () => this.hello(),
+    });
+  }
+
+  /** Writes the messages not stored yet to the inbox file (not yet fsync'ed: `receipt` waits for that). */
+  private async store(items: Delivered<InboxMessage>[]): Promise<void> {
+    const fresh = await this.options.store.write(items.map((i) => i.payload));
     const [first] = fresh;
     if (first) {
       this.options.logger.info({ count: fresh.length, from: first.from.name }, 'messages received');
     }
-    const ids = messages.map((m) => m.id);
-    for (let i = 0; i < ids.length; i += RECEIPT_CHUNK) {
-      await request<ReceiptReply>(
-        this.nc!,
-        MachineSubjects.delivered(this.id),
-        { v: 1, ids: ids.slice(i, i + RECEIPT_CHUNK) },
-        10_000,
-      );
-    }
+  }
+
+  /**
+   * Once the messages are on disk, tells the hub they were delivered (those skipped as
+   * already stored too: the receipt is idempotent).
+   */
+  private async receipt(items: Delivered<InboxMessage>[]): Promise<void> {
+    await this.options.store.sync();
+    await request<ReceiptReply>(
+      this.nc!,
+      MachineSubjects.delivered(this.id),
+      { v: 1, ids: items.map((i) => i.payload.id) },
+      10_000,
+    );
   }
 
   private async reportReads() {
@@ -325,5 +370,7 @@ export class NodeAgent {
       clearInterval(t);
     }
     await this.nc?.drain().catch(() => undefined);
+    // The helper stops whatever of this run still runs, and exits.
+    this.helper?.close();
   }
 }

@@ -2,6 +2,7 @@ import { arch, cpus, hostname, platform, totalmem } from 'node:os';
 
 import type { AgentCliInfo, AgentCliName, Capabilities, GpuInfo, ToolInfo } from '@waggle/contracts';
 
+import type { Probe } from './system-metrics';
 import { gpuInfos, probe, systemSource } from './system-metrics';
 
 export { parseNvidiaSmi, probe } from './system-metrics';
@@ -48,26 +49,28 @@ export async function detectCapabilities(
   execution: ExecutionOptions = { slots: 1, allowCommand: false, allowShell: false },
   /** Compute GPUs (the agent passes its sampler's, discovered once with systeminformation). */
   gpus: () => Promise<GpuInfo[]> = async () => gpuInfos(await systemSource.gpus()),
+  /** How each `--version` is run (the agent: through its task helper). */
+  run: Probe = probe,
 ): Promise<Capabilities> {
-  const agents: AgentCliInfo[] = [];
-  for (const [name, args] of Object.entries(AGENT_VERSION_ARGS) as [AgentCliName, string[]][]) {
-    const out = await probe(name, args);
-    if (out === undefined) {
-      continue;
-    }
-    const info: AgentCliInfo = { name, version: versionOf(out) };
-    if (name === 'ollama') {
-      info.models = parseOllamaList((await probe('ollama', ['list'])) ?? '');
-    }
-    agents.push(info);
-  }
-  const tools: ToolInfo[] = [];
-  for (const [name, args] of TOOLS) {
-    const out = await probe(name, args);
-    if (out !== undefined) {
-      tools.push({ name, version: versionOf(out) });
-    }
-  }
+  // All at once: each is a program start, and none depends on another.
+  const [agentOutputs, toolOutputs, gpuList] = await Promise.all([
+    Promise.all(
+      (Object.entries(AGENT_VERSION_ARGS) as [AgentCliName, string[]][]).map(async ([name, args]) => {
+        const out = await run(name, args);
+        const models =
+          out !== undefined && name === 'ollama' ? parseOllamaList((await run('ollama', ['list'])) ?? '') : undefined;
+        return { name, out, models };
+      }),
+    ),
+    Promise.all(TOOLS.map(async ([name, args]) => ({ name, out: await run(name, args) }))),
+    gpus(),
+  ]);
+  const agents: AgentCliInfo[] = agentOutputs
+    .filter((a) => a.out !== undefined)
+    .map(({ name, out, models }) => ({ name, version: versionOf(out!), ...(models ? { models } : {}) }));
+  const tools: ToolInfo[] = toolOutputs
+    .filter((t) => t.out !== undefined)
+    .map(({ name, out }) => ({ name, version: versionOf(out!) }));
   return {
     os: platform(),
     arch: arch(),
@@ -76,7 +79,7 @@ export async function detectCapabilities(
     memoryMb: Math.round(totalmem() / 1024 / 1024),
     agents,
     tools,
-    gpus: await gpus(),
+    gpus: gpuList,
     labels,
     ...execution,
     // github-issue tasks need both the identity and git.

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 import type { AgentIdentity } from '@waggle/agent-state';
 import type { JoinResponse } from '@waggle/contracts';
@@ -36,6 +39,42 @@ export interface JoinOptions {
   signal: AbortSignal;
 }
 
+/**
+ * One JSON POST through node:http(s). `fetch` would load undici, whose WebAssembly HTTP
+ * parser alone keeps ~10 MB resident, into an agent that makes no other HTTP request.
+ */
+function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(
+      target,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          let parsed: unknown = {};
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            // not JSON: the status says what happened
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: parsed });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -56,19 +95,19 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
   const idempotencyKey = randomUUID();
   let delay = 1000;
   for (let attempt = 1; !options.signal.aborted; attempt++) {
-    let response: Response;
+    let response: Awaited<ReturnType<typeof postJson>>;
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-        body: JSON.stringify({
+      response = await postJson(
+        url,
+        { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        JSON.stringify({
           joinToken: options.joinToken,
           name: options.name,
           natsPublicKey: key.publicKey,
           labels: options.labels,
         }),
-        signal: AbortSignal.any([options.signal, AbortSignal.timeout(10_000)]),
-      });
+        AbortSignal.any([options.signal, AbortSignal.timeout(10_000)]),
+      );
     } catch (error) {
       options.logger.warn(
         { hub: options.hubUrl, attempt, retryInMs: delay, reason: String((error as Error).cause ?? error) },
@@ -78,7 +117,7 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
       delay = Math.min(30_000, delay * 2);
       continue;
     }
-    const body = (await response.json().catch(() => ({}))) as JoinResponse & { message?: string };
+    const body = (response.body ?? {}) as JoinResponse & { message?: string };
     if (response.status >= 500) {
       options.logger.warn(
         { hub: options.hubUrl, status: response.status, attempt, retryInMs: delay },
@@ -89,12 +128,12 @@ export async function joinHub(options: JoinOptions): Promise<AgentIdentity> {
       continue;
     }
     if (response.status === 429) {
-      const wait = Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000;
+      const wait = Math.max(1, Number(response.headers['retry-after']) || 1) * 1000;
       options.logger.warn({ hub: options.hubUrl, attempt, retryInMs: wait }, 'the hub asks to join later; waiting');
       await sleep(wait, options.signal);
       continue;
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status >= 300) {
       throw new JoinRefusedError(`hub refused to join: ${response.status} ${body.message ?? ''}`.trim());
     }
     return {

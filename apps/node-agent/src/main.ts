@@ -1,3 +1,4 @@
+import './small-heap';
 import 'reflect-metadata';
 
 import { join } from 'node:path';
@@ -5,12 +6,12 @@ import { join } from 'node:path';
 import { InboxStore, readIdentity, writeIdentity } from '@waggle/agent-state';
 import { loadConfigOrExit } from '@waggle/config';
 import type { AgentCliName } from '@waggle/contracts';
-import { createGithubClient } from '@waggle/github';
 import { createLogger } from '@waggle/observability';
 import type { Logger } from '@waggle/observability';
 
 import { ExitCode, NodeAgent } from './agent';
 import { DEFAULT_CLI_COMMANDS, parseCliCommand } from './agent-clis';
+import type * as GithubIdentityModule from './github/github-identity';
 import type { GithubIdentity } from './github/github-issue-work';
 import { joinHub, JoinRefusedError } from './join';
 import { NodeAgentConfig } from './node-agent.config';
@@ -32,23 +33,15 @@ function cliCommands(config: NodeAgentConfig): Record<AgentCliName, string[]> {
   return commands;
 }
 
-/** This machine's GitHub identity, when it has a token. */
+/** This machine's GitHub identity, when it has a token: Octokit is loaded only then (it is MBs a Pi need not hold). */
 function githubIdentity(config: NodeAgentConfig, machineName: string, logger: Logger): GithubIdentity | undefined {
   const token = config.WAGGLE_AGENT_GITHUB_TOKEN?.trim();
   if (!token) {
     return undefined;
   }
-  return {
-    token,
-    client: createGithubClient({
-      token,
-      baseUrl: config.WAGGLE_AGENT_GITHUB_API_URL,
-      writeIntervalMs: config.WAGGLE_AGENT_GITHUB_WRITE_INTERVAL_MS,
-      logger: logger.child({ component: 'github' }),
-    }),
-    gitName: config.WAGGLE_AGENT_GIT_NAME ?? `waggle-${machineName}`,
-    gitEmail: config.WAGGLE_AGENT_GIT_EMAIL ?? `waggle-${machineName}@users.noreply.github.com`,
-  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { githubIdentityOf } = require('./github/github-identity') as typeof GithubIdentityModule;
+  return githubIdentityOf(config, token, machineName, logger);
 }
 
 async function main() {

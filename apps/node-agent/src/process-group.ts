@@ -7,7 +7,7 @@ import type { MarkFilter } from './process-marks';
 import { findMarked, MARK_VARIABLE, markedBy, signalEach, stopMarked } from './process-marks';
 
 /** stdout kept for the caller (the rest still goes to `onOutput`). */
-const CAPTURE_CHARS = 1024 * 1024;
+export const CAPTURE_CHARS = 1024 * 1024;
 /**
  * Once the program and everything it marked are gone, how long its output may take to end.
  * Only an unmarked process (one that cleared its environment) can hold it open longer; its
@@ -28,6 +28,8 @@ export interface ProcessGroupOptions {
   /** Aborting it stops the program: SIGINT, SIGTERM after half of `graceMs`, SIGKILL after `graceMs`. */
   signal: AbortSignal;
   graceMs: number;
+  /** Keep stdout for the result (default); off where the output only streams (the task helper). */
+  captureStdout?: boolean;
 }
 
 export interface ProcessGroupResult {
@@ -46,6 +48,9 @@ export interface ProcessGroupResult {
  * The program has ended when its own process has exited: output held open by something it
  * left running is not waited for. What it left running then gets SIGTERM, and SIGKILL half
  * a grace period later, before the result is returned.
+ *
+ * It runs in the agent's task helper (task-helper-main.ts), which loads nothing else of the
+ * agent's: keep its imports to Node's own modules and process-marks.ts.
  */
 export class ProcessGroup {
   private readonly child: ChildProcess;
@@ -157,7 +162,7 @@ export class ProcessGroup {
       if (!data) {
         return;
       }
-      if (stream === 'stdout' && this.stdout.length < CAPTURE_CHARS) {
+      if (stream === 'stdout' && this.options.captureStdout !== false && this.stdout.length < CAPTURE_CHARS) {
         this.stdout += data;
       }
       this.options.onOutput?.(stream, data);

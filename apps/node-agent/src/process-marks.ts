@@ -97,11 +97,12 @@ export async function signalMarked(filter: MarkFilter, signal: NodeJS.Signals): 
  * SIGKILLs every marked process, again and again, until two scans in a row find none: a
  * process that forked just before it was killed leaves a child the next scan finds, and one
  * that forked and exited while a scan was reading leaves one for the scan after.
+ * `cleanScans` says how many scans just before this one found none (a caller's own).
  * Resolves the pids it killed.
  */
-export async function killMarked(filter: MarkFilter): Promise<number[]> {
+export async function killMarked(filter: MarkFilter, cleanScans = 0): Promise<number[]> {
   const killed = new Set<number>();
-  let clean = 0;
+  let clean = cleanScans;
   for (let pass = 0; pass < MAX_KILL_PASSES && clean < 2; pass++) {
     const pids = await findMarked(filter);
     if (!pids.length) {
@@ -119,7 +120,7 @@ export async function killMarked(filter: MarkFilter): Promise<number[]> {
 
 /**
  * Ends every marked process: SIGTERM, up to `graceMs` for them to go, then `killMarked`.
- * Resolves how many there were.
+ * Resolves how many there were. When there are none, that takes two scans.
  */
 export async function stopMarked(filter: MarkFilter, graceMs: number): Promise<number> {
   const terminated = await signalMarked(filter, 'SIGTERM');
@@ -130,6 +131,7 @@ export async function stopMarked(filter: MarkFilter, graceMs: number): Promise<n
     const marked = await Promise.all(left.map((pid) => isMarked(pid, filter)));
     left = left.filter((_, i) => marked[i]);
   }
-  const killed = await killMarked(filter);
+  // The SIGTERM scan that found none is the first of the two clean scans.
+  const killed = await killMarked(filter, terminated.length ? 0 : 1);
   return new Set([...terminated, ...killed]).size;
 }

@@ -1,13 +1,25 @@
 import { execFile } from 'node:child_process';
-import { readFile, statfs } from 'node:fs/promises';
+import { readdir, readFile, statfs } from 'node:fs/promises';
 import { cpus, freemem, loadavg, networkInterfaces, platform, totalmem, uptime } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
-import * as si from 'systeminformation';
+import type * as SystemInformation from 'systeminformation';
 import type { Systeminformation } from 'systeminformation';
 
 import type { DiskMetrics, GpuInfo, GpuMetrics, MachineMetrics, NetworkMetrics } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
+
+/**
+ * systeminformation, loaded on first use. On Linux the agent reads what it needs itself
+ * (below), and needs it only to describe a PCI display controller: a Raspberry Pi or a
+ * headless server never loads its ~50 modules (some 2 MB of the agent's memory).
+ */
+let siModule: typeof SystemInformation | undefined;
+function si(): typeof SystemInformation {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  siModule ??= require('systeminformation') as typeof SystemInformation;
+  return siModule;
+}
 
 const MB = 1024 * 1024;
 /** Bounds on what one heartbeat carries. */
@@ -16,7 +28,7 @@ export const MAX_INTERFACES = 8;
 export const MAX_GPUS = 16;
 /**
  * Disk layout and network interfaces are looked up again this often (USB disks, VPNs come and
- * go). Not more: si.fsSize reads /proc/mounts synchronously before it runs df.
+ * go). Not more: elsewhere than on Linux, si.fsSize runs df.
  */
 const LAYOUT_REFRESH_MS = 10 * 60 * 1000;
 /** GPU discovery runs lspci and nvidia-smi once; past this it is given up on (the call may still finish). */
@@ -57,7 +69,7 @@ export interface NetCounters {
 export interface MetricsSource {
   /** Compute GPUs (once per process: it spawns lspci and nvidia-smi). */
   gpus(): Promise<DiscoveredGpu[]>;
-  fsSize(): Promise<Systeminformation.FsSizeData[]>;
+  fsSize(): Promise<FsSize[]>;
   networkInterfaces(): Promise<NicInfo[]>;
   mem(): Promise<Pick<Systeminformation.MemData, 'total' | 'available'>>;
   cpuTimes(): CpuTimes[];
@@ -70,6 +82,9 @@ export interface MetricsSource {
 }
 
 /** Runs a program (argument array, never a shell) and returns its output, or undefined if it is missing or fails. */
+export type Probe = (program: string, args: string[], timeoutMs?: number) => Promise<string | undefined>;
+
+/** A probe forked from this process (the agent probes through its task helper instead). */
 export function probe(program: string, args: string[], timeoutMs = 5_000): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile(
@@ -154,11 +169,18 @@ const NETWORK_FS = /^(nfs\d?|cifs|smbfs?|smb3|afpfs|webdav|9p|ceph|glusterfs|fus
 const SYSTEM_MOUNT =
   /^\/(proc|sys|dev|run|snap|boot\/efi$|var\/lib\/(docker|containers|kubelet|snapd))(\/|$)|^\/System\/Volumes\/(VM|Preboot|Update|xarts|iSCPreboot|Hardware)$/;
 
-/** Local filesystems worth showing, from systeminformation's fsSize: one mount per device, root first, bounded. */
-export function diskLayout(fsSizes: Systeminformation.FsSizeData[]): DiskLayout[] {
-  const byDevice = new Map<string, Systeminformation.FsSizeData>();
+/** What the disk layout needs of a mounted filesystem (systeminformation's FsSizeData has it, and more). */
+export type FsSize = Pick<Systeminformation.FsSizeData, 'fs' | 'type' | 'mount' | 'size'>;
+
+/** Not a local disk worth showing: pseudo, network (statfs could hang) or system mounts. */
+const skippedMount = (type: string, mount: string) =>
+  PSEUDO_FS.test(type) || NETWORK_FS.test(type) || SYSTEM_MOUNT.test(mount);
+
+/** Local filesystems worth showing, from the mounted ones: one mount per device, root first, bounded. */
+export function diskLayout(fsSizes: FsSize[]): DiskLayout[] {
+  const byDevice = new Map<string, FsSize>();
   for (const d of fsSizes) {
-    if (!d.mount || d.size <= 0 || PSEUDO_FS.test(d.type) || NETWORK_FS.test(d.type) || SYSTEM_MOUNT.test(d.mount)) {
+    if (!d.mount || d.size <= 0 || skippedMount(d.type, d.mount)) {
       continue;
     }
     const seen = byDevice.get(d.fs);
@@ -237,16 +259,34 @@ export function parseNvidiaSmiLive(output: string): GpuMetrics[] {
 
 let gpuDiscovery: Promise<DiscoveredGpu[]> | undefined;
 
-/** systeminformation's controllers; nvidia-smi alone where lspci is missing (a container with the NVIDIA runtime). */
-async function discoverGpus(): Promise<DiscoveredGpu[]> {
-  const found = await si.graphics().then(
-    (g) => computeGpus(g.controllers),
-    () => [],
+/** Whether Linux lists a PCI display controller (class 0x03xxxx): without one, lspci has no GPU to show. */
+async function hasPciDisplay(): Promise<boolean> {
+  const devices = await readdir('/sys/bus/pci/devices').catch(() => undefined);
+  if (!devices) {
+    // no sysfs to tell: ask lspci
+    return true;
+  }
+  const classes = await Promise.all(
+    devices.map((d) => readFile(`/sys/bus/pci/devices/${d}/class`, 'utf8').catch(() => '')),
   );
+  return classes.some((c) => c.startsWith('0x03'));
+}
+
+/** systeminformation's controllers; nvidia-smi alone where lspci is missing (a container with the NVIDIA runtime). */
+async function discoverGpus(run: Probe): Promise<DiscoveredGpu[]> {
+  const lookAtPci = platform() !== 'linux' || (await hasPciDisplay());
+  const found = lookAtPci
+    ? await si()
+        .graphics()
+        .then(
+          (g) => computeGpus(g.controllers),
+          () => [],
+        )
+    : [];
   if (found.some((g) => g.nvidia)) {
     return found;
   }
-  const smi = await probe('nvidia-smi', [
+  const smi = await run('nvidia-smi', [
     '--query-gpu=name,memory.total,utilization.gpu',
     '--format=csv,noheader,nounits',
   ]);
@@ -258,11 +298,52 @@ async function discoverGpus(): Promise<DiscoveredGpu[]> {
   return [...nvidia, ...found].slice(0, MAX_GPUS);
 }
 
-/** systeminformation and Node: the real machine. */
-export const systemSource: MetricsSource = {
+/** `\040` and the like in /proc/self/mounts: a space, tab, newline or backslash in a path. */
+const unescapeMount = (field: string) =>
+  field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+
+/**
+ * The mounted filesystems from /proc/self/mounts, read asynchronously (systeminformation
+ * reads it synchronously, then runs df). Pseudo, network and system mounts are left out
+ * before any statfs: a hung NFS server must not hang the agent.
+ */
+async function linuxFsSizes(): Promise<FsSize[]> {
+  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => fields.length >= 3)
+    .map(([device, mount, type]) => ({ fs: unescapeMount(device!), mount: unescapeMount(mount!), type: type! }))
+    .filter((m) => !skippedMount(m.type, m.mount));
+  const sized = await Promise.all(
+    mounts.map(async (m) => {
+      try {
+        const s = await statfs(m.mount);
+        return { ...m, size: s.blocks * s.bsize };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return sized.filter((m): m is FsSize => !!m);
+}
+
+/** Total and available memory from /proc/meminfo (what systeminformation's mem reads on Linux). */
+async function linuxMemory(): Promise<{ total: number; available: number }> {
+  const text = await readFile('/proc/meminfo', 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  const total = kb('MemTotal');
+  const available = kb('MemAvailable');
+  if (!Number.isFinite(total) || !Number.isFinite(available)) {
+    throw new Error('/proc/meminfo without MemTotal or MemAvailable');
+  }
+  return { total, available };
+}
+
+/** systeminformation and Node: the real machine, its programs run by `run`. */
+export const systemSourceWith = (run: Probe): MetricsSource => ({
   // si.graphics runs lspci, nvidia-smi, clinfo and xrandr: once per process (GPUs are not hot-plugged).
-  gpus: () => (gpuDiscovery ??= discoverGpus()),
-  fsSize: () => si.fsSize(),
+  gpus: () => (gpuDiscovery ??= discoverGpus(run)),
+  fsSize: () => (platform() === 'linux' ? linuxFsSizes() : si().fsSize()),
   // Node's getifaddrs, not si.networkInterfaces: that one runs a synchronous shell per
   // interface (nmcli, ethtool …) and held the event loop for about 2 s in a measurement.
   networkInterfaces: () =>
@@ -274,7 +355,7 @@ export const systemSource: MetricsSource = {
         default: false,
       })),
     ),
-  mem: () => si.mem(),
+  mem: () => (platform() === 'linux' ? linuxMemory() : si().mem()),
   cpuTimes: () => cpus().map((c) => c.times),
   loadavg: () => (platform() === 'win32' ? undefined : loadavg()),
   uptime: () => uptime(),
@@ -282,7 +363,7 @@ export const systemSource: MetricsSource = {
   netCounters: async (ifaces) => {
     if (platform() !== 'linux') {
       // elsewhere systeminformation asks netstat (macOS, BSD) or PowerShell (Windows).
-      const stats = await si.networkStats(ifaces.join(','));
+      const stats = await si().networkStats(ifaces.join(','));
       return stats.map((s) => ({ iface: s.iface, rxBytes: s.rx_bytes, txBytes: s.tx_bytes }));
     }
     // on Linux the counters are two small files per interface: read them, no shell per heartbeat.
@@ -300,12 +381,15 @@ export const systemSource: MetricsSource = {
     return rows.filter((r): r is NetCounters => !!r && Number.isFinite(r.rxBytes) && Number.isFinite(r.txBytes));
   },
   nvidiaSmi: (timeoutMs) =>
-    probe(
+    run(
       'nvidia-smi',
       ['--query-gpu=index,utilization.gpu,memory.used,memory.total,name', '--format=csv,noheader,nounits'],
       timeoutMs,
     ),
-};
+});
+
+/** The real machine, its programs forked from this process. */
+export const systemSource: MetricsSource = systemSourceWith(probe);
 
 /** One value refreshed in the background: at most one read in flight, the last good value kept. */
 class Slot<T> {
@@ -340,6 +424,8 @@ export interface SamplerOptions {
   /** Longest a sample waits for its reads; what is late comes from the previous sample. */
   timeoutMs: number;
   source?: MetricsSource;
+  /** How the real machine's programs (nvidia-smi) are run, when `source` is not given. */
+  probe?: Probe;
   logger?: Logger;
 }
 
@@ -364,7 +450,7 @@ export class SystemSampler {
   private netBefore?: { counters: NetCounters[]; at: number };
 
   constructor(private readonly options: SamplerOptions) {
-    this.source = options.source ?? systemSource;
+    this.source = options.source ?? (options.probe ? systemSourceWith(options.probe) : systemSource);
     const slot = <T>(what: string) =>
       new Slot<T>((error) => options.logger?.debug({ err: error, what }, 'system metric not read'));
     this.gpuList = slot('gpus');

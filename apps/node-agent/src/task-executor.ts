@@ -1,4 +1,4 @@
-import type { JsMsg, NatsConnection, Subscription } from 'nats';
+import type { Consumer, JsMsg, NatsConnection, Subscription } from 'nats';
 
 import type { AgentCliName, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
 import {
@@ -16,8 +16,10 @@ import { claimOutcomeOf, ClaimSettlement, decodeJson, machineRequest, serve, set
 import type { Logger } from '@waggle/observability';
 
 import { agentCommand } from './agent-clis';
+import type * as GithubIssueWork from './github/github-issue-work';
 import type { GithubIdentity } from './github/github-issue-work';
-import { githubIssueWork } from './github/github-issue-work';
+import type { ProgramRunner } from './task-helper';
+import { TaskIntake } from './task-intake';
 import { TaskRunner } from './task-runner';
 import type { TaskWork } from './task-work';
 import { programWork } from './task-work';
@@ -41,12 +43,26 @@ export interface ExecutorOptions {
   machineName: string;
   /** The agent's process mark (process-marks.ts): every task process carries it, extended per attempt. */
   processMark: string;
+  /** Starts the tasks' programs (the task helper). */
+  programs: ProgramRunner;
   logger: Logger;
   signal: AbortSignal;
 }
 
 /** Durations of recent attempts, for the ETA this machine quotes when a peer asks for help. */
 const RECENT_RUNS = 20;
+/** How long a pull for assignments waits on the server (it ends sooner once filled). */
+const PULL_EXPIRES_MS = 30_000;
+const PULL_RETRY_MS = 1_000;
+
+/**
+ * The github-issue work, loaded on its first task: it brings simple-git and Octokit, which a
+ * machine without a GitHub identity never needs (the agent stays small on a Pi).
+ */
+function githubIssueWorkModule(): typeof GithubIssueWork {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./github/github-issue-work') as typeof GithubIssueWork;
+}
 
 /** What to run for an assignment, or why this machine will not run it. */
 function workFor(
@@ -76,7 +92,7 @@ function workFor(
       if (!input.github) {
         throw WaggleError.invalid('a github-issue task needs input.github');
       }
-      return githubIssueWork(
+      return githubIssueWorkModule().githubIssueWork(
         {
           taskId: assignment.taskId ?? '',
           attempt: assignment.attempt ?? 0,
@@ -94,13 +110,39 @@ function workFor(
  * Takes this machine's task assignments, one per free slot: claims each (the router
  * decides whether this attempt is still current), runs it, and stops it when the hub says
  * cancel. Runs on plain NATS, no HTTP.
+ *
+ * Assignments come through one pull for the whole machine, sized to its free slots: the
+ * consumer is looked up once (again only after a failed pull), and a slot that frees asks
+ * for one more message. The server never holds more pulls for this machine than it has
+ * free slots, so it hands out no assignment that would wait here unclaimed.
  */
 export class TaskExecutor {
   private readonly running = new Map<string, { runner: TaskRunner; startedAt: number }>();
   private readonly recentDurationsMs: number[] = [];
   private subs: Subscription[] = [];
+  private readonly intake: TaskIntake<JsMsg>;
+  /** The machine's task consumer, looked up once (again after a failed pull). */
+  private consumer?: Consumer;
 
-  constructor(private readonly options: ExecutorOptions) {}
+  constructor(private readonly options: ExecutorOptions) {
+    const { nc, machineId, logger } = options;
+    this.intake = new TaskIntake({
+      slots: options.slots,
+      pull: async (count) => {
+        this.consumer ??= await nc.jetstream().consumers.get(Streams.tasks.name, Consumers.tasks(machineId));
+        return this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
+      },
+      onPullError: (error) => {
+        // The connection dropped, or the consumer is gone (the hub makes it again): look it up anew.
+        logger.debug({ err: error }, 'task fetch failed; retrying');
+        this.consumer = undefined;
+      },
+      retryMs: PULL_RETRY_MS,
+      handle: (msg) => this.handle(msg),
+      onHandleError: (error) => logger.error({ err: error }, 'task assignment not handled'),
+      signal: options.signal,
+    });
+  }
 
   start(): void {
     const { nc, machineId } = this.options;
@@ -124,15 +166,14 @@ export class TaskExecutor {
         logger: this.options.logger,
       }),
     );
-    for (let slot = 0; slot < this.options.slots; slot++) {
-      void this.slotLoop(slot);
-    }
+    this.intake.start();
   }
 
   stop(): void {
     for (const sub of this.subs) {
       sub.unsubscribe();
     }
+    this.intake.stop();
     for (const { runner } of this.running.values()) {
       runner.stop('cancelled');
     }
@@ -168,27 +209,6 @@ export class TaskExecutor {
       return { accept: false, etaSeconds, reason: `all ${slots} slots busy for about ${etaSeconds} s` };
     }
     return { accept: true, etaSeconds };
-  }
-
-  private async slotLoop(slot: number): Promise<void> {
-    const { nc, machineId, logger, signal } = this.options;
-    while (!signal.aborted) {
-      let msg: JsMsg | undefined;
-      try {
-        const consumer = await nc.jetstream().consumers.get(Streams.tasks.name, Consumers.tasks(machineId));
-        const batch = await consumer.fetch({ max_messages: 1, expires: 10_000 });
-        for await (const m of batch) {
-          msg = m;
-        }
-      } catch (error) {
-        logger.debug({ err: error, slot }, 'task fetch failed; retrying');
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      }
-      if (msg) {
-        await this.handle(msg);
-      }
-    }
   }
 
   private async handle(msg: JsMsg): Promise<void> {
@@ -248,6 +268,7 @@ export class TaskExecutor {
       env: this.options.taskEnv,
       secrets: this.options.github ? [this.options.github.token] : [],
       processMark: this.options.processMark,
+      programs: this.options.programs,
       logger,
     });
     const startedAt = Date.now();

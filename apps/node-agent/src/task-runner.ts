@@ -8,9 +8,10 @@ import type { Logger } from '@waggle/observability';
 
 import { LeaseKeeper } from './lease-keeper';
 import { LogStream } from './log-stream';
-import { ProcessGroup } from './process-group';
-import { MARK_VARIABLE, markedBy, stopMarked } from './process-marks';
+import { MARK_VARIABLE } from './process-marks';
 import { ResultReporter } from './result-reporter';
+import type { ProgramRunner } from './task-helper';
+import { TaskHelperLostError } from './task-helper';
 import type { TaskWork, WorkContext, WorkResult } from './task-work';
 
 const RESULT_FILE_LIMIT = 1024 * 1024;
@@ -34,10 +35,16 @@ export interface RunnerOptions {
   secrets: string[];
   /** The agent's mark (process-marks.ts): this attempt's processes carry `<it>/<taskId>/<attempt>[/<n>]`. */
   processMark: string;
+  /** Starts the attempt's programs and sweeps what they leave (the task helper). */
+  programs: ProgramRunner;
   logger: Logger;
 }
 
-type StopReason = 'cancelled' | 'timed_out' | 'superseded' | 'lease_lost';
+/** Stops after which the attempt reports nothing: the hub has moved on, or will once the lease expires. */
+type Abandoned = 'superseded' | 'lease_lost' | 'helper_lost';
+type StopReason = 'cancelled' | 'timed_out' | Abandoned;
+const isAbandoned = (reason: StopReason | undefined): reason is Abandoned =>
+  reason === 'superseded' || reason === 'lease_lost' || reason === 'helper_lost';
 
 /**
  * One attempt of a task on this machine. It composes the parts: the work runs its programs
@@ -53,6 +60,8 @@ export class TaskRunner {
   private readonly lease: LeaseKeeper;
   private readonly mark: string;
   private programs = 0;
+  /** The work took the environment to start processes of its own (git through simple-git). */
+  private startedOwnProcesses = false;
 
   constructor(private readonly options: RunnerOptions) {
     const { nc, machineId, assignment, logger } = options;
@@ -90,7 +99,7 @@ export class TaskRunner {
     }
     await this.endLeftovers();
     await this.logs.flush();
-    if (this.stopReason === 'superseded' || this.stopReason === 'lease_lost') {
+    if (isAbandoned(this.stopReason)) {
       logger.warn(
         { taskId: assignment.taskId, attempt: assignment.attempt, reason: this.stopReason },
         'attempt abandoned; not reporting',
@@ -122,13 +131,17 @@ export class TaskRunner {
   }
 
   /**
-   * Whatever the attempt left running (a program's leftovers are stopped when it ends, but
-   * git through simple-git is not run as a program group) is stopped before the result
-   * goes out, so nothing of this attempt runs beside a next one.
+   * Whatever the attempt left running is stopped before the result goes out, so nothing of
+   * this attempt runs beside a next one. A program run through `exec` is swept when it ends;
+   * what the work started itself (git through simple-git is not a program group), or what a
+   * program left when the helper died under it, is swept here by the attempt's mark.
    */
   private async endLeftovers(): Promise<void> {
+    if (!this.startedOwnProcesses && this.stopReason !== 'helper_lost') {
+      return;
+    }
     const { logger, assignment, killGraceMs } = this.options;
-    const stopped = await stopMarked(markedBy(this.mark), Math.ceil(killGraceMs / 2));
+    const stopped = await this.options.programs.sweep(this.mark, Math.ceil(killGraceMs / 2));
     if (stopped) {
       logger.info(
         { taskId: assignment.taskId, attempt: assignment.attempt, stopped },
@@ -156,11 +169,9 @@ export class TaskRunner {
       [MARK_VARIABLE]: this.mark,
     };
     const signal = this.stopping.signal;
-    return {
-      cwd,
-      env,
-      exec: (argv, options = {}) =>
-        ProcessGroup.run(argv, {
+    const exec: WorkContext['exec'] = async (argv, options = {}) => {
+      try {
+        return await this.options.programs.run(argv, {
           cwd: options.cwd ?? cwd,
           env: options.env ?? env,
           mark: `${this.mark}/${++this.programs}`,
@@ -172,7 +183,28 @@ export class TaskRunner {
           },
           signal,
           graceMs: killGraceMs,
-        }),
+        });
+      } catch (error) {
+        if (error instanceof TaskHelperLostError) {
+          // Its processes are swept by mark; the hub retries the task once the lease expires.
+          this.options.logger.error(
+            { taskId: assignment.taskId, attempt: assignment.attempt, err: error },
+            'the task helper died under the attempt: abandoning it',
+          );
+          this.stop('helper_lost');
+        }
+        throw error;
+      }
+    };
+    const started = () => (this.startedOwnProcesses = true);
+    return {
+      cwd,
+      get env() {
+        // Whoever takes the environment may start processes with it: the attempt sweeps its mark at the end.
+        started();
+        return env;
+      },
+      exec,
       output: (stream, text) => this.logs.write(stream, text),
       note: (text) => this.logs.write('stdout', `[waggle] ${text}\n`),
       signal,

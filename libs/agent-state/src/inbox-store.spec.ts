@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -33,6 +33,27 @@ describe('InboxStore', async () => {
       (await reloaded.list()).map((m) => m.id),
       ['1', '2', '10'],
     );
+  });
+
+  it('keeps an id in a batch once, and counts none of a batch whose write failed as stored', async () => {
+    const failing = await mkdtemp(join(tmpdir(), 'waggle-inbox-fail-'));
+    try {
+      const store = new InboxStore(failing);
+      await store.load();
+      // A directory where the inbox file should be: the append fails (even as root).
+      await mkdir(store.inboxPath);
+      await assert.rejects(store.append([msg('6')]));
+      await rmdir(store.inboxPath);
+      assert.equal((await store.append([msg('5'), msg('5')])).length, 1);
+      // The redelivery of the failed batch is stored, not skipped as a duplicate.
+      assert.equal((await store.append([msg('6')])).length, 1);
+      assert.deepEqual(
+        (await store.list()).map((m) => m.id),
+        ['5', '6'],
+      );
+    } finally {
+      await rm(failing, { recursive: true, force: true });
+    }
   });
 
   it('tracks read marks and which were reported', async () => {

@@ -1,4 +1,5 @@
 import { appendFile, mkdir, open, readFile, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { InboxMessage } from '@waggle/contracts';
@@ -46,9 +47,23 @@ async function readText(path: string): Promise<string> {
  * the `waggle inbox` command (which appends read marks) never rewrite each other's file.
  * The agent writes and fsyncs a batch before it acknowledges it to the hub, and skips ids
  * it already holds, so a redelivery never shows a message twice.
+ *
+ * Writing and syncing are two steps so that the agent can write the next batch while the
+ * last one's fsync runs: `sync` is a group commit, one fsync for every write before it.
  */
 export class InboxStore {
+  /** Ids written (a failed write or fsync takes its ids back: the redelivery is stored again). */
   private readonly ids = new Set<string>();
+  private handle?: Promise<FileHandle>;
+  /** Writes go out one after another, in call order. */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** Writes made; how many of them a finished fsync covered; how many a successful one did. */
+  private written = 0;
+  private synced = 0;
+  private durable = 0;
+  /** Ids of each write not yet covered by an fsync, in write order. */
+  private unsynced: { seq: number; ids: string[] }[] = [];
+  private syncing?: Promise<void>;
 
   constructor(private readonly dir: string) {}
 
@@ -63,27 +78,95 @@ export class InboxStore {
     }
   }
 
-  /** Appends the messages not stored yet (fsync'ed); returns them. */
+  /** Appends the messages not stored yet and fsyncs them; returns them. */
   async append(messages: InboxMessage[], now = new Date()): Promise<StoredMessage[]> {
+    const fresh = await this.write(messages, now);
+    await this.sync();
+    return fresh;
+  }
+
+  /**
+   * Writes the messages not written yet (not yet on disk: `sync` makes them so); returns
+   * them. An id counts as stored from here on, unless the write or its fsync fails.
+   */
+  write(messages: InboxMessage[], now = new Date()): Promise<StoredMessage[]> {
     const fresh: StoredMessage[] = [];
+    const seen = new Set<string>();
     for (const m of messages) {
-      if (this.ids.has(m.id)) {
+      if (this.ids.has(m.id) || seen.has(m.id)) {
         continue;
       }
-      this.ids.add(m.id);
+      seen.add(m.id);
       fresh.push({ ...m, receivedAt: now.toISOString() });
     }
     if (!fresh.length) {
+      return Promise.resolve(fresh);
+    }
+    const ids = [...seen];
+    ids.forEach((id) => this.ids.add(id));
+    const text = fresh.map((m) => JSON.stringify(m)).join('\n') + '\n';
+    const done = this.writes.then(async () => {
+      try {
+        await (await this.file()).write(text);
+      } catch (error) {
+        ids.forEach((id) => this.ids.delete(id));
+        throw error;
+      }
+      this.unsynced.push({ seq: ++this.written, ids });
       return fresh;
+    });
+    this.writes = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Resolves once everything written before the call is on disk: one fsync for all writes waiting. */
+  async sync(): Promise<void> {
+    await this.writes;
+    const target = this.written;
+    while (this.synced < target) {
+      this.syncing ??= this.fsync().finally(() => (this.syncing = undefined));
+      await this.syncing;
     }
-    const handle = await open(this.inboxPath, 'a', 0o600);
+    // A failed fsync is not retried: after one, Linux may report success for data it lost.
+    if (this.durable < target) {
+      throw new Error(`${this.inboxPath}: an fsync failed; the messages are written again when redelivered`);
+    }
+  }
+
+  private async fsync(): Promise<void> {
+    const upTo = this.written;
+    const covered = this.unsynced.filter((w) => w.seq <= upTo);
+    this.unsynced = this.unsynced.filter((w) => w.seq > upTo);
     try {
-      await handle.write(fresh.map((m) => JSON.stringify(m)).join('\n') + '\n');
-      await handle.sync();
+      await (await this.file()).sync();
+      this.durable = Math.max(this.durable, upTo);
+    } catch (error) {
+      // Not known to be on disk: forget those ids, so that their redelivery is written again.
+      for (const { ids } of covered) {
+        ids.forEach((id) => this.ids.delete(id));
+      }
+      throw error;
     } finally {
-      await handle.close();
+      this.synced = Math.max(this.synced, upTo);
     }
-    return fresh;
+  }
+
+  private file(): Promise<FileHandle> {
+    this.handle ??= mkdir(this.dir, { recursive: true, mode: 0o700 })
+      .then(() => open(this.inboxPath, 'a', 0o600))
+      .catch((error: unknown) => {
+        this.handle = undefined;
+        throw error;
+      });
+    return this.handle;
+  }
+
+  /** Closes the inbox file (after the last write). */
+  async close(): Promise<void> {
+    await this.writes;
+    const handle = this.handle;
+    this.handle = undefined;
+    await (await handle?.catch(() => undefined))?.close();
   }
 
   /** Every stored message in the order the hub accepted them (message ids grow in send order). */

@@ -81,6 +81,17 @@ async function settleMsg(options: SettleContext, msg: JsMsg, error: unknown): Pr
  * policy without reaching the handler. Handlers never ack by hand.
  */
 export async function consumeBatches<T extends object>(options: ConsumeOptions<T>): Promise<void> {
+  await pullBatches(options, (batch) => handle(options, batch));
+}
+
+/**
+ * The pull loop under both consumers: hands `onBatch` whatever has arrived (up to
+ * `batchSize`), one batch at a time, and pulls again after an error (running `ensure` first).
+ */
+async function pullBatches(
+  options: Omit<ConsumeOptions<object>, 'handleBatch' | 'type'>,
+  onBatch: (batch: JsMsg[]) => Promise<void>,
+): Promise<void> {
   const batchSize = options.batchSize ?? 256;
   while (!options.signal.aborted) {
     try {
@@ -117,7 +128,7 @@ export async function consumeBatches<T extends object>(options: ConsumeOptions<T
         await new Promise((resolve) => setImmediate(resolve));
         const batch = buffer.splice(0, batchSize);
         if (batch.length) {
-          await handle(options, batch);
+          await onBatch(batch);
         }
       }
       await reader;
@@ -136,8 +147,12 @@ export async function consumeBatches<T extends object>(options: ConsumeOptions<T
   }
 }
 
-async function handle<T extends object>(options: ConsumeOptions<T>, messages: JsMsg[]): Promise<void> {
-  const valid: { payload: T; msg: JsMsg }[] = [];
+/** Decodes a batch; what fails validation is settled by the policy at once. */
+async function decodeBatch<T extends object>(
+  options: ConsumeOptions<T> | PipelineOptions<T>,
+  messages: JsMsg[],
+): Promise<Delivered<T>[]> {
+  const valid: Delivered<T>[] = [];
   for (const msg of messages) {
     try {
       valid.push({ payload: decode(options.type, decodeJson(msg.data)), msg });
@@ -145,19 +160,119 @@ async function handle<T extends object>(options: ConsumeOptions<T>, messages: Js
       await settleMsg(options, msg, error);
     }
   }
-  const first = valid[0];
-  if (!first) {
-    return;
-  }
-  const correlationId = sanitizeCorrelationId(correlationOf(first.msg.headers));
+  return valid;
+}
+
+/** Runs `fn`, under the correlation id of the first message; resolves its error (undefined: none). */
+async function attempt<T extends object>(items: Delivered<T>[], fn: () => Promise<void>): Promise<unknown> {
+  const correlationId = sanitizeCorrelationId(correlationOf(items[0]?.msg.headers));
   let failure: unknown;
   await withCorrelation(correlationId, async () => {
     try {
-      await options.handleBatch(valid);
+      await fn();
     } catch (error) {
       failure = error ?? new Error('handler failed');
     }
   });
+  return failure;
+}
+
+/** A decoded message and its JetStream delivery. */
+export interface Delivered<T> {
+  payload: T;
+  msg: JsMsg;
+}
+
+export interface PipelineOptions<T extends object> extends Omit<ConsumeOptions<T>, 'handleBatch'> {
+  /**
+   * Stage one, batch by batch in delivery order (the next batch waits for it): e.g. store
+   * the batch. A batch it fails is settled by the policy and goes no further.
+   */
+  stage: (items: Delivered<T>[]) => Promise<void>;
+  /**
+   * Stage two, for what stage one passed: e.g. tell the owner. Staged messages are gathered
+   * into calls of up to `commitSize`, up to `commitsInFlight` at once, while stage one goes
+   * on with the next batches. A message is acked only once both stages passed it, and
+   * messages are settled in delivery order.
+   */
+  commit: (items: Delivered<T>[]) => Promise<void>;
+  commitSize?: number;
+  commitsInFlight?: number;
+  /** Staged but unsettled messages at most; stage one waits beyond it (default 20 batches). */
+  maxUnsettled?: number;
+}
+
+/**
+ * Consumes a durable consumer in a two-stage pipeline until `signal` aborts: while a commit
+ * (stage two) is in flight, the next batches go through stage one. The guarantee is the
+ * same as `consumeBatches` with both stages in one handler: nothing is acked before both
+ * passed it; a failure in either is settled by the one policy (nak with backoff, or
+ * dead-letter). Acks follow commits, in delivery order.
+ */
+export async function consumePipelined<T extends object>(options: PipelineOptions<T>): Promise<void> {
+  const commitSize = options.commitSize ?? options.batchSize ?? 256;
+  const commitsInFlight = Math.max(1, options.commitsInFlight ?? 2);
+  const maxUnsettled = options.maxUnsettled ?? (options.batchSize ?? 256) * 20;
+  /** Passed stage one, waiting for a commit slot. */
+  const staged: Delivered<T>[] = [];
+  let committing = 0;
+  let unsettled = 0;
+  /** Resolves once every commit started so far is settled: the next one settles after it. */
+  let settledInOrder: Promise<void> = Promise.resolve();
+  let roomFreed: (() => void) | undefined;
+
+  const settleAll = async (items: Delivered<T>[], error: unknown) => {
+    for (const { msg } of items) {
+      await settleMsg(options, msg, error);
+    }
+    unsettled -= items.length;
+    roomFreed?.();
+  };
+  const startCommits = () => {
+    while (committing < commitsInFlight && staged.length) {
+      const items = staged.splice(0, commitSize);
+      committing++;
+      const outcome = attempt(items, () => options.commit(items));
+      const previous = settledInOrder;
+      settledInOrder = (async () => {
+        const error = await outcome;
+        committing--;
+        startCommits();
+        await previous;
+        await settleAll(items, error);
+      })();
+    }
+  };
+
+  await pullBatches(options, async (batch) => {
+    while (unsettled >= maxUnsettled) {
+      await new Promise<void>((resolve) => (roomFreed = resolve));
+      roomFreed = undefined;
+    }
+    const items = await decodeBatch(options, batch);
+    if (!items.length) {
+      return;
+    }
+    unsettled += items.length;
+    const error = await attempt(items, () => options.stage(items));
+    if (error !== undefined) {
+      // Settled after what came before it, so acks and naks stay in delivery order.
+      const previous = settledInOrder;
+      settledInOrder = previous.then(() => settleAll(items, error));
+      return;
+    }
+    staged.push(...items);
+    startCommits();
+  });
+  await settledInOrder;
+}
+
+async function handle<T extends object>(options: ConsumeOptions<T>, messages: JsMsg[]): Promise<void> {
+  const valid = await decodeBatch(options, messages);
+  if (!valid.length) {
+    return;
+  }
+  const failure = await attempt(valid, () => options.handleBatch(valid));
   for (const { msg } of valid) {
     await settleMsg(options, msg, failure);
   }
