@@ -11,6 +11,8 @@ import { GatewayConfig } from './gateway.config';
 /** The gateway as a service a process hosts: alone (main.ts) or beside the others (`waggle up`). */
 export const service: HostedService = {
   name: 'gateway',
+  // Beside other services (`waggle up`), it answers /ready only once they are up.
+  startsLast: true,
   async start() {
     const config = loadConfigOrExit(GatewayConfig);
     const logger = createLogger('gateway', config.WAGGLE_LOG_LEVEL);

@@ -9,6 +9,8 @@ export type StopService = () => Promise<void>;
  */
 export interface HostedService {
   name: string;
+  /** The edge: started once every other service of the process is up, so its first request finds them. */
+  startsLast?: boolean;
   start(): Promise<StopService>;
 }
 
@@ -34,17 +36,26 @@ export function runHosted(services: HostedService[]): void {
   };
   process.once('SIGTERM', () => void stopAll(0));
   process.once('SIGINT', () => void stopAll(0));
-  void Promise.all(
-    services.map(async (service, i) => {
-      try {
-        // In the order given (the last one, the edge, stops first), whatever order they came up in.
-        stops[i] = { name: service.name, stop: await service.start() };
-      } catch (error) {
-        process.stderr.write(`${service.name} failed to start: ${String((error as Error)?.stack ?? error)}\n`);
-        await stopAll(1);
-      }
-    }),
-  );
+  const startAll = (which: (s: HostedService) => boolean) =>
+    Promise.all(
+      services.map(async (service, i) => {
+        if (!which(service)) {
+          return;
+        }
+        try {
+          // Stopped in the order given, reversed (the edge first), whatever order they came up in.
+          stops[i] = { name: service.name, stop: await service.start() };
+        } catch (error) {
+          process.stderr.write(`${service.name} failed to start: ${String((error as Error)?.stack ?? error)}\n`);
+          await stopAll(1);
+        }
+      }),
+    );
+  void startAll((s) => !s.startsLast).then(async () => {
+    if (!stopping) {
+      await startAll((s) => !!s.startsLast);
+    }
+  });
 }
 
 /** Whether a module's `service` export is a HostedService (checked when a host loads apps by path). */
