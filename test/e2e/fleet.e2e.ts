@@ -87,6 +87,9 @@ describe('the fleet: join, report, presence, revocation', () => {
   });
 
   it('goes offline after three missed heartbeats and online on the next one', async () => {
+    // Online first: a restarted agent that stalled (a loaded machine) for three of the test's
+    // 300 ms heartbeats was rightly marked offline, and this test would find that, not the kill's.
+    await hub.waitOnline('mint-otter');
     await otter.kill('SIGKILL');
     const offline = await eventually(
       async () => {
