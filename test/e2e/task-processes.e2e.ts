@@ -52,7 +52,9 @@ const twoAttemptScript = (dir: string) => {
   return [
     `if [ -e "${dir}/first" ]; then`,
     `  for pid in $(cat "${pids}"); do`,
-    `    if [ -e /proc/$pid ] && ! grep -q '^State:[[:space:]]*Z' /proc/$pid/status; then echo "still running: $pid"; fi`,
+    // One read of its state: a process that ends between two reads is not "still running".
+    `    state=$(sed -n 's/^State:[[:space:]]*//p' /proc/$pid/status 2>/dev/null)`,
+    `    case "$state" in ''|Z*) ;; *) echo "still running: $pid" ;; esac`,
     '  done',
     '  echo "second attempt"',
     '  exit 0',
