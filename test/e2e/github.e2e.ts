@@ -124,12 +124,14 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     action: 'opened' | 'labeled',
     deliveryId = randomUUID(),
     secret = SECRET,
+    contentType: 'json' | 'form' = 'json',
   ) =>
     FakeGithub.deliver(`${hub.url}/api/github/webhook`, {
       event: 'issues',
       deliveryId,
       payload: fake.issuesEvent(OWNER, repo, issue, action),
       secret,
+      contentType,
     });
 
   const links = async (repo: string) =>
@@ -294,6 +296,16 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal(stored.rows[0].n, 0);
     // The genuine delivery still works afterwards.
     assert.deepEqual((await webhook('widgets', issue.number, 'opened')).body, { accepted: true, result: 'linked' });
+    await waitLink('widgets', issue.number, 'done');
+  });
+
+  it("takes a form-encoded delivery (the default of GitHub's webhook form) and still refuses a forged one", async () => {
+    const issue = fake.openIssue(OWNER, 'widgets', { title: 'Fix the footer', labels: ['waggle'], user: 'alice' });
+    const forged = await webhook('widgets', issue.number, 'opened', randomUUID(), 'not-the-secret-at-all', 'form');
+    assert.equal(forged.status, 401, JSON.stringify(forged.body));
+    const genuine = await webhook('widgets', issue.number, 'opened', randomUUID(), SECRET, 'form');
+    assert.equal(genuine.status, 200, JSON.stringify(genuine.body));
+    assert.deepEqual(genuine.body, { accepted: true, result: 'linked' });
     await waitLink('widgets', issue.number, 'done');
   });
 

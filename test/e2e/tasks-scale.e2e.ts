@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import type { Page, TaskView } from '@waggle/contracts';
+import type { MachineView, Page, TaskView } from '@waggle/contracts';
 import { eventually, TestHub } from '@waggle/testing';
 
 const TASKS = 1000;
@@ -77,5 +77,34 @@ describe('two task-routers, one thousand tasks', () => {
     );
     const machines = new Set(seen.map((t) => t.machine?.name));
     assert.equal(machines.size, 3, 'the work was spread over the three machines');
+  });
+
+  it('finds a task by a unique prefix of its id, and names the matches of an ambiguous one', async () => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await hub.api<Page<TaskView>>('GET', `/api/tasks?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      ids.push(...page.body.items.map((t) => t.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const one = ids.find((id) => ids.filter((other) => other.startsWith(id.slice(0, 6))).length === 1)!;
+    const found = await hub.api<TaskView>('GET', `/api/tasks/${one.slice(0, 6)}`);
+    assert.equal(found.status, 200, JSON.stringify(found.body));
+    assert.equal(found.body.id, one);
+    // 1000 ids over 256 two-character prefixes: some share one.
+    const prefix = ids.map((id) => id.slice(0, 2)).find((p, i, all) => all.indexOf(p) !== i)!;
+    const ambiguous = await hub.api<{ code: string; message: string; details: { matches: string[] } }>(
+      'GET',
+      `/api/tasks/${prefix}`,
+    );
+    assert.equal(ambiguous.status, 400);
+    assert.match(ambiguous.body.message, new RegExp(`task id prefix "${prefix}" matches more than one task`));
+    assert.ok(ambiguous.body.details.matches.length >= 2);
+    assert.ok(ambiguous.body.details.matches.every((id) => id.startsWith(prefix)));
+    const none = await hub.api('GET', '/api/tasks/0000-');
+    assert.equal(none.status, 400, 'a prefix that could not start a UUID');
+    const machines = (await hub.api<Page<MachineView>>('GET', '/api/machines')).body.items;
+    const machine = await hub.api<MachineView>('GET', `/api/machines/${machines[0]!.id.slice(0, 8)}`);
+    assert.equal(machine.body.name, machines[0]!.name, 'machines too');
   });
 });

@@ -124,12 +124,21 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     );
     assert.equal(created.code, 0, created.stderr);
     const id = (JSON.parse(created.stdout) as TaskView).id;
-    const logs = await runCli(['tasks', 'logs', id, '--follow'], env);
+    // The short id the list prints is enough, as in git and docker.
+    const short = id.slice(0, 8);
+    const logs = await runCli(['tasks', 'logs', short, '--follow'], env);
     assert.equal(logs.code, 0, logs.stderr);
     assert.equal(logs.stdout, 'line 1\nline 2\nline 3\n');
     assert.match(logs.stderr, /task succeeded \(exit 0\)/);
     const list = await runCli(['tasks', 'list', '--state', 'succeeded'], env);
     assert.match(list.stdout, /succeeded\s+│\s+worker/);
+    assert.match(list.stdout, new RegExp(`${short}\\s+│\\s+succeeded`));
+    const got = await runCli(['tasks', 'get', short, '--json'], env);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal((JSON.parse(got.stdout) as TaskView).id, id);
+    const bad = await runCli(['tasks', 'get', 'not-an-id'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /400 INVALID_INPUT: task id must be a UUID or its first characters/);
   });
 
   it("streams a running task's output live over /ws", async () => {

@@ -32,12 +32,17 @@ export class ApiClient {
   ) {}
 
   /**
-   * Credential order: --token, WAGGLE_TOKEN, then this machine's own credential from its
-   * state dir. Hub: --hub, WAGGLE_HUB_URL, the machine's hub, then the local gateway.
+   * Credential order: --token, then an explicit --state-dir's machine credential, then
+   * WAGGLE_TOKEN, then this machine's own credential from the default state dir. Hub: --hub,
+   * WAGGLE_HUB_URL, the machine's hub, then the local gateway. A --state-dir that holds no
+   * machine is an error, not a silent fall back to another identity.
    */
   static async fromFlags(flags: ConnectionFlags, config: CliConfig): Promise<ApiClient> {
     const identity = await readIdentity(flags.stateDir ?? defaultStateDir(config)).catch(() => undefined);
-    const token = flags.token ?? config.WAGGLE_TOKEN ?? identity?.apiToken;
+    if (flags.stateDir && !flags.token && !identity) {
+      throw new CliError(`no machine has joined with state dir ${resolve(flags.stateDir)}`);
+    }
+    const token = flags.token ?? (flags.stateDir ? identity?.apiToken : undefined) ?? config.WAGGLE_TOKEN ?? identity?.apiToken;
     const hub = flags.hub ?? config.WAGGLE_HUB_URL ?? identity?.hubUrl ?? `http://127.0.0.1:${config.WAGGLE_PORT}`;
     return new ApiClient(hub, token);
   }

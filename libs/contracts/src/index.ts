@@ -4,6 +4,7 @@ export * from './errors';
 export * from './events';
 export * from './github';
 export * from './help';
+export * from './ids';
 export * from './llm';
 export * from './machines';
 export * from './messages';

@@ -18,6 +18,7 @@ import {
 
 import { GithubTaskInput } from './github';
 import type { HelpView } from './help';
+import { IsIdRef } from './ids';
 import { AGENT_CLIS, HEX_256, LABEL_PATTERN } from './machines';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
@@ -375,9 +376,15 @@ export function machineTaskRefusal(
   return undefined;
 }
 
+/** A task by its id or the id's first characters (a unique prefix, as in git). */
 export class TaskRefRequest {
-  @IsUUID()
+  @IsIdRef()
   taskId!: string;
+
+  /** Set for a machine's credential: only the tasks it may see are matched. */
+  @IsOptional()
+  @IsUUID()
+  visibleTo?: string;
 }
 
 /** GET /api/tasks/{id}/logs: which chunks. */
@@ -400,8 +407,12 @@ export class TaskLogsQuery {
 
 /** `waggle.rpc.task-router.tasks.logs` */
 export class TaskLogsRequest extends TaskLogsQuery {
-  @IsUUID()
+  @IsIdRef()
   taskId!: string;
+
+  @IsOptional()
+  @IsUUID()
+  visibleTo?: string;
 }
 
 export class LogChunkView {

@@ -414,13 +414,22 @@ export class FakeGithub {
   /** POSTs a webhook the way GitHub's Hookshot does, signed with `secret`; the reply's body is parsed JSON when it is JSON. */
   static async deliver(
     url: string,
-    options: { event: string; deliveryId: string; payload: unknown; secret: string },
+    options: {
+      event: string;
+      deliveryId: string;
+      payload: unknown;
+      secret: string;
+      /** GitHub's webhook form offers both; `form` (its default) sends `payload=<the JSON, URL-encoded>`. */
+      contentType?: 'json' | 'form';
+    },
   ): Promise<{ status: number; body: unknown }> {
-    const body = JSON.stringify(options.payload);
+    const json = JSON.stringify(options.payload);
+    const form = options.contentType === 'form';
+    const body = form ? new URLSearchParams({ payload: json }).toString() : json;
     const response = await fetch(url, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json',
+        'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json',
         'user-agent': 'GitHub-Hookshot/abc',
         'x-github-event': options.event,
         'x-github-delivery': options.deliveryId,

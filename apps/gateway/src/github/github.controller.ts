@@ -89,7 +89,7 @@ export class GithubController {
   @Public()
   @ApiOperation({
     summary:
-      "GitHub's webhook (issues events). Needs no token: X-Hub-Signature-256 must match the repository's secret, or it is refused with 401 and nothing is stored",
+      "GitHub's webhook (issues events), as application/json or application/x-www-form-urlencoded. Needs no token: X-Hub-Signature-256 must match the repository's secret, or it is refused with 401 and nothing is stored",
   })
   @ApiHeader({ name: 'X-Hub-Signature-256', required: true })
   @ApiHeader({ name: 'X-GitHub-Event', required: true })
@@ -106,7 +106,7 @@ export class GithubController {
     const missing = [
       !event && 'X-GitHub-Event',
       !deliveryId && 'X-GitHub-Delivery',
-      !req.rawBody && 'a JSON body',
+      !req.rawBody && 'a body (JSON, or a form with a `payload` field)',
     ].filter((m): m is string => !!m);
     if (missing.length) {
       throw WaggleError.invalid(

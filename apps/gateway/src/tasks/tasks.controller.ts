@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import type { PipeTransform } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
@@ -9,6 +10,7 @@ import {
   TaskLogsQuery,
   TaskRouterRpc,
   TaskView,
+  isIdRef,
   taskVisibleTo,
   WaggleError,
 } from '@waggle/contracts';
@@ -21,9 +23,17 @@ import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
 import { ApiIdempotencyKey, callerScope, idempotencyOf } from '../common/idempotency';
 
-const taskId = new ParseUUIDPipe({
-  exceptionFactory: () => WaggleError.invalid('task id must be a UUID', [{ field: 'id', errors: ['must be a UUID'] }]),
-});
+/** A task's id, or its first characters (the router finds the one task they start). */
+const taskId: PipeTransform<string, string> = {
+  transform(value: string) {
+    if (!isIdRef(value)) {
+      throw WaggleError.invalid('task id must be a UUID or its first characters', [
+        { field: 'id', errors: ['must be a UUID or its first characters'] },
+      ]);
+    }
+    return value;
+  },
+};
 
 @ApiTags('tasks')
 @ApiBearerAuth()
@@ -71,7 +81,7 @@ export class TasksController {
   @Auth('admin', 'machine')
   @ApiOperation({
     summary:
-      'A task with every attempt, and while queued why it waits (each candidate machine and the reason it was passed over)',
+      'A task (by its id or a unique prefix of it) with every attempt, and while queued why it waits (each candidate machine and the reason it was passed over)',
   })
   @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 404)
@@ -90,10 +100,9 @@ export class TasksController {
     @Query() query: TaskLogsQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<TaskLogsPage> {
-    if (principal.kind === 'machine') {
-      await this.visible(id, principal);
-    }
-    return this.rpc.call(TaskRouterRpc.logs, { taskId: id, ...query });
+    // A machine's credential reads the logs of the tasks it may see, and only those.
+    const taskId = principal.kind === 'machine' ? (await this.visible(id, principal)).id : id;
+    return this.rpc.call(TaskRouterRpc.logs, { taskId, ...query });
   }
 
   @Post(':id/cancel')
@@ -118,7 +127,8 @@ export class TasksController {
 
   /** The task, if the caller may see it; a machine asking for another machine's task is told it does not exist. */
   private async visible(id: string, principal: Principal): Promise<TaskView> {
-    const task = await this.rpc.call(TaskRouterRpc.get, { taskId: id });
+    const visibleTo = principal.kind === 'machine' ? principal.machineId : undefined;
+    const task = await this.rpc.call(TaskRouterRpc.get, { taskId: id, visibleTo });
     if (principal.kind === 'machine' && !taskVisibleTo(task, principal.machineId)) {
       throw WaggleError.notFound('task', id);
     }

@@ -27,6 +27,15 @@ export function signatureMatches(secret: string, body: string, signature: string
 }
 
 /**
+ * The JSON of a delivery: the body itself (content type application/json), or the `payload`
+ * field of a form (application/x-www-form-urlencoded, the default on GitHub's webhook form).
+ * GitHub signs the body as sent, so the signature is checked against `body`, not this.
+ */
+export function webhookJson(body: string): string {
+  return body.trimStart().startsWith('{') ? body : (new URLSearchParams(body).get('payload') ?? '');
+}
+
+/**
  * Webhooks, as the gateway received them. Nothing is trusted or stored before the signature
  * matches the secret of the repository the payload names. A delivery id seen before is
  * dropped; an `issues` event for a labelled open issue makes its one task.
@@ -45,9 +54,9 @@ export class WebhookService {
   async receive(delivery: WebhookDelivery): Promise<WebhookReply> {
     let payload: { repository?: { full_name?: unknown }; action?: unknown; issue?: IssueLike };
     try {
-      payload = JSON.parse(delivery.body) as typeof payload;
+      payload = JSON.parse(webhookJson(delivery.body)) as typeof payload;
     } catch {
-      return this.reject('the body is not JSON');
+      return this.reject('the body is neither JSON nor a form with a JSON `payload` field');
     }
     const name = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name : undefined;
     const repo = name ? await this.repos.findByName(name) : null;

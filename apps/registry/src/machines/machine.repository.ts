@@ -11,7 +11,7 @@ import type {
   MachineStatus,
   Page,
 } from '@waggle/contracts';
-import { capabilityTags, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@waggle/contracts';
+import { capabilityTags, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, idPrefixRange, oneMatch } from '@waggle/contracts';
 import type { IdempotentTable } from '@waggle/persistence';
 import { findByIdempotencyKey, updateReturning } from '@waggle/persistence';
 
@@ -54,7 +54,23 @@ export class MachineRepository {
         return byId;
       }
     }
-    return this.repo(manager).createQueryBuilder('m').where('m.name = :ref AND m.revoked_at IS NULL', { ref }).getOne();
+    const byName = await this.repo(manager)
+      .createQueryBuilder('m')
+      .where('m.name = :ref AND m.revoked_at IS NULL', { ref })
+      .getOne();
+    const range = byName || UUID.test(ref) ? undefined : idPrefixRange(ref);
+    if (!range) {
+      return byName;
+    }
+    // The first characters of an id, as in git and docker: the one machine whose id starts so.
+    const matches = await this.repo(manager)
+      .createQueryBuilder('m')
+      .where('m.id BETWEEN :lo AND :hi', range)
+      .orderBy('m.id')
+      .limit(6)
+      .getMany();
+    const id = matches.length ? oneMatch('machine', ref, matches.map((m) => m.id)) : undefined;
+    return matches.find((m) => m.id === id) ?? null;
   }
 
   /**

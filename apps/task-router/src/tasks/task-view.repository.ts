@@ -34,6 +34,11 @@ const A = TaskTables.attempts;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** What people read: pages of tasks (newest first, by cursor), their attempts, and the task's view. */
+/** A machine sees the tasks it runs, ran, is targeted by or created. */
+function visibleToSql(p: string): string {
+  return `("machine_id" = ${p}::uuid OR "target_machine_id" = ${p}::uuid OR "created_by"->>'machineId' = ${p}::text OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`;
+}
+
 @Injectable()
 export class TaskViewRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -91,11 +96,7 @@ export class TaskViewRepository {
       );
     }
     if (query.visibleTo) {
-      add(
-        (p) =>
-          `("machine_id" = ${p}::uuid OR "target_machine_id" = ${p}::uuid OR "created_by"->>'machineId' = ${p}::text OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`,
-        query.visibleTo,
-      );
+      add(visibleToSql, query.visibleTo);
     }
     const after = decodeCursor(query.cursor, isTimeCursor);
     if (after) {
@@ -114,6 +115,16 @@ export class TaskViewRepository {
       items,
       nextCursor: rows.length > limit && last ? encodeCursor({ at: last.created_at_exact, id: last.id }) : undefined,
     };
+  }
+
+  /** Up to `limit` ids in [lo, hi] (the ids an id prefix stands for), among those `visibleTo` may see when set. */
+  async idsInRange(range: { lo: string; hi: string }, visibleTo: string | undefined, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT "id" FROM ${T} WHERE "id" BETWEEN $1::uuid AND $2::uuid ${visibleTo ? `AND ${visibleToSql('$4')}` : ''}
+       ORDER BY "id" LIMIT $3`,
+      [range.lo, range.hi, limit, ...(visibleTo ? [visibleTo] : [])],
+    );
+    return rows.map((r) => r.id);
   }
 
   toView(row: TaskRow, attempts: AttemptView[], help: HelpView[]): TaskView {

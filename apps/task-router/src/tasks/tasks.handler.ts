@@ -40,25 +40,25 @@ export class TasksHandler {
   }
 
   @HandleRpc(TaskRouterRpc.get)
-  get(req: TaskRefRequest) {
-    return this.tasks.get(req.taskId);
+  async get(req: TaskRefRequest) {
+    return this.tasks.get(await this.tasks.resolve(req));
   }
 
   @HandleRpc(TaskRouterRpc.cancel)
-  cancel(req: TaskRefRequest) {
-    return this.tasks.cancel(req.taskId);
+  async cancel(req: TaskRefRequest) {
+    return this.tasks.cancel(await this.tasks.resolve(req));
   }
 
   @HandleRpc(TaskRouterRpc.retry)
   async retry(req: TaskRefRequest) {
-    const task = await this.tasks.retry(req.taskId);
+    const task = await this.tasks.retry(await this.tasks.resolve(req));
     this.scheduler.kick();
     return task;
   }
 
   @HandleRpc(TaskRouterRpc.logs)
-  logs(req: TaskLogsRequest) {
-    return this.tasks.logs(req);
+  async logs(req: TaskLogsRequest) {
+    return this.tasks.logs({ ...req, taskId: await this.tasks.resolve(req) });
   }
 
   @HandleMachine('taskClaim')

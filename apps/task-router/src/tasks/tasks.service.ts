@@ -22,8 +22,11 @@ import type {
 import {
   assertSameRequest,
   ErrorCode,
+  idPrefixRange,
   machineDispatchRefusal,
   machineTaskRefusal,
+  oneMatch,
+  UUID_PATTERN,
   WaggleError,
 } from '@waggle/contracts';
 import { publishMachine } from '@waggle/messaging';
@@ -382,6 +385,12 @@ export class TasksService implements OnModuleInit {
   }
 
   /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
+  /** The task id a reference stands for: the id itself, or the one task whose id starts with it. */
+  async resolve(ref: { taskId: string; visibleTo?: string }): Promise<string> {
+    const range = UUID_PATTERN.test(ref.taskId) ? undefined : idPrefixRange(ref.taskId);
+    return range ? oneMatch('task', ref.taskId, await this.views.idsInRange(range, ref.visibleTo, 6)) : ref.taskId;
+  }
+
   async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
     const row = await this.tasks.findById(taskId, manager);
     if (!row) {
