@@ -77,10 +77,13 @@ describe('the waggle CLI', () => {
     });
   });
 
-  it("a machine sends to the hub with its own credential: an explicit --state-dir wins over WAGGLE_TOKEN", async () => {
+  it('a machine sends to the hub with its own credential: an explicit --state-dir wins over WAGGLE_TOKEN', async () => {
     const res = await runCli(['send', '--to', 'hub', 'task done', '--state-dir', agent.stateDir], admin);
     assert.equal(res.code, 0, res.stderr);
-    const nobody = await runCli(['send', '--to', 'hub', 'hello', '--state-dir', join(agent.stateDir, 'no-such')], admin);
+    const nobody = await runCli(
+      ['send', '--to', 'hub', 'hello', '--state-dir', join(agent.stateDir, 'no-such')],
+      admin,
+    );
     assert.equal(nobody.code, 1);
     assert.match(nobody.stderr, /no machine has joined with state dir .*no-such/);
     const history = await hub.api<{ items: { body: string; from: { kind: string; name: string } }[] }>(

@@ -247,6 +247,34 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     assert.equal((await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status, 200);
   });
 
+  it('a graceful stop: what ends within the grace is reported, the rest handed back, the machine offline at once', async () => {
+    const leaver = await hub.startAgent('leaver', {
+      allowCommand: true,
+      slots: 2,
+      env: { WAGGLE_AGENT_STOP_GRACE_SECONDS: '4' },
+    });
+    const run = (title: string, seconds: number) =>
+      create({ title, kind: 'command', input: { program: 'sleep', args: [String(seconds)] }, target: 'leaver' });
+    const [short, long] = [await run('ends within the grace', 1), await run('outlasts the grace', 600)];
+    for (const task of [short, long]) {
+      await eventually(async () =>
+        assert.equal((await hub.api<TaskView>('GET', `/api/tasks/${task.body.id}`)).body.state, 'running'),
+      );
+    }
+    await leaver.kill('SIGTERM');
+    // No waiting on the hub's clocks: the agent heard back on each of these before it exited.
+    const machine = await hub.api<{ status: string }>('GET', '/api/machines/leaver');
+    assert.equal(machine.body.status, 'offline', 'offline at once, not after three missed heartbeats');
+    const ended = await hub.api<TaskView>('GET', `/api/tasks/${short.body.id}`);
+    assert.equal(ended.body.state, 'succeeded');
+    const handedBack = await hub.api<TaskView>('GET', `/api/tasks/${long.body.id}`);
+    // Queued again at once (and, targeted, assigned again to wait for its machine).
+    assert.ok(['queued', 'assigned'].includes(handedBack.body.state), handedBack.body.state);
+    assert.equal(handedBack.body.attempts[0]?.state, 'lost');
+    assert.match(leaver.text(), /"released":true/);
+    assert.equal((await hub.api('POST', `/api/tasks/${long.body.id}/cancel`)).status, 200);
+  });
+
   it('a targeted task for an offline machine waits and runs when it returns', async () => {
     await plain.kill('SIGKILL');
     const res = await create({ title: 'for plain', kind: 'agent', input: { prompt: 'x' }, target: 'plain' });

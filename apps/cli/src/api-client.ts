@@ -42,7 +42,8 @@ export class ApiClient {
     if (flags.stateDir && !flags.token && !identity) {
       throw new CliError(`no machine has joined with state dir ${resolve(flags.stateDir)}`);
     }
-    const token = flags.token ?? (flags.stateDir ? identity?.apiToken : undefined) ?? config.WAGGLE_TOKEN ?? identity?.apiToken;
+    const token =
+      flags.token ?? (flags.stateDir ? identity?.apiToken : undefined) ?? config.WAGGLE_TOKEN ?? identity?.apiToken;
     const hub = flags.hub ?? config.WAGGLE_HUB_URL ?? identity?.hubUrl ?? `http://127.0.0.1:${config.WAGGLE_PORT}`;
     return new ApiClient(hub, token);
   }

@@ -9,7 +9,7 @@ import { childEnvironment } from '@waggle/config';
 import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply } from '@waggle/contracts';
 import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
 import type { Delivered } from '@waggle/messaging';
-import { connectNats, consumePipelined, encodeJson, request } from '@waggle/messaging';
+import { connectNats, consumePipelined, encodeJson, machineRequest, request } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import type { ExecutionOptions } from './capabilities';
@@ -52,6 +52,8 @@ export interface AgentOptions {
   /** PATH the agent was started with (tasks inherit it). */
   path?: string;
   logger: Logger;
+  /** On a stop, how long running attempts may take to finish before they are handed back. */
+  stopGraceMs: number;
   /** Called when the hub no longer accepts this machine (revoked). */
   onRevoked: () => void;
 }
@@ -362,12 +364,26 @@ export class NodeAgent {
     }
   }
 
-  async stop(): Promise<void> {
-    this.abort.abort();
-    this.executor?.stop();
-    await this.socket?.stop();
+  /**
+   * Stops: no new work; running attempts get `graceMs` to finish and the rest are handed
+   * back (queued again at once on the hub); then goodbye, so the machine is offline now,
+   * not after its missed heartbeats; then the connection drains.
+   */
+  async stop({ revoked = false } = {}): Promise<void> {
+    // Revoked: nothing may be reported any more, so tasks stop at once and nothing is said.
+    const graceMs = revoked ? 0 : this.options.stopGraceMs;
     for (const t of this.timers) {
       clearInterval(t);
+    }
+    await this.executor?.drain(graceMs);
+    this.abort.abort();
+    await this.socket?.stop();
+    if (this.nc && !this.nc.isClosed() && !revoked) {
+      await machineRequest(this.nc, 'goodbye', this.id, { v: 1 }, 2_000).then(
+        () => this.options.logger.info('said goodbye: offline'),
+        (error: unknown) =>
+          this.options.logger.warn({ err: error }, 'goodbye not heard; offline after missed heartbeats'),
+      );
     }
     await this.nc?.drain().catch(() => undefined);
     // The helper stops whatever of this run still runs, and exits.

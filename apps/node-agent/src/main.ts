@@ -1,8 +1,6 @@
 import './small-heap';
 import 'reflect-metadata';
 
-import { join } from 'node:path';
-
 import { InboxStore, readIdentity, writeIdentity } from '@waggle/agent-state';
 import { loadConfigOrExit } from '@waggle/config';
 import type { AgentCliName } from '@waggle/contracts';
@@ -15,6 +13,7 @@ import type * as GithubIdentityModule from './github/github-identity';
 import type { GithubIdentity } from './github/github-issue-work';
 import { joinHub, JoinRefusedError } from './join';
 import { NodeAgentConfig } from './node-agent.config';
+import { defaultWorkDir } from './work-dirs';
 
 /** Default invocations, with any WAGGLE_AGENT_CLI_<NAME> override. */
 function cliCommands(config: NodeAgentConfig): Record<AgentCliName, string[]> {
@@ -99,7 +98,9 @@ async function main() {
       github: !!config.WAGGLE_AGENT_GITHUB_TOKEN,
     },
     tasks: {
-      workDir: config.WAGGLE_AGENT_WORK_DIR ?? join(config.WAGGLE_AGENT_STATE_DIR, 'work'),
+      workDir:
+        config.WAGGLE_AGENT_WORK_DIR ??
+        (await defaultWorkDir(config.WAGGLE_AGENT_STATE_DIR, config.XDG_CACHE_HOME || undefined)),
       killGraceMs: config.WAGGLE_AGENT_KILL_GRACE_MS,
       keepFailedMs: config.WAGGLE_AGENT_KEEP_FAILED_SECONDS * 1000,
       cliCommands: cliCommands(config),
@@ -108,7 +109,8 @@ async function main() {
     cliPath: config.WAGGLE_AGENT_CLI_PATH,
     path: config.PATH,
     logger,
-    onRevoked: () => void agent.stop().finally(() => process.exit(ExitCode.revoked)),
+    stopGraceMs: config.WAGGLE_AGENT_STOP_GRACE_SECONDS * 1000,
+    onRevoked: () => void agent.stop({ revoked: true }).finally(() => process.exit(ExitCode.revoked)),
   });
   let stoppingAgent = false;
   const shutdown = () => {

@@ -84,6 +84,16 @@ export class NodeAgentConfig {
   @Max(600_000)
   WAGGLE_AGENT_KILL_GRACE_MS = 5_000;
 
+  /**
+   * On SIGTERM or Ctrl-C: how long running tasks may take to finish before they are stopped
+   * and handed back to the hub (queued again at once). 0: handed back at once.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  WAGGLE_AGENT_STOP_GRACE_SECONDS = 10;
+
   /** How each agent CLI is run: a JSON array with {prompt} and {model} placeholders. */
   @IsOptional()
   @IsString()
@@ -138,6 +148,11 @@ export class NodeAgentConfig {
   @IsInt()
   @Min(0)
   WAGGLE_AGENT_KEEP_FAILED_SECONDS = 24 * 3600;
+
+  /** Where the default work folders go when the state folder is inside a checkout (else ~/.cache). */
+  @IsOptional()
+  @IsString()
+  XDG_CACHE_HOME?: string;
 
   /** The PATH tasks inherit (with `waggle` put first). */
   @IsOptional()

@@ -117,7 +117,10 @@ function workFor(
  * free slots, so it hands out no assignment that would wait here unclaimed.
  */
 export class TaskExecutor {
-  private readonly running = new Map<string, { runner: TaskRunner; startedAt: number }>();
+  private readonly running = new Map<
+    string,
+    { runner: TaskRunner; assignment: TaskAssignment; startedAt: number; done: Promise<void> }
+  >();
   private readonly recentDurationsMs: number[] = [];
   private subs: Subscription[] = [];
   private readonly intake: TaskIntake<JsMsg>;
@@ -169,14 +172,41 @@ export class TaskExecutor {
     this.intake.start();
   }
 
-  stop(): void {
+  /**
+   * The agent stops: no new work; what runs may finish within `graceMs`; the rest is stopped
+   * (its processes signalled as for a cancel) and handed back to the hub, which queues it
+   * again at once instead of when its lease runs out. Resolves how many were handed back.
+   */
+  async drain(graceMs: number): Promise<number> {
     for (const sub of this.subs) {
       sub.unsubscribe();
     }
     this.intake.stop();
-    for (const { runner } of this.running.values()) {
-      runner.stop('cancelled');
+    const finished = Promise.all([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    const left = [...this.running.values()];
+    for (const { runner } of left) {
+      runner.stop('handed_back');
     }
+    await Promise.all(
+      left.map(async ({ assignment, done }) => {
+        await done;
+        const { taskId, attempt } = assignment;
+        const reply = await machineRequest(this.options.nc, 'taskRelease', this.options.machineId, {
+          v: 1,
+          taskId,
+          attempt,
+        }).catch((error: unknown) => {
+          // Not handed back: the lease runs out instead, and the hub queues it again then.
+          this.options.logger.warn({ err: error, taskId, attempt }, 'attempt not handed back');
+          return undefined;
+        });
+        this.options.logger.info({ taskId, attempt, released: reply?.released }, 'attempt handed back');
+      }),
+    );
+    return left.length;
   }
 
   /** Whether this attempt runs here now. */
@@ -272,13 +302,14 @@ export class TaskExecutor {
       logger,
     });
     const startedAt = Date.now();
-    this.running.set(runner.key, { runner, startedAt });
+    const done = runner.run();
+    this.running.set(runner.key, { runner, assignment, startedAt, done: done.catch(() => undefined) });
     logger.info(
       { taskId: assignment.taskId, attempt: assignment.attempt, kind: assignment.kind, title: assignment.title },
       'task started',
     );
     try {
-      await runner.run();
+      await done;
     } finally {
       this.running.delete(runner.key);
       this.recentDurationsMs.push(Date.now() - startedAt);

@@ -40,11 +40,14 @@ export interface RunnerOptions {
   logger: Logger;
 }
 
-/** Stops after which the attempt reports nothing: the hub has moved on, or will once the lease expires. */
-type Abandoned = 'superseded' | 'lease_lost' | 'helper_lost';
+/**
+ * Stops after which the attempt reports nothing: the hub has moved on, or will once the lease
+ * expires, or (handed_back) the stopping agent hands the attempt back itself.
+ */
+type Abandoned = 'superseded' | 'lease_lost' | 'helper_lost' | 'handed_back';
 type StopReason = 'cancelled' | 'timed_out' | Abandoned;
 const isAbandoned = (reason: StopReason | undefined): reason is Abandoned =>
-  reason === 'superseded' || reason === 'lease_lost' || reason === 'helper_lost';
+  reason === 'superseded' || reason === 'lease_lost' || reason === 'helper_lost' || reason === 'handed_back';
 
 /**
  * One attempt of a task on this machine. It composes the parts: the work runs its programs

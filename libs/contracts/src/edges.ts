@@ -8,9 +8,10 @@ import { ListLinksRequest, ListReposRequest, RepoRefRequest, WatchRepoRequest, W
 import type { HelpAnswer, HelpQuestion, HelpStatusReply, HelpView } from './help';
 import { HelpAskRequest, HelpStatusRequest } from './help';
 import { EmptyRequest, ListFailoversRequest, LlmCallRequest, LlmSummaryRequest, ResetBreakersRequest } from './llm';
-import type { HelloReply, LiveHeartbeat } from './machines';
+import type { GoodbyeReply, HelloReply, LiveHeartbeat } from './machines';
 import {
   CreateJoinTokenRequest,
+  GoodbyeRequest,
   HeartbeatPayload,
   JoinRequest,
   ListMachinesRequest,
@@ -22,7 +23,7 @@ import type { ReceiptReply } from './messages';
 import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
 import type { RpcRequest, RpcSubject } from './rpc';
 import { MachineSubjects, MachineWildcards } from './subjects';
-import type { TaskLeaseReply } from './tasks';
+import type { TaskLeaseReply, TaskReleaseReply } from './tasks';
 import {
   CancelSignal,
   CreateTaskRequest,
@@ -79,6 +80,8 @@ export interface MachineRequestMap {
   taskClaim: [TaskLeaseRequest, TaskLeaseReply];
   taskRenew: [TaskLeaseRequest, TaskLeaseReply];
   taskResult: [TaskResultRequest, { recorded: true }];
+  taskRelease: [TaskLeaseRequest, TaskReleaseReply];
+  goodbye: [GoodbyeRequest, GoodbyeReply];
   helpAsk: [HelpAskRequest, HelpView];
   helpStatus: [HelpStatusRequest, HelpStatusReply];
 }
@@ -94,6 +97,8 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   taskClaim: TaskLeaseRequest,
   taskRenew: TaskLeaseRequest,
   taskResult: TaskResultRequest,
+  taskRelease: TaskLeaseRequest,
+  goodbye: GoodbyeRequest,
   helpAsk: HelpAskRequest,
   helpStatus: HelpStatusRequest,
 };

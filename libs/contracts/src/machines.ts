@@ -327,6 +327,17 @@ export class LiveHeartbeat {
   metrics!: MachineMetrics;
 }
 
+/** `waggle.m.<id>.up.goodbye`: the machine stops (SIGTERM, Ctrl-C, a service stop); it is offline from now on. */
+export class GoodbyeRequest {
+  @IsIn([1])
+  v!: 1;
+}
+
+export interface GoodbyeReply {
+  /** Whether this goodbye took the machine offline (false: it was offline already). */
+  offline: boolean;
+}
+
 /** `waggle.m.<id>.up.heartbeat` and `…up.hello`: who the machine is and how it is doing. */
 export class HeartbeatPayload {
   /** Schema version of this payload. */

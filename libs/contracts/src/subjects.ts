@@ -74,6 +74,10 @@ export const MachineSubjects = {
   taskRenew: (machineId: string) => `waggle.m.${machineId}.up.task.renew`,
   /** Request: the final result of an attempt. */
   taskResult: (machineId: string) => `waggle.m.${machineId}.up.task.result`,
+  /** Request: a stopping machine hands back an attempt it will not finish (queued again at once). */
+  taskRelease: (machineId: string) => `waggle.m.${machineId}.up.task.release`,
+  /** Request: the machine stops; offline at once rather than after missed heartbeats. */
+  goodbye: (machineId: string) => `waggle.m.${machineId}.up.goodbye`,
   /** Request: a running attempt asks for help from a peer (fenced by attempt). */
   helpAsk: (machineId: string) => `waggle.m.${machineId}.up.help.ask`,
   /** Request: how the help an attempt asked for is going (its child task). */
@@ -102,6 +106,8 @@ export const MachineWildcards = {
   taskClaim: 'waggle.m.*.up.task.claim',
   taskRenew: 'waggle.m.*.up.task.renew',
   taskResult: 'waggle.m.*.up.task.result',
+  taskRelease: 'waggle.m.*.up.task.release',
+  goodbye: 'waggle.m.*.up.goodbye',
   helpAsk: 'waggle.m.*.up.help.ask',
   helpStatus: 'waggle.m.*.up.help.status',
 } as const;

@@ -483,6 +483,12 @@ export class TaskLeaseRequest {
   attempt!: number;
 }
 
+/** `waggle.m.<id>.up.task.release`: a stopping machine hands back an attempt it will not finish. */
+export interface TaskReleaseReply {
+  /** Whether the attempt was still this machine's to hand back. */
+  released: boolean;
+}
+
 export interface TaskLeaseReply {
   leaseSeconds: number;
   /** The task was cancelled: stop the process. */

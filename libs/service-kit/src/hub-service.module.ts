@@ -12,8 +12,8 @@ import type { DatabaseOptions, IdempotentTable } from '@waggle/persistence';
 import { dataSourceOptions, openDatabase } from '@waggle/persistence';
 
 import { HubMetrics } from './hub-metrics';
-import { JetStreamKeeper } from './jetstream-keeper';
 import { IdempotencyPruneService, IDEMPOTENT_TABLES } from './idempotency-prune.service';
+import { JetStreamKeeper } from './jetstream-keeper';
 import type { ServiceIdentity } from './tokens';
 import { LOGGER, METRICS, NATS, SERVICE } from './tokens';
 import { TransactionsService } from './transactions.service';

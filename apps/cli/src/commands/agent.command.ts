@@ -30,24 +30,32 @@ export interface AgentFlags {
   gitEmail?: string;
 }
 
+/**
+ * The node-agent's environment: this one, with each flag given set over its variable. A flag
+ * not given leaves the variable as it is, so `WAGGLE_AGENT_*` set by the caller still count.
+ */
 export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.ProcessEnv {
-  return childEnvironment({
-    WAGGLE_AGENT_STATE_DIR: stateDir,
-    WAGGLE_AGENT_HUB_URL: flags.hub,
-    WAGGLE_AGENT_JOIN_TOKEN: flags.joinToken,
-    WAGGLE_AGENT_NAME: flags.name,
-    WAGGLE_AGENT_LABELS: flags.label.length ? flags.label.join(',') : undefined,
-    WAGGLE_AGENT_NATS_URL: flags.natsUrl,
-    WAGGLE_AGENT_SLOTS: flags.slots === undefined ? undefined : String(flags.slots),
-    WAGGLE_AGENT_ALLOW_COMMAND: flags.allowCommand ? 'true' : undefined,
-    WAGGLE_AGENT_ALLOW_SHELL: flags.allowShell ? 'true' : undefined,
-    WAGGLE_AGENT_GITHUB_TOKEN_FILE: flags.githubTokenFile && resolve(flags.githubTokenFile),
-    WAGGLE_AGENT_GITHUB_API_URL: flags.githubApiUrl,
-    WAGGLE_AGENT_GIT_NAME: flags.gitName,
-    WAGGLE_AGENT_GIT_EMAIL: flags.gitEmail,
-    // Tasks get a `waggle` command (for `waggle help`) that runs this very CLI.
-    WAGGLE_AGENT_CLI_PATH: programPath('cli'),
-  });
+  const given = (vars: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined));
+  return childEnvironment(
+    given({
+      WAGGLE_AGENT_STATE_DIR: stateDir,
+      WAGGLE_AGENT_HUB_URL: flags.hub,
+      WAGGLE_AGENT_JOIN_TOKEN: flags.joinToken,
+      WAGGLE_AGENT_NAME: flags.name,
+      WAGGLE_AGENT_LABELS: flags.label.length ? flags.label.join(',') : undefined,
+      WAGGLE_AGENT_NATS_URL: flags.natsUrl,
+      WAGGLE_AGENT_SLOTS: flags.slots === undefined ? undefined : String(flags.slots),
+      WAGGLE_AGENT_ALLOW_COMMAND: flags.allowCommand ? 'true' : undefined,
+      WAGGLE_AGENT_ALLOW_SHELL: flags.allowShell ? 'true' : undefined,
+      WAGGLE_AGENT_GITHUB_TOKEN_FILE: flags.githubTokenFile && resolve(flags.githubTokenFile),
+      WAGGLE_AGENT_GITHUB_API_URL: flags.githubApiUrl,
+      WAGGLE_AGENT_GIT_NAME: flags.gitName,
+      WAGGLE_AGENT_GIT_EMAIL: flags.gitEmail,
+      // Tasks get a `waggle` command (for `waggle help`) that runs this very CLI.
+      WAGGLE_AGENT_CLI_PATH: programPath('cli'),
+    }),
+  );
 }
 
 export function registerAgent(program: Command, config: CliConfig) {

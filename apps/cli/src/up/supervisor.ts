@@ -45,7 +45,8 @@ export class Supervisor {
       }
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      // Long enough for an agent's stop: its tasks' grace (10 s by default), then goodbye.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await gone;
       clearTimeout(timer);
     }

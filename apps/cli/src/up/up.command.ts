@@ -92,13 +92,30 @@ async function waitReady(url: string, label: string): Promise<void> {
   }
 }
 
+interface UpOptions {
+  agent: boolean;
+  agentAllowCommand?: boolean;
+  agentAllowShell?: boolean;
+  agentSlots?: number;
+  agentLabel: string[];
+}
+
 /** `waggle up` (what `npm start` runs): the whole hub and a node-agent for this machine. */
 export function registerUp(program: Command, config: CliConfig) {
   program
     .command('up')
     .description('start the hub (NATS, Postgres, registry, gateway) and a node-agent for this machine')
     .option('--no-agent', 'do not start a node-agent for this machine')
-    .action(async (opts: { agent: boolean }) => {
+    .option('--agent-allow-command', 'the local agent runs `command` tasks (as `waggle agent --allow-command`)')
+    .option('--agent-allow-shell', 'the local agent runs `shell` tasks')
+    .option('--agent-slots <n>', 'tasks the local agent runs at once (default 1)', (v) => Number(v))
+    .option(
+      '--agent-label <label>',
+      'a label of the local agent, repeatable (room=lab); WAGGLE_AGENT_* variables count too',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .action(async (opts: UpOptions) => {
       const home = resolve(config.WAGGLE_HOME);
       const supervisor = new Supervisor();
       const started: string[] = [];
@@ -219,7 +236,19 @@ export function registerUp(program: Command, config: CliConfig) {
         }
         if (identity || joinToken) {
           const name = identity?.name ?? localMachineName();
-          const env = agentEnvironment({ hub: hubUrl, joinToken, name, label: [], natsUrl }, stateDir);
+          const env = agentEnvironment(
+            {
+              hub: hubUrl,
+              joinToken,
+              name,
+              natsUrl,
+              label: opts.agentLabel,
+              slots: opts.agentSlots,
+              allowCommand: opts.agentAllowCommand,
+              allowShell: opts.agentAllowShell,
+            },
+            stateDir,
+          );
           supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env });
           started.push(`node-agent   "${name}" (state in ${stateDir})`);
         }

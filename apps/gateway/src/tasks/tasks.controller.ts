@@ -5,12 +5,12 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 import type { Page } from '@waggle/contracts';
 import {
   CreateTaskBody,
+  isIdRef,
   ListTasksQuery,
   TaskLogsPage,
   TaskLogsQuery,
   TaskRouterRpc,
   TaskView,
-  isIdRef,
   taskVisibleTo,
   WaggleError,
 } from '@waggle/contracts';

@@ -11,7 +11,14 @@ import type {
   MachineStatus,
   Page,
 } from '@waggle/contracts';
-import { capabilityTags, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, idPrefixRange, oneMatch } from '@waggle/contracts';
+import {
+  capabilityTags,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  idPrefixRange,
+  oneMatch,
+} from '@waggle/contracts';
 import type { IdempotentTable } from '@waggle/persistence';
 import { findByIdempotencyKey, updateReturning } from '@waggle/persistence';
 
@@ -69,7 +76,13 @@ export class MachineRepository {
       .orderBy('m.id')
       .limit(6)
       .getMany();
-    const id = matches.length ? oneMatch('machine', ref, matches.map((m) => m.id)) : undefined;
+    const id = matches.length
+      ? oneMatch(
+          'machine',
+          ref,
+          matches.map((m) => m.id),
+        )
+      : undefined;
     return matches.find((m) => m.id === id) ?? null;
   }
 
@@ -272,7 +285,6 @@ export class MachineRepository {
     return { cameOnline, seen };
   }
 
-  /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
   /** When the first online machine goes silent for `missed` heartbeats, by the database's clock; null: none online. */
   async nextSilenceDeadline(manager: EntityManager, missed: number): Promise<Date | null> {
     const [row] = await manager.query<{ at: Date | null; now: Date }[]>(
@@ -284,6 +296,7 @@ export class MachineRepository {
     return row?.at ? new Date(Date.now() + (new Date(row.at).getTime() - new Date(row.now).getTime())) : null;
   }
 
+  /** Online machines whose last heartbeat is older than `missed` of their own intervals become offline. */
   async markSilentOffline(
     manager: EntityManager,
     missed: number,
@@ -297,5 +310,20 @@ export class MachineRepository {
       [missed],
     );
     return result;
+  }
+
+  /** The machine said goodbye: offline now, if it was online. */
+  async markOffline(
+    manager: EntityManager,
+    machineId: string,
+  ): Promise<(NamedMachine & { last_seen_at: Date | null }) | undefined> {
+    const [row] = await updateReturning<NamedMachine & { last_seen_at: Date | null }>(
+      manager,
+      `UPDATE "registry"."machines" SET "status" = 'offline'
+       WHERE "id" = $1 AND "status" = 'online' AND "revoked_at" IS NULL
+       RETURNING "id", "name", "last_seen_at"`,
+      [machineId],
+    );
+    return row;
   }
 }

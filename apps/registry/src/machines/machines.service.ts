@@ -6,6 +6,7 @@ import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
 import type {
+  GoodbyeReply,
   HeartbeatPayload,
   HelloReply,
   JoinRequest,
@@ -271,14 +272,24 @@ export class MachinesService implements OnModuleInit {
       const offline = await this.machines.markSilentOffline(manager, missed);
       return {
         result: await this.machines.nextSilenceDeadline(manager, missed),
-        outbox: offline.map((m) =>
-          event(randomUUID(), 'machine.offline', {
-            machineId: m.id,
-            name: m.name,
-            lastSeenAt: m.last_seen_at ? new Date(m.last_seen_at).toISOString() : null,
-          }),
-        ),
+        outbox: offline.map(offlineEvent),
       };
     });
   }
+
+  /** A machine that stops says goodbye: offline at once, not after its missed heartbeats. */
+  async goodbye(machineId: string): Promise<GoodbyeReply> {
+    return this.tx.run(async (manager) => {
+      const offline = await this.machines.markOffline(manager, machineId);
+      return { result: { offline: !!offline }, outbox: offline ? [offlineEvent(offline)] : [] };
+    });
+  }
+}
+
+function offlineEvent(m: { id: string; name: string; last_seen_at: Date | null }) {
+  return event(randomUUID(), 'machine.offline', {
+    machineId: m.id,
+    name: m.name,
+    lastSeenAt: m.last_seen_at ? new Date(m.last_seen_at).toISOString() : null,
+  });
 }

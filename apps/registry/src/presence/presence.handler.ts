@@ -3,7 +3,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
 
-import { HeartbeatPayload } from '@waggle/contracts';
+import { GoodbyeRequest, HeartbeatPayload } from '@waggle/contracts';
 import { publishLive } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { HandleMachine, LOGGER, machineOf, NATS, OnMachineEvent } from '@waggle/service-kit';
@@ -48,6 +48,17 @@ export class PresenceHandler implements OnApplicationBootstrap, OnApplicationShu
     this.sweepBy(new Date(Date.now() + req.intervalMs * this.config.WAGGLE_OFFLINE_AFTER_MISSED));
     await this.messages.reconcileInbox(machineId);
     return reply;
+  }
+
+  /**
+   * The machine stops: offline at once. A heartbeat of it still buffered here is dropped, so
+   * the next flush does not bring it back online.
+   */
+  @HandleMachine('goodbye')
+  goodbye(@Payload() _req: GoodbyeRequest, @Ctx() context: NatsContext) {
+    const machineId = machineOf(context);
+    this.pending.delete(machineId);
+    return this.machines.goodbye(machineId);
   }
 
   /** Buffered: the flush writes every pending heartbeat in one statement. */

@@ -273,7 +273,43 @@ export class TaskRepository {
    * or fails (cancelled, if that was asked) when it has used all its attempts. Each
    * transition names the machine that lost the attempt.
    */
-  async expireLeases(manager: EntityManager): Promise<Transition[]> {
+  expireLeases(manager: EntityManager): Promise<Transition[]> {
+    return this.loseAttempts(
+      manager,
+      `SELECT "id", "attempt", "machine_id" FROM ${T}
+       WHERE "state" IN ('assigned', 'running') AND "lease_expires_at" < now() FOR UPDATE SKIP LOCKED`,
+      [],
+      'lost its lease (machine died or lost contact)',
+    );
+  }
+
+  /**
+   * A stopping machine hands back an attempt it will not finish: lost at once, as if its
+   * lease had run out, if it is still this machine's current attempt (fenced by the number).
+   */
+  async releaseAttempt(
+    manager: EntityManager,
+    machineId: string,
+    taskId: string,
+    attempt: number,
+  ): Promise<Transition | undefined> {
+    const [released] = await this.loseAttempts(
+      manager,
+      `SELECT "id", "attempt", "machine_id" FROM ${T}
+       WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3::uuid AND "state" IN ('assigned', 'running') FOR UPDATE`,
+      [taskId, attempt, machineId],
+      'was handed back: its machine stopped',
+    );
+    return released;
+  }
+
+  /** The attempts `selection` picks (id, attempt, machine_id) are lost; `why` ends the failure's error. */
+  private async loseAttempts(
+    manager: EntityManager,
+    selection: string,
+    params: unknown[],
+    why: string,
+  ): Promise<Transition[]> {
     const rows = await updateReturning<{
       id: string;
       title: string;
@@ -282,19 +318,17 @@ export class TaskRepository {
       lost_machine_id: string;
     }>(
       manager,
-      `WITH expired AS (
-         SELECT "id", "attempt", "machine_id" FROM ${T}
-         WHERE "state" IN ('assigned', 'running') AND "lease_expires_at" < now() FOR UPDATE SKIP LOCKED
-       )
+      `WITH picked AS (${selection})
        UPDATE ${T} AS t SET
          "state" = CASE WHEN t."cancel_requested" THEN 'cancelled' WHEN t."attempt" >= t."max_attempts" THEN 'failed' ELSE 'queued' END,
          "result" = CASE WHEN t."cancel_requested" OR t."attempt" >= t."max_attempts"
            THEN jsonb_build_object('outcome', CASE WHEN t."cancel_requested" THEN 'cancelled' ELSE 'failed' END, 'exitCode', NULL, 'durationMs', 0,
-                'outputTail', '', 'error', 'attempt ' || t."attempt" || ' lost its lease (machine died or lost contact)')
+                'outputTail', '', 'error', 'attempt ' || t."attempt" || ' ' || $${params.length + 1}::text)
            ELSE t."result" END,
          "machine_id" = NULL, "machine_name" = NULL, "lease_expires_at" = NULL, "updated_at" = now()
-       FROM expired e WHERE t."id" = e."id"
-       RETURNING t."id", t."title", t."state", t."attempt", e."machine_id" AS lost_machine_id`,
+       FROM picked p WHERE t."id" = p."id"
+       RETURNING t."id", t."title", t."state", t."attempt", p."machine_id" AS lost_machine_id`,
+      [...params, why],
     );
     if (rows.length) {
       await manager.query(

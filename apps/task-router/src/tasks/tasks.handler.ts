@@ -78,6 +78,13 @@ export class TasksHandler {
     return recorded;
   }
 
+  @HandleMachine('taskRelease')
+  async release(@Payload() req: TaskLeaseRequest, @Ctx() context: NatsContext) {
+    const released = await this.tasks.release(machineOf(context), req.taskId, req.attempt);
+    this.scheduler.kick();
+    return released;
+  }
+
   @HandleMachine('helpAsk')
   async helpAsk(@Payload() req: HelpAskRequest, @Ctx() context: NatsContext) {
     const help = await this.help.ask(machineOf(context), req);

@@ -15,6 +15,7 @@ import type {
   TaskLeaseReply,
   TaskLogsPage,
   TaskLogsRequest,
+  TaskReleaseReply,
   TaskResult,
   TaskResultRequest,
   TaskView,
@@ -334,6 +335,24 @@ export class TasksService implements OnModuleInit {
   }
 
   /** Records an attempt's result exactly once; a late result from a superseded attempt is refused. */
+  /** A stopping machine hands back an attempt: queued again at once (or failed, its attempts used up). */
+  async release(machineId: string, taskId: string, attempt: number): Promise<TaskReleaseReply> {
+    const released = await this.tx.run(async (manager) => {
+      const lost = await this.tasks.releaseAttempt(manager, machineId, taskId, attempt);
+      return {
+        result: lost,
+        outbox: lost
+          ? [taskEvent(lost, lost.state === 'queued', `attempt ${attempt} handed back: its machine stopped`)]
+          : [],
+      };
+    });
+    if (released) {
+      this.metrics.transitions.inc({ state: released.state === 'queued' ? 'requeued' : released.state });
+      this.logger.info({ taskId, attempt, machineId, now: released.state }, 'attempt handed back');
+    }
+    return { released: !!released };
+  }
+
   async result(machineId: string, request: TaskResultRequest): Promise<{ recorded: true }> {
     const result: TaskResult = {
       outcome: request.outcome,
