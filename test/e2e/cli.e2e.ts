@@ -40,6 +40,23 @@ describe('the waggle CLI', () => {
     assert.doesNotMatch(guessed.stdout, /--hub http:\/\/(127\.|localhost)/, 'never a loopback address');
   });
 
+  it('machines --watch fetches again when the hub reports a change over /ws', async () => {
+    const child = spawnCli(['machines', '--watch'], admin);
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const drawings = () => stdout.split(/\n(?=┌)/).filter((d) => d.includes('soda-yeti'));
+    await eventually(() => assert.ok(drawings().length >= 1, stdout));
+    const granted = await runCli(['machines', 'grant', 'soda-yeti', 'dispatch'], admin);
+    assert.equal(granted.code, 0, granted.stderr);
+    await eventually(() => assert.match(drawings().at(-1) ?? '', /soda-yeti[^\n]*dispatch/), {
+      what: 'a drawing with the new permission',
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.equal((await runCli(['machines', 'withdraw', 'soda-yeti', 'dispatch'], admin)).code, 0);
+  });
+
   it('creates a join token and lists machines as JSON and as a table', async () => {
     const token = await runCli(['token', 'create', '--max-uses', '1', '--json'], admin);
     assert.equal(token.code, 0, token.stderr);
@@ -95,6 +112,15 @@ describe('the waggle CLI', () => {
       machineId: (await agent.identity())!.machineId,
       name: 'soda-yeti',
     });
+    // Read at the hub: the admin's inbox of what machines sent it.
+    const inbox = await runCli(['inbox', '--hub'], admin);
+    assert.equal(inbox.code, 0, inbox.stderr);
+    assert.match(inbox.stdout, /#\d+ \S+ from soda-yeti\n {2}task done\n$/);
+    const json = await runCli(['inbox', '--hub', '--json'], admin);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as { to: string; body: string }[]).map((m) => [m.to, m.body]),
+      [['hub', 'task done']],
+    );
   });
 
   it('inbox --follow prints messages as they arrive', async () => {

@@ -139,6 +139,48 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const bad = await runCli(['tasks', 'get', 'not-an-id'], env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /400 INVALID_INPUT: task id must be a UUID or its first characters/);
+    const chunks = await runCli(['tasks', 'logs', short, '--json'], env);
+    assert.deepEqual(
+      chunks.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { stream: string; data: string }).data)
+        .join(''),
+      'line 1\nline 2\nline 3\n',
+    );
+    const why = await runCli(['tasks', 'why', short, '--json'], env);
+    assert.deepEqual(JSON.parse(why.stdout), { id, state: 'succeeded', waiting: null, retryAt: null });
+
+    // A cancel says what it did: a running task is being stopped, not yet cancelled.
+    const sleeper = await runCli(
+      [
+        'tasks',
+        'create',
+        '--title',
+        'sleeper',
+        '--kind',
+        'command',
+        '--program',
+        'sleep',
+        '--arg',
+        '60',
+        '--target',
+        'worker',
+        '--json',
+      ],
+      env,
+    );
+    const sleeperId = (JSON.parse(sleeper.stdout) as TaskView).id;
+    await eventually(async () =>
+      assert.equal((await hub.api<TaskView>('GET', `/api/tasks/${sleeperId}`)).body.state, 'running'),
+    );
+    const cancel = await runCli(['tasks', 'cancel', sleeperId.slice(0, 8)], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.match(
+      cancel.stdout,
+      /^stopping: \S+ {2}running on worker {2}attempt 1\/3 {2}sleeper\n {2}its processes get SIGINT now/,
+    );
+    assert.equal((await finished(sleeperId)).state, 'cancelled');
   });
 
   it("streams a running task's output live over /ws", async () => {
@@ -245,6 +287,54 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     const retried = await hub.api<TaskView>('POST', `/api/tasks/${slow.body.id}/retry`);
     assert.equal(retried.body.state, 'queued');
     assert.equal((await hub.api('POST', `/api/tasks/${slow.body.id}/cancel`)).status, 200);
+  });
+
+  it('a retry policy: a listed exit code is tried again after its backoff; another failure is final', async () => {
+    const marker = join(worker.stateDir, 'flaky-ran-once');
+    // Exits 75 (EX_TEMPFAIL) the first time, 0 the next.
+    const flakyScript = `const fs = require('fs'); if (fs.existsSync(${JSON.stringify(marker)})) process.exit(0); fs.writeFileSync(${JSON.stringify(marker)}, '1'); process.exit(75);`;
+    const retry = { exitCodes: [75], backoffSeconds: 1 };
+    const flaky = await create({
+      title: 'flaky',
+      kind: 'command',
+      input: { program: node, args: ['-e', flakyScript] },
+      target: 'worker',
+      retry,
+    });
+    assert.equal(flaky.status, 201, JSON.stringify(flaky.body));
+    const done = await finished(flaky.body.id);
+    assert.equal(done.state, 'succeeded');
+    assert.deepEqual(
+      done.attempts.map((a) => [a.state, a.result?.exitCode]),
+      [
+        ['failed', 75],
+        ['succeeded', 0],
+      ],
+    );
+    const waited = Date.parse(done.attempts[1]!.assignedAt) - Date.parse(done.attempts[0]!.endedAt!);
+    assert.ok(waited >= 1000, `the second attempt waited out the backoff (${waited} ms)`);
+    assert.deepEqual(done.retry, { on: [], exitCodes: [75], backoffSeconds: 1 });
+
+    const broken = await create({
+      title: 'broken',
+      kind: 'command',
+      input: { program: node, args: ['-e', 'process.exit(3)'] },
+      target: 'worker',
+      retry,
+    });
+    const failed = await finished(broken.body.id);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.attempts.length, 1, 'exit 3 is not in the policy');
+    const shown = await runCli(['tasks', 'get', broken.body.id], {
+      WAGGLE_TOKEN: hub.adminToken,
+      WAGGLE_HUB_URL: hub.url,
+    });
+    assert.match(shown.stdout, /failed on worker {2}attempt 1\/3/);
+    assert.match(shown.stdout, /retries: on lost, exit 75, up to 3 attempts, after 1 s doubling each time/);
+
+    const bad = await create({ title: 'x', kind: 'command', input: { program: node }, retry: { on: ['sometimes'] } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /retry\.on/);
   });
 
   it('a graceful stop: what ends within the grace is reported, the rest handed back, the machine offline at once', async () => {

@@ -78,6 +78,36 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /**
+   * The hub's live events (/ws, authenticated by the first message): `onEvent` gets each
+   * event's type; `onClose` why the socket ended when it was not closed from here.
+   */
+  events(onEvent: (type: string) => void, onClose: (why: string) => void): { close(): void } {
+    const url = new URL('/ws', this.hubUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(url);
+    let closing = false;
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', token: this.token ?? '' })));
+    socket.addEventListener('message', (message: MessageEvent) => {
+      const frame = JSON.parse(String(message.data)) as { type?: string; event?: { type?: unknown } };
+      if (frame.type === 'event' && typeof frame.event?.type === 'string') {
+        onEvent(frame.event.type);
+      }
+    });
+    socket.addEventListener('close', (event: CloseEvent) => {
+      if (!closing) {
+        onClose(`${event.code} ${event.reason || 'closed'}`);
+      }
+    });
+    socket.addEventListener('error', () => undefined);
+    return {
+      close() {
+        closing = true;
+        socket.close();
+      },
+    };
+  }
+
   /** Every page of a paginated list. */
   async all<T>(path: string, query: Record<string, string | undefined>): Promise<T[]> {
     const items: T[] = [];

@@ -134,6 +134,11 @@ export class ListMessagesRequest extends PageQuery {
   @IsString()
   @MaxLength(200)
   machine?: string;
+
+  /** `hub`: only the messages machines sent to the hub (`waggle send --to hub`). */
+  @IsOptional()
+  @IsIn(['hub'])
+  to?: 'hub';
 }
 
 /** What lands on `waggle.m.<id>.inbox`: one message for one recipient. */

@@ -121,6 +121,40 @@ export class TaskRequirements {
 }
 
 /** POST /api/tasks: the task a caller asks for. The hub adds who asked. */
+/** What makes a failed attempt worth another. A lost attempt (its machine died, stopped or lost contact) is always tried again. */
+export const RETRY_ON = ['lost', 'timeout', 'failure'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+
+/**
+ * When a task is tried again, up to its `maxAttempts`: `on` lists the kinds of failure
+ * (`failure`: any non-zero exit), `exitCodes` adds particular exit codes, and each retry
+ * waits `backoffSeconds`, doubled for every attempt after the first (at most an hour).
+ * Without one: lost attempts only, at once (the policy `{ on: ['lost'] }`).
+ */
+export class RetryPolicy {
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(RETRY_ON.length)
+  @IsIn(RETRY_ON, { each: true })
+  on?: RetryOn[];
+
+  /** @example [75, 111] */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(32)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(255, { each: true })
+  exitCodes?: number[];
+
+  /** Seconds before the first retry, doubled for each one after (default 5). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  backoffSeconds?: number;
+}
+
 export class CreateTaskBody {
   /** @example "Run the test suite" */
   @IsString()
@@ -167,6 +201,12 @@ export class CreateTaskBody {
   @Min(1)
   @Max(20)
   maxAttempts?: number;
+
+  /** When a failed attempt is tried again (default: only a lost one). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryPolicy)
+  retry?: RetryPolicy;
 
   /** The parent task (for help requests). */
   @IsOptional()
@@ -255,6 +295,16 @@ export class TaskView {
 
   @IsInt()
   maxAttempts!: number;
+
+  /** When a failed attempt is tried again: `{ on, exitCodes, backoffSeconds }`. */
+  @ValidateNested()
+  @Type(() => RetryPolicy)
+  retry!: RetryPolicy;
+
+  /** Queued after a failure: the next attempt starts no sooner than this. */
+  @Nullable()
+  @IsString()
+  retryAt!: string | null;
 
   @IsIn(TASK_STATES)
   state!: TaskState;

@@ -4,7 +4,8 @@ import type { MachineView } from '@waggle/contracts';
 
 import { ApiClient } from '../api-client';
 import type { CliConfig } from '../cli.config';
-import { ago, out } from '../output';
+import { ago, out, state } from '../output';
+import { watch } from '../watch';
 
 /** CPU busy %; an older agent sends only its load average, shown as such. */
 function cpuColumn(metrics: MachineView['metrics']): string {
@@ -14,6 +15,25 @@ function cpuColumn(metrics: MachineView['metrics']): string {
   return metrics.cpuPercent !== undefined ? `${Math.round(metrics.cpuPercent)}%` : `load ${metrics.cpuLoad.toFixed(2)}`;
 }
 
+/** The fleet as a table, states in colour on a terminal. */
+function machinesTable(items: MachineView[]) {
+  if (!items.length) {
+    return out.line('No machines. Create a join token with `waggle token create`.');
+  }
+  out.table(
+    ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS', 'PERMISSIONS'],
+    items.map((m) => [
+      m.name,
+      state(m.status),
+      ago(m.lastSeenAt),
+      cpuColumn(m.metrics),
+      m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
+      m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
+      m.labels.join(' ') || '-',
+      m.permissions.join(' ') || '-',
+    ]),
+  );
+}
 export function registerMachines(program: Command, config: CliConfig) {
   const machines = program
     .command('machines')
@@ -22,6 +42,7 @@ export function registerMachines(program: Command, config: CliConfig) {
     .option('--capability <tag>', 'e.g. claude, ollama:llama3, gpu')
     .option('--label <label>', 'e.g. gpu=4090')
     .option('--json', 'print JSON')
+    .option('--watch', 'keep the list up to date as machines come, go and report')
     .option('--hub <url>')
     .option('--token <token>')
     .action(
@@ -30,34 +51,23 @@ export function registerMachines(program: Command, config: CliConfig) {
         capability?: string;
         label?: string;
         json?: boolean;
+        watch?: boolean;
         hub?: string;
         token?: string;
       }) => {
         const api = await ApiClient.fromFlags(opts, config);
-        const items = await api.all<MachineView>('/api/machines', {
-          status: opts.status,
-          capability: opts.capability,
-          label: opts.label,
-        });
-        if (opts.json) {
-          return out.json(items);
+        const fetch = () =>
+          api.all<MachineView>('/api/machines', {
+            status: opts.status,
+            capability: opts.capability,
+            label: opts.label,
+          });
+        const draw = (items: MachineView[]) => (opts.json ? out.json(items) : machinesTable(items));
+        if (opts.watch) {
+          // A heartbeat changes only ages and metrics: the drawing every few seconds shows the ages.
+          return watch(api, (type) => type.startsWith('machine.') && type !== 'machine.heartbeat', fetch, draw);
         }
-        if (!items.length) {
-          return out.line('No machines. Create a join token with `waggle token create`.');
-        }
-        out.table(
-          ['NAME', 'STATUS', 'LAST SEEN', 'CPU', 'MEMORY', 'CAPABILITIES', 'LABELS', 'PERMISSIONS'],
-          items.map((m) => [
-            m.name,
-            m.status,
-            ago(m.lastSeenAt),
-            cpuColumn(m.metrics),
-            m.metrics ? `${Math.round((m.metrics.memoryUsedMb / m.metrics.memoryTotalMb) * 100)}%` : '-',
-            m.capabilityTags.filter((t) => !t.startsWith('os:') && !t.startsWith('arch:')).join(' ') || '-',
-            m.labels.join(' ') || '-',
-            m.permissions.join(' ') || '-',
-          ]),
-        );
+        draw(await fetch());
       },
     );
 
@@ -89,11 +99,15 @@ export function registerMachines(program: Command, config: CliConfig) {
   machines
     .command('revoke <machine>')
     .description('revoke a machine: its credential stops working at once')
+    .option('--json', 'print JSON')
     .option('--hub <url>')
     .option('--token <token>')
-    .action(async (machine: string, opts: { hub?: string; token?: string }) => {
+    .action(async (machine: string, opts: { json?: boolean; hub?: string; token?: string }) => {
       const api = await ApiClient.fromFlags(opts, config);
       const revoked = await api.call<MachineView>('DELETE', `/api/machines/${encodeURIComponent(machine)}`);
-      out.line(`revoked ${revoked.name} (${revoked.id})`);
+      if (opts.json) {
+        return out.json(revoked);
+      }
+      out.line(`revoked ${revoked.name} (${revoked.id}): its API and NATS credentials stopped working`);
     });
 }

@@ -5,7 +5,8 @@ import { FINAL_TASK_STATES } from '@waggle/contracts';
 
 import { ApiClient, CliError } from '../api-client';
 import type { CliConfig } from '../cli.config';
-import { ago, out } from '../output';
+import { ago, out, state, until } from '../output';
+import { watch } from '../watch';
 
 interface Connection {
   hub?: string;
@@ -29,10 +30,14 @@ interface CreateFlags extends Connection {
   priority?: number;
   timeout?: number;
   maxAttempts?: number;
+  retryOn: string[];
+  retryExitCode: number[];
+  retryBackoff?: number;
   json?: boolean;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
+const collectNumber = (v: string, all: number[]) => [...all, Number(v)];
 const withConnection = (cmd: Command) =>
   cmd
     .option('--hub <url>')
@@ -41,7 +46,31 @@ const withConnection = (cmd: Command) =>
 
 function summary(t: TaskView): string {
   const where = t.machine ? ` on ${t.machine.name}` : t.target ? ` for ${t.target.name}` : '';
-  return `${t.id}  ${t.state}${where}  attempt ${t.attempt}/${t.maxAttempts}  ${t.title}`;
+  const next = t.retryAt ? ` (next attempt ${until(t.retryAt)})` : '';
+  return `${t.id}  ${state(t.state)}${where}  attempt ${t.attempt}/${t.maxAttempts}${next}  ${t.title}`;
+}
+
+/** What a cancel did: a task that had not started is cancelled; a running one is being stopped. */
+function cancelled(t: TaskView): string {
+  if (t.state === 'cancelled') {
+    return `cancelled: ${summary(t)}`;
+  }
+  const short = t.id.slice(0, 8);
+  return `stopping: ${summary(t)}\n  its processes get SIGINT now, then SIGTERM and SIGKILL; \`waggle tasks get ${short}\` shows when it ended`;
+}
+
+/** What the task's retry policy says, truthfully: which failures get another attempt, after how long. */
+function retryLine(t: TaskView): string {
+  const on = [
+    'lost',
+    ...(t.retry.on ?? []).filter((k) => k !== 'lost'),
+    ...(t.retry.exitCodes?.length ? [`exit ${t.retry.exitCodes.join(', ')}`] : []),
+  ];
+  if (t.maxAttempts <= 1) {
+    return 'retries: none (1 attempt)';
+  }
+  const backoff = t.retry.backoffSeconds ? `, after ${t.retry.backoffSeconds} s doubling each time` : '';
+  return `retries: on ${on.join(', ')}, up to ${t.maxAttempts} attempts${backoff}`;
 }
 
 function showWhy(t: TaskView) {
@@ -53,6 +82,21 @@ function showWhy(t: TaskView) {
   out.table(
     ['MACHINE', 'PASSED OVER BECAUSE'],
     t.waiting.candidates.map((c) => [c.name, c.reasons.join('; ')]),
+  );
+}
+
+/** Tasks as a table: short ids (any unique prefix is taken back), states in colour on a terminal. */
+function tasksTable(items: TaskView[]) {
+  out.table(
+    ['ID', 'STATE', 'MACHINE', 'ATTEMPT', 'CREATED', 'TITLE'],
+    items.map((t) => [
+      t.id.slice(0, 8),
+      state(t.state),
+      t.machine?.name ?? t.target?.name ?? '-',
+      `${t.attempt}/${t.maxAttempts}${t.retryAt ? ` (next ${until(t.retryAt)})` : ''}`,
+      ago(t.createdAt),
+      t.title,
+    ]),
   );
 }
 
@@ -78,6 +122,14 @@ export function registerTasks(program: Command, config: CliConfig) {
       .option('--priority <n>', '0..100', (v) => Number(v))
       .option('--timeout <seconds>', 'timeout in seconds', (v) => Number(v))
       .option('--max-attempts <n>', 'attempts before failing', (v) => Number(v))
+      .option(
+        '--retry-on <kind>',
+        'also try again after: timeout, failure (any non-zero exit); repeatable (a lost attempt always is)',
+        collect,
+        [] as string[],
+      )
+      .option('--retry-exit-code <n>', 'try again after this exit code (repeatable)', collectNumber, [] as number[])
+      .option('--retry-backoff <seconds>', 'wait before the first retry, doubled each time (5)', (v) => Number(v))
       .option('--json', 'print JSON'),
   ).action(async (f: CreateFlags) => {
     const api = await ApiClient.fromFlags(f, config);
@@ -99,6 +151,10 @@ export function registerTasks(program: Command, config: CliConfig) {
       priority: f.priority,
       timeoutSeconds: f.timeout,
       maxAttempts: f.maxAttempts,
+      retry:
+        f.retryOn.length || f.retryExitCode.length || f.retryBackoff !== undefined
+          ? { on: f.retryOn, exitCodes: f.retryExitCode, backoffSeconds: f.retryBackoff }
+          : undefined,
     });
     if (f.json) {
       return out.json(task);
@@ -114,30 +170,31 @@ export function registerTasks(program: Command, config: CliConfig) {
       .option('--machine <machine>')
       .option('--kind <kind>')
       .option('--limit <n>', 'how many (default 50)', (v) => Number(v))
+      .option('--watch', 'keep the list up to date as tasks change')
       .option('--json'),
   ).action(
-    async (f: Connection & { state?: string; machine?: string; kind?: string; limit?: number; json?: boolean }) => {
+    async (
+      f: Connection & {
+        state?: string;
+        machine?: string;
+        kind?: string;
+        limit?: number;
+        json?: boolean;
+        watch?: boolean;
+      },
+    ) => {
       const api = await ApiClient.fromFlags(f, config);
       const params = new URLSearchParams(
         Object.entries({ state: f.state, machine: f.machine, kind: f.kind, limit: String(f.limit ?? 50) }).filter(
           (e): e is [string, string] => !!e[1],
         ),
       );
-      const page = await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`);
-      if (f.json) {
-        return out.json(page.items);
+      const fetch = async () => (await api.call<Page<TaskView>>('GET', `/api/tasks?${params.toString()}`)).items;
+      const draw = (items: TaskView[]) => (f.json ? out.json(items) : tasksTable(items));
+      if (f.watch) {
+        return watch(api, (type) => type.startsWith('task.'), fetch, draw);
       }
-      out.table(
-        ['ID', 'STATE', 'MACHINE', 'ATTEMPT', 'CREATED', 'TITLE'],
-        page.items.map((t) => [
-          t.id.slice(0, 8),
-          t.state,
-          t.machine?.name ?? t.target?.name ?? '-',
-          `${t.attempt}/${t.maxAttempts}`,
-          ago(t.createdAt),
-          t.title,
-        ]),
-      );
+      draw(await fetch());
     },
   );
 
@@ -150,12 +207,13 @@ export function registerTasks(program: Command, config: CliConfig) {
         return out.json(task);
       }
       out.line(summary(task));
+      out.line(retryLine(task));
       out.table(
         ['ATTEMPT', 'MACHINE', 'STATE', 'STARTED', 'EXIT'],
         task.attempts.map((a) => [
           a.attempt,
           a.machineName,
-          a.state,
+          state(a.state),
           a.startedAt ? ago(a.startedAt) : '-',
           a.result?.exitCode ?? '-',
         ]),
@@ -168,24 +226,39 @@ export function registerTasks(program: Command, config: CliConfig) {
     },
   );
 
-  withConnection(tasks.command('why <id>').description('why a queued task waits: each machine and the reason')).action(
-    async (id: string, f: Connection) => {
-      showWhy(
-        await (await ApiClient.fromFlags(f, config)).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`),
-      );
-    },
-  );
+  withConnection(
+    tasks.command('why <id>').description('why a queued task waits: each machine and the reason').option('--json'),
+  ).action(async (id: string, f: Connection & { json?: boolean }) => {
+    const task = await (
+      await ApiClient.fromFlags(f, config)
+    ).call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
+    if (f.json) {
+      return out.json({ id: task.id, state: task.state, waiting: task.waiting, retryAt: task.retryAt });
+    }
+    showWhy(task);
+  });
 
   withConnection(
-    tasks.command('logs <id>').description("a task's output").option('--follow', 'keep printing until the task ends'),
-  ).action(async (id: string, f: Connection & { follow?: boolean }) => {
+    tasks
+      .command('logs <id>')
+      .description("a task's output")
+      .option('--follow', 'keep printing until the task ends')
+      .option('--json', 'one JSON object per chunk and line: { seq, stream, data }'),
+  ).action(async (id: string, f: Connection & { follow?: boolean; json?: boolean }) => {
     const api = await ApiClient.fromFlags(f, config);
+    const write = (chunks: TaskLogsPage['items']) => {
+      for (const chunk of chunks) {
+        if (f.json) {
+          process.stdout.write(`${JSON.stringify({ seq: chunk.seq, stream: chunk.stream, data: chunk.data })}\n`);
+        } else {
+          (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
+        }
+      }
+    };
     let after = 0;
     for (;;) {
       const page = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
-      for (const chunk of page.items) {
-        (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
-      }
+      write(page.items);
       after = page.next;
       if (!f.follow) {
         return;
@@ -194,9 +267,7 @@ export function registerTasks(program: Command, config: CliConfig) {
         const task = await api.call<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`);
         if (FINAL_TASK_STATES.has(task.state)) {
           const rest = await api.call<TaskLogsPage>('GET', `/api/tasks/${encodeURIComponent(id)}/logs?after=${after}`);
-          for (const chunk of rest.items) {
-            (chunk.stream === 'stderr' ? process.stderr : process.stdout).write(chunk.data);
-          }
+          write(rest.items);
           out.error(
             `[waggle] task ${task.state}${task.result?.exitCode !== undefined && task.result?.exitCode !== null ? ` (exit ${task.result.exitCode})` : ''}`,
           );
@@ -214,15 +285,16 @@ export function registerTasks(program: Command, config: CliConfig) {
     withConnection(
       tasks
         .command(`${action} <id>`)
-        .description(action === 'cancel' ? 'cancel a task (stops its process)' : 'queue a failed task again'),
-    ).action(async (id: string, f: Connection) => {
-      out.line(
-        summary(
-          await (
-            await ApiClient.fromFlags(f, config)
-          ).call<TaskView>('POST', `/api/tasks/${encodeURIComponent(id)}/${action}`),
-        ),
-      );
+        .description(action === 'cancel' ? 'cancel a task (stops its process)' : 'queue a failed task again')
+        .option('--json', 'print the task as JSON'),
+    ).action(async (id: string, f: Connection & { json?: boolean }) => {
+      const task = await (
+        await ApiClient.fromFlags(f, config)
+      ).call<TaskView>('POST', `/api/tasks/${encodeURIComponent(id)}/${action}`);
+      if (f.json) {
+        return out.json(task);
+      }
+      out.line(action === 'cancel' ? cancelled(task) : `queued again: ${summary(task)}`);
     });
   }
 }

@@ -179,10 +179,11 @@ export class MessageRepository {
     cursor?: string,
     machineId?: string,
     messageId?: string,
+    toHub = false,
   ): Promise<Page<MessageView>> {
     const after = decodeCursor(cursor, isCursor);
     const params: unknown[] = [limit + 1];
-    const where: string[] = [];
+    const where: string[] = toHub ? [`m."to_spec" = 'hub'`] : [];
     if (messageId) {
       params.push(messageId);
       where.push(`m."id" = $${params.length}::bigint`);

@@ -203,7 +203,7 @@ export class MessagesService {
 
   async list(query: ListMessagesRequest): Promise<Page<MessageView>> {
     const machineId = query.machine ? (await this.machines.require(query.machine)).id : undefined;
-    return this.messages.list(query.limit, query.cursor, machineId);
+    return this.messages.list(query.limit, query.cursor, machineId, undefined, query.to === 'hub');
   }
 
   async receipt(machineId: string, ids: string[], kind: 'delivered' | 'read'): Promise<ReceiptReply> {

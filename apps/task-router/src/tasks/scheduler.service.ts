@@ -40,6 +40,7 @@ const ASSIGNMENT_SETTLED_SECONDS = 5;
 @Injectable()
 export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private readonly wakeups = new Set<NodeJS.Timeout>();
   private running = false;
   private again = false;
   private orphansCheckedAt = 0;
@@ -64,6 +65,18 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationShutdown() {
     clearInterval(this.timer);
+    for (const timer of this.wakeups) {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Run a pass at `at` (a retry's backoff ends then); the interval's passes would find it too, a little later. */
+  kickAt(at: Date): void {
+    const timer = setTimeout(() => {
+      this.wakeups.delete(timer);
+      this.kick();
+    }, Math.max(0, at.getTime() - Date.now()));
+    this.wakeups.add(timer);
   }
 
   /** Run a pass now (after a task was created or finished). */

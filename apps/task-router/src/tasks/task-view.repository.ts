@@ -6,6 +6,7 @@ import type {
   AttemptView,
   HelpView,
   Page,
+  RetryPolicy,
   TaskKind,
   TaskResult,
   TaskState,
@@ -34,6 +35,9 @@ const A = TaskTables.attempts;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** What people read: pages of tasks (newest first, by cursor), their attempts, and the task's view. */
+/** What a task without a policy of its own does: a lost attempt is tried again, at once; a failure is final. */
+const DEFAULT_RETRY_POLICY: RetryPolicy = { on: ['lost'], exitCodes: [], backoffSeconds: 0 };
+
 /** A machine sees the tasks it runs, ran, is targeted by or created. */
 function visibleToSql(p: string): string {
   return `("machine_id" = ${p}::uuid OR "target_machine_id" = ${p}::uuid OR "created_by"->>'machineId' = ${p}::text OR "id" IN (SELECT "task_id" FROM ${A} WHERE "machine_id" = ${p}::uuid))`;
@@ -138,6 +142,8 @@ export class TaskViewRepository {
       priority: row.priority,
       timeoutSeconds: row.timeout_seconds,
       maxAttempts: row.max_attempts,
+      retry: row.retry_policy ?? DEFAULT_RETRY_POLICY,
+      retryAt: row.state === 'queued' && row.not_before ? row.not_before.toISOString() : null,
       state: row.state,
       attempt: row.attempt,
       machine: row.machine_id ? { machineId: row.machine_id, name: row.machine_name ?? '' } : null,

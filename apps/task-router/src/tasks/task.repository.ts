@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 
 import type {
+  RetryPolicy,
   Sender,
   TaskInput,
   TaskKind,
@@ -26,6 +27,10 @@ export interface TaskRow {
   priority: number;
   timeout_seconds: number;
   max_attempts: number;
+  /** null: the default policy (lost attempts only). */
+  retry_policy: RetryPolicy | null;
+  /** Queued after a failure: no attempt before this. */
+  not_before: Date | null;
   state: TaskState;
   attempt: number;
   machine_id: string | null;
@@ -54,6 +59,7 @@ export type NewTask = Pick<
   | 'priority'
   | 'timeout_seconds'
   | 'max_attempts'
+  | 'retry_policy'
   | 'parent_task_id'
   | 'idempotency_key'
   | 'idempotency_fingerprint'
@@ -73,6 +79,9 @@ export interface Transition {
   attempt: number;
   machineId: string | null;
 }
+
+/** Seconds before the first retry of a failure when the policy names none (doubled per attempt). */
+export const DEFAULT_BACKOFF_SECONDS = 5;
 
 /** The task router's tables, for the repositories that read beside this one. */
 export const TaskTables = { tasks: '"task_router"."tasks"', attempts: '"task_router"."attempts"' } as const;
@@ -94,8 +103,8 @@ export class TaskRepository {
   /** Inserts a queued task; with an idempotency key already used, inserts nothing and returns null. */
   async insert(manager: EntityManager, task: NewTask): Promise<TaskRow | null> {
     const [row] = await manager.query<TaskRow[]>(
-      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "state")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'queued')
+      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "retry_policy", "state")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'queued')
        ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING RETURNING *`,
       [
         task.id,
@@ -112,6 +121,7 @@ export class TaskRepository {
         JSON.stringify(task.created_by),
         task.idempotency_key,
         task.idempotency_fingerprint,
+        task.retry_policy && JSON.stringify(task.retry_policy),
       ],
     );
     return row ?? null;
@@ -134,7 +144,8 @@ export class TaskRepository {
   /** Queued tasks in placement order: higher priority first, then oldest. */
   async queued(limit: number, manager: EntityManager): Promise<TaskRow[]> {
     return manager.query<TaskRow[]>(
-      `SELECT * FROM ${T} WHERE "state" = 'queued' ORDER BY "priority" DESC, "created_at", "id" LIMIT $1`,
+      `SELECT * FROM ${T} WHERE "state" = 'queued' AND ("not_before" IS NULL OR "not_before" <= now())
+       ORDER BY "priority" DESC, "created_at", "id" LIMIT $1`,
       [limit],
     );
   }
@@ -180,7 +191,7 @@ export class TaskRepository {
   ): Promise<TaskRow | null> {
     const [row] = await updateReturning<TaskRow>(
       manager,
-      `UPDATE ${T} SET "state" = 'assigned', "attempt" = "attempt" + 1, "machine_id" = $3, "machine_name" = $4, "waiting" = NULL, "updated_at" = now(),
+      `UPDATE ${T} SET "state" = 'assigned', "attempt" = "attempt" + 1, "machine_id" = $3, "machine_name" = $4, "waiting" = NULL, "not_before" = NULL, "updated_at" = now(),
          "lease_expires_at" = CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 second' END
        WHERE "id" = $1 AND "state" = 'queued' AND "attempt" = $2 RETURNING *`,
       [task.id, task.attempt, machine.machineId, machine.name, claimWindowSeconds],
@@ -253,11 +264,28 @@ export class TaskRepository {
     outcome: TaskOutcome,
     result: TaskResult,
   ): Promise<TaskRow | null> {
+    // Its retry policy decides, in the same statement, whether a failure queues the task
+    // again (after the backoff, doubled per attempt) or ends it.
     const [row] = await updateReturning<TaskRow>(
       manager,
-      `UPDATE ${T} SET "state" = $4, "result" = $5, "lease_expires_at" = NULL, "updated_at" = now()
-       WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3 AND "state" = 'running' RETURNING *`,
-      [taskId, attempt, machineId, outcome, JSON.stringify(result)],
+      `WITH cur AS (
+         SELECT "id", NOT "cancel_requested" AND "attempt" < "max_attempts" AND (
+             ($4 = 'timed_out' AND COALESCE("retry_policy"->'on', '[]') ? 'timeout')
+             OR ($4 = 'failed' AND (COALESCE("retry_policy"->'on', '[]') ? 'failure'
+               OR ($6::int IS NOT NULL AND COALESCE("retry_policy"->'exitCodes', '[]') @> to_jsonb($6::int))))
+           ) AS again
+         FROM ${T} WHERE "id" = $1 AND "attempt" = $2 AND "machine_id" = $3 AND "state" = 'running' FOR UPDATE
+       )
+       UPDATE ${T} AS t SET
+         "state" = CASE WHEN cur.again THEN 'queued' ELSE $4 END,
+         "result" = CASE WHEN cur.again THEN NULL ELSE $5::jsonb END,
+         "machine_id" = CASE WHEN cur.again THEN NULL ELSE t."machine_id" END,
+         "machine_name" = CASE WHEN cur.again THEN NULL ELSE t."machine_name" END,
+         "not_before" = CASE WHEN cur.again THEN now() + LEAST(3600,
+             COALESCE((t."retry_policy"->>'backoffSeconds')::int, ${DEFAULT_BACKOFF_SECONDS}) * 2 ^ (t."attempt" - 1)) * interval '1 second' END,
+         "lease_expires_at" = NULL, "updated_at" = now()
+       FROM cur WHERE t."id" = cur."id" RETURNING t.*`,
+      [taskId, attempt, machineId, outcome, JSON.stringify(result), result.exitCode],
     );
     if (row) {
       await manager.query(
@@ -437,7 +465,7 @@ export class TaskRepository {
     const [row] = await updateReturning<TaskRow>(
       manager,
       `UPDATE ${T} SET "state" = 'queued', "cancel_requested" = false, "result" = NULL, "machine_id" = NULL, "machine_name" = NULL,
-         "max_attempts" = GREATEST("max_attempts", "attempt" + 1), "updated_at" = now()
+         "max_attempts" = GREATEST("max_attempts", "attempt" + 1), "not_before" = NULL, "updated_at" = now()
        WHERE "id" = $1 AND "state" IN ('failed', 'cancelled', 'timed_out') RETURNING *`,
       [taskId],
     );

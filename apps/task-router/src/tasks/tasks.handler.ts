@@ -73,9 +73,12 @@ export class TasksHandler {
 
   @HandleMachine('taskResult')
   async result(@Payload() req: TaskResultRequest, @Ctx() context: NatsContext) {
-    const recorded = await this.tasks.result(machineOf(context), req);
+    const { retryAt } = await this.tasks.result(machineOf(context), req);
     this.scheduler.kick();
-    return recorded;
+    if (retryAt) {
+      this.scheduler.kickAt(retryAt);
+    }
+    return { recorded: true as const };
   }
 
   @HandleMachine('taskRelease')

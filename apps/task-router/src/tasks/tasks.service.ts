@@ -9,6 +9,7 @@ import type {
   CreateTaskRequest,
   ListTasksRequest,
   MachineView,
+  RetryPolicy,
   Page,
   TaskAssignment,
   TaskCreator,
@@ -45,9 +46,19 @@ import { TaskLogRepository } from './task-log.repository';
 import { TaskStatsRepository } from './task-stats.repository';
 import { TaskViewRepository } from './task-view.repository';
 import type { NewTask, TaskRow } from './task.repository';
+import { DEFAULT_BACKOFF_SECONDS } from './task.repository';
 import { TaskRepository } from './task.repository';
 
 const DEFAULTS = { priority: 50, timeoutSeconds: 3600, maxAttempts: 3 };
+
+/** A policy as stored: each kind and code once, in order (so equal policies compare equal). */
+function retryPolicyOf(policy: RetryPolicy): RetryPolicy {
+  return {
+    on: [...new Set(policy.on ?? [])].sort(),
+    exitCodes: [...new Set(policy.exitCodes ?? [])].sort((a, b) => a - b),
+    backoffSeconds: policy.backoffSeconds ?? DEFAULT_BACKOFF_SECONDS,
+  };
+}
 
 /** Which input fields each kind needs and allows. */
 export function checkInput(request: Pick<CreateTaskRequest, 'kind' | 'input'>) {
@@ -192,6 +203,7 @@ export class TasksService implements OnModuleInit {
       priority: request.priority ?? DEFAULTS.priority,
       timeout_seconds: request.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
       max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
+      retry_policy: request.retry ? retryPolicyOf(request.retry) : null,
       parent_task_id: request.parentTaskId ?? null,
       idempotency_key: request.idempotencyKey ?? null,
       idempotency_fingerprint: request.idempotencyKey ? (request.idempotencyFingerprint ?? null) : null,
@@ -353,7 +365,8 @@ export class TasksService implements OnModuleInit {
     return { released: !!released };
   }
 
-  async result(machineId: string, request: TaskResultRequest): Promise<{ recorded: true }> {
+  /** Records an attempt's result; `retryAt`: the policy queued the task again, to start no sooner. */
+  async result(machineId: string, request: TaskResultRequest): Promise<{ recorded: true; retryAt?: Date }> {
     const result: TaskResult = {
       outcome: request.outcome,
       exitCode: request.exitCode ?? null,
@@ -371,13 +384,19 @@ export class TasksService implements OnModuleInit {
         request.outcome,
         result,
       );
+      if (done?.state === 'queued') {
+        const exit = result.exitCode === null ? '' : ` (exit ${result.exitCode})`;
+        const wait = Math.max(0, Math.round(((done.not_before?.getTime() ?? Date.now()) - Date.now()) / 1000));
+        const why = `attempt ${request.attempt} ${request.outcome}${exit}; tried again in ${wait} s`;
+        return { result: done, outbox: [taskEvent(done, true, why)] };
+      }
       return { result: done, outbox: done ? [taskEvent({ ...done, machineId })] : [] };
     });
     if (!row) {
       return this.stale('result', request.taskId, request.attempt);
     }
-    this.metrics.transitions.inc({ state: row.state });
-    return { recorded: true };
+    this.metrics.transitions.inc({ state: row.state === 'queued' ? 'requeued' : row.state });
+    return { recorded: true, retryAt: row.state === 'queued' ? (row.not_before ?? undefined) : undefined };
   }
 
   stale(operation: string, taskId: string, attempt: number): never {
@@ -403,13 +422,13 @@ export class TasksService implements OnModuleInit {
     };
   }
 
-  /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
   /** The task id a reference stands for: the id itself, or the one task whose id starts with it. */
   async resolve(ref: { taskId: string; visibleTo?: string }): Promise<string> {
     const range = UUID_PATTERN.test(ref.taskId) ? undefined : idPrefixRange(ref.taskId);
     return range ? oneMatch('task', ref.taskId, await this.views.idsInRange(range, ref.visibleTo, 6)) : ref.taskId;
   }
 
+  /** The task, or 404. Read only when it is needed (a conditional write changed nothing). */
   async require(taskId: string, manager?: EntityManager): Promise<TaskRow> {
     const row = await this.tasks.findById(taskId, manager);
     if (!row) {
