@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import WebSocket from 'ws';
 
 import { childEnvironment } from '@waggle/config';
-import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent } from '@waggle/contracts';
+import type { GithubLinkView, Page, TaskLogsPage, TaskView, WaggleEvent, WatchedRepoView } from '@waggle/contracts';
 import { eventually, FakeGithub, installFakeClaude, present, runCli, TestHub } from '@waggle/testing';
 
 const BOT_TOKEN = 'ghp_botBOTbotBOTbotBOTbotBOTbotBOT0001';
@@ -307,6 +307,47 @@ describe('GitHub: labelled issues become tasks, results come back as pull reques
     assert.equal(genuine.status, 200, JSON.stringify(genuine.body));
     assert.deepEqual(genuine.body, { accepted: true, result: 'linked' });
     await waitLink('widgets', issue.number, 'done');
+  });
+
+  it('a bot token that may not label: the pull request and outcome are kept, and the problem is shown', async () => {
+    // The machine may push here; the bot may read and comment, not label.
+    await fake.createRepo(OWNER, 'nolabels', { collaborators: ['soda-bot'], files: { 'README.md': '# x\n' } });
+    const watched = await hub.api('POST', '/api/github/repos', {
+      repo: `${OWNER}/nolabels`,
+      label: 'waggle',
+      webhookSecret: SECRET,
+      poll: false,
+    });
+    assert.equal(watched.status, 201, JSON.stringify(watched.body));
+    const issue = fake.openIssue(OWNER, 'nolabels', { title: 'Add a changelog', labels: ['waggle'], user: 'alice' });
+    assert.deepEqual((await webhook('nolabels', issue.number, 'opened')).body, { accepted: true, result: 'linked' });
+    const link = await waitLink('nolabels', issue.number, 'done');
+    assert.equal(link.outcome, 'pull_request');
+    assert.ok(link.pullRequest?.url, 'the pull request is on the link although no label could be set');
+    assert.match(link.problem ?? '', /GitHub refused to label acme\/nolabels#\d+ "[^"]+": 403 .*Issues: write/);
+    assert.ok(
+      botComments('nolabels', issue.number).some((c) => c.body.includes(link.pullRequest!.url)),
+      'the outcome comment names the pull request',
+    );
+    await eventually(() =>
+      assert.ok(
+        ws.events.some(
+          (e) =>
+            e.type === 'github.problem' &&
+            (e.data as { issueNumber: number; problem: string | null }).issueNumber === issue.number &&
+            (e.data as { problem: string | null }).problem?.includes('403'),
+        ),
+        'github.problem on /ws',
+      ),
+    );
+    const env = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
+    const links = await runCli(['github', 'links', '--repo', `${OWNER}/nolabels`], env);
+    assert.match(links.stdout, /PROBLEM/);
+    assert.match(links.stdout, /GitHub refused to label/);
+    const repos = await runCli(['github', 'repos', '--json'], env);
+    const nolabels = (JSON.parse(repos.stdout) as WatchedRepoView[]).find((r) => r.repo === `${OWNER}/nolabels`);
+    assert.match(nolabels?.linkProblem ?? '', /GitHub refused to label/);
+    assert.equal((await hub.api('DELETE', `/api/github/repos/${OWNER}/nolabels`)).status, 200);
   });
 
   it('does nothing for an issue without the trigger label', async () => {

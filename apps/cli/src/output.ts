@@ -8,6 +8,8 @@ type Style = Parameters<typeof styleText>[0];
 const STATE_STYLE: Record<string, Style> = {
   online: 'green',
   succeeded: 'green',
+  done: 'green',
+  in_progress: 'cyan',
   offline: 'gray',
   cancelled: 'gray',
   revoked: 'red',

@@ -73,6 +73,8 @@ export interface EventMap {
   'github.issue_claimed': GithubLinkEventData & { machine: string; commentUrl: string };
   /** The task's one outcome was posted (or updated, after a retry). */
   'github.outcome_posted': GithubLinkEventData & { outcome: GithubOutcome; url: string; pullRequestUrl?: string };
+  /** GitHub refused what the bot does on an issue (null: the problem is gone); the task's work is kept all the same. */
+  'github.problem': GithubLinkEventData & { problem: string | null };
   /** GitHub's rate limit holds the bot back until `until`. */
   'github.rate_limited': { repo: string | null; until: string };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
@@ -106,6 +108,7 @@ export const EVENT_TYPES = [
   'github.status_changed',
   'github.issue_claimed',
   'github.outcome_posted',
+  'github.problem',
   'github.rate_limited',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];

@@ -201,6 +201,11 @@ export class WatchedRepoView {
   @Nullable()
   @IsString()
   lastError!: string | null;
+
+  /** The latest thing GitHub refused the bot on one of its issues (a token that may not label, say). */
+  @Nullable()
+  @IsString()
+  linkProblem!: string | null;
 }
 
 /** The reply to watching: the webhook secret is in it this once, when the hub made it. */
@@ -288,6 +293,14 @@ export class GithubLinkView {
   @Nullable()
   @IsString()
   error!: string | null;
+
+  /**
+   * What GitHub refused the bot on this issue the last time it brought it in step (a token
+   * that may not label or comment, say); null when all went through.
+   */
+  @Nullable()
+  @IsString()
+  problem!: string | null;
 
   @IsString()
   createdAt!: string;

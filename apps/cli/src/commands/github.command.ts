@@ -4,7 +4,7 @@ import type { GithubLinkView, GithubMode, WatchedRepoCreated, WatchedRepoView } 
 
 import { ApiClient } from '../api-client';
 import type { CliConfig } from '../cli.config';
-import { ago, out } from '../output';
+import { ago, out, state } from '../output';
 
 interface WatchFlags {
   label?: string;
@@ -91,7 +91,7 @@ export function registerGithub(program: Command, config: CliConfig) {
           r.label,
           r.poll ? 'yes' : 'no',
           ago(r.lastPolledAt),
-          r.rateLimitedUntil ? `rate limited until ${r.rateLimitedUntil}` : (r.lastError ?? '-'),
+          r.rateLimitedUntil ? `rate limited until ${r.rateLimitedUntil}` : (r.lastError ?? r.linkProblem ?? '-'),
         ]),
       );
     });
@@ -128,14 +128,15 @@ export function registerGithub(program: Command, config: CliConfig) {
         return out.line('No issues have become tasks yet.');
       }
       out.table(
-        ['ISSUE', 'STATUS', 'TASK', 'MACHINE', 'OUTCOME'],
+        ['ISSUE', 'STATUS', 'TASK', 'MACHINE', 'OUTCOME', 'PROBLEM'],
         items.map((l) => [
           `${l.repo}#${l.issueNumber}`,
-          l.status,
+          state(l.status),
           l.taskId?.slice(0, 8) ?? '-',
           l.claimedBy ?? '-',
           l.pullRequest?.url ??
             (l.followUps.length ? l.followUps.map((f) => `#${f.number}`).join(' ') : (l.error ?? l.outcome ?? '-')),
+          l.problem ?? '-',
         ]),
       );
     });

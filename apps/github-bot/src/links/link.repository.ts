@@ -27,6 +27,8 @@ export interface LinkRow {
   claimed_attempt: number;
   claimed_comment_id: string | null;
   error: string | null;
+  /** What GitHub refused the bot the last time it brought the issue in step. */
+  problem: string | null;
   final: boolean;
   created_at: Date;
   updated_at: Date;
@@ -47,6 +49,7 @@ export type LinkChanges = Partial<
     | 'claimed_attempt'
     | 'claimed_comment_id'
     | 'error'
+    | 'problem'
     | 'final'
   >
 >;
@@ -165,6 +168,16 @@ export class LinkRepository {
     };
   }
 
+  /** Per repository, the problem of its most recently changed link that has one. */
+  async latestProblems(repos: string[]): Promise<Map<string, string>> {
+    const rows = await this.dataSource.query<{ repo: string; problem: string }[]>(
+      `SELECT DISTINCT ON ("repo") "repo", "problem" FROM ${L}
+       WHERE "repo" = ANY($1::text[]) AND "problem" IS NOT NULL ORDER BY "repo", "updated_at" DESC`,
+      [repos],
+    );
+    return new Map(rows.map((r) => [r.repo, r.problem]));
+  }
+
   toView(row: LinkRow): GithubLinkView {
     return {
       id: row.id,
@@ -179,6 +192,7 @@ export class LinkRepository {
       followUps: row.follow_ups,
       claimedBy: row.claimed_by,
       error: row.error,
+      problem: row.problem,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
     };

@@ -19,6 +19,7 @@ import { LOGGER } from '@waggle/service-kit';
 import { RateLimitState } from '../infrastructure/rate-limit.state';
 import { SecretBox } from '../infrastructure/secret-box';
 import { GITHUB } from '../infrastructure/tokens';
+import { LinkRepository } from '../links/link.repository';
 import { PollerService } from './poller.service';
 import type { RepoRow } from './repo.repository';
 import { RepoRepository } from './repo.repository';
@@ -31,6 +32,7 @@ const DEFAULT_LABEL = 'waggle';
 export class ReposService {
   constructor(
     private readonly repos: RepoRepository,
+    private readonly links: LinkRepository,
     private readonly poller: PollerService,
     private readonly box: SecretBox,
     private readonly limits: RateLimitState,
@@ -78,7 +80,11 @@ export class ReposService {
 
   async list(query: ListReposRequest): Promise<Page<WatchedRepoView>> {
     const page = await this.repos.list(query.limit, query.cursor);
-    return { items: page.items.map((r) => this.view(r)), nextCursor: page.nextCursor };
+    const problems = await this.links.latestProblems(page.items.map((r) => r.full_name));
+    return {
+      items: page.items.map((r) => this.view(r, problems.get(r.full_name) ?? null)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async unwatch(request: RepoRefRequest): Promise<WatchedRepoView> {
@@ -89,7 +95,7 @@ export class ReposService {
     return this.view(row);
   }
 
-  view(row: RepoRow): WatchedRepoView {
+  view(row: RepoRow, linkProblem: string | null = null): WatchedRepoView {
     return {
       repo: row.full_name,
       label: row.label,
@@ -100,6 +106,7 @@ export class ReposService {
       lastPolledAt: row.last_polled_at?.toISOString() ?? null,
       rateLimitedUntil: this.limits.limitedUntil()?.toISOString() ?? null,
       lastError: row.last_error,
+      linkProblem,
     };
   }
 }

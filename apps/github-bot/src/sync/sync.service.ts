@@ -19,6 +19,15 @@ import type { LinkChanges, LinkRow } from '../links/link.repository';
 import { LinkRepository } from '../links/link.repository';
 import { claimedText, commentMarker, failureText, reportOf, successText } from './outcome-text';
 
+/** One pass over an issue: the client, and what GitHub refused on the way (kept with the link). */
+interface SyncPass {
+  github: GithubClient;
+  problems: string[];
+}
+
+/** GitHub's answers that trying again will not change: the token may not, or the thing is gone. */
+const REFUSALS = new Set([401, 403, 404, 410, 422]);
+
 /** Short, and renewed while the sync runs: a replica that dies mid-sync holds the issue only this long. */
 const LEASE_SECONDS = 15;
 
@@ -82,21 +91,56 @@ export class SyncService {
     }
   }
 
+  /**
+   * One pass, then what GitHub refused on the way saved with the link (and told on /ws) when
+   * it changed. A refusal does not stop the pass: the pull request, the outcome and the
+   * status are recorded even where a label or comment could not be put on the issue.
+   */
   private async syncOnce(start: LinkRow, github: GithubClient): Promise<void> {
+    const pass: SyncPass = { github, problems: [] };
+    const link = await this.bringInStep(start, pass);
+    const problem = pass.problems.length ? [...new Set(pass.problems)].join('; ') : null;
+    if (problem !== link.problem) {
+      if (problem) {
+        this.logger.warn(
+          { linkId: link.id, repo: link.repo, issue: link.issue_number, problem },
+          'GitHub refused the bot',
+        );
+      }
+      await this.save(link, { problem }, [event(randomUUID(), 'github.problem', { ...this.eventData(link), problem })]);
+    }
+  }
+
+  /** Runs `call` against GitHub; a refusal (401, 403, 404, 410, 422) becomes a problem of the pass and undefined. */
+  private async refusable<T>(pass: SyncPass, what: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      const { status, message } = githubErrorOf(error);
+      if (status === null || !REFUSALS.has(status)) {
+        throw error; // a network error, 5xx or rate limit: the pass is tried again
+      }
+      const hint = status === 403 || status === 404 ? " (the bot's token needs Issues: write on the repository)" : '';
+      pass.problems.push(`GitHub refused to ${what}: ${status} ${message}${hint}`);
+      return undefined;
+    }
+  }
+
+  private async bringInStep(start: LinkRow, pass: SyncPass): Promise<LinkRow> {
     let link = start;
     if (!link.task_id) {
       if (link.error && link.outcome_for !== 'refused') {
         link = await this.postOutcome(
           link,
-          github,
+          pass,
           null,
           'failed',
           failureText(link.id, null, link.error, this.secrets()),
           'refused',
         );
-        await this.setStatus(link, github, 'failed', { final: true });
+        link = await this.setStatus(link, pass, 'failed', { final: true });
       }
-      return;
+      return link;
     }
     let task: TaskView;
     try {
@@ -104,48 +148,41 @@ export class SyncService {
     } catch (error) {
       if (error instanceof WaggleError && error.code === ErrorCode.NotFound) {
         this.logger.error({ linkId: link.id, taskId: link.task_id }, 'the task of an issue is gone');
-        await this.save(link, { final: true, error: 'the task is gone' }, []);
-        return;
+        return this.save(link, { final: true, error: 'the task is gone' }, []);
       }
       throw error;
     }
     // The issue tells the whole story in order, even when the task moved on faster than the bot:
     // the queued label first, then who claimed it, in progress once it ran, then how it ended.
-    if (!link.label_applied) {
-      link = await this.setStatus(link, github, 'queued', {});
+    if (!link.label_applied && link.status === 'queued') {
+      link = await this.setStatus(link, pass, 'queued', {});
     }
     const started = task.attempts.filter((a) => a.startedAt);
     const latest = started.at(-1);
     if (latest && latest.attempt > link.claimed_attempt) {
-      link = await this.postClaimed(link, github, task, latest.machineName, latest.attempt);
+      link = await this.postClaimed(link, pass, task, latest.machineName, latest.attempt);
     }
     if (!FINAL_TASK_STATES.has(task.state)) {
-      await this.setStatus(link, github, task.state === 'running' ? 'in_progress' : 'queued', { final: false });
-      return;
+      return this.setStatus(link, pass, task.state === 'running' ? 'in_progress' : 'queued', { final: false });
     }
     if (latest && link.status === 'queued') {
-      link = await this.setStatus(link, github, 'in_progress', {});
+      link = await this.setStatus(link, pass, 'in_progress', {});
     }
     const signature = `${task.state}:${task.attempt}`;
     if (link.outcome_for !== signature) {
-      link = await this.postTaskOutcome(link, github, task, signature);
+      link = await this.postTaskOutcome(link, pass, task, signature);
     }
-    await this.setStatus(link, github, link.outcome === 'failed' ? 'failed' : 'done', { final: true });
+    return this.setStatus(link, pass, link.outcome === 'failed' ? 'failed' : 'done', { final: true });
   }
 
-  private async postTaskOutcome(
-    link: LinkRow,
-    github: GithubClient,
-    task: TaskView,
-    signature: string,
-  ): Promise<LinkRow> {
+  private async postTaskOutcome(link: LinkRow, pass: SyncPass, task: TaskView, signature: string): Promise<LinkRow> {
     const report = reportOf(task);
     let reason: string;
     if (task.state === 'succeeded' && report) {
       const text = successText(link.id, task, report);
-      const missing = report.pullRequest ? await this.branchMissing(github, report.pullRequest) : null;
+      const missing = report.pullRequest ? await this.branchMissing(pass.github, report.pullRequest) : null;
       if (text && !missing) {
-        return this.postOutcome(link, github, task, text.outcome, text.body, signature, {
+        return this.postOutcome(link, pass, task, text.outcome, text.body, signature, {
           pull_request: report.pullRequest ? { number: report.pullRequest.number, url: report.pullRequest.url } : null,
           follow_ups: report.followUps ?? [],
         });
@@ -158,14 +195,7 @@ export class SyncService {
           ? 'the machine did not report a GitHub outcome'
           : `the task ended ${task.state.replace('_', ' ')}`);
     }
-    return this.postOutcome(
-      link,
-      github,
-      task,
-      'failed',
-      failureText(link.id, task, reason, this.secrets()),
-      signature,
-    );
+    return this.postOutcome(link, pass, task, 'failed', failureText(link.id, task, reason, this.secrets()), signature);
   }
 
   /** The pull request's branch must be on GitHub (at the reported commit) before its link is posted. */
@@ -196,33 +226,42 @@ export class SyncService {
 
   private async postClaimed(
     link: LinkRow,
-    github: GithubClient,
+    pass: SyncPass,
     task: TaskView,
     machine: string,
     attempt: number,
   ): Promise<LinkRow> {
     const comment = await this.upsertComment(
       link,
-      github,
+      pass,
       'claimed',
       link.claimed_comment_id,
       claimedText(link.id, machine, attempt, task.id),
     );
-    return this.save(link, { claimed_by: machine, claimed_attempt: attempt, claimed_comment_id: comment.id }, [
-      event(randomUUID(), 'github.issue_claimed', { ...this.eventData(link), machine, commentUrl: comment.url }),
-    ]);
+    return this.save(
+      link,
+      { claimed_by: machine, claimed_attempt: attempt, claimed_comment_id: comment?.id ?? link.claimed_comment_id },
+      [
+        event(randomUUID(), 'github.issue_claimed', {
+          ...this.eventData(link),
+          machine,
+          commentUrl: comment?.url ?? link.issue_url,
+        }),
+      ],
+    );
   }
 
   private async postOutcome(
     link: LinkRow,
-    github: GithubClient,
+    pass: SyncPass,
     task: TaskView | null,
     outcome: NonNullable<LinkRow['outcome']>,
     body: string,
     signature: string,
     extra: LinkChanges = {},
   ): Promise<LinkRow> {
-    const comment = await this.upsertComment(link, github, 'outcome', link.outcome_comment_id, body);
+    // Recorded whether or not the comment could be posted: the pull request exists either way.
+    const comment = await this.upsertComment(link, pass, 'outcome', link.outcome_comment_id, body);
     this.metrics.outcomes.inc({ outcome });
     this.logger.info(
       { linkId: link.id, repo: link.repo, issue: link.issue_number, taskId: task?.id, outcome },
@@ -231,22 +270,29 @@ export class SyncService {
     const pullRequestUrl = extra.pull_request?.url;
     return this.save(
       link,
-      { outcome, outcome_for: signature, outcome_comment_id: comment.id, pull_request: null, follow_ups: [], ...extra },
+      {
+        outcome,
+        outcome_for: signature,
+        outcome_comment_id: comment?.id ?? link.outcome_comment_id,
+        pull_request: null,
+        follow_ups: [],
+        ...extra,
+      },
       [
         event(randomUUID(), 'github.outcome_posted', {
           ...this.eventData(link),
           outcome,
-          url: comment.url,
+          url: comment?.url ?? pullRequestUrl ?? link.issue_url,
           ...(pullRequestUrl ? { pullRequestUrl } : {}),
         }),
       ],
     );
   }
 
-  /** Puts the status label on the issue and takes the previous one off. */
+  /** Puts the status label on the issue and takes the previous one off; the status is kept even if GitHub refuses the label. */
   private async setStatus(
     link: LinkRow,
-    github: GithubClient,
+    pass: SyncPass,
     status: GithubLinkStatus,
     changes: LinkChanges,
   ): Promise<LinkRow> {
@@ -255,21 +301,38 @@ export class SyncService {
     if (link.label_applied === label && link.status === status) {
       return changes.final !== undefined && changes.final !== link.final ? this.save(link, changes, []) : link;
     }
-    await github.rest.issues.addLabels({ ...issue, labels: [label] });
-    if (link.label_applied && link.label_applied !== label) {
-      await github.rest.issues.removeLabel({ ...issue, name: link.label_applied }).catch((error: unknown) => {
+    const labelled = await this.refusable(pass, `label ${link.repo}#${link.issue_number} "${label}"`, () =>
+      pass.github.rest.issues.addLabels({ ...issue, labels: [label] }),
+    );
+    if (labelled && link.label_applied && link.label_applied !== label) {
+      await pass.github.rest.issues.removeLabel({ ...issue, name: link.label_applied }).catch((error: unknown) => {
         if (githubErrorOf(error).status !== 404) {
           throw error; // someone took it off already
         }
       });
     }
-    return this.save(link, { ...changes, status, label_applied: label }, [
+    if (link.status === status && !labelled) {
+      return changes.final !== undefined && changes.final !== link.final ? this.save(link, changes, []) : link;
+    }
+    return this.save(link, { ...changes, status, label_applied: labelled ? label : link.label_applied }, [
       event(randomUUID(), 'github.status_changed', { ...this.eventData(link), status }),
     ]);
   }
 
-  /** Edits the bot's comment of this kind if it exists (by id, else by its marker), or posts it. */
+  /** Edits the bot's comment of this kind if it exists (by id, else by its marker), or posts it; undefined if GitHub refused. */
   private async upsertComment(
+    link: LinkRow,
+    pass: SyncPass,
+    kind: 'claimed' | 'outcome',
+    knownId: string | null,
+    body: string,
+  ): Promise<{ id: string; url: string } | undefined> {
+    return this.refusable(pass, `comment on ${link.repo}#${link.issue_number}`, () =>
+      this.writeComment(link, pass.github, kind, knownId, body),
+    );
+  }
+
+  private async writeComment(
     link: LinkRow,
     github: GithubClient,
     kind: 'claimed' | 'outcome',
