@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import WebSocket from 'ws';
 
-import type { CreatedUser, ErrorBody, Page, SessionView, TaskView, UserView } from '@waggle/contracts';
+import type { CreatedApiToken, CreatedUser, ErrorBody, Page, SessionView, TaskView, UserView } from '@waggle/contracts';
 import type { TestUser } from '@waggle/testing';
 import { eventually, rateWindowWithRoom, runCli, spawnCli, TestHub } from '@waggle/testing';
 
@@ -309,6 +309,41 @@ describe('people sign in, and their role decides what they may do', () => {
       assert.ok(!everything.includes(secret), 'a password leaked');
     }
     assert.ok(!everything.includes('scrypt$'), 'a password hash leaked');
+  });
+
+  it('gives API tokens a role too: made with `waggle token create --role`, revoked at once', async () => {
+    const admin = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
+    assert.deepEqual((await hub.api('GET', '/api/auth/whoami')).body, { kind: 'token', name: 'admin', role: 'admin' });
+    const made = await runCli(['token', 'create', '--role', 'viewer', '--name', 'dashboards', '--json'], admin);
+    assert.equal(made.code, 0, made.stderr);
+    const viewerToken = (JSON.parse(made.stdout) as CreatedApiToken).token;
+    assert.match(viewerToken, /^wgl_api_/);
+    const operatorToken = (await hub.api<CreatedApiToken>('POST', '/api/tokens', { name: 'ci', role: 'operator' }))
+      .body;
+
+    assert.equal((await hub.api('GET', '/api/machines', undefined, viewerToken)).status, 200);
+    const task = { title: 'from ci', kind: 'command', input: { program: node, args: ['-e', '1'] } };
+    const refused = await hub.api<ErrorBody>('POST', '/api/tasks', task, viewerToken);
+    assert.deepEqual([refused.status, refused.body.message], [403, 'needs the operator role']);
+    assert.equal((await hub.api('POST', '/api/tasks', task, operatorToken.token)).status, 201);
+    const notAdmin = await hub.api<ErrorBody>('POST', '/api/tokens', { name: 'x', role: 'admin' }, operatorToken.token);
+    assert.deepEqual([notAdmin.status, notAdmin.body.message], [403, 'needs the admin role']);
+
+    const listed = await runCli(['token', 'list', '--json'], admin);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(!listed.stdout.includes(viewerToken) && !listed.stdout.includes(operatorToken.token));
+    const tokens = JSON.parse(listed.stdout) as { id: string; name: string; role: string }[];
+    assert.deepEqual(
+      tokens.filter((t) => t.name !== 'admin').map((t) => [t.name, t.role]),
+      [
+        ['ci', 'operator'],
+        ['dashboards', 'viewer'],
+      ],
+    );
+    // Used a moment ago (so cached), refused from the revocation's answer on.
+    const revoked = await runCli(['token', 'revoke', operatorToken.id], admin);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal((await hub.api('GET', '/api/machines', undefined, operatorToken.token)).status, 401);
   });
 
   it('manages accounts with `waggle users`, the password never on the command line', async () => {
