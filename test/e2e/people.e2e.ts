@@ -234,6 +234,24 @@ describe('people sign in, and their role decides what they may do', () => {
       },
     );
     assert.equal(fetchSite.status, 403);
+    // The hub's own page passes (the browser says same-origin).
+    const own = await call(
+      hub,
+      'POST',
+      '/api/messages',
+      operatorCookie,
+      { to: 'hub', body: 'x' },
+      {
+        'sec-fetch-site': 'same-origin',
+        origin: hub.url,
+      },
+    );
+    assert.equal(own.status, 201);
+  });
+
+  it('opens the API docs to a signed-in person', async () => {
+    assert.equal((await call(hub, 'GET', '/docs/openapi.json', viewerCookie)).status, 200);
+    assert.equal((await call(hub, 'GET', '/docs/openapi.json', null)).status, 401);
   });
 
   it("opens /ws with the session cookie from the hub's own page only", async () => {

@@ -10,9 +10,11 @@ import { RpcClient } from '@waggle/messaging';
 
 import { AuthThrottle } from '../auth/auth-throttle';
 import { AuthService } from '../auth/auth.service';
+import { isCrossSite } from '../auth/cross-site';
 import type { Principal } from '../auth/principal';
 import type { UserPrincipal } from '../auth/session.service';
 import { SessionService } from '../auth/session.service';
+import { GatewayConfig } from '../gateway.config';
 import { EventsService } from './events.service';
 
 /** A socket must authenticate this soon after the upgrade. */
@@ -37,19 +39,6 @@ function visibleTo(principal: Principal, event: WaggleEvent): boolean {
   return (event.data as { machineId?: string }).machineId === principal.machineId;
 }
 
-/** Whether an upgrade came from a page of the hub itself (browsers always send Origin on a WebSocket upgrade). */
-function sameOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (!origin) {
-    return true;
-  }
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * `/ws`: authenticate with `Authorization: Bearer …` on the upgrade, or by sending
  * `{"type":"auth","token":"…"}` first (browsers cannot set headers), or with the session cookie of a person signed in
@@ -68,6 +57,7 @@ export class EventsGateway implements OnGatewayConnection {
     private readonly events: EventsService,
     private readonly throttle: AuthThrottle,
     private readonly rpc: RpcClient,
+    private readonly config: GatewayConfig,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage) {
@@ -102,7 +92,7 @@ export class EventsGateway implements OnGatewayConnection {
     // A signed-in page: its session cookie, from the hub's own origin only (a page elsewhere could open a socket with it).
     const cookie = this.sessions.cookieOf(request.headers.cookie);
     if (cookie) {
-      if (!sameOrigin(request)) {
+      if (isCrossSite(request.headers, this.config.WAGGLE_PUBLIC_URL)) {
         socket.close(4403, "a signed-in socket must come from the hub's own page");
         settle();
         return;
