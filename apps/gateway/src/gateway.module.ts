@@ -7,6 +7,8 @@ import { HubServiceModule } from '@waggle/service-kit';
 
 import { ApiTokenEntity } from './auth/api-token.entity';
 import { AuthModule } from './auth/auth.module';
+import { SessionEntity } from './auth/session.entity';
+import { UserEntity } from './auth/user.entity';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
 import { GatewayConfig } from './gateway.config';
@@ -16,6 +18,7 @@ import { LlmModule } from './llm/llm.module';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
+import { OverviewModule } from './overview/overview.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -31,7 +34,7 @@ export class GatewayModule {
           configType: GatewayConfig,
           logger,
           metrics,
-          entities: [ApiTokenEntity],
+          entities: [ApiTokenEntity, UserEntity, SessionEntity],
           migrations: gatewayMigrations,
           outbox: false,
           requestTimeoutMs: config.WAGGLE_REQUEST_TIMEOUT_MS,
@@ -43,6 +46,7 @@ export class GatewayModule {
         TasksModule,
         GithubModule,
         LlmModule,
+        OverviewModule,
         EventsModule,
         DashboardModule,
       ],

@@ -5,7 +5,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import type { NatsConnection, Subscription } from 'nats';
 
 import type { WaggleEvent } from '@waggle/contracts';
-import { ErrorCode, eventSubject, RegistryRpc, WaggleError } from '@waggle/contracts';
+import { ErrorCode, eventSubject, GatewaySubjects, RegistryRpc, WaggleError } from '@waggle/contracts';
 import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
 import { decodeJson, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
@@ -14,7 +14,9 @@ import { LOGGER, NATS } from '@waggle/service-kit';
 import { GatewayConfig } from '../gateway.config';
 import { ApiTokenRepository } from './api-token.repository';
 import { AuthThrottle } from './auth-throttle';
+import { generatePassword, hashPassword } from './password';
 import type { Principal } from './principal';
+import { UserRepository } from './user.repository';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 /** How long a resolved token is trusted without asking again (revocations drop it at once). */
@@ -32,9 +34,11 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private revocations?: Subscription;
+  private tokenRevocations?: Subscription;
 
   constructor(
     private readonly tokens: ApiTokenRepository,
+    private readonly users: UserRepository,
     private readonly config: GatewayConfig,
     private readonly rpc: RpcClient,
     private readonly throttle: AuthThrottle,
@@ -58,10 +62,41 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
         }
       },
     });
+    // Another replica revoked an API token: drop it here too (without the message, the cache's TTL would).
+    this.tokenRevocations = this.nc.subscribe(GatewaySubjects.tokenRevoked, {
+      callback: (err, msg) => {
+        if (err) {
+          return;
+        }
+        let tokenId: unknown;
+        try {
+          tokenId = (decodeJson(msg.data) as { tokenId?: unknown }).tokenId;
+        } catch {
+          // Unreadable: dropped below as "every token".
+        }
+        this.forgetToken(typeof tokenId === 'string' ? tokenId : undefined);
+      },
+    });
   }
 
   onApplicationShutdown() {
     this.revocations?.unsubscribe();
+    this.tokenRevocations?.unsubscribe();
+  }
+
+  /** An API token was revoked here: forgotten at once, and every other replica is told. */
+  tokenRevoked(tokenId: string): void {
+    this.forgetToken(tokenId);
+    this.nc.publish(GatewaySubjects.tokenRevoked, JSON.stringify({ tokenId }));
+  }
+
+  /** Forgets the cached principal of an API token (every token when none is named). */
+  private forgetToken(tokenId?: string): void {
+    for (const [hash, { principal }] of this.cache) {
+      if (principal.kind === 'token' && (!tokenId || principal.tokenId === tokenId)) {
+        this.cache.delete(hash);
+      }
+    }
   }
 
   /** Forgets the cached principal of a machine (every machine when none is named). */
@@ -92,6 +127,28 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
     );
     if (!this.config.WAGGLE_ADMIN_TOKEN) {
       process.stderr.write(`\n  Admin token (shown once, store it now):\n    ${token}\n\n`);
+    }
+  }
+
+  /**
+   * First start: the first admin account, `admin`, with WAGGLE_ADMIN_PASSWORD or a
+   * generated password printed once on stderr (beside the admin token). Only its hash is stored.
+   */
+  async ensureAdminAccount(): Promise<void> {
+    if (await this.users.hasAccounts()) {
+      return;
+    }
+    const password = this.config.WAGGLE_ADMIN_PASSWORD ?? generatePassword();
+    const installed = await this.users.insertFirstAdmin(randomUUID(), await hashPassword(password));
+    if (!installed) {
+      return;
+    }
+    this.logger.info(
+      { from: this.config.WAGGLE_ADMIN_PASSWORD ? 'WAGGLE_ADMIN_PASSWORD' : 'generated' },
+      'admin account installed',
+    );
+    if (!this.config.WAGGLE_ADMIN_PASSWORD) {
+      process.stderr.write(`\n  Admin account (shown once, store it now):\n    name admin, password ${password}\n\n`);
     }
   }
 
@@ -146,6 +203,6 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
     if (!row) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'token is unknown or revoked');
     }
-    return { kind: 'admin', tokenId: row.id, name: row.name };
+    return { kind: 'token', role: row.role, tokenId: row.id, name: row.name };
   }
 }

@@ -3,6 +3,7 @@ import { MessageIdempotency1764400000000 } from './1764400000000-message-idempot
 import { IdempotencyLifetime1764600000000 } from './1764600000000-idempotency-lifetime';
 import { MachinePermissions1764600000001 } from './1764600000001-machine-permissions';
 import { MessagesToHub1764700000000 } from './1764700000000-messages-to-hub';
+import { MessagesCreatedIndex1764900000000 } from './1764900000000-messages-created-index';
 
 /** In order; never edit one that has landed — add a new one. */
 export const registryMigrations = [
@@ -11,4 +12,5 @@ export const registryMigrations = [
   IdempotencyLifetime1764600000000,
   MachinePermissions1764600000001,
   MessagesToHub1764700000000,
+  MessagesCreatedIndex1764900000000,
 ];

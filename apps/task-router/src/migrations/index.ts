@@ -5,6 +5,7 @@ import { GithubTasks1764200000000 } from './1764200000000-github-tasks';
 import { AssignedIndex1764500000000 } from './1764500000000-assigned-index';
 import { IdempotencyLifetime1764600000000 } from './1764600000000-idempotency-lifetime';
 import { RetryPolicy1764700000000 } from './1764700000000-retry-policy';
+import { FinishedIndex1764900000000 } from './1764900000000-finished-index';
 
 /** In order; never edit one that has landed — add a new one. */
 export const taskRouterMigrations = [
@@ -15,4 +16,5 @@ export const taskRouterMigrations = [
   AssignedIndex1764500000000,
   IdempotencyLifetime1764600000000,
   RetryPolicy1764700000000,
+  FinishedIndex1764900000000,
 ];

@@ -19,6 +19,7 @@ import type {
   TaskReleaseReply,
   TaskResult,
   TaskResultRequest,
+  TaskStats,
   TaskView,
 } from '@waggle/contracts';
 import {
@@ -109,6 +110,11 @@ export class TasksService implements OnModuleInit {
 
   onModuleInit() {
     this.metrics.countTasksWith(() => this.stats.countLive());
+  }
+
+  /** The overview's task counts (GET /api/overview through the gateway). */
+  overview(since: Date): Promise<TaskStats> {
+    return this.stats.countForOverview(since);
   }
 
   /**
