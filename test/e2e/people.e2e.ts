@@ -486,6 +486,15 @@ describe('sessions end when idle, and guessing passwords is throttled', () => {
     const fromAddress = await login(hub, 'cid', cid.password);
     assert.equal(fromAddress.status, 429);
     assert.match(fromAddress.body.message, /from this address/);
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    const count = (outcome: string) =>
+      Number(
+        new RegExp(`^waggle_gateway_sign_ins_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1],
+      );
+    assert.deepEqual([count('refused'), count('throttled')], [8, 2]);
+    assert.equal(count('signed_in'), 2);
     // An API token is not held back by failed sign-ins.
     assert.equal((await hub.api('GET', '/api/machines')).status, 200);
   });

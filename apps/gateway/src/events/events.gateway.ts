@@ -5,7 +5,7 @@ import type { OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 
 import type { WaggleEvent } from '@waggle/contracts';
-import { TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
+import { ErrorCode, TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 import { AuthThrottle } from '../auth/auth-throttle';
@@ -29,6 +29,8 @@ export const WS_MAX_PENDING_PER_ADDRESS = 20;
 const MAX_FOLLOWS = 50;
 /** A long session is looked at again at least this often (a timer cannot wait weeks). */
 const MAX_SESSION_CHECK_MS = 86_400_000;
+/** When a session could not be looked at (database away), the next look comes this soon. */
+const SESSION_RECHECK_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether a principal may see an event: people and API tokens (every role reads) see all, a machine only events about itself. */
@@ -98,7 +100,7 @@ export class EventsGateway implements OnGatewayConnection {
         return;
       }
       void this.admit(socket, () => this.sessions.resume(cookie, true))
-        .then((principal) => principal && this.endWithSession(socket, cookie, principal as UserPrincipal))
+        .then((session) => session && this.endWithSession(socket, cookie, session))
         .finally(settle);
       return;
     }
@@ -132,7 +134,11 @@ export class EventsGateway implements OnGatewayConnection {
         () => {
           this.sessions.resume(cookie, false).then(
             (live) => socket.readyState === socket.OPEN && check(live.expiresAt),
-            () => socket.close(4401, 'the session ended'),
+            (error: unknown) =>
+              error instanceof WaggleError && error.code === ErrorCode.Unauthenticated
+                ? socket.close(4401, 'the session ended')
+                : // Postgres away for a moment: look again soon rather than close a live session's socket.
+                  check(new Date(Date.now() + SESSION_RECHECK_MS)),
           );
         },
         Math.min(Math.max(at.getTime() - Date.now() + 50, 50), MAX_SESSION_CHECK_MS),
@@ -144,8 +150,8 @@ export class EventsGateway implements OnGatewayConnection {
   }
 
   /** Admits a socket once `authenticate` names its caller; answers the principal, or undefined when closed. */
-  private async admit(socket: WebSocket, authenticate: () => Promise<Principal>): Promise<Principal | undefined> {
-    let principal: Principal;
+  private async admit<P extends Principal>(socket: WebSocket, authenticate: () => Promise<P>): Promise<P | undefined> {
+    let principal: P;
     try {
       principal = await authenticate();
     } catch (error) {
