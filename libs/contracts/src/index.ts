@@ -9,6 +9,7 @@ export * from './machines';
 export * from './messages';
 export * from './pagination';
 export * from './rpc';
+export * from './sessions';
 export * from './subjects';
 export * from './tasks';
 export * from './validation';
