@@ -18,7 +18,7 @@ import type {
 import { MachineSubjects, SessionsRpc } from '@waggle/contracts';
 import { encodeJson } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, installFakeInteractiveCli, TestHub } from '@waggle/testing';
+import { eventually, installFakeInteractiveCli, runCli, TestHub } from '@waggle/testing';
 
 const AGENT_ENV = { WAGGLE_AGENT_SESSIONS_WATCH_MS: '250' };
 
@@ -241,8 +241,48 @@ describe('agent sessions in tmux', () => {
     }
   });
 
+  it('gets unread messages into the next prompt and its state from the hooks `waggle hooks install` wrote', async () => {
+    const project = join(hub.dir, 'project');
+    await mkdir(project, { recursive: true });
+    const installed = await runCli(['hooks', 'install', 'claude', '--project', project]);
+    assert.equal(installed.code, 0, installed.stderr);
+    const status = await runCli(['hooks', 'status', 'claude', '--project', project]);
+    assert.match(status.stdout, /claude: installed/);
+    assert.match(status.stdout, /UserPromptSubmit: waggle inbox --unread --mark-read/);
+
+    const created = await hub.api<SessionView>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'hooked',
+      command: [process.execPath, fakeCli],
+      cli: 'claude',
+      cwd: project,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const started = await waitState('beta', 'hooked', 'idle');
+    assert.equal(started.stateSource, 'hook');
+
+    const message = await hub.api('POST', '/api/messages', { to: 'beta', body: 'please rebase onto main' });
+    assert.equal(message.status, 201);
+    await eventually(async () => assert.equal((await beta.messages()).length, 1));
+    await send('beta', 'hooked', { text: 'next step', enter: true });
+    const done = await waitState('beta', 'hooked', 'finished');
+    assert.equal(done.stateSource, 'hook');
+    assert.match(await screen('beta', 'hooked'), /⎿ {2}.*please rebase onto main[\s\S]*Done: next step/);
+    const [stored] = await beta.messages();
+    assert.ok(stored?.readAt, 'the hook marked it read');
+
+    await send('beta', 'hooked', { text: 'again', enter: true });
+    await eventually(async () => assert.match(await screen('beta', 'hooked'), /Done: again/));
+    assert.equal((await screen('beta', 'hooked')).match(/please rebase onto main/g)?.length, 1, 'shown once');
+
+    const removed = await runCli(['hooks', 'uninstall', 'claude', '--project', project]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match((await runCli(['hooks', 'status', 'claude', '--project', project])).stdout, /claude: not installed/);
+  });
+
   it("recreates a killed agent's sessions after a reboot, and forgets killed sessions", async () => {
     assert.equal((await hub.api('DELETE', '/api/sessions/beta/sh-1')).status, 200);
+    assert.equal((await hub.api('DELETE', '/api/sessions/beta/hooked')).status, 200);
     await eventually(async () => assert.equal((await session('beta', 'sh-1')).status, 404));
     // A reboot: the agent dies, its tmux server with every session goes.
     await alpha.kill('SIGKILL');
@@ -258,6 +298,44 @@ describe('agent sessions in tmux', () => {
     await hub.waitOnline('beta');
     const list = await hub.api<Page<SessionView>>('GET', '/api/sessions?machine=beta');
     assert.deepEqual(list.body.items, []);
+  });
+
+  it('does the same from the waggle command', async () => {
+    const env = { WAGGLE_HUB_URL: hub.url, WAGGLE_TOKEN: hub.adminToken };
+    // beta was restarted by the test before: its sessions answer a moment after it is online.
+    const made = await eventually(async () => {
+      const res = await runCli(
+        ['sessions', 'new', 'beta', '--name', 'cli-sh', '--cwd', work, '--', 'bash', '--norc'],
+        env,
+      );
+      assert.equal(res.code, 0, res.stderr);
+      return res;
+    });
+    assert.match(made.stdout, /beta:cli-sh/);
+    const sent = await runCli(['sessions', 'send', 'beta:cli-sh', 'echo from-the-cli;'], env);
+    assert.equal(sent.code, 0, sent.stderr);
+    await eventually(async () => {
+      const captured = await runCli(['sessions', 'capture', 'beta:cli-sh'], env);
+      assert.match(captured.stdout, /^from-the-cli$/m);
+    });
+    const list = await runCli(['sessions', 'list', '--machine', 'beta'], env);
+    assert.match(list.stdout, /beta:cli-sh/);
+    const assigned = await runCli(
+      ['assign', 'echo assigned-by-cli', '--target', 'beta:cli-sh', '--timeout', '2m'],
+      env,
+    );
+    assert.equal(assigned.code, 0, assigned.stderr);
+    await eventually(async () => {
+      const listed = await runCli(['assignments', 'list', '--state', 'completed'], env);
+      assert.match(listed.stdout, /beta:cli-sh/);
+    });
+    assert.match((await runCli(['sessions', 'capture', 'beta:cli-sh'], env)).stdout, /^assigned-by-cli$/m);
+    const attention = await runCli(['attention'], env);
+    assert.equal(attention.code, 0, attention.stderr);
+    assert.match(attention.stdout, /beta:cli-sh\s+finished/);
+    const bad = await runCli(['sessions', 'capture', 'no-colon'], env);
+    assert.equal(bad.code, 2);
+    assert.equal((await runCli(['sessions', 'kill', 'beta:cli-sh'], env)).code, 0);
   });
 
   it('reports a program that ended as exited, with its status', async () => {

@@ -67,6 +67,11 @@ export class CliConfig {
   @IsString()
   WAGGLE_AGENT_STATE_DIR?: string;
 
+  /** Set by the node-agent in each of its sessions: the session's name (`waggle hooks report`). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_SESSION?: string;
+
   /** Set by the node-agent for the tasks it runs: its local socket (`waggle help`). */
   @IsOptional()
   @IsString()

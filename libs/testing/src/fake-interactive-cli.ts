@@ -48,12 +48,15 @@ function fire(event, extra = {}) {
 }
 
 const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+// Lines typed ahead (while it works) wait for their turn, as in a real CLI.
+const typed = [];
 let pending = null;
-const nextLine = () => new Promise((resolve) => (pending = resolve));
+const nextLine = () => new Promise((resolve) => (typed.length ? resolve(typed.shift()) : (pending = resolve)));
 rl.on('line', (line) => {
   const resolve = pending;
   pending = null;
   if (resolve) resolve(line);
+  else typed.push(line);
 });
 
 function think(ms) {

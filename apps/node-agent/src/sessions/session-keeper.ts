@@ -146,10 +146,8 @@ export class SessionKeeper {
 
   /** A CLI hook inside a session said what happened (through the agent's local socket). */
   async hook(req: SessionHookRequest): Promise<{ recorded: true }> {
-    const live = this.live.get(req.session);
-    if (!live) {
-      throw sessionMissing(req.session);
-    }
+    // A CLI's first hook may come before the agent's first look at its session.
+    const live = this.live.get(req.session) ?? (await this.present(req.session));
     const state: Partial<Record<HookEvent, SessionState>> = {
       'session-start': 'idle',
       'prompt-submit': 'busy',
