@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { loadPatterns, readScreen } from './screen-patterns';
@@ -20,9 +23,6 @@ describe('screen patterns', () => {
   });
 
   it('takes patterns from a file over the defaults and refuses an unknown CLI', async () => {
-    const { writeFile, mkdtemp } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'patterns-'));
     const file = join(dir, 'p.json');
     await writeFile(file, JSON.stringify({ other: { prompt: ['READY>$'], needsInput: ['Continue\\?'] } }));
