@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import WebSocket from 'ws';
 
-import type { CreatedApiToken, CreatedUser, ErrorBody, Page, SessionView, TaskView, UserView } from '@waggle/contracts';
+import type { CreatedApiToken, CreatedUser, ErrorBody, Page, SignInView, TaskView, UserView } from '@waggle/contracts';
 import type { TestUser } from '@waggle/testing';
 import { eventually, rateWindowWithRoom, runCli, spawnCli, TestHub } from '@waggle/testing';
 
@@ -37,7 +37,7 @@ async function call<T = unknown>(
 }
 
 const login = (hub: TestHub, name: string, password: string) =>
-  call<SessionView & ErrorBody>(hub, 'POST', '/api/auth/login', null, { name, password });
+  call<SignInView & ErrorBody>(hub, 'POST', '/api/auth/login', null, { name, password });
 
 /** The `name=value` part of a login's Set-Cookie. */
 const cookieOf = (answer: Answer<unknown>) => answer.headers.getSetCookie()[0]?.split(';')[0] ?? '';
@@ -108,12 +108,12 @@ describe('people sign in, and their role decides what they may do', () => {
 
   it('looks at a session without extending it; any other request, or extend, moves its end', async () => {
     const cookie = await hub.signIn(operator);
-    const first = await call<SessionView>(hub, 'GET', '/api/auth/session', cookie);
+    const first = await call<SignInView>(hub, 'GET', '/api/auth/session', cookie);
     assert.equal(first.status, 200);
     assert.deepEqual(first.body.user, { id: operator.id, name: 'otto', role: 'operator' });
     // Postgres's clock moves on between requests: a later request ends later, a look leaves the end as it was.
     await eventually(async () => {
-      const again = await call<SessionView>(hub, 'GET', '/api/auth/session', cookie);
+      const again = await call<SignInView>(hub, 'GET', '/api/auth/session', cookie);
       assert.equal(again.body.expiresAt, first.body.expiresAt);
       const read = await call(hub, 'GET', '/api/machines', cookie);
       assert.equal(read.status, 200);
@@ -123,9 +123,9 @@ describe('people sign in, and their role decides what they may do', () => {
         `${moved} after ${first.body.expiresAt}`,
       );
     });
-    const now = await call<SessionView>(hub, 'GET', '/api/auth/session', cookie);
+    const now = await call<SignInView>(hub, 'GET', '/api/auth/session', cookie);
     await eventually(async () => {
-      const extended = await call<SessionView>(hub, 'POST', '/api/auth/session/extend', cookie);
+      const extended = await call<SignInView>(hub, 'POST', '/api/auth/session/extend', cookie);
       assert.equal(extended.status, 200);
       assert.ok(Date.parse(extended.body.expiresAt) > Date.parse(now.body.expiresAt));
       assert.equal(extended.headers.get('x-waggle-session-expires'), extended.body.expiresAt);
@@ -287,7 +287,7 @@ describe('people sign in, and their role decides what they may do', () => {
     const promoted = await call<UserView>(hub, 'PATCH', '/api/users/gus', admin, { role: 'operator' });
     assert.equal(promoted.body.role, 'operator');
     // A role change applies to the session at its next request.
-    assert.equal((await call<SessionView>(hub, 'GET', '/api/auth/session', gusCookie)).body.user.role, 'operator');
+    assert.equal((await call<SignInView>(hub, 'GET', '/api/auth/session', gusCookie)).body.user.role, 'operator');
 
     const newPassword = 'a new password 42';
     assert.equal((await call(hub, 'PATCH', '/api/users/gus', admin, { password: newPassword })).status, 200);

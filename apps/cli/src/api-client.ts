@@ -20,8 +20,9 @@ export interface ConnectionFlags {
   stateDir?: string;
 }
 
+/** The agent's state dir: the one the agent gave its tasks and sessions, else WAGGLE_HOME's. */
 export function defaultStateDir(config: CliConfig): string {
-  return resolve(join(config.WAGGLE_HOME, 'agent'));
+  return resolve(config.WAGGLE_AGENT_STATE_DIR ?? join(config.WAGGLE_HOME, 'agent'));
 }
 
 /** Talks to the hub's REST API with the caller's credential. */

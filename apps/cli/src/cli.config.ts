@@ -68,6 +68,16 @@ export class CliConfig {
   @Max(65535)
   WAGGLE_POSTGRES_PORT = 5433;
 
+  /** Set by the node-agent for its tasks and sessions: its state dir (`waggle inbox` in a session reads this machine's). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_STATE_DIR?: string;
+
+  /** Set by the node-agent in each of its sessions: the session's name (`waggle hooks report`). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_SESSION?: string;
+
   /** Set by the node-agent for the tasks it runs: its local socket (`waggle help`). */
   @IsOptional()
   @IsString()

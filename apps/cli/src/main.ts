@@ -9,10 +9,12 @@ import { CliConfig } from './cli.config';
 import { registerAgent } from './commands/agent.command';
 import { registerGithub } from './commands/github.command';
 import { registerHelp } from './commands/help.command';
+import { registerHooks } from './commands/hooks.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerMachines } from './commands/machines.command';
 import { registerSend } from './commands/send.command';
+import { registerSessions } from './commands/sessions.command';
 import { registerTasks } from './commands/tasks.command';
 import { registerToken } from './commands/token.command';
 import { registerUsers } from './commands/users.command';
@@ -43,6 +45,8 @@ registerUsers(program, config);
 registerTasks(program, config);
 registerHelp(program, config);
 registerGithub(program, config);
+registerSessions(program, config);
+registerHooks(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -19,6 +19,7 @@ import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
 import { OverviewModule } from './overview/overview.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -47,6 +48,7 @@ export class GatewayModule {
         GithubModule,
         LlmModule,
         OverviewModule,
+        SessionsModule,
         EventsModule,
         DashboardModule,
       ],

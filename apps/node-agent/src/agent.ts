@@ -6,7 +6,7 @@ import type { NatsConnection } from 'nats';
 
 import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
-import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply } from '@waggle/contracts';
+import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply, SessionCli } from '@waggle/contracts';
 import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
 import type { Delivered } from '@waggle/messaging';
 import { connectNats, consumePipelined, encodeJson, machineRequest, request } from '@waggle/messaging';
@@ -16,6 +16,9 @@ import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
 import { LocalSocket } from './local-socket';
 import { earlierLives, killMarked } from './process-marks';
+import type { ScreenPatterns } from './sessions/screen-patterns';
+import { SessionKeeper } from './sessions/session-keeper';
+import { Tmux } from './sessions/tmux';
 import { SystemSampler } from './system-metrics';
 import type { ExecutorOptions } from './task-executor';
 import { TaskExecutor } from './task-executor';
@@ -54,6 +57,12 @@ export interface AgentOptions {
   logger: Logger;
   /** On a stop, how long running attempts may take to finish before they are handed back. */
   stopGraceMs: number;
+  /** Agent sessions in tmux (none: the hub may not start or type into programs here). */
+  sessions?: {
+    watchMs: number;
+    maxSessions: number;
+    patterns: Record<SessionCli, ScreenPatterns>;
+  };
   /** Called when the hub no longer accepts this machine (revoked). */
   onRevoked: () => void;
 }
@@ -76,6 +85,7 @@ export class NodeAgent {
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
   private helper?: TaskHelper;
+  private sessions?: SessionKeeper;
   private readonly sampler: SystemSampler;
   /** This run's mark on every task process: `<machineId>/<random>` (process-marks.ts). */
   private readonly processMark: string;
@@ -129,8 +139,12 @@ export class NodeAgent {
       nc: this.nc,
       machineId: this.id,
       isRunning: (taskId, attempt) => !!this.executor?.isRunning(taskId, attempt),
+      onSessionHook: this.options.sessions
+        ? (req) => this.sessions?.hook(req) ?? Promise.reject(new Error('sessions are starting'))
+        : undefined,
       logger,
     });
+    const taskEnv = await this.taskEnvironment(await this.socket.start());
     this.executor = new TaskExecutor({
       nc: this.nc,
       machineId: this.id,
@@ -142,11 +156,14 @@ export class NodeAgent {
       processMark: this.processMark,
       programs: this.helper!,
       capabilities: () => this.currentCapabilities(),
-      taskEnv: await this.taskEnvironment(await this.socket.start()),
+      taskEnv,
       logger,
       signal: this.abort.signal,
     });
     this.executor.start();
+    if (this.options.sessions) {
+      await this.startSessions(taskEnv);
+    }
     await sweepKeptWorkDirs(this.options.tasks.workDir, logger);
     this.timers.push(setInterval(() => void sweepKeptWorkDirs(this.options.tasks.workDir, logger), SWEEP_INTERVAL_MS));
   }
@@ -168,6 +185,43 @@ export class NodeAgent {
       env: childEnvironment(Object.fromEntries(AGENT_SECRET_VARIABLES.map((name) => [name, undefined]))),
       logger,
     }).start();
+  }
+
+  /**
+   * Sessions live on the agent's private tmux server (`tmux -S <state dir>/tmux.sock`),
+   * started through the task helper and kept running when the agent stops: a restarted
+   * agent finds them, a rebooted machine gets them again from sessions.json.
+   */
+  private async startSessions(taskEnv: NodeJS.ProcessEnv): Promise<void> {
+    const { stateDir, logger } = this.options;
+    const settings = this.options.sessions!;
+    const env: NodeJS.ProcessEnv = { ...taskEnv, TMUX: undefined, TMUX_PANE: undefined };
+    const sessionEnv: Record<string, string> = {};
+    sessionEnv.WAGGLE_AGENT_STATE_DIR = stateDir;
+    for (const name of ['PATH', 'WAGGLE_AGENT_SOCKET'] as const) {
+      if (taskEnv[name]) {
+        sessionEnv[name] = taskEnv[name];
+      }
+    }
+    this.sessions = new SessionKeeper({
+      nc: this.nc!,
+      machineId: this.id,
+      stateDir,
+      tmux: new Tmux({
+        socket: join(stateDir, 'tmux.sock'),
+        configFile: join(stateDir, 'tmux.conf'),
+        programs: this.helper!,
+        env,
+        cwd: stateDir,
+        mark: this.processMark,
+      }),
+      patterns: settings.patterns,
+      watchMs: settings.watchMs,
+      maxSessions: settings.maxSessions,
+      sessionEnv,
+      logger: logger.child({ component: 'sessions' }),
+    });
+    await this.sessions.start();
   }
 
   /** The environment of every task: the agent's own without its secrets, the local socket, and `waggle` first on PATH. */
@@ -201,6 +255,7 @@ export class NodeAgent {
       case 'reconnect':
         logger.info('reconnected to the hub');
         void this.hello();
+        this.sessions?.reportAgain();
         break;
       case 'error':
         if (/AUTHORIZATION_VIOLATION|Authorization Violation/i.test(String(status.data))) {
@@ -377,6 +432,7 @@ export class NodeAgent {
     }
     await this.executor?.drain(graceMs);
     this.abort.abort();
+    await this.sessions?.stop();
     await this.socket?.stop();
     if (this.nc && !this.nc.isClosed() && !revoked) {
       await machineRequest(this.nc, 'goodbye', this.id, { v: 1 }, 2_000).then(

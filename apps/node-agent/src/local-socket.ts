@@ -5,7 +5,14 @@ import type { Server, Socket } from 'node:net';
 import type { NatsConnection } from 'nats';
 
 import type { AgentSocketRequest, HelpStatusReply, HelpView, RpcReply } from '@waggle/contracts';
-import { decode, ErrorCode, HelpAskRequest, HelpStatusRequest, WaggleError } from '@waggle/contracts';
+import {
+  decode,
+  ErrorCode,
+  HelpAskRequest,
+  HelpStatusRequest,
+  SessionHookRequest,
+  WaggleError,
+} from '@waggle/contracts';
 import { machineRequest } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
@@ -21,11 +28,16 @@ export interface LocalSocketOptions {
   machineId: string;
   /** Whether this attempt runs on this machine now: only a running task may ask. */
   isRunning: (taskId: string, attempt: number) => boolean;
+  /** A CLI hook in one of the agent's sessions (none: sessions are off). */
+  onSessionHook?: (req: SessionHookRequest) => Promise<{ recorded: true }>;
   logger: Logger;
 }
 
+type SocketReply = HelpView | HelpStatusReply | { recorded: true };
+
 /**
- * The agent's local door for the tasks it runs (`waggle help` inside a task): one JSON line
+ * The agent's local door for the tasks it runs (`waggle help` inside a task) and the CLI
+ * hooks in its sessions (`waggle hooks report`): one JSON line
  * in, one JSON line out, on a unix socket only this user can open. The task never holds the
  * machine's credential; the agent asks the hub on its behalf, with the attempt's fencing token.
  */
@@ -80,7 +92,7 @@ export class LocalSocket {
     });
   }
 
-  private async answer(line: string): Promise<RpcReply<HelpView | HelpStatusReply>> {
+  private async answer(line: string): Promise<RpcReply<SocketReply>> {
     try {
       let parsed: Partial<AgentSocketRequest>;
       try {
@@ -94,7 +106,7 @@ export class LocalSocket {
     }
   }
 
-  private async dispatch(req: Partial<AgentSocketRequest>): Promise<HelpView | HelpStatusReply> {
+  private async dispatch(req: Partial<AgentSocketRequest>): Promise<SocketReply> {
     const { nc, machineId } = this.options;
     switch (req.op) {
       case 'help': {
@@ -108,8 +120,15 @@ export class LocalSocket {
         this.requireRunning(body.taskId, body.attempt);
         return machineRequest(nc, 'helpStatus', machineId, body);
       }
+      case 'session-hook': {
+        const body = decode(SessionHookRequest, req.body);
+        if (!this.options.onSessionHook) {
+          throw new WaggleError(ErrorCode.Forbidden, 'this agent does not run sessions');
+        }
+        return this.options.onSessionHook(body);
+      }
       default:
-        throw WaggleError.invalid(`unknown op ${JSON.stringify(req.op)} (expected help or help-status)`);
+        throw WaggleError.invalid(`unknown op ${JSON.stringify(req.op)} (expected help, help-status or session-hook)`);
     }
   }
 

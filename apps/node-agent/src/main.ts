@@ -14,6 +14,7 @@ import type { GithubIdentity } from './github/github-issue-work';
 import { joinHub, JoinRefusedError } from './join';
 import { NodeAgentConfig } from './node-agent.config';
 import { defaultWorkDir } from './work-dirs';
+import { loadPatterns } from './sessions/screen-patterns';
 
 /** Default invocations, with any WAGGLE_AGENT_CLI_<NAME> override. */
 function cliCommands(config: NodeAgentConfig): Record<AgentCliName, string[]> {
@@ -106,6 +107,13 @@ async function main() {
       cliCommands: cliCommands(config),
       github: githubIdentity(config, identity.name, logger),
     },
+    sessions: config.WAGGLE_AGENT_ALLOW_SESSIONS
+      ? {
+          watchMs: config.WAGGLE_AGENT_SESSIONS_WATCH_MS,
+          maxSessions: config.WAGGLE_AGENT_MAX_SESSIONS,
+          patterns: await loadPatterns(config.WAGGLE_AGENT_SESSION_PATTERNS_FILE),
+        }
+      : undefined,
     cliPath: config.WAGGLE_AGENT_CLI_PATH,
     path: config.PATH,
     logger,

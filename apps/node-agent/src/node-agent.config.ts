@@ -153,6 +153,29 @@ export class NodeAgentConfig {
   @IsOptional()
   @IsString()
   XDG_CACHE_HOME?: string;
+  /** Serve agent sessions (tmux) to the hub: the hub may then start programs here and type into them. */
+  @EnvBoolean()
+  @IsBoolean()
+  WAGGLE_AGENT_ALLOW_SESSIONS = false;
+
+  /** How often session screens are read, in ms. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WAGGLE_AGENT_SESSIONS_WATCH_MS = 1000;
+
+  /** Most sessions this machine runs at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  WAGGLE_AGENT_MAX_SESSIONS = 32;
+
+  /** A JSON file of screen patterns per CLI (`{"claude": {"needsInput": ["…"], "busy": […], "prompt": […]}}`). */
+  @IsOptional()
+  @IsString()
+  WAGGLE_AGENT_SESSION_PATTERNS_FILE?: string;
 
   /** The PATH tasks inherit (with `waggle` put first). */
   @IsOptional()

@@ -28,8 +28,19 @@ export interface ProcessGroupOptions {
   /** Aborting it stops the program: SIGINT, SIGTERM after half of `graceMs`, SIGKILL after `graceMs`. */
   signal: AbortSignal;
   graceMs: number;
+  /**
+   * Leave what it starts running, unmarked: no mark in its environment and no sweep once it
+   * has ended (tmux, whose server must outlive the client that started it and the agent).
+   */
+  keep?: boolean;
   /** Keep stdout for the result (default); off where the output only streams (the task helper). */
   captureStdout?: boolean;
+}
+
+function withoutMark(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy[MARK_VARIABLE];
+  return copy;
 }
 
 export interface ProcessGroupResult {
@@ -67,7 +78,7 @@ export class ProcessGroup {
     this.owned = markedBy(options.mark);
     this.child = spawn(program, args, {
       cwd: options.cwd,
-      env: { ...options.env, [MARK_VARIABLE]: options.mark },
+      env: options.keep ? withoutMark(options.env) : { ...options.env, [MARK_VARIABLE]: options.mark },
       // its own session and process group
       detached: true,
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -99,9 +110,11 @@ export class ProcessGroup {
         this.child.once('error', (error) => reject(new Error(`cannot start ${program}: ${error.message}`)));
         this.child.once('exit', (code) => resolve(code));
       });
-      this.signalGroup('SIGTERM');
-      await stopMarked(this.owned, Math.ceil(this.options.graceMs / 2));
-      this.signalGroup('SIGKILL');
+      if (!this.options.keep) {
+        this.signalGroup('SIGTERM');
+        await stopMarked(this.owned, Math.ceil(this.options.graceMs / 2));
+        this.signalGroup('SIGKILL');
+      }
       await this.drainOutput();
       return { exitCode, stdout: this.stdout };
     } finally {

@@ -34,7 +34,7 @@ function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<strin
 }
 
 function run(request: Extract<HelperRequest, { t: 'run' }>): void {
-  const { id, argv, cwd, env, mark, stdin } = request;
+  const { id, argv, cwd, env, mark, stdin, keep } = request;
   const stop = new AbortController();
   running.set(id, stop);
   ProcessGroup.run(argv, {
@@ -42,6 +42,7 @@ function run(request: Extract<HelperRequest, { t: 'run' }>): void {
     env,
     mark,
     stdin,
+    keep,
     graceMs: request.graceMs,
     signal: stop.signal,
     captureStdout: false,

@@ -17,6 +17,8 @@ export type HelperRequest =
       mark: string;
       stdin?: string;
       graceMs: number;
+      /** What it leaves running is kept, unmarked (tmux: its server outlives the client that started it). */
+      keep?: boolean;
     }
   /** Stop that program: SIGINT, SIGTERM, SIGKILL to its group and its mark, a grace apart. */
   | { t: 'stop'; id: number }

@@ -135,6 +135,7 @@ export class TaskHelper implements ProgramRunner {
         mark: options.mark,
         stdin: options.stdin,
         graceMs: options.graceMs,
+        keep: options.keep,
       };
       const run: PendingRun = {
         request,

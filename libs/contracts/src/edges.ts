@@ -23,6 +23,27 @@ import type { ReceiptReply } from './messages';
 import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
 import { StatsRequest } from './overview';
 import type { RpcRequest, RpcSubject } from './rpc';
+import type { ScreenView, SentReply, SessionReport } from './sessions';
+import {
+  AssignmentRefRequest,
+  CaptureSessionRequest,
+  ClearAssignmentsRequest,
+  CreateAssignmentRequest,
+  CreateSessionRequest,
+  ListAssignmentsRequest,
+  ListAttentionRequest,
+  ListSessionsRequest,
+  MachineCaptureSession,
+  MachineCreateSession,
+  MachineResizeSession,
+  MachineSendToSession,
+  MachineSessionRef,
+  ReassignRequest,
+  ResizeSessionRequest,
+  SendToSessionRequest,
+  SessionRefRequest,
+  SessionsReportRequest,
+} from './sessions';
 import { MachineSubjects, MachineWildcards } from './subjects';
 import type { TaskLeaseReply, TaskReleaseReply } from './tasks';
 import {
@@ -70,6 +91,22 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.github-bot.links.list': ListLinksRequest,
   'waggle.rpc.github-bot.stats': StatsRequest,
   'waggle.rpc.github-bot.webhook': WebhookDelivery,
+  'waggle.rpc.sessions.list': ListSessionsRequest,
+  'waggle.rpc.sessions.get': SessionRefRequest,
+  'waggle.rpc.sessions.create': CreateSessionRequest,
+  'waggle.rpc.sessions.send': SendToSessionRequest,
+  'waggle.rpc.sessions.capture': CaptureSessionRequest,
+  'waggle.rpc.sessions.resize': ResizeSessionRequest,
+  'waggle.rpc.sessions.kill': SessionRefRequest,
+  'waggle.rpc.sessions.attention.list': ListAttentionRequest,
+  'waggle.rpc.sessions.attention.dismiss': SessionRefRequest,
+  'waggle.rpc.sessions.assignments.create': CreateAssignmentRequest,
+  'waggle.rpc.sessions.assignments.list': ListAssignmentsRequest,
+  'waggle.rpc.sessions.assignments.get': AssignmentRefRequest,
+  'waggle.rpc.sessions.assignments.cancel': AssignmentRefRequest,
+  'waggle.rpc.sessions.assignments.retry': AssignmentRefRequest,
+  'waggle.rpc.sessions.assignments.reassign': ReassignRequest,
+  'waggle.rpc.sessions.assignments.clear': ClearAssignmentsRequest,
 };
 
 /**
@@ -88,6 +125,7 @@ export interface MachineRequestMap {
   goodbye: [GoodbyeRequest, GoodbyeReply];
   helpAsk: [HelpAskRequest, HelpView];
   helpStatus: [HelpStatusRequest, HelpStatusReply];
+  sessionsReport: [SessionsReportRequest, { recorded: number }];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -105,12 +143,31 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   goodbye: GoodbyeRequest,
   helpAsk: HelpAskRequest,
   helpStatus: HelpStatusRequest,
+  sessionsReport: SessionsReportRequest,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */
 export interface HubToMachineRequestMap {
   helpQuestion: [HelpQuestion, HelpAnswer];
 }
+
+/** The hub's requests on a machine's sessions (`waggle.m.<id>.down.sessions.<op>`): payload and reply. */
+export interface SessionOpMap {
+  create: [MachineCreateSession, SessionReport];
+  send: [MachineSendToSession, SentReply];
+  capture: [MachineCaptureSession, ScreenView];
+  resize: [MachineResizeSession, SessionReport];
+  kill: [MachineSessionRef, { killed: true }];
+}
+
+/** The class the agent decodes each session request into. */
+export const SessionOpTypes: { readonly [O in keyof SessionOpMap]: Constructor<SessionOpMap[O][0]> } = {
+  create: MachineCreateSession,
+  send: MachineSendToSession,
+  capture: MachineCaptureSession,
+  resize: MachineResizeSession,
+  kill: MachineSessionRef,
+};
 
 /**
  * Plain publishes (core NATS or JetStream) by name: the payload each carries. Subjects come

@@ -3,6 +3,7 @@ import { IsIn, IsObject, IsString, Matches } from 'class-validator';
 import type { GithubLinkStatus, GithubOutcome } from './github';
 import type { MachineMetrics, MachinePermission } from './machines';
 import type { DeliveryState } from './messages';
+import type { AssignmentState, SessionState } from './sessions';
 import type { TaskState } from './tasks';
 
 /** Data of every task event: which task, its state now, and where it is. */
@@ -21,6 +22,28 @@ export interface GithubLinkEventData {
   repo: string;
   issueNumber: number;
   taskId: string | null;
+}
+
+/** Data of every session event. */
+export interface SessionEventData {
+  machineId: string;
+  machine: string;
+  session: string;
+  state: SessionState;
+  previous: SessionState | null;
+  /** The last lines of the screen, when it needs input or finished. */
+  excerpt: string | null;
+}
+
+/** Data of every assignment event. */
+export interface AssignmentEventData {
+  assignmentId: string;
+  state: AssignmentState;
+  attempts: number;
+  machineId?: string;
+  /** `MACHINE:SESSION` */
+  session?: string;
+  reason?: string;
 }
 
 /** Every domain event type, with its data. `v` of the envelope versions the data shape. */
@@ -77,6 +100,18 @@ export interface EventMap {
   'github.problem': GithubLinkEventData & { problem: string | null };
   /** GitHub's rate limit holds the bot back until `until`. */
   'github.rate_limited': { repo: string | null; until: string };
+  /** A session appeared or its state changed. */
+  'session.state_changed': SessionEventData;
+  /** A session needs input or finished: it is in the attention inbox. */
+  'attention.raised': SessionEventData;
+  /** A session is gone (killed, or its machine no longer reports it). */
+  'session.removed': { machineId: string; machine: string; session: string };
+  'assignment.queued': AssignmentEventData;
+  'assignment.assigned': AssignmentEventData;
+  'assignment.in_progress': AssignmentEventData;
+  'assignment.completed': AssignmentEventData;
+  'assignment.failed': AssignmentEventData;
+  'assignment.cancelled': AssignmentEventData;
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -110,6 +145,15 @@ export const EVENT_TYPES = [
   'github.outcome_posted',
   'github.problem',
   'github.rate_limited',
+  'session.state_changed',
+  'attention.raised',
+  'session.removed',
+  'assignment.queued',
+  'assignment.assigned',
+  'assignment.in_progress',
+  'assignment.completed',
+  'assignment.failed',
+  'assignment.cancelled',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 
 import { TEXT_PATTERN } from './messages';
+import type { SessionHookRequest } from './sessions';
 import type { TaskKind, TaskResult, TaskState } from './tasks';
 import { TASK_KINDS, TaskInput, TaskLeaseRequest, TaskRequirements } from './tasks';
 
@@ -140,6 +141,9 @@ export interface HelpStatusReply {
  * What `waggle help` sends to its node-agent over the agent's local socket (one JSON line
  * each way). The agent checks the attempt runs on it, then asks the hub as itself.
  */
-export type AgentSocketRequest = { op: 'help'; body: HelpAskRequest } | { op: 'help-status'; body: HelpStatusRequest };
+export type AgentSocketRequest =
+  | { op: 'help'; body: HelpAskRequest }
+  | { op: 'help-status'; body: HelpStatusRequest }
+  | { op: 'session-hook'; body: SessionHookRequest };
 export type AgentSocketOp = AgentSocketRequest['op'];
 export const AGENT_SOCKET_OPS = ['help', 'help-status'] as const satisfies readonly AgentSocketOp[];

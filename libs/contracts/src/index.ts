@@ -12,6 +12,7 @@ export * from './overview';
 export * from './pagination';
 export * from './people';
 export * from './rpc';
+export * from './sessions';
 export * from './subjects';
 export * from './tasks';
 export * from './validation';

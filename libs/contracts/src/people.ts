@@ -71,8 +71,8 @@ export class SessionUser {
   role!: Role;
 }
 
-/** A session: who, how long it lasts without a request, and when it ends if nothing extends it. */
-export class SessionView {
+/** A signed-in session of a person: who, how long it lasts without a request, and when it ends if nothing extends it. */
+export class SignInView {
   @ValidateNested()
   @Type(() => SessionUser)
   user!: SessionUser;

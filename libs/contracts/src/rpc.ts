@@ -38,6 +38,26 @@ import type { ListMessagesRequest, MessageView, SendMessageRequest } from './mes
 import type { GithubStats, RegistryStats, StatsRequest, TaskStats } from './overview';
 import type { Page } from './pagination';
 import type {
+  AssignmentRefRequest,
+  AssignmentView,
+  AttentionItemView,
+  CaptureSessionRequest,
+  ClearAssignmentsRequest,
+  ClearedReply,
+  CreateAssignmentRequest,
+  CreateSessionRequest,
+  ListAssignmentsRequest,
+  ListAttentionRequest,
+  ListSessionsRequest,
+  ReassignRequest,
+  ResizeSessionRequest,
+  ScreenView,
+  SendToSessionRequest,
+  SentReply,
+  SessionRefRequest,
+  SessionView,
+} from './sessions';
+import type {
   CreateTaskRequest,
   ListTasksRequest,
   TaskLogsPage,
@@ -90,6 +110,23 @@ export interface RpcMap {
   'waggle.rpc.github-bot.stats': [StatsRequest, GithubStats];
   /** Verified by the bot against the repository's secret before anything is stored. */
   'waggle.rpc.github-bot.webhook': [WebhookDelivery, WebhookReply];
+  'waggle.rpc.sessions.list': [ListSessionsRequest, Page<SessionView>];
+  'waggle.rpc.sessions.get': [SessionRefRequest, SessionView];
+  'waggle.rpc.sessions.create': [CreateSessionRequest, SessionView];
+  'waggle.rpc.sessions.send': [SendToSessionRequest, SentReply];
+  'waggle.rpc.sessions.capture': [CaptureSessionRequest, ScreenView];
+  'waggle.rpc.sessions.resize': [ResizeSessionRequest, SessionView];
+  'waggle.rpc.sessions.kill': [SessionRefRequest, { killed: true }];
+  'waggle.rpc.sessions.attention.list': [ListAttentionRequest, Page<AttentionItemView>];
+  /** Takes a session out of the attention inbox until its state changes again. */
+  'waggle.rpc.sessions.attention.dismiss': [SessionRefRequest, { dismissed: true }];
+  'waggle.rpc.sessions.assignments.create': [CreateAssignmentRequest, AssignmentView];
+  'waggle.rpc.sessions.assignments.list': [ListAssignmentsRequest, Page<AssignmentView>];
+  'waggle.rpc.sessions.assignments.get': [AssignmentRefRequest, AssignmentView];
+  'waggle.rpc.sessions.assignments.cancel': [AssignmentRefRequest, AssignmentView];
+  'waggle.rpc.sessions.assignments.retry': [AssignmentRefRequest, AssignmentView];
+  'waggle.rpc.sessions.assignments.reassign': [ReassignRequest, AssignmentView];
+  'waggle.rpc.sessions.assignments.clear': [ClearAssignmentsRequest, ClearedReply];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -136,4 +173,26 @@ export const GithubRpc = {
   listLinks: 'waggle.rpc.github-bot.links.list',
   stats: 'waggle.rpc.github-bot.stats',
   webhook: 'waggle.rpc.github-bot.webhook',
+} as const satisfies Record<string, RpcSubject>;
+
+export const SessionsRpc = {
+  list: 'waggle.rpc.sessions.list',
+  get: 'waggle.rpc.sessions.get',
+  create: 'waggle.rpc.sessions.create',
+  send: 'waggle.rpc.sessions.send',
+  capture: 'waggle.rpc.sessions.capture',
+  resize: 'waggle.rpc.sessions.resize',
+  kill: 'waggle.rpc.sessions.kill',
+  listAttention: 'waggle.rpc.sessions.attention.list',
+  dismissAttention: 'waggle.rpc.sessions.attention.dismiss',
+} as const satisfies Record<string, RpcSubject>;
+
+export const AssignmentsRpc = {
+  create: 'waggle.rpc.sessions.assignments.create',
+  list: 'waggle.rpc.sessions.assignments.list',
+  get: 'waggle.rpc.sessions.assignments.get',
+  cancel: 'waggle.rpc.sessions.assignments.cancel',
+  retry: 'waggle.rpc.sessions.assignments.retry',
+  reassign: 'waggle.rpc.sessions.assignments.reassign',
+  clear: 'waggle.rpc.sessions.assignments.clear',
 } as const satisfies Record<string, RpcSubject>;

@@ -91,6 +91,12 @@ export const MachineSubjects = {
   /** Hub → machine request: can you help a peer, and when? (answered on the reply subject). */
   helpQuestion: (machineId: string) => `waggle.m.${machineId}.down.help`,
   downAll: (machineId: string) => `waggle.m.${machineId}.down.>`,
+  /** Hub → machine request on one of its sessions (`op`: one of SESSION_OPS); only the machine's own agent can hear it. */
+  sessions: (machineId: string, op: SessionOp) => `waggle.m.${machineId}.down.sessions.${op}`,
+  /** Every session request for the machine (the agent's one subscription). */
+  sessionsAll: (machineId: string) => `waggle.m.${machineId}.down.sessions.*`,
+  /** Request: every session on the machine now, with its state (a snapshot). */
+  sessionsReport: (machineId: string) => `waggle.m.${machineId}.up.sessions.report`,
   /** Everything a machine may publish (for permissions). */
   upAll: (machineId: string) => `waggle.m.${machineId}.up.>`,
   /** Reply inbox prefix of a machine's connection: replies to it and only it land here. */
@@ -110,7 +116,12 @@ export const MachineWildcards = {
   goodbye: 'waggle.m.*.up.goodbye',
   helpAsk: 'waggle.m.*.up.help.ask',
   helpStatus: 'waggle.m.*.up.help.status',
+  sessionsReport: 'waggle.m.*.up.sessions.report',
 } as const;
+
+/** What the hub may ask of a machine's sessions. */
+export const SESSION_OPS = ['create', 'send', 'capture', 'resize', 'kill'] as const;
+export type SessionOp = (typeof SESSION_OPS)[number];
 
 /** Durable consumer names. */
 export const Consumers = {
@@ -131,6 +142,7 @@ export const QueueGroups = {
   llmFailover: 'waggle-llm-failover',
   githubBot: 'waggle-github-bot',
   gateway: 'waggle-gateway',
+  sessions: 'waggle-sessions',
 } as const;
 
 /** Core (not stored) broadcasts between gateway replicas. */

@@ -7,3 +7,4 @@ export * from './fake-llm-provider';
 export * from './fake-github';
 export * from './fake-agent-cli';
 export * from './rate-window';
+export * from './fake-interactive-cli';

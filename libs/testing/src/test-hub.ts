@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,8 @@ export interface TestHubOptions {
   env?: Record<string, string>;
   /** Give every hub service an ops server (`/metrics`) on a free port, listed in `metricsUrls`; only the registry has one otherwise. */
   metrics?: boolean;
+  /** Run the sessions service (agent sessions in tmux, the assigner, the attention inbox) with these settings. */
+  sessions?: { env?: Record<string, string> };
   /** Open nats-server's HTTP monitoring port (`nats.monitorUrl`: /varz message counters), for the bench. */
   natsMonitoring?: boolean;
 }
@@ -72,6 +75,7 @@ export class TestHub {
   readonly moreGateways: ServiceProcess[] = [];
   llmFailovers: ServiceProcess[] = [];
   githubBot?: ServiceProcess;
+  sessions?: ServiceProcess;
   nats!: LocalNatsServer;
   url = '';
   /** Each running hub service's Prometheus endpoint (the gateway's is `${url}/metrics`). */
@@ -176,6 +180,14 @@ export class TestHub {
         ...this.options.github.env,
       }).start();
     }
+    if (this.options.sessions) {
+      this.sessions = new ServiceProcess('sessions', programPath('sessions'), {
+        ...common,
+        WAGGLE_SESSIONS_METRICS_PORT: await metricsPort('sessions'),
+        WAGGLE_ASSIGNER_INTERVAL_MS: '500',
+        ...this.options.sessions.env,
+      }).start();
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -199,6 +211,7 @@ export class TestHub {
           ...this.taskRouters,
           ...this.llmFailovers,
           ...(this.githubBot ? [this.githubBot] : []),
+          ...(this.sessions ? [this.sessions] : []),
         ]
           .filter((service) => !READY_LINE.test(service.text()))
           .map((service) => service.name);
@@ -223,6 +236,12 @@ export class TestHub {
           const repos = await this.api('GET', '/api/github/repos?limit=1');
           if (repos.status !== 200) {
             throw new Error(`github-bot not answering: ${repos.status}`);
+          }
+        }
+        if (this.sessions) {
+          const sessions = await this.api('GET', '/api/sessions?limit=1');
+          if (sessions.status !== 200) {
+            throw new Error(`sessions not answering: ${sessions.status}`);
           }
         }
         if (this.taskRouters.length) {
@@ -328,6 +347,8 @@ export class TestHub {
       slots?: number;
       allowCommand?: boolean;
       allowShell?: boolean;
+      /** Serve agent sessions (tmux on the agent's private socket, killed when the hub stops). */
+      allowSessions?: boolean;
       env?: Record<string, string>;
     } = {},
   ): Promise<AgentProcess> {
@@ -341,6 +362,7 @@ export class TestHub {
       WAGGLE_AGENT_SLOTS: String(options.slots ?? 1),
       WAGGLE_AGENT_ALLOW_COMMAND: String(!!options.allowCommand),
       WAGGLE_AGENT_ALLOW_SHELL: String(!!options.allowShell),
+      WAGGLE_AGENT_ALLOW_SESSIONS: String(!!options.allowSessions),
       WAGGLE_AGENT_KILL_GRACE_MS: '1000',
       WAGGLE_AGENT_CLI_PATH: programPath('cli'),
       ...options.env,
@@ -367,6 +389,8 @@ export class TestHub {
 
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.kill('SIGKILL')));
+    // Sessions outlive their agent by design: each agent's private tmux server goes with the hub.
+    await Promise.all(this.agents.map((a) => a.killTmux()));
     await Promise.all([
       this.gateway?.kill(),
       ...this.moreGateways.map((g) => g.kill()),
@@ -374,6 +398,7 @@ export class TestHub {
       ...this.taskRouters.map((r) => r.kill()),
       ...this.llmFailovers.map((r) => r.kill()),
       this.githubBot?.kill(),
+      this.sessions?.kill(),
     ]);
     await this.nats?.stop();
     await dropDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName).catch(() => undefined);
@@ -400,5 +425,17 @@ export class AgentProcess extends ServiceProcess {
 
   messages(): Promise<StoredMessage[]> {
     return this.inbox.list();
+  }
+
+  /** The agent's private tmux socket (sessions). */
+  get tmuxSocket(): string {
+    return join(this.stateDir, 'tmux.sock');
+  }
+
+  /** Stops the agent's tmux server and every session on it (as a reboot would); nothing if none runs. */
+  async killTmux(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      execFile('tmux', ['-S', this.tmuxSocket, 'kill-server'], () => resolve());
+    });
   }
 }

@@ -24,6 +24,7 @@ export interface AgentFlags {
   slots?: number;
   allowCommand?: boolean;
   allowShell?: boolean;
+  allowSessions?: boolean;
   githubTokenFile?: string;
   githubApiUrl?: string;
   gitName?: string;
@@ -48,6 +49,7 @@ export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.Pr
       WAGGLE_AGENT_SLOTS: flags.slots === undefined ? undefined : String(flags.slots),
       WAGGLE_AGENT_ALLOW_COMMAND: flags.allowCommand ? 'true' : undefined,
       WAGGLE_AGENT_ALLOW_SHELL: flags.allowShell ? 'true' : undefined,
+      WAGGLE_AGENT_ALLOW_SESSIONS: flags.allowSessions ? 'true' : undefined,
       WAGGLE_AGENT_GITHUB_TOKEN_FILE: flags.githubTokenFile && resolve(flags.githubTokenFile),
       WAGGLE_AGENT_GITHUB_API_URL: flags.githubApiUrl,
       WAGGLE_AGENT_GIT_NAME: flags.gitName,
@@ -76,6 +78,7 @@ export function registerAgent(program: Command, config: CliConfig) {
     .option('--slots <n>', 'tasks run at once (default 1)', (v) => Number(v))
     .option('--allow-command', 'run `command` tasks (programs with arguments)')
     .option('--allow-shell', 'run `shell` tasks (scripts)')
+    .option('--allow-sessions', 'serve agent sessions: the hub may start programs here in tmux and type into them')
     .option(
       '--github-token-file <file>',
       "this machine's GitHub token: it runs github-issue tasks (clone, push, pull requests) as itself",

@@ -38,7 +38,7 @@ const collect = (v: string, all: string[]) => [...all, v];
 const POLL_MS = 1_000;
 
 /** One request to the node-agent that runs this task, over its local socket. */
-function askAgent<T>(socketPath: string, message: AgentSocketRequest): Promise<T> {
+export function askAgent<T>(socketPath: string, message: AgentSocketRequest): Promise<T> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let text = '';

@@ -192,6 +192,7 @@ export function registerUp(program: Command, config: CliConfig) {
       const taskRouterMetricsPort = await freePort(9102);
       const llmMetricsPort = await freePort(9103);
       const githubMetricsPort = await freePort(9104);
+      const sessionsMetricsPort = await freePort(9107);
       // The hub's services in one process (one Node start, one module load), each with its own
       // config, NATS connection and pool, talking to the others over NATS as when each runs alone.
       // Each reads only its own variables, so one environment serves them all.
@@ -209,6 +210,7 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_LLM_FAILOVER_METRICS_PORT: String(llmMetricsPort),
           // The bot's token comes from GITHUB_TOKEN / GITHUB_TOKEN_FILE in this environment; without one it stays idle.
           WAGGLE_GITHUB_BOT_METRICS_PORT: String(githubMetricsPort),
+          WAGGLE_SESSIONS_METRICS_PORT: String(sessionsMetricsPort),
           WAGGLE_GITHUB_SECRETS_KEY:
             config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
           WAGGLE_PORT: String(config.WAGGLE_PORT),
@@ -223,6 +225,7 @@ export function registerUp(program: Command, config: CliConfig) {
         `task-router  NATS request/reply; metrics http://127.0.0.1:${taskRouterMetricsPort}/metrics`,
         `llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`,
         `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
+        `sessions     /api/sessions, /api/attention, /api/assignments; metrics http://127.0.0.1:${sessionsMetricsPort}/metrics`,
       );
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
       await waitReady(`${hubUrl}/ready`, 'the gateway');

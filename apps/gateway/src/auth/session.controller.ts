@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Ip, Post, Req, Res } from '@nestjs/com
 import { ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { ErrorCode, LoginBody, SessionView, WaggleError } from '@waggle/contracts';
+import { ErrorCode, LoginBody, SignInView, WaggleError } from '@waggle/contracts';
 
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, schemaRef } from '../common/contract-schema';
@@ -23,14 +23,14 @@ export class SessionController {
     summary: `Sign in with a name and password: sets the ${SESSION_COOKIE} cookie (HttpOnly, SameSite=Strict). A wrong name or password is 401; past WAGGLE_LOGIN_FAILURES_PER_MINUTE failures for the account (5) or WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE from the address (20), 429 with Retry-After until the minute ends`,
   })
   @ApiBodyOf(LoginBody)
-  @ApiOkResponse({ schema: schemaRef(SessionView) })
+  @ApiOkResponse({ schema: schemaRef(SignInView) })
   @ApiErrors(400, 401, 429)
   async login(
     @Body() body: LoginBody,
     @Ip() address: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<SessionView> {
+  ): Promise<SignInView> {
     const { cookie, session } = await this.sessions.login(body.name, body.password, address);
     this.sessions.setCookie(reply, cookie, this.sessions.isHttps(request.protocol));
     void reply.header(SESSION_EXPIRES_HEADER, session.expiresAt.toISOString());
@@ -43,9 +43,9 @@ export class SessionController {
   @ApiOperation({
     summary: 'The signed-in person and when the session ends (does not extend it); 401 when not signed in',
   })
-  @ApiOkResponse({ schema: schemaRef(SessionView) })
+  @ApiOkResponse({ schema: schemaRef(SignInView) })
   @ApiErrors(401)
-  async session(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionView> {
+  async session(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SignInView> {
     const cookie = this.sessions.cookieOf(request.headers.cookie);
     if (!cookie) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'not signed in');
@@ -60,9 +60,9 @@ export class SessionController {
   @Auth('viewer')
   @ApiCookieAuth(SESSION_COOKIE)
   @ApiOperation({ summary: 'Extend the session by its idle timeout (any request with the cookie does the same)' })
-  @ApiOkResponse({ schema: schemaRef(SessionView) })
+  @ApiOkResponse({ schema: schemaRef(SignInView) })
   @ApiErrors(401)
-  extend(@CurrentPrincipal() principal: Principal): SessionView {
+  extend(@CurrentPrincipal() principal: Principal): SignInView {
     // The guard extended it already, as for every request with the cookie.
     if (principal.kind !== 'user') {
       throw new WaggleError(ErrorCode.Unauthenticated, 'no session to extend: sign in with POST /api/auth/login');

@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 
-import type { SessionView } from '@waggle/contracts';
+import type { SignInView } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import { hashToken } from '@waggle/credentials';
 import type { Logger } from '@waggle/observability';
@@ -139,7 +139,7 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  view(session: UserPrincipal): SessionView {
+  view(session: UserPrincipal): SignInView {
     return {
       user: { id: session.userId, name: session.name, role: session.role },
       idleSeconds: this.idleSeconds,

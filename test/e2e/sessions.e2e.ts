@@ -1,0 +1,366 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { connect, jwtAuthenticator } from 'nats';
+import type { NatsConnection } from 'nats';
+
+import type {
+  AssignmentView,
+  AttentionItemView,
+  ErrorBody,
+  Page,
+  ScreenView,
+  SessionState,
+  SessionView,
+} from '@waggle/contracts';
+import { MachineSubjects, SessionsRpc } from '@waggle/contracts';
+import { encodeJson } from '@waggle/messaging';
+import type { AgentProcess } from '@waggle/testing';
+import { eventually, installFakeInteractiveCli, runCli, TestHub } from '@waggle/testing';
+
+const AGENT_ENV = { WAGGLE_AGENT_SESSIONS_WATCH_MS: '250' };
+
+/**
+ * Agent sessions end to end: the real tmux (on each agent's private socket), the real hub,
+ * two agents, and a scripted stand-in for an interactive agent CLI.
+ */
+describe('agent sessions in tmux', () => {
+  let hub: TestHub;
+  let alpha: AgentProcess;
+  let beta: AgentProcess;
+  let fakeCli: string;
+  let work: string;
+
+  const session = (machine: string, name: string) => hub.api<SessionView>('GET', `/api/sessions/${machine}/${name}`);
+  const screen = async (machine: string, name: string, scrollback = 0) => {
+    const res = await hub.api<ScreenView>('GET', `/api/sessions/${machine}/${name}/screen?scrollback=${scrollback}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.text;
+  };
+  const waitState = (
+    machine: string,
+    name: string,
+    state: SessionState,
+    timeoutMs = 20_000,
+    also: (s: SessionView) => boolean = () => true,
+  ) =>
+    eventually(
+      async () => {
+        const res = await session(machine, name);
+        assert.equal(res.body.state, state, `${machine}:${name} is ${res.body.state}`);
+        assert.ok(also(res.body), JSON.stringify(res.body));
+        return res.body;
+      },
+      { timeoutMs, what: `${machine}:${name} ${state}` },
+    );
+  const send = (machine: string, name: string, body: object) =>
+    hub.api<{ turn: number }>('POST', `/api/sessions/${machine}/${name}/send`, body);
+
+  before(async () => {
+    hub = await TestHub.start({ sessions: {} });
+    work = join(hub.dir, 'work');
+    await mkdir(work, { recursive: true });
+    fakeCli = await installFakeInteractiveCli(join(hub.dir, 'bin'));
+    alpha = await hub.startAgent('alpha', { allowSessions: true, env: AGENT_ENV });
+    beta = await hub.startAgent('beta', { allowSessions: true, env: AGENT_ENV });
+  });
+
+  after(() => hub.stop());
+
+  it('creates sessions on two machines and lists their windows, panes, commands and states', async () => {
+    const created = await hub.api<SessionView>('POST', '/api/sessions', {
+      machine: 'alpha',
+      name: 'agent-1',
+      command: [process.execPath, fakeCli],
+      cli: 'claude',
+      cwd: work,
+      labels: ['role=worker'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.machine, 'alpha');
+    const shell = await hub.api<SessionView>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'sh-1',
+      command: ['bash', '--norc', '--noprofile'],
+      cwd: work,
+      width: 100,
+      height: 30,
+    });
+    assert.equal(shell.status, 201, JSON.stringify(shell.body));
+    assert.equal(shell.body.cli, 'shell');
+
+    const idle = await waitState('alpha', 'agent-1', 'idle');
+    assert.equal(idle.cwd, work);
+    assert.equal(idle.windows.length, 1);
+    assert.equal(idle.windows[0]!.panes[0]!.command, 'node');
+    assert.deepEqual(idle.labels, ['role=worker']);
+    await waitState('beta', 'sh-1', 'idle');
+
+    const all = await hub.api<Page<SessionView>>('GET', '/api/sessions');
+    assert.deepEqual(
+      all.body.items.map((s) => `${s.machine}:${s.name}`),
+      ['alpha:agent-1', 'beta:sh-1'],
+    );
+    const onBeta = await hub.api<Page<SessionView>>('GET', '/api/sessions?machine=beta&limit=1');
+    assert.deepEqual(
+      onBeta.body.items.map((s) => s.name),
+      ['sh-1'],
+    );
+    assert.equal((await screen('beta', 'sh-1')).length > 0, true);
+    assert.equal(
+      (await hub.api('POST', '/api/sessions', { machine: 'alpha', name: 'agent-1', command: ['bash'] })).status,
+      409,
+    );
+    const shellString = await hub.api<ErrorBody>('POST', '/api/sessions', {
+      machine: 'alpha',
+      name: 'bad',
+      command: 'bash -c "rm -rf /"',
+    });
+    assert.equal(shellString.status, 400);
+    assert.match(JSON.stringify(shellString.body), /command/);
+    const badName = await hub.api<ErrorBody>('POST', '/api/sessions', {
+      machine: 'alpha',
+      name: 'a.b:c',
+      command: ['bash'],
+    });
+    assert.equal(badName.status, 400);
+    assert.equal((await hub.api('GET', '/api/sessions/alpha/nope/screen')).status, 404);
+  });
+
+  it('types into a session, sees it busy then finished, and reads the screen and scrollback', async () => {
+    const sent = await send('alpha', 'agent-1', { text: 'write the parser;', enter: true });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    assert.equal(sent.body.turn, 1);
+    await waitState('alpha', 'agent-1', 'busy', 5_000);
+    const done = await waitState('alpha', 'agent-1', 'finished');
+    assert.equal(done.turn, 1);
+    assert.match(await screen('alpha', 'agent-1'), /Done: write the parser;/);
+
+    await send('beta', 'sh-1', { text: 'for i in $(seq 1 200); do echo line-$i; done', enter: true });
+    await eventually(async () => assert.match(await screen('beta', 'sh-1'), /line-200/));
+    const visible = await screen('beta', 'sh-1');
+    assert.doesNotMatch(visible, /line-100\n/);
+    assert.match(await screen('beta', 'sh-1', 500), /line-100\n/);
+
+    const resized = await hub.api<SessionView>('POST', '/api/sessions/beta/sh-1/resize', { width: 90, height: 20 });
+    assert.equal(resized.status, 200, JSON.stringify(resized.body));
+    assert.deepEqual([resized.body.windows[0]!.panes[0]!.width, resized.body.windows[0]!.panes[0]!.height], [90, 20]);
+    assert.equal((await send('beta', 'sh-1', { keys: ['rm -rf /'] })).status, 400);
+    assert.equal((await send('beta', 'sh-1', {})).status, 400);
+  });
+
+  it('puts a permission prompt in the attention inbox, answered from the API', async () => {
+    await send('alpha', 'agent-1', { text: 'clean up PERMIT', enter: true });
+    await waitState('alpha', 'agent-1', 'needs_input');
+    const inbox = await eventually(async () => {
+      const res = await hub.api<Page<AttentionItemView>>('GET', '/api/attention');
+      const item = res.body.items.find((i) => i.machine === 'alpha' && i.session === 'agent-1');
+      assert.equal(item?.state, 'needs_input');
+      return item;
+    });
+    assert.match(inbox.excerpt ?? '', /Do you want to proceed\?/);
+    const answered = await send('alpha', 'agent-1', { text: '1', enter: true });
+    assert.equal(answered.status, 200);
+    await waitState('alpha', 'agent-1', 'finished');
+    assert.match(await screen('alpha', 'agent-1'), /Permission granted[\s\S]*Done: clean up PERMIT/);
+    const item = await eventually(async () => {
+      const res = await hub.api<Page<AttentionItemView>>('GET', '/api/attention');
+      const found = res.body.items.find((i) => i.session === 'agent-1');
+      assert.equal(found?.state, 'finished');
+      return found;
+    });
+    assert.match(item.excerpt ?? '', /Done: clean up PERMIT/);
+    assert.equal((await hub.api('POST', '/api/attention/alpha/agent-1/dismiss')).status, 200);
+    const afterDismiss = await hub.api<Page<AttentionItemView>>('GET', '/api/attention');
+    assert.equal(
+      afterDismiss.body.items.some((i) => i.session === 'agent-1'),
+      false,
+    );
+  });
+
+  it('types an assignment into the idle session that fits and follows it to completed', async () => {
+    const created = await hub.api<AssignmentView>('POST', '/api/assignments', {
+      prompt: 'add a README section',
+      capability: 'claude',
+      labels: ['role=worker'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const done = await eventually(
+      async () => {
+        const res = await hub.api<AssignmentView>('GET', `/api/assignments/${created.body.id}`);
+        assert.equal(res.body.state, 'completed', JSON.stringify(res.body));
+        return res.body;
+      },
+      { timeoutMs: 30_000, what: 'assignment completed' },
+    );
+    assert.equal(done.session, 'alpha:agent-1');
+    assert.equal(done.attempts, 1);
+    assert.match(await screen('alpha', 'agent-1'), /Done: add a README section/);
+
+    // Nothing fits a label no session carries: it waits, and can be cancelled, retried, cleared.
+    const waiting = await hub.api<AssignmentView>('POST', '/api/assignments', {
+      prompt: 'never typed',
+      labels: ['role=manager'],
+    });
+    assert.equal(waiting.status, 201);
+    const cancelled = await hub.api<AssignmentView>('POST', `/api/assignments/${waiting.body.id}/cancel`);
+    assert.equal(cancelled.body.state, 'cancelled');
+    assert.equal((await hub.api('POST', `/api/assignments/${waiting.body.id}/cancel`)).status, 409);
+    const cleared = await hub.api<{ cleared: number }>('DELETE', '/api/assignments');
+    assert.equal(cleared.body.cleared, 2);
+    assert.equal((await hub.api('GET', `/api/assignments/${waiting.body.id}`)).status, 404);
+    assert.equal((await hub.api('POST', '/api/assignments', { prompt: 'x', target: 'no-colon' })).status, 400);
+  });
+
+  it("a machine's NATS credential cannot read, type into or report another machine's sessions", async () => {
+    const alphaId = (await alpha.identity())!.machineId;
+    const identity = (await beta.identity())!;
+    const nc = await connect({
+      servers: hub.nats.url,
+      authenticator: jwtAuthenticator(identity.natsJwt, new TextEncoder().encode(identity.natsSeed)),
+      inboxPrefix: MachineSubjects.replyPrefix(identity.machineId),
+    });
+    const violations = watchViolations(nc);
+    try {
+      const subError = new Promise<string>((resolve) =>
+        nc.subscribe(MachineSubjects.sessionsAll(alphaId), { callback: (err) => err && resolve(String(err)) }),
+      );
+      assert.match(await subError, /permissions violation/i);
+      nc.publish(MachineSubjects.sessions(alphaId, 'send'), encodeJson({ v: 1, name: 'agent-1', text: 'INJECTED' }));
+      nc.publish(SessionsRpc.send, encodeJson({ machine: 'alpha', session: 'agent-1', text: 'INJECTED' }));
+      nc.publish(MachineSubjects.sessionsReport(alphaId), encodeJson({ v: 1, sessions: [] }));
+      await nc.flush();
+      await eventually(() => {
+        for (const subject of [
+          MachineSubjects.sessions(alphaId, 'send'),
+          SessionsRpc.send,
+          MachineSubjects.sessionsReport(alphaId),
+        ]) {
+          assert.ok(violations.includes(`publish ${subject}`), `${subject}: ${violations.join()}`);
+        }
+      });
+      assert.doesNotMatch(await screen('alpha', 'agent-1'), /INJECTED/);
+      assert.equal((await session('alpha', 'agent-1')).status, 200, 'the false report changed nothing');
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('gets unread messages into the next prompt and its state from the hooks `waggle hooks install` wrote', async () => {
+    const project = join(hub.dir, 'project');
+    await mkdir(project, { recursive: true });
+    const installed = await runCli(['hooks', 'install', 'claude', '--project', project]);
+    assert.equal(installed.code, 0, installed.stderr);
+    const status = await runCli(['hooks', 'status', 'claude', '--project', project]);
+    assert.match(status.stdout, /claude: installed/);
+    assert.match(status.stdout, /UserPromptSubmit: waggle inbox --unread --mark-read/);
+
+    const created = await hub.api<SessionView>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'hooked',
+      command: [process.execPath, fakeCli],
+      cli: 'claude',
+      cwd: project,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    // Its screen may say idle first (the hook starts a Node process); then the SessionStart hook speaks.
+    await waitState('beta', 'hooked', 'idle', 20_000, (s) => s.stateSource === 'hook');
+
+    const message = await hub.api('POST', '/api/messages', { to: 'beta', body: 'please rebase onto main' });
+    assert.equal(message.status, 201);
+    await eventually(async () => assert.equal((await beta.messages()).length, 1));
+    await send('beta', 'hooked', { text: 'next step', enter: true });
+    const done = await waitState('beta', 'hooked', 'finished');
+    assert.equal(done.stateSource, 'hook');
+    assert.match(await screen('beta', 'hooked'), /⎿ {2}.*please rebase onto main[\s\S]*Done: next step/);
+    const [stored] = await beta.messages();
+    assert.ok(stored?.readAt, 'the hook marked it read');
+
+    await send('beta', 'hooked', { text: 'again', enter: true });
+    await eventually(async () => assert.match(await screen('beta', 'hooked'), /Done: again/));
+    assert.equal((await screen('beta', 'hooked')).match(/please rebase onto main/g)?.length, 1, 'shown once');
+
+    const removed = await runCli(['hooks', 'uninstall', 'claude', '--project', project]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match((await runCli(['hooks', 'status', 'claude', '--project', project])).stdout, /claude: not installed/);
+  });
+
+  it("recreates a killed agent's sessions after a reboot, and forgets killed sessions", async () => {
+    assert.equal((await hub.api('DELETE', '/api/sessions/beta/sh-1')).status, 200);
+    assert.equal((await hub.api('DELETE', '/api/sessions/beta/hooked')).status, 200);
+    await eventually(async () => assert.equal((await session('beta', 'sh-1')).status, 404));
+    // A reboot: the agent dies, its tmux server with every session goes.
+    await alpha.kill('SIGKILL');
+    await alpha.killTmux();
+    alpha.start();
+    await hub.waitOnline('alpha');
+    const back = await waitState('alpha', 'agent-1', 'idle', 30_000);
+    assert.equal(back.turn, 0, 'a new program');
+    assert.deepEqual(back.command, [process.execPath, fakeCli]);
+    assert.match(await screen('alpha', 'agent-1'), /Fake Agent CLI/);
+    await beta.kill('SIGKILL');
+    beta.start();
+    await hub.waitOnline('beta');
+    const list = await hub.api<Page<SessionView>>('GET', '/api/sessions?machine=beta');
+    assert.deepEqual(list.body.items, []);
+  });
+
+  it('does the same from the waggle command', async () => {
+    const env = { WAGGLE_HUB_URL: hub.url, WAGGLE_TOKEN: hub.adminToken };
+    // beta was restarted by the test before: its sessions answer a moment after it is online.
+    const made = await eventually(async () => {
+      const res = await runCli(
+        ['sessions', 'new', 'beta', '--name', 'cli-sh', '--cwd', work, '--', 'bash', '--norc'],
+        env,
+      );
+      assert.equal(res.code, 0, res.stderr);
+      return res;
+    });
+    assert.match(made.stdout, /beta:cli-sh/);
+    const sent = await runCli(['sessions', 'send', 'beta:cli-sh', 'echo from-the-cli;'], env);
+    assert.equal(sent.code, 0, sent.stderr);
+    await eventually(async () => {
+      const captured = await runCli(['sessions', 'capture', 'beta:cli-sh'], env);
+      assert.match(captured.stdout, /^from-the-cli$/m);
+    });
+    const list = await runCli(['sessions', 'list', '--machine', 'beta'], env);
+    assert.match(list.stdout, /beta:cli-sh/);
+    const assigned = await runCli(
+      ['assign', 'echo assigned-by-cli', '--target', 'beta:cli-sh', '--timeout', '2m'],
+      env,
+    );
+    assert.equal(assigned.code, 0, assigned.stderr);
+    await eventually(async () => {
+      const listed = await runCli(['assignments', 'list', '--state', 'completed'], env);
+      assert.match(listed.stdout, /beta:cli-sh/);
+    });
+    assert.match((await runCli(['sessions', 'capture', 'beta:cli-sh'], env)).stdout, /^assigned-by-cli$/m);
+    const attention = await runCli(['attention'], env);
+    assert.equal(attention.code, 0, attention.stderr);
+    assert.match(attention.stdout, /beta:cli-sh\s+finished/);
+    const bad = await runCli(['sessions', 'capture', 'no-colon'], env);
+    assert.equal(bad.code, 2);
+    assert.equal((await runCli(['sessions', 'kill', 'beta:cli-sh'], env)).code, 0);
+  });
+
+  it('reports a program that ended as exited, with its status', async () => {
+    await send('alpha', 'agent-1', { text: 'exit', enter: true });
+    // tmux may mark the pane dead a moment before it knows the status.
+    await waitState('alpha', 'agent-1', 'exited', 20_000, (s) => s.exitStatus === 7);
+  });
+});
+
+function watchViolations(nc: NatsConnection): string[] {
+  const seen: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (String(s.type) === 'error') {
+        const context = (s as { permissionContext?: { operation: string; subject: string } }).permissionContext;
+        seen.push(context ? `${context.operation} ${context.subject}` : JSON.stringify(s.data));
+      }
+    }
+  })();
+  return seen;
+}
