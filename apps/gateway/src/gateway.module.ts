@@ -17,6 +17,7 @@ import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
 import { TasksModule } from './tasks/tasks.module';
+import { TrackerModule } from './tracker/tracker.module';
 
 @Module({})
 export class GatewayModule {
@@ -43,6 +44,7 @@ export class GatewayModule {
         TasksModule,
         GithubModule,
         LlmModule,
+        TrackerModule,
         EventsModule,
         DashboardModule,
       ],

@@ -34,6 +34,7 @@ import {
   TaskRefRequest,
   TaskResultRequest,
 } from './tasks';
+import { TrackerRpcRequestTypes } from './tracker';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
@@ -65,6 +66,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.github-bot.repos.unwatch': RepoRefRequest,
   'waggle.rpc.github-bot.links.list': ListLinksRequest,
   'waggle.rpc.github-bot.webhook': WebhookDelivery,
+  ...TrackerRpcRequestTypes,
 };
 
 /**

@@ -75,6 +75,8 @@ export interface EventMap {
   'github.outcome_posted': GithubLinkEventData & { outcome: GithubOutcome; url: string; pullRequestUrl?: string };
   /** GitHub's rate limit holds the bot back until `until`. */
   'github.rate_limited': { repo: string | null; until: string };
+  /** A tracker feature or bug was made or changed (status, task, pull request, …). */
+  'tracker.item_changed': { itemId: string; ref: string; projectId: string; status: string; taskId: string | null };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -107,6 +109,7 @@ export const EVENT_TYPES = [
   'github.issue_claimed',
   'github.outcome_posted',
   'github.rate_limited',
+  'tracker.item_changed',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

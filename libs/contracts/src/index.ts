@@ -11,5 +11,6 @@ export * from './pagination';
 export * from './rpc';
 export * from './subjects';
 export * from './tasks';
+export * from './tracker';
 export * from './validation';
 export * from './edges';

@@ -116,6 +116,8 @@ export const Consumers = {
   logs: 'task-router-logs',
   /** The GitHub bot's consumer of task events (shared by its replicas): wakes the sync of a linked issue. */
   githubTaskEvents: 'github-bot-task-events',
+  /** The tracker's consumer of task events (shared by its replicas): moves the items linked to tasks. */
+  trackerTaskEvents: 'tracker-task-events',
 } as const;
 
 /** Queue groups: replicas of one service share the work of a subject. */
@@ -124,6 +126,7 @@ export const QueueGroups = {
   taskRouter: 'waggle-task-router',
   llmFailover: 'waggle-llm-failover',
   githubBot: 'waggle-github-bot',
+  tracker: 'waggle-tracker',
   gateway: 'waggle-gateway',
 } as const;
 

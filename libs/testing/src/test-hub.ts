@@ -38,6 +38,8 @@ export interface TestHubOptions {
   llm?: { env: Record<string, string>; replicas?: number };
   /** Run the GitHub bot with these settings (GITHUB_TOKEN, WAGGLE_GITHUB_*); none when absent. */
   github?: { env: Record<string, string> };
+  /** Run the tracker (projects, features, bugs) with these settings (`WAGGLE_TRACKER_*`). */
+  tracker?: { env?: Record<string, string> };
   /** The Postgres server to make the hub's database on (default: WAGGLE_TEST_DATABASE_URL's). */
   databaseServer?: string;
   /** Settings every hub service gets (`WAGGLE_*` of HubServiceConfig). */
@@ -62,6 +64,7 @@ export class TestHub {
   readonly moreGateways: ServiceProcess[] = [];
   llmFailovers: ServiceProcess[] = [];
   githubBot?: ServiceProcess;
+  tracker?: ServiceProcess;
   nats!: LocalNatsServer;
   url = '';
   /** Each running hub service's Prometheus endpoint (the gateway's is `${url}/metrics`). */
@@ -166,6 +169,14 @@ export class TestHub {
         ...this.options.github.env,
       }).start();
     }
+    if (this.options.tracker) {
+      this.tracker = new ServiceProcess('tracker', programPath('tracker'), {
+        ...common,
+        WAGGLE_TRACKER_METRICS_PORT: await metricsPort('tracker'),
+        WAGGLE_TRACKER_SYNC_INTERVAL_MS: '500',
+        ...this.options.tracker.env,
+      }).start();
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -188,6 +199,7 @@ export class TestHub {
           ...this.taskRouters,
           ...this.llmFailovers,
           ...(this.githubBot ? [this.githubBot] : []),
+          ...(this.tracker ? [this.tracker] : []),
         ]
           .filter((service) => !READY_LINE.test(service.text()))
           .map((service) => service.name);
@@ -212,6 +224,12 @@ export class TestHub {
           const repos = await this.api('GET', '/api/github/repos?limit=1');
           if (repos.status !== 200) {
             throw new Error(`github-bot not answering: ${repos.status}`);
+          }
+        }
+        if (this.tracker) {
+          const projects = await this.api('GET', '/api/projects?limit=1');
+          if (projects.status !== 200) {
+            throw new Error(`tracker not answering: ${projects.status}`);
           }
         }
         if (this.taskRouters.length) {
@@ -336,6 +354,7 @@ export class TestHub {
       ...this.taskRouters.map((r) => r.kill()),
       ...this.llmFailovers.map((r) => r.kill()),
       this.githubBot?.kill(),
+      this.tracker?.kill(),
     ]);
     await this.nats?.stop();
     await dropDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName).catch(() => undefined);

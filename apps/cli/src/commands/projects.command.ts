@@ -1,0 +1,337 @@
+import { readFile } from 'node:fs/promises';
+
+import type { Command } from 'commander';
+
+import type { HistoryEntryView, MilestoneView, ProjectView, WorkItemView } from '@waggle/contracts';
+
+import { ApiClient, CliError } from '../api-client';
+import type { CliConfig } from '../cli.config';
+import { ago, out } from '../output';
+
+interface Conn {
+  json?: boolean;
+  hub?: string;
+  token?: string;
+}
+
+const repeat = (v: string, all: string[]) => [...all, v];
+const connection = (command: Command) =>
+  command.option('--json', 'print JSON').option('--hub <url>').option('--token <token>');
+
+/** `feature-12` → the features route; `bug-3` → bugs; an id is a feature unless --bug says otherwise. */
+function itemPath(item: string, bug?: boolean): string {
+  const kind = item.startsWith('bug-') || (bug && !item.startsWith('feature-')) ? 'bugs' : 'features';
+  return `/api/${kind}/${encodeURIComponent(item)}`;
+}
+
+const project = (key: string) => `/api/projects/${encodeURIComponent(key)}`;
+
+function itemRows(items: WorkItemView[]): (string | number)[][] {
+  return items.map((i) => [
+    i.ref,
+    i.status,
+    i.kind === 'bug' ? `${i.severity ?? '-'}/${i.priority}` : i.priority,
+    i.title.length > 60 ? `${i.title.slice(0, 59)}…` : i.title,
+    i.pullRequest?.url ?? (i.taskId ? `task ${i.taskId.slice(0, 8)} ${i.taskState ?? ''}` : (i.lastFailure ?? '-')),
+  ]);
+}
+
+export function registerProjects(program: Command, config: CliConfig) {
+  const projects = program
+    .command('projects')
+    .description('projects, milestones, features and bugs, and handing them to agents');
+
+  connection(
+    projects
+      .command('create <name>')
+      .description('create a project (its key is made from the name unless --key)')
+      .option('--key <key>', 'short key (lower-case letters, digits, dashes)')
+      .option('--repository <repo>', 'GitHub owner/name or a git remote URL')
+      .option('--description <text>')
+      .option('--branch <branch>', 'default branch (default main)')
+      .option('--source <path>', 'where the project is checked out on machines')
+      .option('--needs <tag>', 'capability every machine taking its work must have, repeatable', repeat, [] as string[])
+      .option('--machine-label <label>', 'machine label every candidate must have, repeatable', repeat, [] as string[])
+      .option('--target <machine>', 'run its work on this machine')
+      .option('--cli <cli>', 'agent CLI: claude, codex, gemini or ollama'),
+  ).action(
+    async (
+      name: string,
+      opts: Conn & {
+        key?: string;
+        repository?: string;
+        description?: string;
+        branch?: string;
+        source?: string;
+        needs: string[];
+        machineLabel: string[];
+        target?: string;
+        cli?: string;
+      },
+    ) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const placement = {
+        capabilities: opts.needs.length ? opts.needs : undefined,
+        labels: opts.machineLabel.length ? opts.machineLabel : undefined,
+        target: opts.target,
+        cli: opts.cli,
+      };
+      const created = await api.call<ProjectView>('POST', '/api/projects', {
+        name,
+        key: opts.key,
+        repository: opts.repository,
+        description: opts.description,
+        defaultBranch: opts.branch,
+        sourcePath: opts.source,
+        placement: Object.values(placement).some((v) => v !== undefined) ? placement : undefined,
+      });
+      if (opts.json) {
+        return out.json(created);
+      }
+      out.line(`project ${created.key} created${created.repository ? ` (${created.repository})` : ''}`);
+    },
+  );
+
+  connection(
+    projects.command('list').description('projects in key order').option('--search <words>', 'only projects matching'),
+  ).action(async (opts: Conn & { search?: string }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const items = await api.all<ProjectView>('/api/projects', { q: opts.search });
+    if (opts.json) {
+      return out.json(items);
+    }
+    if (!items.length) {
+      return out.line('No projects. Start with `waggle projects create NAME --repository OWNER/REPO`.');
+    }
+    out.table(
+      ['KEY', 'NAME', 'REPOSITORY', 'BRANCH', 'OPEN ITEMS'],
+      items.map((p) => [p.key, p.name, p.repository ?? '-', p.defaultBranch, p.openItems]),
+    );
+  });
+
+  connection(projects.command('show <project>').description('a project and its milestones with their progress')).action(
+    async (key: string, opts: Conn) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const found = await api.call<ProjectView>('GET', project(key));
+      const milestones = await api.all<MilestoneView>(`${project(key)}/milestones`, {});
+      if (opts.json) {
+        return out.json({ ...found, milestones });
+      }
+      out.line(`${found.key}: ${found.name}`);
+      out.line(`repository ${found.repository ?? '-'} (branch ${found.defaultBranch}), ${found.openItems} open items`);
+      if (found.description) {
+        out.line(found.description);
+      }
+      if (milestones.length) {
+        out.table(
+          ['#', 'MILESTONE', 'DUE', 'STATE', 'PROGRESS'],
+          milestones.map((m) => [
+            m.position,
+            m.title,
+            m.targetDate ?? '-',
+            m.state,
+            `${m.progress.closed}/${m.progress.total} (${m.progress.percent}%)`,
+          ]),
+        );
+      }
+    },
+  );
+
+  connection(
+    projects
+      .command('update <project>')
+      .description('change a project')
+      .option('--name <name>')
+      .option('--repository <repo>')
+      .option('--description <text>')
+      .option('--branch <branch>')
+      .option('--source <path>'),
+  ).action(
+    async (
+      key: string,
+      opts: Conn & { name?: string; repository?: string; description?: string; branch?: string; source?: string },
+    ) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const changed = await api.call<ProjectView>('PATCH', project(key), {
+        name: opts.name,
+        repository: opts.repository,
+        description: opts.description,
+        defaultBranch: opts.branch,
+        sourcePath: opts.source,
+      });
+      return opts.json ? out.json(changed) : out.line(`project ${changed.key} changed`);
+    },
+  );
+
+  connection(projects.command('delete <project>').description('delete a project with everything in it')).action(
+    async (key: string, opts: Conn) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      await api.call('DELETE', project(key));
+      out.line(`project ${key} deleted`);
+    },
+  );
+
+  connection(
+    projects
+      .command('milestone <project> <title>')
+      .description('add a milestone')
+      .option('--due <date>', 'target date, YYYY-MM-DD')
+      .option('--position <n>', 'place in the order, from 0 (default last)'),
+  ).action(async (key: string, title: string, opts: Conn & { due?: string; position?: string }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const made = await api.call<MilestoneView>('POST', `${project(key)}/milestones`, {
+      title,
+      targetDate: opts.due,
+      position: opts.position === undefined ? undefined : Number(opts.position),
+    });
+    return opts.json ? out.json(made) : out.line(`milestone ${made.id} "${made.title}" at position ${made.position}`);
+  });
+
+  connection(
+    projects
+      .command('feature <project> <title>')
+      .description('propose a feature')
+      .option('--spec <markdown>', 'the spec')
+      .option('--spec-file <file>', 'read the spec from a Markdown file')
+      .option('--priority <p>', 'low, medium, high or urgent')
+      .option('--milestone <id>'),
+  ).action(
+    async (
+      key: string,
+      title: string,
+      opts: Conn & { spec?: string; specFile?: string; priority?: string; milestone?: string },
+    ) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const spec = opts.specFile ? await readFile(opts.specFile, 'utf8') : opts.spec;
+      const made = await api.call<WorkItemView>('POST', `${project(key)}/features`, {
+        title,
+        spec,
+        priority: opts.priority,
+        milestoneId: opts.milestone,
+      });
+      return opts.json ? out.json(made) : out.line(`${made.ref} proposed: ${made.title}`);
+    },
+  );
+
+  connection(
+    projects
+      .command('bug <project> <title>')
+      .description('report a bug')
+      .option('--description <markdown>')
+      .option('--steps <text>', 'steps to reproduce')
+      .option('--environment <text>')
+      .option('--severity <s>', 'minor, major, critical or blocker')
+      .option('--priority <p>', 'low, medium, high or urgent')
+      .option('--milestone <id>'),
+  ).action(
+    async (
+      key: string,
+      title: string,
+      opts: Conn & {
+        description?: string;
+        steps?: string;
+        environment?: string;
+        severity?: string;
+        priority?: string;
+        milestone?: string;
+      },
+    ) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const made = await api.call<WorkItemView>('POST', `${project(key)}/bugs`, {
+        title,
+        description: opts.description,
+        steps: opts.steps,
+        environment: opts.environment,
+        severity: opts.severity,
+        priority: opts.priority,
+        milestoneId: opts.milestone,
+      });
+      return opts.json ? out.json(made) : out.line(`${made.ref} reported: ${made.title}`);
+    },
+  );
+
+  connection(
+    projects
+      .command('items <project>')
+      .description("a project's features (or bugs), newest first")
+      .option('--bugs', 'bugs instead of features')
+      .option('--status <status>')
+      .option('--milestone <id>', 'a milestone id, or none')
+      .option('--search <words>'),
+  ).action(
+    async (key: string, opts: Conn & { bugs?: boolean; status?: string; milestone?: string; search?: string }) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const items = await api.all<WorkItemView>(`${project(key)}/${opts.bugs ? 'bugs' : 'features'}`, {
+        status: opts.status,
+        milestone: opts.milestone,
+        q: opts.search,
+      });
+      if (opts.json) {
+        return out.json(items);
+      }
+      if (!items.length) {
+        return out.line(`No ${opts.bugs ? 'bugs' : 'features'} found.`);
+      }
+      out.table(['REF', 'STATUS', opts.bugs ? 'SEVERITY/PRIORITY' : 'PRIORITY', 'TITLE', 'WORK'], itemRows(items));
+    },
+  );
+
+  connection(
+    projects
+      .command('move <item> <status>')
+      .description('move a feature or bug (feature-12, bug-3) to a status')
+      .option('--bug', 'the item is a bug (when given by id)'),
+  ).action(async (item: string, status: string, opts: Conn & { bug?: boolean }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const moved = await api.call<WorkItemView>('PATCH', itemPath(item, opts.bug), { status });
+    return opts.json ? out.json(moved) : out.line(`${moved.ref} is ${moved.status}`);
+  });
+
+  connection(
+    projects.command('comment <item> <text>').description('comment on a feature or bug').option('--bug'),
+  ).action(async (item: string, text: string, opts: Conn & { bug?: boolean }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    await api.call('POST', `${itemPath(item, opts.bug)}/comments`, { body: text });
+    out.line(`commented on ${item}`);
+  });
+
+  connection(projects.command('history <item>').description('every change of a feature or bug').option('--bug')).action(
+    async (item: string, opts: Conn & { bug?: boolean }) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const entries = await api.all<HistoryEntryView>(`${itemPath(item, opts.bug)}/history`, {});
+      if (opts.json) {
+        return out.json(entries);
+      }
+      out.table(
+        ['WHEN', 'WHO', 'WHAT', 'FROM', 'TO'],
+        entries.map((h) => [ago(h.at), h.actor, h.field, h.from ?? '-', h.to ?? '-']),
+      );
+    },
+  );
+
+  connection(
+    projects
+      .command('assign <item>')
+      .description('hand a feature or bug to an agent: it works in a fresh checkout and opens a pull request')
+      .option('--bug')
+      .option('--machine <machine>', 'the machine to run it (default: any capable one)')
+      .option('--needs <tag>', 'capability the machine must have, repeatable', repeat, [] as string[])
+      .option('--cli <cli>', 'agent CLI: claude, codex, gemini or ollama'),
+  ).action(async (item: string, opts: Conn & { bug?: boolean; machine?: string; needs: string[]; cli?: string }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const assigned = await api.call<WorkItemView>('POST', `${itemPath(item, opts.bug)}/assign`, {
+      target: opts.machine,
+      capabilities: opts.needs.length ? opts.needs : undefined,
+      cli: opts.cli,
+    });
+    if (opts.json) {
+      return out.json(assigned);
+    }
+    if (!assigned.taskId) {
+      throw new CliError(`${assigned.ref} was not handed over: ${assigned.lastFailure ?? 'no task was made'}`);
+    }
+    out.line(
+      `${assigned.ref} is ${assigned.status}: task ${assigned.taskId} (follow it with \`waggle tasks get ${assigned.taskId}\`)`,
+    );
+  });
+}

@@ -1,0 +1,172 @@
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import type { Page } from '@waggle/contracts';
+import {
+  CreateBugBody,
+  CreateFeatureBody,
+  CreateMilestoneBody,
+  CreateProjectBody,
+  DeletedReply,
+  ListProjectsQuery,
+  ListWorkItemsQuery,
+  MilestoneView,
+  PageQuery,
+  ProjectView,
+  TrackerRpc,
+  UpdateProjectBody,
+  WorkItemView,
+} from '@waggle/contracts';
+import { RpcClient } from '@waggle/messaging';
+
+import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
+import { senderOf } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
+import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
+import { projectRef } from './tracker-params';
+
+/**
+ * The tracker's projects, with their milestones, features and bugs. Writes are meant for
+ * operators once accounts have roles; until then an admin token makes them.
+ */
+@ApiTags('tracker')
+@ApiBearerAuth()
+@Controller('api/projects')
+export class ProjectsController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Post()
+  @Auth('admin')
+  @ApiOperation({ summary: 'Create a project (its key is made from the name when not given)' })
+  @ApiBodyOf(CreateProjectBody)
+  @ApiCreatedResponse({ schema: schemaRef(ProjectView) })
+  @ApiErrors(400, 401, 409)
+  create(@Body() body: CreateProjectBody, @CurrentPrincipal() principal: Principal): Promise<ProjectView> {
+    return this.rpc.call(TrackerRpc.createProject, { v: 1, ...body, actor: senderOf(principal) });
+  }
+
+  @Get()
+  @Auth('admin')
+  @ApiOperation({ summary: 'Projects in key order (search with q; paginated)' })
+  @ApiQueryOf(ListProjectsQuery)
+  @ApiOkResponse({ schema: pageOf(ProjectView) })
+  @ApiErrors(400, 401)
+  list(@Query() query: ListProjectsQuery): Promise<Page<ProjectView>> {
+    return this.rpc.call(TrackerRpc.listProjects, query);
+  }
+
+  @Get(':project')
+  @Auth('admin')
+  @ApiOperation({ summary: 'A project, by key or id' })
+  @ApiOkResponse({ schema: schemaRef(ProjectView) })
+  @ApiErrors(400, 401, 404)
+  get(@Param('project', projectRef) project: string): Promise<ProjectView> {
+    return this.rpc.call(TrackerRpc.getProject, { project });
+  }
+
+  @Patch(':project')
+  @Auth('admin')
+  @ApiOperation({ summary: 'Change a project (only the fields given)' })
+  @ApiBodyOf(UpdateProjectBody)
+  @ApiOkResponse({ schema: schemaRef(ProjectView) })
+  @ApiErrors(400, 401, 404)
+  update(
+    @Param('project', projectRef) project: string,
+    @Body() body: UpdateProjectBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ProjectView> {
+    return this.rpc.call(TrackerRpc.updateProject, { v: 1, ...body, project, actor: senderOf(principal) });
+  }
+
+  @Delete(':project')
+  @Auth('admin')
+  @ApiOperation({ summary: 'Delete a project with its milestones, features, bugs, comments and history' })
+  @ApiOkResponse({ schema: schemaRef(DeletedReply) })
+  @ApiErrors(400, 401, 404)
+  delete(
+    @Param('project', projectRef) project: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<DeletedReply> {
+    return this.rpc.call(TrackerRpc.deleteProject, { project, actor: senderOf(principal) });
+  }
+
+  @Post(':project/milestones')
+  @Auth('admin')
+  @ApiOperation({ summary: 'Add a milestone (at a position in the order, or last)' })
+  @ApiBodyOf(CreateMilestoneBody)
+  @ApiCreatedResponse({ schema: schemaRef(MilestoneView) })
+  @ApiErrors(400, 401, 404)
+  createMilestone(
+    @Param('project', projectRef) project: string,
+    @Body() body: CreateMilestoneBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<MilestoneView> {
+    return this.rpc.call(TrackerRpc.createMilestone, { v: 1, ...body, project, actor: senderOf(principal) });
+  }
+
+  @Get(':project/milestones')
+  @Auth('admin')
+  @ApiOperation({ summary: "A project's milestones in order, each with its progress" })
+  @ApiQueryOf(PageQuery)
+  @ApiOkResponse({ schema: pageOf(MilestoneView) })
+  @ApiErrors(400, 401, 404)
+  milestones(@Param('project', projectRef) project: string, @Query() query: PageQuery): Promise<Page<MilestoneView>> {
+    return this.rpc.call(TrackerRpc.listMilestones, { ...query, project });
+  }
+
+  @Post(':project/features')
+  @Auth('admin')
+  @ApiOperation({ summary: 'Propose a feature (its spec in Markdown)' })
+  @ApiBodyOf(CreateFeatureBody)
+  @ApiCreatedResponse({ schema: schemaRef(WorkItemView) })
+  @ApiErrors(400, 401, 404)
+  createFeature(
+    @Param('project', projectRef) project: string,
+    @Body() body: CreateFeatureBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<WorkItemView> {
+    return this.rpc.call(TrackerRpc.createFeature, { v: 1, ...body, project, actor: senderOf(principal) });
+  }
+
+  @Get(':project/features')
+  @Auth('admin')
+  @ApiOperation({
+    summary: "A project's features, newest first (filter by status, priority, milestone; search with q)",
+  })
+  @ApiQueryOf(ListWorkItemsQuery)
+  @ApiOkResponse({ schema: pageOf(WorkItemView) })
+  @ApiErrors(400, 401, 404)
+  features(
+    @Param('project', projectRef) project: string,
+    @Query() query: ListWorkItemsQuery,
+  ): Promise<Page<WorkItemView>> {
+    return this.rpc.call(TrackerRpc.listItems, { ...query, kind: 'feature', project });
+  }
+
+  @Post(':project/bugs')
+  @Auth('admin')
+  @ApiOperation({ summary: 'Report a bug (description, steps, environment, severity)' })
+  @ApiBodyOf(CreateBugBody)
+  @ApiCreatedResponse({ schema: schemaRef(WorkItemView) })
+  @ApiErrors(400, 401, 404)
+  createBug(
+    @Param('project', projectRef) project: string,
+    @Body() body: CreateBugBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<WorkItemView> {
+    return this.rpc.call(TrackerRpc.createBug, { v: 1, ...body, project, actor: senderOf(principal) });
+  }
+
+  @Get(':project/bugs')
+  @Auth('admin')
+  @ApiOperation({
+    summary: "A project's bugs, newest first (filter by status, severity, priority, milestone; search with q)",
+  })
+  @ApiQueryOf(ListWorkItemsQuery)
+  @ApiOkResponse({ schema: pageOf(WorkItemView) })
+  @ApiErrors(400, 401, 404)
+  bugs(@Param('project', projectRef) project: string, @Query() query: ListWorkItemsQuery): Promise<Page<WorkItemView>> {
+    return this.rpc.call(TrackerRpc.listItems, { ...query, kind: 'bug', project });
+  }
+}

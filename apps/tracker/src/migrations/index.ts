@@ -1,0 +1,4 @@
+import { Initial1764900000000 } from './1764900000000-initial';
+
+/** In order; never edit one that has landed — add a new one. */
+export const trackerMigrations = [Initial1764900000000];

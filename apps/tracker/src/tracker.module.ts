@@ -1,0 +1,52 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+
+import type { Logger } from '@waggle/observability';
+import { HubServiceModule } from '@waggle/service-kit';
+
+import { AssignHandler } from './assignments/assign.handler';
+import { AssignService } from './assignments/assign.service';
+import { TaskEventsConsumer } from './assignments/task-events.consumer';
+import { ItemRepository } from './items/item.repository';
+import { ItemsHandler } from './items/items.handler';
+import { ItemsService } from './items/items.service';
+import { trackerMigrations } from './migrations';
+import { MilestoneRepository } from './milestones/milestone.repository';
+import { MilestonesHandler } from './milestones/milestones.handler';
+import { MilestonesService } from './milestones/milestones.service';
+import { ProjectRepository } from './projects/project.repository';
+import { ProjectsHandler } from './projects/projects.handler';
+import { ProjectsService } from './projects/projects.service';
+import { TrackerConfig } from './tracker.config';
+
+@Module({})
+export class TrackerModule {
+  static forRoot(this: void, config: TrackerConfig, logger: Logger, metrics: Registry): DynamicModule {
+    return {
+      module: TrackerModule,
+      imports: [
+        HubServiceModule.forRoot({
+          name: 'tracker',
+          schema: 'tracker',
+          config,
+          configType: TrackerConfig,
+          logger,
+          metrics,
+          migrations: trackerMigrations,
+        }),
+      ],
+      controllers: [ProjectsHandler, MilestonesHandler, ItemsHandler, AssignHandler],
+      providers: [
+        ProjectRepository,
+        ProjectsService,
+        MilestoneRepository,
+        MilestonesService,
+        ItemRepository,
+        ItemsService,
+        AssignService,
+        TaskEventsConsumer,
+      ],
+    };
+  }
+}
