@@ -184,7 +184,8 @@ export class ItemsService {
       return { result: locked, outbox: [] };
     }
     const row = Object.keys(changes).length ? await this.items.update(manager, locked.id, changes) : locked;
-    await this.items.addHistory(manager, locked.id, actor, [...lines, ...extra]);
+    // What happened first (the task's news), then what it changed on the item.
+    await this.items.addHistory(manager, locked.id, actor, [...extra, ...lines]);
     return { result: row, outbox: [this.changed(row)] };
   }
 
