@@ -6,8 +6,16 @@ import type { NatsConnection } from 'nats';
 
 import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
-import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply } from '@waggle/contracts';
-import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
+import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply, ReposReport } from '@waggle/contracts';
+import {
+  Consumers,
+  ErrorCode,
+  InboxMessage,
+  machineRequestSubject,
+  MachineSubjects,
+  Streams,
+  WaggleError,
+} from '@waggle/contracts';
 import type { Delivered } from '@waggle/messaging';
 import { connectNats, consumePipelined, encodeJson, request } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
@@ -16,6 +24,7 @@ import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
 import { LocalSocket } from './local-socket';
 import { earlierLives, killMarked } from './process-marks';
+import { scanSources } from './source-scan';
 import { SystemSampler } from './system-metrics';
 import type { ExecutorOptions } from './task-executor';
 import { TaskExecutor } from './task-executor';
@@ -47,6 +56,8 @@ export interface AgentOptions {
   inboxBatch: number;
   execution: ExecutionOptions;
   tasks: Pick<ExecutorOptions, 'workDir' | 'killGraceMs' | 'cliCommands' | 'github' | 'keepFailedMs'>;
+  /** Folders whose git repositories are reported to the hub, and how often. */
+  sources?: { dirs: string[]; intervalMs: number };
   /** The `waggle` CLI's main script: tasks get a `waggle` command on PATH that runs it. */
   cliPath?: string;
   /** PATH the agent was started with (tasks inherit it). */
@@ -71,6 +82,7 @@ export class NodeAgent {
   private timers: NodeJS.Timeout[] = [];
   private helloing?: Promise<void>;
   private reporting = false;
+  private scanning = false;
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
   private helper?: TaskHelper;
@@ -145,6 +157,10 @@ export class NodeAgent {
       signal: this.abort.signal,
     });
     this.executor.start();
+    if (this.options.sources?.dirs.length) {
+      void this.reportRepos();
+      this.timers.push(setInterval(() => void this.reportRepos(), this.options.sources.intervalMs));
+    }
     await sweepKeptWorkDirs(this.options.tasks.workDir, logger);
     this.timers.push(setInterval(() => void sweepKeptWorkDirs(this.options.tasks.workDir, logger), SWEEP_INTERVAL_MS));
   }
@@ -269,6 +285,30 @@ export class NodeAgent {
         this.options.logger.warn({ reason: String(error), retryInMs: delay }, 'hub registry not answering; retrying');
         await sleep(delay);
       }
+    }
+  }
+
+  /** Tells the hub which git repositories are under the source folders (the whole list each time). */
+  private async reportRepos(): Promise<void> {
+    const { logger } = this.options;
+    if (!this.nc || this.scanning) {
+      return;
+    }
+    this.scanning = true;
+    try {
+      const dirs = this.options.sources?.dirs ?? [];
+      const repos = await scanSources(dirs, (program, args, timeoutMs) => this.probe(program, args, timeoutMs));
+      const reply = await request<{ recorded: number }>(
+        this.nc,
+        machineRequestSubject('repos', this.id),
+        { v: 1, sources: dirs, repos } satisfies ReposReport,
+        10_000,
+      );
+      logger.debug({ repos: reply.recorded }, 'reported the repositories under the source folders');
+    } catch (error) {
+      logger.warn({ err: error }, 'could not report the repositories under the source folders; next scan');
+    } finally {
+      this.scanning = false;
     }
   }
 

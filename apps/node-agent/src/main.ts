@@ -105,6 +105,7 @@ async function main() {
       cliCommands: cliCommands(config),
       github: githubIdentity(config, identity.name, logger),
     },
+    sources: { dirs: config.WAGGLE_AGENT_SOURCES, intervalMs: config.WAGGLE_AGENT_SOURCE_SCAN_INTERVAL_MS },
     cliPath: config.WAGGLE_AGENT_CLI_PATH,
     path: config.PATH,
     logger,

@@ -8,6 +8,9 @@ import { HubServiceModule } from '@waggle/service-kit';
 import { AssignHandler } from './assignments/assign.handler';
 import { AssignService } from './assignments/assign.service';
 import { TaskEventsConsumer } from './assignments/task-events.consumer';
+import { CheckoutRepository } from './checkouts/checkout.repository';
+import { CheckoutsHandler } from './checkouts/checkouts.handler';
+import { CheckoutsService } from './checkouts/checkouts.service';
 import { ItemRepository } from './items/item.repository';
 import { ItemsHandler } from './items/items.handler';
 import { ItemsService } from './items/items.service';
@@ -36,7 +39,7 @@ export class TrackerModule {
           migrations: trackerMigrations,
         }),
       ],
-      controllers: [ProjectsHandler, MilestonesHandler, ItemsHandler, AssignHandler],
+      controllers: [ProjectsHandler, MilestonesHandler, ItemsHandler, AssignHandler, CheckoutsHandler],
       providers: [
         ProjectRepository,
         ProjectsService,
@@ -46,6 +49,8 @@ export class TrackerModule {
         ItemsService,
         AssignService,
         TaskEventsConsumer,
+        CheckoutRepository,
+        CheckoutsService,
       ],
     };
   }

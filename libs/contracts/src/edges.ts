@@ -34,7 +34,7 @@ import {
   TaskRefRequest,
   TaskResultRequest,
 } from './tasks';
-import { TrackerRpcRequestTypes } from './tracker';
+import { ReposReport, TrackerRpcRequestTypes } from './tracker';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
@@ -83,6 +83,7 @@ export interface MachineRequestMap {
   taskResult: [TaskResultRequest, { recorded: true }];
   helpAsk: [HelpAskRequest, HelpView];
   helpStatus: [HelpStatusRequest, HelpStatusReply];
+  repos: [ReposReport, { recorded: number }];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -98,6 +99,7 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   taskResult: TaskResultRequest,
   helpAsk: HelpAskRequest,
   helpStatus: HelpStatusRequest,
+  repos: ReposReport,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */

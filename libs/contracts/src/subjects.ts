@@ -78,6 +78,8 @@ export const MachineSubjects = {
   helpAsk: (machineId: string) => `waggle.m.${machineId}.up.help.ask`,
   /** Request: how the help an attempt asked for is going (its child task). */
   helpStatus: (machineId: string) => `waggle.m.${machineId}.up.help.status`,
+  /** Request: the git repositories under the machine's source folders (the tracker keeps them). */
+  repos: (machineId: string) => `waggle.m.${machineId}.up.repos`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
@@ -104,6 +106,7 @@ export const MachineWildcards = {
   taskResult: 'waggle.m.*.up.task.result',
   helpAsk: 'waggle.m.*.up.help.ask',
   helpStatus: 'waggle.m.*.up.help.status',
+  repos: 'waggle.m.*.up.repos',
 } as const;
 
 /** Durable consumer names. */

@@ -873,6 +873,156 @@ export class AssignRequest extends AssignBody {
   actor!: Sender;
 }
 
+// ---- checkouts: the git repositories machines report under their source folders ----
+
+export class LastCommit {
+  @Matches(/^[0-9a-f]{40,64}$/, { message: 'sha must be a commit hash' })
+  sha!: string;
+
+  @IsString()
+  @MaxLength(500)
+  subject!: string;
+
+  /** ISO time of the commit. */
+  @IsString()
+  @MaxLength(40)
+  at!: string;
+}
+
+/** One git repository a machine has under a source folder. */
+export class RepoCheckout {
+  /** Absolute path on the machine. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  @Matches(TEXT_PATTERN, { message: 'path must not contain control characters' })
+  path!: string;
+
+  /** `origin`'s URL, without any credential in it. */
+  @Nullable()
+  @IsString()
+  @MaxLength(1000)
+  @Matches(TEXT_PATTERN, { message: 'remote must not contain control characters' })
+  remote!: string | null;
+
+  /** The checked-out branch (null: detached). */
+  @Nullable()
+  @IsString()
+  @MaxLength(300)
+  branch!: string | null;
+
+  /** Uncommitted changes or untracked files. */
+  @IsBoolean()
+  dirty!: boolean;
+
+  @Nullable()
+  @ValidateNested()
+  @Type(() => LastCommit)
+  lastCommit!: LastCommit | null;
+}
+
+/** `waggle.m.<id>.up.repos`: what a machine found under its source folders (the whole list each time). */
+export class ReposReport {
+  @IsIn([1])
+  v!: 1;
+
+  /** The source folders it scanned. */
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(4096, { each: true })
+  sources!: string[];
+
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @ValidateNested({ each: true })
+  @Type(() => RepoCheckout)
+  repos!: RepoCheckout[];
+}
+
+export class CheckoutView extends RepoCheckout {
+  @IsUUID()
+  machineId!: string;
+
+  @IsString()
+  machineName!: string;
+
+  /** The project whose repository this is (matched by remote URL). */
+  @Nullable()
+  @IsString()
+  projectKey!: string | null;
+
+  @IsString()
+  reportedAt!: string;
+}
+
+/** GET /api/checkouts */
+export class ListCheckoutsQuery extends PageQuery {
+  /** A machine name or id. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  machine?: string;
+
+  /** Only checkouts of this project (key or id). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  project?: string;
+}
+
+export class ListCheckoutsRequest extends ListCheckoutsQuery {}
+
+/** POST /api/projects/import: a project for every repository machines have that no project has yet. */
+export class ImportProjectsBody {
+  /** Only what this machine (name or id) has. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  machine?: string;
+
+  /** Say what would be made, make nothing. */
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export class ImportProjectsRequest extends ImportProjectsBody {
+  @IsIn([1])
+  v!: 1;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  actor!: Sender;
+}
+
+export class ImportedProject {
+  /** The project's key (for a dry run: the key it would get). */
+  @IsString()
+  key!: string;
+
+  @IsString()
+  repository!: string;
+
+  /** Machines that have it checked out, with where. */
+  @IsString({ each: true })
+  checkouts!: string[];
+
+  /** `created`, `would create`, or `exists` (a project already had this repository). */
+  @IsIn(['created', 'would create', 'exists'])
+  result!: 'created' | 'would create' | 'exists';
+}
+
+export class ImportProjectsReply {
+  @ValidateNested({ each: true })
+  @Type(() => ImportedProject)
+  projects!: ImportedProject[];
+
+  /** Checkouts left out, and why (no remote). */
+  @IsString({ each: true })
+  skipped!: string[];
+}
+
 export class DeletedReply {
   @IsBoolean()
   deleted!: true;
@@ -901,6 +1051,8 @@ export const TrackerRpc = {
   listComments: 'waggle.rpc.tracker.items.comments',
   history: 'waggle.rpc.tracker.items.history',
   assign: 'waggle.rpc.tracker.items.assign',
+  listCheckouts: 'waggle.rpc.tracker.checkouts.list',
+  importProjects: 'waggle.rpc.tracker.projects.import',
 } as const;
 
 declare module './rpc' {
@@ -929,6 +1081,8 @@ declare module './rpc' {
     'waggle.rpc.tracker.items.history': [ItemPageRequest, Page<HistoryEntryView>];
     /** Makes the item's task (CONFLICT while an earlier one still runs); the item moves to in progress. */
     'waggle.rpc.tracker.items.assign': [AssignRequest, WorkItemView];
+    'waggle.rpc.tracker.checkouts.list': [ListCheckoutsRequest, Page<CheckoutView>];
+    'waggle.rpc.tracker.projects.import': [ImportProjectsRequest, ImportProjectsReply];
   }
 }
 
@@ -955,4 +1109,6 @@ export const TrackerRpcRequestTypes = {
   'waggle.rpc.tracker.items.comments': ItemPageRequest,
   'waggle.rpc.tracker.items.history': ItemPageRequest,
   'waggle.rpc.tracker.items.assign': AssignRequest,
+  'waggle.rpc.tracker.checkouts.list': ListCheckoutsRequest,
+  'waggle.rpc.tracker.projects.import': ImportProjectsRequest,
 } as const satisfies Record<(typeof TrackerRpc)[keyof typeof TrackerRpc], Constructor<object>>;

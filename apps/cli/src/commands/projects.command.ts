@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 
 import type { Command } from 'commander';
 
-import type { HistoryEntryView, MilestoneView, ProjectView, WorkItemView } from '@waggle/contracts';
+import type {
+  CheckoutView,
+  HistoryEntryView,
+  ImportProjectsReply,
+  MilestoneView,
+  ProjectView,
+  WorkItemView,
+} from '@waggle/contracts';
 
 import { ApiClient, CliError } from '../api-client';
 import type { CliConfig } from '../cli.config';
@@ -91,6 +98,62 @@ export function registerProjects(program: Command, config: CliConfig) {
       out.line(`project ${created.key} created${created.repository ? ` (${created.repository})` : ''}`);
     },
   );
+
+  connection(
+    projects
+      .command('import')
+      .description(
+        'make a project of every repository machines report under their source folders (waggle agent --source DIR) that no project has yet',
+      )
+      .option('--machine <machine>', 'only what this machine has')
+      .option('--dry-run', 'say what would be made, make nothing'),
+  ).action(async (opts: Conn & { machine?: string; dryRun?: boolean }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const reply = await api.call<ImportProjectsReply>('POST', '/api/projects/import', {
+      machine: opts.machine,
+      dryRun: opts.dryRun,
+    });
+    if (opts.json) {
+      return out.json(reply);
+    }
+    if (!reply.projects.length) {
+      out.line('No repositories reported. Start agents with `waggle agent --source DIR`.');
+    } else {
+      out.table(
+        ['PROJECT', 'REPOSITORY', 'RESULT', 'CHECKED OUT ON'],
+        reply.projects.map((p) => [p.key, p.repository, p.result, p.checkouts.join('\n')]),
+      );
+    }
+    for (const skipped of reply.skipped) {
+      out.line(`skipped ${skipped}`);
+    }
+  });
+
+  connection(
+    projects
+      .command('checkouts')
+      .description('git repositories machines report under their source folders')
+      .option('--machine <machine>')
+      .option('--project <project>'),
+  ).action(async (opts: Conn & { machine?: string; project?: string }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const items = await api.all<CheckoutView>('/api/checkouts', { machine: opts.machine, project: opts.project });
+    if (opts.json) {
+      return out.json(items);
+    }
+    out.table(
+      ['MACHINE', 'PATH', 'REMOTE', 'BRANCH', 'DIRTY', 'LAST COMMIT', 'PROJECT'],
+      items.map((c) => [
+        c.machineName,
+        c.path,
+        c.remote ?? '-',
+        c.branch ?? '(detached)',
+        c.dirty ? 'yes' : 'no',
+        c.lastCommit ? `${c.lastCommit.sha.slice(0, 8)} ${c.lastCommit.subject.slice(0, 40)}` : '-',
+        c.projectKey ?? '-',
+      ]),
+    );
+  });
 
   connection(
     projects.command('list').description('projects in key order').option('--search <words>', 'only projects matching'),

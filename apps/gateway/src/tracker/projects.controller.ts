@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
@@ -8,6 +8,8 @@ import {
   CreateMilestoneBody,
   CreateProjectBody,
   DeletedReply,
+  ImportProjectsBody,
+  ImportProjectsReply,
   ListProjectsQuery,
   ListWorkItemsQuery,
   MilestoneView,
@@ -44,6 +46,20 @@ export class ProjectsController {
   @ApiErrors(400, 401, 409)
   create(@Body() body: CreateProjectBody, @CurrentPrincipal() principal: Principal): Promise<ProjectView> {
     return this.rpc.call(TrackerRpc.createProject, { v: 1, ...body, actor: senderOf(principal) });
+  }
+
+  @Post('import')
+  @HttpCode(200)
+  @Auth('admin')
+  @ApiOperation({
+    summary:
+      'A project for every repository machines report under their source folders that no project has yet, matched by remote URL (dryRun: only say what would be made)',
+  })
+  @ApiBodyOf(ImportProjectsBody)
+  @ApiOkResponse({ schema: schemaRef(ImportProjectsReply) })
+  @ApiErrors(400, 401)
+  import(@Body() body: ImportProjectsBody, @CurrentPrincipal() principal: Principal): Promise<ImportProjectsReply> {
+    return this.rpc.call(TrackerRpc.importProjects, { v: 1, ...body, actor: senderOf(principal) }, 30_000);
   }
 
   @Get()

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 
 import { BugsController } from './bugs.controller';
+import { CheckoutsController } from './checkouts.controller';
 import { FeaturesController } from './features.controller';
 import { MilestonesController } from './milestones.controller';
 import { ProjectsController } from './projects.controller';
 
 /** The tracker's HTTP edge: projects, milestones, features and bugs, forwarded over NATS. */
-@Module({ controllers: [ProjectsController, MilestonesController, FeaturesController, BugsController] })
+@Module({
+  controllers: [ProjectsController, MilestonesController, FeaturesController, BugsController, CheckoutsController],
+})
 export class TrackerModule {}

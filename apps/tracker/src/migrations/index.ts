@@ -1,4 +1,5 @@
 import { Initial1764900000000 } from './1764900000000-initial';
+import { Checkouts1764900000001 } from './1764900000001-checkouts';
 
 /** In order; never edit one that has landed — add a new one. */
-export const trackerMigrations = [Initial1764900000000];
+export const trackerMigrations = [Initial1764900000000, Checkouts1764900000001];
