@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { Client } from 'pg';
+
 import type {
+  ActivityView,
   CommentView,
   ErrorBody,
   HistoryEntryView,
@@ -10,13 +13,16 @@ import type {
   ProjectView,
   WorkItemView,
 } from '@waggle/contracts';
-import { runCli, TestHub } from '@waggle/testing';
+import { eventually, runCli, TestHub } from '@waggle/testing';
 
 describe('tracker: projects, milestones, features and bugs through the gateway', () => {
   let hub: TestHub;
 
   before(async () => {
-    hub = await TestHub.start({ tracker: {}, taskRouters: 0 });
+    hub = await TestHub.start({
+      tracker: { env: { WAGGLE_TRACKER_ACTIVITY_PRUNE_INTERVAL_MS: '1000' } },
+      taskRouters: 0,
+    });
   });
 
   after(async () => {
@@ -236,5 +242,89 @@ describe('tracker: projects, milestones, features and bugs through the gateway',
     assert.match(items.stdout, /proposed/);
     const removed = await runCli(['projects', 'delete', 'cli-demo'], env);
     assert.equal(removed.code, 0, removed.stderr);
+  });
+
+  it('logs every change made through the API: who, what, when, from where; filters and pages; keeps 90 days', async () => {
+    const who = (await ok<{ name: string }>('GET', '/api/auth/whoami')).name;
+    const since = new Date().toISOString();
+    const made = await ok<ProjectView>('POST', '/api/projects', { key: 'logged', name: 'Logged' });
+    await refused('POST', '/api/projects', { key: 'logged', name: 'Again' }, 409);
+    await ok('PATCH', '/api/projects/logged', { description: 'changed' });
+    await ok('GET', '/api/projects/logged');
+    await ok('DELETE', '/api/projects/logged');
+    const recent = await eventually(
+      async () => {
+        const page = await ok<Page<ActivityView>>('GET', `/api/activity?since=${encodeURIComponent(since)}`);
+        assert.equal(page.items.length, 4, JSON.stringify(page.items));
+        return page.items;
+      },
+      { what: 'four changes in the activity log' },
+    );
+    assert.deepEqual(
+      recent.map((a) => [a.method, a.route, a.path, a.status]),
+      [
+        ['DELETE', '/api/projects/:project', '/api/projects/logged', 200],
+        ['PATCH', '/api/projects/:project', '/api/projects/logged', 200],
+        ['POST', '/api/projects', '/api/projects', 409],
+        ['POST', '/api/projects', '/api/projects', 201],
+      ],
+    );
+    for (const entry of recent) {
+      assert.deepEqual(entry.actor.kind, 'admin');
+      assert.equal(entry.actor.name, who);
+      assert.equal(entry.address, '127.0.0.1');
+      assert.ok(entry.requestId);
+      assert.ok(Date.parse(entry.at) >= Date.parse(since));
+    }
+    assert.ok(!JSON.stringify(recent).includes(hub.adminToken), 'no credential in the log');
+    assert.ok(made.id);
+
+    const failed = await ok<Page<ActivityView>>(
+      'GET',
+      `/api/activity?outcome=failed&path=/api/projects&since=${encodeURIComponent(since)}`,
+    );
+    assert.deepEqual(
+      failed.items.map((a) => a.status),
+      [409],
+    );
+    const byActor = await ok<Page<ActivityView>>(
+      'GET',
+      `/api/activity?actor=${encodeURIComponent(who)}&method=PATCH&limit=1`,
+    );
+    assert.equal(byActor.items[0]?.method, 'PATCH');
+    const first = await ok<Page<ActivityView>>('GET', '/api/activity?limit=2');
+    const second = await ok<Page<ActivityView>>('GET', `/api/activity?limit=2&cursor=${first.nextCursor}`);
+    assert.equal(first.items.length, 2);
+    assert.ok(second.items.every((a) => !first.items.some((b) => b.id === a.id)));
+    await refused('GET', '/api/activity?since=yesterday', undefined, 400);
+    await refused('GET', '/api/activity?outcome=maybe', undefined, 400);
+
+    // Past the retention (90 days) a change is deleted; one inside it is kept.
+    const db = new Client({ connectionString: hub.databaseUrl });
+    await db.connect();
+    try {
+      const old = (days: number, id: string) =>
+        db.query(
+          `INSERT INTO "tracker"."activity" ("id", "at", "actor_kind", "actor_name", "address", "method", "route", "path", "status", "request_id")
+           VALUES ($1, now() - ($2::int * interval '1 day'), 'admin', 'old', '10.0.0.1', 'POST', '/api/projects', '/api/projects', 201, 'r')`,
+          [id, days],
+        );
+      await old(91, '00000000-0000-4000-8000-000000000091');
+      await old(89, '00000000-0000-4000-8000-000000000089');
+      await eventually(
+        async () => {
+          const left = await db.query<{ id: string }>(
+            `SELECT "id" FROM "tracker"."activity" WHERE "actor_name" = 'old'`,
+          );
+          assert.deepEqual(
+            left.rows.map((r) => r.id),
+            ['00000000-0000-4000-8000-000000000089'],
+          );
+        },
+        { what: 'the 91-day-old change pruned' },
+      );
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@waggle/observability';
 import { HubServiceModule } from '@waggle/service-kit';
 
+import { ActivityModule } from './activity/activity.module';
 import { ApiTokenEntity } from './auth/api-token.entity';
 import { AuthModule } from './auth/auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -45,6 +46,7 @@ export class GatewayModule {
         GithubModule,
         LlmModule,
         TrackerModule,
+        ActivityModule,
         EventsModule,
         DashboardModule,
       ],

@@ -19,6 +19,19 @@ export class TrackerConfig extends HubServiceConfig {
   @Max(20)
   WAGGLE_TRACKER_MAX_ATTEMPTS = 2;
 
+  /** Days the activity log keeps a change. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WAGGLE_TRACKER_ACTIVITY_RETENTION_DAYS = 90;
+
+  /** How often activity past the retention is deleted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  WAGGLE_TRACKER_ACTIVITY_PRUNE_INTERVAL_MS = 3_600_000;
+
   /** Port of the tracker's /metrics, /health, /ready (0 disables). */
   @Type(() => Number)
   @IsInt()

@@ -5,6 +5,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@waggle/observability';
 import { HubServiceModule } from '@waggle/service-kit';
 
+import { ActivityHandler } from './activity/activity.handler';
+import { ActivityRepository } from './activity/activity.repository';
+import { ActivityService } from './activity/activity.service';
 import { AssignHandler } from './assignments/assign.handler';
 import { AssignService } from './assignments/assign.service';
 import { TaskEventsConsumer } from './assignments/task-events.consumer';
@@ -39,7 +42,7 @@ export class TrackerModule {
           migrations: trackerMigrations,
         }),
       ],
-      controllers: [ProjectsHandler, MilestonesHandler, ItemsHandler, AssignHandler, CheckoutsHandler],
+      controllers: [ProjectsHandler, MilestonesHandler, ItemsHandler, AssignHandler, CheckoutsHandler, ActivityHandler],
       providers: [
         ProjectRepository,
         ProjectsService,
@@ -51,6 +54,8 @@ export class TrackerModule {
         TaskEventsConsumer,
         CheckoutRepository,
         CheckoutsService,
+        ActivityRepository,
+        ActivityService,
       ],
     };
   }

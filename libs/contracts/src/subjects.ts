@@ -36,6 +36,11 @@ export const Streams = {
     name: 'WAGGLE_LOGS',
     subjects: ['waggle.m.*.logs.>'],
   },
+  /** Every change made through the API, published by the gateway; the tracker keeps the activity log. */
+  activity: {
+    name: 'WAGGLE_ACTIVITY',
+    subjects: ['waggle.activity.>'],
+  },
   /** Messages that exhausted their deliveries, kept for inspection. */
   deadLetter: {
     name: 'WAGGLE_DEAD_LETTER',
@@ -121,6 +126,8 @@ export const Consumers = {
   githubTaskEvents: 'github-bot-task-events',
   /** The tracker's consumer of task events (shared by its replicas): moves the items linked to tasks. */
   trackerTaskEvents: 'tracker-task-events',
+  /** The tracker's consumer of the API's activity (shared by its replicas). */
+  trackerActivity: 'tracker-activity',
 } as const;
 
 /** Queue groups: replicas of one service share the work of a subject. */
@@ -153,6 +160,8 @@ export const Headers = {
 export const eventSubject = (type: string) => `waggle.events.${type}`;
 /** Every task event (task.queued, task.running, …). */
 export const TASK_EVENTS_FILTER = 'waggle.events.task.>';
+/** A change made through the API (`waggle.activity.api`), from the gateway. */
+export const ACTIVITY_SUBJECT = 'waggle.activity.api';
 export const deadLetterSubject = (stream: string, consumer: string) => `waggle.dlq.${stream}.${consumer}`;
 /** Non-durable live feed of heartbeat summaries (hub → dashboards). */
 export const LiveSubjects = {

@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -1023,6 +1024,149 @@ export class ImportProjectsReply {
   skipped!: string[];
 }
 
+// ---- the activity log: every change made through the API ----
+
+export const ACTOR_KINDS = ['admin', 'machine', 'anonymous'] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+export class ActivityActor {
+  /** An API token (a person or script), a machine's credential, or nobody (a public route). */
+  @IsString()
+  @MaxLength(40)
+  kind!: string;
+
+  /** The token's or machine's name. */
+  @IsString()
+  @MaxLength(200)
+  name!: string;
+
+  /** The API token's id, or the machine's. */
+  @Nullable()
+  @IsString()
+  @MaxLength(100)
+  id!: string | null;
+}
+
+/** `waggle.activity.api`: one change made through the API (no body: it may hold secrets). */
+export class ActivityRecord {
+  @IsIn([1])
+  v!: 1;
+
+  @IsUUID()
+  id!: string;
+
+  /** ISO time the request was answered. */
+  @IsString()
+  @MaxLength(40)
+  at!: string;
+
+  @ValidateNested()
+  @Type(() => ActivityActor)
+  actor!: ActivityActor;
+
+  /** The caller's address. */
+  @IsString()
+  @MaxLength(100)
+  address!: string;
+
+  @IsIn(['POST', 'PUT', 'PATCH', 'DELETE'])
+  method!: string;
+
+  /**
+   * The route pattern.
+   * @example "/api/features/:id/assign"
+   */
+  @IsString()
+  @MaxLength(300)
+  route!: string;
+
+  /** The path asked for, without its query string. */
+  @IsString()
+  @MaxLength(2000)
+  path!: string;
+
+  @IsInt()
+  @Min(100)
+  @Max(599)
+  status!: number;
+
+  /** The request's correlation id (in the gateway's logs). */
+  @IsString()
+  @MaxLength(200)
+  requestId!: string;
+}
+
+export class ActivityView {
+  @IsString()
+  id!: string;
+
+  @IsString()
+  at!: string;
+
+  @ValidateNested()
+  @Type(() => ActivityActor)
+  actor!: ActivityActor;
+
+  @IsString()
+  address!: string;
+
+  @IsString()
+  method!: string;
+
+  @IsString()
+  route!: string;
+
+  @IsString()
+  path!: string;
+
+  @IsInt()
+  status!: number;
+
+  @IsString()
+  requestId!: string;
+}
+
+/** GET /api/activity: newest first. */
+export class ListActivityQuery extends PageQuery {
+  /** Only this actor (a token's or machine's name). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
+
+  @IsOptional()
+  @IsIn(ACTOR_KINDS)
+  actorKind?: ActorKind;
+
+  @IsOptional()
+  @IsIn(['POST', 'PUT', 'PATCH', 'DELETE'])
+  method?: string;
+
+  /** Paths starting with this (`/api/projects`). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  @Matches(/^\/[^\s%]*$/, { message: 'path must be a path starting with /' })
+  path?: string;
+
+  /** Only failures (status 400 and above), or only successes. */
+  @IsOptional()
+  @IsIn(['ok', 'failed'])
+  outcome?: 'ok' | 'failed';
+
+  /** ISO time: not before. */
+  @IsOptional()
+  @IsISO8601()
+  since?: string;
+
+  /** ISO time: before. */
+  @IsOptional()
+  @IsISO8601()
+  until?: string;
+}
+
+export class ListActivityRequest extends ListActivityQuery {}
+
 export class DeletedReply {
   @IsBoolean()
   deleted!: true;
@@ -1053,6 +1197,7 @@ export const TrackerRpc = {
   assign: 'waggle.rpc.tracker.items.assign',
   listCheckouts: 'waggle.rpc.tracker.checkouts.list',
   importProjects: 'waggle.rpc.tracker.projects.import',
+  listActivity: 'waggle.rpc.tracker.activity.list',
 } as const;
 
 declare module './rpc' {
@@ -1083,6 +1228,7 @@ declare module './rpc' {
     'waggle.rpc.tracker.items.assign': [AssignRequest, WorkItemView];
     'waggle.rpc.tracker.checkouts.list': [ListCheckoutsRequest, Page<CheckoutView>];
     'waggle.rpc.tracker.projects.import': [ImportProjectsRequest, ImportProjectsReply];
+    'waggle.rpc.tracker.activity.list': [ListActivityRequest, Page<ActivityView>];
   }
 }
 
@@ -1111,4 +1257,5 @@ export const TrackerRpcRequestTypes = {
   'waggle.rpc.tracker.items.assign': AssignRequest,
   'waggle.rpc.tracker.checkouts.list': ListCheckoutsRequest,
   'waggle.rpc.tracker.projects.import': ImportProjectsRequest,
+  'waggle.rpc.tracker.activity.list': ListActivityRequest,
 } as const satisfies Record<(typeof TrackerRpc)[keyof typeof TrackerRpc], Constructor<object>>;

@@ -1,5 +1,6 @@
 import { Initial1764900000000 } from './1764900000000-initial';
 import { Checkouts1764900000001 } from './1764900000001-checkouts';
+import { Activity1764900000002 } from './1764900000002-activity';
 
 /** In order; never edit one that has landed — add a new one. */
-export const trackerMigrations = [Initial1764900000000, Checkouts1764900000001];
+export const trackerMigrations = [Initial1764900000000, Checkouts1764900000001, Activity1764900000002];
