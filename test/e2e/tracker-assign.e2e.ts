@@ -10,6 +10,7 @@ import type { ErrorBody, HistoryEntryView, Page, TaskView, WorkItemView } from '
 import { eventually, FakeGithub, installFakeClaude, present, TestHub } from '@waggle/testing';
 
 const MACHINE_TOKEN = 'ghp_machineMACHINEmachineMACHINE0002';
+const BOT_TOKEN = 'ghp_botBOTbotBOTbotBOTbotBOTbotBOT0001';
 const OWNER = 'acme';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
@@ -33,14 +34,29 @@ describe('tracker: a feature or bug handed to an agent ends in review with its p
     dir = await mkdtemp(join(tmpdir(), 'waggle-tracker-'));
     fake = await FakeGithub.start({ dir: join(dir, 'remote') });
     fake.addUser('soda-bot', MACHINE_TOKEN);
-    await fake.createRepo(OWNER, 'widgets', { collaborators: ['soda-bot'], files: { 'README.md': '# widgets\n' } });
+    fake.addUser('waggle-bot', BOT_TOKEN);
+    fake.addUser('alice', 'ghp_aliceALICEaliceALICEaliceALICE0003');
+    await fake.createRepo(OWNER, 'widgets', {
+      collaborators: ['soda-bot', 'waggle-bot'],
+      files: { 'README.md': '# widgets\n' },
+    });
     const realBin = join(dir, 'real-bin');
     await installFakeClaude(realBin);
     const bin = join(dir, 'bin');
     await mkdir(bin, { recursive: true });
     await writeFile(join(bin, 'claude'), HOLDING_CLAUDE(join(realBin, 'claude')));
     await chmod(join(bin, 'claude'), 0o755);
-    hub = await TestHub.start({ tracker: { env: { WAGGLE_TRACKER_MAX_ATTEMPTS: '1' } } });
+    hub = await TestHub.start({
+      tracker: { env: { WAGGLE_TRACKER_MAX_ATTEMPTS: '1' } },
+      github: {
+        env: {
+          GITHUB_TOKEN: BOT_TOKEN,
+          WAGGLE_GITHUB_API_URL: fake.url,
+          WAGGLE_GITHUB_POLL_INTERVAL_MS: '300',
+          WAGGLE_GITHUB_MAX_ATTEMPTS: '1',
+        },
+      },
+    });
     await hub.startAgent('soda-yeti', {
       env: {
         PATH: [bin, childEnvironment().PATH].join(delimiter),
@@ -244,5 +260,78 @@ describe('tracker: a feature or bug handed to an agent ends in review with its p
     assert.equal(after.status, 'proposed');
     assert.equal(after.taskState, null, 'free to be assigned again');
     assert.match(after.lastFailure ?? '', /no task could be made/);
+  });
+
+  it('turns on "agents work on labelled issues" as the GitHub bot\'s watch; an issue it takes is a bug linked both ways', async () => {
+    const off = await hub.api<ErrorBody>('GET', '/api/projects/widgets/labelled-issues');
+    assert.equal(off.status, 404);
+    const on = await hub.api<{ repo: string; label: string; webhookSecret?: string }>(
+      'PUT',
+      '/api/projects/widgets/labelled-issues',
+      { label: 'agents' },
+    );
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.equal(on.body.repo, `${OWNER}/widgets`);
+    assert.ok(on.body.webhookSecret, 'the secret the bot made, shown once');
+    // One setting: the bot's own list says so too.
+    const watched = await ok<Page<{ repo: string; label: string }>>('GET', '/api/github/repos');
+    assert.deepEqual(
+      watched.items.map((r) => [r.repo, r.label]),
+      [[`${OWNER}/widgets`, 'agents']],
+    );
+    const shown = await ok<{ label: string; webhookSecret?: string }>('GET', '/api/projects/widgets/labelled-issues');
+    assert.equal(shown.label, 'agents');
+    assert.equal(shown.webhookSecret, undefined);
+
+    const issue = fake.openIssue(OWNER, 'widgets', {
+      title: 'Widgets wobble',
+      body: 'They wobble on a slope.',
+      labels: ['agents'],
+      user: 'alice',
+    });
+    const bug = await eventually(
+      async () => {
+        const page = await ok<Page<WorkItemView>>('GET', `/api/projects/widgets/bugs?issue=${issue.number}`);
+        assert.equal(page.items.length, 1);
+        const item = page.items[0]!;
+        assert.equal(item.status, 'fixed', JSON.stringify(item));
+        return item;
+      },
+      { timeoutMs: 60_000, what: 'the issue became a bug that ends fixed' },
+    );
+    assert.equal(bug.title, 'Widgets wobble');
+    assert.deepEqual(bug.githubIssue, { repo: `${OWNER}/widgets`, number: issue.number, url: issue.html_url });
+    // The bot posts the outcome on the issue in its own time.
+    const link = await eventually(
+      async () => {
+        const links = await ok<Page<{ issueNumber: number; taskId: string; pullRequest: { url: string } | null }>>(
+          'GET',
+          `/api/github/links?repo=${OWNER}/widgets`,
+        );
+        const found = links.items.find((l) => l.issueNumber === issue.number);
+        assert.ok(found?.pullRequest, JSON.stringify(found));
+        return found;
+      },
+      { what: 'the bot linked the pull request to the issue' },
+    );
+    assert.equal(link?.taskId, bug.taskId, 'the issue, its task and the bug are one thread');
+    assert.equal(bug.pullRequest?.url, link?.pullRequest?.url);
+    inOrder(
+      (await history(`/api/bugs/${bug.id}`)).map((s) => s.step),
+      [
+        /^created:→open$/,
+        new RegExp(`^github_issue:→${issue.html_url.replace(/[.?]/g, '\\$&')}$`),
+        /^status:open→in_progress$/,
+        /^pull_request:→/,
+        /^status:in_progress→fixed$/,
+      ],
+    );
+
+    const unwatched = await hub.api('DELETE', '/api/projects/widgets/labelled-issues');
+    assert.equal(unwatched.status, 200);
+    assert.deepEqual((await ok<Page<unknown>>('GET', '/api/github/repos')).items, []);
+    const refused = await hub.api<ErrorBody>('PUT', '/api/projects/local/labelled-issues', {});
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.message, /has no GitHub repository/);
   });
 });

@@ -10,6 +10,7 @@ import { ActivityRepository } from './activity/activity.repository';
 import { ActivityService } from './activity/activity.service';
 import { AssignHandler } from './assignments/assign.handler';
 import { AssignService } from './assignments/assign.service';
+import { GithubLinksConsumer } from './assignments/github-links.consumer';
 import { TaskEventsConsumer } from './assignments/task-events.consumer';
 import { CheckoutRepository } from './checkouts/checkout.repository';
 import { CheckoutsHandler } from './checkouts/checkouts.handler';
@@ -21,6 +22,7 @@ import { trackerMigrations } from './migrations';
 import { MilestoneRepository } from './milestones/milestone.repository';
 import { MilestonesHandler } from './milestones/milestones.handler';
 import { MilestonesService } from './milestones/milestones.service';
+import { LabelledIssuesService } from './projects/labelled-issues.service';
 import { ProjectRepository } from './projects/project.repository';
 import { ProjectsHandler } from './projects/projects.handler';
 import { ProjectsService } from './projects/projects.service';
@@ -46,12 +48,14 @@ export class TrackerModule {
       providers: [
         ProjectRepository,
         ProjectsService,
+        LabelledIssuesService,
         MilestoneRepository,
         MilestonesService,
         ItemRepository,
         ItemsService,
         AssignService,
         TaskEventsConsumer,
+        GithubLinksConsumer,
         CheckoutRepository,
         CheckoutsService,
         ActivityRepository,

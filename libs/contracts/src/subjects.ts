@@ -128,6 +128,8 @@ export const Consumers = {
   trackerTaskEvents: 'tracker-task-events',
   /** The tracker's consumer of the API's activity (shared by its replicas). */
   trackerActivity: 'tracker-activity',
+  /** The tracker's consumer of issues the GitHub bot linked: each becomes a bug of the project. */
+  trackerGithubLinks: 'tracker-github-links',
 } as const;
 
 /** Queue groups: replicas of one service share the work of a subject. */

@@ -17,6 +17,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+import type { WatchedRepoCreated, WatchedRepoView } from './github';
+import { GITHUB_LABEL_PATTERN } from './github';
 import { AGENT_CLIS, LABEL_PATTERN } from './machines';
 import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
@@ -479,6 +481,18 @@ export class PullRequestLink {
   url!: string;
 }
 
+export class GithubIssueRef {
+  /** @example "acme/api" */
+  @IsString()
+  repo!: string;
+
+  @IsInt()
+  number!: number;
+
+  @IsString()
+  url!: string;
+}
+
 /** A feature or a bug. Fields of the other kind are null. */
 export class WorkItemView {
   @IsUUID()
@@ -545,6 +559,12 @@ export class WorkItemView {
   @IsString()
   lastFailure!: string | null;
 
+  /** The GitHub issue this item came from (an issue the GitHub bot took for the project). */
+  @Nullable()
+  @ValidateNested()
+  @Type(() => GithubIssueRef)
+  githubIssue!: GithubIssueRef | null;
+
   @IsString()
   createdBy!: string;
 
@@ -579,6 +599,13 @@ export class ListWorkItemsQuery extends PageQuery {
   @IsString()
   @MaxLength(200)
   q?: string;
+
+  /** Only the item made from this GitHub issue number of the project's repository. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  issue?: number;
 }
 
 /** POST /api/features/:id/comments */
@@ -1167,6 +1194,42 @@ export class ListActivityQuery extends PageQuery {
 
 export class ListActivityRequest extends ListActivityQuery {}
 
+// ---- "agents work on labelled issues": the GitHub bot's watch of the project's repository ----
+
+/** PUT /api/projects/:project/labelled-issues: the project's repository becomes the GitHub bot's watched repository. */
+export class LabelledIssuesBody {
+  /** Issues carrying this label go to agents (default `waggle`). */
+  @IsOptional()
+  @Matches(GITHUB_LABEL_PATTERN, { message: 'label must be 1-50 characters without commas or control characters' })
+  label?: string;
+
+  /** Poll the repository (for hubs GitHub cannot reach). Default true. */
+  @IsOptional()
+  @IsBoolean()
+  poll?: boolean;
+
+  /** The webhook's secret; absent: one is made and shown once in the reply. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(200)
+  webhookSecret?: string;
+}
+
+export class LabelledIssuesRequest extends LabelledIssuesBody {
+  @IsIn([1])
+  v!: 1;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  project!: string;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  actor!: Sender;
+}
+
 export class DeletedReply {
   @IsBoolean()
   deleted!: true;
@@ -1198,6 +1261,9 @@ export const TrackerRpc = {
   listCheckouts: 'waggle.rpc.tracker.checkouts.list',
   importProjects: 'waggle.rpc.tracker.projects.import',
   listActivity: 'waggle.rpc.tracker.activity.list',
+  watchLabelled: 'waggle.rpc.tracker.projects.labelled.watch',
+  getLabelled: 'waggle.rpc.tracker.projects.labelled.get',
+  unwatchLabelled: 'waggle.rpc.tracker.projects.labelled.unwatch',
 } as const;
 
 declare module './rpc' {
@@ -1229,6 +1295,10 @@ declare module './rpc' {
     'waggle.rpc.tracker.checkouts.list': [ListCheckoutsRequest, Page<CheckoutView>];
     'waggle.rpc.tracker.projects.import': [ImportProjectsRequest, ImportProjectsReply];
     'waggle.rpc.tracker.activity.list': [ListActivityRequest, Page<ActivityView>];
+    /** Through the GitHub bot: the webhook secret, when the bot made it, is in the reply this once. */
+    'waggle.rpc.tracker.projects.labelled.watch': [LabelledIssuesRequest, WatchedRepoCreated];
+    'waggle.rpc.tracker.projects.labelled.get': [ProjectRefRequest, WatchedRepoView];
+    'waggle.rpc.tracker.projects.labelled.unwatch': [DeleteProjectRequest, WatchedRepoView];
   }
 }
 
@@ -1258,4 +1328,7 @@ export const TrackerRpcRequestTypes = {
   'waggle.rpc.tracker.checkouts.list': ListCheckoutsRequest,
   'waggle.rpc.tracker.projects.import': ImportProjectsRequest,
   'waggle.rpc.tracker.activity.list': ListActivityRequest,
+  'waggle.rpc.tracker.projects.labelled.watch': LabelledIssuesRequest,
+  'waggle.rpc.tracker.projects.labelled.get': ProjectRefRequest,
+  'waggle.rpc.tracker.projects.labelled.unwatch': DeleteProjectRequest,
 } as const satisfies Record<(typeof TrackerRpc)[keyof typeof TrackerRpc], Constructor<object>>;

@@ -8,6 +8,8 @@ import type {
   ImportProjectsReply,
   MilestoneView,
   ProjectView,
+  WatchedRepoCreated,
+  WatchedRepoView,
   WorkItemView,
 } from '@waggle/contracts';
 
@@ -126,6 +128,41 @@ export function registerProjects(program: Command, config: CliConfig) {
     }
     for (const skipped of reply.skipped) {
       out.line(`skipped ${skipped}`);
+    }
+  });
+
+  connection(
+    projects
+      .command('labelled-issues <project>')
+      .description(
+        "agents work on the project's GitHub issues with the label: the GitHub bot watches its repository; each issue it takes appears as a bug",
+      )
+      .option('--label <label>', 'trigger label (default waggle)')
+      .option('--no-poll', 'webhooks only (do not poll the repository)')
+      .option('--off', 'stop (issues already taken keep their bugs)')
+      .option('--show', 'only say whether it is on'),
+  ).action(async (key: string, opts: Conn & { label?: string; poll: boolean; off?: boolean; show?: boolean }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const path = `${project(key)}/labelled-issues`;
+    if (opts.show || opts.off) {
+      const watched = await api.call<WatchedRepoView>(opts.off ? 'DELETE' : 'GET', path);
+      if (opts.json) {
+        return out.json(watched);
+      }
+      return out.line(
+        opts.off
+          ? `agents no longer take issues of ${watched.repo}`
+          : `agents take issues of ${watched.repo} labelled "${watched.label}"`,
+      );
+    }
+    const watched = await api.call<WatchedRepoCreated>('PUT', path, { label: opts.label, poll: opts.poll });
+    if (opts.json) {
+      return out.json(watched);
+    }
+    out.line(`agents take issues of ${watched.repo} labelled "${watched.label}"; each appears as a bug of ${key}`);
+    out.line(`webhook: ${api.hubUrl}${watched.webhookPath}  (content type application/json, event "Issues")`);
+    if (watched.webhookSecret) {
+      out.line(`webhook secret (shown once): ${watched.webhookSecret}`);
     }
   });
 

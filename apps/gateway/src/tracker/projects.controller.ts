@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import type { Page } from '@waggle/contracts';
@@ -10,6 +10,7 @@ import {
   DeletedReply,
   ImportProjectsBody,
   ImportProjectsReply,
+  LabelledIssuesBody,
   ListProjectsQuery,
   ListWorkItemsQuery,
   MilestoneView,
@@ -17,6 +18,8 @@ import {
   ProjectView,
   TrackerRpc,
   UpdateProjectBody,
+  WatchedRepoCreated,
+  WatchedRepoView,
   WorkItemView,
 } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
@@ -184,5 +187,45 @@ export class ProjectsController {
   @ApiErrors(400, 401, 404)
   bugs(@Param('project', projectRef) project: string, @Query() query: ListWorkItemsQuery): Promise<Page<WorkItemView>> {
     return this.rpc.call(TrackerRpc.listItems, { ...query, kind: 'bug', project });
+  }
+
+  @Put(':project/labelled-issues')
+  @Auth('admin')
+  @ApiOperation({
+    summary:
+      "Agents work on the project's labelled issues: its GitHub repository becomes the GitHub bot's watched repository (the webhook secret, when made here, is shown once); each issue taken appears as a bug of the project",
+  })
+  @ApiBodyOf(LabelledIssuesBody)
+  @ApiOkResponse({ schema: schemaRef(WatchedRepoCreated) })
+  @ApiErrors(400, 401, 404, 503)
+  watchLabelled(
+    @Param('project', projectRef) project: string,
+    @Body() body: LabelledIssuesBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<WatchedRepoCreated> {
+    return this.rpc.call(TrackerRpc.watchLabelled, { v: 1, ...body, project, actor: senderOf(principal) }, 20_000);
+  }
+
+  @Get(':project/labelled-issues')
+  @Auth('admin')
+  @ApiOperation({ summary: "Whether agents work on the project's labelled issues: the GitHub bot's watch (404: off)" })
+  @ApiOkResponse({ schema: schemaRef(WatchedRepoView) })
+  @ApiErrors(400, 401, 404)
+  labelled(@Param('project', projectRef) project: string): Promise<WatchedRepoView> {
+    return this.rpc.call(TrackerRpc.getLabelled, { project }, 15_000);
+  }
+
+  @Delete(':project/labelled-issues')
+  @Auth('admin')
+  @ApiOperation({
+    summary: "Stop handing the project's labelled issues to agents (issues already taken keep their bugs)",
+  })
+  @ApiOkResponse({ schema: schemaRef(WatchedRepoView) })
+  @ApiErrors(400, 401, 404)
+  unwatchLabelled(
+    @Param('project', projectRef) project: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<WatchedRepoView> {
+    return this.rpc.call(TrackerRpc.unwatchLabelled, { project, actor: senderOf(principal) }, 15_000);
   }
 }

@@ -30,6 +30,10 @@ export interface ItemRow {
   assignment: Assignment | null;
   pull_request: { number: number; url: string } | null;
   last_failure: string | null;
+  /** The GitHub issue the item came from (the bot took it for the project). */
+  github_repo: string | null;
+  github_issue_number: number | null;
+  github_issue_url: string | null;
   created_by: string;
   created_at: Date;
   updated_at: Date;
@@ -84,6 +88,7 @@ export interface ItemFilter {
   /** A milestone id, or `none`. */
   milestone?: string;
   q?: string;
+  issue?: number;
   /** Items numbered below this (lists are newest first). */
   beforeNumber?: string;
   limit: number;
@@ -151,6 +156,47 @@ export class ItemRepository {
   }
 
   /** By id, or by ref (`feature-12`). */
+  /**
+   * The bug made from a GitHub issue, already linked to the issue's task: inserted now, or
+   * null when one exists (the same link event seen twice, or by two replicas).
+   */
+  async insertFromIssue(
+    db: Queryable,
+    row: Pick<
+      ItemRow,
+      | 'id'
+      | 'project_id'
+      | 'title'
+      | 'body'
+      | 'task_id'
+      | 'github_repo'
+      | 'github_issue_number'
+      | 'github_issue_url'
+      | 'created_by'
+    >,
+  ): Promise<ItemRow | null> {
+    const [created] = await db.query<ItemRow[]>(
+      `INSERT INTO ${I} ("id", "project_id", "kind", "title", "body", "status", "priority", "severity", "steps",
+         "environment", "task_id", "task_state", "status_before_task", "assignments", "github_repo",
+         "github_issue_number", "github_issue_url", "created_by")
+       VALUES ($1, $2, 'bug', $3, $4, 'in_progress', 'medium', 'major', '', '', $5, 'queued', 'open', 1, $6, $7, $8, $9)
+       ON CONFLICT (lower("github_repo"), "github_issue_number") WHERE "github_repo" IS NOT NULL DO NOTHING
+       RETURNING *`,
+      [
+        row.id,
+        row.project_id,
+        row.title,
+        row.body,
+        row.task_id,
+        row.github_repo,
+        row.github_issue_number,
+        row.github_issue_url,
+        row.created_by,
+      ],
+    );
+    return created ?? null;
+  }
+
   async findById(id: string, db: Queryable = this.dataSource): Promise<ItemRow | null> {
     const ref = /^(feature|bug)-(\d{1,12})$/.exec(id);
     const [row] = ref
@@ -212,6 +258,9 @@ export class ItemRepository {
     }
     if (filter.q) {
       add((n) => `("title" ILIKE $${n} OR "body" ILIKE $${n})`, likePattern(filter.q));
+    }
+    if (filter.issue) {
+      add((n) => `"github_issue_number" = $${n}`, filter.issue);
     }
     if (filter.beforeNumber) {
       add((n) => `"number" < $${n}::bigint`, filter.beforeNumber);

@@ -212,6 +212,7 @@ export class ItemsService {
       severity: req.severity,
       milestone: req.milestone,
       q: req.q,
+      issue: req.issue,
       beforeNumber: numericCursor(req.cursor),
       limit,
     });
@@ -322,6 +323,10 @@ export class ItemsService {
       taskState: row.task_state as TaskState | 'creating' | null,
       pullRequest: row.pull_request,
       lastFailure: row.last_failure,
+      githubIssue:
+        row.github_repo && row.github_issue_number && row.github_issue_url
+          ? { repo: row.github_repo, number: row.github_issue_number, url: row.github_issue_url }
+          : null,
       createdBy: row.created_by,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,

@@ -70,6 +70,15 @@ export class ProjectRepository {
     return row ?? null;
   }
 
+  /** The oldest project whose repository is this remote. */
+  async findByRemoteKey(remoteKey: string): Promise<ProjectRow | null> {
+    const [row] = await this.dataSource.query<ProjectRow[]>(
+      `SELECT p.*, ${OPEN_ITEMS} FROM ${P} p WHERE p."remote_key" = $1 ORDER BY p."created_at" LIMIT 1`,
+      [remoteKey],
+    );
+    return row ?? null;
+  }
+
   keyTaken(key: string): Promise<boolean> {
     return this.dataSource
       .query<{ taken: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM ${P} WHERE "key" = $1) AS "taken"`, [key])

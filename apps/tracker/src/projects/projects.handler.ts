@@ -3,6 +3,7 @@ import { Controller } from '@nestjs/common';
 import {
   CreateProjectRequest,
   DeleteProjectRequest,
+  LabelledIssuesRequest,
   ListProjectsRequest,
   ProjectRefRequest,
   TrackerRpc,
@@ -10,11 +11,15 @@ import {
 } from '@waggle/contracts';
 import { HandleRpc } from '@waggle/service-kit';
 
+import { LabelledIssuesService } from './labelled-issues.service';
 import { ProjectsService } from './projects.service';
 
 @Controller()
 export class ProjectsHandler {
-  constructor(private readonly projects: ProjectsService) {}
+  constructor(
+    private readonly projects: ProjectsService,
+    private readonly labelled: LabelledIssuesService,
+  ) {}
 
   @HandleRpc(TrackerRpc.createProject)
   create(req: CreateProjectRequest) {
@@ -39,5 +44,20 @@ export class ProjectsHandler {
   @HandleRpc(TrackerRpc.deleteProject)
   delete(req: DeleteProjectRequest) {
     return this.projects.delete(req);
+  }
+
+  @HandleRpc(TrackerRpc.watchLabelled)
+  watchLabelled(req: LabelledIssuesRequest) {
+    return this.labelled.watch(req);
+  }
+
+  @HandleRpc(TrackerRpc.getLabelled)
+  getLabelled(req: ProjectRefRequest) {
+    return this.labelled.get(req);
+  }
+
+  @HandleRpc(TrackerRpc.unwatchLabelled)
+  unwatchLabelled(req: DeleteProjectRequest) {
+    return this.labelled.unwatch(req);
   }
 }
