@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
-import type { NatsConnection } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
 
 import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
@@ -13,17 +13,19 @@ import {
   InboxMessage,
   machineRequestSubject,
   MachineSubjects,
+  ProjectNotesRequest,
   Streams,
   WaggleError,
 } from '@waggle/contracts';
 import type { Delivered } from '@waggle/messaging';
-import { connectNats, consumePipelined, encodeJson, request } from '@waggle/messaging';
+import { connectNats, consumePipelined, encodeJson, request, serve } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import type { ExecutionOptions } from './capabilities';
 import { detectCapabilities } from './capabilities';
 import { LocalSocket } from './local-socket';
 import { earlierLives, killMarked } from './process-marks';
+import { readProjectNotes } from './project-notes';
 import { scanSources } from './source-scan';
 import { SystemSampler } from './system-metrics';
 import type { ExecutorOptions } from './task-executor';
@@ -83,6 +85,8 @@ export class NodeAgent {
   private helloing?: Promise<void>;
   private reporting = false;
   private scanning = false;
+  /** Answers the hub's questions about checkouts under the source folders (for plans). */
+  private notes?: Subscription;
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
   private helper?: TaskHelper;
@@ -158,6 +162,14 @@ export class NodeAgent {
     });
     this.executor.start();
     if (this.options.sources?.dirs.length) {
+      const dirs = this.options.sources.dirs;
+      this.notes = serve(
+        this.nc,
+        MachineSubjects.projectNotes(this.id),
+        ProjectNotesRequest,
+        (req) => readProjectNotes(req.path, dirs, (program, args, timeoutMs) => this.probe(program, args, timeoutMs)),
+        { logger },
+      );
       void this.reportRepos();
       this.timers.push(setInterval(() => void this.reportRepos(), this.options.sources.intervalMs));
     }
@@ -405,6 +417,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.abort.abort();
     this.executor?.stop();
+    this.notes?.unsubscribe();
     await this.socket?.stop();
     for (const t of this.timers) {
       clearInterval(t);

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { ErrorCode, WaggleError } from '@waggle/contracts';
+
+import { readProjectNotes } from './project-notes';
 import type { Probe } from './source-scan';
 import { findRepos, scanSources, stripCredentials } from './source-scan';
 
@@ -65,5 +68,15 @@ describe('source scan', () => {
 
   it('leaves scp-like remotes alone', () => {
     assert.equal(stripCredentials('git@github.com:acme/api.git'), 'git@github.com:acme/api.git');
+  });
+
+  it("reads a checkout's notes only under the source folders", async () => {
+    const notes = await readProjectNotes(join(dir, 'alpha'), [dir], probe);
+    assert.equal(notes.readme, '# hi\n');
+    await assert.rejects(
+      readProjectNotes('/etc', [dir], probe),
+      (e: unknown) => e instanceof WaggleError && e.code === ErrorCode.Forbidden,
+    );
+    await assert.rejects(readProjectNotes(join(dir, 'org'), [dir], probe), /not a repository/);
   });
 });

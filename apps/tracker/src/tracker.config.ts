@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 
 import { HubServiceConfig } from '@waggle/config';
 
@@ -31,6 +31,11 @@ export class TrackerConfig extends HubServiceConfig {
   @IsInt()
   @Min(1_000)
   WAGGLE_TRACKER_ACTIVITY_PRUNE_INTERVAL_MS = 3_600_000;
+
+  /** The model alias plans ask the LLM gateway for (an alias of llm-failover, or a provider's model). */
+  @IsString()
+  @MinLength(1)
+  WAGGLE_TRACKER_PLAN_MODEL = 'default';
 
   /** Port of the tracker's /metrics, /health, /ready (0 disables). */
   @Type(() => Number)

@@ -22,6 +22,9 @@ import { trackerMigrations } from './migrations';
 import { MilestoneRepository } from './milestones/milestone.repository';
 import { MilestonesHandler } from './milestones/milestones.handler';
 import { MilestonesService } from './milestones/milestones.service';
+import { PlanRepository } from './plans/plan.repository';
+import { PlansHandler } from './plans/plans.handler';
+import { PlansService } from './plans/plans.service';
 import { LabelledIssuesService } from './projects/labelled-issues.service';
 import { ProjectRepository } from './projects/project.repository';
 import { ProjectsHandler } from './projects/projects.handler';
@@ -44,7 +47,15 @@ export class TrackerModule {
           migrations: trackerMigrations,
         }),
       ],
-      controllers: [ProjectsHandler, MilestonesHandler, ItemsHandler, AssignHandler, CheckoutsHandler, ActivityHandler],
+      controllers: [
+        ProjectsHandler,
+        MilestonesHandler,
+        ItemsHandler,
+        AssignHandler,
+        CheckoutsHandler,
+        ActivityHandler,
+        PlansHandler,
+      ],
       providers: [
         ProjectRepository,
         ProjectsService,
@@ -60,6 +71,8 @@ export class TrackerModule {
         CheckoutsService,
         ActivityRepository,
         ActivityService,
+        PlanRepository,
+        PlansService,
       ],
     };
   }

@@ -34,6 +34,7 @@ import {
   TaskRefRequest,
   TaskResultRequest,
 } from './tasks';
+import type { ProjectNotes, ProjectNotesRequest } from './tracker';
 import { ReposReport, TrackerRpcRequestTypes } from './tracker';
 import type { Constructor } from './validation';
 
@@ -105,6 +106,7 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */
 export interface HubToMachineRequestMap {
   helpQuestion: [HelpQuestion, HelpAnswer];
+  projectNotes: [ProjectNotesRequest, ProjectNotes];
 }
 
 /**

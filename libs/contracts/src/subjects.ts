@@ -93,6 +93,8 @@ export const MachineSubjects = {
   cancel: (machineId: string) => `waggle.m.${machineId}.down.cancel`,
   /** Hub → machine request: can you help a peer, and when? (answered on the reply subject). */
   helpQuestion: (machineId: string) => `waggle.m.${machineId}.down.help`,
+  /** Hub → machine request: what a checkout says about its work (README, TODO/FIXME), for a plan. */
+  projectNotes: (machineId: string) => `waggle.m.${machineId}.down.notes`,
   downAll: (machineId: string) => `waggle.m.${machineId}.down.>`,
   /** Everything a machine may publish (for permissions). */
   upAll: (machineId: string) => `waggle.m.${machineId}.up.>`,

@@ -1230,6 +1230,180 @@ export class LabelledIssuesRequest extends LabelledIssuesBody {
   actor!: Sender;
 }
 
+// ---- planning a milestone with an LLM ----
+
+/** `waggle.m.<id>.down.notes`: the hub asks a machine what a checkout of a project says about its work. */
+export class ProjectNotesRequest {
+  @IsIn([1])
+  v!: 1;
+
+  /** The checkout's path, as the machine reported it (it must be under one of its source folders). */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  path!: string;
+}
+
+export interface ProjectNotes {
+  /** The README's beginning, if there is one. */
+  readme: string | null;
+  /** `file:line: text` of each TODO or FIXME, up to a few hundred. */
+  todos: string[];
+}
+
+/** POST /api/projects/:project/plan: ask the LLM for the next milestone's plan. */
+export class PlanBody {
+  /** What the milestone is about, in a few words (the model proposes its title otherwise). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  @Matches(TEXT_PATTERN, { message: 'milestone must not contain control characters' })
+  milestone?: string;
+
+  /** The machine whose checkout is read (default: the first that answers). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  machine?: string;
+
+  /** At most this many proposed features (default 10). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  maxFeatures?: number;
+}
+
+export class PlanRequest extends PlanBody {
+  @IsIn([1])
+  v!: 1;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  project!: string;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  actor!: Sender;
+}
+
+export class ProposedFeature {
+  /** Its place in the proposal (what an accept names). */
+  @IsInt()
+  index!: number;
+
+  @IsString()
+  title!: string;
+
+  @IsString()
+  spec!: string;
+
+  @IsIn(PRIORITIES)
+  priority!: Priority;
+}
+
+export class ProposedMilestone {
+  @IsString()
+  title!: string;
+
+  @IsString()
+  description!: string;
+}
+
+export class PlanSources {
+  /** The machine whose checkout was read, and where. */
+  @IsString()
+  machine!: string;
+
+  @IsString()
+  path!: string;
+
+  @IsInt()
+  todos!: number;
+
+  @IsInt()
+  openBugs!: number;
+
+  @IsBoolean()
+  readme!: boolean;
+}
+
+export const PLAN_STATES = ['proposed', 'accepted'] as const;
+export type PlanState = (typeof PLAN_STATES)[number];
+
+/** A milestone plan the model proposed: nothing of it exists until a person accepts it. */
+export class PlanView {
+  @IsUUID()
+  id!: string;
+
+  @IsUUID()
+  projectId!: string;
+
+  @IsIn(PLAN_STATES)
+  state!: PlanState;
+
+  @ValidateNested()
+  @Type(() => ProposedMilestone)
+  milestone!: ProposedMilestone;
+
+  @ValidateNested({ each: true })
+  @Type(() => ProposedFeature)
+  features!: ProposedFeature[];
+
+  @ValidateNested()
+  @Type(() => PlanSources)
+  sources!: PlanSources;
+
+  @IsString()
+  createdAt!: string;
+}
+
+/** POST /api/plans/:id/accept: the proposed features to create (by index); the others are dropped. */
+export class AcceptPlanBody {
+  /** @example [0, 2] */
+  @IsArray()
+  @ArrayMaxSize(30)
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(29, { each: true })
+  accept!: number[];
+}
+
+export class AcceptPlanRequest extends AcceptPlanBody {
+  @IsIn([1])
+  v!: 1;
+
+  @IsUUID()
+  planId!: string;
+
+  @ValidateNested()
+  @Type(() => Sender)
+  actor!: Sender;
+}
+
+export class PlanRefRequest {
+  @IsUUID()
+  planId!: string;
+}
+
+export class AcceptPlanReply {
+  /** The milestone made (none when nothing was accepted). */
+  @Nullable()
+  @ValidateNested()
+  @Type(() => MilestoneView)
+  milestone!: MilestoneView | null;
+
+  /** The features made, in the milestone, status planned. */
+  @ValidateNested({ each: true })
+  @Type(() => WorkItemView)
+  features!: WorkItemView[];
+
+  /** How many proposed features were dropped. */
+  @IsInt()
+  dropped!: number;
+}
+
 export class DeletedReply {
   @IsBoolean()
   deleted!: true;
@@ -1264,6 +1438,9 @@ export const TrackerRpc = {
   watchLabelled: 'waggle.rpc.tracker.projects.labelled.watch',
   getLabelled: 'waggle.rpc.tracker.projects.labelled.get',
   unwatchLabelled: 'waggle.rpc.tracker.projects.labelled.unwatch',
+  plan: 'waggle.rpc.tracker.plans.create',
+  getPlan: 'waggle.rpc.tracker.plans.get',
+  acceptPlan: 'waggle.rpc.tracker.plans.accept',
 } as const;
 
 declare module './rpc' {
@@ -1299,6 +1476,11 @@ declare module './rpc' {
     'waggle.rpc.tracker.projects.labelled.watch': [LabelledIssuesRequest, WatchedRepoCreated];
     'waggle.rpc.tracker.projects.labelled.get': [ProjectRefRequest, WatchedRepoView];
     'waggle.rpc.tracker.projects.labelled.unwatch': [DeleteProjectRequest, WatchedRepoView];
+    /** Reads a checkout on a machine, asks the LLM gateway; stores the proposal, creates nothing. */
+    'waggle.rpc.tracker.plans.create': [PlanRequest, PlanView];
+    'waggle.rpc.tracker.plans.get': [PlanRefRequest, PlanView];
+    /** Creates the milestone and the accepted features only; once per plan. */
+    'waggle.rpc.tracker.plans.accept': [AcceptPlanRequest, AcceptPlanReply];
   }
 }
 
@@ -1331,4 +1513,7 @@ export const TrackerRpcRequestTypes = {
   'waggle.rpc.tracker.projects.labelled.watch': LabelledIssuesRequest,
   'waggle.rpc.tracker.projects.labelled.get': ProjectRefRequest,
   'waggle.rpc.tracker.projects.labelled.unwatch': DeleteProjectRequest,
+  'waggle.rpc.tracker.plans.create': PlanRequest,
+  'waggle.rpc.tracker.plans.get': PlanRefRequest,
+  'waggle.rpc.tracker.plans.accept': AcceptPlanRequest,
 } as const satisfies Record<(typeof TrackerRpc)[keyof typeof TrackerRpc], Constructor<object>>;

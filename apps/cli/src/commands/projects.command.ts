@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
 
 import type { Command } from 'commander';
 
 import type {
+  AcceptPlanReply,
   CheckoutView,
   HistoryEntryView,
   ImportProjectsReply,
   MilestoneView,
+  PlanView,
   ProjectView,
   WatchedRepoCreated,
   WatchedRepoView,
@@ -43,6 +46,43 @@ function itemRows(items: WorkItemView[]): (string | number)[][] {
     i.title.length > 60 ? `${i.title.slice(0, 59)}…` : i.title,
     i.pullRequest?.url ?? (i.taskId ? `task ${i.taskId.slice(0, 8)} ${i.taskState ?? ''}` : (i.lastFailure ?? '-')),
   ]);
+}
+
+/** `1,3` (as shown, from 1), `all` or `none` → the plan's indexes. */
+function chosen(plan: PlanView, answer: string): number[] {
+  const text = answer.trim().toLowerCase();
+  if (text === 'all') {
+    return plan.features.map((f) => f.index);
+  }
+  if (text === 'none' || text === '') {
+    return [];
+  }
+  return text.split(/[\s,]+/).map((part) => {
+    const n = Number(part);
+    if (!Number.isInteger(n) || n < 1 || n > plan.features.length) {
+      throw new CliError(`"${part}" is not a feature of the plan (1..${plan.features.length})`);
+    }
+    return n - 1;
+  });
+}
+
+async function acceptPlan(api: ApiClient, plan: PlanView, answer: string, json?: boolean): Promise<void> {
+  const reply = await api.call<AcceptPlanReply>('POST', `/api/plans/${plan.id}/accept`, {
+    accept: chosen(plan, answer),
+  });
+  if (json) {
+    return out.json(reply);
+  }
+  if (!reply.milestone) {
+    return out.line(`Nothing created; ${reply.dropped} proposed features dropped.`);
+  }
+  out.line(`milestone "${reply.milestone.title}" created with ${reply.features.length} planned features:`);
+  for (const f of reply.features) {
+    out.line(`  ${f.ref} ${f.title}`);
+  }
+  if (reply.dropped) {
+    out.line(`${reply.dropped} dropped`);
+  }
 }
 
 export function registerProjects(program: Command, config: CliConfig) {
@@ -164,6 +204,65 @@ export function registerProjects(program: Command, config: CliConfig) {
     if (watched.webhookSecret) {
       out.line(`webhook secret (shown once): ${watched.webhookSecret}`);
     }
+  });
+
+  connection(
+    projects
+      .command('plan <project>')
+      .description(
+        "plan the next milestone with the LLM from the project's README, TODO/FIXME comments (read on a machine that has it) and open bugs; you accept or drop each proposed feature",
+      )
+      .option('--milestone <text>', 'what the milestone is about')
+      .option('--machine <machine>', 'read the checkout on this machine')
+      .option('--max <n>', 'at most this many features (default 10)')
+      .option('--accept <which>', 'accept without asking: numbers like 1,3, all or none'),
+  ).action(
+    async (key: string, opts: Conn & { milestone?: string; machine?: string; max?: string; accept?: string }) => {
+      const api = await ApiClient.fromFlags(opts, config);
+      const plan = await api.call<PlanView>(
+        'POST',
+        `${project(key)}/plan`,
+        { milestone: opts.milestone, machine: opts.machine, maxFeatures: opts.max ? Number(opts.max) : undefined },
+        210_000,
+      );
+      if (!opts.json) {
+        out.line(`Proposed milestone: ${plan.milestone.title}`);
+        if (plan.milestone.description) {
+          out.line(plan.milestone.description);
+        }
+        out.line(
+          `(from ${plan.sources.machine}:${plan.sources.path}: ${plan.sources.todos} TODO/FIXME, ${plan.sources.openBugs} open bugs${plan.sources.readme ? ', the README' : ''})`,
+        );
+        out.table(
+          ['#', 'PRIORITY', 'FEATURE', 'SPEC'],
+          plan.features.map((f) => [f.index + 1, f.priority, f.title, f.spec.split('\n')[0]?.slice(0, 60) ?? '']),
+        );
+      }
+      let answer = opts.accept;
+      if (answer === undefined && process.stdin.isTTY && !opts.json) {
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        answer = await rl.question('Accept which features? (numbers like 1,3; all; none) ');
+        rl.close();
+      }
+      if (answer === undefined) {
+        if (opts.json) {
+          return out.json(plan);
+        }
+        return out.line(`Nothing created. Accept with: waggle projects accept-plan ${plan.id} --features 1,3 (or all)`);
+      }
+      await acceptPlan(api, plan, answer, opts.json);
+    },
+  );
+
+  connection(
+    projects
+      .command('accept-plan <plan>')
+      .description('accept some features of a proposed plan (the rest are dropped)')
+      .requiredOption('--features <which>', 'numbers like 1,3, all or none'),
+  ).action(async (planId: string, opts: Conn & { features: string }) => {
+    const api = await ApiClient.fromFlags(opts, config);
+    const plan = await api.call<PlanView>('GET', `/api/plans/${encodeURIComponent(planId)}`);
+    await acceptPlan(api, plan, opts.features, opts.json);
   });
 
   connection(
