@@ -13,6 +13,7 @@ import { registerHooks } from './commands/hooks.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerMachines } from './commands/machines.command';
+import { registerProjects } from './commands/projects.command';
 import { registerSend } from './commands/send.command';
 import { registerSessions } from './commands/sessions.command';
 import { registerTasks } from './commands/tasks.command';
@@ -47,6 +48,7 @@ registerHelp(program, config);
 registerGithub(program, config);
 registerSessions(program, config);
 registerHooks(program, config);
+registerProjects(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

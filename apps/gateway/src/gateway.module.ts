@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@waggle/observability';
 import { HubServiceModule } from '@waggle/service-kit';
 
+import { ActivityModule } from './activity/activity.module';
 import { ApiTokenEntity } from './auth/api-token.entity';
 import { AuthModule } from './auth/auth.module';
 import { SessionEntity } from './auth/session.entity';
@@ -21,6 +22,7 @@ import { gatewayMigrations } from './migrations';
 import { OverviewModule } from './overview/overview.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { TasksModule } from './tasks/tasks.module';
+import { TrackerModule } from './tracker/tracker.module';
 
 @Module({})
 export class GatewayModule {
@@ -49,6 +51,8 @@ export class GatewayModule {
         LlmModule,
         OverviewModule,
         SessionsModule,
+        TrackerModule,
+        ActivityModule,
         EventsModule,
         DashboardModule,
       ],

@@ -57,6 +57,8 @@ import {
   TaskRefRequest,
   TaskResultRequest,
 } from './tasks';
+import type { ProjectNotes, ProjectNotesRequest } from './tracker';
+import { ReposReport, TrackerRpcRequestTypes } from './tracker';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
@@ -107,6 +109,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.sessions.assignments.retry': AssignmentRefRequest,
   'waggle.rpc.sessions.assignments.reassign': ReassignRequest,
   'waggle.rpc.sessions.assignments.clear': ClearAssignmentsRequest,
+  ...TrackerRpcRequestTypes,
 };
 
 /**
@@ -126,6 +129,7 @@ export interface MachineRequestMap {
   helpAsk: [HelpAskRequest, HelpView];
   helpStatus: [HelpStatusRequest, HelpStatusReply];
   sessionsReport: [SessionsReportRequest, { recorded: number }];
+  repos: [ReposReport, { recorded: number }];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -144,11 +148,13 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   helpAsk: HelpAskRequest,
   helpStatus: HelpStatusRequest,
   sessionsReport: SessionsReportRequest,
+  repos: ReposReport,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */
 export interface HubToMachineRequestMap {
   helpQuestion: [HelpQuestion, HelpAnswer];
+  projectNotes: [ProjectNotesRequest, ProjectNotes];
 }
 
 /** The hub's requests on a machine's sessions (`waggle.m.<id>.down.sessions.<op>`): payload and reply. */

@@ -15,5 +15,6 @@ export * from './rpc';
 export * from './sessions';
 export * from './subjects';
 export * from './tasks';
+export * from './tracker';
 export * from './validation';
 export * from './edges';

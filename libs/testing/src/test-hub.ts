@@ -39,6 +39,8 @@ export interface TestHubOptions {
   llm?: { env: Record<string, string>; replicas?: number };
   /** Run the GitHub bot with these settings (GITHUB_TOKEN, WAGGLE_GITHUB_*); none when absent. */
   github?: { env: Record<string, string> };
+  /** Run the tracker (projects, features, bugs) with these settings (`WAGGLE_TRACKER_*`). */
+  tracker?: { env?: Record<string, string> };
   /** The Postgres server to make the hub's database on (default: WAGGLE_TEST_DATABASE_URL's). */
   databaseServer?: string;
   /** Settings every hub service gets (`WAGGLE_*` of HubServiceConfig). */
@@ -76,6 +78,7 @@ export class TestHub {
   llmFailovers: ServiceProcess[] = [];
   githubBot?: ServiceProcess;
   sessions?: ServiceProcess;
+  tracker?: ServiceProcess;
   nats!: LocalNatsServer;
   url = '';
   /** Each running hub service's Prometheus endpoint (the gateway's is `${url}/metrics`). */
@@ -188,6 +191,14 @@ export class TestHub {
         ...this.options.sessions.env,
       }).start();
     }
+    if (this.options.tracker) {
+      this.tracker = new ServiceProcess('tracker', programPath('tracker'), {
+        ...common,
+        WAGGLE_TRACKER_METRICS_PORT: await metricsPort('tracker'),
+        WAGGLE_TRACKER_SYNC_INTERVAL_MS: '500',
+        ...this.options.tracker.env,
+      }).start();
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -212,6 +223,7 @@ export class TestHub {
           ...this.llmFailovers,
           ...(this.githubBot ? [this.githubBot] : []),
           ...(this.sessions ? [this.sessions] : []),
+          ...(this.tracker ? [this.tracker] : []),
         ]
           .filter((service) => !READY_LINE.test(service.text()))
           .map((service) => service.name);
@@ -242,6 +254,12 @@ export class TestHub {
           const sessions = await this.api('GET', '/api/sessions?limit=1');
           if (sessions.status !== 200) {
             throw new Error(`sessions not answering: ${sessions.status}`);
+          }
+        }
+        if (this.tracker) {
+          const projects = await this.api('GET', '/api/projects?limit=1');
+          if (projects.status !== 200) {
+            throw new Error(`tracker not answering: ${projects.status}`);
           }
         }
         if (this.taskRouters.length) {
@@ -399,6 +417,7 @@ export class TestHub {
       ...this.llmFailovers.map((r) => r.kill()),
       this.githubBot?.kill(),
       this.sessions?.kill(),
+      this.tracker?.kill(),
     ]);
     await this.nats?.stop();
     await dropDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName).catch(() => undefined);

@@ -193,6 +193,7 @@ export function registerUp(program: Command, config: CliConfig) {
       const llmMetricsPort = await freePort(9103);
       const githubMetricsPort = await freePort(9104);
       const sessionsMetricsPort = await freePort(9107);
+      const trackerMetricsPort = await freePort(9108);
       // The hub's services in one process (one Node start, one module load), each with its own
       // config, NATS connection and pool, talking to the others over NATS as when each runs alone.
       // Each reads only its own variables, so one environment serves them all.
@@ -213,6 +214,7 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_SESSIONS_METRICS_PORT: String(sessionsMetricsPort),
           WAGGLE_GITHUB_SECRETS_KEY:
             config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
+          WAGGLE_TRACKER_METRICS_PORT: String(trackerMetricsPort),
           WAGGLE_PORT: String(config.WAGGLE_PORT),
           WAGGLE_ADMIN_TOKEN: candidate,
           WAGGLE_ADMIN_TOKEN_FILE: undefined,
@@ -226,6 +228,7 @@ export function registerUp(program: Command, config: CliConfig) {
         `llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`,
         `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
         `sessions     /api/sessions, /api/attention, /api/assignments; metrics http://127.0.0.1:${sessionsMetricsPort}/metrics`,
+        `tracker      projects, features, bugs at /api/projects; metrics http://127.0.0.1:${trackerMetricsPort}/metrics`,
       );
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
       await waitReady(`${hubUrl}/ready`, 'the gateway');
