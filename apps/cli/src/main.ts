@@ -12,6 +12,7 @@ import { registerHelp } from './commands/help.command';
 import { registerHooks } from './commands/hooks.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
+import { registerLogs } from './commands/logs.command';
 import { registerMachines } from './commands/machines.command';
 import { registerProjects } from './commands/projects.command';
 import { registerSend } from './commands/send.command';
@@ -37,6 +38,7 @@ const program = new Command('waggle')
   .description('Waggle: one control plane for the AI coding agents on your machines')
   .version('0.1.0');
 registerUp(program, config);
+registerLogs(program, config);
 registerAgent(program, config);
 registerMachines(program, config);
 registerSend(program, config);

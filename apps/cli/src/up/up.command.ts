@@ -18,6 +18,7 @@ import {
   LocalPostgres,
   NATS_INSTALL_HELP,
 } from '@waggle/local-infra';
+import type { HostingReport } from '@waggle/service-kit';
 
 import { ApiClient, CliError } from '../api-client';
 import type { CliConfig } from '../cli.config';
@@ -110,6 +111,7 @@ async function waitReady(url: string, label: string): Promise<void> {
 
 interface UpOptions {
   agent: boolean;
+  verbose?: boolean;
   agentAllowCommand?: boolean;
   agentAllowShell?: boolean;
   agentSlots?: number;
@@ -122,6 +124,7 @@ export function registerUp(program: Command, config: CliConfig) {
     .command('up')
     .description('start the hub (NATS, Postgres, registry, gateway) and a node-agent for this machine')
     .option('--no-agent', 'do not start a node-agent for this machine')
+    .option('--verbose', "the services' own logs in this terminal, not in files under WAGGLE_HOME/logs")
     .option('--agent-allow-command', 'the local agent runs `command` tasks (as `waggle agent --allow-command`)')
     .option('--agent-allow-shell', 'the local agent runs `shell` tasks')
     .option('--agent-slots <n>', 'tasks the local agent runs at once (default 1)', (v) => Number(v))
@@ -197,10 +200,24 @@ export function registerUp(program: Command, config: CliConfig) {
       // The hub's services in one process (one Node start, one module load), each with its own
       // config, NATS connection and pool, talking to the others over NATS as when each runs alone.
       // Each reads only its own variables, so one environment serves them all.
+      // The services' own logs go to files (`waggle logs`), unless --verbose: this terminal gets
+      // one line per service as it comes up, then the banner.
+      const logs = join(home, 'logs');
+      await mkdir(logs, { recursive: true, mode: 0o700 });
+      const logFile = (name: string) => (opts.verbose ? undefined : join(logs, `${name}.log`));
       supervisor.start({
         name: 'hub',
         entry: hubHostMain(),
         args: [...HUB_SERVICES],
+        logFile: logFile('hub'),
+        onMessage: (message) => {
+          const m = message as HostingReport;
+          if (m.type === 'waggle.service.ready') {
+            out.error(`[waggle] ${m.service.padEnd(12)} up (${(m.ms / 1000).toFixed(1)} s)`);
+          } else if (m.type === 'waggle.service.failed') {
+            out.error(`[waggle] ${m.service} failed to start: ${m.error} (\`waggle logs ${m.service}\`)`);
+          }
+        },
         env: childEnvironment({
           WAGGLE_DATABASE_URL: databaseUrl,
           WAGGLE_NATS_URL: natsUrl,
@@ -278,11 +295,12 @@ export function registerUp(program: Command, config: CliConfig) {
             },
             stateDir,
           );
-          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env });
+          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env, logFile: logFile('node-agent') });
           started.push(`node-agent   "${name}" (state in ${stateDir})`);
         }
       }
 
+      // What must be seen comes last: the admin token and account, shown this once.
       const lines = [
         '',
         '  Waggle hub is up',
@@ -291,7 +309,20 @@ export function registerUp(program: Command, config: CliConfig) {
         '',
         `  Dashboard    ${hubUrl}/`,
         `  API docs     ${hubUrl}/docs`,
+        `  Logs         npx waggle logs [SERVICE] [-f]${opts.verbose ? '' : `  (files in ${logs})`}`,
         '',
+        '  Join another machine:',
+        '    npx waggle token create            # prints a join token (needs WAGGLE_TOKEN)',
+        `    npx waggle agent --hub http://<this-host>:${config.WAGGLE_PORT} --join-token <token> --name <name>`,
+        '',
+        ...(accountInstalled
+          ? [
+              `  Admin account for the dashboard (shown once, only its hash is stored):`,
+              `    name admin, password ${candidatePassword}`,
+              '    add people with `npx waggle users add NAME --role viewer|operator|admin`',
+              '',
+            ]
+          : []),
         ...(firstStart
           ? [
               '  Admin token (shown once, only its hash is stored — keep it now):',
@@ -301,18 +332,6 @@ export function registerUp(program: Command, config: CliConfig) {
               '',
             ]
           : []),
-        ...(accountInstalled
-          ? [
-              `  Admin account for the dashboard (shown once, only its hash is stored):`,
-              `    name admin, password ${candidatePassword}`,
-              '    add people with `npx waggle users add NAME --role viewer|operator|admin`',
-              '',
-            ]
-          : []),
-        '  Join another machine:',
-        '    npx waggle token create            # prints a join token (needs WAGGLE_TOKEN)',
-        `    npx waggle agent --hub http://<this-host>:${config.WAGGLE_PORT} --join-token <token> --name <name>`,
-        '',
       ];
       out.line(lines.join('\n'));
     });
