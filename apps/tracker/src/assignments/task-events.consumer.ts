@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DeliverPolicy } from 'nats';
 import type { NatsConnection } from 'nats';
 
-import type { TaskEventData } from '@waggle/contracts';
-import { Consumers, EventEnvelope, Streams, TASK_EVENTS_FILTER } from '@waggle/contracts';
-import { consumeDurable } from '@waggle/messaging';
+import { Consumers } from '@waggle/contracts';
+import { consumeTaskEvents } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS } from '@waggle/service-kit';
 
@@ -33,38 +31,17 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap() {
-    await consumeDurable(
-      this.nc,
-      {
-        stream: Streams.events.name,
-        durable: Consumers.trackerTaskEvents,
-        filter: TASK_EVENTS_FILTER,
-        // Items assigned before the tracker first started learn their state from the sweep.
-        deliverPolicy: DeliverPolicy.New,
-        maxDeliver: 10,
+    // Items assigned before the tracker first started learn their state from the sweep.
+    await consumeTaskEvents(this.nc, {
+      durable: Consumers.trackerTaskEvents,
+      logger: this.logger,
+      signal: this.abort.signal,
+      onTasks: async (taskIds) => {
+        for (const id of await this.items.idsOfTasks(taskIds)) {
+          await this.assign.sync(id);
+        }
       },
-      {
-        type: EventEnvelope,
-        batchSize: 200,
-        logger: this.logger,
-        signal: this.abort.signal,
-        handleBatch: async (batch) => {
-          const taskIds = [
-            ...new Set(
-              batch
-                .map((i) => (i.payload.data as Partial<TaskEventData>).taskId)
-                .filter((id): id is string => typeof id === 'string'),
-            ),
-          ];
-          if (!taskIds.length) {
-            return;
-          }
-          for (const id of await this.items.idsOfTasks(taskIds)) {
-            await this.assign.sync(id);
-          }
-        },
-      },
-    );
+    });
     this.timer = setInterval(() => void this.sweep(), this.config.WAGGLE_TRACKER_SYNC_INTERVAL_MS);
   }
 
