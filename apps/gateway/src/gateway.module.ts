@@ -16,6 +16,7 @@ import { LlmModule } from './llm/llm.module';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
+import { SecretsModule } from './secrets/secrets.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -43,6 +44,7 @@ export class GatewayModule {
         TasksModule,
         GithubModule,
         LlmModule,
+        SecretsModule,
         EventsModule,
         DashboardModule,
       ],

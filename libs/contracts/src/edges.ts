@@ -35,6 +35,18 @@ import {
   TaskResultRequest,
 } from './tasks';
 import type { Constructor } from './validation';
+import type { SealedSecrets } from './vault';
+import {
+  CheckSecretRefsRequest,
+  CreateSecretRequest,
+  ListSecretAuditRequest,
+  ListSecretsRequest,
+  OpenSecretsRequest,
+  RotateKeyRequest,
+  SecretRefRequest,
+  UpdateSecretRequest,
+  VaultKeysRequest,
+} from './vault';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
 export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcRequest<S> & object> } = {
@@ -65,6 +77,16 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.github-bot.repos.unwatch': RepoRefRequest,
   'waggle.rpc.github-bot.links.list': ListLinksRequest,
   'waggle.rpc.github-bot.webhook': WebhookDelivery,
+  'waggle.rpc.vault.secrets.create': CreateSecretRequest,
+  'waggle.rpc.vault.secrets.list': ListSecretsRequest,
+  'waggle.rpc.vault.secrets.get': SecretRefRequest,
+  'waggle.rpc.vault.secrets.update': UpdateSecretRequest,
+  'waggle.rpc.vault.secrets.delete': SecretRefRequest,
+  'waggle.rpc.vault.secrets.reveal': SecretRefRequest,
+  'waggle.rpc.vault.secrets.check': CheckSecretRefsRequest,
+  'waggle.rpc.vault.audit.list': ListSecretAuditRequest,
+  'waggle.rpc.vault.keys.status': VaultKeysRequest,
+  'waggle.rpc.vault.keys.rotate': RotateKeyRequest,
 };
 
 /**
@@ -81,6 +103,8 @@ export interface MachineRequestMap {
   taskResult: [TaskResultRequest, { recorded: true }];
   helpAsk: [HelpAskRequest, HelpView];
   helpStatus: [HelpStatusRequest, HelpStatusReply];
+  /** The secrets of a running attempt, sealed to the machine's curve key (served by the vault). */
+  secretsOpen: [OpenSecretsRequest, SealedSecrets];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -96,6 +120,7 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   taskResult: TaskResultRequest,
   helpAsk: HelpAskRequest,
   helpStatus: HelpStatusRequest,
+  secretsOpen: OpenSecretsRequest,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */

@@ -12,4 +12,5 @@ export * from './rpc';
 export * from './subjects';
 export * from './tasks';
 export * from './validation';
+export * from './vault';
 export * from './edges';

@@ -44,6 +44,22 @@ import type {
   TaskRefRequest,
   TaskView,
 } from './tasks';
+import type {
+  CheckSecretRefsRequest,
+  CreateSecretRequest,
+  ListSecretAuditRequest,
+  ListSecretsRequest,
+  RevealedSecret,
+  RotateKeyRequest,
+  RotationView,
+  SecretAuditView,
+  SecretRefRequest,
+  SecretRefsCheck,
+  SecretView,
+  UpdateSecretRequest,
+  VaultKeysRequest,
+  VaultKeysView,
+} from './vault';
 
 /** Reply to every Waggle request: data, or an error with a code. */
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
@@ -83,6 +99,18 @@ export interface RpcMap {
   'waggle.rpc.github-bot.links.list': [ListLinksRequest, Page<GithubLinkView>];
   /** Verified by the bot against the repository's secret before anything is stored. */
   'waggle.rpc.github-bot.webhook': [WebhookDelivery, WebhookReply];
+  'waggle.rpc.vault.secrets.create': [CreateSecretRequest, SecretView];
+  'waggle.rpc.vault.secrets.list': [ListSecretsRequest, Page<SecretView>];
+  'waggle.rpc.vault.secrets.get': [SecretRefRequest, SecretView];
+  'waggle.rpc.vault.secrets.update': [UpdateSecretRequest, SecretView];
+  'waggle.rpc.vault.secrets.delete': [SecretRefRequest, SecretView];
+  /** An admin's reveal: logged in the audit trail and counted. */
+  'waggle.rpc.vault.secrets.reveal': [SecretRefRequest, RevealedSecret];
+  /** The task-router's check at create: every named secret exists in the task's reach. */
+  'waggle.rpc.vault.secrets.check': [CheckSecretRefsRequest, SecretRefsCheck];
+  'waggle.rpc.vault.audit.list': [ListSecretAuditRequest, Page<SecretAuditView>];
+  'waggle.rpc.vault.keys.status': [VaultKeysRequest, VaultKeysView];
+  'waggle.rpc.vault.keys.rotate': [RotateKeyRequest, RotationView];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -126,4 +154,17 @@ export const GithubRpc = {
   unwatch: 'waggle.rpc.github-bot.repos.unwatch',
   listLinks: 'waggle.rpc.github-bot.links.list',
   webhook: 'waggle.rpc.github-bot.webhook',
+} as const satisfies Record<string, RpcSubject>;
+
+export const VaultRpc = {
+  create: 'waggle.rpc.vault.secrets.create',
+  list: 'waggle.rpc.vault.secrets.list',
+  get: 'waggle.rpc.vault.secrets.get',
+  update: 'waggle.rpc.vault.secrets.update',
+  delete: 'waggle.rpc.vault.secrets.delete',
+  reveal: 'waggle.rpc.vault.secrets.reveal',
+  check: 'waggle.rpc.vault.secrets.check',
+  audit: 'waggle.rpc.vault.audit.list',
+  keys: 'waggle.rpc.vault.keys.status',
+  rotate: 'waggle.rpc.vault.keys.rotate',
 } as const satisfies Record<string, RpcSubject>;

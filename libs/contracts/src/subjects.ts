@@ -78,6 +78,8 @@ export const MachineSubjects = {
   helpAsk: (machineId: string) => `waggle.m.${machineId}.up.help.ask`,
   /** Request: how the help an attempt asked for is going (its child task). */
   helpStatus: (machineId: string) => `waggle.m.${machineId}.up.help.status`,
+  /** Request: the secrets of a running attempt, sealed to this machine's curve key (the vault answers). */
+  secretsOpen: (machineId: string) => `waggle.m.${machineId}.up.secrets.open`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
@@ -104,6 +106,7 @@ export const MachineWildcards = {
   taskResult: 'waggle.m.*.up.task.result',
   helpAsk: 'waggle.m.*.up.help.ask',
   helpStatus: 'waggle.m.*.up.help.status',
+  secretsOpen: 'waggle.m.*.up.secrets.open',
 } as const;
 
 /** Durable consumer names. */
@@ -125,6 +128,7 @@ export const QueueGroups = {
   llmFailover: 'waggle-llm-failover',
   githubBot: 'waggle-github-bot',
   gateway: 'waggle-gateway',
+  vault: 'waggle-vault',
 } as const;
 
 /** Reads the machine id out of a per-machine subject. */

@@ -35,6 +35,9 @@ export interface TaskRow {
   result: TaskResult | null;
   waiting: WaitingReason | null;
   parent_task_id: string | null;
+  /** Environment variable → secret name ({} when none). */
+  secrets: Record<string, string>;
+  project: string | null;
   idempotency_key: string | null;
   idempotency_fingerprint: string | null;
   created_by: Sender;
@@ -55,6 +58,8 @@ export type NewTask = Pick<
   | 'timeout_seconds'
   | 'max_attempts'
   | 'parent_task_id'
+  | 'secrets'
+  | 'project'
   | 'idempotency_key'
   | 'idempotency_fingerprint'
   | 'created_by'
@@ -94,8 +99,8 @@ export class TaskRepository {
   /** Inserts a queued task; with an idempotency key already used, inserts nothing and returns null. */
   async insert(manager: EntityManager, task: NewTask): Promise<TaskRow | null> {
     const [row] = await manager.query<TaskRow[]>(
-      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "state")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'queued')
+      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "state", "secrets", "project")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'queued', $15, $16)
        ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING RETURNING *`,
       [
         task.id,
@@ -112,6 +117,8 @@ export class TaskRepository {
         JSON.stringify(task.created_by),
         task.idempotency_key,
         task.idempotency_fingerprint,
+        JSON.stringify(task.secrets),
+        task.project,
       ],
     );
     return row ?? null;

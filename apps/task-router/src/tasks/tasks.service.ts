@@ -24,9 +24,10 @@ import {
   ErrorCode,
   machineDispatchRefusal,
   machineTaskRefusal,
+  VaultRpc,
   WaggleError,
 } from '@waggle/contracts';
-import { publishMachine } from '@waggle/messaging';
+import { publishMachine, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
@@ -85,6 +86,7 @@ export class TasksService implements OnModuleInit {
     private readonly help: HelpRepository,
     private readonly stats: TaskStatsRepository,
     private readonly fleet: FleetService,
+    private readonly rpc: RpcClient,
     private readonly tx: TransactionsService,
     private readonly config: TaskRouterConfig,
     private readonly metrics: TaskRouterMetrics,
@@ -177,6 +179,11 @@ export class TasksService implements OnModuleInit {
     if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) {
       throw WaggleError.notFound('task', request.parentTaskId);
     }
+    const secrets = request.secrets ?? {};
+    if (Object.keys(secrets).length) {
+      // Every secret must be in the task's reach now (the vault checks again when a machine asks for them).
+      await this.rpc.call(VaultRpc.check, { v: 1, refs: secrets, project: request.project });
+    }
     return {
       id: randomUUID(),
       title: request.title,
@@ -189,6 +196,8 @@ export class TasksService implements OnModuleInit {
       timeout_seconds: request.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
       max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
       parent_task_id: request.parentTaskId ?? null,
+      secrets,
+      project: request.project ?? null,
       idempotency_key: request.idempotencyKey ?? null,
       idempotency_fingerprint: request.idempotencyKey ? (request.idempotencyFingerprint ?? null) : null,
       created_by: request.createdBy,
@@ -378,6 +387,8 @@ export class TasksService implements OnModuleInit {
       kind: row.kind,
       input: row.input,
       timeoutSeconds: row.timeout_seconds,
+      // Names only: the agent asks the vault for the values, sealed to its own key.
+      ...(Object.keys(row.secrets ?? {}).length ? { secrets: row.secrets } : {}),
     };
   }
 
