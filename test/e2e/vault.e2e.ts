@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 import { Client } from 'pg';
 
 import type { ErrorBody, Page, RevealedSecret, SecretAuditView, SecretView } from '@waggle/contracts';
-import { TestHub } from '@waggle/testing';
+import type { CliResult } from '@waggle/testing';
+import { runCli, spawnCli, TestHub } from '@waggle/testing';
 
 const run = promisify(execFile);
 
@@ -206,6 +209,49 @@ describe('vault: secrets stored with envelope encryption, values out only by an 
       `/api/secrets/audit?secretId=${id}&action=integrity_failure`,
     );
     assert.equal(failures.body.items.length, 6);
+  });
+
+  it('waggle secrets: set from stdin or a file (never argv), list without values, reveal, delete; waggle vault keys', async () => {
+    const env = { WAGGLE_HUB_URL: hub.url, WAGGLE_TOKEN: hub.adminToken, WAGGLE_HOME: join(hub.dir, 'cli-home') };
+    const piped = (args: string[], input: string) =>
+      new Promise<CliResult>((resolve) => {
+        const child = spawnCli(args, env);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        child.stdin.end(input);
+      });
+    const fromStdin = `stdin-${randomBytes(8).toString('hex')}`;
+    const set = await piped(
+      ['secrets', 'set', 'cli-token', '--category', 'api_key', '--project', 'cli'],
+      `${fromStdin}\n`,
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /cli-token \(project:cli, api_key\) stored encrypted/);
+    const file = join(hub.dir, 'value.txt');
+    const fromFile = `file-${randomBytes(8).toString('hex')}`;
+    await writeFile(file, `${fromFile}\n`, { mode: 0o600 });
+    // `set` on an existing name gives it a new value.
+    const again = await runCli(['secrets', 'set', 'cli-token', '--project', 'cli', '--file', file], env);
+    assert.equal(again.code, 0, again.stderr);
+    const list = await runCli(['secrets', 'list', '--project', 'cli'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /cli-token\W+project:cli\W+api_key/);
+    assert.ok(!list.stdout.includes(fromFile) && !list.stdout.includes(fromStdin));
+    const shown = await runCli(['secrets', 'reveal', 'cli-token', '--project', 'cli'], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(shown.stdout, `${fromFile}\n`);
+    // No value on the command line: the option does not exist.
+    const argv = await runCli(['secrets', 'set', 'x', '--value', 'visible-in-ps'], env);
+    assert.notEqual(argv.code, 0);
+    const keys = await runCli(['vault', 'keys', '--json'], env);
+    assert.equal(keys.code, 0, keys.stderr);
+    assert.ok((JSON.parse(keys.stdout) as { activeVersion: number }).activeVersion >= 1);
+    const deleted = await runCli(['secrets', 'delete', 'cli-token', '--project', 'cli'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal((await reveal('cli-token', 'cli')).status, 404);
   });
 
   it('stops at start with a clear message when the master key is wrong, missing or short', async () => {

@@ -12,6 +12,7 @@ import { registerHelp } from './commands/help.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerMachines } from './commands/machines.command';
+import { registerSecrets } from './commands/secrets.command';
 import { registerSend } from './commands/send.command';
 import { registerTasks } from './commands/tasks.command';
 import { registerToken } from './commands/token.command';
@@ -41,6 +42,7 @@ registerToken(program, config);
 registerTasks(program, config);
 registerHelp(program, config);
 registerGithub(program, config);
+registerSecrets(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
