@@ -127,6 +127,7 @@ export class NodeAgent {
       nc: this.nc,
       machineId: this.id,
       isRunning: (taskId, attempt) => !!this.executor?.isRunning(taskId, attempt),
+      mask: (taskId, attempt) => this.executor?.maskOf(taskId, attempt),
       logger,
     });
     this.executor = new TaskExecutor({
@@ -139,6 +140,7 @@ export class NodeAgent {
       machineName: identity.name,
       processMark: this.processMark,
       programs: this.helper!,
+      stateDir: this.options.stateDir,
       capabilities: () => this.currentCapabilities(),
       taskEnv: await this.taskEnvironment(await this.socket.start()),
       logger,

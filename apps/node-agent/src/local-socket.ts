@@ -21,6 +21,8 @@ export interface LocalSocketOptions {
   machineId: string;
   /** Whether this attempt runs on this machine now: only a running task may ask. */
   isRunning: (taskId: string, attempt: number) => boolean;
+  /** Masks an attempt's secrets in what it sends to the hub (a help request's reason and input). */
+  mask?: (taskId: string, attempt: number) => { applyJson<T>(value: T): T } | undefined;
   logger: Logger;
 }
 
@@ -98,8 +100,9 @@ export class LocalSocket {
     const { nc, machineId } = this.options;
     switch (req.op) {
       case 'help': {
-        const body = decode(HelpAskRequest, req.body);
-        this.requireRunning(body.taskId, body.attempt);
+        const asked = decode(HelpAskRequest, req.body);
+        this.requireRunning(asked.taskId, asked.attempt);
+        const body = this.options.mask?.(asked.taskId, asked.attempt)?.applyJson(asked) ?? asked;
         this.options.logger.info({ taskId: body.taskId, reason: body.reason }, 'task asks for help');
         return machineRequest(nc, 'helpAsk', machineId, body, ASK_TIMEOUT_MS);
       }

@@ -87,6 +87,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.vault.audit.list': ListSecretAuditRequest,
   'waggle.rpc.vault.keys.status': VaultKeysRequest,
   'waggle.rpc.vault.keys.rotate': RotateKeyRequest,
+  'waggle.rpc.vault.keys.transport': VaultKeysRequest,
 };
 
 /**

@@ -49,9 +49,9 @@ import type {
   CreateSecretRequest,
   ListSecretAuditRequest,
   ListSecretsRequest,
-  RevealedSecret,
   RotateKeyRequest,
   RotationView,
+  SealedReveal,
   SecretAuditView,
   SecretRefRequest,
   SecretRefsCheck,
@@ -59,6 +59,7 @@ import type {
   UpdateSecretRequest,
   VaultKeysRequest,
   VaultKeysView,
+  VaultTransportKey,
 } from './vault';
 
 /** Reply to every Waggle request: data, or an error with a code. */
@@ -105,12 +106,14 @@ export interface RpcMap {
   'waggle.rpc.vault.secrets.update': [UpdateSecretRequest, SecretView];
   'waggle.rpc.vault.secrets.delete': [SecretRefRequest, SecretView];
   /** An admin's reveal: logged in the audit trail and counted. */
-  'waggle.rpc.vault.secrets.reveal': [SecretRefRequest, RevealedSecret];
+  'waggle.rpc.vault.secrets.reveal': [SecretRefRequest, SealedReveal];
   /** The task-router's check at create: every named secret exists in the task's reach. */
   'waggle.rpc.vault.secrets.check': [CheckSecretRefsRequest, SecretRefsCheck];
   'waggle.rpc.vault.audit.list': [ListSecretAuditRequest, Page<SecretAuditView>];
   'waggle.rpc.vault.keys.status': [VaultKeysRequest, VaultKeysView];
   'waggle.rpc.vault.keys.rotate': [RotateKeyRequest, RotationView];
+  /** The public curve key values are sealed to before they travel to the vault. */
+  'waggle.rpc.vault.keys.transport': [VaultKeysRequest, VaultTransportKey];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -167,4 +170,5 @@ export const VaultRpc = {
   audit: 'waggle.rpc.vault.audit.list',
   keys: 'waggle.rpc.vault.keys.status',
   rotate: 'waggle.rpc.vault.keys.rotate',
+  transportKey: 'waggle.rpc.vault.keys.transport',
 } as const satisfies Record<string, RpcSubject>;

@@ -119,9 +119,50 @@ export class CreateSecretBody {
   description?: string;
 }
 
-export class CreateSecretRequest extends CreateSecretBody {
+/** A public curve (X25519) NKey: `X…`. */
+export const CURVE_KEY_PATTERN = /^X[A-Z2-7]{55}$/;
+
+/**
+ * A value on its way over NATS: sealed (X25519, XSalsa20-Poly1305) to one holder's curve key
+ * by a one-time sender key. Plaintext values never travel over NATS: the gateway seals what a
+ * person sends to the vault's transport key, the vault seals a reveal to the gateway's
+ * one-time key and a task's values to the machine's key.
+ */
+export class SealedValue {
+  /** The sender's one-time public curve key. */
+  @Matches(CURVE_KEY_PATTERN, { message: 'sender must be a public curve NKey (X…)' })
+  sender!: string;
+
+  /** The sealed bytes, base64. */
+  @IsString()
+  @MaxLength(2 * MAX_SECRET_VALUE_LENGTH)
+  sealed!: string;
+}
+
+/** `waggle.rpc.vault.secrets.create`: the body without its value, which comes sealed to the vault. */
+export class CreateSecretRequest {
   @IsIn([1])
   v!: 1;
+
+  @Matches(SECRET_NAME_PATTERN, { message: `name ${SECRET_NAME_RULE}` })
+  name!: string;
+
+  @ValidateNested()
+  @Type(() => SealedValue)
+  sealedValue!: SealedValue;
+
+  @IsOptional()
+  @IsIn(SECRET_CATEGORIES)
+  category?: SecretCategory;
+
+  @IsOptional()
+  @Matches(PROJECT_NAME_PATTERN, { message: `project ${PROJECT_RULE}` })
+  project?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
 
   @ValidateNested()
   @Type(() => SecretActor)
@@ -160,14 +201,34 @@ export class SecretRefRequest extends SecretRefQuery {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'a secret is named by its id or its name' })
   ref!: string;
 
+  /** A reveal: the one-time public curve key the value is sealed to (the gateway's, for this request). */
+  @IsOptional()
+  @Matches(CURVE_KEY_PATTERN, { message: 'revealTo must be a public curve NKey (X…)' })
+  revealTo?: string;
+
   @ValidateNested()
   @Type(() => SecretActor)
   actor!: SecretActor;
 }
 
-export class UpdateSecretRequest extends UpdateSecretBody {
+export class UpdateSecretRequest {
   @IsIn([1])
   v!: 1;
+
+  /** The new value, sealed to the vault's transport key. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SealedValue)
+  sealedValue?: SealedValue;
+
+  @IsOptional()
+  @IsIn(SECRET_CATEGORIES)
+  category?: SecretCategory;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
 
   @IsString()
   @MaxLength(128)
@@ -232,6 +293,16 @@ export class SecretView {
 export class RevealedSecret extends SecretView {
   @IsString()
   value!: string;
+}
+
+/** The vault's answer to a reveal: the value sealed to the key named in `revealTo`. */
+export interface SealedReveal extends SecretView {
+  sealedValue: SealedValue;
+}
+
+/** The vault's transport key: the public curve key values are sealed to on their way in. */
+export interface VaultTransportKey {
+  publicKey: string;
 }
 
 export const SECRET_AUDIT_ACTIONS = [
@@ -350,13 +421,11 @@ export class OpenSecretsRequest {
   attempt!: number;
 
   /** The machine's public curve (X25519) NKey, `X…`: only its holder can open the values. */
-  @Matches(/^X[A-Z2-7]{55}$/, { message: 'sealKey must be a public curve NKey (X…)' })
+  @Matches(CURVE_KEY_PATTERN, { message: 'sealKey must be a public curve NKey (X…)' })
   sealKey!: string;
 }
 
 export interface SealedSecrets {
-  /** The vault's one-time public curve key the values were sealed with (the sender). */
-  sender: string;
-  /** Environment variable → the value sealed to the machine's key (base64), and the secret's name (for masking). */
-  values: Record<string, { name: string; sealed: string }>;
+  /** Environment variable → the value sealed to the machine's key, and the secret's name (for masking). */
+  values: Record<string, SealedValue & { name: string }>;
 }

@@ -22,6 +22,7 @@ import { Auth, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
+import { VaultSealer } from './vault-sealer';
 
 /** A rotation re-wraps every data key before it answers. */
 const ROTATE_TIMEOUT_MS = 300_000;
@@ -38,7 +39,10 @@ function actorOf(principal: Principal, req: FastifyRequest): SecretActor {
 @ApiBearerAuth()
 @Controller('api')
 export class SecretsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly sealer: VaultSealer,
+  ) {}
 
   @Post('secrets')
   @Auth('admin')
@@ -53,7 +57,10 @@ export class SecretsController {
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
   ): Promise<SecretView> {
-    return this.rpc.call(VaultRpc.create, { v: 1, ...body, actor: actorOf(principal, req) });
+    const { value, ...rest } = body;
+    return this.sealer.send(value, (sealedValue) =>
+      this.rpc.call(VaultRpc.create, { v: 1, ...rest, sealedValue: sealedValue!, actor: actorOf(principal, req) }),
+    );
   }
 
   @Get('secrets')
@@ -109,7 +116,9 @@ export class SecretsController {
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
   ): Promise<RevealedSecret> {
-    return this.rpc.call(VaultRpc.reveal, { ref, ...query, actor: actorOf(principal, req) });
+    return this.sealer.reveal((revealTo) =>
+      this.rpc.call(VaultRpc.reveal, { ref, ...query, revealTo, actor: actorOf(principal, req) }),
+    );
   }
 
   @Patch('secrets/:ref')
@@ -126,7 +135,10 @@ export class SecretsController {
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
   ): Promise<SecretView> {
-    return this.rpc.call(VaultRpc.update, { v: 1, ...body, ref, ...query, actor: actorOf(principal, req) });
+    const { value, ...rest } = body;
+    return this.sealer.send(value, (sealedValue) =>
+      this.rpc.call(VaultRpc.update, { v: 1, ...rest, sealedValue, ref, ...query, actor: actorOf(principal, req) }),
+    );
   }
 
   @Delete('secrets/:ref')

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createCurve } from 'nkeys.js';
 
 import type { OpenSecretsRequest, SealedSecrets, SecretActor } from '@waggle/contracts';
 import { ErrorCode, TaskRouterRpc, WaggleError } from '@waggle/contracts';
@@ -8,6 +7,7 @@ import { RpcClient } from '@waggle/messaging';
 import { AuditRepository } from '../audit/audit.repository';
 import type { AuditEntry } from '../audit/audit.repository';
 import { VaultMetrics } from '../infrastructure/vault.metrics';
+import { sealTo } from '../keys/keyring';
 import { scopeOf, SecretsService } from '../secrets/secrets.service';
 
 const LIVE_STATES = new Set(['assigned', 'running']);
@@ -44,7 +44,6 @@ export class DeliveryService {
         `attempt ${req.attempt} of task ${req.taskId} is not running on this machine: its secrets are not given out`,
       );
     }
-    const sender = createCurve();
     const values: SealedSecrets['values'] = {};
     const used: AuditEntry[] = [];
     const ids: string[] = [];
@@ -60,16 +59,7 @@ export class DeliveryService {
           { env, secret: name },
         );
       }
-      const value = await this.secrets.decrypt(row, actor);
-      let sealed: Uint8Array;
-      try {
-        sealed = sender.seal(Buffer.from(value, 'utf8'), req.sealKey);
-      } catch {
-        throw WaggleError.invalid('sealKey is not a public curve key', [
-          { field: 'sealKey', errors: ['not a curve key'] },
-        ]);
-      }
-      values[env] = { name, sealed: Buffer.from(sealed).toString('base64') };
+      values[env] = { name, ...sealTo(req.sealKey, await this.secrets.decrypt(row, actor)) };
       ids.push(row.id);
       used.push({
         action: 'use',
@@ -80,13 +70,11 @@ export class DeliveryService {
         detail: { ...detail, env },
       });
     }
-    const senderKey = sender.getPublicKey();
-    sender.clear();
     if (ids.length) {
       await this.secrets.touchAll(ids);
       await this.audit.record(used);
       this.metrics.accesses.inc({ kind: 'task' }, ids.length);
     }
-    return { sender: senderKey, values };
+    return { values };
   }
 }

@@ -17,22 +17,22 @@ export interface KeyVersionRow {
 export class KeyRepository {
   constructor(private readonly db: DataSource) {}
 
-  async checkValue(): Promise<Buffer | undefined> {
-    const rows = await this.db.query<{ check_value: Buffer }[]>(
-      `SELECT "check_value" FROM "vault"."master_key" WHERE "id" = 1`,
+  async masterKeyRow(): Promise<{ check_value: Buffer; transport_seed: Buffer } | undefined> {
+    const rows = await this.db.query<{ check_value: Buffer; transport_seed: Buffer }[]>(
+      `SELECT "check_value", "transport_seed" FROM "vault"."master_key" WHERE "id" = 1`,
     );
-    return rows[0]?.check_value;
+    return rows[0];
   }
 
   /**
    * First start: the master key's check value and key version 1, together. Two replicas
    * starting at once both try; one wins, the other reads what it wrote.
    */
-  async initialize(checkValue: Buffer, firstVersion: Buffer): Promise<void> {
+  async initialize(checkValue: Buffer, transportSeed: Buffer, firstVersion: Buffer): Promise<void> {
     await this.db.transaction(async (m) => {
       const inserted = await m.query<unknown[]>(
-        `INSERT INTO "vault"."master_key" ("id", "check_value") VALUES (1, $1) ON CONFLICT ("id") DO NOTHING RETURNING "id"`,
-        [checkValue],
+        `INSERT INTO "vault"."master_key" ("id", "check_value", "transport_seed") VALUES (1, $1, $2) ON CONFLICT ("id") DO NOTHING RETURNING "id"`,
+        [checkValue, transportSeed],
       );
       if (inserted.length) {
         await m.query(
@@ -53,7 +53,11 @@ export class KeyRepository {
   }
 
   /** A master key change: every live version's key re-wrapped under the new master key, and its check value, at once. */
-  async replaceMasterKey(checkValue: Buffer, rewrapped: { version: number; wrappedKey: Buffer }[]): Promise<void> {
+  async replaceMasterKey(
+    checkValue: Buffer,
+    transportSeed: Buffer,
+    rewrapped: { version: number; wrappedKey: Buffer }[],
+  ): Promise<void> {
     await this.db.transaction(async (m) => {
       for (const { version, wrappedKey } of rewrapped) {
         await m.query(`UPDATE "vault"."key_versions" SET "wrapped_key" = $2 WHERE "version" = $1`, [
@@ -61,9 +65,10 @@ export class KeyRepository {
           wrappedKey,
         ]);
       }
-      await m.query(`UPDATE "vault"."master_key" SET "check_value" = $1, "changed_at" = now() WHERE "id" = 1`, [
-        checkValue,
-      ]);
+      await m.query(
+        `UPDATE "vault"."master_key" SET "check_value" = $1, "transport_seed" = $2, "changed_at" = now() WHERE "id" = 1`,
+        [checkValue, transportSeed],
+      );
     });
   }
 

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
+import { createCurve, fromCurveSeed } from 'nkeys.js';
+import type { KeyPair } from 'nkeys.js';
 
+import type { SealedValue } from '@waggle/contracts';
+import { WaggleError } from '@waggle/contracts';
+import { openSealed, sealTo as sealFor } from '@waggle/credentials';
 import type { Logger } from '@waggle/observability';
 import { LOGGER } from '@waggle/service-kit';
 
@@ -19,6 +24,8 @@ import {
   unpack,
 } from './envelope';
 import { KeyRepository } from './key.repository';
+
+const TRANSPORT_AD = Buffer.from('waggle-vault-transport-seed-v1', 'utf8');
 
 /** Why the vault refuses to start: said plainly, without the key. */
 export class MasterKeyError extends Error {
@@ -39,6 +46,7 @@ export class MasterKeyError extends Error {
 export class Keyring implements OnModuleInit {
   private master!: Buffer;
   private readonly versions = new Map<number, Buffer>();
+  private transport!: KeyPair;
   private active = 0;
 
   constructor(
@@ -55,22 +63,31 @@ export class Keyring implements OnModuleInit {
     }
     this.master = key;
     const check = keyCheckValue(key);
-    let stored = await this.keys.checkValue();
+    let stored = await this.keys.masterKeyRow();
     if (!stored) {
-      await this.keys.initialize(check, this.wrapVersionKey(1, newKey()));
-      stored = await this.keys.checkValue();
-      this.logger.info('vault initialized: master key check value and key version 1 stored');
+      const transportSeed = createCurve().getSeed();
+      await this.keys.initialize(
+        check,
+        this.wrapTransportSeed(this.master, transportSeed),
+        this.wrapVersionKey(1, newKey()),
+      );
+      stored = await this.keys.masterKeyRow();
+      this.logger.info('vault initialized: master key check value, transport key and key version 1 stored');
     }
-    if (!stored || !sameCheckValue(stored, check)) {
+    if (!stored || !sameCheckValue(stored.check_value, check)) {
       await this.changeMasterKey(stored);
+      stored = await this.keys.masterKeyRow();
     }
+    const seed = open(this.master, unpack(stored!.transport_seed), TRANSPORT_AD, 'the transport key');
+    this.transport = fromCurveSeed(new Uint8Array(seed));
+    seed.fill(0);
     await this.reload();
   }
 
-  /** WAGGLE_VAULT_PREVIOUS_KEY is the stored master key: re-wrap every live key version under the new one. */
-  private async changeMasterKey(stored: Buffer | undefined): Promise<void> {
+  /** WAGGLE_VAULT_PREVIOUS_KEY is the stored master key: re-wrap every live key version (and the transport key) under the new one. */
+  private async changeMasterKey(stored: { check_value: Buffer; transport_seed: Buffer } | undefined): Promise<void> {
     const previous = parseMasterKey(this.config.WAGGLE_VAULT_PREVIOUS_KEY).key;
-    if (!stored || !previous || !sameCheckValue(stored, keyCheckValue(previous))) {
+    if (!stored || !previous || !sameCheckValue(stored.check_value, keyCheckValue(previous))) {
       throw new MasterKeyError(
         'WAGGLE_VAULT_KEY is not the master key this vault was started with (its key check value does not match); ' +
           'the vault cannot start. Start it with its own key; to change the master key, set the new key as ' +
@@ -89,11 +106,36 @@ export class Keyring implements OnModuleInit {
         );
         return { version: row.version, wrappedKey: this.wrapVersionKey(row.version, versionKey) };
       });
-    await this.keys.replaceMasterKey(keyCheckValue(this.master), rewrapped);
+    const transportSeed = open(previous, unpack(stored.transport_seed), TRANSPORT_AD, 'the transport key');
+    await this.keys.replaceMasterKey(
+      keyCheckValue(this.master),
+      this.wrapTransportSeed(this.master, transportSeed),
+      rewrapped,
+    );
     this.logger.warn(
       { versions: rewrapped.length },
       'master key changed: key versions re-wrapped under WAGGLE_VAULT_KEY',
     );
+  }
+
+  private wrapTransportSeed(master: Buffer, seed: Uint8Array): Buffer {
+    return pack(seal(master, Buffer.from(seed), TRANSPORT_AD));
+  }
+
+  /** The public curve key values are sealed to on their way to the vault. */
+  get transportKey(): string {
+    return this.transport.getPublicKey();
+  }
+
+  /** A value sealed to the transport key (by the gateway), opened; one sealed to another key is refused. */
+  openIncoming(value: SealedValue): string {
+    const opened = openSealed(this.transport, value);
+    if (opened === undefined) {
+      throw WaggleError.invalid("the value is not sealed to this vault's transport key", [
+        { field: 'sealedValue', errors: ['not sealed to the transport key'] },
+      ]);
+    }
+    return opened;
   }
 
   private wrapVersionKey(version: number, versionKey: Buffer): Buffer {
@@ -158,5 +200,14 @@ export class Keyring implements OnModuleInit {
   async unwrapDataKey(secretId: string, version: number, wrapped: Buffer): Promise<Buffer> {
     const key = await this.versionKey(version);
     return open(key, unpack(wrapped), dataKeyAssociatedData(secretId, version), `the data key of secret ${secretId}`);
+  }
+}
+
+/** A value sealed to one holder's curve key; a recipient that is not a curve key is bad input. */
+export function sealTo(recipient: string, value: string): SealedValue {
+  try {
+    return sealFor(recipient, value);
+  } catch {
+    throw WaggleError.invalid('not a public curve key', [{ field: 'sealKey', errors: ['not a curve key'] }]);
   }
 }

@@ -5,9 +5,12 @@ export class Vault1764800000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     // The master key's check value (one row): a vault started with another key refuses to start.
+    // Beside it, the seed of the vault's transport curve key (values travel to the vault sealed
+    // to its public half), wrapped by the master key: every replica holds the same one.
     await q.query(`CREATE TABLE "vault"."master_key" (
       "id" integer PRIMARY KEY CHECK ("id" = 1),
       "check_value" bytea NOT NULL,
+      "transport_seed" bytea NOT NULL,
       "changed_at" timestamptz NOT NULL DEFAULT now()
     )`);
     // Key versions: random keys, each wrapped by the master key; they wrap the data keys.

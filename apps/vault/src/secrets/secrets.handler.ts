@@ -12,6 +12,7 @@ import {
 } from '@waggle/contracts';
 import { HandleRpc } from '@waggle/service-kit';
 
+import { Keyring } from '../keys/keyring';
 import { RotationService } from '../keys/rotation.service';
 import { SecretsService } from './secrets.service';
 
@@ -20,6 +21,7 @@ export class SecretsHandler {
   constructor(
     private readonly secrets: SecretsService,
     private readonly rotation: RotationService,
+    private readonly keyring: Keyring,
   ) {}
 
   @HandleRpc(VaultRpc.create)
@@ -65,6 +67,11 @@ export class SecretsHandler {
   @HandleRpc(VaultRpc.keys)
   keys() {
     return this.rotation.status();
+  }
+
+  @HandleRpc(VaultRpc.transportKey)
+  transportKey() {
+    return { publicKey: this.keyring.transportKey };
   }
 
   @HandleRpc(VaultRpc.rotate)

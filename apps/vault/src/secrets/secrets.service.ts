@@ -8,7 +8,8 @@ import type {
   ListSecretAuditRequest,
   ListSecretsRequest,
   Page,
-  RevealedSecret,
+  SealedReveal,
+  SealedValue,
   SecretActor,
   SecretAuditView,
   SecretRefRequest,
@@ -16,12 +17,20 @@ import type {
   SecretView,
   UpdateSecretRequest,
 } from '@waggle/contracts';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, ErrorCode, isTimeCursor, WaggleError } from '@waggle/contracts';
+import {
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  ErrorCode,
+  isTimeCursor,
+  MAX_SECRET_VALUE_LENGTH,
+  WaggleError,
+} from '@waggle/contracts';
 
 import { AuditRepository } from '../audit/audit.repository';
 import { VaultMetrics } from '../infrastructure/vault.metrics';
 import { IntegrityError, newKey, open, seal, valueAssociatedData } from '../keys/envelope';
-import { Keyring } from '../keys/keyring';
+import { Keyring, sealTo } from '../keys/keyring';
 import type { EncryptedValue, SecretRow } from './secret.repository';
 import { SecretRepository } from './secret.repository';
 
@@ -124,8 +133,9 @@ export class SecretsService {
 
   async create(req: CreateSecretRequest): Promise<SecretView> {
     const base = { id: randomUUID(), name: req.name, project: req.project ?? '' };
+    const plaintext = this.incoming(req.sealedValue);
     for (let attempt = 1; ; attempt++) {
-      const value = await this.encrypt(base, req.value);
+      const value = await this.encrypt(base, plaintext);
       let row: SecretRow | null;
       try {
         row = await this.secrets.insert(
@@ -161,8 +171,9 @@ export class SecretsService {
 
   async update(req: UpdateSecretRequest): Promise<SecretView> {
     const existing = await this.find(req.ref, req.project);
+    const plaintext = req.sealedValue ? this.incoming(req.sealedValue) : undefined;
     for (let attempt = 1; ; attempt++) {
-      const value = req.value === undefined ? undefined : await this.encrypt(existing, req.value);
+      const value = plaintext === undefined ? undefined : await this.encrypt(existing, plaintext);
       const row = await this.secrets.update(
         existing.id,
         { category: req.category, description: req.description },
@@ -177,7 +188,7 @@ export class SecretsService {
             scope: scopeOf(row.project),
             actor: req.actor,
             detail: {
-              value: req.value !== undefined,
+              value: plaintext !== undefined,
               category: req.category,
               description: req.description !== undefined,
             },
@@ -208,8 +219,25 @@ export class SecretsService {
     return secretView(row);
   }
 
-  /** An admin sees the value: logged in the audit trail and counted before it is returned. */
-  async reveal(req: SecretRefRequest): Promise<RevealedSecret> {
+  /** A value sealed to the transport key by the gateway, within the limits of a value. */
+  private incoming(sealed: SealedValue): string {
+    const value = this.keyring.openIncoming(sealed);
+    if (!value || value.length > MAX_SECRET_VALUE_LENGTH) {
+      throw WaggleError.invalid(`a value must be 1-${MAX_SECRET_VALUE_LENGTH} characters`, [
+        { field: 'value', errors: ['length'] },
+      ]);
+    }
+    return value;
+  }
+
+  /** An admin sees the value (sealed to the gateway's one-time key): logged in the audit trail and counted first. */
+  async reveal(req: SecretRefRequest): Promise<SealedReveal> {
+    if (!req.revealTo) {
+      throw WaggleError.invalid('a reveal names the key to seal the value to', [
+        { field: 'revealTo', errors: ['required'] },
+      ]);
+    }
+    const revealTo = req.revealTo;
     const row = await this.find(req.ref, req.project);
     const value = await this.decrypt(row, req.actor);
     await this.secrets.touch([row.id]);
@@ -218,7 +246,7 @@ export class SecretsService {
     ]);
     this.metrics.accesses.inc({ kind: 'reveal' });
     const fresh = (await this.secrets.findById(row.id)) ?? row;
-    return { ...secretView(fresh), value };
+    return { ...secretView(fresh), sealedValue: sealTo(revealTo, value) };
   }
 
   async list(req: ListSecretsRequest): Promise<Page<SecretView>> {
