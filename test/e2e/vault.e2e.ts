@@ -252,6 +252,21 @@ describe('vault: secrets stored with envelope encryption, values out only by an 
     const deleted = await runCli(['secrets', 'delete', 'cli-token', '--project', 'cli'], env);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal((await reveal('cli-token', 'cli')).status, 404);
+
+    // The audit trail: every step, newest first, one page at a time.
+    const steps: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await hub.api<Page<SecretAuditView>>(
+        'GET',
+        `/api/secrets/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      assert.equal(page.status, 200);
+      assert.ok(page.body.items.length <= 2);
+      steps.push(...page.body.items.filter((e) => e.secretName === 'cli-token').map((e) => e.action));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.deepEqual(steps, ['delete', 'reveal', 'update', 'create']);
   });
 
   it('stops at start with a clear message when the master key is wrong, missing or short', async () => {
