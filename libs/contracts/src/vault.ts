@@ -133,9 +133,9 @@ export class SealedValue {
   @Matches(CURVE_KEY_PATTERN, { message: 'sender must be a public curve NKey (X…)' })
   sender!: string;
 
-  /** The sealed bytes, base64. */
+  /** The sealed bytes, base64 (a value of 65,536 characters of up to 4 bytes each fits). */
   @IsString()
-  @MaxLength(2 * MAX_SECRET_VALUE_LENGTH)
+  @MaxLength(360_000)
   sealed!: string;
 }
 
