@@ -126,6 +126,7 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       },
       // No repository is watched and no token given: the bot never calls out.
       github: { env: { WAGGLE_GITHUB_API_URL: 'http://127.0.0.1:9' } },
+      vault: {},
     });
     // Some traffic, so that labelled series and histogram buckets are in the text too.
     await hub.startAgent('worker', { allowCommand: true });
@@ -166,6 +167,7 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       'llm-failover-0',
       'registry',
       'task-router-0',
+      'vault',
     ]);
   });
 
