@@ -17,7 +17,10 @@ describe('SecretMask', () => {
     assert.equal(mask.apply(encodeURIComponent(value)), '[secret:db]');
     assert.equal(mask.apply(Buffer.from(value).toString('hex')), '[secret:db]');
     assert.equal(mask.apply('token agent-token'), 'token [redacted]');
-    assert.deepEqual(mask.applyJson({ a: [value] }), { a: ['[secret:db]'] });
+    assert.deepEqual(mask.applyJson({ a: [value], [value]: 1, n: 2 }), { a: ['[secret:db]'], '[secret:db]': 1, n: 2 });
+    const quoted = new SecretMask([{ name: 'q', value: 'a"b\\c' }]);
+    assert.deepEqual(quoted.applyJson({ v: 'x a"b\\c y' }), { v: 'x [secret:q] y' });
+    assert.equal(quoted.apply(JSON.stringify({ v: 'a"b\\c' })), '{"v":"[secret:q]"}');
   });
 
   it('holds back enough output to see a value cut in two', () => {

@@ -34,6 +34,8 @@ export function formsOf(value: string): string[] {
     url.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
     url.replaceAll('%20', '+'),
     encodeURI(value),
+    // Inside JSON the task printed: quotes, backslashes and control characters escaped.
+    JSON.stringify(value).slice(1, -1),
     bytes.toString('hex'),
     bytes.toString('hex').toUpperCase(),
   ];
@@ -72,8 +74,20 @@ export class SecretMask {
     return out;
   }
 
-  /** A JSON value with every string masked (a result's structured part, a help request). */
+  /** A JSON value with every string (keys too) masked: a result's structured part, a help request. */
   applyJson<T>(value: T): T {
-    return JSON.parse(this.apply(JSON.stringify(value))) as T;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') {
+        return this.apply(v);
+      }
+      if (Array.isArray(v)) {
+        return v.map(walk);
+      }
+      if (v && typeof v === 'object') {
+        return Object.fromEntries(Object.entries(v).map(([k, inner]) => [this.apply(k), walk(inner)]));
+      }
+      return v;
+    };
+    return walk(value) as T;
   }
 }
