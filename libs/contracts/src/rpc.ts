@@ -49,6 +49,8 @@ import type {
   CreateSecretRequest,
   ListSecretAuditRequest,
   ListSecretsRequest,
+  ResolvedSecret,
+  ResolveSecretRequest,
   RotateKeyRequest,
   RotationView,
   SealedReveal,
@@ -109,6 +111,8 @@ export interface RpcMap {
   'waggle.rpc.vault.secrets.reveal': [SecretRefRequest, SealedReveal];
   /** The task-router's check at create: every named secret exists in the task's reach. */
   'waggle.rpc.vault.secrets.check': [CheckSecretRefsRequest, SecretRefsCheck];
+  /** A hub service reads one of Waggle's own credentials, sealed to its one-time key. */
+  'waggle.rpc.vault.secrets.resolve': [ResolveSecretRequest, ResolvedSecret];
   'waggle.rpc.vault.audit.list': [ListSecretAuditRequest, Page<SecretAuditView>];
   'waggle.rpc.vault.keys.status': [VaultKeysRequest, VaultKeysView];
   'waggle.rpc.vault.keys.rotate': [RotateKeyRequest, RotationView];
@@ -167,6 +171,7 @@ export const VaultRpc = {
   delete: 'waggle.rpc.vault.secrets.delete',
   reveal: 'waggle.rpc.vault.secrets.reveal',
   check: 'waggle.rpc.vault.secrets.check',
+  resolve: 'waggle.rpc.vault.secrets.resolve',
   audit: 'waggle.rpc.vault.audit.list',
   keys: 'waggle.rpc.vault.keys.status',
   rotate: 'waggle.rpc.vault.keys.rotate',

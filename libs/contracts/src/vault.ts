@@ -429,3 +429,50 @@ export interface SealedSecrets {
   /** Environment variable → the value sealed to the machine's key, and the secret's name (for masking). */
   values: Record<string, SealedValue & { name: string }>;
 }
+
+/**
+ * `waggle.rpc.vault.secrets.resolve`: a hub service reads one of Waggle's own credentials
+ * (an LLM provider key, a token) that its configuration names as a vault reference; the value
+ * comes sealed to the service's one-time key. Audited as a use by that service.
+ */
+export class ResolveSecretRequest {
+  @IsIn([1])
+  v!: 1;
+
+  @Matches(SECRET_NAME_PATTERN, { message: `name ${SECRET_NAME_RULE}` })
+  name!: string;
+
+  @IsOptional()
+  @Matches(PROJECT_NAME_PATTERN, { message: `project ${PROJECT_RULE}` })
+  project?: string;
+
+  /** The service asking (for the audit trail). */
+  @Matches(/^[a-z][a-z0-9-]{0,62}$/, { message: 'service must be a service name' })
+  service!: string;
+
+  /** The one-time public curve key to seal the value to. */
+  @Matches(CURVE_KEY_PATTERN, { message: 'sealTo must be a public curve NKey (X…)' })
+  sealTo!: string;
+}
+
+export interface ResolvedSecret extends SealedValue {
+  name: string;
+  scope: string;
+}
+
+/** The prefix of a setting that names a vault secret instead of holding the value. */
+export const VAULT_REF_PREFIX = 'vault:';
+
+/** `vault:NAME` (global) or `vault:PROJECT/NAME`: the secret a setting refers to; undefined for a plain value. */
+export function parseVaultRef(value: string | undefined): { name: string; project?: string } | undefined {
+  if (!value?.startsWith(VAULT_REF_PREFIX)) {
+    return undefined;
+  }
+  const ref = value.slice(VAULT_REF_PREFIX.length);
+  const slash = ref.indexOf('/');
+  const [project, name] = slash >= 0 ? [ref.slice(0, slash), ref.slice(slash + 1)] : [undefined, ref];
+  if (!SECRET_NAME_PATTERN.test(name) || (project !== undefined && !PROJECT_NAME_PATTERN.test(project))) {
+    return undefined;
+  }
+  return project ? { name, project } : { name };
+}

@@ -14,7 +14,7 @@ export class VaultMetrics {
   constructor(@Inject(METRICS) readonly registry: Registry) {
     this.accesses = new Counter({
       name: 'waggle_vault_secret_accesses_total',
-      help: 'Secret values decrypted, by kind (reveal by a person, use by a task)',
+      help: 'Secret values decrypted, by kind (reveal by a person, use by a task or a hub service)',
       labelNames: ['kind'],
       registers: [registry],
     });

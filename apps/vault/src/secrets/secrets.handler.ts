@@ -5,6 +5,7 @@ import {
   CreateSecretRequest,
   ListSecretAuditRequest,
   ListSecretsRequest,
+  ResolveSecretRequest,
   RotateKeyRequest,
   SecretRefRequest,
   UpdateSecretRequest,
@@ -57,6 +58,11 @@ export class SecretsHandler {
   @HandleRpc(VaultRpc.check)
   check(req: CheckSecretRefsRequest) {
     return this.secrets.check(req);
+  }
+
+  @HandleRpc(VaultRpc.resolve)
+  resolve(req: ResolveSecretRequest) {
+    return this.secrets.resolveForService(req);
   }
 
   @HandleRpc(VaultRpc.audit)

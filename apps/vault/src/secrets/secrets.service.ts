@@ -8,6 +8,8 @@ import type {
   ListSecretAuditRequest,
   ListSecretsRequest,
   Page,
+  ResolvedSecret,
+  ResolveSecretRequest,
   SealedReveal,
   SealedValue,
   SecretActor,
@@ -263,6 +265,40 @@ export class SecretsService {
       items: items.map(secretView),
       nextCursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : undefined,
     };
+  }
+
+  /** One of Waggle's own credentials for a hub service, sealed to its one-time key; audited as that service's use. */
+  async resolveForService(req: ResolveSecretRequest): Promise<ResolvedSecret> {
+    const actor: SecretActor = { kind: 'system', name: req.service, from: `service:${req.service}` };
+    const row = req.project
+      ? await this.secrets.findByName(req.project, req.name)
+      : await this.secrets.findByName('', req.name);
+    if (!row) {
+      await this.audit.record([
+        {
+          action: 'refuse',
+          secretName: req.name,
+          scope: scopeOf(req.project),
+          actor,
+          detail: { reason: 'no such secret' },
+        },
+      ]);
+      throw WaggleError.notFound('secret', req.project ? `${req.project}/${req.name}` : req.name);
+    }
+    const sealed = sealTo(req.sealTo, await this.decrypt(row, actor));
+    await this.secrets.touch([row.id]);
+    await this.audit.record([
+      {
+        action: 'use',
+        secretId: row.id,
+        secretName: row.name,
+        scope: scopeOf(row.project),
+        actor,
+        detail: { service: req.service },
+      },
+    ]);
+    this.metrics.accesses.inc({ kind: 'service' });
+    return { name: row.name, scope: scopeOf(row.project), ...sealed };
   }
 
   /** Counts tasks' uses. */
