@@ -162,8 +162,19 @@ describe('vault: secrets reach the task on the machine that runs it, and nowhere
     });
     assert.equal(bad.status, 400);
 
-    // Deleted after the task was accepted, before it is assigned: the machine gets nothing and the task fails.
-    await agent.kill('SIGKILL');
+    // Deleted after the task was accepted, before it is assigned (the machine's one slot is
+    // busy meanwhile): the machine gets nothing and the task fails.
+    const busy = await createTask({
+      title: 'holds the slot',
+      kind: 'shell',
+      input: { script: 'sleep 30' },
+      target: 'vault-runner',
+    });
+    assert.equal(busy.status, 201);
+    await eventually(
+      async () => assert.equal((await hub.api<TaskView>('GET', `/api/tasks/${busy.body.id}`)).body.state, 'running'),
+      { what: 'the slot taken' },
+    );
     const waiting = await createTask({
       title: 'secret deleted meanwhile',
       kind: 'shell',
@@ -175,12 +186,60 @@ describe('vault: secrets reach the task on the machine that runs it, and nowhere
     });
     assert.equal(waiting.status, 201, JSON.stringify(waiting.body));
     assert.equal((await hub.api('DELETE', '/api/secrets/deploy-key?project=web')).status, 200);
-    agent.start();
-    const task = await finished(waiting.body.id, 60_000);
+    assert.equal((await hub.api('POST', `/api/tasks/${busy.body.id}/cancel`)).status, 200);
+    const task = await finished(waiting.body.id);
     assert.equal(task.state, 'failed');
     assert.match(task.result?.error ?? '', /secret "deploy-key" \(for K\) no longer exists/);
     const refused = await hub.api<Page<SecretAuditView>>('GET', '/api/secrets/audit?action=refuse');
     assert.ok(refused.body.items.some((e) => e.detail?.taskId === task.id));
+  });
+
+  it('keeps a secret with a machine label for machines with that label: placement, then delivery', async () => {
+    assert.equal(
+      (await hub.api('POST', '/api/secrets', { name: 'gpu-key', value: 'for gpus', machineLabel: 'gpu=yes' })).status,
+      201,
+    );
+    const nowhere = await createTask({
+      title: 'x',
+      kind: 'shell',
+      input: { script: 'true' },
+      secrets: { K: 'gpu-key' },
+    });
+    assert.equal(nowhere.status, 400, 'no machine has the label the secret needs');
+    assert.match(nowhere.body.message, /gpu=yes/);
+
+    // A task accepted for a secret with no label, whose secret is then kept for labelled
+    // machines before it is assigned: the vault refuses the machine at delivery.
+    assert.equal((await hub.api('POST', '/api/secrets', { name: 'swap', value: 'first' })).status, 201);
+    const busy = await createTask({
+      title: 'holds the slot',
+      kind: 'shell',
+      input: { script: 'sleep 30' },
+      target: 'vault-runner',
+    });
+    assert.equal(busy.status, 201);
+    await eventually(
+      async () => assert.equal((await hub.api<TaskView>('GET', `/api/tasks/${busy.body.id}`)).body.state, 'running'),
+      { what: 'the slot taken' },
+    );
+    const waiting = await createTask({
+      title: 'waits for the slot',
+      kind: 'shell',
+      input: { script: 'printf "%s" "$K"' },
+      target: 'vault-runner',
+      maxAttempts: 1,
+      secrets: { K: 'swap' },
+    });
+    assert.equal(waiting.status, 201, JSON.stringify(waiting.body));
+    assert.equal((await hub.api('DELETE', '/api/secrets/swap')).status, 200);
+    assert.equal(
+      (await hub.api('POST', '/api/secrets', { name: 'swap', value: 'second', machineLabel: 'gpu=yes' })).status,
+      201,
+    );
+    assert.equal((await hub.api('POST', `/api/tasks/${busy.body.id}/cancel`)).status, 200);
+    const task = await finished(waiting.body.id);
+    assert.equal(task.state, 'failed');
+    assert.match(task.result?.error ?? '', /kept for machines labelled gpu=yes; this machine is not/);
   });
 
   it("gives a task's secrets only to the machine running its live attempt", async () => {

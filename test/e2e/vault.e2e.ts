@@ -69,6 +69,7 @@ describe('vault: secrets stored with envelope encryption, values out only by an 
         'description',
         'id',
         'lastAccessedAt',
+        'machineLabel',
         'name',
         'project',
         'scope',

@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import type { ValidationOptions } from 'class-validator';
 
+import { LABEL_PATTERN } from './machines';
 import { PageQuery } from './pagination';
 
 /** What kind of credential a secret is (shown in lists; changes nothing about how it is kept). */
@@ -113,6 +114,11 @@ export class CreateSecretBody {
   @Matches(PROJECT_NAME_PATTERN, { message: `project ${PROJECT_RULE}` })
   project?: string;
 
+  /** Only machines with this label receive it (a task naming it runs only on such machines). */
+  @IsOptional()
+  @Matches(LABEL_PATTERN, { message: 'machineLabel must be a machine label (e.g. gpu=4090)' })
+  machineLabel?: string;
+
   @IsOptional()
   @IsString()
   @MaxLength(1000)
@@ -158,6 +164,10 @@ export class CreateSecretRequest {
   @IsOptional()
   @Matches(PROJECT_NAME_PATTERN, { message: `project ${PROJECT_RULE}` })
   project?: string;
+
+  @IsOptional()
+  @Matches(LABEL_PATTERN, { message: 'machineLabel must be a machine label (e.g. gpu=4090)' })
+  machineLabel?: string;
 
   @IsOptional()
   @IsString()
@@ -274,6 +284,9 @@ export class SecretView {
 
   /** The project, or null for a global secret. */
   project!: string | null;
+
+  /** Only machines with this label receive it; null: any machine. */
+  machineLabel!: string | null;
 
   description!: string | null;
 
@@ -400,8 +413,8 @@ export class CheckSecretRefsRequest {
 }
 
 export interface SecretRefsCheck {
-  /** Environment variable → the secret's id and scope it resolved to. */
-  resolved: Record<string, { id: string; scope: string }>;
+  /** Environment variable → the secret's id and scope it resolved to, and the label a machine needs for it. */
+  resolved: Record<string, { id: string; scope: string; machineLabel: string | null }>;
 }
 
 /**

@@ -16,6 +16,7 @@ interface Connection {
 interface SetFlags extends Connection {
   category?: string;
   project?: string;
+  machineLabel?: string;
   description?: string;
   file?: string;
   json?: boolean;
@@ -69,6 +70,7 @@ export function registerSecrets(program: Command, config: CliConfig) {
       .description('store a secret, or give it a new value; the value is read from stdin or --file, never from argv')
       .option('--category <category>', 'api_key, password, token, certificate, ssh_key, env_var or general')
       .option('--project <name>', "only this project's tasks may use it (default: global)")
+      .option('--machine-label <label>', 'only machines with this label receive it (tasks naming it run there)')
       .option('--description <text>')
       .option('--file <path>', 'read the value from this file')
       .option('--json', 'print JSON'),
@@ -78,7 +80,14 @@ export function registerSecrets(program: Command, config: CliConfig) {
       throw new CliError('the value is empty', 2);
     }
     const api = await ApiClient.fromFlags(f, config);
-    const body = { name, value, category: f.category, project: f.project, description: f.description };
+    const body = {
+      name,
+      value,
+      category: f.category,
+      project: f.project,
+      machineLabel: f.machineLabel,
+      description: f.description,
+    };
     let saved: SecretView;
     try {
       saved = await api.call<SecretView>('POST', '/api/secrets', body);

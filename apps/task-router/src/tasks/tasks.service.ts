@@ -163,7 +163,16 @@ export class TasksService implements OnModuleInit {
   /** Checks a new task (input, placement, parent) and gives the row to insert. */
   async prepare(request: CreateTaskRequest): Promise<NewTask> {
     checkInput(request);
-    const requires = { capabilities: request.requires?.capabilities ?? [], labels: request.requires?.labels ?? [] };
+    const secrets = request.secrets ?? {};
+    const secretLabels: string[] = [];
+    if (Object.keys(secrets).length) {
+      // Every secret must be in the task's reach now (the vault checks again when a machine asks
+      // for them); one kept for machines with a label places the task on such machines only.
+      const { resolved } = await this.rpc.call(VaultRpc.check, { v: 1, refs: secrets, project: request.project });
+      secretLabels.push(...Object.values(resolved).flatMap((r) => (r.machineLabel ? [r.machineLabel] : [])));
+    }
+    const labels = [...new Set([...(request.requires?.labels ?? []), ...secretLabels])];
+    const requires = { capabilities: request.requires?.capabilities ?? [], labels };
     const shape = { kind: request.kind, input: request.input, requires };
     // Placement may use a slightly old view of the fleet; a refusal never does.
     let machines = await this.fleet.machines();
@@ -178,11 +187,6 @@ export class TasksService implements OnModuleInit {
     const target = verdict.target;
     if (request.parentTaskId && !(await this.tasks.findById(request.parentTaskId))) {
       throw WaggleError.notFound('task', request.parentTaskId);
-    }
-    const secrets = request.secrets ?? {};
-    if (Object.keys(secrets).length) {
-      // Every secret must be in the task's reach now (the vault checks again when a machine asks for them).
-      await this.rpc.call(VaultRpc.check, { v: 1, refs: secrets, project: request.project });
     }
     return {
       id: randomUUID(),

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 
 import type { OpenSecretsRequest, SealedSecrets, SecretActor } from '@waggle/contracts';
-import { ErrorCode, TaskRouterRpc, WaggleError } from '@waggle/contracts';
+import { ErrorCode, RegistryRpc, TaskRouterRpc, WaggleError } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 import { AuditRepository } from '../audit/audit.repository';
 import type { AuditEntry } from '../audit/audit.repository';
 import { VaultMetrics } from '../infrastructure/vault.metrics';
 import { sealTo } from '../keys/keyring';
+import type { SecretRow } from '../secrets/secret.repository';
 import { scopeOf, SecretsService } from '../secrets/secrets.service';
 
 const LIVE_STATES = new Set(['assigned', 'running']);
@@ -47,6 +48,10 @@ export class DeliveryService {
     const values: SealedSecrets['values'] = {};
     const used: AuditEntry[] = [];
     const ids: string[] = [];
+    // Every secret first: in reach (the task's project, else global) and, if it is kept for
+    // machines with a label, this machine has it. Then the values, sealed.
+    const rows: { env: string; row: SecretRow }[] = [];
+    let labels: string[] | undefined;
     for (const [env, name] of Object.entries(task.secrets ?? {})) {
       const row = await this.secrets.resolve(name, task.project);
       if (!row) {
@@ -59,7 +64,30 @@ export class DeliveryService {
           { env, secret: name },
         );
       }
-      values[env] = { name, ...sealTo(req.sealKey, await this.secrets.decrypt(row, actor)) };
+      if (row.machine_label) {
+        labels ??= (await this.rpc.call(RegistryRpc.getMachine, { machine: machineId })).labels;
+        if (!labels.includes(row.machine_label)) {
+          await this.audit.record([
+            {
+              action: 'refuse',
+              secretId: row.id,
+              secretName: row.name,
+              scope: scopeOf(row.project),
+              actor,
+              detail: { ...detail, env, reason: `machine lacks label ${row.machine_label}` },
+            },
+          ]);
+          throw new WaggleError(
+            ErrorCode.Forbidden,
+            `secret "${name}" (for ${env}) is kept for machines labelled ${row.machine_label}; this machine is not`,
+            { env, secret: name },
+          );
+        }
+      }
+      rows.push({ env, row });
+    }
+    for (const { env, row } of rows) {
+      values[env] = { name: row.name, ...sealTo(req.sealKey, await this.secrets.decrypt(row, actor)) };
       ids.push(row.id);
       used.push({
         action: 'use',

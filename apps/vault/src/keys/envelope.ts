@@ -63,9 +63,17 @@ export function unpack(packed: Buffer): Sealed {
   };
 }
 
-/** Associated data of a secret's value: its id, name and scope (a value moved to another row or name does not open). */
-export function valueAssociatedData(id: string, name: string, scope: string): Buffer {
-  return Buffer.from(JSON.stringify(['waggle-vault-value-v1', id, name, scope]), 'utf8');
+/**
+ * Associated data of a secret's value: its id, name and scope, and the machine label it is
+ * restricted to (a value moved to another row, name or scope, or unrestricted, does not open).
+ */
+export function valueAssociatedData(
+  id: string,
+  name: string,
+  scope: string,
+  machineLabel: string | null = null,
+): Buffer {
+  return Buffer.from(JSON.stringify(['waggle-vault-value-v1', id, name, scope, machineLabel]), 'utf8');
 }
 
 /** Associated data of a data key: the secret it belongs to and the key version wrapping it. */

@@ -32,6 +32,7 @@ export class Vault1764800000000 implements MigrationInterface {
       "id" uuid PRIMARY KEY,
       "name" text NOT NULL,
       "project" text NOT NULL DEFAULT '',
+      "machine_label" text,
       "category" text NOT NULL,
       "description" text,
       "key_version" integer NOT NULL REFERENCES "vault"."key_versions" ("version"),

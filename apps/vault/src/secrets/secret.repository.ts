@@ -12,6 +12,8 @@ export interface SecretRow {
   name: string;
   /** '' for a global secret. */
   project: string;
+  /** Only machines with this label receive it. */
+  machine_label: string | null;
   category: SecretCategory;
   description: string | null;
   key_version: number;
@@ -36,7 +38,7 @@ export interface EncryptedValue {
   tag: Buffer;
 }
 
-const COLUMNS = `"id", "name", "project", "category", "description", "key_version", "wrapped_key", "nonce", "ciphertext", "tag",
+const COLUMNS = `"id", "name", "project", "machine_label", "category", "description", "key_version", "wrapped_key", "nonce", "ciphertext", "tag",
   "created_at", "updated_at", "last_accessed_at", "access_count"`;
 
 /**
@@ -51,12 +53,19 @@ export class SecretRepository {
 
   /** Inserts a secret; null when its key version stopped being active meanwhile (re-encrypt and retry). Throws 23505 on a duplicate name. */
   async insert(
-    row: { id: string; name: string; project: string; category: SecretCategory; description: string | null },
+    row: {
+      id: string;
+      name: string;
+      project: string;
+      machine_label: string | null;
+      category: SecretCategory;
+      description: string | null;
+    },
     value: EncryptedValue,
   ): Promise<SecretRow | null> {
     const rows = await this.db.query<SecretRow[]>(
-      `INSERT INTO "vault"."secrets" ("id", "name", "project", "category", "description", "key_version", "wrapped_key", "nonce", "ciphertext", "tag")
-       SELECT $1, $2, $3, $4, $5, v."version", $7, $8, $9, $10 FROM ${ACTIVE_VERSION.replace('$KV', '$6')} v
+      `INSERT INTO "vault"."secrets" ("id", "name", "project", "category", "description", "key_version", "wrapped_key", "nonce", "ciphertext", "tag", "machine_label")
+       SELECT $1, $2, $3, $4, $5, v."version", $7, $8, $9, $10, $11 FROM ${ACTIVE_VERSION.replace('$KV', '$6')} v
        RETURNING ${COLUMNS}`,
       [
         row.id,
@@ -69,6 +78,7 @@ export class SecretRepository {
         value.nonce,
         value.ciphertext,
         value.tag,
+        row.machine_label,
       ],
     );
     return rows[0] ?? null;

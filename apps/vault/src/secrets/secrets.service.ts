@@ -49,6 +49,7 @@ export function secretView(row: SecretRow): SecretView {
     category: row.category,
     scope: scopeOf(row.project),
     project: row.project || null,
+    machineLabel: row.machine_label,
     description: row.description,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -74,13 +75,16 @@ export class SecretsService {
     private readonly metrics: VaultMetrics,
   ) {}
 
-  private async encrypt(row: { id: string; name: string; project: string }, value: string): Promise<EncryptedValue> {
+  private async encrypt(
+    row: { id: string; name: string; project: string; machine_label: string | null },
+    value: string,
+  ): Promise<EncryptedValue> {
     const dataKey = newKey();
     try {
       const sealed = seal(
         dataKey,
         Buffer.from(value, 'utf8'),
-        valueAssociatedData(row.id, row.name, scopeOf(row.project)),
+        valueAssociatedData(row.id, row.name, scopeOf(row.project), row.machine_label),
       );
       const { version, wrapped } = await this.keyring.wrapDataKey(row.id, dataKey);
       return { keyVersion: version, wrappedKey: wrapped, ...sealed };
@@ -97,7 +101,7 @@ export class SecretsService {
         return open(
           dataKey,
           { nonce: row.nonce, ciphertext: row.ciphertext, tag: row.tag },
-          valueAssociatedData(row.id, row.name, scopeOf(row.project)),
+          valueAssociatedData(row.id, row.name, scopeOf(row.project), row.machine_label),
           `secret ${row.id}`,
         ).toString('utf8');
       } finally {
@@ -134,7 +138,12 @@ export class SecretsService {
   }
 
   async create(req: CreateSecretRequest): Promise<SecretView> {
-    const base = { id: randomUUID(), name: req.name, project: req.project ?? '' };
+    const base = {
+      id: randomUUID(),
+      name: req.name,
+      project: req.project ?? '',
+      machine_label: req.machineLabel ?? null,
+    };
     const plaintext = this.incoming(req.sealedValue);
     for (let attempt = 1; ; attempt++) {
       const value = await this.encrypt(base, plaintext);
@@ -318,7 +327,7 @@ export class SecretsService {
           { env, secret: name },
         );
       }
-      resolved[env] = { id: row.id, scope: scopeOf(row.project) };
+      resolved[env] = { id: row.id, scope: scopeOf(row.project), machineLabel: row.machine_label };
     }
     return { resolved };
   }
