@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { connect, credsAuthenticator } from 'nats';
@@ -8,19 +10,28 @@ import type { NatsConnection } from 'nats';
 
 import type { Page, SecretAuditView } from '@waggle/contracts';
 import { authMaterialFiles } from '@waggle/credentials';
-import { FakeLlmProvider, TestHub } from '@waggle/testing';
+import { eventually, FakeGithub, FakeLlmProvider, TestHub } from '@waggle/testing';
 
-describe("vault: Waggle's own credentials as vault references (an LLM provider's API key)", () => {
+describe("vault: Waggle's own credentials as vault references (an LLM provider's API key, the GitHub bot's token)", () => {
   let hub: TestHub;
   let provider: FakeLlmProvider;
+  let github: FakeGithub;
+  let dir: string;
   let sniffer: NatsConnection;
   const traffic: string[] = [];
   const key = `sk-vault-${randomBytes(16).toString('hex')}`;
+  const botToken = `ghp_${randomBytes(18).toString('hex')}`;
 
   before(async () => {
     provider = await FakeLlmProvider.start('openai');
+    dir = await mkdtemp(join(tmpdir(), 'waggle-vault-gh-'));
+    github = await FakeGithub.start({ dir: join(dir, 'remote') });
+    github.addUser('waggle-bot', botToken);
+    await github.createRepo('octo', 'widgets', { collaborators: ['waggle-bot'], files: { 'README.md': '# w\n' } });
     hub = await TestHub.start({
       vault: {},
+      // The bot's token is a vault reference; the secret does not exist yet at the first start.
+      github: { env: { GITHUB_TOKEN: 'vault:gh-bot-token', WAGGLE_GITHUB_API_URL: github.url } },
       llm: {
         env: {
           WAGGLE_LLM_CHAIN: 'openai',
@@ -47,6 +58,8 @@ describe("vault: Waggle's own credentials as vault references (an LLM provider's
     await sniffer?.close();
     await hub?.stop();
     await provider?.stop();
+    await github?.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 
   const chat = () =>
@@ -82,5 +95,34 @@ describe("vault: Waggle's own credentials as vault references (an LLM provider's
     for (const service of [hub.gateway, ...hub.llmFailovers, hub.vault!]) {
       assert.ok(!service.text().includes(key), `${service.name} printed the key`);
     }
+  });
+
+  it("reads the GitHub bot's token from the vault at start; without the secret the bot stays idle and says why", async () => {
+    const bot = hub.githubBot!;
+    assert.match(bot.text(), /the GitHub token could not be read from the vault; the bot stays idle/);
+    assert.equal(github.requests.length, 0, 'an idle bot calls nothing');
+    assert.equal(
+      (await hub.api('POST', '/api/secrets', { name: 'gh-bot-token', value: botToken, category: 'token' })).status,
+      201,
+    );
+    await bot.restart();
+    await eventually(
+      () => assert.match(bot.text().split('github-bot stopping').at(-1) ?? '', /"msg":"github-bot ready"/),
+      {
+        what: 'the bot ready again',
+      },
+    );
+    const watched = await hub.api('POST', '/api/github/repos', { repo: 'octo/widgets', label: 'waggle', poll: true });
+    assert.equal(watched.status, 201, JSON.stringify(watched.body));
+    await eventually(
+      () =>
+        assert.ok(github.requests.some((r) => r.login === 'waggle-bot' && r.path.startsWith('/repos/octo/widgets'))),
+      { what: 'the bot calling GitHub as waggle-bot' },
+    );
+    const audit = await hub.api<Page<SecretAuditView>>('GET', '/api/secrets/audit?action=use');
+    assert.ok(audit.body.items.some((e) => e.secretName === 'gh-bot-token' && e.actor.name === 'github-bot'));
+    await sniffer.flush();
+    assert.ok(!traffic.some((t) => t.includes(botToken)), 'NATS carried the token');
+    assert.ok(!bot.text().includes(botToken), 'the bot printed its token');
   });
 });

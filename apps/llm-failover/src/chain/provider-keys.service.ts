@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { createCurve } from 'nkeys.js';
 
-import { parseVaultRef, VaultRpc, WaggleError } from '@waggle/contracts';
-import { openSealed } from '@waggle/credentials';
+import { parseVaultRef, WaggleError } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
+import { readVaultSecret } from '@waggle/service-kit';
 
 import type { ProviderSettings } from '../wire/providers';
 
@@ -34,30 +33,15 @@ export class ProviderKeysService {
     if (cached && cached.until > Date.now()) {
       return { ...p, apiKey: cached.value };
     }
-    const seal = createCurve();
     try {
-      const reply = await this.rpc.call(VaultRpc.resolve, {
-        v: 1,
-        ...ref,
-        service: 'llm-failover',
-        sealTo: seal.getPublicKey(),
-      });
-      const value = openSealed(seal, reply);
-      if (value === undefined) {
-        throw new ProviderKeyUnavailable(`${p.name}: its API key from the vault did not open`);
-      }
+      const value = await readVaultSecret(this.rpc, ref, 'llm-failover');
       this.keys.set(p.apiKey!, { value, until: Date.now() + KEY_TTL_MS });
       return { ...p, apiKey: value };
     } catch (error) {
-      if (error instanceof ProviderKeyUnavailable) {
-        throw error;
-      }
       const reason = error instanceof WaggleError ? error.message : String(error);
       throw new ProviderKeyUnavailable(
         `${p.name}: its API key (${p.apiKey}) could not be read from the vault: ${reason}`,
       );
-    } finally {
-      seal.clear();
     }
   }
 }
