@@ -107,6 +107,9 @@ describe('vault: secrets stored with envelope encryption, values out only by an 
     const badName = await create({ name: '../etc', value: 'v' });
     assert.equal(badName.status, 400);
     assert.match(JSON.stringify(badName.body.details), /name/);
+    const reserved = await create({ name: 'audit', value: 'v' });
+    assert.equal(reserved.status, 400);
+    assert.match(JSON.stringify(reserved.body.details), /reserved/);
     const badCategory = await create({ name: 'ok', value: 'v', category: 'xor' });
     assert.equal(badCategory.status, 400);
     const tooLong = await create({ name: 'big', value: 'x'.repeat(70_000) });

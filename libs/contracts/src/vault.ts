@@ -9,6 +9,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  NotEquals,
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
@@ -32,6 +33,8 @@ export type SecretCategory = (typeof SECRET_CATEGORIES)[number];
 /** A secret's name: unique within its scope. */
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SECRET_NAME_RULE = 'must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit';
+/** A name no secret may have: it is a route of its own. */
+export const RESERVED_SECRET_NAME = 'audit';
 /** A project name string (the tracker will own projects; until then a scope is this name). */
 export const PROJECT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const PROJECT_RULE = 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit';
@@ -96,6 +99,7 @@ export class SecretActor {
 export class CreateSecretBody {
   /** @example "gh-bot" */
   @Matches(SECRET_NAME_PATTERN, { message: `name ${SECRET_NAME_RULE}` })
+  @NotEquals(RESERVED_SECRET_NAME, { message: 'name "audit" is reserved (GET /api/secrets/audit is the audit trail)' })
   name!: string;
 
   /** The secret itself (stored encrypted; never returned but by an admin's reveal). */
@@ -151,6 +155,7 @@ export class CreateSecretRequest {
   v!: 1;
 
   @Matches(SECRET_NAME_PATTERN, { message: `name ${SECRET_NAME_RULE}` })
+  @NotEquals(RESERVED_SECRET_NAME, { message: 'name "audit" is reserved (GET /api/secrets/audit is the audit trail)' })
   name!: string;
 
   @ValidateNested()
