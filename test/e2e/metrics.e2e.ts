@@ -127,6 +127,7 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       // No repository is watched and no token given: the bot never calls out.
       github: { env: { WAGGLE_GITHUB_API_URL: 'http://127.0.0.1:9' } },
       tracker: {},
+      vault: {},
     });
     // Some traffic, so that labelled series and histogram buckets are in the text too.
     await hub.startAgent('worker', { allowCommand: true });
@@ -170,6 +171,7 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       'registry',
       'task-router-0',
       'tracker',
+      'vault',
     ]);
   });
 

@@ -15,6 +15,7 @@ import { registerInitDeploy } from './commands/init-deploy.command';
 import { registerLogs } from './commands/logs.command';
 import { registerMachines } from './commands/machines.command';
 import { registerProjects } from './commands/projects.command';
+import { registerSecrets } from './commands/secrets.command';
 import { registerSend } from './commands/send.command';
 import { registerSessions } from './commands/sessions.command';
 import { registerTasks } from './commands/tasks.command';
@@ -51,6 +52,7 @@ registerGithub(program, config);
 registerSessions(program, config);
 registerHooks(program, config);
 registerProjects(program, config);
+registerSecrets(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

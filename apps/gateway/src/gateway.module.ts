@@ -21,6 +21,7 @@ import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
 import { OverviewModule } from './overview/overview.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { SecretsModule } from './secrets/secrets.module';
 import { TasksModule } from './tasks/tasks.module';
 import { TrackerModule } from './tracker/tracker.module';
 
@@ -53,6 +54,7 @@ export class GatewayModule {
         SessionsModule,
         TrackerModule,
         ActivityModule,
+        SecretsModule,
         EventsModule,
         DashboardModule,
       ],

@@ -158,6 +158,7 @@ export class NodeAgent {
       onSessionHook: this.options.sessions
         ? (req) => this.sessions?.hook(req) ?? Promise.reject(new Error('sessions are starting'))
         : undefined,
+      mask: (taskId, attempt) => this.executor?.maskOf(taskId, attempt),
       logger,
     });
     const taskEnv = await this.taskEnvironment(await this.socket.start());
@@ -171,6 +172,7 @@ export class NodeAgent {
       machineName: identity.name,
       processMark: this.processMark,
       programs: this.helper!,
+      stateDir: this.options.stateDir,
       capabilities: () => this.currentCapabilities(),
       taskEnv,
       logger,

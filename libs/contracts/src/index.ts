@@ -17,4 +17,5 @@ export * from './subjects';
 export * from './tasks';
 export * from './tracker';
 export * from './validation';
+export * from './vault';
 export * from './edges';

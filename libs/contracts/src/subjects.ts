@@ -89,6 +89,8 @@ export const MachineSubjects = {
   helpStatus: (machineId: string) => `waggle.m.${machineId}.up.help.status`,
   /** Request: the git repositories under the machine's source folders (the tracker keeps them). */
   repos: (machineId: string) => `waggle.m.${machineId}.up.repos`,
+  /** Request: the secrets of a running attempt, sealed to this machine's curve key (the vault answers). */
+  secretsOpen: (machineId: string) => `waggle.m.${machineId}.up.secrets.open`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
@@ -127,6 +129,7 @@ export const MachineWildcards = {
   helpStatus: 'waggle.m.*.up.help.status',
   sessionsReport: 'waggle.m.*.up.sessions.report',
   repos: 'waggle.m.*.up.repos',
+  secretsOpen: 'waggle.m.*.up.secrets.open',
 } as const;
 
 /** What the hub may ask of a machine's sessions. */
@@ -160,6 +163,7 @@ export const QueueGroups = {
   tracker: 'waggle-tracker',
   gateway: 'waggle-gateway',
   sessions: 'waggle-sessions',
+  vault: 'waggle-vault',
 } as const;
 
 /** Core (not stored) broadcasts between gateway replicas. */

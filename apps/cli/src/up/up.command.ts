@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -74,6 +74,21 @@ async function signsIn(hubUrl: string, name: string, password: string): Promise<
   }
   await fetch(`${hubUrl}/api/auth/logout`, { method: 'POST', headers: { cookie } }).catch(() => undefined);
   return true;
+}
+
+/**
+ * The vault's master key: made once (32 random bytes), kept under WAGGLE_HOME readable by
+ * this user only. Only the vault service reads it (WAGGLE_VAULT_KEY_FILE); losing it loses
+ * every secret, so back it up apart from the database.
+ */
+async function stableVaultKeyFile(file: string): Promise<string> {
+  const previous = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (!previous) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  }
+  await chmod(file, 0o600);
+  return file;
 }
 
 function localMachineName(): string {
@@ -197,6 +212,11 @@ export function registerUp(program: Command, config: CliConfig) {
       const githubMetricsPort = await freePort(9104);
       const sessionsMetricsPort = await freePort(9107);
       const trackerMetricsPort = await freePort(9108);
+      const vaultMetricsPort = await freePort(9109);
+      // The hub inherits this environment: a key given there is used as is (the CLI never reads it).
+      const inherited = childEnvironment();
+      const vaultKeyGiven = !!(inherited.WAGGLE_VAULT_KEY || inherited.WAGGLE_VAULT_KEY_FILE);
+      const vaultKeyFile = join(home, 'vault', 'master.key');
       // The hub's services in one process (one Node start, one module load), each with its own
       // config, NATS connection and pool, talking to the others over NATS as when each runs alone.
       // Each reads only its own variables, so one environment serves them all.
@@ -232,6 +252,9 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_GITHUB_SECRETS_KEY:
             config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
           WAGGLE_TRACKER_METRICS_PORT: String(trackerMetricsPort),
+          // The vault's master key: from WAGGLE_VAULT_KEY(_FILE) in this environment, else made once under WAGGLE_HOME.
+          WAGGLE_VAULT_METRICS_PORT: String(vaultMetricsPort),
+          ...(vaultKeyGiven ? {} : { WAGGLE_VAULT_KEY_FILE: await stableVaultKeyFile(vaultKeyFile) }),
           WAGGLE_PORT: String(config.WAGGLE_PORT),
           WAGGLE_ADMIN_TOKEN: candidate,
           WAGGLE_ADMIN_TOKEN_FILE: undefined,
@@ -246,6 +269,7 @@ export function registerUp(program: Command, config: CliConfig) {
         `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
         `sessions     /api/sessions, /api/attention, /api/assignments; metrics http://127.0.0.1:${sessionsMetricsPort}/metrics`,
         `tracker      projects, features, bugs at /api/projects; metrics http://127.0.0.1:${trackerMetricsPort}/metrics`,
+        `vault        secrets at /api/secrets (master key ${vaultKeyGiven ? 'from the environment' : `in ${vaultKeyFile}`}); metrics http://127.0.0.1:${vaultMetricsPort}/metrics`,
       );
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
       await waitReady(`${hubUrl}/ready`, 'the gateway');
