@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { childEnvironment } from '@waggle/config';
 import type { MachineView, Page, TaskLogsPage, TaskView } from '@waggle/contracts';
-import { createDatabase, dropDatabase, freePort, programPath } from '@waggle/local-infra';
+import { createDatabase, dropDatabase, freePort, HUB_SERVICES, programPath } from '@waggle/local-infra';
 import { eventually, runCli, spawnCli, testDatabaseServer } from '@waggle/testing';
 
 /** Whether any process of the group `pgid` is still there. */
@@ -95,6 +95,11 @@ describe('waggle up on one machine, as the README says', () => {
     assert.doesNotMatch(output, /"level":|"msg":|InstanceLoader/, 'no service log line in the terminal');
     // The admin token comes last, where it is seen.
     assert.match(output.trimEnd(), /export WAGGLE_TOKEN=wgl_adm_\S+$/);
+    // /ready asked every service of the hub over NATS before the banner was printed.
+    const ready = (await (await fetch(`${hubUrl}/ready`)).json()) as { checks: Record<string, boolean> };
+    const services = Object.keys(ready.checks).filter((k) => k.startsWith('service:'));
+    assert.deepEqual(services.sort(), HUB_SERVICES.filter((s) => s !== 'gateway').map((s) => `service:${s}`).sort());
+    assert.ok(Object.values(ready.checks).every(Boolean), JSON.stringify(ready.checks));
     const logs = await runCli(['logs', 'registry', '-n', '50'], { WAGGLE_HOME: join(clone, '.waggle') });
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /registry: registry ready/);

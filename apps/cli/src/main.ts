@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 
 import { loadConfigOrExit } from '@waggle/config';
+import { WAGGLE_VERSION } from '@waggle/contracts';
 
 import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
@@ -37,7 +38,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const config = loadConfigOrExit(CliConfig);
 const program = new Command('waggle')
   .description('Waggle: one control plane for the AI coding agents on your machines')
-  .version('0.1.0');
+  .version(WAGGLE_VERSION);
 registerUp(program, config);
 registerLogs(program, config);
 registerAgent(program, config);

@@ -19,3 +19,4 @@ export * from './tracker';
 export * from './validation';
 export * from './vault';
 export * from './edges';
+export * from './version';

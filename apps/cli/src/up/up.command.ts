@@ -256,6 +256,8 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_VAULT_METRICS_PORT: String(vaultMetricsPort),
           ...(vaultKeyGiven ? {} : { WAGGLE_VAULT_KEY_FILE: await stableVaultKeyFile(vaultKeyFile) }),
           WAGGLE_PORT: String(config.WAGGLE_PORT),
+          // /ready (and so the banner) waits until every service of the hub answers over NATS.
+          WAGGLE_GATEWAY_REQUIRED_SERVICES: HUB_SERVICES.filter((s) => s !== 'gateway').join(','),
           WAGGLE_ADMIN_TOKEN: candidate,
           WAGGLE_ADMIN_TOKEN_FILE: undefined,
           WAGGLE_ADMIN_PASSWORD: candidatePassword,
