@@ -13,3 +13,4 @@ export * from './subjects';
 export * from './tasks';
 export * from './validation';
 export * from './edges';
+export * from './visor';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Controller, Get, Header } from '@nestjs/common';
@@ -6,23 +6,48 @@ import { ApiExcludeController } from '@nestjs/swagger';
 
 import { Public } from '../auth/auth.decorators';
 
-/** The dashboard's files: its page, and the script and stylesheet the page loads from DASHBOARD_ASSETS_PREFIX. */
-export const DASHBOARD_ASSETS = join(__dirname, '..', '..', 'assets', 'dashboard');
-export const DASHBOARD_ASSETS_PREFIX = '/dashboard/';
+/**
+ * The visor's built files (apps/dashboard, built by `npm run build` with Vite): index.html and,
+ * under DASHBOARD_ASSETS_PREFIX, its content-hashed scripts and stylesheets.
+ */
+export const DASHBOARD_DIST = join(__dirname, '..', '..', '..', 'dashboard', 'dist');
+export const DASHBOARD_ASSETS = join(DASHBOARD_DIST, 'assets');
+export const DASHBOARD_ASSETS_PREFIX = '/assets/';
+
+/** The visor's client-side routes: each answers with index.html, and the page's router shows the route. */
+export const DASHBOARD_ROUTES = [
+  '',
+  'sign-in',
+  'machines',
+  'machines/:id',
+  'chat',
+  'chat/:machine',
+  'tasks',
+  'tasks/new',
+  'tasks/:id',
+  'llm',
+  'github',
+];
+
+const MISSING_BUILD = `<!doctype html><meta charset="utf-8"><title>Waggle</title>
+<p>The visor is not built: run <code>npm run build</code> (it builds apps/dashboard).</p>`;
 
 /**
- * The dashboard is one static page; it asks for the token and talks to /api and /ws itself.
- * Its script and styles are files (served by @fastify/static), so the Content-Security-Policy
- * every response carries (app.ts) needs no 'unsafe-inline'.
+ * The visor is a single-page app; its routes all answer with its index.html, never cached (so
+ * a new build is picked up at once), while the hashed assets it names are cached for a year.
+ * Scripts and styles are files, so the Content-Security-Policy (app.ts) needs no inline script.
  */
 @ApiExcludeController()
 @Controller()
 export class DashboardController {
-  private readonly page = readFileSync(join(DASHBOARD_ASSETS, 'index.html'), 'utf8');
+  private readonly page = existsSync(join(DASHBOARD_DIST, 'index.html'))
+    ? readFileSync(join(DASHBOARD_DIST, 'index.html'), 'utf8')
+    : MISSING_BUILD;
 
-  @Get()
+  @Get(DASHBOARD_ROUTES)
   @Public()
   @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-cache')
   index(): string {
     return this.page;
   }

@@ -26,7 +26,7 @@ const MAX_FOLLOWS = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether a principal may see an event: admins see all, a machine only events about itself. */
-function visibleTo(principal: Principal, event: WaggleEvent): boolean {
+export function eventVisibleTo(principal: Principal, event: WaggleEvent): boolean {
   if (principal.kind === 'admin') {
     return true;
   }
@@ -112,7 +112,7 @@ export class EventsGateway implements OnGatewayConnection {
       return;
     }
     const unsubscribe = this.events.subscribe((event) => {
-      if (socket.readyState === socket.OPEN && visibleTo(principal, event)) {
+      if (socket.readyState === socket.OPEN && eventVisibleTo(principal, event)) {
         socket.send(JSON.stringify({ type: 'event', event }));
       }
     });

@@ -1,0 +1,22 @@
+/** Shapes the API answers with: the contract types themselves (type-only imports, nothing is bundled). */
+export type {
+  BreakerView,
+  FailoverView,
+  GithubLinkView,
+  LlmProviderView,
+  LlmSummary,
+  LogChunkView,
+  MachineView,
+  MessageView,
+  MetricHistoryView,
+  MetricSample,
+  Page,
+  TaskView,
+  TaskState,
+  TaskKind,
+  WaggleEvent,
+  EventType,
+  WatchedRepoView,
+  WatchedRepoCreated,
+  CreatedJoinToken,
+} from '@waggle/contracts';
