@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 import { EnvBoolean, HubServiceConfig } from '@waggle/config';
 
@@ -49,6 +49,37 @@ export class GatewayConfig extends HubServiceConfig {
   @IsString()
   @MinLength(24, { message: 'WAGGLE_ADMIN_TOKEN must be at least 24 characters' })
   WAGGLE_ADMIN_TOKEN?: string;
+
+  /**
+   * The password of the first admin account (`admin`), installed on first start. Unset: the
+   * gateway makes one and prints it once. Only its scrypt hash is stored.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(10, { message: 'WAGGLE_ADMIN_PASSWORD must be at least 10 characters' })
+  @MaxLength(256)
+  WAGGLE_ADMIN_PASSWORD?: string;
+
+  /** A session ends after this many seconds without a request (every request with its cookie starts the count again). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 86_400)
+  WAGGLE_SESSION_IDLE_SECONDS = 3_600;
+
+  /**
+   * Failed sign-ins per minute, per account name and per address; the next attempt (even
+   * with the right password) is answered 429 until the minute ends.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_LOGIN_FAILURES_PER_MINUTE = 5;
+
+  /** The hub's address as browsers reach it; an https:// address marks the session cookie Secure. */
+  @IsOptional()
+  @Matches(/^https?:\/\//, { message: 'WAGGLE_PUBLIC_URL must be an http:// or https:// URL' })
+  WAGGLE_PUBLIC_URL?: string;
 
   /** Largest request body in bytes. */
   @Type(() => Number)

@@ -7,6 +7,8 @@ import { HubServiceModule } from '@waggle/service-kit';
 
 import { ApiTokenEntity } from './auth/api-token.entity';
 import { AuthModule } from './auth/auth.module';
+import { SessionEntity } from './auth/session.entity';
+import { UserEntity } from './auth/user.entity';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsModule } from './events/events.module';
 import { GatewayConfig } from './gateway.config';
@@ -31,7 +33,7 @@ export class GatewayModule {
           configType: GatewayConfig,
           logger,
           metrics,
-          entities: [ApiTokenEntity],
+          entities: [ApiTokenEntity, UserEntity, SessionEntity],
           migrations: gatewayMigrations,
           outbox: false,
           requestTimeoutMs: config.WAGGLE_REQUEST_TIMEOUT_MS,

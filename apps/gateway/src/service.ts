@@ -20,6 +20,7 @@ export const service: HostedService = {
     const app = await createGatewayApp(config, logger, metrics);
     SwaggerModule.setup('docs', app, buildOpenApi(app), { jsonDocumentUrl: 'docs/openapi.json' });
     await app.get(AuthService).ensureAdminToken();
+    await app.get(AuthService).ensureAdminAccount();
     await app.listen(config.WAGGLE_PORT, config.WAGGLE_HOST);
     logger.info({ url: await app.getUrl() }, 'gateway ready');
     return async () => {

@@ -8,6 +8,7 @@ export * from './llm';
 export * from './machines';
 export * from './messages';
 export * from './pagination';
+export * from './people';
 export * from './rpc';
 export * from './subjects';
 export * from './tasks';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AgentIdentity, StoredMessage } from '@waggle/agent-state';
 import { InboxStore, readIdentity } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
-import type { CreatedJoinToken } from '@waggle/contracts';
+import type { CreatedJoinToken, CreatedUser, Role } from '@waggle/contracts';
 import { authMaterialFiles, newToken, TokenPrefix } from '@waggle/credentials';
 import { createDatabase, dropDatabase, freePort, LocalNatsServer, programPath } from '@waggle/local-infra';
 
@@ -53,8 +53,18 @@ export interface TestHubOptions {
  * store), its own fresh database, and the real registry and gateway processes. Agents are
  * real node-agent processes with their own state dirs.
  */
+/** A person's account made by `createUser`, with its password. */
+export interface TestUser {
+  id: string;
+  name: string;
+  role: Role;
+  password: string;
+}
+
 export class TestHub {
   readonly adminToken = newToken(TokenPrefix.admin);
+  /** The first admin account's password (account `admin`), installed on the gateway's first start. */
+  readonly adminPassword = randomBytes(18).toString('base64url');
   registry!: ServiceProcess;
   gateway!: ServiceProcess;
   taskRouters: ServiceProcess[] = [];
@@ -171,6 +181,7 @@ export class TestHub {
       WAGGLE_PORT: String(port),
       WAGGLE_HOST: '127.0.0.1',
       WAGGLE_ADMIN_TOKEN: this.adminToken,
+      WAGGLE_ADMIN_PASSWORD: this.adminPassword,
     }).start();
     await this.waitReady();
   }
@@ -239,6 +250,7 @@ export class TestHub {
       WAGGLE_PORT: String(port),
       WAGGLE_HOST: '127.0.0.1',
       WAGGLE_ADMIN_TOKEN: this.adminToken,
+      WAGGLE_ADMIN_PASSWORD: this.adminPassword,
       ...env,
     }).start();
     this.moreGateways.push(gateway);
@@ -271,6 +283,32 @@ export class TestHub {
     });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /**
+   * Adds a person's account with a known password (generated unless given), through the
+   * API as the admin token: `await hub.createUser('ana', 'operator')`.
+   */
+  async createUser(name: string, role: Role, password = randomBytes(12).toString('base64url')): Promise<TestUser> {
+    const res = await this.api<CreatedUser>('POST', '/api/users', { name, role, password });
+    if (res.status !== 201) {
+      throw new Error(`user ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return { id: res.body.user.id, name, role, password };
+  }
+
+  /** Signs in as a person; answers the `Cookie` header value that carries the session. */
+  async signIn(user: { name: string; password: string }): Promise<string> {
+    const response = await fetch(`${this.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: user.name, password: user.password }),
+    });
+    const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
+    if (response.status !== 200 || !cookie) {
+      throw new Error(`sign-in as ${user.name}: ${response.status} ${await response.text()}`);
+    }
+    return cookie;
   }
 
   async joinToken(maxUses = 1): Promise<string> {

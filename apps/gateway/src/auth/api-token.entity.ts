@@ -1,5 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import type { Role } from '@waggle/contracts';
+
 @Entity({ name: 'api_tokens' })
 export class ApiTokenEntity {
   @PrimaryColumn('uuid')
@@ -9,7 +11,7 @@ export class ApiTokenEntity {
   name!: string;
 
   @Column('text')
-  role!: 'admin';
+  role!: Role;
 
   @Column('text', { name: 'token_hash' })
   tokenHash!: string;

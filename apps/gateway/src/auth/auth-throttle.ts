@@ -71,6 +71,29 @@ export class AuthThrottle {
     }
   }
 
+  /**
+   * Refuses a sign-in while its account name or its address is at the limit of failures
+   * this minute: the right password is refused too, so guessing cannot tell it was right.
+   */
+  refuseLogin(account: string, address: string | undefined): void {
+    const limit = this.config.WAGGLE_LOGIN_FAILURES_PER_MINUTE;
+    const byAccount = this.limiter.peek('login-failures-account', account.toLowerCase(), limit);
+    if (!byAccount.allowed) {
+      throw rateLimited('too many failed sign-ins for this account', byAccount);
+    }
+    const byAddress = this.limiter.peek('login-failures-address', address ?? 'unknown', limit);
+    if (!byAddress.allowed) {
+      throw rateLimited('too many failed sign-ins from this address', byAddress);
+    }
+  }
+
+  /** Counts a failed sign-in against its account name and its address. */
+  loginFailed(account: string, address: string | undefined): void {
+    const limit = this.config.WAGGLE_LOGIN_FAILURES_PER_MINUTE;
+    this.limiter.hit('login-failures-account', account.toLowerCase(), limit);
+    this.limiter.hit('login-failures-address', address ?? 'unknown', limit);
+  }
+
   /** Counts a request of an authenticated caller; the decision is also what the RateLimit headers say. */
   request(principal: Principal): RateDecision {
     return this.limiter.hit('requests', principalKey(principal), this.config.WAGGLE_RATE_LIMIT_PER_MINUTE);

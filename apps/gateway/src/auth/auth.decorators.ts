@@ -2,18 +2,22 @@ import { createParamDecorator, SetMetadata } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
-import type { Principal, Role } from './principal';
+import type { Caller, Principal } from './principal';
 
 export const ACCESS_KEY = 'waggle:access';
 
 /** What a route declares: which callers may use it. Every route must declare one. */
-export type Access = { public: true } | { public: false; roles: Role[] };
+export type Access = { public: true } | { public: false; callers: Caller[] };
 
-/** Anyone may call (health, joining with a join token checked by the registry). */
+/** Anyone may call (health, joining with a join token checked by the registry, signing in). */
 export const Public = () => SetMetadata(ACCESS_KEY, { public: true } satisfies Access);
 
-/** Callers holding one of these credentials may call. */
-export const Auth = (...roles: Role[]) => SetMetadata(ACCESS_KEY, { public: false, roles } satisfies Access);
+/**
+ * Who may call: `@Auth('viewer', 'machine')` admits every person and token (viewer is the
+ * lowest role) and machines; `@Auth('operator')` admits operators and admins, no machine.
+ * Naming one role admits every role above it.
+ */
+export const Auth = (...callers: Caller[]) => SetMetadata(ACCESS_KEY, { public: false, callers } satisfies Access);
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 

@@ -3,12 +3,54 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 
-import { ErrorCode, WaggleError } from '@waggle/contracts';
+import { ErrorCode, roleIncludes, ROLES, WaggleError } from '@waggle/contracts';
+import type { Role } from '@waggle/contracts';
 
 import { AuthThrottle, rateLimited } from './auth-throttle';
 import type { Access, AuthenticatedRequest } from './auth.decorators';
 import { ACCESS_KEY } from './auth.decorators';
 import { AuthService } from './auth.service';
+import type { Caller, Principal } from './principal';
+import { SESSION_EXPIRES_HEADER, SessionService } from './session.service';
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether a route's callers admit this principal, or why not. */
+export function refusal(callers: Caller[], principal: Principal): string | undefined {
+  if (principal.kind === 'machine') {
+    return callers.includes('machine') ? undefined : "a machine's credential cannot do this";
+  }
+  const roles = callers.filter((c): c is Role => c !== 'machine');
+  const lowest = ROLES.find((role) => roles.includes(role));
+  if (lowest && roleIncludes(principal.role, lowest)) {
+    return undefined;
+  }
+  return lowest ? `needs the ${lowest} role` : 'only machines may do this';
+}
+
+/**
+ * A cookie-authenticated request that changes something must come from the hub's own page:
+ * SameSite=Strict already keeps the cookie off other sites' requests, and this refuses one
+ * a browser marks as cross-site anyway (Sec-Fetch-Site, or an Origin naming another host).
+ */
+function crossSite(request: AuthenticatedRequest): boolean {
+  if (SAFE_METHODS.has(request.method)) {
+    return false;
+  }
+  const site = request.headers['sec-fetch-site'];
+  if (site && site !== 'same-origin' && site !== 'none') {
+    return true;
+  }
+  const origin = request.headers.origin;
+  if (!origin) {
+    return false;
+  }
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
 
 /** Global guard. Fails closed: a route without @Public or @Auth is refused (and a test lists such routes). */
 @Injectable()
@@ -16,6 +58,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly sessions: SessionService,
     private readonly throttle: AuthThrottle,
   ) {}
 
@@ -31,26 +74,42 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    // Anthropic's SDKs send the key as `x-api-key`: accepted the same as a bearer token.
-    const apiKey = request.headers['x-api-key'];
-    const principal = await this.auth.authenticate(
-      this.auth.bearerOf(request.headers.authorization) ?? (typeof apiKey === 'string' ? apiKey : undefined),
-      request.ip,
-    );
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const principal = await this.authenticate(request, reply);
     // Every request of a credential counts, on whichever replica it lands; the headers say how many are left.
     const decision = this.throttle.request(principal);
     if (decision.limit > 0) {
-      const reply = context.switchToHttp().getResponse<FastifyReply>();
       void reply.header('ratelimit-policy', `"requests";q=${decision.limit};w=60`);
       void reply.header('ratelimit', `"requests";r=${decision.remaining};t=${decision.resetSeconds}`);
     }
     if (!decision.allowed) {
       throw rateLimited('too many requests with this credential', decision);
     }
-    if (!access.roles.includes(principal.kind)) {
-      throw new WaggleError(ErrorCode.Forbidden, `this needs ${access.roles.join(' or ')} credentials`);
+    const refused = refusal(access.callers, principal);
+    if (refused) {
+      throw new WaggleError(ErrorCode.Forbidden, refused);
     }
     request.principal = principal;
     return true;
+  }
+
+  /**
+   * A bearer token (or Anthropic's `x-api-key`) when there is one, else the session cookie;
+   * a cookie request extends its session and says until when.
+   */
+  private async authenticate(request: AuthenticatedRequest, reply: FastifyReply): Promise<Principal> {
+    const apiKey = request.headers['x-api-key'];
+    const token =
+      this.auth.bearerOf(request.headers.authorization) ?? (typeof apiKey === 'string' ? apiKey : undefined);
+    const cookie = token ? undefined : this.sessions.cookieOf(request.headers.cookie);
+    if (!cookie) {
+      return this.auth.authenticate(token, request.ip);
+    }
+    if (crossSite(request)) {
+      throw new WaggleError(ErrorCode.Forbidden, "a signed-in change must come from the hub's own page");
+    }
+    const session = await this.sessions.resume(cookie, true);
+    void reply.header(SESSION_EXPIRES_HEADER, session.expiresAt.toISOString());
+    return session;
   }
 }

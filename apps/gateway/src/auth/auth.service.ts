@@ -14,7 +14,9 @@ import { LOGGER, NATS } from '@waggle/service-kit';
 import { GatewayConfig } from '../gateway.config';
 import { ApiTokenRepository } from './api-token.repository';
 import { AuthThrottle } from './auth-throttle';
+import { generatePassword, hashPassword } from './password';
 import type { Principal } from './principal';
+import { UserRepository } from './user.repository';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 /** How long a resolved token is trusted without asking again (revocations drop it at once). */
@@ -35,6 +37,7 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     private readonly tokens: ApiTokenRepository,
+    private readonly users: UserRepository,
     private readonly config: GatewayConfig,
     private readonly rpc: RpcClient,
     private readonly throttle: AuthThrottle,
@@ -95,6 +98,28 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * First start: the first admin account, `admin`, with WAGGLE_ADMIN_PASSWORD or a
+   * generated password printed once on stderr (beside the admin token). Only its hash is stored.
+   */
+  async ensureAdminAccount(): Promise<void> {
+    if (await this.users.hasAccounts()) {
+      return;
+    }
+    const password = this.config.WAGGLE_ADMIN_PASSWORD ?? generatePassword();
+    const installed = await this.users.insertFirstAdmin(randomUUID(), await hashPassword(password));
+    if (!installed) {
+      return;
+    }
+    this.logger.info(
+      { from: this.config.WAGGLE_ADMIN_PASSWORD ? 'WAGGLE_ADMIN_PASSWORD' : 'generated' },
+      'admin account installed',
+    );
+    if (!this.config.WAGGLE_ADMIN_PASSWORD) {
+      process.stderr.write(`\n  Admin account (shown once, store it now):\n    name admin, password ${password}\n\n`);
+    }
+  }
+
   bearerOf(header: string | undefined): string | undefined {
     return header ? BEARER.exec(header)?.[1] : undefined;
   }
@@ -146,6 +171,6 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
     if (!row) {
       throw new WaggleError(ErrorCode.Unauthenticated, 'token is unknown or revoked');
     }
-    return { kind: 'admin', tokenId: row.id, name: row.name };
+    return { kind: 'token', role: row.role, tokenId: row.id, name: row.name };
   }
 }

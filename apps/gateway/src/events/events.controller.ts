@@ -27,7 +27,7 @@ export class EventsController {
   ) {}
 
   @Get('events')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({
     summary:
       'Recent domain events, newest first (the last 2000 this gateway saw, from the EVENTS stream). A machine sees only events about itself.',
@@ -42,7 +42,7 @@ export class EventsController {
   }
 
   @Get('machines/:id/metrics')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({ summary: "A machine's heartbeat figures over the last hour (kept by the gateway), oldest first" })
   @ApiOkResponse({ schema: schemaRef(MetricHistoryView) })
   @ApiErrors(401, 404)

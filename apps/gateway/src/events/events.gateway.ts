@@ -11,6 +11,8 @@ import { RpcClient } from '@waggle/messaging';
 import { AuthThrottle } from '../auth/auth-throttle';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
+import type { UserPrincipal } from '../auth/session.service';
+import { SessionService } from '../auth/session.service';
 import { EventsService } from './events.service';
 
 /** A socket must authenticate this soon after the upgrade. */
@@ -23,19 +25,35 @@ export const WS_MAX_FRAME_BYTES = 16 * 1024;
 /** Sockets from one address that may wait unauthenticated at once; more are closed at once. */
 export const WS_MAX_PENDING_PER_ADDRESS = 20;
 const MAX_FOLLOWS = 50;
+/** A long session is looked at again at least this often (a timer cannot wait weeks). */
+const MAX_SESSION_CHECK_MS = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether a principal may see an event: admins see all, a machine only events about itself. */
+/** Whether a principal may see an event: people and API tokens (every role reads) see all, a machine only events about itself. */
 export function eventVisibleTo(principal: Principal, event: WaggleEvent): boolean {
-  if (principal.kind === 'admin') {
+  if (principal.kind !== 'machine') {
     return true;
   }
   return (event.data as { machineId?: string }).machineId === principal.machineId;
 }
 
+/** Whether an upgrade came from a page of the hub itself (browsers always send Origin on a WebSocket upgrade). */
+function sameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (!origin) {
+    return true;
+  }
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `/ws`: authenticate with `Authorization: Bearer …` on the upgrade, or by sending
- * `{"type":"auth","token":"…"}` first (browsers cannot set headers). Then every visible
+ * `{"type":"auth","token":"…"}` first (browsers cannot set headers), or with the session cookie of a person signed in
+ * on the hub's page (the socket closes when that session ends). Then every visible
  * event arrives as `{"type":"event","event":{…}}`; `{"type":"follow-logs","taskId":"…"}`
  * adds a task's live output as `{"type":"log","taskId":"…","chunk":{…}}`.
  */
@@ -46,6 +64,7 @@ export class EventsGateway implements OnGatewayConnection {
 
   constructor(
     private readonly auth: AuthService,
+    private readonly sessions: SessionService,
     private readonly events: EventsService,
     private readonly throttle: AuthThrottle,
     private readonly rpc: RpcClient,
@@ -77,7 +96,20 @@ export class EventsGateway implements OnGatewayConnection {
     socket.once('close', settle);
     const header = this.auth.bearerOf(request.headers.authorization);
     if (header) {
-      void this.admit(socket, header, address).finally(settle);
+      void this.admit(socket, () => this.auth.authenticate(header, address)).finally(settle);
+      return;
+    }
+    // A signed-in page: its session cookie, from the hub's own origin only (a page elsewhere could open a socket with it).
+    const cookie = this.sessions.cookieOf(request.headers.cookie);
+    if (cookie) {
+      if (!sameOrigin(request)) {
+        socket.close(4403, "a signed-in socket must come from the hub's own page");
+        settle();
+        return;
+      }
+      void this.admit(socket, () => this.sessions.resume(cookie, true))
+        .then((principal) => principal && this.endWithSession(socket, cookie, principal as UserPrincipal))
+        .finally(settle);
       return;
     }
     socket.once('message', (raw: Buffer) => {
@@ -94,22 +126,46 @@ export class EventsGateway implements OnGatewayConnection {
         socket.close(4400, 'first message must be {"type":"auth","token":"…"}');
         return;
       }
-      void this.admit(socket, token, address).finally(settle);
+      const presented = token;
+      void this.admit(socket, () => this.auth.authenticate(presented, address)).finally(settle);
     });
   }
 
-  private async admit(socket: WebSocket, token: string, address: string) {
+  /**
+   * Closes a cookie socket when its session ends (expired, signed out, password changed):
+   * looked at when the session would end, and again at its new end if requests extended it.
+   */
+  private endWithSession(socket: WebSocket, cookie: string, session: UserPrincipal) {
+    let timer: NodeJS.Timeout | undefined;
+    const check = (at: Date) => {
+      timer = setTimeout(
+        () => {
+          this.sessions.resume(cookie, false).then(
+            (live) => socket.readyState === socket.OPEN && check(live.expiresAt),
+            () => socket.close(4401, 'the session ended'),
+          );
+        },
+        Math.min(Math.max(at.getTime() - Date.now() + 50, 50), MAX_SESSION_CHECK_MS),
+      );
+      timer.unref();
+    };
+    check(session.expiresAt);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** Admits a socket once `authenticate` names its caller; answers the principal, or undefined when closed. */
+  private async admit(socket: WebSocket, authenticate: () => Promise<Principal>): Promise<Principal | undefined> {
     let principal: Principal;
     try {
-      principal = await this.auth.authenticate(token, address);
+      principal = await authenticate();
     } catch (error) {
       socket.close(4401, error instanceof WaggleError ? error.message.slice(0, 100) : 'unauthenticated');
-      return;
+      return undefined;
     }
     // A socket counts as one request of its credential (the same limit as REST).
     if (!this.throttle.request(principal).allowed) {
       socket.close(4429, 'too many requests with this credential');
-      return;
+      return undefined;
     }
     const unsubscribe = this.events.subscribe((event) => {
       if (socket.readyState === socket.OPEN && eventVisibleTo(principal, event)) {
@@ -164,11 +220,12 @@ export class EventsGateway implements OnGatewayConnection {
       }
     });
     socket.send(JSON.stringify({ type: 'ready', principal: { kind: principal.kind, name: principal.name } }));
+    return principal;
   }
 
   /** Whether the caller may follow a task's output: the same rule as GET /api/tasks/:id/logs (admins all, a machine its own). */
   private async mayFollow(principal: Principal, taskId: string): Promise<boolean> {
-    if (principal.kind === 'admin') {
+    if (principal.kind !== 'machine') {
       return true;
     }
     try {

@@ -50,7 +50,7 @@ export class GithubController {
   }
 
   @Get('repos')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Watched repositories, with when each was last polled and any rate-limit wait' })
   @ApiQueryOf(ListReposRequest)
@@ -71,7 +71,7 @@ export class GithubController {
   }
 
   @Get('links')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiBearerAuth()
   @ApiOperation({
     summary:

@@ -12,6 +12,7 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
+import { ROLES } from '@waggle/contracts';
 import { JetStreamKeeper, METRICS, NATS, readinessChecks } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
@@ -27,8 +28,10 @@ class ReadyDto {
 }
 
 class WhoAmIDto {
-  @ApiProperty({ enum: ['admin', 'machine'] }) kind!: string;
+  @ApiProperty({ enum: ['token', 'user', 'machine'] }) kind!: string;
   @ApiProperty() name!: string;
+  @ApiProperty({ enum: ROLES, required: false, description: "an API token's or a person's role (none for a machine)" })
+  role?: string;
 }
 
 @ApiTags('operations')
@@ -70,10 +73,12 @@ export class HealthController {
   }
 
   @Get('api/auth/whoami')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({ summary: 'Who the presented credential belongs to' })
   @ApiOkResponse({ type: WhoAmIDto })
   whoami(@CurrentPrincipal() principal: Principal): WhoAmIDto {
-    return { kind: principal.kind, name: principal.name };
+    return principal.kind === 'machine'
+      ? { kind: principal.kind, name: principal.name }
+      : { kind: principal.kind, name: principal.name, role: principal.role };
   }
 }

@@ -47,7 +47,7 @@ export class LlmController {
   ) {}
 
   @Post('v1/chat/completions')
-  @Auth('admin', 'machine')
+  @Auth('operator', 'machine')
   @ApiOperation({
     summary: 'OpenAI-compatible chat completions (stream: true for server-sent events), failing over between providers',
   })
@@ -70,7 +70,7 @@ export class LlmController {
   }
 
   @Post('v1/messages')
-  @Auth('admin', 'machine')
+  @Auth('operator', 'machine')
   @ApiOperation({
     summary: 'Anthropic-compatible messages (stream: true for server-sent events), failing over between providers',
   })
@@ -92,7 +92,7 @@ export class LlmController {
   }
 
   @Get('api/llm/summary')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({
     summary: "A UTC day's LLM totals (requests, tokens, cost) overall, by provider, machine and task, with the budgets",
   })
@@ -103,7 +103,7 @@ export class LlmController {
   }
 
   @Get('api/llm/providers')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({
     summary:
       'The provider chain in order: circuit state, health, and over 24 h requests, success rate, latency p50/p95, tokens, cost',
@@ -114,7 +114,7 @@ export class LlmController {
   }
 
   @Get('api/llm/circuit-breakers')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({ summary: 'Circuit breaker of each provider (shared by every llm-failover replica)' })
   @ApiErrors(401)
   breakers(): Promise<BreakerView[]> {
@@ -132,7 +132,7 @@ export class LlmController {
   }
 
   @Get('api/llm/failovers')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({ summary: 'Recent failovers, newest first (paginated): which provider was left for which, and why' })
   @ApiQueryOf(ListFailoversRequest)
   @ApiOkResponse({ schema: pageOf(FailoverView) })

@@ -54,7 +54,7 @@ export class MachinesController {
   ) {}
 
   @Get('machines')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'List machines (filter by status, capability, label; paginated)' })
   @ApiQueryOf(ListMachinesRequest)
@@ -65,7 +65,7 @@ export class MachinesController {
   }
 
   @Get('machines/:id')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'One machine, by id or name' })
   @ApiOkResponse({ schema: schemaRef(MachineView) })

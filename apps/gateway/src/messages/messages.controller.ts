@@ -19,7 +19,7 @@ export class MessagesController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Post()
-  @Auth('admin', 'machine')
+  @Auth('operator', 'machine')
   @ApiOperation({ summary: 'Send a message to a machine, to all machines, or to the hub' })
   @ApiBodyOf(SendMessageBody)
   @ApiCreatedResponse({ schema: schemaRef(MessageView) })
@@ -40,7 +40,7 @@ export class MessagesController {
   }
 
   @Get()
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({
     summary: "Message history, newest first, with each recipient's delivery state. A machine sees only its own.",
   })

@@ -23,6 +23,9 @@ export const RATE_POLICIES = [
   /** Failed joins per address, and per presented join token. */
   'join-failures-address',
   'join-failures-credential',
+  /** Failed sign-ins (wrong name or password) per address, and per account name. */
+  'login-failures-address',
+  'login-failures-account',
   /** Join attempts per address, and per join token. */
   'joins-address',
   'joins-token',

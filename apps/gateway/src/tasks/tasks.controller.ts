@@ -32,7 +32,7 @@ export class TasksController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Post()
-  @Auth('admin', 'machine')
+  @Auth('operator', 'machine')
   @ApiOperation({
     summary:
       'Create a task: placed on a capable machine (or its target), refused at once if no machine could ever run it. A machine needs the dispatch permission, and creates shell and command tasks only for itself',
@@ -56,7 +56,7 @@ export class TasksController {
   }
 
   @Get()
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({ summary: 'List tasks, newest first (filter by state, machine, kind; paginated)' })
   @ApiQueryOf(ListTasksQuery)
   @ApiOkResponse({ schema: pageOf(TaskView) })
@@ -68,7 +68,7 @@ export class TasksController {
   }
 
   @Get(':id')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({
     summary:
       'A task with every attempt, and while queued why it waits (each candidate machine and the reason it was passed over)',
@@ -80,7 +80,7 @@ export class TasksController {
   }
 
   @Get(':id/logs')
-  @Auth('admin', 'machine')
+  @Auth('viewer', 'machine')
   @ApiOperation({ summary: 'Output of a task, in order (kept bounded); follow live over /ws' })
   @ApiQueryOf(TaskLogsQuery)
   @ApiOkResponse({ schema: schemaRef(TaskLogsPage) })
@@ -98,7 +98,7 @@ export class TasksController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Cancel: a queued task at once; a running one gets SIGINT, SIGTERM, then SIGKILL' })
   @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 403, 404, 409)
@@ -108,7 +108,7 @@ export class TasksController {
 
   @Post(':id/retry')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Queue a failed, cancelled or timed-out task again' })
   @ApiOkResponse({ schema: schemaRef(TaskView) })
   @ApiErrors(400, 401, 403, 404, 409)
