@@ -63,12 +63,17 @@ function UserMenu() {
   return (
     <Menu position="bottom-end">
       <Menu.Target>
-        <Button variant="default" size="sm" data-testid="user-menu">
-          {state.user.name} · {state.user.role}
+        <Button variant="default" size="sm" data-testid="user-menu" aria-label={`${state.user.name}, ${state.user.role}: account menu`}>
+          {state.user.name}
+          <Text span size="sm" c="dimmed" visibleFrom="xs" ml={4}>
+            · {state.user.role}
+          </Text>
         </Button>
       </Menu.Target>
       <Menu.Dropdown>
-        <Menu.Label>{state.mode === 'token' ? 'Signed in with an API token' : 'Signed in'}</Menu.Label>
+        <Menu.Label>
+          {state.user.name} ({state.user.role}), {state.mode === 'token' ? 'with an API token' : 'signed in'}
+        </Menu.Label>
         <Menu.Item onClick={() => void signOut()} data-testid="sign-out">
           Sign out
         </Menu.Item>
@@ -92,7 +97,9 @@ export function Shell({ children }: { children: ReactNode }) {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
             <Anchor component={Link} to="/" c="inherit" underline="never">
-              <Title order={3}>Waggle</Title>
+              <Title order={3} fz={{ base: 'h4', xs: 'h3' }}>
+                Waggle
+              </Title>
             </Anchor>
             <LiveBadge />
           </Group>

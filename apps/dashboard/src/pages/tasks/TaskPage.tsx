@@ -190,7 +190,7 @@ export function Component() {
           Output
         </Title>
         <Suspense fallback={<Loader />}>
-          <TaskLogView taskId={task.id} />
+          <TaskLogView taskId={task.id} final={FINAL.has(task.state)} />
         </Suspense>
       </Card>
       {task.attempts.length > 0 && (

@@ -40,6 +40,9 @@ export function reasonsAgainst(m: MachineView, d: Draft): string[] {
       reasons.push(d.cli ? `no ${d.cli}` : 'no agent CLI');
     }
   }
+  if (d.kind === 'command' && !tags.has('allow:command')) {
+    reasons.push('does not run commands');
+  }
   if (d.kind === 'shell' && !tags.has('allow:shell')) {
     reasons.push('does not run shell tasks');
   }
