@@ -46,6 +46,7 @@ function MachineNode({ data }: NodeProps<Node<MachineData>>) {
       style={{
         padding: '6px 10px',
         width: 150,
+        boxSizing: 'border-box',
         fontSize: 11,
         textAlign: 'center',
         borderRadius: 8,
