@@ -20,7 +20,9 @@ function newest(path) {
   return Math.max(s.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json', 'tsconfig.json', 'build.mjs'].map((p) => join(here, p));
+const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json', 'tsconfig.json', 'build.mjs'].map((p) =>
+  join(here, p),
+);
 // The contract types it checks against.
 inputs.push(join(here, '..', '..', 'libs', 'contracts', 'src'));
 if (!force && existsSync(stamp) && newest(stamp) >= Math.max(...inputs.map(newest))) {
@@ -37,7 +39,10 @@ const run = (args, what) => {
   }
 };
 run([require.resolve('typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], 'type check');
-run([join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], 'vite build');
+run(
+  [join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+  'vite build',
+);
 
 const assets = join(here, 'dist', 'assets');
 let firstLoad = 0;

@@ -108,7 +108,9 @@ describe('the visor (web dashboard)', () => {
     await page.getByTestId('user-menu').waitFor();
     assert.equal(await page.getByTestId('user-menu').getAttribute('aria-label'), 'admin, admin: account menu');
     await page.getByText('live', { exact: true }).waitFor();
-    await page.waitForFunction(() => document.querySelector('[data-testid=stat-machines]')?.textContent?.includes('2 / 2'));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=stat-machines]')?.textContent?.includes('2 / 2'),
+    );
     // History from before the page loaded, in words with the machine's name.
     await page.locator('[data-event="machine.online"]', { hasText: 'soda-yeti came online' }).first().waitFor();
     t.diagnostic(`JavaScript on first load: ${(firstLoadJs / 1024).toFixed(1)} KB gzipped`);
@@ -171,7 +173,7 @@ describe('the visor (web dashboard)', () => {
     const sent = await eventually(async () => {
       const res = await hub.api<Page<MessageView>>('GET', '/api/messages?machine=soda-yeti&limit=1');
       assert.equal(res.body.items[0]?.body, 'rebase on main, please');
-      return res.body.items[0]!;
+      return res.body.items[0];
     });
     assert.equal(sent.from.name, 'admin');
     const item = page.locator(`[data-message="${sent.id}"]`);

@@ -73,7 +73,10 @@ describe('the gateway edge', () => {
       'the page has nothing inline the policy would block',
     );
     const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), 'a script and a stylesheet');
+    assert.ok(
+      assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')),
+      'a script and a stylesheet',
+    );
     for (const asset of assets) {
       const res = await fetch(`${hub.url}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
       assert.equal(res.status, 200, asset);
@@ -82,7 +85,9 @@ describe('the gateway edge', () => {
       assert.equal(res.headers.get('content-encoding'), 'gzip', asset);
     }
     // API paths are not client routes: an unknown one is a JSON 404, not the page.
-    const unknown = await fetch(`${hub.url}/api/nothing-here`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
+    const unknown = await fetch(`${hub.url}/api/nothing-here`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
     assert.equal(unknown.status, 404);
     assert.match(unknown.headers.get('content-type') ?? '', /json/);
   });

@@ -45,7 +45,12 @@ interface ErrorBody {
   message?: string;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { quiet401?: boolean } = {},
+): Promise<T> {
   const headers: Record<string, string> = {};
   const token = tokenStore.get();
   if (token) {

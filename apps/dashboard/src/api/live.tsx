@@ -96,7 +96,10 @@ class LiveFeed {
   private handle(event: WaggleEvent) {
     if (event.type === 'machine.heartbeat') {
       // Hundreds of machines beat every few seconds: patch the caches once a second, not per beat.
-      this.heartbeats.set((event as WaggleEvent<'machine.heartbeat'>).data.machineId, event as WaggleEvent<'machine.heartbeat'>);
+      this.heartbeats.set(
+        (event as WaggleEvent<'machine.heartbeat'>).data.machineId,
+        event as WaggleEvent<'machine.heartbeat'>,
+      );
       this.flushTimer ??= setTimeout(() => this.flushHeartbeats(), 1000);
       return;
     }
@@ -181,7 +184,12 @@ export function invalidatedBy(event: WaggleEvent): unknown[][] {
     case 'message':
       return [['messages'], ['overview']];
     case 'task':
-      return [['tasks'], ['task', data.taskId], ...(data.childTaskId ? [['task', data.childTaskId]] : []), ['overview']];
+      return [
+        ['tasks'],
+        ['task', data.taskId],
+        ...(data.childTaskId ? [['task', data.childTaskId]] : []),
+        ['overview'],
+      ];
     case 'llm':
       return [['llm'], ['overview']];
     case 'github':

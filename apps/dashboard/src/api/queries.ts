@@ -50,7 +50,10 @@ export function useMachineNames(): (id: string | undefined | null) => string | u
 }
 
 export function useMachine(id: string) {
-  return useQuery({ queryKey: ['machine', id], queryFn: () => api<MachineView>('GET', `/api/machines/${encodeURIComponent(id)}`) });
+  return useQuery({
+    queryKey: ['machine', id],
+    queryFn: () => api<MachineView>('GET', `/api/machines/${encodeURIComponent(id)}`),
+  });
 }
 
 export function useMetrics(id: string | undefined) {
@@ -78,7 +81,10 @@ export function useTasks(filters: TaskFilters) {
 }
 
 export function useTask(id: string) {
-  return useQuery({ queryKey: ['task', id], queryFn: () => api<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`) });
+  return useQuery({
+    queryKey: ['task', id],
+    queryFn: () => api<TaskView>('GET', `/api/tasks/${encodeURIComponent(id)}`),
+  });
 }
 
 export function useMessages(params: { machine?: string; cursor?: string; limit?: number }) {
@@ -105,11 +111,17 @@ export function useLlmSummary(day?: string) {
 }
 
 export function useLlmProviders() {
-  return useQuery({ queryKey: ['llm', 'providers'], queryFn: () => api<LlmProviderView[] | Page<LlmProviderView>>('GET', '/api/llm/providers') });
+  return useQuery({
+    queryKey: ['llm', 'providers'],
+    queryFn: () => api<LlmProviderView[] | Page<LlmProviderView>>('GET', '/api/llm/providers'),
+  });
 }
 
 export function useBreakers() {
-  return useQuery({ queryKey: ['llm', 'breakers'], queryFn: () => api<BreakerView[] | Page<BreakerView>>('GET', '/api/llm/circuit-breakers') });
+  return useQuery({
+    queryKey: ['llm', 'breakers'],
+    queryFn: () => api<BreakerView[] | Page<BreakerView>>('GET', '/api/llm/circuit-breakers'),
+  });
 }
 
 export function useFailovers(cursor?: string) {
@@ -169,7 +181,7 @@ export function useOverview() {
       const today = new Date();
       today.setHours(0, 0, 0, 0);
       const isToday = (iso: string) => Date.parse(iso) >= today.getTime();
-      const list = <T,>(path: string, params: Record<string, string | number | undefined>) =>
+      const list = <T>(path: string, params: Record<string, string | number | undefined>) =>
         api<Page<T>>('GET', `${path}${qs({ limit: CAP, ...params })}`);
       const [online, total, queued, running, assigned, succeeded, failed, timedOut, messages, summary, links] =
         await Promise.all([
@@ -183,7 +195,10 @@ export function useOverview() {
           list<TaskView>('/api/tasks', { state: 'timed_out' }),
           list<MessageView>('/api/messages', {}),
           api<LlmSummary>('GET', '/api/llm/summary').catch(() => undefined),
-          list<GithubLinkView>('/api/github/links', {}).catch(() => ({ items: [] as GithubLinkView[], nextCursor: undefined })),
+          list<GithubLinkView>('/api/github/links', {}).catch(() => ({
+            items: [] as GithubLinkView[],
+            nextCursor: undefined,
+          })),
         ]);
       const capped: string[] = [];
       const count = (name: string, page: Page<unknown>, n = page.items.length) => {
@@ -204,7 +219,11 @@ export function useOverview() {
         },
         messagesToday: count('messages', messages, messages.items.filter((m) => isToday(m.createdAt)).length),
         llmSpendTodayUsd: summary?.total.costUsd ?? 0,
-        openGithubLinks: count('links', links, links.items.filter((l) => l.status === 'queued' || l.status === 'in_progress').length),
+        openGithubLinks: count(
+          'links',
+          links,
+          links.items.filter((l) => l.status === 'queued' || l.status === 'in_progress').length,
+        ),
         capped,
       };
     },

@@ -118,7 +118,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         tokenStore.set(token);
         try {
           const who = await api<WhoAmI>('GET', '/api/auth/whoami', undefined, { quiet401: true });
-          setState({ status: 'signed-in', user: { name: who.name, role: roleOf(who) }, mode: 'token', expiresAt: null });
+          setState({
+            status: 'signed-in',
+            user: { name: who.name, role: roleOf(who) },
+            mode: 'token',
+            expiresAt: null,
+          });
         } catch (error) {
           tokenStore.clear();
           throw error;

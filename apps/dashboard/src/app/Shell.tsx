@@ -63,7 +63,12 @@ function UserMenu() {
   return (
     <Menu position="bottom-end">
       <Menu.Target>
-        <Button variant="default" size="sm" data-testid="user-menu" aria-label={`${state.user.name}, ${state.user.role}: account menu`}>
+        <Button
+          variant="default"
+          size="sm"
+          data-testid="user-menu"
+          aria-label={`${state.user.name}, ${state.user.role}: account menu`}
+        >
           {state.user.name}
           <Text span size="sm" c="dimmed" visibleFrom="xs" ml={4}>
             · {state.user.role}

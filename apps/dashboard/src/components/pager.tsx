@@ -3,7 +3,10 @@ import { useCallback, useState } from 'react';
 
 /** Keyset pages: the cursors of the pages before this one, so "Previous" goes back without offsets. */
 export function useCursorPages(resetKey: string) {
-  const [state, setState] = useState<{ key: string; stack: (string | undefined)[] }>({ key: resetKey, stack: [undefined] });
+  const [state, setState] = useState<{ key: string; stack: (string | undefined)[] }>({
+    key: resetKey,
+    stack: [undefined],
+  });
   const stack = state.key === resetKey ? state.stack : [undefined];
   const cursor = stack[stack.length - 1];
   const next = useCallback(

@@ -36,8 +36,10 @@ export class EventsController {
   @ApiOkResponse({ description: 'A page of events `{ items: [{ v, id, type, at, data }], nextCursor }`' })
   @ApiErrors(400, 401)
   list(@Query() query: ListEventsRequest, @CurrentPrincipal() principal: Principal): Page<WaggleEvent> {
-    return this.events.history.page(Math.min(query.limit ?? DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE), query.cursor, (event) =>
-      eventVisibleTo(principal, event),
+    return this.events.history.page(
+      Math.min(query.limit ?? DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE),
+      query.cursor,
+      (event) => eventVisibleTo(principal, event),
     );
   }
 

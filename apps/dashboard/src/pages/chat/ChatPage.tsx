@@ -10,7 +10,9 @@ export function Component() {
   const { machine } = useParams();
   const navigate = useNavigate();
   const { data } = useAllMachines();
-  const machines = (data?.items ?? []).filter((m) => m.status !== 'revoked').sort((a, b) => a.name.localeCompare(b.name));
+  const machines = (data?.items ?? [])
+    .filter((m) => m.status !== 'revoked')
+    .sort((a, b) => a.name.localeCompare(b.name));
   const current = machines.find((m) => m.id === machine || m.name === machine);
   const go = (to: string | null) => void navigate(to && to !== 'all' ? `/chat/${to}` : '/chat');
   return (
@@ -23,12 +25,20 @@ export function Component() {
             label="Thread"
             value={current?.id ?? 'all'}
             onChange={go}
-            data={[{ value: 'all', label: 'Everyone (all messages)' }, ...machines.map((m) => ({ value: m.id, label: `${m.name} (${m.status})` }))]}
+            data={[
+              { value: 'all', label: 'Everyone (all messages)' },
+              ...machines.map((m) => ({ value: m.id, label: `${m.name} (${m.status})` })),
+            ]}
             searchable
           />
           <Card withBorder p={0} visibleFrom="sm">
             <ScrollArea.Autosize mah="70vh">
-              <NavLink label="Everyone" description="all messages, broadcasts" active={!current} onClick={() => go(null)} />
+              <NavLink
+                label="Everyone"
+                description="all messages, broadcasts"
+                active={!current}
+                onClick={() => go(null)}
+              />
               {machines.map((m) => (
                 <NavLink
                   key={m.id}

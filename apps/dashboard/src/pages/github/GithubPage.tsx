@@ -1,4 +1,18 @@
-import { Alert, Anchor, Button, Card, Code, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  Card,
+  Code,
+  Group,
+  Modal,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -32,12 +46,22 @@ function AddRepo() {
         }}
       >
         <Group align="flex-end" gap="xs">
-          <TextInput label="Watch a repository" placeholder="owner/name" value={repo} onChange={(e) => setRepo(e.currentTarget.value)} required />
+          <TextInput
+            label="Watch a repository"
+            placeholder="owner/name"
+            value={repo}
+            onChange={(e) => setRepo(e.currentTarget.value)}
+            required
+          />
           <Button type="submit" loading={add.isPending}>
             Watch
           </Button>
         </Group>
-        {add.error && <Alert color="red" mt="xs">{errorText(add.error)}</Alert>}
+        {add.error && (
+          <Alert color="red" mt="xs">
+            {errorText(add.error)}
+          </Alert>
+        )}
       </form>
       <Modal opened={!!created} onClose={() => setCreated(undefined)} title={`Watching ${created?.repo ?? ''}`}>
         {created?.webhookSecret ? (
@@ -95,7 +119,12 @@ function Repos() {
                 </Table.Td>
                 {isAdmin && (
                   <Table.Td align="right">
-                    <Button size="xs" variant="subtle" color="red" onClick={() => window.confirm(`Stop watching ${r.repo}?`) && remove.mutate(r.repo)}>
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      onClick={() => window.confirm(`Stop watching ${r.repo}?`) && remove.mutate(r.repo)}
+                    >
                       Remove
                     </Button>
                   </Table.Td>
@@ -119,7 +148,15 @@ function Links() {
     <Card withBorder>
       <Group justify="space-between" mb="xs">
         <Title order={4}>Issues → tasks → pull requests</Title>
-        <Select placeholder="any status" clearable data={['queued', 'in_progress', 'done', 'failed']} value={status} onChange={setStatus} w={150} aria-label="Status" />
+        <Select
+          placeholder="any status"
+          clearable
+          data={['queued', 'in_progress', 'done', 'failed']}
+          value={status}
+          onChange={setStatus}
+          w={150}
+          aria-label="Status"
+        />
       </Group>
       {error && <Alert color="red">{errorText(error)}</Alert>}
       <Table.ScrollContainer minWidth={0}>
@@ -128,7 +165,13 @@ function Links() {
             {data?.items.map((l) => (
               <Table.Tr key={l.id} data-link={`${l.repo}#${l.issueNumber}`}>
                 <Table.Td>
-                  <Anchor href={l.issueUrl} target="_blank" rel="noreferrer" size="sm" style={{ overflowWrap: 'anywhere' }}>
+                  <Anchor
+                    href={l.issueUrl}
+                    target="_blank"
+                    rel="noreferrer"
+                    size="sm"
+                    style={{ overflowWrap: 'anywhere' }}
+                  >
                     {l.repo}#{l.issueNumber} {l.issueTitle}
                   </Anchor>
                   <Text size="xs" c="dimmed">

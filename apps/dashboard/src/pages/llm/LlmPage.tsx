@@ -1,7 +1,20 @@
 import '@mantine/charts/styles.css';
 
 import { BarChart } from '@mantine/charts';
-import { Alert, Badge, Button, Card, Group, Loader, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Loader,
+  Progress,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '../../api/client';
@@ -58,7 +71,14 @@ function Spend() {
         {providers.length === 0 ? (
           <Text c="dimmed">No LLM calls in the last 7 days.</Text>
         ) : (
-          <BarChart h={220} data={byDay} dataKey="day" type="stacked" unit=" $" series={providers.map((p, i) => ({ name: p, color: colours[i % colours.length]! }))} />
+          <BarChart
+            h={220}
+            data={byDay}
+            dataKey="day"
+            type="stacked"
+            unit=" $"
+            series={providers.map((p, i) => ({ name: p, color: colours[i % colours.length]! }))}
+          />
         )}
       </Card>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
@@ -66,13 +86,20 @@ function Spend() {
           <Title order={5} mb="xs">
             By machine (7 days)
           </Title>
-          {[...machines].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, cost]) => (
-            <Group key={name} justify="space-between">
-              <Text size="sm">{name}</Text>
-              <Text size="sm">{usd(cost)}</Text>
-            </Group>
-          ))}
-          {machines.size === 0 && <Text c="dimmed" size="sm">None.</Text>}
+          {[...machines]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 10)
+            .map(([name, cost]) => (
+              <Group key={name} justify="space-between">
+                <Text size="sm">{name}</Text>
+                <Text size="sm">{usd(cost)}</Text>
+              </Group>
+            ))}
+          {machines.size === 0 && (
+            <Text c="dimmed" size="sm">
+              None.
+            </Text>
+          )}
         </Card>
         <Card withBorder>
           <Title order={5} mb="xs">
@@ -86,7 +113,11 @@ function Spend() {
               <Text size="sm">{usd(t.costUsd)}</Text>
             </Group>
           ))}
-          {!today?.byTask.length && <Text c="dimmed" size="sm">None.</Text>}
+          {!today?.byTask.length && (
+            <Text c="dimmed" size="sm">
+              None.
+            </Text>
+          )}
         </Card>
       </SimpleGrid>
       {today && <Budgets s={today} />}
@@ -104,7 +135,9 @@ function Budgets({ s }: { s: LlmSummary }) {
         <Text size="sm">{label}</Text>
         <Text size="sm">{budget === null ? `${usd(used)} (no budget)` : `${usd(used)} of ${usd(budget)}`}</Text>
       </Group>
-      {budget !== null && <Progress value={Math.min(100, (100 * used) / budget)} color={used >= budget ? 'red' : 'yellow'} />}
+      {budget !== null && (
+        <Progress value={Math.min(100, (100 * used) / budget)} color={used >= budget ? 'red' : 'yellow'} />
+      )}
     </div>
   );
   return (
@@ -170,7 +203,11 @@ function Providers() {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge color={BREAKER_COLOURS[p.breaker] ?? 'gray'} variant="light" title={b?.lastError ?? undefined}>
+                    <Badge
+                      color={BREAKER_COLOURS[p.breaker] ?? 'gray'}
+                      variant="light"
+                      title={b?.lastError ?? undefined}
+                    >
                       {p.breaker.replace('_', ' ')}
                     </Badge>
                     {isAdmin && p.breaker !== 'closed' && (

@@ -16,7 +16,11 @@ export function JoinMachineButton() {
   const [open, setOpen] = useState(false);
   const create = useMutation({
     mutationFn: () =>
-      api<CreatedJoinToken>('POST', '/api/join-tokens', { description: 'from the visor', maxUses: 1, ttlSeconds: 3600 }),
+      api<CreatedJoinToken>('POST', '/api/join-tokens', {
+        description: 'from the visor',
+        maxUses: 1,
+        ttlSeconds: 3600,
+      }),
   });
   const command = create.data
     ? `npx waggle agent --hub ${hubAddress()} --join-token ${create.data.token} --name NAME`

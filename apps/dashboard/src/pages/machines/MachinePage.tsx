@@ -1,4 +1,17 @@
-import { Alert, Anchor, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Loader,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { Link, useParams } from 'react-router';
@@ -41,7 +54,9 @@ function Facts({ m }: { m: MachineView }) {
         <Field label="Memory">
           {m.metrics ? `${gb(m.metrics.memoryUsedMb)} / ${gb(m.metrics.memoryTotalMb)}` : '—'}
         </Field>
-        <Field label="Disk free">{m.metrics ? `${gb(m.metrics.diskFreeMb)} of ${gb(m.metrics.diskTotalMb)}` : '—'}</Field>
+        <Field label="Disk free">
+          {m.metrics ? `${gb(m.metrics.diskFreeMb)} of ${gb(m.metrics.diskTotalMb)}` : '—'}
+        </Field>
         <Field label="Agent version">{m.agentVersion ?? '—'}</Field>
         <Field label="System">{c ? `${c.os} ${c.arch}` : '—'}</Field>
         <Field label="Slots">{c?.slots ?? 1}</Field>
@@ -159,9 +174,7 @@ export function Component() {
         <Title order={4} mb="sm">
           The last hour
         </Title>
-        <Suspense fallback={<Loader />}>
-          {metrics.data ? <MetricCharts history={metrics.data} /> : <Loader />}
-        </Suspense>
+        <Suspense fallback={<Loader />}>{metrics.data ? <MetricCharts history={metrics.data} /> : <Loader />}</Suspense>
       </Card>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Card withBorder>

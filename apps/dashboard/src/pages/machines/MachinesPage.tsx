@@ -18,7 +18,9 @@ export function cpuText(m: MachineView): string {
   if (!m.metrics) {
     return '—';
   }
-  return m.metrics.cpuPercent !== undefined ? `${Math.round(m.metrics.cpuPercent)}%` : `load ${m.metrics.cpuLoad.toFixed(2)}`;
+  return m.metrics.cpuPercent !== undefined
+    ? `${Math.round(m.metrics.cpuPercent)}%`
+    : `load ${m.metrics.cpuLoad.toFixed(2)}`;
 }
 
 function MachineTable() {
@@ -106,9 +108,7 @@ function Network() {
   if (error) {
     return <Alert color="red">{errorText(error)}</Alert>;
   }
-  return (
-    <Suspense fallback={<Loader />}>{data ? <NetworkView machines={data.items} /> : <Loader />}</Suspense>
-  );
+  return <Suspense fallback={<Loader />}>{data ? <NetworkView machines={data.items} /> : <Loader />}</Suspense>;
 }
 
 export function Component() {

@@ -6,7 +6,17 @@ import { SimpleGrid, Text } from '@mantine/core';
 import type { MetricHistoryView } from '../../api/types';
 import { clock, percent } from '../../components/format';
 
-function Chart({ title, data, series, unit }: { title: string; data: Record<string, unknown>[]; series: { name: string; color: string }[]; unit: string }) {
+function Chart({
+  title,
+  data,
+  series,
+  unit,
+}: {
+  title: string;
+  data: Record<string, unknown>[];
+  series: { name: string; color: string }[];
+  unit: string;
+}) {
   return (
     <div>
       <Text size="sm" fw={600} mb={4}>
@@ -55,7 +65,10 @@ export default function MetricCharts({ history }: { history: MetricHistoryView }
           title="GPU %"
           unit="%"
           data={rows}
-          series={Array.from({ length: gpuCount }, (_, i) => ({ name: `gpu${i}`, color: colours[i % colours.length]! }))}
+          series={Array.from({ length: gpuCount }, (_, i) => ({
+            name: `gpu${i}`,
+            color: colours[i % colours.length]!,
+          }))}
         />
       ) : (
         <div>

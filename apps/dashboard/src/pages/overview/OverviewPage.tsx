@@ -45,8 +45,18 @@ function StatsBar() {
       />
       <Stat testId="stat-queued" label="Queued" to="/tasks?state=queued" value={n(data?.tasks.queued, 'queued')} />
       <Stat testId="stat-running" label="Running" to="/tasks?state=running" value={n(data?.tasks.running, 'running')} />
-      <Stat testId="stat-done" label="Done today" to="/tasks?state=succeeded" value={n(data?.tasks.doneToday, 'done')} />
-      <Stat testId="stat-failed" label="Failed today" to="/tasks?state=failed" value={n(data?.tasks.failedToday, 'failed')} />
+      <Stat
+        testId="stat-done"
+        label="Done today"
+        to="/tasks?state=succeeded"
+        value={n(data?.tasks.doneToday, 'done')}
+      />
+      <Stat
+        testId="stat-failed"
+        label="Failed today"
+        to="/tasks?state=failed"
+        value={n(data?.tasks.failedToday, 'failed')}
+      />
       <Stat testId="stat-messages" label="Messages today" to="/chat" value={n(data?.messagesToday, 'messages')} />
       <Stat testId="stat-llm" label="LLM spend today" to="/llm" value={data ? usd(data.llmSpendTodayUsd) : '…'} />
       <Stat testId="stat-github" label="Open GitHub links" to="/github" value={n(data?.openGithubLinks, 'links')} />

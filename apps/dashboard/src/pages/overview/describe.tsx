@@ -43,7 +43,12 @@ export function describeEvent(event: WaggleEvent, names: Names): ReactNode {
     return (
       <>
         <TaskLink id={t.taskId} title={t.title} /> {TASK_VERBS[event.type]}
-        {withMachine ? <> <MachineLink id={t.machineId} name={names(t.machineId)} /></> : null}
+        {withMachine ? (
+          <>
+            {' '}
+            <MachineLink id={t.machineId} name={names(t.machineId)} />
+          </>
+        ) : null}
         {t.reason ? <Text span c="dimmed">{` (${t.reason})`}</Text> : null}
       </>
     );

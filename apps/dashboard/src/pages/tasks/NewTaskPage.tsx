@@ -79,7 +79,14 @@ export function Component() {
         }}
       >
         <Stack>
-          <TextInput label="Title" required value={title} onChange={(e) => setTitle(e.currentTarget.value)} data-testid="task-title" maxLength={300} />
+          <TextInput
+            label="Title"
+            required
+            value={title}
+            onChange={(e) => setTitle(e.currentTarget.value)}
+            data-testid="task-title"
+            maxLength={300}
+          />
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <Select
               label="Kind"
@@ -98,7 +105,9 @@ export function Component() {
               placeholder="any machine that can"
               clearable
               searchable
-              data={machines.filter((m) => m.status !== 'revoked').map((m) => ({ value: m.name, label: `${m.name} (${m.status})` }))}
+              data={machines
+                .filter((m) => m.status !== 'revoked')
+                .map((m) => ({ value: m.name, label: `${m.name} (${m.status})` }))}
               value={target}
               onChange={setTarget}
               data-testid="task-target"
@@ -106,13 +115,33 @@ export function Component() {
           </SimpleGrid>
           {kind === 'agent' && (
             <>
-              <Select label="Agent CLI" placeholder="the first the machine has" clearable data={['claude', 'codex', 'gemini', 'ollama']} value={cli} onChange={setCli} />
-              <Textarea label="Prompt" required autosize minRows={4} value={prompt} onChange={(e) => setPrompt(e.currentTarget.value)} />
+              <Select
+                label="Agent CLI"
+                placeholder="the first the machine has"
+                clearable
+                data={['claude', 'codex', 'gemini', 'ollama']}
+                value={cli}
+                onChange={setCli}
+              />
+              <Textarea
+                label="Prompt"
+                required
+                autosize
+                minRows={4}
+                value={prompt}
+                onChange={(e) => setPrompt(e.currentTarget.value)}
+              />
             </>
           )}
           {kind === 'command' && (
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <TextInput label="Program" required value={program} onChange={(e) => setProgram(e.currentTarget.value)} data-testid="task-program" />
+              <TextInput
+                label="Program"
+                required
+                value={program}
+                onChange={(e) => setProgram(e.currentTarget.value)}
+                data-testid="task-program"
+              />
               <TextInput
                 label="Arguments"
                 description='Split on spaces; "quote" to keep spaces. Never run through a shell.'
@@ -123,10 +152,23 @@ export function Component() {
             </SimpleGrid>
           )}
           {kind === 'shell' && (
-            <Textarea label="Script" required autosize minRows={4} ff="monospace" value={script} onChange={(e) => setScript(e.currentTarget.value)} />
+            <Textarea
+              label="Script"
+              required
+              autosize
+              minRows={4}
+              ff="monospace"
+              value={script}
+              onChange={(e) => setScript(e.currentTarget.value)}
+            />
           )}
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TagsInput label="Required capabilities" placeholder="claude, gpu, git…" value={capabilities} onChange={setCapabilities} />
+            <TagsInput
+              label="Required capabilities"
+              placeholder="claude, gpu, git…"
+              value={capabilities}
+              onChange={setCapabilities}
+            />
             <TagsInput label="Required labels" placeholder="gpu=4090…" value={labels} onChange={setLabels} />
           </SimpleGrid>
           <Card withBorder data-testid="eligible">
@@ -137,7 +179,12 @@ export function Component() {
             </Text>
             <Group gap={4} mt="xs">
               {able.slice(0, 30).map(({ m }) => (
-                <Badge key={m.id} color={m.status === 'online' ? 'teal' : 'gray'} variant="light" data-eligible={m.name}>
+                <Badge
+                  key={m.id}
+                  color={m.status === 'online' ? 'teal' : 'gray'}
+                  variant="light"
+                  data-eligible={m.name}
+                >
                   {m.name} · {m.status}
                 </Badge>
               ))}

@@ -1,4 +1,18 @@
-import { Alert, Anchor, Button, Card, Code, Group, List, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  Card,
+  Code,
+  Group,
+  List,
+  Loader,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { Link, useParams } from 'react-router';
@@ -39,16 +53,31 @@ function Actions({ task }: { task: TaskView }) {
   return (
     <Group gap="xs">
       {!FINAL.has(task.state) && (
-        <Button color="red" variant="light" loading={act.isPending && act.variables === 'cancel'} onClick={() => act.mutate('cancel')} data-testid="cancel-task">
+        <Button
+          color="red"
+          variant="light"
+          loading={act.isPending && act.variables === 'cancel'}
+          onClick={() => act.mutate('cancel')}
+          data-testid="cancel-task"
+        >
           Cancel
         </Button>
       )}
       {FINAL.has(task.state) && task.state !== 'succeeded' && (
-        <Button variant="light" loading={act.isPending && act.variables === 'retry'} onClick={() => act.mutate('retry')} data-testid="retry-task">
+        <Button
+          variant="light"
+          loading={act.isPending && act.variables === 'retry'}
+          onClick={() => act.mutate('retry')}
+          data-testid="retry-task"
+        >
           Retry
         </Button>
       )}
-      {act.error && <Text c="red" size="sm">{errorText(act.error)}</Text>}
+      {act.error && (
+        <Text c="red" size="sm">
+          {errorText(act.error)}
+        </Text>
+      )}
     </Group>
   );
 }

@@ -34,7 +34,9 @@ export function Component() {
     setParams(next);
   };
   const needle = search.trim().toLowerCase();
-  const items = (data?.items ?? []).filter((t) => !needle || t.title.toLowerCase().includes(needle) || t.id.startsWith(needle));
+  const items = (data?.items ?? []).filter(
+    (t) => !needle || t.title.toLowerCase().includes(needle) || t.id.startsWith(needle),
+  );
   return (
     <Stack>
       <Group justify="space-between">
@@ -46,8 +48,24 @@ export function Component() {
         )}
       </Group>
       <Group gap="xs" align="flex-end" wrap="wrap">
-        <Select label="State" placeholder="any" clearable data={STATES} value={filters.state ?? null} onChange={(v) => set('state', v)} w={150} />
-        <Select label="Kind" placeholder="any" clearable data={KINDS} value={filters.kind ?? null} onChange={(v) => set('kind', v)} w={150} />
+        <Select
+          label="State"
+          placeholder="any"
+          clearable
+          data={STATES}
+          value={filters.state ?? null}
+          onChange={(v) => set('state', v)}
+          w={150}
+        />
+        <Select
+          label="Kind"
+          placeholder="any"
+          clearable
+          data={KINDS}
+          value={filters.kind ?? null}
+          onChange={(v) => set('kind', v)}
+          w={150}
+        />
         <TextInput
           label="Machine"
           placeholder="name or id"
