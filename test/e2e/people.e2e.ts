@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import WebSocket from 'ws';
 
-import type { CreatedUser, ErrorBody, Page, SessionView, TaskView, UserView } from '@waggle/contracts';
+import type { CreatedApiToken, CreatedUser, ErrorBody, Page, SessionView, TaskView, UserView } from '@waggle/contracts';
 import type { TestUser } from '@waggle/testing';
-import { eventually, rateWindowWithRoom, TestHub } from '@waggle/testing';
+import { eventually, rateWindowWithRoom, runCli, spawnCli, TestHub } from '@waggle/testing';
 
 interface Answer<T> {
   status: number;
@@ -310,13 +310,119 @@ describe('people sign in, and their role decides what they may do', () => {
     }
     assert.ok(!everything.includes('scrypt$'), 'a password hash leaked');
   });
+
+  it('gives API tokens a role too: made with `waggle token create --role`, revoked at once', async () => {
+    const admin = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
+    assert.deepEqual((await hub.api('GET', '/api/auth/whoami')).body, { kind: 'token', name: 'admin', role: 'admin' });
+    const made = await runCli(['token', 'create', '--role', 'viewer', '--name', 'dashboards', '--json'], admin);
+    assert.equal(made.code, 0, made.stderr);
+    const viewerToken = (JSON.parse(made.stdout) as CreatedApiToken).token;
+    assert.match(viewerToken, /^wgl_api_/);
+    const operatorToken = (await hub.api<CreatedApiToken>('POST', '/api/tokens', { name: 'ci', role: 'operator' }))
+      .body;
+
+    assert.equal((await hub.api('GET', '/api/machines', undefined, viewerToken)).status, 200);
+    const task = { title: 'from ci', kind: 'command', input: { program: node, args: ['-e', '1'] } };
+    const refused = await hub.api<ErrorBody>('POST', '/api/tasks', task, viewerToken);
+    assert.deepEqual([refused.status, refused.body.message], [403, 'needs the operator role']);
+    assert.equal((await hub.api('POST', '/api/tasks', task, operatorToken.token)).status, 201);
+    const notAdmin = await hub.api<ErrorBody>('POST', '/api/tokens', { name: 'x', role: 'admin' }, operatorToken.token);
+    assert.deepEqual([notAdmin.status, notAdmin.body.message], [403, 'needs the admin role']);
+
+    const listed = await runCli(['token', 'list', '--json'], admin);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(!listed.stdout.includes(viewerToken) && !listed.stdout.includes(operatorToken.token));
+    const tokens = JSON.parse(listed.stdout) as { id: string; name: string; role: string }[];
+    assert.deepEqual(
+      tokens.filter((t) => t.name !== 'admin').map((t) => [t.name, t.role]),
+      [
+        ['ci', 'operator'],
+        ['dashboards', 'viewer'],
+      ],
+    );
+    // Used a moment ago (so cached), refused from the revocation's answer on.
+    const revoked = await runCli(['token', 'revoke', operatorToken.id], admin);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal((await hub.api('GET', '/api/machines', undefined, operatorToken.token)).status, 401);
+  });
+
+  it('manages accounts with `waggle users`, the password never on the command line', async () => {
+    const admin = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
+    const piped = 'piped in password 7';
+    const added = await runCliWithStdin(
+      ['users', 'add', 'pia', '--role', 'operator', '--password-stdin'],
+      admin,
+      `${piped}\n`,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /added pia \(operator\)/);
+    assert.ok(!added.stdout.includes(piped));
+    assert.equal((await login(hub, 'pia', piped)).status, 200);
+
+    // No terminal and nothing piped: the hub makes a password, printed this once.
+    const generated = await runCli(['users', 'add', 'quinn', '--role', 'viewer'], admin);
+    assert.equal(generated.code, 0, generated.stderr);
+    const quinnPassword = /password \(shown once[^\n]*\n\s+(\S+)/.exec(generated.stdout)?.[1];
+    assert.ok(quinnPassword, generated.stdout);
+    assert.equal((await login(hub, 'quinn', quinnPassword)).status, 200);
+
+    const badRole = await runCli(['users', 'add', 'rex', '--role', 'root'], admin);
+    assert.notEqual(badRole.code, 0);
+    assert.match(badRole.stderr, /--role must be one of viewer, operator, admin/);
+
+    const changed = await runCliWithStdin(
+      ['users', 'passwd', 'pia', '--password-stdin'],
+      admin,
+      'another password 8\n',
+    );
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal((await login(hub, 'pia', piped)).status, 401);
+    assert.equal((await login(hub, 'pia', 'another password 8')).status, 200);
+
+    const role = await runCli(['users', 'role', 'quinn', 'operator'], admin);
+    assert.equal(role.code, 0, role.stderr);
+    assert.match(role.stdout, /quinn is now operator/);
+
+    const list = await runCli(['users', 'list', '--json'], admin);
+    assert.equal(list.code, 0, list.stderr);
+    const listed = JSON.parse(list.stdout) as UserView[];
+    assert.deepEqual(
+      listed.filter((u) => ['pia', 'quinn'].includes(u.name)).map((u) => [u.name, u.role]),
+      [
+        ['pia', 'operator'],
+        ['quinn', 'operator'],
+      ],
+    );
+    const table = await runCli(['users', 'list'], admin);
+    assert.match(table.stdout, /NAME.*ROLE.*STATUS/);
+    assert.ok(!table.stdout.includes(quinnPassword) && !list.stdout.includes('scrypt$'));
+
+    const removed = await runCli(['users', 'remove', 'quinn'], admin);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((await login(hub, 'quinn', quinnPassword)).status, 401);
+  });
 });
+
+/** Runs `waggle …` with `stdin` piped in, to the end. */
+function runCliWithStdin(args: string[], env: Record<string, string>, stdin: string) {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin.end(stdin);
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })),
+  );
+}
 
 describe('sessions end when idle, and guessing passwords is throttled', () => {
   let hub: TestHub;
 
   before(async () => {
-    hub = await TestHub.start({ env: { WAGGLE_SESSION_IDLE_SECONDS: '2' } });
+    hub = await TestHub.start({
+      env: { WAGGLE_SESSION_IDLE_SECONDS: '2', WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE: '8' },
+    });
   });
   after(() => hub.stop());
 
@@ -338,7 +444,7 @@ describe('sessions end when idle, and guessing passwords is throttled', () => {
     assert.equal((await socket.closed).code, 4401);
   });
 
-  it('answers 429 with Retry-After after five wrong passwords, even to the right one', async () => {
+  it('answers 429 with Retry-After after five wrong passwords for an account, even to the right one, and past the limit of its address', async () => {
     const bea = await hub.createUser('bea', 'viewer');
     const cid = await hub.createUser('cid', 'viewer');
     await rateWindowWithRoom();
@@ -353,8 +459,15 @@ describe('sessions end when idle, and guessing passwords is throttled', () => {
     const wait = Number(right.headers.get('retry-after'));
     assert.ok(wait >= 1 && wait <= 60, `Retry-After: ${right.headers.get('retry-after')}`);
     assert.deepEqual(right.headers.getSetCookie(), []);
-    // Counted per address too: another account from the same address waits as well.
-    assert.equal((await login(hub, 'cid', cid.password)).status, 429);
+    // Another account from the same address still signs in: the account's limit is its own…
+    assert.equal((await login(hub, 'cid', cid.password)).status, 200);
+    // …until the address has failed WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE times, whatever the names.
+    for (const name of ['dan', 'eve', 'fay']) {
+      assert.equal((await login(hub, name, 'guessed password')).status, 401);
+    }
+    const fromAddress = await login(hub, 'cid', cid.password);
+    assert.equal(fromAddress.status, 429);
+    assert.match(fromAddress.body.message, /from this address/);
     // An API token is not held back by failed sign-ins.
     assert.equal((await hub.api('GET', '/api/machines')).status, 200);
   });

@@ -43,6 +43,12 @@ export class CliConfig {
   @MinLength(24)
   WAGGLE_ADMIN_TOKEN?: string;
 
+  /** The first admin account's password for `waggle up`'s first start (unset: generated and printed once). */
+  @IsOptional()
+  @IsString()
+  @MinLength(10)
+  WAGGLE_ADMIN_PASSWORD?: string;
+
   /** Seals the GitHub bot's webhook secrets (`waggle up` makes one under WAGGLE_HOME when unset). */
   @IsOptional()
   @IsString()

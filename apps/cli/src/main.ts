@@ -15,6 +15,7 @@ import { registerMachines } from './commands/machines.command';
 import { registerSend } from './commands/send.command';
 import { registerTasks } from './commands/tasks.command';
 import { registerToken } from './commands/token.command';
+import { registerUsers } from './commands/users.command';
 import { out } from './output';
 import { registerUp } from './up/up.command';
 
@@ -38,6 +39,7 @@ registerMachines(program, config);
 registerSend(program, config);
 registerInbox(program, config);
 registerToken(program, config);
+registerUsers(program, config);
 registerTasks(program, config);
 registerHelp(program, config);
 registerGithub(program, config);

@@ -68,13 +68,22 @@ export class GatewayConfig extends HubServiceConfig {
   WAGGLE_SESSION_IDLE_SECONDS = 3_600;
 
   /**
-   * Failed sign-ins per minute, per account name and per address; the next attempt (even
-   * with the right password) is answered 429 until the minute ends.
+   * Failed sign-ins per minute for one account name; the next attempt (even with the right
+   * password) is answered 429 until the minute ends.
    */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   WAGGLE_LOGIN_FAILURES_PER_MINUTE = 5;
+
+  /**
+   * Failed sign-ins per minute from one address, whatever the names tried (higher than per
+   * account: an office or a household signs in from one address, and people mistype).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = 20;
 
   /** The hub's address as browsers reach it; an https:// address marks the session cookie Secure. */
   @IsOptional()

@@ -18,6 +18,7 @@ import { LlmModule } from './llm/llm.module';
 import { MachinesModule } from './machines/machines.module';
 import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
+import { OverviewModule } from './overview/overview.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
@@ -45,6 +46,7 @@ export class GatewayModule {
         TasksModule,
         GithubModule,
         LlmModule,
+        OverviewModule,
         EventsModule,
         DashboardModule,
       ],

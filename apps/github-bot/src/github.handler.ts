@@ -5,6 +5,7 @@ import {
   ListLinksRequest,
   ListReposRequest,
   RepoRefRequest,
+  StatsRequest,
   WatchRepoRequest,
   WebhookDelivery,
 } from '@waggle/contracts';
@@ -41,6 +42,11 @@ export class GithubHandler {
   async listLinks(req: ListLinksRequest) {
     const page = await this.links.list(req);
     return { items: page.items.map((l) => this.links.toView(l)), nextCursor: page.nextCursor };
+  }
+
+  @HandleRpc(GithubRpc.stats)
+  async stats(_req: StatsRequest) {
+    return { openLinks: await this.links.countUnfinished() };
   }
 
   @HandleRpc(GithubRpc.webhook)

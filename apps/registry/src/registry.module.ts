@@ -17,6 +17,7 @@ import { MessagesModule } from './messages/messages.module';
 import { registryMigrations } from './migrations';
 import { PresenceModule } from './presence/presence.module';
 import { RegistryConfig } from './registry.config';
+import { StatsModule } from './stats/stats.module';
 
 @Module({})
 export class RegistryModule {
@@ -40,6 +41,7 @@ export class RegistryModule {
         MachinesModule,
         MessagesModule,
         PresenceModule,
+        StatsModule,
       ],
     };
   }

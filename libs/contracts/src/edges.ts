@@ -20,6 +20,7 @@ import {
 } from './machines';
 import type { ReceiptReply } from './messages';
 import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
+import { StatsRequest } from './overview';
 import type { RpcRequest, RpcSubject } from './rpc';
 import { MachineSubjects, MachineWildcards } from './subjects';
 import type { TaskLeaseReply } from './tasks';
@@ -47,12 +48,14 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.registry.join-tokens.create': CreateJoinTokenRequest,
   'waggle.rpc.registry.messages.send': SendMessageRequest,
   'waggle.rpc.registry.messages.list': ListMessagesRequest,
+  'waggle.rpc.registry.stats': StatsRequest,
   'waggle.rpc.task-router.tasks.create': CreateTaskRequest,
   'waggle.rpc.task-router.tasks.list': ListTasksRequest,
   'waggle.rpc.task-router.tasks.get': TaskRefRequest,
   'waggle.rpc.task-router.tasks.cancel': TaskRefRequest,
   'waggle.rpc.task-router.tasks.retry': TaskRefRequest,
   'waggle.rpc.task-router.tasks.logs': TaskLogsRequest,
+  'waggle.rpc.task-router.stats': StatsRequest,
   'waggle.rpc.llm-failover.complete': LlmCallRequest,
   'waggle.rpc.llm-failover.stream': LlmCallRequest,
   'waggle.rpc.llm-failover.summary': LlmSummaryRequest,
@@ -64,6 +67,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.github-bot.repos.list': ListReposRequest,
   'waggle.rpc.github-bot.repos.unwatch': RepoRefRequest,
   'waggle.rpc.github-bot.links.list': ListLinksRequest,
+  'waggle.rpc.github-bot.stats': StatsRequest,
   'waggle.rpc.github-bot.webhook': WebhookDelivery,
 };
 

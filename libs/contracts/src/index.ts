@@ -7,6 +7,7 @@ export * from './help';
 export * from './llm';
 export * from './machines';
 export * from './messages';
+export * from './overview';
 export * from './pagination';
 export * from './people';
 export * from './rpc';

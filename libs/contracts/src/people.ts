@@ -143,3 +143,42 @@ export class UpdateUserBody {
 }
 
 export class ListUsersQuery extends PageQuery {}
+
+/** An API token as the API shows it: never the token or its hash. */
+export class ApiTokenView {
+  @IsUUID()
+  id!: string;
+
+  /** @example "ci" */
+  @IsString()
+  name!: string;
+
+  @IsIn(ROLES)
+  role!: Role;
+
+  @IsDateString()
+  createdAt!: string;
+
+  @Nullable()
+  @IsDateString()
+  revokedAt!: string | null;
+}
+
+/** POST /api/tokens (admin): a token for a script, with the role it acts with. */
+export class CreateApiTokenBody {
+  /** What the token is for. @example "ci" */
+  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
+  name!: string;
+
+  @IsIn(ROLES)
+  role!: Role;
+}
+
+/** The made token: `token` is shown this once; only its hash is kept. */
+export class CreatedApiToken extends ApiTokenView {
+  /** @example "wgl_api_…" */
+  @IsString()
+  token!: string;
+}
+
+export class ListApiTokensQuery extends PageQuery {}

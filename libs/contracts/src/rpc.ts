@@ -35,6 +35,7 @@ import type {
   VerifyMachineTokenRequest,
 } from './machines';
 import type { ListMessagesRequest, MessageView, SendMessageRequest } from './messages';
+import type { GithubStats, RegistryStats, StatsRequest, TaskStats } from './overview';
 import type { Page } from './pagination';
 import type {
   CreateTaskRequest,
@@ -63,12 +64,16 @@ export interface RpcMap {
   'waggle.rpc.registry.join-tokens.create': [CreateJoinTokenRequest, CreatedJoinToken];
   'waggle.rpc.registry.messages.send': [SendMessageRequest, MessageView];
   'waggle.rpc.registry.messages.list': [ListMessagesRequest, Page<MessageView>];
+  /** Counts for the overview: machines online and not revoked, messages since `since`. */
+  'waggle.rpc.registry.stats': [StatsRequest, RegistryStats];
   'waggle.rpc.task-router.tasks.create': [CreateTaskRequest, TaskView];
   'waggle.rpc.task-router.tasks.list': [ListTasksRequest, Page<TaskView>];
   'waggle.rpc.task-router.tasks.get': [TaskRefRequest, TaskView];
   'waggle.rpc.task-router.tasks.cancel': [TaskRefRequest, TaskView];
   'waggle.rpc.task-router.tasks.retry': [TaskRefRequest, TaskView];
   'waggle.rpc.task-router.tasks.logs': [TaskLogsRequest, TaskLogsPage];
+  /** Counts for the overview: live tasks, and tasks finished since `since`. */
+  'waggle.rpc.task-router.stats': [StatsRequest, TaskStats];
   'waggle.rpc.llm-failover.complete': [LlmCallRequest, LlmCallReply];
   /** Answers `{ accepted: true }` at once, then sends LlmStreamFrames to `streamTo`. */
   'waggle.rpc.llm-failover.stream': [LlmCallRequest, { accepted: true }];
@@ -81,6 +86,8 @@ export interface RpcMap {
   'waggle.rpc.github-bot.repos.list': [ListReposRequest, Page<WatchedRepoView>];
   'waggle.rpc.github-bot.repos.unwatch': [RepoRefRequest, WatchedRepoView];
   'waggle.rpc.github-bot.links.list': [ListLinksRequest, Page<GithubLinkView>];
+  /** Counts for the overview: links not finished. */
+  'waggle.rpc.github-bot.stats': [StatsRequest, GithubStats];
   /** Verified by the bot against the repository's secret before anything is stored. */
   'waggle.rpc.github-bot.webhook': [WebhookDelivery, WebhookReply];
 }
@@ -99,6 +106,7 @@ export const RegistryRpc = {
   createJoinToken: 'waggle.rpc.registry.join-tokens.create',
   sendMessage: 'waggle.rpc.registry.messages.send',
   listMessages: 'waggle.rpc.registry.messages.list',
+  stats: 'waggle.rpc.registry.stats',
 } as const satisfies Record<string, RpcSubject>;
 
 export const TaskRouterRpc = {
@@ -108,6 +116,7 @@ export const TaskRouterRpc = {
   cancel: 'waggle.rpc.task-router.tasks.cancel',
   retry: 'waggle.rpc.task-router.tasks.retry',
   logs: 'waggle.rpc.task-router.tasks.logs',
+  stats: 'waggle.rpc.task-router.stats',
 } as const satisfies Record<string, RpcSubject>;
 
 export const LlmRpc = {
@@ -125,5 +134,6 @@ export const GithubRpc = {
   listRepos: 'waggle.rpc.github-bot.repos.list',
   unwatch: 'waggle.rpc.github-bot.repos.unwatch',
   listLinks: 'waggle.rpc.github-bot.links.list',
+  stats: 'waggle.rpc.github-bot.stats',
   webhook: 'waggle.rpc.github-bot.webhook',
 } as const satisfies Record<string, RpcSubject>;

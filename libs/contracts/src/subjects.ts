@@ -127,6 +127,12 @@ export const QueueGroups = {
   gateway: 'waggle-gateway',
 } as const;
 
+/** Core (not stored) broadcasts between gateway replicas. */
+export const GatewaySubjects = {
+  /** An API token was revoked (payload: `{ "tokenId": "…" }`): every replica drops its cached copy. */
+  tokenRevoked: 'waggle.gateway.token-revoked',
+} as const;
+
 /** Reads the machine id out of a per-machine subject. */
 export function machineIdOf(subject: string): string {
   const token = subject.split('.')[MACHINE_ID_TOKEN];

@@ -59,6 +59,22 @@ async function stableSecretsKey(file: string): Promise<string> {
   return key;
 }
 
+/** Whether `name` signs in with `password` (the session it makes is ended at once). */
+async function signsIn(hubUrl: string, name: string, password: string): Promise<boolean> {
+  const response = await fetch(`${hubUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, password }),
+    signal: AbortSignal.timeout(15_000),
+  }).catch(() => undefined);
+  const cookie = response?.headers.getSetCookie()[0]?.split(';')[0];
+  if (response?.status !== 200 || !cookie) {
+    return false;
+  }
+  await fetch(`${hubUrl}/api/auth/logout`, { method: 'POST', headers: { cookie } }).catch(() => undefined);
+  return true;
+}
+
 function localMachineName(): string {
   const name = hostname()
     .toLowerCase()
@@ -153,6 +169,8 @@ export function registerUp(program: Command, config: CliConfig) {
 
       // First start: a candidate admin token; the gateway installs it only if it has none.
       const candidate = config.WAGGLE_ADMIN_TOKEN ?? newToken(TokenPrefix.admin);
+      // Likewise the first admin account's password, installed only if the hub has no account.
+      const candidatePassword = config.WAGGLE_ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
       const registryMetricsPort = await freePort(REGISTRY_METRICS_PORT);
       const taskRouterMetricsPort = await freePort(9102);
       const llmMetricsPort = await freePort(9103);
@@ -179,6 +197,8 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_PORT: String(config.WAGGLE_PORT),
           WAGGLE_ADMIN_TOKEN: candidate,
           WAGGLE_ADMIN_TOKEN_FILE: undefined,
+          WAGGLE_ADMIN_PASSWORD: candidatePassword,
+          WAGGLE_ADMIN_PASSWORD_FILE: undefined,
         }),
       });
       started.push(
@@ -196,6 +216,9 @@ export function registerUp(program: Command, config: CliConfig) {
         () => !config.WAGGLE_ADMIN_TOKEN,
         () => false,
       );
+
+      // The account was installed now (first start, or the first start since accounts exist) if this random password signs in.
+      const accountInstalled = !config.WAGGLE_ADMIN_PASSWORD && (await signsIn(hubUrl, 'admin', candidatePassword));
 
       const stateDir = join(home, 'agent');
       if (opts.agent) {
@@ -240,6 +263,14 @@ export function registerUp(program: Command, config: CliConfig) {
               `    ${candidate}`,
               '',
               `  export WAGGLE_TOKEN=${candidate}`,
+              '',
+            ]
+          : []),
+        ...(accountInstalled
+          ? [
+              `  Admin account for the dashboard (shown once, only its hash is stored):`,
+              `    name admin, password ${candidatePassword}`,
+              '    add people with `npx waggle users add NAME --role viewer|operator|admin`',
               '',
             ]
           : []),

@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 
-import { api, ApiError, qs } from './client';
+import { api, qs } from './client';
 import type {
   BreakerView,
   FailoverView,
@@ -10,6 +10,7 @@ import type {
   MachineView,
   MessageView,
   MetricHistoryView,
+  OverviewView,
   Page,
   TaskView,
   WaggleEvent,
@@ -154,78 +155,7 @@ export function itemsOf<T>(data: T[] | Page<T> | undefined): T[] {
   return Array.isArray(data) ? data : data.items;
 }
 
-export interface Overview {
-  machines: { online: number; total: number };
-  tasks: { queued: number; running: number; doneToday: number; failedToday: number };
-  messagesToday: number;
-  llmSpendTodayUsd: number;
-  openGithubLinks: number;
-  /** Counts that reached the page limit (shown as "500+"). */
-  capped: string[];
-}
-
-const CAP = 500;
-
-/** Today's figures: GET /api/overview where the gateway has it, else counted from the lists (each capped at 500). */
+/** Today's figures (UTC day), each asked of the service that owns it; null where that service did not answer. */
 export function useOverview() {
-  return useQuery({
-    queryKey: ['overview'],
-    queryFn: async (): Promise<Overview> => {
-      try {
-        return await api<Overview>('GET', '/api/overview', undefined, { quiet401: true });
-      } catch (error) {
-        if (!(error instanceof ApiError) || error.status !== 404) {
-          throw error;
-        }
-      }
-      const today = new Date();
-      today.setHours(0, 0, 0, 0);
-      const isToday = (iso: string) => Date.parse(iso) >= today.getTime();
-      const list = <T>(path: string, params: Record<string, string | number | undefined>) =>
-        api<Page<T>>('GET', `${path}${qs({ limit: CAP, ...params })}`);
-      const [online, total, queued, running, assigned, succeeded, failed, timedOut, messages, summary, links] =
-        await Promise.all([
-          list<MachineView>('/api/machines', { status: 'online' }),
-          list<MachineView>('/api/machines', {}),
-          list<TaskView>('/api/tasks', { state: 'queued' }),
-          list<TaskView>('/api/tasks', { state: 'running' }),
-          list<TaskView>('/api/tasks', { state: 'assigned' }),
-          list<TaskView>('/api/tasks', { state: 'succeeded' }),
-          list<TaskView>('/api/tasks', { state: 'failed' }),
-          list<TaskView>('/api/tasks', { state: 'timed_out' }),
-          list<MessageView>('/api/messages', {}),
-          api<LlmSummary>('GET', '/api/llm/summary').catch(() => undefined),
-          list<GithubLinkView>('/api/github/links', {}).catch(() => ({
-            items: [] as GithubLinkView[],
-            nextCursor: undefined,
-          })),
-        ]);
-      const capped: string[] = [];
-      const count = (name: string, page: Page<unknown>, n = page.items.length) => {
-        if (page.nextCursor) {
-          capped.push(name);
-        }
-        return n;
-      };
-      return {
-        machines: { online: count('online', online), total: count('machines', total) },
-        tasks: {
-          queued: count('queued', queued),
-          running: count('running', running) + count('running', assigned),
-          doneToday: count('done', succeeded, succeeded.items.filter((t) => isToday(t.updatedAt)).length),
-          failedToday:
-            count('failed', failed, failed.items.filter((t) => isToday(t.updatedAt)).length) +
-            timedOut.items.filter((t) => isToday(t.updatedAt)).length,
-        },
-        messagesToday: count('messages', messages, messages.items.filter((m) => isToday(m.createdAt)).length),
-        llmSpendTodayUsd: summary?.total.costUsd ?? 0,
-        openGithubLinks: count(
-          'links',
-          links,
-          links.items.filter((l) => l.status === 'queued' || l.status === 'in_progress').length,
-        ),
-        capped,
-      };
-    },
-  });
+  return useQuery({ queryKey: ['overview'], queryFn: () => api<OverviewView>('GET', '/api/overview') });
 }

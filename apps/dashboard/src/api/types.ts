@@ -10,6 +10,7 @@ export type {
   MessageView,
   MetricHistoryView,
   MetricSample,
+  OverviewView,
   Page,
   TaskView,
   TaskState,

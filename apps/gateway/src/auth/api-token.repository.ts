@@ -46,4 +46,36 @@ export class ApiTokenRepository {
       .where('t.token_hash = :tokenHash AND t.revoked_at IS NULL', { tokenHash })
       .getOne();
   }
+
+  async insert(token: Pick<ApiTokenEntity, 'id' | 'name' | 'role' | 'tokenHash'>): Promise<ApiTokenEntity> {
+    await this.repo.createQueryBuilder().insert().values(token).execute();
+    return (await this.repo.findOneBy({ id: token.id }))!;
+  }
+
+  /** A page of tokens, newest first, after the cursor's (createdAt, id). */
+  listBefore(cursor: { at: string; id: string } | undefined, limit: number): Promise<ApiTokenEntity[]> {
+    const query = this.repo
+      .createQueryBuilder('t')
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .limit(limit);
+    if (cursor) {
+      query.where('(t.created_at, t.id) < (:at, :id)', cursor);
+    }
+    return query.getMany();
+  }
+
+  findById(id: string): Promise<ApiTokenEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  /** Revokes a token (once: a revoked token keeps its first revocation time). */
+  async revoke(id: string): Promise<void> {
+    await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()' })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
+  }
 }

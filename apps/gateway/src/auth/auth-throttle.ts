@@ -76,12 +76,19 @@ export class AuthThrottle {
    * this minute: the right password is refused too, so guessing cannot tell it was right.
    */
   refuseLogin(account: string, address: string | undefined): void {
-    const limit = this.config.WAGGLE_LOGIN_FAILURES_PER_MINUTE;
-    const byAccount = this.limiter.peek('login-failures-account', account.toLowerCase(), limit);
+    const byAccount = this.limiter.peek(
+      'login-failures-account',
+      account.toLowerCase(),
+      this.config.WAGGLE_LOGIN_FAILURES_PER_MINUTE,
+    );
     if (!byAccount.allowed) {
       throw rateLimited('too many failed sign-ins for this account', byAccount);
     }
-    const byAddress = this.limiter.peek('login-failures-address', address ?? 'unknown', limit);
+    const byAddress = this.limiter.peek(
+      'login-failures-address',
+      address ?? 'unknown',
+      this.config.WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE,
+    );
     if (!byAddress.allowed) {
       throw rateLimited('too many failed sign-ins from this address', byAddress);
     }
@@ -89,9 +96,12 @@ export class AuthThrottle {
 
   /** Counts a failed sign-in against its account name and its address. */
   loginFailed(account: string, address: string | undefined): void {
-    const limit = this.config.WAGGLE_LOGIN_FAILURES_PER_MINUTE;
-    this.limiter.hit('login-failures-account', account.toLowerCase(), limit);
-    this.limiter.hit('login-failures-address', address ?? 'unknown', limit);
+    this.limiter.hit('login-failures-account', account.toLowerCase(), this.config.WAGGLE_LOGIN_FAILURES_PER_MINUTE);
+    this.limiter.hit(
+      'login-failures-address',
+      address ?? 'unknown',
+      this.config.WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE,
+    );
   }
 
   /** Counts a request of an authenticated caller; the decision is also what the RateLimit headers say. */

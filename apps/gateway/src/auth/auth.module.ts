@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { ApiTokenRepository } from './api-token.repository';
+import { ApiTokensController } from './api-tokens.controller';
 import { AuthThrottle } from './auth-throttle';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
@@ -15,7 +16,7 @@ import { UsersService } from './users.service';
 
 /** Who may call: API tokens, machines' credentials, people's accounts and sessions, roles and limits. */
 @Module({
-  controllers: [SessionController, UsersController],
+  controllers: [SessionController, UsersController, ApiTokensController],
   providers: [
     ApiTokenRepository,
     UserRepository,

@@ -5,7 +5,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import type { NatsConnection, Subscription } from 'nats';
 
 import type { WaggleEvent } from '@waggle/contracts';
-import { ErrorCode, eventSubject, RegistryRpc, WaggleError } from '@waggle/contracts';
+import { ErrorCode, eventSubject, GatewaySubjects, RegistryRpc, WaggleError } from '@waggle/contracts';
 import { hashToken, newToken, TokenPrefix } from '@waggle/credentials';
 import { decodeJson, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
@@ -34,6 +34,7 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private revocations?: Subscription;
+  private tokenRevocations?: Subscription;
 
   constructor(
     private readonly tokens: ApiTokenRepository,
@@ -61,10 +62,41 @@ export class AuthService implements OnApplicationBootstrap, OnApplicationShutdow
         }
       },
     });
+    // Another replica revoked an API token: drop it here too (without the message, the cache's TTL would).
+    this.tokenRevocations = this.nc.subscribe(GatewaySubjects.tokenRevoked, {
+      callback: (err, msg) => {
+        if (err) {
+          return;
+        }
+        let tokenId: unknown;
+        try {
+          tokenId = (decodeJson(msg.data) as { tokenId?: unknown }).tokenId;
+        } catch {
+          // Unreadable: dropped below as "every token".
+        }
+        this.forgetToken(typeof tokenId === 'string' ? tokenId : undefined);
+      },
+    });
   }
 
   onApplicationShutdown() {
     this.revocations?.unsubscribe();
+    this.tokenRevocations?.unsubscribe();
+  }
+
+  /** An API token was revoked here: forgotten at once, and every other replica is told. */
+  tokenRevoked(tokenId: string): void {
+    this.forgetToken(tokenId);
+    this.nc.publish(GatewaySubjects.tokenRevoked, JSON.stringify({ tokenId }));
+  }
+
+  /** Forgets the cached principal of an API token (every token when none is named). */
+  private forgetToken(tokenId?: string): void {
+    for (const [hash, { principal }] of this.cache) {
+      if (principal.kind === 'token' && (!tokenId || principal.tokenId === tokenId)) {
+        this.cache.delete(hash);
+      }
+    }
   }
 
   /** Forgets the cached principal of a machine (every machine when none is named). */

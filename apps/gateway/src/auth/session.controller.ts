@@ -20,7 +20,7 @@ export class SessionController {
   @HttpCode(200)
   @Public()
   @ApiOperation({
-    summary: `Sign in with a name and password: sets the ${SESSION_COOKIE} cookie (HttpOnly, SameSite=Strict). A wrong name or password is 401; past WAGGLE_LOGIN_FAILURES_PER_MINUTE failures for the account or the address, 429 with Retry-After`,
+    summary: `Sign in with a name and password: sets the ${SESSION_COOKIE} cookie (HttpOnly, SameSite=Strict). A wrong name or password is 401; past WAGGLE_LOGIN_FAILURES_PER_MINUTE failures for the account (5) or WAGGLE_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE from the address (20), 429 with Retry-After until the minute ends`,
   })
   @ApiBodyOf(LoginBody)
   @ApiOkResponse({ schema: schemaRef(SessionView) })

@@ -146,6 +146,12 @@ export class LinkRepository {
     return !!row?.resync;
   }
 
+  /** Links whose task has not reached its final outcome (index `links_unfinished`). */
+  async countUnfinished(): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${L} WHERE NOT "final"`);
+    return row?.n ?? 0;
+  }
+
   async list(query: ListLinksRequest, manager: EntityManager = this.dataSource.manager): Promise<Page<LinkRow>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, isTimeCursor);

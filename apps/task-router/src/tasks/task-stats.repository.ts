@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-import type { TaskState } from '@waggle/contracts';
+import type { TaskState, TaskStats } from '@waggle/contracts';
 import { singleRow } from '@waggle/persistence';
 
 const T = '"task_router"."tasks"';
 
-/** Counts for the metrics, read when Prometheus scrapes (never on a request path). */
+/** Counts for the metrics (read when Prometheus scrapes) and for the gateway's overview. */
 @Injectable()
 export class TaskStatsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -24,5 +24,21 @@ export class TaskStatsRepository {
               (SELECT count(*)::int FROM ${T} WHERE "state" = 'running') AS "running"`,
     );
     return singleRow(rows, 'live task counts');
+  }
+
+  /**
+   * The overview's counts: live tasks (partial indexes, as above) and tasks that ended well
+   * or badly since `since` (index `tasks_finished`: today's finished tasks only).
+   */
+  async countForOverview(since: Date): Promise<TaskStats> {
+    const rows = await this.dataSource.query<TaskStats[]>(
+      `SELECT (SELECT count(*)::int FROM ${T} WHERE "state" = 'queued') AS "queued",
+              (SELECT count(*)::int FROM ${T} WHERE "state" = 'assigned')
+                + (SELECT count(*)::int FROM ${T} WHERE "state" = 'running') AS "running",
+              (SELECT count(*)::int FROM ${T} WHERE "state" = 'succeeded' AND "updated_at" >= $1) AS "succeededSince",
+              (SELECT count(*)::int FROM ${T} WHERE "state" IN ('failed', 'timed_out') AND "updated_at" >= $1) AS "failedSince"`,
+      [since],
+    );
+    return singleRow(rows, 'overview task counts');
   }
 }

@@ -6,6 +6,7 @@ import {
   HelpAskRequest,
   HelpStatusRequest,
   ListTasksRequest,
+  StatsRequest,
   TaskLeaseRequest,
   TaskLogsRequest,
   TaskRefRequest,
@@ -26,6 +27,11 @@ export class TasksHandler {
     private readonly scheduler: SchedulerService,
     private readonly help: HelpService,
   ) {}
+
+  @HandleRpc(TaskRouterRpc.stats)
+  stats(req: StatsRequest) {
+    return this.tasks.overview(new Date(req.since));
+  }
 
   @HandleRpc(TaskRouterRpc.create)
   async create(req: CreateTaskRequest) {

@@ -17,6 +17,7 @@ import type {
   TaskLogsRequest,
   TaskResult,
   TaskResultRequest,
+  TaskStats,
   TaskView,
 } from '@waggle/contracts';
 import {
@@ -94,6 +95,11 @@ export class TasksService implements OnModuleInit {
 
   onModuleInit() {
     this.metrics.countTasksWith(() => this.stats.countLive());
+  }
+
+  /** The overview's task counts (GET /api/overview through the gateway). */
+  overview(since: Date): Promise<TaskStats> {
+    return this.stats.countForOverview(since);
   }
 
   /**

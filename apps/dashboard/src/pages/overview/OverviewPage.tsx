@@ -33,34 +33,35 @@ function StatsBar() {
   if (error) {
     return <Alert color="red">{errorText(error)}</Alert>;
   }
-  const n = (v: number | undefined, key: string) =>
-    v === undefined ? '…' : data?.capped.includes(key) ? `${v}+` : String(v);
+  const n = (v: number | null | undefined) => (v === undefined ? '…' : v === null ? '—' : String(v));
   return (
-    <SimpleGrid cols={{ base: 2, xs: 3, md: 4, lg: 8 }} spacing="xs">
-      <Stat
-        testId="stat-machines"
-        label="Machines online"
-        to="/machines"
-        value={data ? `${n(data.machines.online, 'online')} / ${n(data.machines.total, 'machines')}` : '…'}
-      />
-      <Stat testId="stat-queued" label="Queued" to="/tasks?state=queued" value={n(data?.tasks.queued, 'queued')} />
-      <Stat testId="stat-running" label="Running" to="/tasks?state=running" value={n(data?.tasks.running, 'running')} />
-      <Stat
-        testId="stat-done"
-        label="Done today"
-        to="/tasks?state=succeeded"
-        value={n(data?.tasks.doneToday, 'done')}
-      />
-      <Stat
-        testId="stat-failed"
-        label="Failed today"
-        to="/tasks?state=failed"
-        value={n(data?.tasks.failedToday, 'failed')}
-      />
-      <Stat testId="stat-messages" label="Messages today" to="/chat" value={n(data?.messagesToday, 'messages')} />
-      <Stat testId="stat-llm" label="LLM spend today" to="/llm" value={data ? usd(data.llmSpendTodayUsd) : '…'} />
-      <Stat testId="stat-github" label="Open GitHub links" to="/github" value={n(data?.openGithubLinks, 'links')} />
-    </SimpleGrid>
+    <Stack gap={4}>
+      <SimpleGrid cols={{ base: 2, xs: 3, md: 4, lg: 8 }} spacing="xs">
+        <Stat
+          testId="stat-machines"
+          label="Machines online"
+          to="/machines"
+          value={data ? `${n(data.machinesOnline)} / ${n(data.machinesTotal)}` : '…'}
+        />
+        <Stat testId="stat-queued" label="Queued" to="/tasks?state=queued" value={n(data?.tasksQueued)} />
+        <Stat testId="stat-running" label="Running" to="/tasks?state=running" value={n(data?.tasksRunning)} />
+        <Stat testId="stat-done" label="Done today" to="/tasks?state=succeeded" value={n(data?.tasksDoneToday)} />
+        <Stat testId="stat-failed" label="Failed today" to="/tasks?state=failed" value={n(data?.tasksFailedToday)} />
+        <Stat testId="stat-messages" label="Messages today" to="/chat" value={n(data?.messagesToday)} />
+        <Stat
+          testId="stat-llm"
+          label="LLM spend today"
+          to="/llm"
+          value={data ? (data.llmSpendTodayUsd === null ? '—' : usd(data.llmSpendTodayUsd)) : '…'}
+        />
+        <Stat testId="stat-github" label="Open GitHub links" to="/github" value={n(data?.openGithubLinks)} />
+      </SimpleGrid>
+      {data && data.unavailable.length > 0 && (
+        <Text size="xs" c="dimmed">
+          — : no answer from {data.unavailable.join(', ')}
+        </Text>
+      )}
+    </Stack>
   );
 }
 
