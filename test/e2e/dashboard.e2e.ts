@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -8,57 +7,12 @@ import type { Browser, BrowserContext, Page as BrowserPage } from 'playwright-co
 
 import type { MessageView, Page, TaskView } from '@waggle/contracts';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, rateWindowWithRoom, TestHub } from '@waggle/testing';
+import { eventually, FakeLlmProvider, rateWindowWithRoom, TestHub } from '@waggle/testing';
 
-/** Where the browser tests leave their screenshots, linked from the README (look at them: a page that passes can still look wrong). */
-const SCREENSHOTS = join(__dirname, '..', '..', '..', 'docs', 'screenshots');
+import { CHROMIUM_ARGS, DESKTOP, SCREENSHOTS, shoot, signIn } from './visor-browser';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 /** JavaScript a browser may download to show the first page (gzipped, as the gateway sends it). */
 const FIRST_LOAD_JS_BUDGET = 250 * 1024;
-
-/** Charts and the terminal size themselves on resize and the menu slides away: wait until nothing moves. */
-async function settled(page: BrowserPage) {
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  await page.waitForFunction(() =>
-    document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState !== 'running'),
-  );
-}
-
-/**
- * Saves the page as `<name>-desktop.png` and `<name>-phone.png`, and checks that at 390 px
- * nothing scrolls sideways.
- */
-async function shoot(page: BrowserPage, name: string) {
-  await page.setViewportSize(DESKTOP);
-  await settled(page);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await settled(page);
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= PHONE.width, `${name}: the page is ${width} px wide on a 390 px phone`);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
-}
-
-async function signIn(page: BrowserPage, hub: TestHub, name: string, password: string) {
-  await page.goto(`${hub.url}/`);
-  await page.waitForURL(/\/sign-in$/);
-  await page.locator('input[name=username]').fill(name);
-  await page.locator('input[name=password]').fill(password);
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('user-menu').waitFor();
-}
 
 /** The visor in a real browser (Debian's Chromium) against a real hub with real agents. */
 describe('the visor (web dashboard)', () => {
@@ -68,9 +22,24 @@ describe('the visor (web dashboard)', () => {
   let browser: Browser;
   let admin: BrowserContext;
   let page: BrowserPage;
+  let anthropic: FakeLlmProvider;
+  let openai: FakeLlmProvider;
 
   before(async () => {
-    hub = await TestHub.start();
+    [anthropic, openai] = await Promise.all([FakeLlmProvider.start('anthropic'), FakeLlmProvider.start('openai')]);
+    hub = await TestHub.start({
+      llm: {
+        env: {
+          WAGGLE_LLM_CHAIN: 'anthropic,openai',
+          WAGGLE_LLM_ANTHROPIC_URL: anthropic.url,
+          WAGGLE_LLM_OPENAI_URL: openai.url,
+          WAGGLE_LLM_ANTHROPIC_API_KEY: 'sk-ant-test',
+          WAGGLE_LLM_OPENAI_API_KEY: 'sk-test',
+          WAGGLE_LLM_RETRIES: '0',
+          WAGGLE_LLM_TIMEOUT_MS: '2000',
+        },
+      },
+    });
     [soda, mint] = await Promise.all([
       hub.startAgent('soda-yeti', { allowCommand: true, labels: ['room=lab'] }),
       hub.startAgent('mint-otter'),
@@ -83,6 +52,7 @@ describe('the visor (web dashboard)', () => {
   after(async () => {
     await browser?.close();
     await hub.stop();
+    await Promise.all([anthropic?.stop(), openai?.stop()]);
   });
 
   it('signs in with name and password, loads little script, and shows the fleet and named history', async (t) => {
@@ -221,6 +191,39 @@ describe('the visor (web dashboard)', () => {
     await page.getByRole('link', { name: 'Tasks' }).click();
     await page.locator('tr[data-task="Wait a long time"] [data-state=cancelled]').waitFor();
     await shoot(page, 'tasks');
+  });
+
+  it('LLM: shows the spend after calls, the providers and their breakers, and a failover', async () => {
+    const chat = () =>
+      fetch(`${hub.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${hub.adminToken}` },
+        body: JSON.stringify({ model: 'default', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    anthropic.script({ kind: 'status', status: 500 });
+    assert.equal((await chat()).status, 200, 'answered by openai after anthropic failed');
+    assert.equal((await chat()).status, 200, 'answered by anthropic');
+    await page.getByRole('link', { name: 'LLM' }).click();
+    await page.getByTestId('providers').locator('tr', { hasText: 'anthropic' }).waitFor();
+    await page.getByTestId('providers').locator('tr', { hasText: 'openai' }).waitFor();
+    await page.getByTestId('failovers').getByText('anthropic → openai').waitFor();
+    await page
+      .getByTestId('spend-today')
+      .getByText(/today \$0\.\d*[1-9]\d* · 2 calls/)
+      .waitFor();
+    await shoot(page, 'llm');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page
+      .getByTestId('stat-llm')
+      .getByText(/\$0\.\d*[1-9]/)
+      .waitFor();
+
+    // Dark, and back.
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.mantineColorScheme === 'dark');
+    await shoot(page, 'overview-dark');
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.mantineColorScheme === 'light');
   });
 
   it('a viewer sees no cancel or create button, and the API refuses them with 403', async () => {

@@ -108,6 +108,7 @@ export function useLlmSummary(day?: string) {
   return useQuery({
     queryKey: ['llm', 'summary', day ?? 'today'],
     queryFn: () => api<LlmSummary>('GET', `/api/llm/summary${qs({ day })}`),
+    staleTime: 0,
   });
 }
 
@@ -157,5 +158,6 @@ export function itemsOf<T>(data: T[] | Page<T> | undefined): T[] {
 
 /** Today's figures (UTC day), each asked of the service that owns it; null where that service did not answer. */
 export function useOverview() {
-  return useQuery({ queryKey: ['overview'], queryFn: () => api<OverviewView>('GET', '/api/overview') });
+  // Not every change is announced (a successful LLM call sends no event): read again on each visit.
+  return useQuery({ queryKey: ['overview'], queryFn: () => api<OverviewView>('GET', '/api/overview'), staleTime: 0 });
 }

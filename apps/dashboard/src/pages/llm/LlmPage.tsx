@@ -41,6 +41,8 @@ function Spend() {
     queries: days.map((day) => ({
       queryKey: ['llm', 'summary', day],
       queryFn: () => api<LlmSummary>('GET', `/api/llm/summary?day=${day}`),
+      // A successful call sends no event: read today's figures again on each visit.
+      staleTime: day === days[days.length - 1] ? 0 : 30_000,
     })),
   });
   const summaries = results.map((r) => r.data).filter((s): s is LlmSummary => !!s);
@@ -237,7 +239,7 @@ function Failovers() {
   const pages = useCursorPages('');
   const { data } = useFailovers(pages.cursor);
   return (
-    <Card withBorder>
+    <Card withBorder data-testid="failovers">
       <Title order={4} mb="xs">
         Failovers
       </Title>
