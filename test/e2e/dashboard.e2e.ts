@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page as BrowserPage } from 'playwright-core';
 
-import type { MessageView, Page, TaskView } from '@waggle/contracts';
+import type { MessageView, MetricHistoryView, Page, TaskView, WaggleEvent } from '@waggle/contracts';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, FakeLlmProvider, rateWindowWithRoom, TestHub } from '@waggle/testing';
 
@@ -251,6 +251,40 @@ describe('the visor (web dashboard)', () => {
     assert.equal(cancel, 403);
     await context.close();
     await hub.api('POST', `/api/tasks/${running.body.id}/cancel`, {});
+  });
+
+  it('history: a gateway started later serves the events from before it, in pages; a machine sees its own only', async () => {
+    const later = await hub.startGateway();
+    const get = async <T>(url: string, token = hub.adminToken) => {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200, await res.clone().text());
+      return (await res.json()) as T;
+    };
+    const ids: string[] = [];
+    const types = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await get<Page<WaggleEvent>>(`${later.url}/api/events?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.ok(page.items.length <= 7);
+      for (const e of page.items) {
+        ids.push(e.id);
+        types.add(e.type);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.equal(new Set(ids).size, ids.length, 'no event twice across pages');
+    for (const type of ['machine.joined', 'message.read', 'task.succeeded', 'task.cancelled', 'llm.failover']) {
+      assert.ok(types.has(type), `${type} is in the history`);
+    }
+    const mintView = await hub.api<{ id: string }>('GET', '/api/machines/mint-otter');
+    const own = await get<Page<WaggleEvent>>(`${hub.url}/api/events?limit=200`, (await mint.identity())!.apiToken);
+    assert.ok(own.items.length > 0);
+    assert.ok(own.items.every((e) => (e.data as { machineId?: string }).machineId === mintView.body.id));
+
+    // The machine page's chart: the gateway keeps the last hour of heartbeats.
+    const metrics = await get<MetricHistoryView>(`${hub.url}/api/machines/soda-yeti/metrics`);
+    assert.ok(metrics.samples.length >= 1);
+    assert.ok(metrics.samples.every((m) => m.memoryTotalMb > 0));
   });
 
   it('five wrong passwords get 429, and the page says when to try again', async () => {

@@ -78,7 +78,9 @@ function Spend() {
             data={byDay}
             dataKey="day"
             type="stacked"
-            unit=" $"
+            withLegend
+            valueFormatter={(v) => usd(v)}
+            yAxisProps={{ width: 64 }}
             series={providers.map((p, i) => ({ name: p, color: colours[i % colours.length]! }))}
           />
         )}

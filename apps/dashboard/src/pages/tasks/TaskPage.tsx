@@ -85,7 +85,8 @@ function Actions({ task }: { task: TaskView }) {
 function what(task: TaskView): string {
   const i = task.input;
   if (task.kind === 'command') {
-    return [i.program, ...(i.args ?? [])].join(' ');
+    // Arguments with spaces or quotes are shown quoted: each is one argument, never split by a shell.
+    return [i.program, ...(i.args ?? [])].map((a) => (a && !/[\s"'\\]/.test(a) ? a : JSON.stringify(a))).join(' ');
   }
   if (task.kind === 'shell') {
     return i.script ?? '';
