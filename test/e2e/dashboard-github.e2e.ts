@@ -65,7 +65,7 @@ describe('the visor: GitHub', () => {
   });
 
   it('watches a repository (its secret shown once), then shows an issue become a task and a pull request, done', async () => {
-    await signIn(page, hub, 'admin', hub.adminPassword);
+    await signIn(page, hub.url, 'admin', hub.adminPassword);
     await page.getByRole('link', { name: 'GitHub' }).click();
     await page.getByLabel(/Watch a repository/).fill(`${OWNER}/widgets`);
     await page.getByRole('button', { name: 'Watch' }).click();

@@ -236,7 +236,7 @@ describe('the visor (web dashboard)', () => {
     });
     const context = await browser.newContext({ viewport: DESKTOP });
     const tab = await context.newPage();
-    await signIn(tab, hub, vera.name, vera.password);
+    await signIn(tab, hub.url, vera.name, vera.password);
     assert.equal(await tab.getByTestId('user-menu').getAttribute('aria-label'), 'vera, viewer: account menu');
     await tab.goto(`${hub.url}/tasks/${running.body.id}`);
     await tab.getByTestId('task-log').getByText('still here').waitFor({ timeout: 20_000 });
@@ -251,6 +251,25 @@ describe('the visor (web dashboard)', () => {
     assert.equal(cancel, 403);
     await context.close();
     await hub.api('POST', `/api/tasks/${running.body.id}/cancel`, {});
+  });
+
+  it('warns before an idle session ends, and "stay signed in" extends it', async () => {
+    // A gateway whose sessions end after 125 s idle: the page warns when 2 minutes are left.
+    const short = await hub.startGateway({ WAGGLE_SESSION_IDLE_SECONDS: '125' });
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const tab = await context.newPage();
+    await signIn(tab, short.url, 'admin', hub.adminPassword);
+    const expiresAt = () =>
+      tab.evaluate(async () => ((await (await fetch('/api/auth/session')).json()) as { expiresAt: string }).expiresAt);
+    const before = await expiresAt();
+    const warning = tab.getByTestId('idle-warning');
+    await warning.waitFor({ timeout: 20_000 });
+    assert.match(await warning.innerText(), /You will be signed out in \d+ s for inactivity/);
+    await shoot(tab, 'idle-warning');
+    await tab.getByRole('button', { name: 'Stay signed in' }).click();
+    await warning.waitFor({ state: 'hidden' });
+    assert.ok(Date.parse(await expiresAt()) > Date.parse(before), 'the session was extended');
+    await context.close();
   });
 
   it('history: a gateway started later serves the events from before it, in pages; a machine sees its own only', async () => {

@@ -3,8 +3,6 @@ import { join } from 'node:path';
 
 import type { Page as BrowserPage } from 'playwright-core';
 
-import type { TestHub } from '@waggle/testing';
-
 /** Where the browser tests leave their screenshots, linked from the README (look at them: a page that passes can still look wrong). */
 export const SCREENSHOTS = join(__dirname, '..', '..', '..', 'docs', 'screenshots');
 
@@ -44,8 +42,9 @@ export async function shoot(page: BrowserPage, name: string) {
   await page.setViewportSize(DESKTOP);
 }
 
-export async function signIn(page: BrowserPage, hub: TestHub, name: string, password: string) {
-  await page.goto(`${hub.url}/`);
+/** Signs in through the page of the hub (or one gateway of it) at `url`. */
+export async function signIn(page: BrowserPage, url: string, name: string, password: string) {
+  await page.goto(`${url}/`);
   await page.waitForURL(/\/sign-in$/);
   await page.locator('input[name=username]').fill(name);
   await page.locator('input[name=password]').fill(password);
