@@ -190,6 +190,15 @@ describe('the visor (web dashboard)', () => {
 
     await page.getByRole('link', { name: 'Tasks' }).click();
     await page.locator('tr[data-task="Wait a long time"] [data-state=cancelled]').waitFor();
+    // Search runs on the hub, over every task: only the matching title is listed.
+    await page.getByTestId('task-search').fill('COLOUR');
+    await page.getByTestId('task-search').press('Enter');
+    await page.waitForURL(/[?&]q=COLOUR/);
+    await page.locator('tr[data-task="Wait a long time"]').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('tr[data-task="Print in colour"]').count(), 1);
+    await page.getByTestId('task-search').fill('');
+    await page.getByTestId('task-search').press('Enter');
+    await page.locator('tr[data-task="Wait a long time"]').waitFor();
     await shoot(page, 'tasks');
   });
 

@@ -316,6 +316,17 @@ export class ListTasksQuery extends PageQuery {
   @IsOptional()
   @IsIn(TASK_KINDS)
   kind?: TaskKind;
+
+  /**
+   * Only tasks whose title contains this text (case-insensitive).
+   * @example "tests"
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(TEXT_PATTERN, { message: 'q must not contain control characters' })
+  q?: string;
 }
 
 /** `…tasks.list`: the query, and for a machine's credential the machine whose tasks it may see. */

@@ -67,6 +67,7 @@ export function useMetrics(id: string | undefined) {
 
 export interface TaskFilters {
   state?: string;
+  q?: string;
   kind?: string;
   machine?: string;
   cursor?: string;

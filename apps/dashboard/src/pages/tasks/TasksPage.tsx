@@ -20,8 +20,9 @@ export function Component() {
     state: params.get('state') ?? undefined,
     kind: params.get('kind') ?? undefined,
     machine: params.get('machine') ?? undefined,
+    q: params.get('q') ?? undefined,
   };
-  const [search, setSearch] = useState('');
+  const [search, setSearch] = useState(filters.q ?? '');
   const pages = useCursorPages(JSON.stringify(filters));
   const { data, error, isPending, isFetching } = useTasks({ ...filters, cursor: pages.cursor });
   const set = (key: string, value: string | null) => {
@@ -33,10 +34,16 @@ export function Component() {
     }
     setParams(next);
   };
-  const needle = search.trim().toLowerCase();
-  const items = (data?.items ?? []).filter(
-    (t) => !needle || t.title.toLowerCase().includes(needle) || t.id.startsWith(needle),
-  );
+  const items = data?.items ?? [];
+  // A task id goes to the task; other text searches the titles of every task on the hub.
+  const runSearch = () => {
+    const text = search.trim();
+    if (UUID.test(text)) {
+      void navigate(`/tasks/${text}`);
+    } else if (text !== (filters.q ?? '')) {
+      set('q', text || null);
+    }
+  };
   return (
     <Stack>
       <Group justify="space-between">
@@ -76,10 +83,12 @@ export function Component() {
         />
         <TextInput
           label="Search"
-          placeholder="title on this page, or a task id"
+          placeholder="title, or a task id (Enter)"
           value={search}
           onChange={(e) => setSearch(e.currentTarget.value)}
-          onKeyDown={(e) => e.key === 'Enter' && UUID.test(search.trim()) && void navigate(`/tasks/${search.trim()}`)}
+          onBlur={runSearch}
+          onKeyDown={(e) => e.key === 'Enter' && runSearch()}
+          data-testid="task-search"
           w={220}
         />
         {isFetching && <Loader size="xs" />}
