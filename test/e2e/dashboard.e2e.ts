@@ -138,6 +138,7 @@ describe('the visor (web dashboard)', () => {
   it('chat: sends a message to a machine and watches it reach read', async () => {
     await page.getByRole('link', { name: 'Chat' }).click();
     await page.locator('[data-thread="soda-yeti"]').click();
+    await page.getByText('Thread with soda-yeti').waitFor();
     await page.getByTestId('message-body').fill('rebase on main, please');
     await page.getByTestId('send-message').click();
     const sent = await eventually(async () => {
@@ -164,6 +165,8 @@ describe('the visor (web dashboard)', () => {
       .fill(`-c "printf '\\033[32mgreen light\\033[0m\\n'; for i in 1 2 3; do echo line $i; sleep 0.5; done"`);
     await page.locator('[data-eligible="soda-yeti"]').waitFor();
     assert.equal(await page.locator('[data-eligible="mint-otter"]').count(), 0, 'mint-otter runs no commands');
+    // The task-router's reason, from its dry run.
+    assert.match(await page.getByTestId('eligible').innerText(), /mint-otter \(does not run command tasks/);
     await shoot(page, 'new-task');
     await page.getByTestId('create-task').click();
     await page.getByTestId('task-page').waitFor();
@@ -258,6 +261,20 @@ describe('the visor (web dashboard)', () => {
       running.body.id,
     );
     assert.equal(cancel, 403);
+    // A viewer may ask where a task could run (a dry run creates nothing).
+    const check = await tab.evaluate(async () => {
+      const res = await fetch('/api/tasks/placement', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'command', requires: { labels: ['room=lab'] } }),
+      });
+      return { status: res.status, body: (await res.json()) as { able: number; machines: { name: string }[] } };
+    });
+    assert.equal(check.status, 200);
+    assert.equal(check.body.able, 1);
+    assert.equal(check.body.machines[0]?.name, 'soda-yeti');
+    const unknown = await hub.api('POST', '/api/tasks/placement', { kind: 'command', target: 'no-such-machine' });
+    assert.equal(unknown.status, 404);
     await context.close();
     await hub.api('POST', `/api/tasks/${running.body.id}/cancel`, {});
   });

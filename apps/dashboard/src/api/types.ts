@@ -11,6 +11,7 @@ export type {
   MetricHistoryView,
   MetricSample,
   OverviewView,
+  PlacementCheck,
   Page,
   TaskView,
   TaskState,

@@ -39,8 +39,8 @@ const router = createBrowserRouter([
       { index: true, ...page(() => import('../pages/overview/OverviewPage')) },
       { path: 'machines', ...page(() => import('../pages/machines/MachinesPage')) },
       { path: 'machines/:id', ...page(() => import('../pages/machines/MachinePage')) },
-      { path: 'chat', ...page(() => import('../pages/chat/ChatPage')) },
-      { path: 'chat/:machine', ...page(() => import('../pages/chat/ChatPage')) },
+      // One route for every thread: switching threads keeps the page (and what is being typed elsewhere).
+      { path: 'chat/:machine?', ...page(() => import('../pages/chat/ChatPage')) },
       { path: 'tasks', ...page(() => import('../pages/tasks/TasksPage')) },
       { path: 'tasks/new', ...page(() => import('../pages/tasks/NewTaskPage')) },
       { path: 'tasks/:id', ...page(() => import('../pages/tasks/TaskPage')) },

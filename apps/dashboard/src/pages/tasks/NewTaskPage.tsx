@@ -13,15 +13,15 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation } from '@tanstack/react-query';
+import { useDebouncedValue } from '@mantine/hooks';
+import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 
 import { api } from '../../api/client';
 import { useAllMachines } from '../../api/queries';
 import { errorText } from '../../api/session';
-import type { TaskKind, TaskView } from '../../api/types';
-import { reasonsAgainst } from './eligibility';
+import type { PlacementCheck, TaskKind, TaskView } from '../../api/types';
 
 /** Arguments as typed: split on spaces, with "double quotes" keeping spaces together. */
 function splitArgs(line: string): string[] {
@@ -43,12 +43,25 @@ export function Component() {
   const [labels, setLabels] = useState<string[]>([]);
 
   const machines = fleet?.items ?? [];
-  const draft = { kind, target, capabilities, labels, cli };
-  const verdicts = machines
-    .filter((m) => m.status !== 'revoked')
-    .map((m) => ({ m, reasons: reasonsAgainst(m, draft) }));
-  const able = verdicts.filter((v) => v.reasons.length === 0);
-  const online = able.filter((v) => v.m.status === 'online');
+  // The task-router's own answer (a dry run), asked again when the draft settles.
+  const [draft] = useDebouncedValue(
+    {
+      kind,
+      ...(target ? { target } : {}),
+      input: kind === 'agent' && cli ? { cli } : {},
+      requires: { capabilities, labels },
+    },
+    250,
+  );
+  const check = useQuery({
+    queryKey: ['placement', draft],
+    queryFn: () => api<PlacementCheck>('POST', '/api/tasks/placement', draft),
+    placeholderData: keepPreviousData,
+    staleTime: 0,
+  });
+  const able = check.data?.machines.filter((m) => m.reasons.length === 0) ?? [];
+  const unable = check.data?.machines.filter((m) => m.reasons.length > 0) ?? [];
+  const online = able.filter((m) => m.status === 'online');
 
   const create = useMutation({
     mutationFn: () => {
@@ -172,15 +185,23 @@ export function Component() {
             <TagsInput label="Required labels" placeholder="gpu=4090…" value={labels} onChange={setLabels} />
           </SimpleGrid>
           <Card withBorder data-testid="eligible">
-            <Text fw={600} size="sm">
-              {able.length === 0
-                ? 'No machine could run this task: it would wait until one joins that can.'
-                : `${able.length} machine${able.length === 1 ? '' : 's'} could run it (${online.length} online now)`}
-            </Text>
+            {check.error ? (
+              <Text size="sm" c="red">
+                {errorText(check.error)}
+              </Text>
+            ) : (
+              <Text fw={600} size="sm">
+                {!check.data
+                  ? 'Asking the hub which machines could run it…'
+                  : able.length === 0
+                    ? 'No machine could run this task: the hub would refuse it.'
+                    : `${able.length} machine${able.length === 1 ? '' : 's'} could run it (${online.length} online now)`}
+              </Text>
+            )}
             <Group gap={4} mt="xs">
-              {able.slice(0, 30).map(({ m }) => (
+              {able.slice(0, 30).map((m) => (
                 <Badge
-                  key={m.id}
+                  key={m.machineId}
                   color={m.status === 'online' ? 'teal' : 'gray'}
                   variant="light"
                   data-eligible={m.name}
@@ -189,13 +210,12 @@ export function Component() {
                 </Badge>
               ))}
             </Group>
-            {verdicts.length > able.length && (
+            {unable.length > 0 && (
               <Text size="xs" c="dimmed" mt="xs">
                 Not:{' '}
-                {verdicts
-                  .filter((v) => v.reasons.length > 0)
+                {unable
                   .slice(0, 10)
-                  .map((v) => `${v.m.name} (${v.reasons.join(', ')})`)
+                  .map((m) => `${m.name} (${m.reasons.join(', ')})`)
                   .join('; ')}
               </Text>
             )}
