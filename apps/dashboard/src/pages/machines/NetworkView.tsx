@@ -91,12 +91,18 @@ export default function NetworkView({ machines }: { machines: MachineView[] }) {
   const { nodes, edges } = useMemo(() => {
     const nodes: Node[] = [{ id: 'hub', type: 'hub', position: { x: -35, y: -20 }, data: {} }];
     const edges: Edge[] = [];
-    const perRing = 12;
+    // Rings grow outwards and hold more the further out they are, so hundreds of machines stay legible.
+    const ringSize = (ring: number) => 10 + ring * 6;
+    let ring = 0;
+    let firstOfRing = 0;
     machines.forEach((m, i) => {
-      const ring = Math.floor(i / perRing);
-      const onRing = Math.min(perRing, machines.length - ring * perRing);
-      const angle = (2 * Math.PI * (i % perRing)) / onRing + ring * 0.3 - Math.PI / 2;
-      const r = 200 + ring * 130;
+      if (i - firstOfRing >= ringSize(ring)) {
+        firstOfRing += ringSize(ring);
+        ring += 1;
+      }
+      const onRing = Math.min(ringSize(ring), machines.length - firstOfRing);
+      const angle = (2 * Math.PI * (i - firstOfRing)) / onRing + ring * 0.3 - Math.PI / 2;
+      const r = 260 + ring * 180;
       const out = facing(angle);
       const online = m.status === 'online';
       nodes.push({
