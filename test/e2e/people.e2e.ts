@@ -234,6 +234,24 @@ describe('people sign in, and their role decides what they may do', () => {
       },
     );
     assert.equal(fetchSite.status, 403);
+    // The hub's own page passes (the browser says same-origin).
+    const own = await call(
+      hub,
+      'POST',
+      '/api/messages',
+      operatorCookie,
+      { to: 'hub', body: 'x' },
+      {
+        'sec-fetch-site': 'same-origin',
+        origin: hub.url,
+      },
+    );
+    assert.equal(own.status, 201);
+  });
+
+  it('opens the API docs to a signed-in person', async () => {
+    assert.equal((await call(hub, 'GET', '/docs/openapi.json', viewerCookie)).status, 200);
+    assert.equal((await call(hub, 'GET', '/docs/openapi.json', null)).status, 401);
   });
 
   it("opens /ws with the session cookie from the hub's own page only", async () => {
@@ -468,6 +486,15 @@ describe('sessions end when idle, and guessing passwords is throttled', () => {
     const fromAddress = await login(hub, 'cid', cid.password);
     assert.equal(fromAddress.status, 429);
     assert.match(fromAddress.body.message, /from this address/);
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    const count = (outcome: string) =>
+      Number(
+        new RegExp(`^waggle_gateway_sign_ins_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1],
+      );
+    assert.deepEqual([count('refused'), count('throttled')], [8, 2]);
+    assert.equal(count('signed_in'), 2);
     // An API token is not held back by failed sign-ins.
     assert.equal((await hub.api('GET', '/api/machines')).status, 200);
   });

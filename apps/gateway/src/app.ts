@@ -20,6 +20,7 @@ import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
 import { AuthService } from './auth/auth.service';
+import { SESSION_COOKIE, SessionService } from './auth/session.service';
 import { addContractSchemas } from './common/contract-schema';
 import { jsonProblem } from './common/json-limits';
 import { DASHBOARD_ASSETS, DASHBOARD_ASSETS_PREFIX } from './dashboard/dashboard.controller';
@@ -75,10 +76,11 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Waggle')
     .setDescription(
-      'Control plane for AI coding agents on your own machines. Every /api route needs a bearer token (admin, or a machine credential) unless marked otherwise.',
+      'Control plane for AI coding agents on your own machines. Every /api route needs a bearer token (an API token with its role, or a machine credential) or the session cookie of a signed-in person, unless marked otherwise. Roles: viewer < operator < admin; each route names the lowest it admits.',
     )
     .setVersion('1')
     .addBearerAuth()
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }, SESSION_COOKIE)
     .build();
   // Request and response shapes are the contract classes: their schemas come from the same decorators that validate them.
   return addContractSchemas(SwaggerModule.createDocument(app, config));
@@ -128,13 +130,14 @@ function docsCredential(header: string | undefined): string | undefined {
 }
 
 /**
- * /docs behind sign-in (unless WAGGLE_PUBLIC_DOCS): any valid credential, as a bearer token
+ * /docs behind sign-in (unless WAGGLE_PUBLIC_DOCS): a signed-in person's session cookie, or any valid credential, as a bearer token
  * (curl, scripts) or as the password of HTTP Basic, which a browser asks for itself (the
  * dashboard keeps its token in the page, where a navigation to /docs cannot reach it).
  * Failures count like any failed authentication.
  */
 function guardDocs(app: NestFastifyApplication) {
   const auth = app.get(AuthService);
+  const sessions = app.get(SessionService);
   app
     .getHttpAdapter()
     .getInstance()
@@ -143,7 +146,11 @@ function guardDocs(app: NestFastifyApplication) {
         return;
       }
       try {
-        await auth.authenticate(docsCredential(request.headers.authorization), request.ip);
+        // A person signed in on the hub's page reads the docs with the session (looked at, not extended).
+        const cookie = request.headers.authorization ? undefined : sessions.cookieOf(request.headers.cookie);
+        await (cookie
+          ? sessions.resume(cookie, false)
+          : auth.authenticate(docsCredential(request.headers.authorization), request.ip));
       } catch (thrown) {
         const error =
           thrown instanceof WaggleError

@@ -6,10 +6,12 @@ import type { FastifyReply } from 'fastify';
 import { ErrorCode, roleIncludes, ROLES, WaggleError } from '@waggle/contracts';
 import type { Role } from '@waggle/contracts';
 
+import { GatewayConfig } from '../gateway.config';
 import { AuthThrottle, rateLimited } from './auth-throttle';
 import type { Access, AuthenticatedRequest } from './auth.decorators';
 import { ACCESS_KEY } from './auth.decorators';
 import { AuthService } from './auth.service';
+import { isCrossSite } from './cross-site';
 import type { Caller, Principal } from './principal';
 import { SESSION_EXPIRES_HEADER, SessionService } from './session.service';
 
@@ -28,30 +30,6 @@ export function refusal(callers: Caller[], principal: Principal): string | undef
   return lowest ? `needs the ${lowest} role` : 'only machines may do this';
 }
 
-/**
- * A cookie-authenticated request that changes something must come from the hub's own page:
- * SameSite=Strict already keeps the cookie off other sites' requests, and this refuses one
- * a browser marks as cross-site anyway (Sec-Fetch-Site, or an Origin naming another host).
- */
-function crossSite(request: AuthenticatedRequest): boolean {
-  if (SAFE_METHODS.has(request.method)) {
-    return false;
-  }
-  const site = request.headers['sec-fetch-site'];
-  if (site && site !== 'same-origin' && site !== 'none') {
-    return true;
-  }
-  const origin = request.headers.origin;
-  if (!origin) {
-    return false;
-  }
-  try {
-    return new URL(origin).host !== request.headers.host;
-  } catch {
-    return true;
-  }
-}
-
 /** Global guard. Fails closed: a route without @Public or @Auth is refused (and a test lists such routes). */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -60,6 +38,7 @@ export class AuthGuard implements CanActivate {
     private readonly auth: AuthService,
     private readonly sessions: SessionService,
     private readonly throttle: AuthThrottle,
+    private readonly config: GatewayConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -105,7 +84,8 @@ export class AuthGuard implements CanActivate {
     if (!cookie) {
       return this.auth.authenticate(token, request.ip);
     }
-    if (crossSite(request)) {
+    // SameSite=Strict keeps the cookie off other sites' requests; this refuses one a browser marks cross-site anyway.
+    if (!SAFE_METHODS.has(request.method) && isCrossSite(request.headers, this.config.WAGGLE_PUBLIC_URL)) {
       throw new WaggleError(ErrorCode.Forbidden, "a signed-in change must come from the hub's own page");
     }
     const session = await this.sessions.resume(cookie, true);

@@ -4,12 +4,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply } from 'fastify';
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 import type { SessionView } from '@waggle/contracts';
 import { ErrorCode, WaggleError } from '@waggle/contracts';
 import { hashToken } from '@waggle/credentials';
 import type { Logger } from '@waggle/observability';
-import { LOGGER } from '@waggle/service-kit';
+import { LOGGER, METRICS } from '@waggle/service-kit';
 
 import { GatewayConfig } from '../gateway.config';
 import { AuthThrottle } from './auth-throttle';
@@ -38,6 +40,7 @@ export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 @Injectable()
 export class SessionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private readonly signIns: Counter<'outcome'>;
 
   constructor(
     private readonly users: UserRepository,
@@ -45,7 +48,15 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
     private readonly throttle: AuthThrottle,
     private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(METRICS) registry: Registry,
+  ) {
+    this.signIns = new Counter({
+      name: 'waggle_gateway_sign_ins_total',
+      help: 'Sign-in attempts by outcome: signed_in, refused (wrong name or password, or disabled), throttled (429)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  }
 
   onApplicationBootstrap() {
     this.timer = setInterval(() => {
@@ -75,16 +86,23 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
     password: string,
     address: string | undefined,
   ): Promise<{ cookie: string; session: UserPrincipal }> {
-    this.throttle.refuseLogin(name, address);
+    try {
+      this.throttle.refuseLogin(name, address);
+    } catch (error) {
+      this.signIns.inc({ outcome: 'throttled' });
+      throw error;
+    }
     const user = await this.users.findByName(name);
     const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyDecoy(password);
     if (!user || !ok || user.disabledAt) {
       this.throttle.loginFailed(name, address);
+      this.signIns.inc({ outcome: 'refused' });
       throw new WaggleError(ErrorCode.Unauthenticated, 'wrong name or password');
     }
     const cookie = randomBytes(32).toString('base64url');
     const sessionId = randomUUID();
     const expiresAt = await this.sessions.start(sessionId, hashToken(cookie), user.id, this.idleSeconds);
+    this.signIns.inc({ outcome: 'signed_in' });
     this.logger.info({ user: user.name, sessionId }, 'signed in');
     return {
       cookie,

@@ -5,14 +5,16 @@ import type { OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 
 import type { WaggleEvent } from '@waggle/contracts';
-import { TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
+import { ErrorCode, TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 import { AuthThrottle } from '../auth/auth-throttle';
 import { AuthService } from '../auth/auth.service';
+import { isCrossSite } from '../auth/cross-site';
 import type { Principal } from '../auth/principal';
 import type { UserPrincipal } from '../auth/session.service';
 import { SessionService } from '../auth/session.service';
+import { GatewayConfig } from '../gateway.config';
 import { EventsService } from './events.service';
 
 /** A socket must authenticate this soon after the upgrade. */
@@ -27,6 +29,8 @@ export const WS_MAX_PENDING_PER_ADDRESS = 20;
 const MAX_FOLLOWS = 50;
 /** A long session is looked at again at least this often (a timer cannot wait weeks). */
 const MAX_SESSION_CHECK_MS = 86_400_000;
+/** When a session could not be looked at (database away), the next look comes this soon. */
+const SESSION_RECHECK_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether a principal may see an event: people and API tokens (every role reads) see all, a machine only events about itself. */
@@ -35,19 +39,6 @@ export function eventVisibleTo(principal: Principal, event: WaggleEvent): boolea
     return true;
   }
   return (event.data as { machineId?: string }).machineId === principal.machineId;
-}
-
-/** Whether an upgrade came from a page of the hub itself (browsers always send Origin on a WebSocket upgrade). */
-function sameOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (!origin) {
-    return true;
-  }
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -68,6 +59,7 @@ export class EventsGateway implements OnGatewayConnection {
     private readonly events: EventsService,
     private readonly throttle: AuthThrottle,
     private readonly rpc: RpcClient,
+    private readonly config: GatewayConfig,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage) {
@@ -102,13 +94,13 @@ export class EventsGateway implements OnGatewayConnection {
     // A signed-in page: its session cookie, from the hub's own origin only (a page elsewhere could open a socket with it).
     const cookie = this.sessions.cookieOf(request.headers.cookie);
     if (cookie) {
-      if (!sameOrigin(request)) {
+      if (isCrossSite(request.headers, this.config.WAGGLE_PUBLIC_URL)) {
         socket.close(4403, "a signed-in socket must come from the hub's own page");
         settle();
         return;
       }
       void this.admit(socket, () => this.sessions.resume(cookie, true))
-        .then((principal) => principal && this.endWithSession(socket, cookie, principal as UserPrincipal))
+        .then((session) => session && this.endWithSession(socket, cookie, session))
         .finally(settle);
       return;
     }
@@ -142,7 +134,11 @@ export class EventsGateway implements OnGatewayConnection {
         () => {
           this.sessions.resume(cookie, false).then(
             (live) => socket.readyState === socket.OPEN && check(live.expiresAt),
-            () => socket.close(4401, 'the session ended'),
+            (error: unknown) =>
+              error instanceof WaggleError && error.code === ErrorCode.Unauthenticated
+                ? socket.close(4401, 'the session ended')
+                : // Postgres away for a moment: look again soon rather than close a live session's socket.
+                  check(new Date(Date.now() + SESSION_RECHECK_MS)),
           );
         },
         Math.min(Math.max(at.getTime() - Date.now() + 50, 50), MAX_SESSION_CHECK_MS),
@@ -154,8 +150,8 @@ export class EventsGateway implements OnGatewayConnection {
   }
 
   /** Admits a socket once `authenticate` names its caller; answers the principal, or undefined when closed. */
-  private async admit(socket: WebSocket, authenticate: () => Promise<Principal>): Promise<Principal | undefined> {
-    let principal: Principal;
+  private async admit<P extends Principal>(socket: WebSocket, authenticate: () => Promise<P>): Promise<P | undefined> {
+    let principal: P;
     try {
       principal = await authenticate();
     } catch (error) {
