@@ -299,7 +299,12 @@ describe('the visor (web dashboard)', () => {
   });
 
   it('history: a gateway started later serves the events from before it, in pages; a machine sees its own only', async () => {
-    const later = await hub.startGateway();
+    const later = await hub.startGateway({ WAGGLE_PUBLIC_URL: 'http://hub.example:3000' });
+    // The page learns the hub's public address for the join command.
+    assert.match(
+      await (await fetch(`${later.url}/machines`)).text(),
+      /<meta name="waggle-hub-url" content="http:\/\/hub.example:3000" \/>/,
+    );
     const get = async <T>(url: string, token = hub.adminToken) => {
       const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(res.status, 200, await res.clone().text());

@@ -5,6 +5,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 
 import { Public } from '../auth/auth.decorators';
+import { GatewayConfig } from '../gateway.config';
 
 /**
  * The visor's built files (apps/dashboard, built by `npm run build` with Vite): index.html and,
@@ -32,6 +33,10 @@ export const DASHBOARD_ROUTES = [
 const MISSING_BUILD = `<!doctype html><meta charset="utf-8"><title>Waggle</title>
 <p>The visor is not built: run <code>npm run build</code> (it builds apps/dashboard).</p>`;
 
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /**
  * The visor is a single-page app; its routes all answer with its index.html, never cached (so
  * a new build is picked up at once), while the hashed assets it names are cached for a year.
@@ -40,9 +45,20 @@ const MISSING_BUILD = `<!doctype html><meta charset="utf-8"><title>Waggle</title
 @ApiExcludeController()
 @Controller()
 export class DashboardController {
-  private readonly page = existsSync(join(DASHBOARD_DIST, 'index.html'))
-    ? readFileSync(join(DASHBOARD_DIST, 'index.html'), 'utf8')
-    : MISSING_BUILD;
+  private readonly page: string;
+
+  constructor(config: GatewayConfig) {
+    const built = existsSync(join(DASHBOARD_DIST, 'index.html'))
+      ? readFileSync(join(DASHBOARD_DIST, 'index.html'), 'utf8')
+      : MISSING_BUILD;
+    // The hub's address as other machines reach it (the join command names it), when configured.
+    this.page = config.WAGGLE_PUBLIC_URL
+      ? built.replace(
+          '<head>',
+          `<head>\n    <meta name="waggle-hub-url" content="${escapeAttribute(config.WAGGLE_PUBLIC_URL)}" />`,
+        )
+      : built;
+  }
 
   @Get(DASHBOARD_ROUTES)
   @Public()

@@ -6,9 +6,12 @@ import { api } from '../../api/client';
 import { errorText } from '../../api/session';
 import type { CreatedJoinToken } from '../../api/types';
 
-/** The hub as other machines reach it: the address this page was loaded from. */
+/** The hub as other machines reach it: WAGGLE_PUBLIC_URL (the gateway puts it in the page), else the page's own address. */
 function hubAddress(): string {
-  return location.origin;
+  return (
+    document.querySelector<HTMLMetaElement>('meta[name="waggle-hub-url"]')?.content.replace(/\/+$/, '') ||
+    location.origin
+  );
 }
 
 /** Admins: a fresh single-use join token and the exact command to run on the new machine. */
