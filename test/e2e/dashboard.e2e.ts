@@ -152,6 +152,16 @@ describe('the visor (web dashboard)', () => {
     await eventually(async () => assert.ok((await soda.messages()).some((m) => m.id === sent.id)));
     await soda.inbox.markRead([sent.id]);
     await item.locator('[data-delivery=read]').waitFor({ timeout: 15_000 });
+
+    // What a machine sends to the hub shows in its thread, live.
+    const token = (await soda.identity())!.apiToken;
+    const reply = await fetch(`${hub.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ to: 'hub', body: 'rebased, tests pass' }),
+    });
+    assert.equal(reply.status, 201);
+    await page.getByTestId('thread').getByText('rebased, tests pass').waitFor({ timeout: 15_000 });
     await shoot(page, 'chat');
   });
 
@@ -188,6 +198,12 @@ describe('the visor (web dashboard)', () => {
     });
     await page.goto(`${hub.url}/tasks/${long.body.id}`);
     await page.getByTestId('task-log').getByText('waiting').waitFor({ timeout: 20_000 });
+    await page.getByTestId('cancel-task').click();
+    await page.locator('[data-testid=task-page][data-state=cancelled]').waitFor({ timeout: 20_000 });
+    // Retry queues it again: it runs once more (a second attempt), then is cancelled for good.
+    await page.getByTestId('retry-task').click();
+    await page.locator('[data-testid=task-page][data-state=running]').waitFor({ timeout: 20_000 });
+    await page.getByTestId('attempts').getByRole('row').nth(2).waitFor();
     await page.getByTestId('cancel-task').click();
     await page.locator('[data-testid=task-page][data-state=cancelled]').waitFor({ timeout: 20_000 });
 

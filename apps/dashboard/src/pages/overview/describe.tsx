@@ -64,6 +64,17 @@ export function describeEvent(event: WaggleEvent, names: Names): ReactNode {
       return <>{machine} was revoked</>;
     case 'machine.permissions_changed':
       return <>{machine}&apos;s permissions changed</>;
+    case 'message.sent': {
+      const m = event.data as WaggleEvent<'message.sent'>['data'];
+      return (
+        <>
+          <Anchor component={Link} to={m.machineId ? `/chat/${m.machineId}` : '/chat'}>
+            Message #{m.messageId}
+          </Anchor>{' '}
+          from {m.machineId ? <MachineLink id={m.machineId} name={m.from} /> : m.from} to {m.to}
+        </>
+      );
+    }
     case 'message.delivered':
     case 'message.read': {
       const m = event.data as WaggleEvent<'message.read'>['data'];
