@@ -45,16 +45,18 @@ run(
 );
 
 const assets = join(here, 'dist', 'assets');
-let firstLoad = 0;
 for (const name of readdirSync(assets)) {
   if (/\.(js|css)$/.test(name)) {
     const gz = gzipSync(readFileSync(join(assets, name)), { level: 9 });
     writeFileSync(join(assets, `${name}.gz`), gz);
   }
 }
+// What index.html names (the entry script and stylesheet); the first page's own chunk comes on top.
 const html = readFileSync(join(here, 'dist', 'index.html'), 'utf8');
-for (const [, file] of html.matchAll(/(?:src|href)="\/assets\/([^"]+\.(?:js|css))"/g)) {
-  firstLoad += statSync(join(assets, `${file}.gz`)).size;
+const sizes = { js: 0, css: 0 };
+for (const [, file, ext] of html.matchAll(/(?:src|href)="\/assets\/([^"]+\.(js|css))"/g)) {
+  sizes[ext] += statSync(join(assets, `${file}.gz`)).size;
 }
 writeFileSync(stamp, new Date().toISOString());
-console.log(`visor: built apps/dashboard/dist (${(firstLoad / 1024).toFixed(1)} KB gzipped named by index.html)`);
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+console.log(`visor: built apps/dashboard/dist (entry, gzipped: ${kb(sizes.js)} script, ${kb(sizes.css)} styles)`);
