@@ -174,7 +174,8 @@ function Links() {
                   >
                     {l.repo}#{l.issueNumber} {l.issueTitle}
                   </Anchor>
-                  <Text size="xs" c="dimmed">
+                  <Text size="xs" c="dimmed" component="div">
+                    <LinkStatusBadge status={l.status} />{' '}
                     {l.taskId ? (
                       <Anchor component={Link} to={`/tasks/${l.taskId}`} size="xs">
                         task
@@ -193,9 +194,6 @@ function Links() {
                       </>
                     )}
                   </Text>
-                </Table.Td>
-                <Table.Td>
-                  <LinkStatusBadge status={l.status} />
                 </Table.Td>
               </Table.Tr>
             ))}
