@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommendedTypeChecked,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -102,5 +102,5 @@ export default tseslint.config(
   },
   prettier,
   // After prettier, which turns curly off: braces on every if/else/for/while body.
-  { files: ['**/*.ts'], rules: { curly: ['error', 'all'] } },
+  { files: ['**/*.ts', '**/*.tsx'], rules: { curly: ['error', 'all'] } },
 );

@@ -40,7 +40,7 @@ describe('the gateway edge', () => {
   });
   after(() => hub.stop());
 
-  it('sends security headers on API responses, and the dashboard needs no inline script or style', async () => {
+  it('sends security headers on API responses; the visor runs no inline script and its assets are cached', async () => {
     const api = await fetch(`${hub.url}/api/machines`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
     assert.equal(api.status, 200);
     assert.equal(api.headers.get('x-content-type-options'), 'nosniff');
@@ -48,13 +48,22 @@ describe('the gateway edge', () => {
     assert.equal(api.headers.get('referrer-policy'), 'no-referrer');
     assert.match(api.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
 
+    for (const route of ['/', '/machines', '/tasks/00000000-0000-4000-8000-000000000000', '/sign-in']) {
+      const page = await fetch(`${hub.url}${route}`);
+      assert.equal(page.status, 200, route);
+      assert.equal(page.headers.get('cache-control'), 'no-cache', route);
+      assert.match(await page.text(), /<div id="root">/, route);
+    }
     const page = await fetch(`${hub.url}/`);
-    assert.equal(page.status, 200);
     const csp = page.headers.get('content-security-policy') ?? '';
     assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /script-src-attr 'none'/);
+    // Style elements may be inline (Mantine and xterm.js write their themes into <style> at run time); style attributes may not.
     assert.match(csp, /style-src 'self'(;|$)/);
+    assert.match(csp, /style-src-elem 'self' 'unsafe-inline'/);
+    assert.match(csp, /style-src-attr 'none'/);
     assert.match(csp, /frame-ancestors 'none'/);
-    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/);
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
     const html = await page.text();
@@ -63,11 +72,24 @@ describe('the gateway edge', () => {
       /<script>|<style>|\sstyle="|\son[a-z]+="/,
       'the page has nothing inline the policy would block',
     );
-    for (const asset of html.matchAll(/(?:src|href)="(\/dashboard\/[^"]+)"/g)) {
-      const res = await fetch(`${hub.url}${asset[1]}`);
-      assert.equal(res.status, 200, asset[1]);
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(
+      assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')),
+      'a script and a stylesheet',
+    );
+    for (const asset of assets) {
+      const res = await fetch(`${hub.url}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(res.status, 200, asset);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(res.headers.get('cache-control') ?? '', /max-age=31536000.*immutable/, asset);
+      assert.equal(res.headers.get('content-encoding'), 'gzip', asset);
     }
+    // API paths are not client routes: an unknown one is a JSON 404, not the page.
+    const unknown = await fetch(`${hub.url}/api/nothing-here`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.headers.get('content-type') ?? '', /json/);
   });
 
   it('keeps /docs behind sign-in: a bearer token, or Basic (the browser asks), and says so with WWW-Authenticate', async () => {

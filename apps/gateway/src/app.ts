@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import helmet from '@fastify/helmet';
@@ -34,10 +35,14 @@ const CORRELATION_HEADER = 'x-request-id';
 const QUIET_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
 /**
- * Swagger UI's page (/docs, set up by main.ts) carries an inline `<style>`; every other page,
- * the dashboard included, loads its styles and scripts from files, and no page runs inline script.
+ * No page runs inline script. Style *elements* may be inline: the visor's component library
+ * (Mantine) and terminal (xterm.js) write their theme into `<style>` elements at run time,
+ * and CSS cannot run script. Style *attributes* in markup stay refused everywhere but Swagger
+ * UI's page (/docs); the visor sets styles through the CSSOM, which the policy does not govern.
  */
-const styleSources = (req: IncomingMessage) => (req.url?.startsWith('/docs') ? "'self' 'unsafe-inline'" : "'self'");
+const isDocs = (req: IncomingMessage) => req.url?.startsWith('/docs') ?? false;
+const styleSources = (req: IncomingMessage) => (isDocs(req) ? "'self' 'unsafe-inline'" : "'self'");
+const styleAttributeSources = (req: IncomingMessage) => (isDocs(req) ? "'unsafe-inline'" : "'none'");
 
 /** Nest's Fastify adapter brings its own copy of fastify's types; a plugin is the same at run time. */
 const plugin = (p: unknown) => p as Parameters<NestFastifyApplication['register']>[0];
@@ -58,6 +63,8 @@ const HELMET: FastifyHelmetOptions = {
       scriptSrc: ["'self'"],
       scriptSrcAttr: ["'none'"],
       styleSrc: [styleSources],
+      styleSrcElem: ["'self'", "'unsafe-inline'"],
+      styleSrcAttr: [styleAttributeSources],
     },
   },
   xFrameOptions: { action: 'deny' },
@@ -239,13 +246,19 @@ export async function createGatewayApp(
   if (!preview && !config.WAGGLE_PUBLIC_DOCS) {
     guardDocs(app);
   }
-  // The dashboard's script and stylesheet (its page is served by DashboardController).
-  await app.register(plugin(fastifyStatic), {
-    root: DASHBOARD_ASSETS,
-    prefix: DASHBOARD_ASSETS_PREFIX,
-    decorateReply: false,
-    index: false,
-  });
+  // The visor's scripts and stylesheets (its page is served by DashboardController). Their names
+  // carry a hash of their content, so a browser may keep them for a year without asking again.
+  if (existsSync(DASHBOARD_ASSETS)) {
+    await app.register(plugin(fastifyStatic), {
+      root: DASHBOARD_ASSETS,
+      prefix: DASHBOARD_ASSETS_PREFIX,
+      decorateReply: false,
+      index: false,
+      maxAge: '365d',
+      immutable: true,
+      preCompressed: true,
+    });
+  }
   refuseOversizedBeforeUpload(app, config.WAGGLE_BODY_LIMIT_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({

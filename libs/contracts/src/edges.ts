@@ -48,6 +48,7 @@ import { MachineSubjects, MachineWildcards } from './subjects';
 import type { TaskLeaseReply, TaskReleaseReply } from './tasks';
 import {
   CancelSignal,
+  CheckPlacementBody,
   CreateTaskRequest,
   ListTasksRequest,
   LogChunk,
@@ -93,6 +94,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.task-router.tasks.retry': TaskRefRequest,
   'waggle.rpc.task-router.tasks.logs': TaskLogsRequest,
   'waggle.rpc.task-router.stats': StatsRequest,
+  'waggle.rpc.task-router.tasks.placement': CheckPlacementBody,
   'waggle.rpc.llm-failover.complete': LlmCallRequest,
   'waggle.rpc.llm-failover.stream': LlmCallRequest,
   'waggle.rpc.llm-failover.summary': LlmSummaryRequest,

@@ -54,6 +54,8 @@ export interface EventMap {
   'machine.revoked': { machineId: string; name: string };
   /** An admin granted or withdrew a permission; `permissions` is what the machine holds now. */
   'machine.permissions_changed': { machineId: string; name: string; permissions: MachinePermission[] };
+  /** A message was stored: by a person or a machine (`machineId`: the sending machine), to a machine, `all` or `hub`. */
+  'message.sent': { messageId: string; from: string; machineId?: string; to: string };
   'message.delivered': { messageId: string; machineId: string; state: DeliveryState };
   'message.read': { messageId: string; machineId: string; state: DeliveryState };
   'task.queued': TaskEventData;
@@ -125,6 +127,7 @@ export const EVENT_TYPES = [
   'machine.offline',
   'machine.revoked',
   'machine.permissions_changed',
+  'message.sent',
   'message.delivered',
   'message.read',
   'task.queued',

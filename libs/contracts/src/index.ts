@@ -20,3 +20,4 @@ export * from './validation';
 export * from './vault';
 export * from './edges';
 export * from './version';
+export * from './visor';

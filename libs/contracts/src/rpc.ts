@@ -58,8 +58,10 @@ import type {
   SessionView,
 } from './sessions';
 import type {
+  CheckPlacementBody,
   CreateTaskRequest,
   ListTasksRequest,
+  PlacementCheck,
   TaskLogsPage,
   TaskLogsRequest,
   TaskRefRequest,
@@ -113,6 +115,7 @@ export interface RpcMap {
   'waggle.rpc.task-router.tasks.logs': [TaskLogsRequest, TaskLogsPage];
   /** Counts for the overview: live tasks, and tasks finished since `since`. */
   'waggle.rpc.task-router.stats': [StatsRequest, TaskStats];
+  'waggle.rpc.task-router.tasks.placement': [CheckPlacementBody, PlacementCheck];
   'waggle.rpc.llm-failover.complete': [LlmCallRequest, LlmCallReply];
   /** Answers `{ accepted: true }` at once, then sends LlmStreamFrames to `streamTo`. */
   'waggle.rpc.llm-failover.stream': [LlmCallRequest, { accepted: true }];
@@ -189,6 +192,8 @@ export const TaskRouterRpc = {
   retry: 'waggle.rpc.task-router.tasks.retry',
   logs: 'waggle.rpc.task-router.tasks.logs',
   stats: 'waggle.rpc.task-router.stats',
+  /** Where a task could run, without creating it (the visor's create form). */
+  checkPlacement: 'waggle.rpc.task-router.tasks.placement',
 } as const satisfies Record<string, RpcSubject>;
 
 export const LlmRpc = {

@@ -392,6 +392,17 @@ export class ListTasksQuery extends PageQuery {
   @IsOptional()
   @IsIn(TASK_KINDS)
   kind?: TaskKind;
+
+  /**
+   * Only tasks whose title contains this text (case-insensitive).
+   * @example "tests"
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(TEXT_PATTERN, { message: 'q must not contain control characters' })
+  q?: string;
 }
 
 /** `…tasks.list`: the query, and for a machine's credential the machine whose tasks it may see. */
@@ -638,4 +649,53 @@ export class CancelSignal {
   @IsInt()
   @Min(1)
   attempt!: number;
+}
+
+/** `POST /api/tasks/placement`: the part of a task that decides where it may run (nothing is created). */
+export class CheckPlacementBody {
+  @IsIn(TASK_KINDS)
+  kind!: TaskKind;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TaskInput)
+  input?: TaskInput;
+
+  /** A machine name or id. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  target?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TaskRequirements)
+  requires?: TaskRequirements;
+}
+
+/** One machine and why it could not run the task (empty: it could). */
+export class PlacementCandidate {
+  @IsString()
+  machineId!: string;
+
+  @IsString()
+  name!: string;
+
+  @IsIn(['online', 'offline', 'revoked'])
+  status!: 'online' | 'offline' | 'revoked';
+
+  /** Empty when the machine could run the task. */
+  @IsString({ each: true })
+  reasons!: string[];
+}
+
+/** What the task-router would decide for such a task: every machine, able first. */
+export class PlacementCheck {
+  /** Machines that could run it (online or not: a task waits for an offline one). */
+  @IsInt()
+  able!: number;
+
+  @ValidateNested({ each: true })
+  @Type(() => PlacementCandidate)
+  machines!: PlacementCandidate[];
 }

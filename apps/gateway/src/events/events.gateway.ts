@@ -34,7 +34,7 @@ const SESSION_RECHECK_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether a principal may see an event: people and API tokens (every role reads) see all, a machine only events about itself. */
-function visibleTo(principal: Principal, event: WaggleEvent): boolean {
+export function eventVisibleTo(principal: Principal, event: WaggleEvent): boolean {
   if (principal.kind !== 'machine') {
     return true;
   }
@@ -164,7 +164,7 @@ export class EventsGateway implements OnGatewayConnection {
       return undefined;
     }
     const unsubscribe = this.events.subscribe((event) => {
-      if (socket.readyState === socket.OPEN && visibleTo(principal, event)) {
+      if (socket.readyState === socket.OPEN && eventVisibleTo(principal, event)) {
         socket.send(JSON.stringify({ type: 'event', event }));
       }
     });

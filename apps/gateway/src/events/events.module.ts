@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 
 import { AuthModule } from '../auth/auth.module';
+import { EventsController } from './events.controller';
 import { EventsGateway } from './events.gateway';
 import { EventsService } from './events.service';
 
-@Module({ imports: [AuthModule], providers: [EventsService, EventsGateway] })
+@Module({ imports: [AuthModule], controllers: [EventsController], providers: [EventsService, EventsGateway] })
 export class EventsModule {}

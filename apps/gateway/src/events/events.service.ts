@@ -9,17 +9,25 @@ import { decodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS } from '@waggle/service-kit';
 
+import { EVENT_HISTORY_SIZE, EventHistory, MetricHistory } from './event-history';
+
 export type EventListener = (event: WaggleEvent) => void;
 
 /**
- * Follows the EVENTS stream from "now" (an ordered consumer per gateway replica, so every
- * replica sees every event) and the live heartbeat feed, and fans both out to listeners.
+ * Follows the EVENTS stream (an ordered consumer per gateway replica, so every replica sees
+ * every event) and the live heartbeat feed, and fans both out to listeners. The consumer
+ * starts EVENT_HISTORY_SIZE events back: those fill the visor's activity history (not sent
+ * to sockets, which connect later); heartbeats fill each machine's last hour of samples.
  */
 @Injectable()
 export class EventsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly listeners = new Set<EventListener>();
   private liveSub?: Subscription;
   private readonly abort = new AbortController();
+  readonly history = new EventHistory();
+  readonly metrics = new MetricHistory();
+  /** Events up to this stream sequence happened before start-up: history only, not live. */
+  private replayUntil = 0;
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -73,6 +81,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         if (!data) {
           return;
         }
+        this.metrics.add(data.machineId, data.metrics);
         this.emit({
           v: 1,
           id: `hb-${data.machineId}-${Date.now()}`,
@@ -82,9 +91,14 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         });
       },
     });
-    const consumer = await this.nc
-      .jetstream()
-      .consumers.get(Streams.events.name, { deliver_policy: DeliverPolicy.New });
+    const js = this.nc.jetstream();
+    const { state } = await (await js.jetstreamManager()).streams.info(Streams.events.name);
+    this.replayUntil = state.last_seq;
+    const start = Math.max(state.first_seq, state.last_seq - EVENT_HISTORY_SIZE + 1);
+    const consumer = await js.consumers.get(
+      Streams.events.name,
+      state.last_seq === 0 ? { deliver_policy: DeliverPolicy.New } : { opt_start_seq: start },
+    );
     void this.follow(consumer);
   }
 
@@ -95,7 +109,11 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         this.abort.signal.addEventListener('abort', () => void messages.close(), { once: true });
         for await (const m of messages) {
           try {
-            this.emit(decode(EventEnvelope, decodeJson(m.data)) as unknown as WaggleEvent);
+            const event = decode(EventEnvelope, decodeJson(m.data)) as unknown as WaggleEvent;
+            this.history.add(event);
+            if (m.seq > this.replayUntil) {
+              this.emit(event);
+            }
           } catch (error) {
             this.logger.warn({ err: error, subject: m.subject }, 'invalid event skipped');
           }

@@ -4,9 +4,11 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 
 import type { Page } from '@waggle/contracts';
 import {
+  CheckPlacementBody,
   CreateTaskBody,
   isIdRef,
   ListTasksQuery,
+  PlacementCheck,
   TaskLogsPage,
   TaskLogsQuery,
   TaskRouterRpc,
@@ -63,6 +65,20 @@ export class TasksController {
       createdBy: senderOf(principal),
       ...idempotencyOf(callerScope(principal), key, body),
     });
+  }
+
+  @Post('placement')
+  @HttpCode(200)
+  @Auth('viewer')
+  @ApiOperation({
+    summary:
+      'Which machines could run a task like this, and why the others could not (a dry run: nothing is created; the same rules as creating and placing it)',
+  })
+  @ApiBodyOf(CheckPlacementBody)
+  @ApiOkResponse({ schema: schemaRef(PlacementCheck) })
+  @ApiErrors(400, 401, 403, 404)
+  checkPlacement(@Body() body: CheckPlacementBody): Promise<PlacementCheck> {
+    return this.rpc.call(TaskRouterRpc.checkPlacement, body);
   }
 
   @Get()

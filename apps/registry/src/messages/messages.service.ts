@@ -144,8 +144,15 @@ export class MessagesService {
         readAt: null,
       })),
     };
-    // No event: the sender has the answer, and each delivery announces itself (message.delivered).
-    return { view, outbox: recipients.map((r) => inboxEntry(r.id, inbox)) };
+    // One event for the message (the visor's threads; a message to the hub reaches no inbox),
+    // then each delivery announces itself (message.delivered).
+    const sent = event(randomUUID(), 'message.sent', {
+      messageId: stored.id,
+      from: request.from.name,
+      ...(request.from.machineId ? { machineId: request.from.machineId } : {}),
+      to,
+    });
+    return { view, outbox: [sent, ...recipients.map((r) => inboxEntry(r.id, inbox))] };
   }
 
   private async sendKeyed(request: SendMessageRequest): Promise<MessageView> {

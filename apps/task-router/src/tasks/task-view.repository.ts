@@ -77,6 +77,7 @@ export class TaskViewRepository {
     machineId?: string;
     visibleTo?: string;
     kind?: TaskKind;
+    q?: string;
     limit?: number;
     cursor?: string;
   }): Promise<Page<TaskRow>> {
@@ -92,6 +93,10 @@ export class TaskViewRepository {
     }
     if (query.kind) {
       add((p) => `"kind" = ${p}`, query.kind);
+    }
+    if (query.q) {
+      // strpos, not LIKE: the text is matched as it is, % and _ included.
+      add((p) => `strpos(lower("title"), lower(${p})) > 0`, query.q);
     }
     if (query.machineId) {
       add(

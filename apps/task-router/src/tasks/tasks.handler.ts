@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
 
 import {
+  CheckPlacementBody,
   CreateTaskRequest,
   HelpAskRequest,
   HelpStatusRequest,
@@ -38,6 +39,11 @@ export class TasksHandler {
     const task = await this.tasks.create(req);
     this.scheduler.kick();
     return task;
+  }
+
+  @HandleRpc(TaskRouterRpc.checkPlacement)
+  checkPlacement(req: CheckPlacementBody) {
+    return this.tasks.checkPlacement(req);
   }
 
   @HandleRpc(TaskRouterRpc.list)

@@ -6,11 +6,13 @@ import type { NatsConnection } from 'nats';
 import type { EntityManager } from 'typeorm';
 
 import type {
+  CheckPlacementBody,
   CreateTaskRequest,
   ListTasksRequest,
   MachineView,
   RetryPolicy,
   Page,
+  PlacementCheck,
   TaskAssignment,
   TaskCreator,
   TaskLeaseReply,
@@ -243,6 +245,30 @@ export class TasksService implements OnModuleInit {
   }
 
   /** Whether some machine could ever run the task (or the target can); the error says why not. */
+  /**
+   * Where a task like this could run, without creating it: every machine not revoked, with
+   * the reasons it could not (the same rules as creating and placing the task), able first.
+   */
+  async checkPlacement(body: CheckPlacementBody): Promise<PlacementCheck> {
+    const shape: PlacementTask = { kind: body.kind, input: body.input ?? {}, requires: body.requires ?? {} };
+    const machines = (await this.fleet.machines()).filter((m) => m.status !== 'revoked');
+    if (body.target && !machines.some((m) => m.id === body.target || m.name === body.target)) {
+      throw WaggleError.notFound('machine', body.target);
+    }
+    const candidates = machines.map((m) => {
+      const reasons =
+        body.target && m.id !== body.target && m.name !== body.target ? ['not the target'] : staticMismatch(shape, m);
+      return { machineId: m.id, name: m.name, status: m.status, reasons };
+    });
+    candidates.sort(
+      (a, b) =>
+        Number(a.reasons.length > 0) - Number(b.reasons.length > 0) ||
+        Number(a.status !== 'online') - Number(b.status !== 'online') ||
+        a.name.localeCompare(b.name),
+    );
+    return { able: candidates.filter((c) => c.reasons.length === 0).length, machines: candidates };
+  }
+
   private feasibility(
     request: CreateTaskRequest,
     shape: PlacementTask,
