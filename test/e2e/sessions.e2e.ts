@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { access, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
-import { connect, jwtAuthenticator } from 'nats';
+import { connect, credsAuthenticator, jwtAuthenticator } from 'nats';
 import type { NatsConnection } from 'nats';
+import WebSocket from 'ws';
 
 import type {
   AssignmentView,
@@ -16,7 +20,8 @@ import type {
   SessionView,
 } from '@waggle/contracts';
 import { MachineSubjects, SessionsRpc } from '@waggle/contracts';
-import { encodeJson } from '@waggle/messaging';
+import { authMaterialFiles } from '@waggle/credentials';
+import { encodeJson, request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, installFakeInteractiveCli, runCli, TestHub } from '@waggle/testing';
 
@@ -57,6 +62,23 @@ describe('agent sessions in tmux', () => {
     );
   const send = (machine: string, name: string, body: object) =>
     hub.api<{ turn: number }>('POST', `/api/sessions/${machine}/${name}/send`, body);
+
+  /** A request as a person signed in with `cookie` makes it. */
+  const asPerson = async (cookie: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { cookie, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as unknown };
+  };
+  const sockets: WebSocket[] = [];
+  const openSocket = (headers: Record<string, string>) => {
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { headers });
+    sockets.push(ws);
+    return followerOf(ws);
+  };
 
   before(async () => {
     hub = await TestHub.start({ sessions: {} });
@@ -214,6 +236,128 @@ describe('agent sessions in tmux', () => {
     assert.equal((await hub.api('POST', '/api/assignments', { prompt: 'x', target: 'no-colon' })).status, 400);
   });
 
+  it('lets viewers read sessions and watch their live output, operators type, and machines neither', async (t) => {
+    // A socket a failed step left open would keep renewing its watch.
+    t.after(() => sockets.forEach((ws) => ws.close()));
+    const viewer = await hub.createUser('vera', 'viewer');
+    const operator = await hub.createUser('otto', 'operator');
+    const viewerCookie = await hub.signIn(viewer);
+    const operatorCookie = await hub.signIn(operator);
+    for (const path of [
+      '/api/sessions',
+      '/api/sessions/beta/sh-1',
+      '/api/sessions/beta/sh-1/screen',
+      '/api/attention',
+      '/api/assignments',
+    ]) {
+      const res = await asPerson(viewerCookie, 'GET', path);
+      assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
+    }
+    const typedByViewer = await asPerson(viewerCookie, 'POST', '/api/sessions/beta/sh-1/send', { text: 'echo viewer' });
+    assert.equal(typedByViewer.status, 403);
+    assert.match(JSON.stringify(typedByViewer.body), /needs the operator role/);
+    for (const [method, path] of [
+      ['POST', '/api/assignments'],
+      ['DELETE', '/api/sessions/beta/sh-1'],
+      ['POST', '/api/sessions/beta/sh-1/resize'],
+      ['POST', '/api/attention/beta/sh-1/dismiss'],
+    ] as const) {
+      assert.equal((await asPerson(viewerCookie, method, path, {})).status, 403, `${method} ${path}`);
+    }
+
+    // The viewer follows beta:sh-1 on /ws; the agent starts streaming only now.
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0', 'nothing streams before someone watches');
+    const watcher = openSocket({ cookie: viewerCookie });
+    await watcher.ready;
+    watcher.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await watcher.next((m) => m.type === 'following');
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+
+    const typed = await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+      text: 'echo streamed-$((6*7))',
+      enter: true,
+    });
+    assert.equal(typed.status, 200, JSON.stringify(typed.body));
+    // Output printed after the follow began: the shell's answer, not the typed text.
+    await eventually(() => assert.match(watcher.output(), /streamed-42/));
+    // 130 KB at once: more than the agent holds (64 Ki characters); what it could not send is counted as dropped.
+    const flood = await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+      text: 'seq 1 20000',
+      enter: true,
+    });
+    assert.equal(flood.status, 200);
+    await eventually(() => assert.match(watcher.output(), /\b20000\r\n/, watcher.output().slice(-100)), {
+      what: 'the end of the flood',
+    });
+    const chunks = watcher.messages.filter((m) => m.type === 'session-output');
+    assert.ok(chunks.every((c) => c.machine === 'beta' && c.session === 'sh-1' && String(c.data).length <= 16 * 1024));
+    const seqs = chunks.map((c) => Number(c.seq));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+      'in order',
+    );
+    const received = chunks.reduce((n, c) => n + String(c.data).length + Number(c.dropped), 0);
+    assert.ok(received >= 128_000, `every character arrived or was counted as dropped (${received})`);
+
+    // A second follower shares the stream; the stream stops on the agent when the last one goes.
+    const second = openSocket({ authorization: `Bearer ${hub.adminToken}` });
+    await second.ready;
+    second.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await second.next((m) => m.type === 'following');
+    watcher.ws.close();
+    await watcher.closed;
+    assert.equal(
+      (
+        await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+          text: 'echo still-$((2*3))',
+          enter: true,
+        })
+      ).status,
+      200,
+    );
+    await eventually(() => assert.match(second.output(), /still-6/));
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+    second.ws.close();
+    await eventually(async () => {
+      assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0');
+      await assert.rejects(access(join(beta.stateDir, 'streams', 'sh-1.fifo')), 'the FIFO is removed');
+      assert.deepEqual(await readersOf(join(beta.stateDir, 'streams', 'sh-1.fifo')), [], 'the reader exited');
+    });
+
+    // No such session: a clear error on the socket, nothing streams.
+    const third = openSocket({ authorization: `Bearer ${hub.adminToken}` });
+    await third.ready;
+    third.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'nope' }));
+    const missing = await third.next((m) => m.type === 'error');
+    assert.equal(missing.code, 'NOT_FOUND');
+    third.ws.close();
+  });
+
+  it('stops streaming when no watcher renews its lease', async () => {
+    const betaId = (await beta.identity())!.machineId;
+    const nc = await connect({
+      servers: hub.nats.url,
+      authenticator: credsAuthenticator(readFileSync(authMaterialFiles(hub.nats.authDir).hubCreds)),
+    });
+    try {
+      const reply = await request<{ watching: boolean }>(nc, MachineSubjects.sessions(betaId, 'watch'), {
+        v: 1,
+        name: 'sh-1',
+        watcher: 'gone-replica',
+        leaseMs: 1_000,
+      });
+      assert.equal(reply.watching, true);
+      assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+      await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0'), {
+        timeoutMs: 5_000,
+        what: 'the lease ended',
+      });
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("a machine's NATS credential cannot read, type into or report another machine's sessions", async () => {
     const alphaId = (await alpha.identity())!.machineId;
     const identity = (await beta.identity())!;
@@ -228,12 +372,28 @@ describe('agent sessions in tmux', () => {
         nc.subscribe(MachineSubjects.sessionsAll(alphaId), { callback: (err) => err && resolve(String(err)) }),
       );
       assert.match(await subError, /permissions violation/i);
+      const outputError = new Promise<string>((resolve) =>
+        nc.subscribe(MachineSubjects.sessionOutput(alphaId, 'agent-1'), {
+          callback: (err) => err && resolve(String(err)),
+        }),
+      );
+      assert.match(await outputError, /permissions violation/i, "another machine's live output");
+      nc.publish(
+        MachineSubjects.sessions(alphaId, 'watch'),
+        encodeJson({ v: 1, name: 'agent-1', watcher: 'beta', leaseMs: 60_000 }),
+      );
+      nc.publish(
+        SessionsRpc.watch,
+        encodeJson({ machine: 'alpha', session: 'agent-1', watcher: 'beta', leaseMs: 60_000 }),
+      );
       nc.publish(MachineSubjects.sessions(alphaId, 'send'), encodeJson({ v: 1, name: 'agent-1', text: 'INJECTED' }));
       nc.publish(SessionsRpc.send, encodeJson({ machine: 'alpha', session: 'agent-1', text: 'INJECTED' }));
       nc.publish(MachineSubjects.sessionsReport(alphaId), encodeJson({ v: 1, sessions: [] }));
       await nc.flush();
       await eventually(() => {
         for (const subject of [
+          MachineSubjects.sessions(alphaId, 'watch'),
+          SessionsRpc.watch,
           MachineSubjects.sessions(alphaId, 'send'),
           SessionsRpc.send,
           MachineSubjects.sessionsReport(alphaId),
@@ -242,6 +402,7 @@ describe('agent sessions in tmux', () => {
         }
       });
       assert.doesNotMatch(await screen('alpha', 'agent-1'), /INJECTED/);
+      assert.equal(await panePipe(alpha.tmuxSocket, 'agent-1'), '0', 'nothing streams for beta');
       assert.equal((await session('alpha', 'agent-1')).status, 200, 'the false report changed nothing');
     } finally {
       await nc.close();
@@ -363,4 +524,63 @@ function watchViolations(nc: NatsConnection): string[] {
     }
   })();
   return seen;
+}
+
+type WsMessage = Record<string, unknown> & { type: string };
+
+/** A /ws client that keeps every message it got. */
+function followerOf(ws: WebSocket) {
+  const messages: WsMessage[] = [];
+  ws.on('message', (raw: Buffer) => messages.push(JSON.parse(raw.toString('utf8')) as WsMessage));
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  return {
+    ws,
+    messages,
+    closed,
+    ready: eventually(() => assert.ok(messages.some((m) => m.type === 'ready')), { what: 'socket ready' }),
+    next: (match: (m: WsMessage) => boolean) =>
+      eventually(
+        () => {
+          const found = messages.find(match);
+          assert.ok(found, JSON.stringify(messages.slice(-3)));
+          return found;
+        },
+        { what: 'a message on the socket' },
+      ),
+    /** Every session-output piece so far, joined. */
+    output: () =>
+      messages
+        .filter((m) => m.type === 'session-output')
+        .map((m) => String(m.data))
+        .join(''),
+  };
+}
+
+/** Whether tmux pipes the session's pane somewhere now ("1") or not ("0"). */
+async function panePipe(socket: string, session: string): Promise<string> {
+  const { stdout } = await promisify(execFile)('tmux', [
+    '-S',
+    socket,
+    'display-message',
+    '-p',
+    '-t',
+    `=${session}:`,
+    '#{pane_pipe}',
+  ]);
+  return stdout.trim();
+}
+
+/** Processes whose command line names this path (the agent's reader of a FIFO). */
+async function readersOf(path: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(path)) {
+      pids.push(Number(entry));
+    }
+  }
+  return pids;
 }

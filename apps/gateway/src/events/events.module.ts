@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { EventsGateway } from './events.gateway';
 import { EventsService } from './events.service';
+import { SessionFollows } from './session-follows.service';
 
-@Module({ imports: [AuthModule], providers: [EventsService, EventsGateway] })
+@Module({ imports: [AuthModule], providers: [EventsService, EventsGateway, SessionFollows] })
 export class EventsModule {}
