@@ -23,7 +23,7 @@ import { MachineSubjects, SessionsRpc } from '@waggle/contracts';
 import { authMaterialFiles } from '@waggle/credentials';
 import { encodeJson, request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, installFakeInteractiveCli, runCli, TestHub } from '@waggle/testing';
+import { eventually, installFakeInteractiveCli, runCli, spawnCli, TestHub } from '@waggle/testing';
 
 const AGENT_ENV = { WAGGLE_AGENT_SESSIONS_WATCH_MS: '250' };
 
@@ -286,7 +286,7 @@ describe('agent sessions in tmux', () => {
       enter: true,
     });
     assert.equal(flood.status, 200);
-    await eventually(() => assert.match(watcher.output(), /\b20000\r\n/, watcher.output().slice(-100)), {
+    await eventually(() => assert.match(watcher.output(), /\n20000\r\n/, watcher.output().slice(-100)), {
       what: 'the end of the flood',
     });
     const chunks = watcher.messages.filter((m) => m.type === 'session-output');
@@ -298,7 +298,10 @@ describe('agent sessions in tmux', () => {
       'in order',
     );
     const received = chunks.reduce((n, c) => n + String(c.data).length + Number(c.dropped), 0);
-    assert.ok(received >= 128_000, `every character arrived or was counted as dropped (${received})`);
+    assert.ok(
+      received >= 128_000,
+      `every character arrived or was counted as dropped (${received}): ${JSON.stringify(chunks.map((c) => [c.seq, String(c.data).length, c.dropped]))}`,
+    );
 
     // A second follower shares the stream; the stream stops on the agent when the last one goes.
     const second = openSocket({ authorization: `Bearer ${hub.adminToken}` });
@@ -448,6 +451,32 @@ describe('agent sessions in tmux', () => {
     assert.match((await runCli(['hooks', 'status', 'claude', '--project', project])).stdout, /claude: not installed/);
   });
 
+  it('installs the hooks for a session created with hooks: true', async () => {
+    const project = join(hub.dir, 'auto-hooked');
+    await mkdir(project, { recursive: true });
+    const refused = await hub.api<ErrorBody>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'sh-hooks',
+      command: ['bash'],
+      cwd: project,
+      hooks: true,
+    });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.message, /hooks are for claude, codex and gemini sessions/);
+    const created = await hub.api<SessionView>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'auto-hooked',
+      command: [process.execPath, fakeCli],
+      cli: 'claude',
+      cwd: project,
+      hooks: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.match((await runCli(['hooks', 'status', 'claude', '--project', project])).stdout, /claude: installed/);
+    await waitState('beta', 'auto-hooked', 'idle', 20_000, (s) => s.stateSource === 'hook');
+    assert.equal((await hub.api('DELETE', '/api/sessions/beta/auto-hooked')).status, 200);
+  });
+
   it("recreates a killed agent's sessions after a reboot, and forgets killed sessions", async () => {
     assert.equal((await hub.api('DELETE', '/api/sessions/beta/sh-1')).status, 200);
     assert.equal((await hub.api('DELETE', '/api/sessions/beta/hooked')).status, 200);
@@ -488,6 +517,25 @@ describe('agent sessions in tmux', () => {
     });
     const list = await runCli(['sessions', 'list', '--machine', 'beta'], env);
     assert.match(list.stdout, /beta:cli-sh/);
+
+    // attach: the live terminal; an admin types into it, a viewer only watches; Ctrl-] detaches.
+    const typist = attached(['sessions', 'attach', 'beta:cli-sh'], env);
+    await eventually(() => assert.match(typist.stderr(), /attached to beta:cli-sh; Ctrl-\] detaches/));
+    const viewerToken = (await hub.api<{ token: string }>('POST', '/api/tokens', { name: 'wall', role: 'viewer' })).body
+      .token;
+    const onlooker = attached(['sessions', 'attach', 'beta:cli-sh'], { ...env, WAGGLE_TOKEN: viewerToken });
+    await eventually(() => assert.match(onlooker.stderr(), /attached to beta:cli-sh/));
+    typist.child.stdin.write('echo typed-$((3*4))\r');
+    await eventually(() => assert.match(typist.stdout(), /typed-12/));
+    await eventually(() => assert.match(onlooker.stdout(), /typed-12/), { what: 'the viewer sees it too' });
+    onlooker.child.stdin.write('echo from-a-viewer-$((1+1))\r');
+    await eventually(() => assert.match(onlooker.stderr(), /read-only: typing into a session needs the operator role/));
+    typist.child.stdin.write('\x1d');
+    onlooker.child.stdin.write('\x1d');
+    assert.equal(await typist.exited, 0, typist.stderr());
+    assert.equal(await onlooker.exited, 0, onlooker.stderr());
+    assert.doesNotMatch((await runCli(['sessions', 'capture', 'beta:cli-sh'], env)).stdout, /from-a-viewer-2/);
+    await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'cli-sh'), '0'));
     const assigned = await runCli(
       ['assign', 'echo assigned-by-cli', '--target', 'beta:cli-sh', '--timeout', '2m'],
       env,
@@ -527,6 +575,17 @@ function watchViolations(nc: NatsConnection): string[] {
 }
 
 type WsMessage = Record<string, unknown> & { type: string };
+
+/** `waggle …` running with a piped stdin: its output so far and its exit code. */
+function attached(args: string[], env: Record<string, string>) {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
 
 /** A /ws client that keeps every message it got. */
 function followerOf(ws: WebSocket) {
