@@ -406,6 +406,17 @@ describe('agent sessions in tmux', () => {
       });
       assert.doesNotMatch(await screen('alpha', 'agent-1'), /INJECTED/);
       assert.equal(await panePipe(alpha.tmuxSocket, 'agent-1'), '0', 'nothing streams for beta');
+      // Nor through the hub: a machine's /ws socket may not follow sessions.
+      const socket = openSocket({ authorization: `Bearer ${identity.apiToken}` });
+      await socket.ready;
+      socket.ws.send(JSON.stringify({ type: 'follow-session', machine: 'alpha', session: 'agent-1' }));
+      const refused = await socket.next((m) => m.type === 'error');
+      assert.equal(refused.code, 'FORBIDDEN');
+      socket.ws.close();
+      assert.equal(
+        (await hub.api('GET', '/api/sessions/alpha/agent-1/screen', undefined, identity.apiToken)).status,
+        403,
+      );
       assert.equal((await session('alpha', 'agent-1')).status, 200, 'the false report changed nothing');
     } finally {
       await nc.close();
