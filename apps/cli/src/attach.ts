@@ -11,7 +11,8 @@ const DETACH = '\x1d';
  * `waggle sessions attach MACHINE:SESSION`: the session's live terminal in this one. The
  * screen as it is now, then its output as the program writes it (over /ws, raw); what is
  * typed goes to the session through `POST …/send` (typing is an operator's), unless
- * `readOnly`. A viewer's first keystroke is refused (403): the attach goes on read-only.
+ * `readOnly` or the credential is a viewer's; should a send still be refused (403: the role
+ * changed), the attach goes on read-only.
  * Ctrl-] detaches; a session that cannot be followed ends it with an error.
  */
 export async function attach(
@@ -24,7 +25,9 @@ export async function attach(
   const stdin = process.stdin;
   const stdout = process.stdout;
   const note = (line: string) => process.stderr.write(`\r\n[waggle] ${line}\r\n`);
-  let readOnly = options.readOnly;
+  // Viewers (and machines) cannot type: read-only from the start rather than at the first refusal.
+  const who = await api.call<{ kind: string; role?: string }>('GET', '/api/auth/whoami');
+  let readOnly = options.readOnly || who.kind === 'machine' || who.role === 'viewer';
   let sending = Promise.resolve();
   let shown = false;
   const early: string[] = [];

@@ -9,6 +9,7 @@ import { encodeJson } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import type { ProgramRunner } from '../task-helper';
+import { OutputBuffer } from './output-buffer';
 import type { Tmux } from './tmux';
 
 /** Output gathered this long goes out as one message (a burst of small writes is one message, not hundreds). */
@@ -38,9 +39,7 @@ interface Stream {
   /** watcher → when its lease ends (ms since the epoch). */
   leases: Map<string, number>;
   abort: AbortController;
-  pieces: string[];
-  buffered: number;
-  dropped: number;
+  output: OutputBuffer;
   seq: number;
   flushTimer?: NodeJS.Timeout;
   leaseTimer?: NodeJS.Timeout;
@@ -142,9 +141,7 @@ export class SessionStreams {
       fifo,
       leases: new Map(),
       abort,
-      pieces: [],
-      buffered: 0,
-      dropped: 0,
+      output: new OutputBuffer(MAX_BUFFERED_CHARS, MAX_OUTPUT_CHUNK_CHARS),
       seq: 0,
       ended: new Promise<void>((resolve) => (ended = resolve)),
       stopping: false,
@@ -219,48 +216,21 @@ export class SessionStreams {
     stream.leaseTimer.unref();
   }
 
-  /** Holds a piece of output for the next flush; the oldest goes when too much is held. */
+  /** Holds a piece of output for the next flush (the buffer drops the oldest when too much is held). */
   private take(stream: Stream, data: string): void {
-    stream.pieces.push(data);
-    stream.buffered += data.length;
-    while (stream.buffered > MAX_BUFFERED_CHARS && stream.pieces.length) {
-      const excess = stream.buffered - MAX_BUFFERED_CHARS;
-      const first = stream.pieces[0]!;
-      if (first.length <= excess) {
-        stream.pieces.shift();
-        stream.buffered -= first.length;
-        stream.dropped += first.length;
-      } else {
-        stream.pieces[0] = first.slice(excess);
-        stream.buffered -= excess;
-        stream.dropped += excess;
-      }
-    }
+    stream.output.take(data);
     stream.flushTimer ??= setTimeout(() => this.flush(stream), FLUSH_MS);
   }
 
   private flush(stream: Stream): void {
     clearTimeout(stream.flushTimer);
     stream.flushTimer = undefined;
-    if (!stream.buffered) {
-      return;
-    }
-    const text = stream.pieces.join('');
-    stream.pieces = [];
-    stream.buffered = 0;
     const subject = MachineSubjects.sessionOutput(this.options.machineId, stream.name);
     try {
-      for (let at = 0; at < text.length; at += MAX_OUTPUT_CHUNK_CHARS) {
-        const chunk: SessionOutputChunk = {
-          v: 1,
-          session: stream.name,
-          seq: stream.seq++,
-          data: text.slice(at, at + MAX_OUTPUT_CHUNK_CHARS),
-          dropped: at === 0 ? stream.dropped : 0,
-        };
+      for (const { data, dropped } of stream.output.drain()) {
+        const chunk: SessionOutputChunk = { v: 1, session: stream.name, seq: stream.seq++, data, dropped };
         this.options.nc.publish(subject, encodeJson(chunk));
       }
-      stream.dropped = 0;
     } catch (error) {
       // Disconnected: the output is lost, as output nobody reads is.
       this.options.logger.debug({ err: error, session: stream.name }, 'session output not published');
