@@ -334,6 +334,12 @@ describe('agent sessions in tmux', () => {
     third.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'nope' }));
     const missing = await third.next((m) => m.type === 'error');
     assert.equal(missing.code, 'NOT_FOUND');
+    // Each follow asks a machine's agent: a socket may start 30 a minute.
+    for (let i = 1; i <= 30; i++) {
+      third.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: `nope-${i}` }));
+    }
+    const limited = await third.next((m) => m.type === 'error' && m.code === 'RATE_LIMITED');
+    assert.equal(limited.session, 'nope-30');
     third.ws.close();
   });
 

@@ -30,6 +30,8 @@ export const WS_MAX_PENDING_PER_ADDRESS = 20;
 const MAX_FOLLOWS = 50;
 /** A socket that has this much unsent already gets no more terminal output until it drains (the rest is counted as dropped). */
 export const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Session follows a socket may start a minute (each asks the machine's agent to stream). */
+export const WS_MAX_SESSION_FOLLOWS_PER_MINUTE = 30;
 /** A long session is looked at again at least this often (a timer cannot wait weeks). */
 const MAX_SESSION_CHECK_MS = 86_400_000;
 /** When a session could not be looked at (database away), the next look comes this soon. */
@@ -174,6 +176,7 @@ export class EventsGateway implements OnGatewayConnection {
       }
     });
     const follows = new Map<string, () => void>();
+    const sessionFollowTimes: number[] = [];
     socket.on('message', (raw: Buffer) => {
       let msg: { type?: unknown; taskId?: unknown; machine?: unknown; session?: unknown };
       try {
@@ -182,7 +185,7 @@ export class EventsGateway implements OnGatewayConnection {
         return;
       }
       if (msg.type === 'follow-session' || msg.type === 'unfollow-session') {
-        this.onSessionMessage(socket, principal, follows, msg);
+        this.onSessionMessage(socket, principal, follows, sessionFollowTimes, msg);
         return;
       }
       if (
@@ -241,6 +244,7 @@ export class EventsGateway implements OnGatewayConnection {
     socket: WebSocket,
     principal: Principal,
     follows: Map<string, () => void>,
+    followTimes: number[],
     msg: { type?: unknown; machine?: unknown; session?: unknown },
   ): void {
     if (
@@ -271,6 +275,15 @@ export class EventsGateway implements OnGatewayConnection {
     if (follows.has(key) || follows.size >= MAX_FOLLOWS) {
       return;
     }
+    const now = Date.now();
+    while (followTimes.length && followTimes[0]! <= now - 60_000) {
+      followTimes.shift();
+    }
+    if (followTimes.length >= WS_MAX_SESSION_FOLLOWS_PER_MINUTE) {
+      refuse('RATE_LIMITED', `at most ${WS_MAX_SESSION_FOLLOWS_PER_MINUTE} session follows a minute on one socket`);
+      return;
+    }
+    followTimes.push(now);
     let stopped = false;
     let stop: () => void = () => {
       stopped = true;
