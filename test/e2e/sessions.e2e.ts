@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { connect, credsAuthenticator, jwtAuthenticator } from 'nats';
 import type { NatsConnection } from 'nats';
 import WebSocket from 'ws';
 
+import { childEnvironment } from '@waggle/config';
 import type {
   AssignmentView,
   AttentionItemView,
@@ -21,6 +22,7 @@ import type {
 } from '@waggle/contracts';
 import { MachineSubjects, SessionsRpc } from '@waggle/contracts';
 import { authMaterialFiles } from '@waggle/credentials';
+import { programPath } from '@waggle/local-infra';
 import { encodeJson, request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
 import { eventually, installFakeInteractiveCli, runCli, spawnCli, TestHub } from '@waggle/testing';
@@ -554,6 +556,35 @@ describe('agent sessions in tmux', () => {
     assert.equal(await typist.exited, 0, typist.stderr());
     assert.equal(await onlooker.exited, 0, onlooker.stderr());
     assert.doesNotMatch((await runCli(['sessions', 'capture', 'beta:cli-sh'], env)).stdout, /from-a-viewer-2/);
+
+    // In a real terminal (a pty from script(1)): raw mode, so Ctrl-C goes to the session and
+    // interrupts its program instead of ending the attach.
+    const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+    const inPty = spawn(
+      'script',
+      [
+        '-q',
+        '-e',
+        '-c',
+        [process.execPath, programPath('cli'), 'sessions', 'attach', 'beta:cli-sh'].map(quote).join(' '),
+        '/dev/null',
+      ],
+      { env: childEnvironment({ TERM: 'xterm', ...env }) },
+    );
+    let ptyOut = '';
+    inPty.stdout.on('data', (c: Buffer) => (ptyOut += c.toString()));
+    const ptyExited = new Promise<number>((resolve) => inPty.on('exit', (code) => resolve(code ?? 1)));
+    await eventually(() => assert.match(ptyOut, /attached to beta:cli-sh/));
+    inPty.stdin.write('sleep 60\r');
+    await eventually(() => assert.match(ptyOut, /sleep 60\r+\n/));
+    inPty.stdin.write('\x03');
+    inPty.stdin.write('echo after-ctrl-c-$((5*5))\r');
+    await eventually(() => assert.match(ptyOut, /[\r\n]after-ctrl-c-25/), {
+      timeoutMs: 15_000,
+      what: 'Ctrl-C reached the session',
+    });
+    inPty.stdin.write('\x1d');
+    assert.equal(await ptyExited, 0, ptyOut);
     await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'cli-sh'), '0'));
     const assigned = await runCli(
       ['assign', 'echo assigned-by-cli', '--target', 'beta:cli-sh', '--timeout', '2m'],
