@@ -330,6 +330,29 @@ describe('agent sessions in tmux', () => {
       assert.deepEqual(await readersOf(join(beta.stateDir, 'streams', 'sh-1.fifo')), [], 'the reader exited');
     });
 
+    // Leaving and coming straight back: the unwatch cannot overtake the new watch.
+    const again = openSocket({ authorization: `Bearer ${hub.adminToken}` });
+    await again.ready;
+    again.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await again.next((m) => m.type === 'following');
+    again.ws.send(JSON.stringify({ type: 'unfollow-session', machine: 'beta', session: 'sh-1' }));
+    again.messages.length = 0;
+    again.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await again.next((m) => m.type === 'following');
+    assert.equal(
+      (
+        await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+          text: 'echo back-$((4*4))',
+          enter: true,
+        })
+      ).status,
+      200,
+    );
+    await eventually(() => assert.match(again.output(), /back-16/));
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+    again.ws.close();
+    await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0'));
+
     // No such session: a clear error on the socket, nothing streams.
     const third = openSocket({ authorization: `Bearer ${hub.adminToken}` });
     await third.ready;
