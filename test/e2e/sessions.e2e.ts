@@ -375,14 +375,23 @@ describe('agent sessions in tmux', () => {
       authenticator: credsAuthenticator(readFileSync(authMaterialFiles(hub.nats.authDir).hubCreds)),
     });
     try {
-      const reply = await request<{ watching: boolean }>(nc, MachineSubjects.sessions(betaId, 'watch'), {
-        v: 1,
-        name: 'sh-1',
-        watcher: 'gone-replica',
-        leaseMs: 1_000,
-      });
-      assert.equal(reply.watching, true);
+      // Two replicas asking at once share one stream: one FIFO, one reader.
+      const replies = await Promise.all(
+        ['gone-1', 'gone-2'].map((watcher) =>
+          request<{ watching: boolean }>(nc, MachineSubjects.sessions(betaId, 'watch'), {
+            v: 1,
+            name: 'sh-1',
+            watcher,
+            leaseMs: 1_000,
+          }),
+        ),
+      );
+      assert.deepEqual(
+        replies.map((r) => r.watching),
+        [true, true],
+      );
       assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+      assert.equal((await readersOf(join(beta.stateDir, 'streams', 'sh-1.fifo'))).length, 1);
       await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0'), {
         timeoutMs: 5_000,
         what: 'the lease ended',

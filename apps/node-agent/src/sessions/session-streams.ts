@@ -61,6 +61,7 @@ interface Stream {
  */
 export class SessionStreams {
   private readonly streams = new Map<string, Stream>();
+  private readonly starting = new Map<string, Promise<Stream>>();
   private readonly dir: string;
 
   constructor(private readonly options: SessionStreamsOptions) {
@@ -80,10 +81,16 @@ export class SessionStreams {
       stream = this.streams.get(name);
     }
     if (!stream) {
-      if (this.streams.size >= MAX_STREAMS) {
-        throw new WaggleError(ErrorCode.Conflict, `this machine streams its maximum of ${MAX_STREAMS} sessions`);
+      // Two watchers asking at once share one start (never two FIFOs and readers for one pane).
+      let starting = this.starting.get(name);
+      if (!starting) {
+        if (this.streams.size + this.starting.size >= MAX_STREAMS) {
+          throw new WaggleError(ErrorCode.Conflict, `this machine streams its maximum of ${MAX_STREAMS} sessions`);
+        }
+        starting = this.start(name).finally(() => this.starting.delete(name));
+        this.starting.set(name, starting);
       }
-      stream = await this.start(name);
+      stream = await starting;
     }
     if (!stream.leases.has(watcher) && stream.leases.size >= MAX_WATCHERS) {
       throw new WaggleError(ErrorCode.Conflict, `session ${name} has its maximum of ${MAX_WATCHERS} watchers`);
