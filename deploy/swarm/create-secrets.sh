@@ -39,6 +39,7 @@ SECRETS=(
   "waggle_postgres_password:postgres/password"
   "waggle_grafana_admin_password:grafana/admin-password"
   "waggle_github_secrets_key:github/secrets-key"
+  "waggle_vault_master_key:vault/master-key"
 )
 
 existing=0

@@ -11,6 +11,7 @@ const ENDPOINTS = [
   '/v1/chat/completions',
   '/v1/messages',
   '/api/github/webhook',
+  '/api/secrets',
 ] as const;
 
 /** Malformed bodies of each kind the hardening issue found reaching a 5xx, and their relatives. */
@@ -43,7 +44,7 @@ describe('hostile input gets a 4xx, never a 5xx, and nothing is stored', () => {
   let hub: TestHub;
 
   before(async () => {
-    hub = await TestHub.start({ llm: { env: {} } });
+    hub = await TestHub.start({ llm: { env: {} }, vault: {} });
   });
 
   after(async () => {
@@ -111,6 +112,9 @@ describe('hostile input gets a 4xx, never a 5xx, and nothing is stored', () => {
     const tasks = await hub.api<Page<unknown>>('GET', '/api/tasks?limit=5');
     assert.equal(tasks.status, 200);
     assert.equal(tasks.body.items.length, 0);
+    const secrets = await hub.api<Page<unknown>>('GET', '/api/secrets?limit=5');
+    assert.equal(secrets.status, 200);
+    assert.equal(secrets.body.items.length, 0);
     const token = await hub.api('POST', '/api/join-tokens', { maxUses: 1, description: 'after the storm' });
     assert.equal(token.status, 201);
   });

@@ -126,6 +126,8 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       },
       // No repository is watched and no token given: the bot never calls out.
       github: { env: { WAGGLE_GITHUB_API_URL: 'http://127.0.0.1:9' } },
+      tracker: {},
+      vault: {},
     });
     // Some traffic, so that labelled series and histogram buckets are in the text too.
     await hub.startAgent('worker', { allowCommand: true });
@@ -148,6 +150,8 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       body: JSON.stringify({ model: 'default', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(chat.status, 200, await chat.text());
+    const projects = await hub.api('GET', '/api/projects');
+    assert.equal(projects.status, 200);
     for (const { service, url } of hub.metricsUrls) {
       const res = await fetch(url);
       assert.equal(res.status, 200, `${service} ${url}`);
@@ -166,6 +170,8 @@ describe('metrics: every service exposes clean Prometheus text, and the dashboar
       'llm-failover-0',
       'registry',
       'task-router-0',
+      'tracker',
+      'vault',
     ]);
   });
 

@@ -36,6 +36,35 @@ describe('the service kit', () => {
     await hub?.stop();
   });
 
+  it("answers NATS service discovery, and a gateway's /ready waits for the services it was told of", async () => {
+    // Told of one that does not run here: never ready, and says which.
+    const waiting = await hub.startGateway({ WAGGLE_GATEWAY_REQUIRED_SERVICES: 'registry,task-router,github-bot' });
+    const ready = await fetch(`${waiting.url}/ready`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { checks: Record<string, boolean> };
+    assert.deepEqual(
+      Object.entries(body.checks).filter(([k]) => k.startsWith('service:')),
+      [
+        ['service:registry', true],
+        ['service:task-router', true],
+        ['service:github-bot', true],
+      ],
+    );
+    await hub.githubBot!.kill();
+    await eventually(async () => {
+      const down = await fetch(`${waiting.url}/ready`);
+      assert.equal(down.status, 503);
+      const checks = ((await down.json()) as { checks: Record<string, boolean> }).checks;
+      assert.equal(checks['service:github-bot'], false);
+      assert.equal(checks['service:registry'], true);
+    });
+    hub.githubBot!.start();
+    await eventually(async () => assert.equal((await fetch(`${waiting.url}/ready`)).status, 200), {
+      timeoutMs: 60_000,
+      what: 'ready again once the bot is back',
+    });
+  });
+
   it('relays and then prunes the outbox of every hub service', async () => {
     for (const schema of OUTBOX_SCHEMAS) {
       await db.query(`INSERT INTO "${schema}"."outbox" ("subject", "payload", "msg_id") VALUES ($1, $2::jsonb, $3)`, [

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { childEnvironment } from '@waggle/config';
 import type { MachineView, Page, TaskLogsPage, TaskView } from '@waggle/contracts';
-import { createDatabase, dropDatabase, freePort, programPath } from '@waggle/local-infra';
-import { eventually, runCli, testDatabaseServer } from '@waggle/testing';
+import { createDatabase, dropDatabase, freePort, HUB_SERVICES, programPath } from '@waggle/local-infra';
+import { eventually, runCli, spawnCli, testDatabaseServer } from '@waggle/testing';
 
 /** Whether any process of the group `pgid` is still there. */
 function groupAlive(pgid: number): boolean {
@@ -88,6 +88,27 @@ describe('waggle up on one machine, as the README says', () => {
     return (await res.json()) as T;
   };
 
+  it('says one line per service as it comes up, and keeps their logs in files for waggle logs', async () => {
+    for (const service of ['registry', 'task-router', 'llm-failover', 'github-bot', 'gateway']) {
+      assert.match(output, new RegExp(`\\[waggle\\] ${service} +up \\(\\d+\\.\\d s\\)`), service);
+    }
+    assert.doesNotMatch(output, /"level":|"msg":|InstanceLoader/, 'no service log line in the terminal');
+    // The admin token comes last, where it is seen.
+    assert.match(output.trimEnd(), /export WAGGLE_TOKEN=wgl_adm_\S+$/);
+    // /ready asked every service of the hub over NATS before the banner was printed.
+    const ready = (await (await fetch(`${hubUrl}/ready`)).json()) as { checks: Record<string, boolean> };
+    const services = Object.keys(ready.checks).filter((k) => k.startsWith('service:'));
+    assert.deepEqual(services.sort(), HUB_SERVICES.filter((s) => s !== 'gateway').map((s) => `service:${s}`).sort());
+    assert.ok(Object.values(ready.checks).every(Boolean), JSON.stringify(ready.checks));
+    const logs = await runCli(['logs', 'registry', '-n', '50'], { WAGGLE_HOME: join(clone, '.waggle') });
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /registry: registry ready/);
+    assert.doesNotMatch(logs.stdout, /gateway: /, 'only the service asked for');
+    const unknown = await runCli(['logs', 'nope'], { WAGGLE_HOME: join(clone, '.waggle') });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown service "nope"/);
+  });
+
   it("starts this machine's agent with the options given to waggle up", async () => {
     const machine = await eventually(async () => {
       const [m] = (await api<Page<MachineView>>('/api/machines')).items;
@@ -98,6 +119,10 @@ describe('waggle up on one machine, as the README says', () => {
   });
 
   it("runs the README's first task on this machine, in a work folder outside the clone", async () => {
+    // Followed as it is written: the agent's log says the task started.
+    const following = spawnCli(['logs', 'node-agent', '-f', '-n', '0'], { WAGGLE_HOME: join(clone, '.waggle') });
+    let followed = '';
+    following.stdout.on('data', (c: Buffer) => (followed += c.toString()));
     const created = await runCli(
       [
         'tasks',
@@ -133,13 +158,17 @@ describe('waggle up on one machine, as the README says', () => {
     assert.equal(task.attempts[0]?.machineName, local?.name, 'run by the agent waggle up started');
     assert.match(logs, new RegExp(`${cache.replaceAll('/', '\\/')}\\/waggle\\/work\\/`), logs);
     assert.doesNotMatch(logs, new RegExp(clone.replaceAll('/', '\\/')));
+    await eventually(() => assert.match(followed, /node-agent: task started/), { what: 'waggle logs -f' });
+    const stopped = new Promise((done) => following.once('exit', done));
+    following.kill('SIGINT');
+    await stopped;
   });
 
   it('stops everything it started on SIGTERM, the agent offline first', async () => {
     const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
     up.kill('SIGTERM');
     assert.equal(await exited, 0, output.slice(-3000));
-    assert.match(output, /said goodbye: offline/);
+    assert.match(await readFile(join(clone, '.waggle', 'logs', 'node-agent.log'), 'utf8'), /said goodbye: offline/);
     await eventually(() => assert.equal(groupAlive(up.pid!), false, 'a process of waggle up is still running'), {
       timeoutMs: 30_000,
       what: 'every process of waggle up gone',

@@ -49,7 +49,7 @@ export class ApiClient {
     return new ApiClient(hub, token);
   }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<T> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.hubUrl), {
@@ -59,7 +59,7 @@ export class ApiClient {
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(15_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new CliError(`cannot reach the hub at ${this.hubUrl}: ${String((error as Error).cause ?? error)}`);

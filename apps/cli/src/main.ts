@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 
 import { loadConfigOrExit } from '@waggle/config';
+import { WAGGLE_VERSION } from '@waggle/contracts';
 
 import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
@@ -12,7 +13,10 @@ import { registerHelp } from './commands/help.command';
 import { registerHooks } from './commands/hooks.command';
 import { registerInbox } from './commands/inbox.command';
 import { registerInitDeploy } from './commands/init-deploy.command';
+import { registerLogs } from './commands/logs.command';
 import { registerMachines } from './commands/machines.command';
+import { registerProjects } from './commands/projects.command';
+import { registerSecrets } from './commands/secrets.command';
 import { registerSend } from './commands/send.command';
 import { registerSessions } from './commands/sessions.command';
 import { registerTasks } from './commands/tasks.command';
@@ -34,8 +38,9 @@ for (const stream of [process.stdout, process.stderr]) {
 const config = loadConfigOrExit(CliConfig);
 const program = new Command('waggle')
   .description('Waggle: one control plane for the AI coding agents on your machines')
-  .version('0.1.0');
+  .version(WAGGLE_VERSION);
 registerUp(program, config);
+registerLogs(program, config);
 registerAgent(program, config);
 registerMachines(program, config);
 registerSend(program, config);
@@ -47,6 +52,8 @@ registerHelp(program, config);
 registerGithub(program, config);
 registerSessions(program, config);
 registerHooks(program, config);
+registerProjects(program, config);
+registerSecrets(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -18,6 +18,7 @@ import { ErrorCode, toFieldErrors, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
+import { ActivityPublisher } from './activity/activity.publisher';
 import { AuthService } from './auth/auth.service';
 import { SESSION_COOKIE, SessionService } from './auth/session.service';
 import { addContractSchemas } from './common/contract-schema';
@@ -213,7 +214,9 @@ export async function createGatewayApp(
     const body: ErrorBody = { code: ErrorCode.InvalidInput, message: problem, requestId: request.id };
     void reply.code(400).header('content-type', 'application/json').send(body);
   });
+  const activity = preview ? undefined : app.get(ActivityPublisher);
   fastify.addHook('onResponse', (request, reply, done) => {
+    activity?.record(request, reply.statusCode);
     // Route pattern, not the URL: labels stay bounded, and no id or query string reaches the log.
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

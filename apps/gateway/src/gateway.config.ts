@@ -1,10 +1,20 @@
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
-import { EnvBoolean, HubServiceConfig } from '@waggle/config';
+import { EnvBoolean, EnvList, HubServiceConfig } from '@waggle/config';
 
 /** Every variable the gateway reads. Validated once at boot; all problems listed at once. */
 export class GatewayConfig extends HubServiceConfig {
+  /**
+   * Hub services /ready waits for (comma-separated, e.g. `registry,task-router`): each must
+   * answer NATS service discovery, wherever it runs. `waggle up` and the deploy files name
+   * every service they start; none by default.
+   */
+  @IsOptional()
+  @EnvList()
+  @Matches(/^[a-z][a-z-]{1,40}$/, { each: true })
+  WAGGLE_GATEWAY_REQUIRED_SERVICES: string[] = [];
+
   /**
    * Failed authentications (bad API tokens or machine credentials; bad join tokens, counted
    * apart) per minute, per address and per presented credential, before the answer is 429.

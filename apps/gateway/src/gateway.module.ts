@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@waggle/observability';
 import { HubServiceModule } from '@waggle/service-kit';
 
+import { ActivityModule } from './activity/activity.module';
 import { ApiTokenEntity } from './auth/api-token.entity';
 import { AuthModule } from './auth/auth.module';
 import { SessionEntity } from './auth/session.entity';
@@ -20,7 +21,9 @@ import { MessagesModule } from './messages/messages.module';
 import { gatewayMigrations } from './migrations';
 import { OverviewModule } from './overview/overview.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { SecretsModule } from './secrets/secrets.module';
 import { TasksModule } from './tasks/tasks.module';
+import { TrackerModule } from './tracker/tracker.module';
 
 @Module({})
 export class GatewayModule {
@@ -49,6 +52,9 @@ export class GatewayModule {
         LlmModule,
         OverviewModule,
         SessionsModule,
+        TrackerModule,
+        ActivityModule,
+        SecretsModule,
         EventsModule,
         DashboardModule,
       ],

@@ -6,8 +6,9 @@ import { HubServiceConfig } from '@waggle/config';
 /** Every variable the GitHub bot reads. */
 export class GithubBotConfig extends HubServiceConfig {
   /**
-   * The bot's GitHub token (or GITHUB_TOKEN_FILE, e.g. a Docker secret): it polls, comments and
-   * labels with it. Unset or empty: the bot runs but watches nothing until one is given.
+   * The bot's GitHub token (or GITHUB_TOKEN_FILE, e.g. a Docker secret), or `vault:NAME` to read
+   * it from the vault at start: it polls, comments and labels with it. Unset or empty: the bot
+   * runs but watches nothing until one is given.
    */
   @IsOptional()
   @IsString()

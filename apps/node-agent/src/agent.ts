@@ -2,14 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
-import type { NatsConnection } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
 
 import type { AgentIdentity, InboxStore } from '@waggle/agent-state';
 import { childEnvironment } from '@waggle/config';
-import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply, SessionCli } from '@waggle/contracts';
-import { Consumers, ErrorCode, InboxMessage, MachineSubjects, Streams, WaggleError } from '@waggle/contracts';
+import type { Capabilities, HeartbeatPayload, HelloReply, ReceiptReply, ReposReport, SessionCli } from '@waggle/contracts';
+import {
+  Consumers,
+  ErrorCode,
+  InboxMessage,
+  machineRequestSubject,
+  MachineSubjects,
+  ProjectNotesRequest,
+  Streams,
+  WaggleError,
+} from '@waggle/contracts';
 import type { Delivered } from '@waggle/messaging';
-import { connectNats, consumePipelined, encodeJson, machineRequest, request } from '@waggle/messaging';
+import { connectNats, consumePipelined, encodeJson, machineRequest, request, serve } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import type { ExecutionOptions } from './capabilities';
@@ -20,6 +29,8 @@ import type { ScreenPatterns } from './sessions/screen-patterns';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionStreams } from './sessions/session-streams';
 import { Tmux } from './sessions/tmux';
+import { readProjectNotes } from './project-notes';
+import { scanSources } from './source-scan';
 import { SystemSampler } from './system-metrics';
 import type { ExecutorOptions } from './task-executor';
 import { TaskExecutor } from './task-executor';
@@ -51,6 +62,8 @@ export interface AgentOptions {
   inboxBatch: number;
   execution: ExecutionOptions;
   tasks: Pick<ExecutorOptions, 'workDir' | 'killGraceMs' | 'cliCommands' | 'github' | 'keepFailedMs'>;
+  /** Folders whose git repositories are reported to the hub, and how often. */
+  sources?: { dirs: string[]; intervalMs: number };
   /** The `waggle` CLI's main script: tasks get a `waggle` command on PATH that runs it. */
   cliPath?: string;
   /** PATH the agent was started with (tasks inherit it). */
@@ -83,6 +96,9 @@ export class NodeAgent {
   private timers: NodeJS.Timeout[] = [];
   private helloing?: Promise<void>;
   private reporting = false;
+  private scanning = false;
+  /** Answers the hub's questions about checkouts under the source folders (for plans). */
+  private notes?: Subscription;
   private executor?: TaskExecutor;
   private socket?: LocalSocket;
   private helper?: TaskHelper;
@@ -143,6 +159,7 @@ export class NodeAgent {
       onSessionHook: this.options.sessions
         ? (req) => this.sessions?.hook(req) ?? Promise.reject(new Error('sessions are starting'))
         : undefined,
+      mask: (taskId, attempt) => this.executor?.maskOf(taskId, attempt),
       logger,
     });
     const taskEnv = await this.taskEnvironment(await this.socket.start());
@@ -156,6 +173,7 @@ export class NodeAgent {
       machineName: identity.name,
       processMark: this.processMark,
       programs: this.helper!,
+      stateDir: this.options.stateDir,
       capabilities: () => this.currentCapabilities(),
       taskEnv,
       logger,
@@ -164,6 +182,18 @@ export class NodeAgent {
     this.executor.start();
     if (this.options.sessions) {
       await this.startSessions(taskEnv);
+    }
+    if (this.options.sources?.dirs.length) {
+      const dirs = this.options.sources.dirs;
+      this.notes = serve(
+        this.nc,
+        MachineSubjects.projectNotes(this.id),
+        ProjectNotesRequest,
+        (req) => readProjectNotes(req.path, dirs, (program, args, timeoutMs) => this.probe(program, args, timeoutMs)),
+        { logger },
+      );
+      void this.reportRepos();
+      this.timers.push(setInterval(() => void this.reportRepos(), this.options.sources.intervalMs));
     }
     await sweepKeptWorkDirs(this.options.tasks.workDir, logger);
     this.timers.push(setInterval(() => void sweepKeptWorkDirs(this.options.tasks.workDir, logger), SWEEP_INTERVAL_MS));
@@ -344,6 +374,30 @@ export class NodeAgent {
     }
   }
 
+  /** Tells the hub which git repositories are under the source folders (the whole list each time). */
+  private async reportRepos(): Promise<void> {
+    const { logger } = this.options;
+    if (!this.nc || this.scanning) {
+      return;
+    }
+    this.scanning = true;
+    try {
+      const dirs = this.options.sources?.dirs ?? [];
+      const repos = await scanSources(dirs, (program, args, timeoutMs) => this.probe(program, args, timeoutMs));
+      const reply = await request<{ recorded: number }>(
+        this.nc,
+        machineRequestSubject('repos', this.id),
+        { v: 1, sources: dirs, repos } satisfies ReposReport,
+        10_000,
+      );
+      logger.debug({ repos: reply.recorded }, 'reported the repositories under the source folders');
+    } catch (error) {
+      logger.warn({ err: error }, 'could not report the repositories under the source folders; next scan');
+    } finally {
+      this.scanning = false;
+    }
+  }
+
   private async heartbeat() {
     if (!this.nc || this.nc.isClosed()) {
       return;
@@ -447,6 +501,7 @@ export class NodeAgent {
     }
     await this.executor?.drain(graceMs);
     this.abort.abort();
+    this.notes?.unsubscribe();
     await this.sessions?.stop();
     await this.socket?.stop();
     if (this.nc && !this.nc.isClosed() && !revoked) {

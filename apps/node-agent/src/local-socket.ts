@@ -30,6 +30,8 @@ export interface LocalSocketOptions {
   isRunning: (taskId: string, attempt: number) => boolean;
   /** A CLI hook in one of the agent's sessions (none: sessions are off). */
   onSessionHook?: (req: SessionHookRequest) => Promise<{ recorded: true }>;
+  /** Masks an attempt's secrets in what it sends to the hub (a help request's reason and input). */
+  mask?: (taskId: string, attempt: number) => { applyJson<T>(value: T): T } | undefined;
   logger: Logger;
 }
 
@@ -110,8 +112,9 @@ export class LocalSocket {
     const { nc, machineId } = this.options;
     switch (req.op) {
       case 'help': {
-        const body = decode(HelpAskRequest, req.body);
-        this.requireRunning(body.taskId, body.attempt);
+        const asked = decode(HelpAskRequest, req.body);
+        this.requireRunning(asked.taskId, asked.attempt);
+        const body = this.options.mask?.(asked.taskId, asked.attempt)?.applyJson(asked) ?? asked;
         this.options.logger.info({ taskId: body.taskId, reason: body.reason }, 'task asks for help');
         return machineRequest(nc, 'helpAsk', machineId, body, ASK_TIMEOUT_MS);
       }

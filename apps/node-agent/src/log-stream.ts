@@ -17,6 +17,11 @@ export interface LogStreamOptions {
   attempt: number;
   /** Applied to every piece of output before it is kept or sent. */
   redact: (text: string) => string;
+  /**
+   * Characters of each stream held back until more output (or the end) comes: a secret cut
+   * between two writes is masked once whole. 0 when the attempt holds no secret.
+   */
+  holdBack?: number;
   logger: Logger;
 }
 
@@ -32,6 +37,8 @@ export class LogStream {
   private seq = 0;
   private flushing: Promise<void> = Promise.resolve();
   private flushTimer?: NodeJS.Timeout;
+  /** Per stream: the redacted end of its output not sent yet (it may start a secret). */
+  private readonly held: Record<Stream, string> = { stdout: '', stderr: '' };
 
   constructor(private readonly options: LogStreamOptions) {}
 
@@ -41,7 +48,30 @@ export class LogStream {
   }
 
   write(stream: Stream, raw: string): void {
-    const data = this.options.redact(raw);
+    const keep = this.options.holdBack ?? 0;
+    let data = this.options.redact(this.held[stream] + raw);
+    if (keep > 0) {
+      // A secret not yet whole starts within the last `keep` characters: they wait for the rest.
+      this.held[stream] = data.slice(-keep);
+      data = data.slice(0, -keep);
+    }
+    this.append(stream, data);
+  }
+
+  /** The end of the attempt's output: what was held back goes too, then everything is published. */
+  end(): Promise<void> {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.held[stream];
+      this.held[stream] = '';
+      this.append(stream, this.options.redact(rest));
+    }
+    return this.flush();
+  }
+
+  private append(stream: Stream, data: string): void {
+    if (!data) {
+      return;
+    }
     this.tailText = (this.tailText + data).slice(-TAIL_CHARS);
     this.pending.push({ stream, data });
     this.pendingChars += data.length;

@@ -114,6 +114,7 @@ async function main() {
           patterns: await loadPatterns(config.WAGGLE_AGENT_SESSION_PATTERNS_FILE),
         }
       : undefined,
+    sources: { dirs: config.WAGGLE_AGENT_SOURCES, intervalMs: config.WAGGLE_AGENT_SOURCE_SCAN_INTERVAL_MS },
     cliPath: config.WAGGLE_AGENT_CLI_PATH,
     path: config.PATH,
     logger,

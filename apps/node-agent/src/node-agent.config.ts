@@ -72,6 +72,19 @@ export class NodeAgentConfig {
   @IsBoolean()
   WAGGLE_AGENT_ALLOW_SHELL = false;
 
+  /** Folders whose git repositories the machine reports to the tracker (comma-separated; `--source`). */
+  @IsOptional()
+  @EnvList()
+  @IsString({ each: true })
+  WAGGLE_AGENT_SOURCES: string[] = [];
+
+  /** How often the source folders are scanned again. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  WAGGLE_AGENT_SOURCE_SCAN_INTERVAL_MS = 300_000;
+
   /** Where attempts get their working directories (default: <state dir>/work). */
   @IsOptional()
   @IsString()

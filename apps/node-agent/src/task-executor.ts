@@ -1,4 +1,5 @@
 import type { Consumer, JsMsg, NatsConnection, Subscription } from 'nats';
+import type { KeyPair } from 'nkeys.js';
 
 import type { AgentCliName, Capabilities, HelpAnswer, TaskLeaseReply } from '@waggle/contracts';
 import {
@@ -18,9 +19,12 @@ import type { Logger } from '@waggle/observability';
 import { agentCommand } from './agent-clis';
 import type * as GithubIssueWork from './github/github-issue-work';
 import type { GithubIdentity } from './github/github-issue-work';
+import { SecretMask } from './secret-mask';
 import type { ProgramRunner } from './task-helper';
 import { TaskIntake } from './task-intake';
 import { TaskRunner } from './task-runner';
+import type { OpenedSecrets } from './task-secrets';
+import { machineSealKey, openTaskSecrets } from './task-secrets';
 import type { TaskWork } from './task-work';
 import { programWork } from './task-work';
 
@@ -45,6 +49,8 @@ export interface ExecutorOptions {
   processMark: string;
   /** Starts the tasks' programs (the task helper). */
   programs: ProgramRunner;
+  /** The agent's state dir: its sealing key for vault secrets is kept there. */
+  stateDir: string;
   logger: Logger;
   signal: AbortSignal;
 }
@@ -121,6 +127,8 @@ export class TaskExecutor {
     string,
     { runner: TaskRunner; assignment: TaskAssignment; startedAt: number; done: Promise<void> }
   >();
+  /** This machine's sealing key, read (or made) on the first task that names secrets. */
+  private sealKey?: Promise<KeyPair>;
   private readonly recentDurationsMs: number[] = [];
   private subs: Subscription[] = [];
   private readonly intake: TaskIntake<JsMsg>;
@@ -209,6 +217,11 @@ export class TaskExecutor {
     return left.length;
   }
 
+  /** What a running attempt's requests through the local socket are masked with (its secrets). */
+  maskOf(taskId: string, attempt: number): SecretMask | undefined {
+    return this.running.get(`${taskId}:${attempt}`)?.runner.mask;
+  }
+
   /** Whether this attempt runs here now. */
   isRunning(taskId: string, attempt: number): boolean {
     return this.running.has(`${taskId}:${attempt}`);
@@ -271,8 +284,13 @@ export class TaskExecutor {
     }
     settleClaim(msg, ClaimSettlement.Claimed);
     let work: TaskWork;
+    let opened: OpenedSecrets = { env: {}, named: [] };
     try {
       work = workFor(assignment, this.options, await this.options.capabilities());
+      if (Object.keys(assignment.secrets ?? {}).length) {
+        this.sealKey ??= machineSealKey(this.options.stateDir);
+        opened = await openTaskSecrets(nc, machineId, assignment, await this.sealKey);
+      }
     } catch (error) {
       await machineRequest(nc, 'taskResult', machineId, {
         v: 1,
@@ -296,7 +314,8 @@ export class TaskExecutor {
       killGraceMs: this.options.killGraceMs,
       keepFailedMs: this.options.keepFailedMs,
       env: this.options.taskEnv,
-      secrets: this.options.github ? [this.options.github.token] : [],
+      secretEnv: opened.env,
+      mask: new SecretMask(opened.named, this.options.github ? [this.options.github.token] : []),
       processMark: this.options.processMark,
       programs: this.options.programs,
       logger,

@@ -10,6 +10,7 @@ import { LeaseKeeper } from './lease-keeper';
 import { LogStream } from './log-stream';
 import { MARK_VARIABLE } from './process-marks';
 import { ResultReporter } from './result-reporter';
+import type { SecretMask } from './secret-mask';
 import type { ProgramRunner } from './task-helper';
 import { TaskHelperLostError } from './task-helper';
 import type { TaskWork, WorkContext, WorkResult } from './task-work';
@@ -31,8 +32,10 @@ export interface RunnerOptions {
   keepFailedMs: number;
   /** The task's environment (the agent's own without its secrets, `waggle` on PATH); WAGGLE_TASK_* are added here. */
   env: NodeJS.ProcessEnv;
-  /** Values that must never reach the task's logs or result (replaced by [redacted]). */
-  secrets: string[];
+  /** Every secret of the attempt (its vault secrets by name, the agent's own), masked in its logs and result. */
+  mask: SecretMask;
+  /** The vault secrets the task named, opened on this machine: in its environment only. */
+  secretEnv?: Record<string, string>;
   /** The agent's mark (process-marks.ts): this attempt's processes carry `<it>/<taskId>/<attempt>[/<n>]`. */
   processMark: string;
   /** Starts the attempt's programs and sweeps what they leave (the task helper). */
@@ -70,12 +73,21 @@ export class TaskRunner {
     const { nc, machineId, assignment, logger } = options;
     const attempt = { nc, machineId, taskId: assignment.taskId, attempt: assignment.attempt, logger };
     this.mark = `${options.processMark}/${assignment.taskId}/${assignment.attempt}`;
-    this.logs = new LogStream({ ...attempt, redact: (text) => this.redact(text) });
+    this.logs = new LogStream({
+      ...attempt,
+      redact: (text) => this.redact(text),
+      holdBack: options.mask.holdBack,
+    });
     this.lease = new LeaseKeeper({
       ...attempt,
       leaseSeconds: options.leaseSeconds,
       onStop: (verdict) => this.stop(verdict),
     });
+  }
+
+  /** The attempt's secrets, masked wherever its output goes. */
+  get mask(): SecretMask {
+    return this.options.mask;
   }
 
   get key(): string {
@@ -101,7 +113,7 @@ export class TaskRunner {
       this.lease.stop();
     }
     await this.endLeftovers();
-    await this.logs.flush();
+    await this.logs.end();
     if (isAbandoned(this.stopReason)) {
       logger.warn(
         { taskId: assignment.taskId, attempt: assignment.attempt, reason: this.stopReason },
@@ -119,7 +131,7 @@ export class TaskRunner {
       exitCode: done.exitCode,
       durationMs: Date.now() - started,
       outputTail: this.logs.tail,
-      structured: structured && (JSON.parse(this.redact(JSON.stringify(structured))) as object),
+      structured: structured && this.options.mask.applyJson(structured),
       error:
         done.error !== undefined
           ? this.redact(done.error).slice(0, 2000)
@@ -166,6 +178,7 @@ export class TaskRunner {
     const { assignment, killGraceMs } = this.options;
     const env: NodeJS.ProcessEnv = {
       ...this.options.env,
+      ...this.options.secretEnv,
       WAGGLE_TASK_ID: assignment.taskId,
       WAGGLE_TASK_ATTEMPT: String(assignment.attempt),
       WAGGLE_RESULT_FILE: resultFile,
@@ -247,14 +260,8 @@ export class TaskRunner {
     }
   }
 
-  /** Every secret the agent holds, replaced wherever it shows up. */
+  /** Every secret the attempt holds, replaced wherever it shows up. */
   private redact(text: string): string {
-    let out = text;
-    for (const secret of this.options.secrets) {
-      if (secret) {
-        out = out.replaceAll(secret, '[redacted]');
-      }
-    }
-    return out;
+    return this.options.mask.apply(text);
   }
 }

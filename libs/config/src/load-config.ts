@@ -95,12 +95,21 @@ function declaredVariables(type: new () => object): Set<string> {
   return new Set([...metadata.map((m) => m.propertyName), ...Object.keys(new type())]);
 }
 
+/** Variables whose values are secrets: never repeated in an error. */
+const SECRET_VARIABLE = /KEY|SECRET|TOKEN|PASSWORD|SEED|CREDS/;
+
 export function loadConfig<T extends object>(type: new () => T, env: NodeJS.ProcessEnv = environment()): T {
   const { values, problems } = resolveFileVariables(env, declaredVariables(type));
   const config = plainToInstance(type, values, { enableImplicitConversion: true });
   const errors = validateSync(config, { whitelist: true, skipMissingProperties: false });
   for (const error of errors) {
-    const shown = error.value === undefined ? 'not set' : 'got ' + JSON.stringify(String(error.value)).slice(0, 80);
+    // A bad key or token is not echoed: the error goes to logs.
+    const shown =
+      error.value === undefined
+        ? 'not set'
+        : SECRET_VARIABLE.test(error.property)
+          ? 'value not shown'
+          : 'got ' + JSON.stringify(String(error.value)).slice(0, 80);
     problems.push(`${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (${shown})`);
   }
   if (problems.length) {

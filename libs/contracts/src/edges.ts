@@ -61,7 +61,22 @@ import {
   TaskRefRequest,
   TaskResultRequest,
 } from './tasks';
+import type { ProjectNotes, ProjectNotesRequest } from './tracker';
+import { ReposReport, TrackerRpcRequestTypes } from './tracker';
 import type { Constructor } from './validation';
+import type { SealedSecrets } from './vault';
+import {
+  CheckSecretRefsRequest,
+  CreateSecretRequest,
+  ListSecretAuditRequest,
+  ListSecretsRequest,
+  OpenSecretsRequest,
+  ResolveSecretRequest,
+  RotateKeyRequest,
+  SecretRefRequest,
+  UpdateSecretRequest,
+  VaultKeysRequest,
+} from './vault';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
 export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcRequest<S> & object> } = {
@@ -113,6 +128,19 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.sessions.assignments.retry': AssignmentRefRequest,
   'waggle.rpc.sessions.assignments.reassign': ReassignRequest,
   'waggle.rpc.sessions.assignments.clear': ClearAssignmentsRequest,
+  ...TrackerRpcRequestTypes,
+  'waggle.rpc.vault.secrets.create': CreateSecretRequest,
+  'waggle.rpc.vault.secrets.list': ListSecretsRequest,
+  'waggle.rpc.vault.secrets.get': SecretRefRequest,
+  'waggle.rpc.vault.secrets.update': UpdateSecretRequest,
+  'waggle.rpc.vault.secrets.delete': SecretRefRequest,
+  'waggle.rpc.vault.secrets.reveal': SecretRefRequest,
+  'waggle.rpc.vault.secrets.check': CheckSecretRefsRequest,
+  'waggle.rpc.vault.secrets.resolve': ResolveSecretRequest,
+  'waggle.rpc.vault.audit.list': ListSecretAuditRequest,
+  'waggle.rpc.vault.keys.status': VaultKeysRequest,
+  'waggle.rpc.vault.keys.rotate': RotateKeyRequest,
+  'waggle.rpc.vault.keys.transport': VaultKeysRequest,
 };
 
 /**
@@ -132,6 +160,9 @@ export interface MachineRequestMap {
   helpAsk: [HelpAskRequest, HelpView];
   helpStatus: [HelpStatusRequest, HelpStatusReply];
   sessionsReport: [SessionsReportRequest, { recorded: number }];
+  repos: [ReposReport, { recorded: number }];
+  /** The secrets of a running attempt, sealed to the machine's curve key (served by the vault). */
+  secretsOpen: [OpenSecretsRequest, SealedSecrets];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -150,11 +181,14 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   helpAsk: HelpAskRequest,
   helpStatus: HelpStatusRequest,
   sessionsReport: SessionsReportRequest,
+  repos: ReposReport,
+  secretsOpen: OpenSecretsRequest,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */
 export interface HubToMachineRequestMap {
   helpQuestion: [HelpQuestion, HelpAnswer];
+  projectNotes: [ProjectNotesRequest, ProjectNotes];
 }
 
 /** The hub's requests on a machine's sessions (`waggle.m.<id>.down.sessions.<op>`): payload and reply. */

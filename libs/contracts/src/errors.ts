@@ -15,6 +15,8 @@ export enum ErrorCode {
   Unavailable = 'UNAVAILABLE',
   Timeout = 'TIMEOUT',
   Internal = 'INTERNAL',
+  /** Stored data failed its integrity check (an altered ciphertext, tag, nonce or associated data): nothing was decrypted. */
+  IntegrityFailed = 'INTEGRITY_FAILED',
 }
 
 /** Field-level detail of an invalid input: which field, and every rule it broke. */
@@ -55,6 +57,7 @@ const permanentCodes: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.Conflict,
   ErrorCode.IdempotencyKeyReused,
   ErrorCode.PayloadTooLarge,
+  ErrorCode.IntegrityFailed,
 ]);
 
 export class WaggleError extends Error {

@@ -112,6 +112,8 @@ export interface EventMap {
   'assignment.completed': AssignmentEventData;
   'assignment.failed': AssignmentEventData;
   'assignment.cancelled': AssignmentEventData;
+  /** A tracker feature or bug was made or changed (status, task, pull request, …). */
+  'tracker.item_changed': { itemId: string; ref: string; projectId: string; status: string; taskId: string | null };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -154,6 +156,7 @@ export const EVENT_TYPES = [
   'assignment.completed',
   'assignment.failed',
   'assignment.cancelled',
+  'tracker.item_changed',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

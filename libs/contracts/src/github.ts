@@ -10,6 +10,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -52,9 +53,20 @@ export class GithubTaskInput {
   @Matches(REPO_PATTERN, { message: 'repo must be owner/name' })
   repo!: string;
 
+  /** The issue the work is for (absent for a tracker work item: then `workItem` names it). */
+  @ValidateIf((input: GithubTaskInput) => input.workItem === undefined)
   @IsInt()
   @Min(1)
-  issueNumber!: number;
+  issueNumber?: number;
+
+  /**
+   * A tracker work item instead of an issue (`feature-12`): the branch is named after it and
+   * the pull request closes no issue. Only with mode `pull_request`.
+   * @example "feature-12"
+   */
+  @IsOptional()
+  @Matches(/^(feature|bug)-[0-9]{1,12}$/, { message: 'workItem must be feature-N or bug-N' })
+  workItem?: string;
 
   /** For the branch name and the pull request's title. */
   @IsString()

@@ -15,5 +15,8 @@ export * from './rpc';
 export * from './sessions';
 export * from './subjects';
 export * from './tasks';
+export * from './tracker';
 export * from './validation';
+export * from './vault';
 export * from './edges';
+export * from './version';

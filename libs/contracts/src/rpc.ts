@@ -68,6 +68,25 @@ import type {
   TaskRefRequest,
   TaskView,
 } from './tasks';
+import type {
+  CheckSecretRefsRequest,
+  CreateSecretRequest,
+  ListSecretAuditRequest,
+  ListSecretsRequest,
+  ResolvedSecret,
+  ResolveSecretRequest,
+  RotateKeyRequest,
+  RotationView,
+  SealedReveal,
+  SecretAuditView,
+  SecretRefRequest,
+  SecretRefsCheck,
+  SecretView,
+  UpdateSecretRequest,
+  VaultKeysRequest,
+  VaultKeysView,
+  VaultTransportKey,
+} from './vault';
 
 /** Reply to every Waggle request: data, or an error with a code. */
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
@@ -133,6 +152,22 @@ export interface RpcMap {
   'waggle.rpc.sessions.assignments.retry': [AssignmentRefRequest, AssignmentView];
   'waggle.rpc.sessions.assignments.reassign': [ReassignRequest, AssignmentView];
   'waggle.rpc.sessions.assignments.clear': [ClearAssignmentsRequest, ClearedReply];
+  'waggle.rpc.vault.secrets.create': [CreateSecretRequest, SecretView];
+  'waggle.rpc.vault.secrets.list': [ListSecretsRequest, Page<SecretView>];
+  'waggle.rpc.vault.secrets.get': [SecretRefRequest, SecretView];
+  'waggle.rpc.vault.secrets.update': [UpdateSecretRequest, SecretView];
+  'waggle.rpc.vault.secrets.delete': [SecretRefRequest, SecretView];
+  /** An admin's reveal: logged in the audit trail and counted. */
+  'waggle.rpc.vault.secrets.reveal': [SecretRefRequest, SealedReveal];
+  /** The task-router's check at create: every named secret exists in the task's reach. */
+  'waggle.rpc.vault.secrets.check': [CheckSecretRefsRequest, SecretRefsCheck];
+  /** A hub service reads one of Waggle's own credentials, sealed to its one-time key. */
+  'waggle.rpc.vault.secrets.resolve': [ResolveSecretRequest, ResolvedSecret];
+  'waggle.rpc.vault.audit.list': [ListSecretAuditRequest, Page<SecretAuditView>];
+  'waggle.rpc.vault.keys.status': [VaultKeysRequest, VaultKeysView];
+  'waggle.rpc.vault.keys.rotate': [RotateKeyRequest, RotationView];
+  /** The public curve key values are sealed to before they travel to the vault. */
+  'waggle.rpc.vault.keys.transport': [VaultKeysRequest, VaultTransportKey];
 }
 
 export type RpcSubject = keyof RpcMap;
@@ -203,4 +238,19 @@ export const AssignmentsRpc = {
   retry: 'waggle.rpc.sessions.assignments.retry',
   reassign: 'waggle.rpc.sessions.assignments.reassign',
   clear: 'waggle.rpc.sessions.assignments.clear',
+} as const satisfies Record<string, RpcSubject>;
+
+export const VaultRpc = {
+  create: 'waggle.rpc.vault.secrets.create',
+  list: 'waggle.rpc.vault.secrets.list',
+  get: 'waggle.rpc.vault.secrets.get',
+  update: 'waggle.rpc.vault.secrets.update',
+  delete: 'waggle.rpc.vault.secrets.delete',
+  reveal: 'waggle.rpc.vault.secrets.reveal',
+  check: 'waggle.rpc.vault.secrets.check',
+  resolve: 'waggle.rpc.vault.secrets.resolve',
+  audit: 'waggle.rpc.vault.audit.list',
+  keys: 'waggle.rpc.vault.keys.status',
+  rotate: 'waggle.rpc.vault.keys.rotate',
+  transportKey: 'waggle.rpc.vault.keys.transport',
 } as const satisfies Record<string, RpcSubject>;

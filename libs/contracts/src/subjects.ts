@@ -36,6 +36,11 @@ export const Streams = {
     name: 'WAGGLE_LOGS',
     subjects: ['waggle.m.*.logs.>'],
   },
+  /** Every change made through the API, published by the gateway; the tracker keeps the activity log. */
+  activity: {
+    name: 'WAGGLE_ACTIVITY',
+    subjects: ['waggle.activity.>'],
+  },
   /** Messages that exhausted their deliveries, kept for inspection. */
   deadLetter: {
     name: 'WAGGLE_DEAD_LETTER',
@@ -82,6 +87,10 @@ export const MachineSubjects = {
   helpAsk: (machineId: string) => `waggle.m.${machineId}.up.help.ask`,
   /** Request: how the help an attempt asked for is going (its child task). */
   helpStatus: (machineId: string) => `waggle.m.${machineId}.up.help.status`,
+  /** Request: the git repositories under the machine's source folders (the tracker keeps them). */
+  repos: (machineId: string) => `waggle.m.${machineId}.up.repos`,
+  /** Request: the secrets of a running attempt, sealed to this machine's curve key (the vault answers). */
+  secretsOpen: (machineId: string) => `waggle.m.${machineId}.up.secrets.open`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
@@ -90,6 +99,8 @@ export const MachineSubjects = {
   cancel: (machineId: string) => `waggle.m.${machineId}.down.cancel`,
   /** Hub → machine request: can you help a peer, and when? (answered on the reply subject). */
   helpQuestion: (machineId: string) => `waggle.m.${machineId}.down.help`,
+  /** Hub → machine request: what a checkout says about its work (README, TODO/FIXME), for a plan. */
+  projectNotes: (machineId: string) => `waggle.m.${machineId}.down.notes`,
   downAll: (machineId: string) => `waggle.m.${machineId}.down.>`,
   /** Hub → machine request on one of its sessions (`op`: one of SESSION_OPS); only the machine's own agent can hear it. */
   sessions: (machineId: string, op: SessionOp) => `waggle.m.${machineId}.down.sessions.${op}`,
@@ -119,6 +130,8 @@ export const MachineWildcards = {
   helpAsk: 'waggle.m.*.up.help.ask',
   helpStatus: 'waggle.m.*.up.help.status',
   sessionsReport: 'waggle.m.*.up.sessions.report',
+  repos: 'waggle.m.*.up.repos',
+  secretsOpen: 'waggle.m.*.up.secrets.open',
 } as const;
 
 /** What the hub may ask of a machine's sessions. */
@@ -135,6 +148,12 @@ export const Consumers = {
   logs: 'task-router-logs',
   /** The GitHub bot's consumer of task events (shared by its replicas): wakes the sync of a linked issue. */
   githubTaskEvents: 'github-bot-task-events',
+  /** The tracker's consumer of task events (shared by its replicas): moves the items linked to tasks. */
+  trackerTaskEvents: 'tracker-task-events',
+  /** The tracker's consumer of the API's activity (shared by its replicas). */
+  trackerActivity: 'tracker-activity',
+  /** The tracker's consumer of issues the GitHub bot linked: each becomes a bug of the project. */
+  trackerGithubLinks: 'tracker-github-links',
 } as const;
 
 /** Queue groups: replicas of one service share the work of a subject. */
@@ -143,8 +162,10 @@ export const QueueGroups = {
   taskRouter: 'waggle-task-router',
   llmFailover: 'waggle-llm-failover',
   githubBot: 'waggle-github-bot',
+  tracker: 'waggle-tracker',
   gateway: 'waggle-gateway',
   sessions: 'waggle-sessions',
+  vault: 'waggle-vault',
 } as const;
 
 /** Core (not stored) broadcasts between gateway replicas. */
@@ -173,6 +194,8 @@ export const Headers = {
 export const eventSubject = (type: string) => `waggle.events.${type}`;
 /** Every task event (task.queued, task.running, …). */
 export const TASK_EVENTS_FILTER = 'waggle.events.task.>';
+/** A change made through the API (`waggle.activity.api`), from the gateway. */
+export const ACTIVITY_SUBJECT = 'waggle.activity.api';
 export const deadLetterSubject = (stream: string, consumer: string) => `waggle.dlq.${stream}.${consumer}`;
 /** Non-durable live feed of heartbeat summaries (hub → dashboards). */
 export const LiveSubjects = {

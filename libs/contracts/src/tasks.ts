@@ -24,6 +24,7 @@ import type { AgentCliName } from './machines';
 import { Sender, TEXT_PATTERN } from './messages';
 import { PageQuery } from './pagination';
 import { Nullable } from './validation';
+import { IsSecretRefs, PROJECT_NAME_PATTERN } from './vault';
 
 /** `github-issue`: clone, run the agent CLI on the issue, push a branch and open a pull request (or follow-up issues). */
 export const TASK_KINDS = ['agent', 'command', 'shell', 'github-issue'] as const;
@@ -212,6 +213,21 @@ export class CreateTaskBody {
   @IsOptional()
   @IsUUID()
   parentTaskId?: string;
+
+  /**
+   * Secrets the task receives in its environment: `{ ENV_VAR: "secret-name" }`. The name is
+   * looked up in the task's project, then among global secrets; the vault seals each value
+   * to the executing machine's key, and the value is masked in logs, result and events.
+   * @example { "GITHUB_TOKEN": "gh-bot" }
+   */
+  @IsOptional()
+  @IsSecretRefs()
+  secrets?: Record<string, string>;
+
+  /** The project the task belongs to (a name, until the tracker owns projects): its secrets are in reach. */
+  @IsOptional()
+  @Matches(PROJECT_NAME_PATTERN, { message: 'project must be 1-63 letters, digits, ".", "_" or "-"' })
+  project?: string;
 }
 
 /** `waggle.rpc.task-router.tasks.create` */
@@ -342,6 +358,15 @@ export class TaskView {
   @Nullable()
   @IsUUID()
   parentTaskId!: string | null;
+
+  /** Environment variable → secret name (names only: values never leave the vault but sealed to the running machine). */
+  @IsObject()
+  secrets!: Record<string, string>;
+
+  /** The task's project (a name), or null. */
+  @Nullable()
+  @IsString()
+  project!: string | null;
 
   /** Help this task asked for, each with its child task: `{ id, reason, requires, state (accepted|unanswered), helper, etaSeconds, childTaskId, answers[] }` */
   @IsObject({ each: true })
@@ -507,6 +532,11 @@ export class TaskAssignment {
 
   @IsString()
   title!: string;
+
+  /** Environment variable → secret name, when the task names secrets (the values come sealed from the vault). */
+  @IsOptional()
+  @IsSecretRefs()
+  secrets?: Record<string, string>;
 
   @IsIn(TASK_KINDS)
   kind!: TaskKind;

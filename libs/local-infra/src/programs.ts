@@ -2,10 +2,28 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export type ProgramName =
-  'registry' | 'gateway' | 'node-agent' | 'task-router' | 'llm-failover' | 'github-bot' | 'sessions' | 'cli';
+  | 'registry'
+  | 'gateway'
+  | 'node-agent'
+  | 'task-router'
+  | 'llm-failover'
+  | 'github-bot'
+  | 'sessions'
+  | 'tracker'
+  | 'vault'
+  | 'cli';
 
 /** The hub services, each of which a process can host (their `dist/service.js` exports `service`). */
-export const HUB_SERVICES = ['registry', 'task-router', 'llm-failover', 'github-bot', 'sessions', 'gateway'] as const;
+export const HUB_SERVICES = [
+  'registry',
+  'task-router',
+  'llm-failover',
+  'github-bot',
+  'sessions',
+  'tracker',
+  'vault',
+  'gateway',
+] as const;
 export type HubServiceName = (typeof HUB_SERVICES)[number];
 
 /** Path of a hub app's compiled service module (beside its main.js), for a process hosting several. */

@@ -7,3 +7,4 @@ export * from './streams';
 export * from './publish';
 export * from './stream-keeper';
 export * from './kv';
+export * from './task-events';

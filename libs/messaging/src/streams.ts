@@ -37,6 +37,8 @@ export function streamConfigs(options: StreamOptions): Partial<StreamConfig>[] {
     stream(Streams.tasks, { max_age: nanos(30 * DAY), ...dedup }),
     // Postgres keeps the accepted chunks (bounded per task); the stream only carries them.
     stream(Streams.logs, { max_age: nanos(DAY), max_bytes: 2 * 1024 * 1024 * 1024, max_msg_size: 128 * 1024 }),
+    // Carries each change to the tracker, which keeps the log (90 days) in Postgres.
+    stream(Streams.activity, { max_age: nanos(7 * DAY), max_bytes: 512 * 1024 * 1024, ...dedup }),
     stream(Streams.deadLetter, { max_age: nanos(30 * DAY) }),
   ];
 }

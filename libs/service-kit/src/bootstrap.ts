@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 
 import type { HubServiceConfig } from '@waggle/config';
 import { loadConfigOrExit } from '@waggle/config';
+import { WAGGLE_VERSION } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { createLogger, createMetricsRegistry, NestPinoLogger, startOpsServer } from '@waggle/observability';
 
@@ -18,7 +19,7 @@ import { runHosted } from './hosting';
 import { HubMetrics } from './hub-metrics';
 import { HubNatsServer } from './hub-nats.server';
 import { JetStreamKeeper } from './jetstream-keeper';
-import { readinessChecks } from './readiness';
+import { announceService, readinessChecks } from './readiness';
 import { RpcErrorFilter } from './rpc-error.filter';
 import { NATS } from './tokens';
 
@@ -72,9 +73,12 @@ async function start<C extends HubServiceConfig>(spec: HubServiceSpec<C>): Promi
         readinessChecks(nc, dataSource, app.get(JetStreamKeeper)),
       )
     : undefined;
+  // Found by the gateway's /ready once it answers: after everything above is up.
+  const discovery = await announceService(nc, spec.name, WAGGLE_VERSION);
   logger.info({ opsPort: port, ...spec.readyDetails?.(config) }, `${spec.name} ready`);
   return async () => {
     logger.info(`${spec.name} stopping`);
+    await discovery.stop().catch(() => undefined);
     ops?.close();
     await app.close();
   };

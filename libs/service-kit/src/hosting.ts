@@ -15,6 +15,21 @@ export interface HostedService {
 }
 
 /**
+ * What a hosting process tells its parent (`waggle up`) over the IPC channel, when there is
+ * one: each service as it comes up or fails, so the parent can say so on one line each while
+ * the services' own logs go to a file.
+ */
+export type HostingReport =
+  | { type: 'waggle.service.ready'; service: string; ms: number }
+  | { type: 'waggle.service.failed'; service: string; error: string };
+
+function report(message: HostingReport): void {
+  if (process.send && process.connected) {
+    process.send(message);
+  }
+}
+
+/**
  * Runs services in this process until SIGTERM or SIGINT, then stops them in reverse order
  * and exits 0. Any start-up failure exits 1 with the reason (the others are not left half up).
  */
@@ -42,11 +57,14 @@ export function runHosted(services: HostedService[]): void {
         if (!which(service)) {
           return;
         }
+        const startedAt = performance.now();
         try {
           // Stopped in the order given, reversed (the edge first), whatever order they came up in.
           stops[i] = { name: service.name, stop: await service.start() };
+          report({ type: 'waggle.service.ready', service: service.name, ms: performance.now() - startedAt });
         } catch (error) {
           process.stderr.write(`${service.name} failed to start: ${String((error as Error)?.stack ?? error)}\n`);
+          report({ type: 'waggle.service.failed', service: service.name, error: (error as Error)?.message ?? String(error) });
           await stopAll(1);
         }
       }),

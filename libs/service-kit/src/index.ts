@@ -11,3 +11,4 @@ export * from './database-errors';
 export * from './jetstream-keeper';
 export * from './hosting';
 export * from './idempotency-prune.service';
+export * from './vault-secrets';

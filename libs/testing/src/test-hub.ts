@@ -39,6 +39,10 @@ export interface TestHubOptions {
   llm?: { env: Record<string, string>; replicas?: number };
   /** Run the GitHub bot with these settings (GITHUB_TOKEN, WAGGLE_GITHUB_*); none when absent. */
   github?: { env: Record<string, string> };
+  /** Run the tracker (projects, features, bugs) with these settings (`WAGGLE_TRACKER_*`). */
+  tracker?: { env?: Record<string, string> };
+  /** Run the vault with this master key (default: a random one, in `vaultKey`) and settings; none when absent. */
+  vault?: { key?: string; env?: Record<string, string> };
   /** The Postgres server to make the hub's database on (default: WAGGLE_TEST_DATABASE_URL's). */
   databaseServer?: string;
   /** Settings every hub service gets (`WAGGLE_*` of HubServiceConfig). */
@@ -76,12 +80,17 @@ export class TestHub {
   llmFailovers: ServiceProcess[] = [];
   githubBot?: ServiceProcess;
   sessions?: ServiceProcess;
+  tracker?: ServiceProcess;
+  vault?: ServiceProcess;
+  /** The vault's master key (base64), when the hub runs a vault. */
+  vaultKey = '';
   nats!: LocalNatsServer;
   url = '';
   /** Each running hub service's Prometheus endpoint (the gateway's is `${url}/metrics`). */
   readonly metricsUrls: { service: string; url: string }[] = [];
   databaseUrl = '';
   private readonly agents: AgentProcess[] = [];
+  private readonly vaults: ServiceProcess[] = [];
   /** What every hub service process is started with (databases, NATS, the suite's env). */
   private common: Record<string, string> = {};
 
@@ -188,6 +197,22 @@ export class TestHub {
         ...this.options.sessions.env,
       }).start();
     }
+    if (this.options.tracker) {
+      this.tracker = new ServiceProcess('tracker', programPath('tracker'), {
+        ...common,
+        WAGGLE_TRACKER_METRICS_PORT: await metricsPort('tracker'),
+        WAGGLE_TRACKER_SYNC_INTERVAL_MS: '500',
+        ...this.options.tracker.env,
+      }).start();
+    }
+    if (this.options.vault) {
+      this.vaultKey = this.options.vault.key ?? randomBytes(32).toString('base64');
+      this.vault = this.startVault({
+        WAGGLE_VAULT_KEY: this.vaultKey,
+        WAGGLE_VAULT_METRICS_PORT: await metricsPort('vault'),
+        ...this.options.vault.env,
+      });
+    }
     this.gateway = new ServiceProcess('gateway', programPath('gateway'), {
       ...common,
       WAGGLE_PORT: String(port),
@@ -212,6 +237,8 @@ export class TestHub {
           ...this.llmFailovers,
           ...(this.githubBot ? [this.githubBot] : []),
           ...(this.sessions ? [this.sessions] : []),
+          ...(this.tracker ? [this.tracker] : []),
+          ...(this.vault ? [this.vault] : []),
         ]
           .filter((service) => !READY_LINE.test(service.text()))
           .map((service) => service.name);
@@ -244,6 +271,18 @@ export class TestHub {
             throw new Error(`sessions not answering: ${sessions.status}`);
           }
         }
+        if (this.tracker) {
+          const projects = await this.api('GET', '/api/projects?limit=1');
+          if (projects.status !== 200) {
+            throw new Error(`tracker not answering: ${projects.status}`);
+          }
+        }
+        if (this.vault) {
+          const keys = await this.api('GET', '/api/vault/keys');
+          if (keys.status !== 200) {
+            throw new Error(`vault not answering: ${keys.status}`);
+          }
+        }
         if (this.taskRouters.length) {
           const tasks = await this.api('GET', '/api/tasks?limit=1');
           if (tasks.status !== 200) {
@@ -256,6 +295,20 @@ export class TestHub {
         what: `hub ready (gateway: ${this.gateway.text().slice(-500)} registry: ${this.registry.text().slice(-500)})`,
       },
     );
+  }
+
+  /**
+   * A vault process on the hub's database and NATS with these settings (WAGGLE_VAULT_KEY:
+   * its master key); `hub.vault` is the one the hub started. Stopped with the hub.
+   */
+  startVault(env: Record<string, string | undefined>): ServiceProcess {
+    const vault = new ServiceProcess(`vault-${this.vaults.length}`, programPath('vault'), {
+      ...this.common,
+      WAGGLE_VAULT_METRICS_PORT: '0',
+      ...env,
+    }).start();
+    this.vaults.push(vault);
+    return vault;
   }
 
   /**
@@ -399,6 +452,8 @@ export class TestHub {
       ...this.llmFailovers.map((r) => r.kill()),
       this.githubBot?.kill(),
       this.sessions?.kill(),
+      this.tracker?.kill(),
+      ...this.vaults.map((v) => v.kill()),
     ]);
     await this.nats?.stop();
     await dropDatabase(this.options.databaseServer ?? testDatabaseServer(), this.databaseName).catch(() => undefined);

@@ -29,6 +29,7 @@ export interface AgentFlags {
   githubApiUrl?: string;
   gitName?: string;
   gitEmail?: string;
+  source?: string[];
 }
 
 /**
@@ -54,6 +55,7 @@ export function agentEnvironment(flags: AgentFlags, stateDir: string): NodeJS.Pr
       WAGGLE_AGENT_GITHUB_API_URL: flags.githubApiUrl,
       WAGGLE_AGENT_GIT_NAME: flags.gitName,
       WAGGLE_AGENT_GIT_EMAIL: flags.gitEmail,
+      WAGGLE_AGENT_SOURCES: flags.source?.length ? flags.source.map((dir) => resolve(dir)).join(',') : undefined,
       // Tasks get a `waggle` command (for `waggle help`) that runs this very CLI.
       WAGGLE_AGENT_CLI_PATH: programPath('cli'),
     }),
@@ -86,6 +88,12 @@ export function registerAgent(program: Command, config: CliConfig) {
     .option('--github-api-url <url>', 'GitHub API root (GitHub Enterprise: https://HOST/api/v3)')
     .option('--git-name <name>', 'git author of its commits (default waggle-<name>)')
     .option('--git-email <email>', 'git author email of its commits')
+    .option(
+      '--source <dir>',
+      'a folder whose git repositories this machine reports (for `waggle projects import`), repeatable',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(async (flags: AgentFlags) => {
       const stateDir = resolve(flags.stateDir ?? defaultStateDir(config));
       const env = agentEnvironment(flags, stateDir);

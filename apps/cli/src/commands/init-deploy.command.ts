@@ -48,7 +48,7 @@ export function registerInitDeploy(program: Command) {
     .action(async (flags: InitDeployFlags) => {
       const dir = resolve(flags.dir);
       const created: string[] = [];
-      for (const sub of ['nats', 'postgres', 'grafana', 'github']) {
+      for (const sub of ['nats', 'postgres', 'grafana', 'github', 'vault']) {
         await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
       }
       const authDir = join(dir, 'nats', 'auth');
@@ -81,6 +81,8 @@ export function registerInitDeploy(program: Command) {
       await writeSecret(join(dir, 'grafana', 'admin-password'), randomBytes(18).toString('base64url'), created);
       // Seals the GitHub bot's webhook secrets at rest: losing it means watching the repositories again.
       await writeSecret(join(dir, 'github', 'secrets-key'), randomBytes(32).toString('base64'), created);
+      // The vault's master key (only the vault mounts it): losing it loses every secret, so back it up apart from the database.
+      await writeSecret(join(dir, 'vault', 'master-key'), randomBytes(32).toString('base64'), created);
       if (process.getuid?.() === 0) {
         const walk = async (path: string): Promise<void> => {
           await chown(path, APP_UID, APP_UID);

@@ -33,7 +33,25 @@ interface CreateFlags extends Connection {
   retryOn: string[];
   retryExitCode: number[];
   retryBackoff?: number;
+  secret: string[];
+  project?: string;
   json?: boolean;
+}
+
+/** `--secret ENV=NAME` (repeatable) → `{ ENV: NAME }`. */
+export function secretRefs(pairs: string[]): Record<string, string> | undefined {
+  if (!pairs.length) {
+    return undefined;
+  }
+  const refs: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0 || at === pair.length - 1) {
+      throw new CliError(`--secret takes ENV_VAR=secret-name, not "${pair}"`, 2);
+    }
+    refs[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return refs;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -130,6 +148,13 @@ export function registerTasks(program: Command, config: CliConfig) {
       )
       .option('--retry-exit-code <n>', 'try again after this exit code (repeatable)', collectNumber, [] as number[])
       .option('--retry-backoff <seconds>', 'wait before the first retry, doubled each time (5)', (v) => Number(v))
+      .option(
+        '--secret <ENV=NAME>',
+        "a vault secret in the task's environment (repeatable): sealed to the running machine, masked in output",
+        collect,
+        [] as string[],
+      )
+      .option('--project <name>', "the task's project: its secrets are in reach besides global ones")
       .option('--json', 'print JSON'),
   ).action(async (f: CreateFlags) => {
     const api = await ApiClient.fromFlags(f, config);
@@ -155,6 +180,8 @@ export function registerTasks(program: Command, config: CliConfig) {
         f.retryOn.length || f.retryExitCode.length || f.retryBackoff !== undefined
           ? { on: f.retryOn, exitCodes: f.retryExitCode, backoffSeconds: f.retryBackoff }
           : undefined,
+      secrets: secretRefs(f.secret),
+      project: f.project,
     });
     if (f.json) {
       return out.json(task);

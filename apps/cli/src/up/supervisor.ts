@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 
 import { out } from '../output';
 
@@ -8,6 +9,24 @@ export interface ServiceSpec {
   entry: string;
   args?: string[];
   env: NodeJS.ProcessEnv;
+  /** Its output is appended to this file instead of the terminal (kept to about LOG_ROTATE_BYTES, one old file beside). */
+  logFile?: string;
+  /** What it sends over an IPC channel (one is opened only when this is given). */
+  onMessage?: (message: unknown) => void;
+}
+
+/** A log file past this size is moved to `<file>.1` when its process starts. */
+const LOG_ROTATE_BYTES = 20 * 1024 * 1024;
+
+function openLog(file: string): number {
+  try {
+    if (statSync(file).size > LOG_ROTATE_BYTES) {
+      renameSync(file, `${file}.1`);
+    }
+  } catch {
+    // no file yet
+  }
+  return openSync(file, 'a', 0o600);
 }
 
 /**
@@ -19,7 +38,18 @@ export class Supervisor {
   private stopping = false;
 
   start(spec: ServiceSpec, restarts = 0): ChildProcess {
-    const child = spawn(process.execPath, [spec.entry, ...(spec.args ?? [])], { stdio: 'inherit', env: spec.env });
+    const log = spec.logFile ? openLog(spec.logFile) : undefined;
+    const stdio: StdioOptions = log === undefined ? ['inherit', 'inherit', 'inherit'] : ['ignore', log, log];
+    const child = spawn(process.execPath, [spec.entry, ...(spec.args ?? [])], {
+      stdio: spec.onMessage ? [...stdio, 'ipc'] : stdio,
+      env: spec.env,
+    });
+    if (log !== undefined) {
+      closeSync(log); // the child has its own
+    }
+    if (spec.onMessage) {
+      child.on('message', spec.onMessage);
+    }
     this.children.set(spec.name, child);
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -18,6 +18,7 @@ import {
   LocalPostgres,
   NATS_INSTALL_HELP,
 } from '@waggle/local-infra';
+import type { HostingReport } from '@waggle/service-kit';
 
 import { ApiClient, CliError } from '../api-client';
 import type { CliConfig } from '../cli.config';
@@ -75,6 +76,21 @@ async function signsIn(hubUrl: string, name: string, password: string): Promise<
   return true;
 }
 
+/**
+ * The vault's master key: made once (32 random bytes), kept under WAGGLE_HOME readable by
+ * this user only. Only the vault service reads it (WAGGLE_VAULT_KEY_FILE); losing it loses
+ * every secret, so back it up apart from the database.
+ */
+async function stableVaultKeyFile(file: string): Promise<string> {
+  const previous = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (!previous) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  }
+  await chmod(file, 0o600);
+  return file;
+}
+
 function localMachineName(): string {
   const name = hostname()
     .toLowerCase()
@@ -110,6 +126,7 @@ async function waitReady(url: string, label: string): Promise<void> {
 
 interface UpOptions {
   agent: boolean;
+  verbose?: boolean;
   agentAllowCommand?: boolean;
   agentAllowShell?: boolean;
   agentSlots?: number;
@@ -122,6 +139,7 @@ export function registerUp(program: Command, config: CliConfig) {
     .command('up')
     .description('start the hub (NATS, Postgres, registry, gateway) and a node-agent for this machine')
     .option('--no-agent', 'do not start a node-agent for this machine')
+    .option('--verbose', "the services' own logs in this terminal, not in files under WAGGLE_HOME/logs")
     .option('--agent-allow-command', 'the local agent runs `command` tasks (as `waggle agent --allow-command`)')
     .option('--agent-allow-shell', 'the local agent runs `shell` tasks')
     .option('--agent-slots <n>', 'tasks the local agent runs at once (default 1)', (v) => Number(v))
@@ -193,13 +211,33 @@ export function registerUp(program: Command, config: CliConfig) {
       const llmMetricsPort = await freePort(9103);
       const githubMetricsPort = await freePort(9104);
       const sessionsMetricsPort = await freePort(9107);
+      const trackerMetricsPort = await freePort(9108);
+      const vaultMetricsPort = await freePort(9109);
+      // The hub inherits this environment: a key given there is used as is (the CLI never reads it).
+      const inherited = childEnvironment();
+      const vaultKeyGiven = !!(inherited.WAGGLE_VAULT_KEY || inherited.WAGGLE_VAULT_KEY_FILE);
+      const vaultKeyFile = join(home, 'vault', 'master.key');
       // The hub's services in one process (one Node start, one module load), each with its own
       // config, NATS connection and pool, talking to the others over NATS as when each runs alone.
       // Each reads only its own variables, so one environment serves them all.
+      // The services' own logs go to files (`waggle logs`), unless --verbose: this terminal gets
+      // one line per service as it comes up, then the banner.
+      const logs = join(home, 'logs');
+      await mkdir(logs, { recursive: true, mode: 0o700 });
+      const logFile = (name: string) => (opts.verbose ? undefined : join(logs, `${name}.log`));
       supervisor.start({
         name: 'hub',
         entry: hubHostMain(),
         args: [...HUB_SERVICES],
+        logFile: logFile('hub'),
+        onMessage: (message) => {
+          const m = message as HostingReport;
+          if (m.type === 'waggle.service.ready') {
+            out.error(`[waggle] ${m.service.padEnd(12)} up (${(m.ms / 1000).toFixed(1)} s)`);
+          } else if (m.type === 'waggle.service.failed') {
+            out.error(`[waggle] ${m.service} failed to start: ${m.error} (\`waggle logs ${m.service}\`)`);
+          }
+        },
         env: childEnvironment({
           WAGGLE_DATABASE_URL: databaseUrl,
           WAGGLE_NATS_URL: natsUrl,
@@ -213,7 +251,13 @@ export function registerUp(program: Command, config: CliConfig) {
           WAGGLE_SESSIONS_METRICS_PORT: String(sessionsMetricsPort),
           WAGGLE_GITHUB_SECRETS_KEY:
             config.WAGGLE_GITHUB_SECRETS_KEY ?? (await stableSecretsKey(join(home, 'github', 'secrets.key'))),
+          WAGGLE_TRACKER_METRICS_PORT: String(trackerMetricsPort),
+          // The vault's master key: from WAGGLE_VAULT_KEY(_FILE) in this environment, else made once under WAGGLE_HOME.
+          WAGGLE_VAULT_METRICS_PORT: String(vaultMetricsPort),
+          ...(vaultKeyGiven ? {} : { WAGGLE_VAULT_KEY_FILE: await stableVaultKeyFile(vaultKeyFile) }),
           WAGGLE_PORT: String(config.WAGGLE_PORT),
+          // /ready (and so the banner) waits until every service of the hub answers over NATS.
+          WAGGLE_GATEWAY_REQUIRED_SERVICES: HUB_SERVICES.filter((s) => s !== 'gateway').join(','),
           WAGGLE_ADMIN_TOKEN: candidate,
           WAGGLE_ADMIN_TOKEN_FILE: undefined,
           WAGGLE_ADMIN_PASSWORD: candidatePassword,
@@ -226,6 +270,8 @@ export function registerUp(program: Command, config: CliConfig) {
         `llm-failover /v1/chat/completions, /v1/messages via the gateway; metrics http://127.0.0.1:${llmMetricsPort}/metrics`,
         `github-bot   webhooks at /api/github/webhook; metrics http://127.0.0.1:${githubMetricsPort}/metrics`,
         `sessions     /api/sessions, /api/attention, /api/assignments; metrics http://127.0.0.1:${sessionsMetricsPort}/metrics`,
+        `tracker      projects, features, bugs at /api/projects; metrics http://127.0.0.1:${trackerMetricsPort}/metrics`,
+        `vault        secrets at /api/secrets (master key ${vaultKeyGiven ? 'from the environment' : `in ${vaultKeyFile}`}); metrics http://127.0.0.1:${vaultMetricsPort}/metrics`,
       );
       const hubUrl = `http://127.0.0.1:${config.WAGGLE_PORT}`;
       await waitReady(`${hubUrl}/ready`, 'the gateway');
@@ -275,11 +321,12 @@ export function registerUp(program: Command, config: CliConfig) {
             },
             stateDir,
           );
-          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env });
+          supervisor.start({ name: 'node-agent', entry: nodeAgentMain(), env, logFile: logFile('node-agent') });
           started.push(`node-agent   "${name}" (state in ${stateDir})`);
         }
       }
 
+      // What must be seen comes last: the admin token and account, shown this once.
       const lines = [
         '',
         '  Waggle hub is up',
@@ -288,7 +335,20 @@ export function registerUp(program: Command, config: CliConfig) {
         '',
         `  Dashboard    ${hubUrl}/`,
         `  API docs     ${hubUrl}/docs`,
+        `  Logs         npx waggle logs [SERVICE] [-f]${opts.verbose ? '' : `  (files in ${logs})`}`,
         '',
+        '  Join another machine:',
+        '    npx waggle token create            # prints a join token (needs WAGGLE_TOKEN)',
+        `    npx waggle agent --hub http://<this-host>:${config.WAGGLE_PORT} --join-token <token> --name <name>`,
+        '',
+        ...(accountInstalled
+          ? [
+              `  Admin account for the dashboard (shown once, only its hash is stored):`,
+              `    name admin, password ${candidatePassword}`,
+              '    add people with `npx waggle users add NAME --role viewer|operator|admin`',
+              '',
+            ]
+          : []),
         ...(firstStart
           ? [
               '  Admin token (shown once, only its hash is stored — keep it now):',
@@ -298,18 +358,6 @@ export function registerUp(program: Command, config: CliConfig) {
               '',
             ]
           : []),
-        ...(accountInstalled
-          ? [
-              `  Admin account for the dashboard (shown once, only its hash is stored):`,
-              `    name admin, password ${candidatePassword}`,
-              '    add people with `npx waggle users add NAME --role viewer|operator|admin`',
-              '',
-            ]
-          : []),
-        '  Join another machine:',
-        '    npx waggle token create            # prints a join token (needs WAGGLE_TOKEN)',
-        `    npx waggle agent --hub http://<this-host>:${config.WAGGLE_PORT} --join-token <token> --name <name>`,
-        '',
       ];
       out.line(lines.join('\n'));
     });

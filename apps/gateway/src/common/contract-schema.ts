@@ -6,7 +6,7 @@ import { ValidationTypes } from 'class-validator';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
 
 import * as contracts from '@waggle/contracts';
-import { NULLABLE } from '@waggle/contracts';
+import { NULLABLE, SECRET_REFS_VALIDATOR } from '@waggle/contracts';
 
 import type { ContractDocs } from './contract-docs';
 import { readContractDocs } from './contract-docs';
@@ -64,6 +64,9 @@ export function contractSchema(type: ContractClass): SchemaObject {
     classTransformerMetadataStorage: defaultMetadataStorage,
     additionalConverters: {
       [ValidationTypes.CONDITIONAL_VALIDATION]: (meta) => (meta.context === NULLABLE ? { nullable: true } : {}),
+      // Custom validators: a task's secrets are a map of environment variable → secret name.
+      [ValidationTypes.CUSTOM_VALIDATION]: (meta) =>
+        meta.name === SECRET_REFS_VALIDATOR ? { type: 'object', additionalProperties: { type: 'string' } } : {},
     },
   }) as SchemaObject;
   const required = new Set(generated.required ?? []);

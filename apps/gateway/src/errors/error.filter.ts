@@ -23,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Timeout]: 504,
   [ErrorCode.Internal]: 500,
+  [ErrorCode.IntegrityFailed]: 500,
 };
 
 export function statusOf(code: ErrorCode): number {

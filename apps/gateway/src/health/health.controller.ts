@@ -13,9 +13,10 @@ import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 import { ROLES } from '@waggle/contracts';
-import { JetStreamKeeper, METRICS, NATS, readinessChecks } from '@waggle/service-kit';
+import { JetStreamKeeper, METRICS, NATS, readinessChecks, servicesAnswer } from '@waggle/service-kit';
 
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators';
+import { GatewayConfig } from '../gateway.config';
 import type { Principal } from '../auth/principal';
 
 class HealthDto {
@@ -42,6 +43,7 @@ export class HealthController {
     @Inject(METRICS) private readonly metrics: Registry,
     private readonly dataSource: DataSource,
     private readonly streams: JetStreamKeeper,
+    private readonly config: GatewayConfig,
   ) {}
 
   @Get('health')
@@ -54,11 +56,18 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: NATS and Postgres are reachable, JetStream holds every stream' })
+  @ApiOperation({
+    summary:
+      'Readiness: NATS and Postgres are reachable, JetStream holds every stream, and each hub service of WAGGLE_GATEWAY_REQUIRED_SERVICES answers over NATS',
+  })
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ type: ReadyDto })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyDto> {
-    const checks = await readinessChecks(this.nc, this.dataSource, this.streams);
+    const [own, services] = await Promise.all([
+      readinessChecks(this.nc, this.dataSource, this.streams),
+      servicesAnswer(this.nc, this.config.WAGGLE_GATEWAY_REQUIRED_SERVICES),
+    ]);
+    const checks = { ...own, ...Object.fromEntries(Object.entries(services).map(([s, up]) => [`service:${s}`, up])) };
     const ok = Object.values(checks).every(Boolean);
     void reply.status(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unavailable', checks };

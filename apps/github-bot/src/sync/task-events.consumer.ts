@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DeliverPolicy } from 'nats';
 import type { NatsConnection } from 'nats';
 
-import type { TaskEventData } from '@waggle/contracts';
-import { Consumers, EventEnvelope, Streams, TASK_EVENTS_FILTER } from '@waggle/contracts';
-import { consumeDurable } from '@waggle/messaging';
+import { Consumers } from '@waggle/contracts';
+import { consumeTaskEvents } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS } from '@waggle/service-kit';
 
@@ -36,38 +34,19 @@ export class TaskEventsConsumer implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap() {
-    await consumeDurable(
-      this.nc,
-      {
-        stream: Streams.events.name,
-        durable: Consumers.githubTaskEvents,
-        filter: TASK_EVENTS_FILTER,
-        // Issues linked before the bot first started have nothing to learn from old events: the sweep covers them.
-        deliverPolicy: DeliverPolicy.New,
-        maxDeliver: 10,
+    await consumeTaskEvents(this.nc, {
+      durable: Consumers.githubTaskEvents,
+      logger: this.logger,
+      signal: this.abort.signal,
+      onTasks: async (taskIds) => {
+        if (!(await this.repos.anyWatched())) {
+          return;
+        }
+        for (const id of await this.links.idsOfTasks(taskIds)) {
+          this.sync.kick(id);
+        }
       },
-      {
-        type: EventEnvelope,
-        batchSize: 200,
-        logger: this.logger,
-        signal: this.abort.signal,
-        handleBatch: async (items) => {
-          const taskIds = [
-            ...new Set(
-              items
-                .map((i) => (i.payload.data as Partial<TaskEventData>).taskId)
-                .filter((id): id is string => typeof id === 'string'),
-            ),
-          ];
-          if (!taskIds.length || !(await this.repos.anyWatched())) {
-            return;
-          }
-          for (const id of await this.links.idsOfTasks(taskIds)) {
-            this.sync.kick(id);
-          }
-        },
-      },
-    );
+    });
     this.timer = setInterval(() => void this.sweep(), this.config.WAGGLE_GITHUB_SYNC_INTERVAL_MS);
   }
 

@@ -14,6 +14,7 @@ import { MalformedReplyError, PROVIDER_WIRES } from '../wire/providers';
 import type { Admission } from './breaker.service';
 import { BreakerService } from './breaker.service';
 import { HealthService } from './health.service';
+import { ProviderKeysService } from './provider-keys.service';
 
 /** A provider could not serve the call; the next one may. */
 export class ProviderFailure extends Error {
@@ -106,6 +107,7 @@ export class ChainService {
     private readonly config: LlmFailoverConfig,
     private readonly breakers: BreakerService,
     private readonly health: HealthService,
+    private readonly keys: ProviderKeysService,
     @Inject(CHAIN) private readonly chain: ProviderChain,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -159,7 +161,11 @@ export class ChainService {
         continue;
       }
       try {
-        const value = await this.retries.execute(() => invoke(p, model));
+        // A key given as a vault reference is read here (a failure fails over like any other).
+        const resolved = await this.keys.resolve(p).catch((error: unknown) => {
+          throw new ProviderFailure((error as Error).message, false, false);
+        });
+        const value = await this.retries.execute(() => invoke(resolved, model));
         await this.breakers.succeeded(p.name, admitted);
         return { value, provider: p, model, failovers };
       } catch (error) {

@@ -6,6 +6,7 @@ import { BudgetService } from '../chain/budget.service';
 import { ChainService } from '../chain/chain.service';
 import { HealthService } from '../chain/health.service';
 import { PriceTable } from '../chain/pricing';
+import { ProviderKeysService } from '../chain/provider-keys.service';
 import { UsageRepository } from '../chain/usage.repository';
 import { CHAIN } from '../infrastructure/tokens';
 import type { ProviderChain } from '../llm-failover.config';
@@ -21,6 +22,7 @@ import { PRICES } from './prices.token';
     UsageRepository,
     BreakerService,
     HealthService,
+    ProviderKeysService,
     ChainService,
     BudgetService,
     LlmService,

@@ -32,8 +32,8 @@ export const FOLLOW_UPS_ENV = 'WAGGLE_FOLLOW_UPS_FILE';
 /** Label on follow-up issues the machine opened (with a marker, so a retry finds them). */
 export const FOLLOW_UP_LABEL = 'waggle:follow-up';
 
-/** `waggle/12-fix-the-login-page`: the issue's number and a slug of its title. */
-export function branchName(issueNumber: number, title: string): string {
+/** `waggle/12-fix-the-login-page`: the issue's number (or the work item, `feature-3`) and a slug of its title. */
+export function branchName(issueNumber: number | string, title: string): string {
   const slug = title
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -112,7 +112,7 @@ class GithubIssueAttempt {
     const pushRepo = upstream.permissions?.push ? upstream : await this.forkOf(me);
     const tree = join(ctx.cwd, 'tree');
     const base = upstream.default_branch;
-    const branch = branchName(job.github.issueNumber, job.github.issueTitle);
+    const branch = branchName(this.subject, job.github.issueTitle);
     const remoteAuth = gitAuthEnv(upstream.clone_url, this.identity.token);
     const pushAuth = gitAuthEnv(pushRepo.clone_url, this.identity.token);
     const git = new GitSteps(ctx, (step) => this.steps.push(step));
@@ -125,7 +125,7 @@ class GithubIssueAttempt {
     if (agentProgram === undefined) {
       throw new StepError('agent', 'the agent CLI has no command configured');
     }
-    ctx.note(`running ${agentProgram} on ${job.github.repo}#${job.github.issueNumber}`);
+    ctx.note(`running ${agentProgram} on ${job.github.repo} ${this.describeSubject}`);
     const agent = await ctx.exec(job.agentArgv, { cwd: tree, env: { ...ctx.env, [FOLLOW_UPS_ENV]: followUpsFile } });
     this.steps.push({ step: 'agent', command: agentProgram, exitCode: agent.exitCode });
     if (agent.exitCode !== 0) {
@@ -144,7 +144,7 @@ class GithubIssueAttempt {
       return this.done({ outcome: 'no_changes', steps: this.steps });
     }
     if (staged) {
-      const message = `Fix #${job.github.issueNumber}: ${job.github.issueTitle}\n\nWaggle task ${job.taskId} (attempt ${job.attempt}) on ${job.machineName}.`;
+      const message = `${this.pullTitle}\n\nWaggle task ${job.taskId} (attempt ${job.attempt}) on ${job.machineName}.`;
       await git.commit(tree, message, { name: this.identity.gitName, email: this.identity.gitEmail });
     }
     const sha = await git.head(tree);
@@ -167,9 +167,11 @@ class GithubIssueAttempt {
   private async pullRequest(head: string, qualifiedHead: string, base: string) {
     const { job } = this;
     const { client } = this.identity;
-    const title = `Fix #${job.github.issueNumber}: ${job.github.issueTitle}`.slice(0, 256);
+    const title = this.pullTitle.slice(0, 256);
     const body = [
-      `Fixes #${job.github.issueNumber}`,
+      job.github.issueNumber !== undefined
+        ? `Fixes #${job.github.issueNumber}`
+        : `Work item \`${job.github.workItem}\` of the Waggle tracker.`,
       '',
       `Made by Waggle task \`${job.taskId}\` (attempt ${job.attempt}) on **${job.machineName}** with \`${job.agentArgv[0]}\`.`,
     ].join('\n');
@@ -253,7 +255,7 @@ class GithubIssueAttempt {
     for (const [i, item] of wanted.entries()) {
       const marker = `<!-- waggle:follow-up task=${job.taskId} n=${i} -->`;
       const found = mine.find((issue) => issue.body?.includes(marker));
-      const body = `${item.body}\n\nFollow-up of #${job.github.issueNumber}, from Waggle task \`${job.taskId}\` on **${job.machineName}**.\n${marker}`;
+      const body = `${item.body}\n\nFollow-up of ${this.describeSubject}, from Waggle task \`${job.taskId}\` on **${job.machineName}**.\n${marker}`;
       if (found) {
         followUps.push({ number: found.number, url: found.html_url, title: found.title });
         continue;
@@ -264,6 +266,22 @@ class GithubIssueAttempt {
       followUps.push({ number: issue.number, url: issue.html_url, title: issue.title });
     }
     return this.done({ outcome: 'follow_up', followUps, steps: this.steps });
+  }
+
+  /** The issue's number, or the tracker work item when the task is for one. */
+  private get subject(): number | string {
+    return this.job.github.issueNumber ?? this.job.github.workItem ?? 'work';
+  }
+
+  private get describeSubject(): string {
+    return typeof this.subject === 'number' ? `#${this.subject}` : this.subject;
+  }
+
+  private get pullTitle(): string {
+    const { github } = this.job;
+    return github.issueNumber !== undefined
+      ? `Fix #${github.issueNumber}: ${github.issueTitle}`
+      : `${github.issueTitle} (${github.workItem})`;
   }
 
   private done(report: GithubTaskReport): WorkResult {

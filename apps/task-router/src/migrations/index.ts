@@ -6,6 +6,7 @@ import { AssignedIndex1764500000000 } from './1764500000000-assigned-index';
 import { IdempotencyLifetime1764600000000 } from './1764600000000-idempotency-lifetime';
 import { RetryPolicy1764700000000 } from './1764700000000-retry-policy';
 import { FinishedIndex1764900000000 } from './1764900000000-finished-index';
+import { TaskSecrets1764800000001 } from './1764800000001-task-secrets';
 
 /** In order; never edit one that has landed — add a new one. */
 export const taskRouterMigrations = [
@@ -17,4 +18,5 @@ export const taskRouterMigrations = [
   IdempotencyLifetime1764600000000,
   RetryPolicy1764700000000,
   FinishedIndex1764900000000,
+  TaskSecrets1764800000001,
 ];

@@ -153,6 +153,8 @@ export class TaskViewRepository {
       result: row.result,
       waiting: row.state === 'queued' ? row.waiting : null,
       parentTaskId: row.parent_task_id,
+      secrets: row.secrets ?? {},
+      project: row.project ?? null,
       help,
       attempts,
     };

@@ -40,6 +40,9 @@ export interface TaskRow {
   result: TaskResult | null;
   waiting: WaitingReason | null;
   parent_task_id: string | null;
+  /** Environment variable → secret name ({} when none). */
+  secrets: Record<string, string>;
+  project: string | null;
   idempotency_key: string | null;
   idempotency_fingerprint: string | null;
   created_by: Sender;
@@ -61,6 +64,8 @@ export type NewTask = Pick<
   | 'max_attempts'
   | 'retry_policy'
   | 'parent_task_id'
+  | 'secrets'
+  | 'project'
   | 'idempotency_key'
   | 'idempotency_fingerprint'
   | 'created_by'
@@ -103,8 +108,8 @@ export class TaskRepository {
   /** Inserts a queued task; with an idempotency key already used, inserts nothing and returns null. */
   async insert(manager: EntityManager, task: NewTask): Promise<TaskRow | null> {
     const [row] = await manager.query<TaskRow[]>(
-      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "retry_policy", "state")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'queued')
+      `INSERT INTO ${T} ("id", "title", "kind", "input", "target_machine_id", "target_name", "requires", "priority", "timeout_seconds", "max_attempts", "parent_task_id", "created_by", "idempotency_key", "idempotency_fingerprint", "retry_policy", "state", "secrets", "project")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'queued', $16, $17)
        ON CONFLICT ("idempotency_key") WHERE "idempotency_key" IS NOT NULL DO NOTHING RETURNING *`,
       [
         task.id,
@@ -122,6 +127,8 @@ export class TaskRepository {
         task.idempotency_key,
         task.idempotency_fingerprint,
         task.retry_policy && JSON.stringify(task.retry_policy),
+        JSON.stringify(task.secrets),
+        task.project,
       ],
     );
     return row ?? null;

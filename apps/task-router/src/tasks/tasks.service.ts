@@ -30,9 +30,10 @@ import {
   machineTaskRefusal,
   oneMatch,
   UUID_PATTERN,
+  VaultRpc,
   WaggleError,
 } from '@waggle/contracts';
-import { publishMachine } from '@waggle/messaging';
+import { publishMachine, RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS, TransactionsService } from '@waggle/service-kit';
 
@@ -101,6 +102,7 @@ export class TasksService implements OnModuleInit {
     private readonly help: HelpRepository,
     private readonly stats: TaskStatsRepository,
     private readonly fleet: FleetService,
+    private readonly rpc: RpcClient,
     private readonly tx: TransactionsService,
     private readonly config: TaskRouterConfig,
     private readonly metrics: TaskRouterMetrics,
@@ -182,7 +184,16 @@ export class TasksService implements OnModuleInit {
   /** Checks a new task (input, placement, parent) and gives the row to insert. */
   async prepare(request: CreateTaskRequest): Promise<NewTask> {
     checkInput(request);
-    const requires = { capabilities: request.requires?.capabilities ?? [], labels: request.requires?.labels ?? [] };
+    const secrets = request.secrets ?? {};
+    const secretLabels: string[] = [];
+    if (Object.keys(secrets).length) {
+      // Every secret must be in the task's reach now (the vault checks again when a machine asks
+      // for them); one kept for machines with a label places the task on such machines only.
+      const { resolved } = await this.rpc.call(VaultRpc.check, { v: 1, refs: secrets, project: request.project });
+      secretLabels.push(...Object.values(resolved).flatMap((r) => (r.machineLabel ? [r.machineLabel] : [])));
+    }
+    const labels = [...new Set([...(request.requires?.labels ?? []), ...secretLabels])];
+    const requires = { capabilities: request.requires?.capabilities ?? [], labels };
     const shape = { kind: request.kind, input: request.input, requires };
     // Placement may use a slightly old view of the fleet; a refusal never does.
     let machines = await this.fleet.machines();
@@ -211,6 +222,8 @@ export class TasksService implements OnModuleInit {
       max_attempts: request.maxAttempts ?? DEFAULTS.maxAttempts,
       retry_policy: request.retry ? retryPolicyOf(request.retry) : null,
       parent_task_id: request.parentTaskId ?? null,
+      secrets,
+      project: request.project ?? null,
       idempotency_key: request.idempotencyKey ?? null,
       idempotency_fingerprint: request.idempotencyKey ? (request.idempotencyFingerprint ?? null) : null,
       created_by: request.createdBy,
@@ -425,6 +438,8 @@ export class TasksService implements OnModuleInit {
       kind: row.kind,
       input: row.input,
       timeoutSeconds: row.timeout_seconds,
+      // Names only: the agent asks the vault for the values, sealed to its own key.
+      ...(Object.keys(row.secrets ?? {}).length ? { secrets: row.secrets } : {}),
     };
   }
 

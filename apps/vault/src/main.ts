@@ -1,0 +1,5 @@
+import { runHosted } from '@waggle/service-kit';
+
+import { service } from './service';
+
+runHosted([service]);
