@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { access, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
-import { connect, jwtAuthenticator } from 'nats';
+import { connect, credsAuthenticator, jwtAuthenticator } from 'nats';
 import type { NatsConnection } from 'nats';
+import WebSocket from 'ws';
 
+import { childEnvironment } from '@waggle/config';
 import type {
   AssignmentView,
   AttentionItemView,
@@ -16,9 +21,11 @@ import type {
   SessionView,
 } from '@waggle/contracts';
 import { MachineSubjects, SessionsRpc } from '@waggle/contracts';
-import { encodeJson } from '@waggle/messaging';
+import { authMaterialFiles } from '@waggle/credentials';
+import { programPath } from '@waggle/local-infra';
+import { encodeJson, request } from '@waggle/messaging';
 import type { AgentProcess } from '@waggle/testing';
-import { eventually, installFakeInteractiveCli, runCli, TestHub } from '@waggle/testing';
+import { eventually, installFakeInteractiveCli, runCli, spawnCli, TestHub } from '@waggle/testing';
 
 const AGENT_ENV = { WAGGLE_AGENT_SESSIONS_WATCH_MS: '250' };
 
@@ -57,6 +64,23 @@ describe('agent sessions in tmux', () => {
     );
   const send = (machine: string, name: string, body: object) =>
     hub.api<{ turn: number }>('POST', `/api/sessions/${machine}/${name}/send`, body);
+
+  /** A request as a person signed in with `cookie` makes it. */
+  const asPerson = async (cookie: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { cookie, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as unknown };
+  };
+  const sockets: WebSocket[] = [];
+  const openSocket = (headers: Record<string, string>) => {
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { headers });
+    sockets.push(ws);
+    return followerOf(ws);
+  };
 
   before(async () => {
     hub = await TestHub.start({ sessions: {} });
@@ -214,6 +238,169 @@ describe('agent sessions in tmux', () => {
     assert.equal((await hub.api('POST', '/api/assignments', { prompt: 'x', target: 'no-colon' })).status, 400);
   });
 
+  it('lets viewers read sessions and watch their live output, operators type, and machines neither', async (t) => {
+    // A socket a failed step left open would keep renewing its watch.
+    t.after(() => sockets.forEach((ws) => ws.close()));
+    const viewer = await hub.createUser('vera', 'viewer');
+    const operator = await hub.createUser('otto', 'operator');
+    const viewerCookie = await hub.signIn(viewer);
+    const operatorCookie = await hub.signIn(operator);
+    for (const path of [
+      '/api/sessions',
+      '/api/sessions/beta/sh-1',
+      '/api/sessions/beta/sh-1/screen',
+      '/api/attention',
+      '/api/assignments',
+    ]) {
+      const res = await asPerson(viewerCookie, 'GET', path);
+      assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
+    }
+    const typedByViewer = await asPerson(viewerCookie, 'POST', '/api/sessions/beta/sh-1/send', { text: 'echo viewer' });
+    assert.equal(typedByViewer.status, 403);
+    assert.match(JSON.stringify(typedByViewer.body), /needs the operator role/);
+    for (const [method, path] of [
+      ['POST', '/api/assignments'],
+      ['DELETE', '/api/sessions/beta/sh-1'],
+      ['POST', '/api/sessions/beta/sh-1/resize'],
+      ['POST', '/api/attention/beta/sh-1/dismiss'],
+    ] as const) {
+      assert.equal((await asPerson(viewerCookie, method, path, {})).status, 403, `${method} ${path}`);
+    }
+
+    // The viewer follows beta:sh-1 on /ws; the agent starts streaming only now.
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0', 'nothing streams before someone watches');
+    const watcher = openSocket({ cookie: viewerCookie });
+    await watcher.ready;
+    watcher.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await watcher.next((m) => m.type === 'following');
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+
+    const typed = await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+      text: 'echo streamed-$((6*7))',
+      enter: true,
+    });
+    assert.equal(typed.status, 200, JSON.stringify(typed.body));
+    // Output printed after the follow began: the shell's answer, not the typed text.
+    await eventually(() => assert.match(watcher.output(), /streamed-42/));
+    // 130 KB at once: more than the agent holds (64 Ki characters); what it could not send is counted as dropped.
+    const flood = await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+      text: 'seq 1 20000',
+      enter: true,
+    });
+    assert.equal(flood.status, 200);
+    await eventually(() => assert.match(watcher.output(), /\n20000\r\n/, watcher.output().slice(-100)), {
+      what: 'the end of the flood',
+    });
+    const chunks = watcher.messages.filter((m) => m.type === 'session-output');
+    assert.ok(chunks.every((c) => c.machine === 'beta' && c.session === 'sh-1' && String(c.data).length <= 16 * 1024));
+    const seqs = chunks.map((c) => Number(c.seq));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+      'in order',
+    );
+    const received = chunks.reduce((n, c) => n + String(c.data).length + Number(c.dropped), 0);
+    assert.ok(
+      received >= 128_000,
+      `every character arrived or was counted as dropped (${received}): ${JSON.stringify(chunks.map((c) => [c.seq, String(c.data).length, c.dropped]))}`,
+    );
+
+    // A second follower shares the stream; the stream stops on the agent when the last one goes.
+    const second = openSocket({ authorization: `Bearer ${hub.adminToken}` });
+    await second.ready;
+    second.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await second.next((m) => m.type === 'following');
+    watcher.ws.close();
+    await watcher.closed;
+    assert.equal(
+      (
+        await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+          text: 'echo still-$((2*3))',
+          enter: true,
+        })
+      ).status,
+      200,
+    );
+    await eventually(() => assert.match(second.output(), /still-6/));
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+    second.ws.close();
+    await eventually(async () => {
+      assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0');
+      await assert.rejects(access(join(beta.stateDir, 'streams', 'sh-1.fifo')), 'the FIFO is removed');
+      assert.deepEqual(await readersOf(join(beta.stateDir, 'streams', 'sh-1.fifo')), [], 'the reader exited');
+    });
+
+    // Leaving and coming straight back: the unwatch cannot overtake the new watch.
+    const again = openSocket({ authorization: `Bearer ${hub.adminToken}` });
+    await again.ready;
+    again.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await again.next((m) => m.type === 'following');
+    again.ws.send(JSON.stringify({ type: 'unfollow-session', machine: 'beta', session: 'sh-1' }));
+    again.messages.length = 0;
+    again.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'sh-1' }));
+    await again.next((m) => m.type === 'following');
+    assert.equal(
+      (
+        await asPerson(operatorCookie, 'POST', '/api/sessions/beta/sh-1/send', {
+          text: 'echo back-$((4*4))',
+          enter: true,
+        })
+      ).status,
+      200,
+    );
+    await eventually(() => assert.match(again.output(), /back-16/));
+    assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+    again.ws.close();
+    await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0'));
+
+    // No such session: a clear error on the socket, nothing streams.
+    const third = openSocket({ authorization: `Bearer ${hub.adminToken}` });
+    await third.ready;
+    third.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: 'nope' }));
+    const missing = await third.next((m) => m.type === 'error');
+    assert.equal(missing.code, 'NOT_FOUND');
+    // Each follow asks a machine's agent: a socket may start 30 a minute.
+    for (let i = 1; i <= 30; i++) {
+      third.ws.send(JSON.stringify({ type: 'follow-session', machine: 'beta', session: `nope-${i}` }));
+    }
+    const limited = await third.next((m) => m.type === 'error' && m.code === 'RATE_LIMITED');
+    assert.equal(limited.session, 'nope-30');
+    third.ws.close();
+  });
+
+  it('stops streaming when no watcher renews its lease', async () => {
+    const betaId = (await beta.identity())!.machineId;
+    const nc = await connect({
+      servers: hub.nats.url,
+      authenticator: credsAuthenticator(readFileSync(authMaterialFiles(hub.nats.authDir).hubCreds)),
+    });
+    try {
+      // Two replicas asking at once share one stream: one FIFO, one reader.
+      const replies = await Promise.all(
+        ['gone-1', 'gone-2'].map((watcher) =>
+          request<{ watching: boolean }>(nc, MachineSubjects.sessions(betaId, 'watch'), {
+            v: 1,
+            name: 'sh-1',
+            watcher,
+            leaseMs: 1_000,
+          }),
+        ),
+      );
+      assert.deepEqual(
+        replies.map((r) => r.watching),
+        [true, true],
+      );
+      assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '1');
+      assert.equal((await readersOf(join(beta.stateDir, 'streams', 'sh-1.fifo'))).length, 1);
+      await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'sh-1'), '0'), {
+        timeoutMs: 5_000,
+        what: 'the lease ended',
+      });
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("a machine's NATS credential cannot read, type into or report another machine's sessions", async () => {
     const alphaId = (await alpha.identity())!.machineId;
     const identity = (await beta.identity())!;
@@ -228,12 +415,28 @@ describe('agent sessions in tmux', () => {
         nc.subscribe(MachineSubjects.sessionsAll(alphaId), { callback: (err) => err && resolve(String(err)) }),
       );
       assert.match(await subError, /permissions violation/i);
+      const outputError = new Promise<string>((resolve) =>
+        nc.subscribe(MachineSubjects.sessionOutput(alphaId, 'agent-1'), {
+          callback: (err) => err && resolve(String(err)),
+        }),
+      );
+      assert.match(await outputError, /permissions violation/i, "another machine's live output");
+      nc.publish(
+        MachineSubjects.sessions(alphaId, 'watch'),
+        encodeJson({ v: 1, name: 'agent-1', watcher: 'beta', leaseMs: 60_000 }),
+      );
+      nc.publish(
+        SessionsRpc.watch,
+        encodeJson({ machine: 'alpha', session: 'agent-1', watcher: 'beta', leaseMs: 60_000 }),
+      );
       nc.publish(MachineSubjects.sessions(alphaId, 'send'), encodeJson({ v: 1, name: 'agent-1', text: 'INJECTED' }));
       nc.publish(SessionsRpc.send, encodeJson({ machine: 'alpha', session: 'agent-1', text: 'INJECTED' }));
       nc.publish(MachineSubjects.sessionsReport(alphaId), encodeJson({ v: 1, sessions: [] }));
       await nc.flush();
       await eventually(() => {
         for (const subject of [
+          MachineSubjects.sessions(alphaId, 'watch'),
+          SessionsRpc.watch,
           MachineSubjects.sessions(alphaId, 'send'),
           SessionsRpc.send,
           MachineSubjects.sessionsReport(alphaId),
@@ -242,6 +445,18 @@ describe('agent sessions in tmux', () => {
         }
       });
       assert.doesNotMatch(await screen('alpha', 'agent-1'), /INJECTED/);
+      assert.equal(await panePipe(alpha.tmuxSocket, 'agent-1'), '0', 'nothing streams for beta');
+      // Nor through the hub: a machine's /ws socket may not follow sessions.
+      const socket = openSocket({ authorization: `Bearer ${identity.apiToken}` });
+      await socket.ready;
+      socket.ws.send(JSON.stringify({ type: 'follow-session', machine: 'alpha', session: 'agent-1' }));
+      const refused = await socket.next((m) => m.type === 'error');
+      assert.equal(refused.code, 'FORBIDDEN');
+      socket.ws.close();
+      assert.equal(
+        (await hub.api('GET', '/api/sessions/alpha/agent-1/screen', undefined, identity.apiToken)).status,
+        403,
+      );
       assert.equal((await session('alpha', 'agent-1')).status, 200, 'the false report changed nothing');
     } finally {
       await nc.close();
@@ -287,6 +502,32 @@ describe('agent sessions in tmux', () => {
     assert.match((await runCli(['hooks', 'status', 'claude', '--project', project])).stdout, /claude: not installed/);
   });
 
+  it('installs the hooks for a session created with hooks: true', async () => {
+    const project = join(hub.dir, 'auto-hooked');
+    await mkdir(project, { recursive: true });
+    const refused = await hub.api<ErrorBody>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'sh-hooks',
+      command: ['bash'],
+      cwd: project,
+      hooks: true,
+    });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.message, /hooks are for claude, codex and gemini sessions/);
+    const created = await hub.api<SessionView>('POST', '/api/sessions', {
+      machine: 'beta',
+      name: 'auto-hooked',
+      command: [process.execPath, fakeCli],
+      cli: 'claude',
+      cwd: project,
+      hooks: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.match((await runCli(['hooks', 'status', 'claude', '--project', project])).stdout, /claude: installed/);
+    await waitState('beta', 'auto-hooked', 'idle', 20_000, (s) => s.stateSource === 'hook');
+    assert.equal((await hub.api('DELETE', '/api/sessions/beta/auto-hooked')).status, 200);
+  });
+
   it("recreates a killed agent's sessions after a reboot, and forgets killed sessions", async () => {
     assert.equal((await hub.api('DELETE', '/api/sessions/beta/sh-1')).status, 200);
     assert.equal((await hub.api('DELETE', '/api/sessions/beta/hooked')).status, 200);
@@ -327,6 +568,56 @@ describe('agent sessions in tmux', () => {
     });
     const list = await runCli(['sessions', 'list', '--machine', 'beta'], env);
     assert.match(list.stdout, /beta:cli-sh/);
+
+    // attach: the live terminal; an admin types into it, a viewer only watches; Ctrl-] detaches.
+    const typist = attached(['sessions', 'attach', 'beta:cli-sh'], env);
+    await eventually(() => assert.match(typist.stderr(), /attached to beta:cli-sh; Ctrl-\] detaches/));
+    const viewerToken = (await hub.api<{ token: string }>('POST', '/api/tokens', { name: 'wall', role: 'viewer' })).body
+      .token;
+    const onlooker = attached(['sessions', 'attach', 'beta:cli-sh'], { ...env, WAGGLE_TOKEN: viewerToken });
+    await eventually(() => assert.match(onlooker.stderr(), /attached to beta:cli-sh \(read-only\)/));
+    typist.child.stdin.write('echo typed-$((3*4))\r');
+    await eventually(() => assert.match(typist.stdout(), /typed-12/));
+    await eventually(() => assert.match(onlooker.stdout(), /typed-12/), { what: 'the viewer sees it too' });
+    onlooker.child.stdin.write('echo from-a-viewer-$((1+1))\r');
+    typist.child.stdin.write('echo after-$((2+2))\r');
+    await eventually(() => assert.match(onlooker.stdout(), /after-4/));
+    assert.doesNotMatch(onlooker.stdout(), /from-a-viewer/, "the viewer's typing was not sent");
+    typist.child.stdin.write('\x1d');
+    onlooker.child.stdin.write('\x1d');
+    assert.equal(await typist.exited, 0, typist.stderr());
+    assert.equal(await onlooker.exited, 0, onlooker.stderr());
+    assert.doesNotMatch((await runCli(['sessions', 'capture', 'beta:cli-sh'], env)).stdout, /from-a-viewer-2/);
+
+    // In a real terminal (a pty from script(1)): raw mode, so Ctrl-C goes to the session and
+    // interrupts its program instead of ending the attach.
+    const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+    const inPty = spawn(
+      'script',
+      [
+        '-q',
+        '-e',
+        '-c',
+        [process.execPath, programPath('cli'), 'sessions', 'attach', 'beta:cli-sh'].map(quote).join(' '),
+        '/dev/null',
+      ],
+      { env: childEnvironment({ TERM: 'xterm', ...env }) },
+    );
+    let ptyOut = '';
+    inPty.stdout.on('data', (c: Buffer) => (ptyOut += c.toString()));
+    const ptyExited = new Promise<number>((resolve) => inPty.on('exit', (code) => resolve(code ?? 1)));
+    await eventually(() => assert.match(ptyOut, /attached to beta:cli-sh/));
+    inPty.stdin.write('sleep 60\r');
+    await eventually(() => assert.match(ptyOut, /sleep 60\r+\n/));
+    inPty.stdin.write('\x03');
+    inPty.stdin.write('echo after-ctrl-c-$((5*5))\r');
+    await eventually(() => assert.match(ptyOut, /[\r\n]after-ctrl-c-25/), {
+      timeoutMs: 15_000,
+      what: 'Ctrl-C reached the session',
+    });
+    inPty.stdin.write('\x1d');
+    assert.equal(await ptyExited, 0, ptyOut);
+    await eventually(async () => assert.equal(await panePipe(beta.tmuxSocket, 'cli-sh'), '0'));
     const assigned = await runCli(
       ['assign', 'echo assigned-by-cli', '--target', 'beta:cli-sh', '--timeout', '2m'],
       env,
@@ -363,4 +654,74 @@ function watchViolations(nc: NatsConnection): string[] {
     }
   })();
   return seen;
+}
+
+type WsMessage = Record<string, unknown> & { type: string };
+
+/** `waggle …` running with a piped stdin: its output so far and its exit code. */
+function attached(args: string[], env: Record<string, string>) {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** A /ws client that keeps every message it got. */
+function followerOf(ws: WebSocket) {
+  const messages: WsMessage[] = [];
+  ws.on('message', (raw: Buffer) => messages.push(JSON.parse(raw.toString('utf8')) as WsMessage));
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  return {
+    ws,
+    messages,
+    closed,
+    ready: eventually(() => assert.ok(messages.some((m) => m.type === 'ready')), { what: 'socket ready' }),
+    next: (match: (m: WsMessage) => boolean) =>
+      eventually(
+        () => {
+          const found = messages.find(match);
+          assert.ok(found, JSON.stringify(messages.slice(-3)));
+          return found;
+        },
+        { what: 'a message on the socket' },
+      ),
+    /** Every session-output piece so far, joined. */
+    output: () =>
+      messages
+        .filter((m) => m.type === 'session-output')
+        .map((m) => String(m.data))
+        .join(''),
+  };
+}
+
+/** Whether tmux pipes the session's pane somewhere now ("1") or not ("0"). */
+async function panePipe(socket: string, session: string): Promise<string> {
+  const { stdout } = await promisify(execFile)('tmux', [
+    '-S',
+    socket,
+    'display-message',
+    '-p',
+    '-t',
+    `=${session}:`,
+    '#{pane_pipe}',
+  ]);
+  return stdout.trim();
+}
+
+/** Processes whose command line names this path (the agent's reader of a FIFO). */
+async function readersOf(path: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(path)) {
+      pids.push(Number(entry));
+    }
+  }
+  return pids;
 }

@@ -109,6 +109,41 @@ export class ApiClient {
     };
   }
 
+  /**
+   * A /ws socket, authenticated by the first message: every frame the hub sends goes to
+   * `onFrame` (after `{"type":"ready"}`); `onClose` says why it ended when not closed from here.
+   */
+  socket(
+    onFrame: (frame: Record<string, unknown> & { type?: string }) => void,
+    onClose: (why: string) => void,
+  ): { send(frame: object): void; close(): void } {
+    const url = new URL('/ws', this.hubUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(url);
+    let closing = false;
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', token: this.token ?? '' })));
+    socket.addEventListener('message', (message: MessageEvent) => {
+      onFrame(JSON.parse(String(message.data)) as Record<string, unknown>);
+    });
+    socket.addEventListener('close', (event: CloseEvent) => {
+      if (!closing) {
+        onClose(`${event.code} ${event.reason || 'closed'}`);
+      }
+    });
+    socket.addEventListener('error', () => undefined);
+    return {
+      send(frame: object) {
+        if (socket.readyState === WebSocket.OPEN) {
+          socket.send(JSON.stringify(frame));
+        }
+      },
+      close() {
+        closing = true;
+        socket.close();
+      },
+    };
+  }
+
   /** Every page of a paginated list. */
   async all<T>(path: string, query: Record<string, string | undefined>): Promise<T[]> {
     const items: T[] = [];

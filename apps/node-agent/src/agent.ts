@@ -27,6 +27,7 @@ import { LocalSocket } from './local-socket';
 import { earlierLives, killMarked } from './process-marks';
 import type { ScreenPatterns } from './sessions/screen-patterns';
 import { SessionKeeper } from './sessions/session-keeper';
+import { SessionStreams } from './sessions/session-streams';
 import { Tmux } from './sessions/tmux';
 import { readProjectNotes } from './project-notes';
 import { scanSources } from './source-scan';
@@ -233,18 +234,32 @@ export class NodeAgent {
         sessionEnv[name] = taskEnv[name];
       }
     }
+    const tmux = new Tmux({
+      socket: join(stateDir, 'tmux.sock'),
+      configFile: join(stateDir, 'tmux.conf'),
+      programs: this.helper!,
+      env,
+      cwd: stateDir,
+      mark: this.processMark,
+    });
     this.sessions = new SessionKeeper({
       nc: this.nc!,
       machineId: this.id,
       stateDir,
-      tmux: new Tmux({
-        socket: join(stateDir, 'tmux.sock'),
-        configFile: join(stateDir, 'tmux.conf'),
+      tmux,
+      streams: new SessionStreams({
+        nc: this.nc!,
+        machineId: this.id,
+        stateDir,
+        tmux,
         programs: this.helper!,
         env,
-        cwd: stateDir,
         mark: this.processMark,
+        logger: logger.child({ component: 'session-streams' }),
       }),
+      programs: this.helper!,
+      env,
+      mark: this.processMark,
       patterns: settings.patterns,
       watchMs: settings.watchMs,
       maxSessions: settings.maxSessions,

@@ -23,7 +23,7 @@ import type { ReceiptReply } from './messages';
 import { InboxMessage, ListMessagesRequest, ReceiptRequest, SendMessageRequest } from './messages';
 import { StatsRequest } from './overview';
 import type { RpcRequest, RpcSubject } from './rpc';
-import type { ScreenView, SentReply, SessionReport } from './sessions';
+import type { ScreenView, SentReply, SessionReport, WatchReply } from './sessions';
 import {
   AssignmentRefRequest,
   CaptureSessionRequest,
@@ -38,11 +38,15 @@ import {
   MachineResizeSession,
   MachineSendToSession,
   MachineSessionRef,
+  MachineUnwatchSession,
+  MachineWatchSession,
   ReassignRequest,
   ResizeSessionRequest,
   SendToSessionRequest,
   SessionRefRequest,
   SessionsReportRequest,
+  UnwatchSessionRequest,
+  WatchSessionRequest,
 } from './sessions';
 import { MachineSubjects, MachineWildcards } from './subjects';
 import type { TaskLeaseReply, TaskReleaseReply } from './tasks';
@@ -115,6 +119,8 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.sessions.capture': CaptureSessionRequest,
   'waggle.rpc.sessions.resize': ResizeSessionRequest,
   'waggle.rpc.sessions.kill': SessionRefRequest,
+  'waggle.rpc.sessions.watch': WatchSessionRequest,
+  'waggle.rpc.sessions.unwatch': UnwatchSessionRequest,
   'waggle.rpc.sessions.attention.list': ListAttentionRequest,
   'waggle.rpc.sessions.attention.dismiss': SessionRefRequest,
   'waggle.rpc.sessions.assignments.create': CreateAssignmentRequest,
@@ -194,6 +200,8 @@ export interface SessionOpMap {
   capture: [MachineCaptureSession, ScreenView];
   resize: [MachineResizeSession, SessionReport];
   kill: [MachineSessionRef, { killed: true }];
+  watch: [MachineWatchSession, WatchReply];
+  unwatch: [MachineUnwatchSession, WatchReply];
 }
 
 /** The class the agent decodes each session request into. */
@@ -203,6 +211,8 @@ export const SessionOpTypes: { readonly [O in keyof SessionOpMap]: Constructor<S
   capture: MachineCaptureSession,
   resize: MachineResizeSession,
   kill: MachineSessionRef,
+  watch: MachineWatchSession,
+  unwatch: MachineUnwatchSession,
 };
 
 /**

@@ -56,6 +56,9 @@ import type {
   SentReply,
   SessionRefRequest,
   SessionView,
+  UnwatchSessionRequest,
+  WatchedSession,
+  WatchSessionRequest,
 } from './sessions';
 import type {
   CheckPlacementBody,
@@ -139,6 +142,9 @@ export interface RpcMap {
   'waggle.rpc.sessions.capture': [CaptureSessionRequest, ScreenView];
   'waggle.rpc.sessions.resize': [ResizeSessionRequest, SessionView];
   'waggle.rpc.sessions.kill': [SessionRefRequest, { killed: true }];
+  /** Starts or renews a watch of a session's output (the lease ends unless renewed). */
+  'waggle.rpc.sessions.watch': [WatchSessionRequest, WatchedSession];
+  'waggle.rpc.sessions.unwatch': [UnwatchSessionRequest, WatchedSession];
   'waggle.rpc.sessions.attention.list': [ListAttentionRequest, Page<AttentionItemView>];
   /** Takes a session out of the attention inbox until its state changes again. */
   'waggle.rpc.sessions.attention.dismiss': [SessionRefRequest, { dismissed: true }];
@@ -223,6 +229,8 @@ export const SessionsRpc = {
   capture: 'waggle.rpc.sessions.capture',
   resize: 'waggle.rpc.sessions.resize',
   kill: 'waggle.rpc.sessions.kill',
+  watch: 'waggle.rpc.sessions.watch',
+  unwatch: 'waggle.rpc.sessions.unwatch',
   listAttention: 'waggle.rpc.sessions.attention.list',
   dismissAttention: 'waggle.rpc.sessions.attention.dismiss',
 } as const satisfies Record<string, RpcSubject>;

@@ -108,6 +108,15 @@ export class CreateSessionBody {
   @Min(5)
   @Max(200)
   height?: number;
+
+  /**
+   * The agent installs Waggle's hooks for this CLI (claude, codex, gemini) in the session's
+   * directory first (`waggle hooks install CLI --project CWD`), so its state comes from them
+   * and it sees its unread messages.
+   */
+  @IsOptional()
+  @IsBoolean()
+  hooks?: boolean;
 }
 
 /** POST /api/sessions/:machine/:name/send: text (typed literally), then keys, in that order. */
@@ -417,6 +426,10 @@ export class MachineCreateSession {
   @Min(5)
   @Max(200)
   height!: number;
+
+  @IsOptional()
+  @IsBoolean()
+  hooks?: boolean;
 }
 
 /** Hub → machine: which session. */
@@ -450,6 +463,102 @@ export class MachineCaptureSession extends CaptureSessionQuery {
 
   @Matches(SESSION_NAME_PATTERN)
   name!: string;
+}
+
+/** Who watches a session's output: a gateway replica's id (one lease each). */
+export const WATCHER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Longest lease a watcher may ask for; it renews well before the lease ends. */
+export const MAX_WATCH_LEASE_MS = 120_000;
+/** Largest piece of output one message carries, in characters. */
+export const MAX_OUTPUT_CHUNK_CHARS = 16 * 1024;
+
+/**
+ * Hub → machine: stream this session's output to `waggle.m.<id>.up.sessions.output.<name>`
+ * until `leaseMs` from now (renewed by asking again); the agent stops once no watcher renews.
+ */
+export class MachineWatchSession {
+  @IsIn([1])
+  v!: 1;
+
+  @Matches(SESSION_NAME_PATTERN)
+  name!: string;
+
+  @Matches(WATCHER_PATTERN)
+  watcher!: string;
+
+  @IsInt()
+  @Min(1_000)
+  @Max(MAX_WATCH_LEASE_MS)
+  leaseMs!: number;
+}
+
+/** Hub → machine: this watcher is gone (the stream stops when it was the last). */
+export class MachineUnwatchSession {
+  @IsIn([1])
+  v!: 1;
+
+  @Matches(SESSION_NAME_PATTERN)
+  name!: string;
+
+  @Matches(WATCHER_PATTERN)
+  watcher!: string;
+}
+
+export interface WatchReply {
+  /** Other watchers still hold a lease (after an unwatch), or this one now does (after a watch). */
+  watching: boolean;
+}
+
+/**
+ * Machine → hub, core NATS (lossy by design): a piece of a watched session's terminal output,
+ * raw (escape sequences included), on `waggle.m.<id>.up.sessions.output.<name>`. `seq` counts
+ * pieces from the stream's start; `dropped` is how many characters the agent's bounded buffer
+ * dropped just before this piece (the watcher fell behind, or the program wrote faster).
+ */
+export class SessionOutputChunk {
+  @IsIn([1])
+  v!: 1;
+
+  @Matches(SESSION_NAME_PATTERN)
+  session!: string;
+
+  @IsInt()
+  @Min(0)
+  seq!: number;
+
+  @IsString()
+  @MaxLength(MAX_OUTPUT_CHUNK_CHARS)
+  data!: string;
+
+  @IsInt()
+  @Min(0)
+  dropped!: number;
+}
+
+/** waggle.rpc.sessions.watch (gateway → sessions service): start or renew a watch. */
+export class WatchSessionRequest extends SessionRefRequest {
+  @Matches(WATCHER_PATTERN)
+  watcher!: string;
+
+  @IsInt()
+  @Min(1_000)
+  @Max(MAX_WATCH_LEASE_MS)
+  leaseMs!: number;
+}
+
+/** waggle.rpc.sessions.unwatch */
+export class UnwatchSessionRequest extends SessionRefRequest {
+  @Matches(WATCHER_PATTERN)
+  watcher!: string;
+}
+
+/** Where a watched session's output arrives. */
+export interface WatchedSession extends WatchReply {
+  machineId: string;
+  machine: string;
+  session: string;
+  /** The core NATS subject carrying SessionOutputChunk. */
+  subject: string;
 }
 
 /** A send's answer: the session's turn after it (the assigner follows the turn). */

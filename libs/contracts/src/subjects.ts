@@ -108,6 +108,8 @@ export const MachineSubjects = {
   sessionsAll: (machineId: string) => `waggle.m.${machineId}.down.sessions.*`,
   /** Request: every session on the machine now, with its state (a snapshot). */
   sessionsReport: (machineId: string) => `waggle.m.${machineId}.up.sessions.report`,
+  /** Core NATS: a watched session's terminal output (SessionOutputChunk). */
+  sessionOutput: (machineId: string, session: string) => `waggle.m.${machineId}.up.sessions.output.${session}`,
   /** Everything a machine may publish (for permissions). */
   upAll: (machineId: string) => `waggle.m.${machineId}.up.>`,
   /** Reply inbox prefix of a machine's connection: replies to it and only it land here. */
@@ -133,7 +135,7 @@ export const MachineWildcards = {
 } as const;
 
 /** What the hub may ask of a machine's sessions. */
-export const SESSION_OPS = ['create', 'send', 'capture', 'resize', 'kill'] as const;
+export const SESSION_OPS = ['create', 'send', 'capture', 'resize', 'kill', 'watch', 'unwatch'] as const;
 export type SessionOp = (typeof SESSION_OPS)[number];
 
 /** Durable consumer names. */

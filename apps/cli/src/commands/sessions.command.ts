@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { AssignmentView, AttentionItemView, Page, ScreenView, SessionView } from '@waggle/contracts';
 
 import { ApiClient, CliError } from '../api-client';
+import { attach } from '../attach';
 import type { CliConfig } from '../cli.config';
 import { ago, out } from '../output';
 
@@ -19,13 +20,19 @@ const withConnection = (cmd: Command) =>
     .option('--token <token>')
     .option('--state-dir <dir>', 'act as the machine whose state dir this is');
 
-/** `MACHINE:SESSION` → its API path. */
-function sessionPath(ref: string): string {
+/** `MACHINE:SESSION` → machine and session. */
+function sessionRef(ref: string): [string, string] {
   const colon = ref.lastIndexOf(':');
   if (colon <= 0 || colon === ref.length - 1) {
     throw new CliError(`${ref}: expected MACHINE:SESSION`, 2);
   }
-  return `/api/sessions/${encodeURIComponent(ref.slice(0, colon))}/${encodeURIComponent(ref.slice(colon + 1))}`;
+  return [ref.slice(0, colon), ref.slice(colon + 1)];
+}
+
+/** `MACHINE:SESSION` → its API path. */
+function sessionPath(ref: string): string {
+  const [machine, session] = sessionRef(ref);
+  return `/api/sessions/${encodeURIComponent(machine)}/${encodeURIComponent(session)}`;
 }
 
 const where = (s: SessionView) => `${s.machine}:${s.name}`;
@@ -71,6 +78,7 @@ export function registerSessions(program: Command, config: CliConfig) {
       .option('--label <label>', 'a label the assigner matches, repeatable (role=worker)', collect, [] as string[])
       .option('--width <n>', 'columns', (v) => Number(v))
       .option('--height <n>', 'rows', (v) => Number(v))
+      .option('--hooks', "install Waggle's hooks for the session's CLI first (waggle hooks install, in --cwd)")
       .option('--json')
       .argument('<command...>', 'the program and its arguments, after --'),
   ).action(
@@ -84,6 +92,7 @@ export function registerSessions(program: Command, config: CliConfig) {
         label: string[];
         width?: number;
         height?: number;
+        hooks?: boolean;
         json?: boolean;
       },
     ) => {
@@ -97,6 +106,7 @@ export function registerSessions(program: Command, config: CliConfig) {
         labels: f.label.length ? f.label : undefined,
         width: f.width,
         height: f.height,
+        hooks: f.hooks,
       });
       if (f.json) {
         return out.json(created);
@@ -104,6 +114,19 @@ export function registerSessions(program: Command, config: CliConfig) {
       out.line(`${where(created)}  ${created.state}  ${created.command.join(' ')}`);
     },
   );
+
+  withConnection(
+    sessions
+      .command('attach <session>')
+      .description(
+        "MACHINE:SESSION's live terminal here: its screen, then its output as it comes; what you type goes to it (operators); Ctrl-] detaches",
+      )
+      .option('--read-only', 'watch only: nothing typed is sent (always so for viewers)'),
+  ).action(async (ref: string, f: Connection & { readOnly?: boolean }) => {
+    const [machine, session] = sessionRef(ref);
+    const api = await ApiClient.fromFlags(f, config);
+    await attach(api, machine, session, { readOnly: f.readOnly ?? false });
+  });
 
   withConnection(
     sessions

@@ -5,7 +5,7 @@ import type { OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 
 import type { WaggleEvent } from '@waggle/contracts';
-import { ErrorCode, TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
+import { ErrorCode, SESSION_NAME_PATTERN, TaskRouterRpc, taskVisibleTo, WaggleError } from '@waggle/contracts';
 import { RpcClient } from '@waggle/messaging';
 
 import { AuthThrottle } from '../auth/auth-throttle';
@@ -16,6 +16,7 @@ import type { UserPrincipal } from '../auth/session.service';
 import { SessionService } from '../auth/session.service';
 import { GatewayConfig } from '../gateway.config';
 import { EventsService } from './events.service';
+import { SessionFollows } from './session-follows.service';
 
 /** A socket must authenticate this soon after the upgrade. */
 const AUTH_TIMEOUT_MS = 5_000;
@@ -27,6 +28,10 @@ export const WS_MAX_FRAME_BYTES = 16 * 1024;
 /** Sockets from one address that may wait unauthenticated at once; more are closed at once. */
 export const WS_MAX_PENDING_PER_ADDRESS = 20;
 const MAX_FOLLOWS = 50;
+/** A socket that has this much unsent already gets no more terminal output until it drains (the rest is counted as dropped). */
+export const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Session follows a socket may start a minute (each asks the machine's agent to stream). */
+export const WS_MAX_SESSION_FOLLOWS_PER_MINUTE = 30;
 /** A long session is looked at again at least this often (a timer cannot wait weeks). */
 const MAX_SESSION_CHECK_MS = 86_400_000;
 /** When a session could not be looked at (database away), the next look comes this soon. */
@@ -46,7 +51,8 @@ export function eventVisibleTo(principal: Principal, event: WaggleEvent): boolea
  * `{"type":"auth","token":"…"}` first (browsers cannot set headers), or with the session cookie of a person signed in
  * on the hub's page (the socket closes when that session ends). Then every visible
  * event arrives as `{"type":"event","event":{…}}`; `{"type":"follow-logs","taskId":"…"}`
- * adds a task's live output as `{"type":"log","taskId":"…","chunk":{…}}`.
+ * adds a task's live output as `{"type":"log","taskId":"…","chunk":{…}}`, and
+ * `{"type":"follow-session","machine":"…","session":"…"}` a session's live terminal output.
  */
 @WebSocketGateway({ path: '/ws', maxPayload: WS_MAX_FRAME_BYTES })
 export class EventsGateway implements OnGatewayConnection {
@@ -60,6 +66,7 @@ export class EventsGateway implements OnGatewayConnection {
     private readonly throttle: AuthThrottle,
     private readonly rpc: RpcClient,
     private readonly config: GatewayConfig,
+    private readonly sessionFollows: SessionFollows,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage) {
@@ -169,11 +176,16 @@ export class EventsGateway implements OnGatewayConnection {
       }
     });
     const follows = new Map<string, () => void>();
+    const sessionFollowTimes: number[] = [];
     socket.on('message', (raw: Buffer) => {
-      let msg: { type?: unknown; taskId?: unknown };
+      let msg: { type?: unknown; taskId?: unknown; machine?: unknown; session?: unknown };
       try {
-        msg = JSON.parse(raw.toString('utf8')) as { type?: unknown; taskId?: unknown };
+        msg = JSON.parse(raw.toString('utf8')) as typeof msg;
       } catch {
+        return;
+      }
+      if (msg.type === 'follow-session' || msg.type === 'unfollow-session') {
+        this.onSessionMessage(socket, principal, follows, sessionFollowTimes, msg);
         return;
       }
       if (
@@ -217,6 +229,105 @@ export class EventsGateway implements OnGatewayConnection {
     });
     socket.send(JSON.stringify({ type: 'ready', principal: { kind: principal.kind, name: principal.name } }));
     return principal;
+  }
+
+  /**
+   * `{"type":"follow-session","machine":"…","session":"…"}`: the session's live terminal output
+   * as `{"type":"session-output","machine","session","seq","data","dropped"}` after a
+   * `{"type":"following",…}`; `unfollow-session` ends it. The same rule as GET
+   * /api/sessions/…/screen: every person and token (viewers included; typing stays POST …/send
+   * for operators), no machine (one reaches its own sessions through its agent, not the hub).
+   * Output the socket cannot take (more than WS_MAX_BUFFERED_BYTES waiting) is dropped and
+   * counted in the next piece's `dropped`.
+   */
+  private onSessionMessage(
+    socket: WebSocket,
+    principal: Principal,
+    follows: Map<string, () => void>,
+    followTimes: number[],
+    msg: { type?: unknown; machine?: unknown; session?: unknown },
+  ): void {
+    if (
+      typeof msg.machine !== 'string' ||
+      typeof msg.session !== 'string' ||
+      !/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(msg.machine) ||
+      !SESSION_NAME_PATTERN.test(msg.session)
+    ) {
+      socket.send(
+        JSON.stringify({ type: 'error', code: 'VALIDATION_FAILED', message: 'machine and session are required' }),
+      );
+      return;
+    }
+    const { machine, session } = msg;
+    const key = `session:${machine}:${session}`;
+    const refuse = (code: string, message: string) =>
+      socket.readyState === socket.OPEN &&
+      socket.send(JSON.stringify({ type: 'error', machine, session, code, message }));
+    if (msg.type === 'unfollow-session') {
+      follows.get(key)?.();
+      follows.delete(key);
+      return;
+    }
+    if (principal.kind === 'machine') {
+      refuse('FORBIDDEN', 'a machine cannot follow sessions through the hub');
+      return;
+    }
+    if (follows.has(key) || follows.size >= MAX_FOLLOWS) {
+      return;
+    }
+    const now = Date.now();
+    while (followTimes.length && followTimes[0]! <= now - 60_000) {
+      followTimes.shift();
+    }
+    if (followTimes.length >= WS_MAX_SESSION_FOLLOWS_PER_MINUTE) {
+      refuse('RATE_LIMITED', `at most ${WS_MAX_SESSION_FOLLOWS_PER_MINUTE} session follows a minute on one socket`);
+      return;
+    }
+    followTimes.push(now);
+    let stopped = false;
+    let stop: () => void = () => {
+      stopped = true;
+    };
+    follows.set(key, () => stop());
+    let dropped = 0;
+    this.sessionFollows
+      .follow(machine, session, (chunk) => {
+        if (socket.readyState !== socket.OPEN) {
+          return;
+        }
+        if (socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+          dropped += chunk.data.length + chunk.dropped;
+          return;
+        }
+        socket.send(
+          JSON.stringify({
+            type: 'session-output',
+            machine,
+            session,
+            seq: chunk.seq,
+            data: chunk.data,
+            dropped: chunk.dropped + dropped,
+          }),
+        );
+        dropped = 0;
+      })
+      .then(
+        ([watched, unfollow]) => {
+          if (stopped || socket.readyState !== socket.OPEN) {
+            unfollow();
+            return;
+          }
+          stop = unfollow;
+          socket.send(JSON.stringify({ type: 'following', machine, session, machineId: watched.machineId }));
+        },
+        (error: unknown) => {
+          if (follows.get(key) && !stopped) {
+            follows.delete(key);
+          }
+          const known = error instanceof WaggleError;
+          refuse(known ? error.code : 'INTERNAL', known ? error.message.slice(0, 300) : 'could not follow the session');
+        },
+      );
   }
 
   /** Whether the caller may follow a task's output: the same rule as GET /api/tasks/:id/logs (admins all, a machine its own). */

@@ -29,7 +29,7 @@ export class AssignmentsController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Post()
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({
     summary:
       'Queue a prompt: typed into the next idle session that fits (a target, or a CLI and labels), then followed to completed or failed',
@@ -42,7 +42,7 @@ export class AssignmentsController {
   }
 
   @Get()
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({ summary: 'Assignments, newest first (paginated)' })
   @ApiQueryOf(ListAssignmentsQuery)
   @ApiOkResponse({ schema: pageOf(AssignmentView) })
@@ -52,7 +52,7 @@ export class AssignmentsController {
   }
 
   @Delete()
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Clear completed, failed and cancelled assignments (older than olderThanSeconds)' })
   @ApiQueryOf(ClearAssignmentsQuery)
   @ApiOkResponse({ schema: { type: 'object', properties: { cleared: { type: 'integer' } }, required: ['cleared'] } })
@@ -62,7 +62,7 @@ export class AssignmentsController {
   }
 
   @Get(':id')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({ summary: 'One assignment' })
   @ApiOkResponse({ schema: schemaRef(AssignmentView) })
   @ApiErrors(400, 401, 403, 404)
@@ -72,7 +72,7 @@ export class AssignmentsController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Cancel a queued or running assignment (what was typed stays typed)' })
   @ApiOkResponse({ schema: schemaRef(AssignmentView) })
   @ApiErrors(400, 401, 403, 404, 409)
@@ -82,7 +82,7 @@ export class AssignmentsController {
 
   @Post(':id/retry')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Queue a failed or cancelled assignment again' })
   @ApiOkResponse({ schema: schemaRef(AssignmentView) })
   @ApiErrors(400, 401, 403, 404, 409)
@@ -92,7 +92,7 @@ export class AssignmentsController {
 
   @Post(':id/reassign')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Queue it again for another session (or any that fits)' })
   @ApiBodyOf(ReassignBody)
   @ApiOkResponse({ schema: schemaRef(AssignmentView) })

@@ -20,7 +20,8 @@ import { Auth } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
 import { ApiBodyOf, ApiQueryOf, pageOf, schemaRef } from '../common/contract-schema';
 
-// Typing into a session is an operator's action; until accounts with roles land, admin tokens only.
+// Viewers read sessions and screens; typing, creating, resizing and killing are operators'. No machine
+// credential: one that could type here could type into another machine's sessions through the hub.
 @ApiTags('sessions')
 @ApiBearerAuth()
 @Controller('api/sessions')
@@ -28,7 +29,7 @@ export class SessionsController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({
     summary:
       'Agent sessions on every machine as their agents last reported them: windows, panes, command, directory, activity, state (paginated)',
@@ -41,7 +42,7 @@ export class SessionsController {
   }
 
   @Post()
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({
     summary:
       'Start a program (an argument array, never a shell string) in a new tmux session on a machine; its agent must allow sessions',
@@ -54,7 +55,7 @@ export class SessionsController {
   }
 
   @Get(':machine/:session')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({ summary: 'One session as last reported' })
   @ApiOkResponse({ schema: schemaRef(SessionView) })
   @ApiErrors(400, 401, 403, 404)
@@ -64,7 +65,7 @@ export class SessionsController {
 
   @Post(':machine/:session/send')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Type text (literally), then keys (tmux key names), into the session' })
   @ApiBodyOf(SendToSessionBody)
   @ApiOkResponse({ schema: { type: 'object', properties: { turn: { type: 'integer' } }, required: ['turn'] } })
@@ -78,7 +79,7 @@ export class SessionsController {
   }
 
   @Get(':machine/:session/screen')
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({ summary: "The session's screen now, with scrollback above it when asked" })
   @ApiQueryOf(CaptureSessionQuery)
   @ApiOkResponse({ schema: schemaRef(ScreenView) })
@@ -93,7 +94,7 @@ export class SessionsController {
 
   @Post(':machine/:session/resize')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: "Resize the session's window" })
   @ApiBodyOf(ResizeSessionBody)
   @ApiOkResponse({ schema: schemaRef(SessionView) })
@@ -107,7 +108,7 @@ export class SessionsController {
   }
 
   @Delete(':machine/:session')
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Kill the session (its agent forgets it: it is not recreated after a reboot)' })
   @ApiOkResponse({ schema: { type: 'object', properties: { killed: { type: 'boolean' } }, required: ['killed'] } })
   @ApiErrors(400, 401, 403, 404, 503)
@@ -123,7 +124,7 @@ export class AttentionController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
-  @Auth('admin')
+  @Auth('viewer')
   @ApiOperation({
     summary:
       'Every session on every machine that needs input or has finished, with the end of its screen; answer with POST /api/sessions/:machine/:session/send',
@@ -137,7 +138,7 @@ export class AttentionController {
 
   @Post(':machine/:session/dismiss')
   @HttpCode(200)
-  @Auth('admin')
+  @Auth('operator')
   @ApiOperation({ summary: 'Take a session out of the inbox until its state changes again' })
   @ApiOkResponse({
     schema: { type: 'object', properties: { dismissed: { type: 'boolean' } }, required: ['dismissed'] },

@@ -10,22 +10,26 @@ import type {
   MachineResizeSession,
   MachineSendToSession,
   MachineSessionRef,
+  MachineWatchSession,
   ScreenView,
   SentReply,
   SessionCli,
   SessionHookRequest,
   SessionReport,
   SessionState,
+  WatchReply,
   WindowView,
 } from '@waggle/contracts';
 import { ErrorCode, MachineSubjects, SessionOpTypes, WaggleError } from '@waggle/contracts';
 import { machineRequest, serve } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
+import type { ProgramRunner } from '../task-helper';
 import type { ScreenPatterns } from './screen-patterns';
 import { lastLines, readScreen } from './screen-patterns';
 import type { ManagedSession } from './session-store';
 import { SessionStore } from './session-store';
+import type { SessionStreams } from './session-streams';
 import type { Tmux, TmuxPane } from './tmux';
 import { TmuxError } from './tmux';
 
@@ -44,6 +48,13 @@ export interface SessionKeeperOptions {
   machineId: string;
   stateDir: string;
   tmux: Tmux;
+  /** Live output of watched sessions. */
+  streams: SessionStreams;
+  /** Runs `waggle hooks install` for a session created with hooks (through the task helper). */
+  programs: ProgramRunner;
+  /** The environment of programs the agent runs for sessions (`waggle` on PATH). */
+  env: NodeJS.ProcessEnv;
+  mark: string;
   patterns: Record<SessionCli, ScreenPatterns>;
   /** How often the screens are read, in ms. */
   watchMs: number;
@@ -124,18 +135,26 @@ export class SessionKeeper {
       ),
       serve(nc, MachineSubjects.sessions(machineId, 'resize'), SessionOpTypes.resize, (r) => this.resize(r), options),
       serve(nc, MachineSubjects.sessions(machineId, 'kill'), SessionOpTypes.kill, (r) => this.kill(r), options),
+      serve(nc, MachineSubjects.sessions(machineId, 'watch'), SessionOpTypes.watch, (r) => this.watch(r), options),
+      serve(
+        nc,
+        MachineSubjects.sessions(machineId, 'unwatch'),
+        SessionOpTypes.unwatch,
+        (r) => this.options.streams.unwatch(r.name, r.watcher),
+        options,
+      ),
     );
     this.timer = setInterval(() => this.kick(), this.options.watchMs);
     this.kick();
   }
 
-  stop(): Promise<void> | undefined {
+  async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     for (const sub of this.subs) {
       sub.unsubscribe();
     }
-    return this.ticking;
+    await Promise.all([this.ticking, this.options.streams.stopAll()]);
   }
 
   /** The hub may have lost what it knew (a reconnect, a new hello): the next look reports in full. */
@@ -191,6 +210,9 @@ export class SessionKeeper {
       throw WaggleError.invalid(`cwd ${cwd} is not a directory on this machine`, [
         { field: 'cwd', errors: ['not a directory on the machine'] },
       ]);
+    }
+    if (req.hooks) {
+      await this.installHooks(req.name, req.cli, cwd);
     }
     const session: ManagedSession = {
       name: req.name,
@@ -251,6 +273,7 @@ export class SessionKeeper {
     if (!exists && !this.store.get(req.name)) {
       throw sessionMissing(req.name);
     }
+    await this.options.streams.stopSession(req.name);
     if (exists) {
       await this.tmuxCall(() => this.options.tmux.kill(req.name));
     }
@@ -259,6 +282,12 @@ export class SessionKeeper {
     this.options.logger.info({ session: req.name }, 'session killed');
     this.kick();
     return { killed: true };
+  }
+
+  /** Streams the session's output while this watcher renews its lease. */
+  async watch(req: MachineWatchSession): Promise<WatchReply> {
+    await this.present(req.name);
+    return this.options.streams.watch(req.name, req.watcher, req.leaseMs);
   }
 
   // ——— watching ———
@@ -503,6 +532,40 @@ export class SessionKeeper {
       }),
     );
     this.live.delete(session.name);
+  }
+
+  /**
+   * `waggle hooks install` for the session's CLI (the same command a person runs): in the
+   * session's directory for Claude Code and Gemini CLI, user-wide for Codex (it reads its
+   * notify program from ~/.codex only). Already installed is fine; a refusal is the caller's 400.
+   */
+  private async installHooks(name: string, cli: SessionCli, cwd: string): Promise<void> {
+    if (cli !== 'claude' && cli !== 'codex' && cli !== 'gemini') {
+      throw WaggleError.invalid(`hooks are for claude, codex and gemini sessions, not ${cli}`, [
+        { field: 'hooks', errors: ['only for cli claude, codex or gemini'] },
+      ]);
+    }
+    let stderr = '';
+    const { exitCode } = await this.options.programs.run(
+      ['waggle', 'hooks', 'install', cli, ...(cli === 'codex' ? [] : ['--project', cwd])],
+      {
+        cwd,
+        env: this.options.env,
+        mark: `${this.options.mark}/hooks/${name}`,
+        signal: AbortSignal.timeout(30_000),
+        graceMs: 1_000,
+        onOutput: (stream, data) => {
+          if (stream === 'stderr' && stderr.length < 2_000) {
+            stderr += data;
+          }
+        },
+      },
+    );
+    if (exitCode !== 0) {
+      throw WaggleError.invalid(`waggle hooks install ${cli}: ${stderr.trim().slice(0, 500) || `exit ${exitCode}`}`, [
+        { field: 'hooks', errors: ['could not be installed on the machine'] },
+      ]);
+    }
   }
 
   private async present(name: string): Promise<Live> {

@@ -11,6 +11,8 @@ import {
   SessionRefRequest,
   SessionsReportRequest,
   SessionsRpc,
+  UnwatchSessionRequest,
+  WatchSessionRequest,
 } from '@waggle/contracts';
 import { HandleMachine, HandleRpc, machineOf } from '@waggle/service-kit';
 
@@ -43,6 +45,16 @@ export class SessionsHandler {
   @HandleRpc(SessionsRpc.capture)
   capture(req: CaptureSessionRequest) {
     return this.sessions.capture(req);
+  }
+
+  @HandleRpc(SessionsRpc.watch)
+  watch(req: WatchSessionRequest) {
+    return this.sessions.watch(req);
+  }
+
+  @HandleRpc(SessionsRpc.unwatch)
+  unwatch(req: UnwatchSessionRequest) {
+    return this.sessions.unwatch(req);
   }
 
   @HandleRpc(SessionsRpc.resize)

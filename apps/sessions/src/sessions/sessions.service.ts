@@ -17,8 +17,11 @@ import type {
   SessionRefRequest,
   SessionReport,
   SessionView,
+  UnwatchSessionRequest,
+  WatchedSession,
+  WatchSessionRequest,
 } from '@waggle/contracts';
-import { ATTENTION_STATES, SESSION_CLIS, WaggleError } from '@waggle/contracts';
+import { ATTENTION_STATES, MachineSubjects, SESSION_CLIS, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import type { OutboxEntry } from '@waggle/outbox';
 import { event } from '@waggle/outbox';
@@ -105,6 +108,7 @@ export class SessionsService {
       labels: req.labels ?? [],
       width: req.width ?? DEFAULT_WIDTH,
       height: req.height ?? DEFAULT_HEIGHT,
+      hooks: req.hooks,
     });
     this.logger.info({ machine: machine.name, session: req.name }, 'session created');
     return this.record(machine, report);
@@ -129,6 +133,34 @@ export class SessionsService {
   async capture(req: CaptureSessionRequest): Promise<ScreenView> {
     const machine = await this.link.resolve(req.machine);
     return this.link.ask(machine, 'capture', { v: 1, name: req.session, scrollback: req.scrollback });
+  }
+
+  /** Starts or renews a watcher's lease on a session's output; answers where the output arrives. */
+  async watch(req: WatchSessionRequest): Promise<WatchedSession> {
+    const machine = await this.link.resolve(req.machine);
+    const reply = await this.link.ask(machine, 'watch', {
+      v: 1,
+      name: req.session,
+      watcher: req.watcher,
+      leaseMs: req.leaseMs,
+    });
+    return this.watched(machine, req.session, reply.watching);
+  }
+
+  async unwatch(req: UnwatchSessionRequest): Promise<WatchedSession> {
+    const machine = await this.link.resolve(req.machine);
+    const reply = await this.link.ask(machine, 'unwatch', { v: 1, name: req.session, watcher: req.watcher });
+    return this.watched(machine, req.session, reply.watching);
+  }
+
+  private watched(machine: MachineRef, session: string, watching: boolean): WatchedSession {
+    return {
+      machineId: machine.id,
+      machine: machine.name,
+      session,
+      subject: MachineSubjects.sessionOutput(machine.id, session),
+      watching,
+    };
   }
 
   async resize(req: ResizeSessionRequest): Promise<SessionView> {
