@@ -352,7 +352,9 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
       );
     }
     await leaver.kill('SIGTERM');
-    // No waiting on the hub's clocks: the agent heard back on each of these before it exited.
+    // The agent heard back on each of these before it exited: no waiting on the hub's clocks.
+    assert.match(leaver.text(), /"released":true/, 'the hub took the attempt back');
+    assert.match(leaver.text(), /said goodbye: offline/);
     const machine = await hub.api<{ status: string }>('GET', '/api/machines/leaver');
     assert.equal(machine.body.status, 'offline', 'offline at once, not after three missed heartbeats');
     const ended = await hub.api<TaskView>('GET', `/api/tasks/${short.body.id}`);
@@ -361,7 +363,6 @@ describe('tasks: placed, claimed once, executed, logged, reported', () => {
     // Queued again at once (and, targeted, assigned again to wait for its machine).
     assert.ok(['queued', 'assigned'].includes(handedBack.body.state), handedBack.body.state);
     assert.equal(handedBack.body.attempts[0]?.state, 'lost');
-    assert.match(leaver.text(), /"released":true/);
     assert.equal((await hub.api('POST', `/api/tasks/${long.body.id}/cancel`)).status, 200);
   });
 

@@ -505,7 +505,7 @@ export class NodeAgent {
     await this.sessions?.stop();
     await this.socket?.stop();
     if (this.nc && !this.nc.isClosed() && !revoked) {
-      await machineRequest(this.nc, 'goodbye', this.id, { v: 1 }, 2_000).then(
+      await machineRequest(this.nc, 'goodbye', this.id, { v: 1 }, 5_000).then(
         () => this.options.logger.info('said goodbye: offline'),
         (error: unknown) =>
           this.options.logger.warn({ err: error }, 'goodbye not heard; offline after missed heartbeats'),

@@ -60,6 +60,9 @@ const RECENT_RUNS = 20;
 /** How long a pull for assignments waits on the server (it ends sooner once filled). */
 const PULL_EXPIRES_MS = 30_000;
 const PULL_RETRY_MS = 1_000;
+/** Handing an attempt back when the agent stops: each try waits this long for the hub. */
+const RELEASE_TIMEOUT_MS = 5_000;
+const RELEASE_TRIES = 3;
 
 /**
  * The github-issue work, loaded on its first task: it brings simple-git and Octokit, which a
@@ -202,15 +205,20 @@ export class TaskExecutor {
       left.map(async ({ assignment, done }) => {
         await done;
         const { taskId, attempt } = assignment;
-        const reply = await machineRequest(this.options.nc, 'taskRelease', this.options.machineId, {
-          v: 1,
-          taskId,
-          attempt,
-        }).catch((error: unknown) => {
-          // Not handed back: the lease runs out instead, and the hub queues it again then.
-          this.options.logger.warn({ err: error, taskId, attempt }, 'attempt not handed back');
-          return undefined;
-        });
+        // A busy hub gets a few tries; failing them, the lease runs out and the hub queues it then.
+        let reply: { released: boolean } | undefined;
+        for (let tries = 1; !reply && tries <= RELEASE_TRIES; tries++) {
+          reply = await machineRequest(
+            this.options.nc,
+            'taskRelease',
+            this.options.machineId,
+            { v: 1, taskId, attempt },
+            RELEASE_TIMEOUT_MS,
+          ).catch((error: unknown) => {
+            this.options.logger.warn({ err: error, taskId, attempt, tries }, 'attempt not handed back yet');
+            return undefined;
+          });
+        }
         this.options.logger.info({ taskId, attempt, released: reply?.released }, 'attempt handed back');
       }),
     );
