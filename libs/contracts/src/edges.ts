@@ -59,6 +59,7 @@ import {
 } from './tasks';
 import type { ProjectNotes, ProjectNotesRequest } from './tracker';
 import { ReposReport, TrackerRpcRequestTypes } from './tracker';
+import { ErrorsRpcRequestTypes } from './error-groups';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
@@ -110,6 +111,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.sessions.assignments.reassign': ReassignRequest,
   'waggle.rpc.sessions.assignments.clear': ClearAssignmentsRequest,
   ...TrackerRpcRequestTypes,
+  ...ErrorsRpcRequestTypes,
 };
 
 /**

@@ -1,0 +1,261 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+
+import type {
+  CreateIngestKeyRequest,
+  IngestErrorsReply,
+  IngestErrorsRequest,
+  IngestKeyCreated,
+  IngestKeyRefRequest,
+  IngestKeyView,
+  ListIngestKeysRequest,
+  Page,
+} from '@waggle/contracts';
+import { ErrorCode, INGEST_KEY_PATTERN, WaggleError } from '@waggle/contracts';
+import type { Logger } from '@waggle/observability';
+import { event } from '@waggle/outbox';
+import { LOGGER, TransactionsService } from '@waggle/service-kit';
+
+import { actorName, iso, limitOf, numericCursor, pageOf } from '../common/paging';
+import { ProjectsService } from '../projects/projects.service';
+import { TrackerConfig } from '../tracker.config';
+import type { IngestKeyRow } from './error.repository';
+import { ErrorRepository } from './error.repository';
+import type { NormalisedEvent } from './normalise';
+import { normaliseReport, normaliseSentryEvent } from './normalise';
+
+/** How long a replica trusts what it read about a key (a revoke on another replica takes this long to reach it). */
+const KEY_CACHE_MS = 10_000;
+/** Most events one flush writes; more wait for the next. */
+const BATCH_EVENTS = 2_000;
+const PRUNE_BATCH = 10_000;
+
+interface Pending {
+  projectId: string;
+  events: NormalisedEvent[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/**
+ * Error ingestion: checks the ingest key and its rate, reads the events, and writes them in
+ * batches (group commit): requests that arrive while a batch is being written wait for the
+ * next one, which writes all of them in one transaction of a few multi-row statements. A
+ * request is answered once its batch has committed.
+ */
+@Injectable()
+export class IngestService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly keys = new Map<string, { row: IngestKeyRow | undefined; at: number }>();
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private queue: Pending[] = [];
+  private flushing = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly errors: ErrorRepository,
+    private readonly projects: ProjectsService,
+    private readonly tx: TransactionsService,
+    private readonly config: TrackerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => void this.prune(), this.config.WAGGLE_TRACKER_ACTIVITY_PRUNE_INTERVAL_MS);
+  }
+
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  async ingest(req: IngestErrorsRequest): Promise<IngestErrorsReply> {
+    const key = await this.keyOf(req.key);
+    if (req.kind !== 'plain' && Number(key.project_number) !== req.projectNumber) {
+      throw new WaggleError(ErrorCode.Unauthenticated, `the ingest key is not a key of project ${req.projectNumber}`);
+    }
+    const now = new Date();
+    const events =
+      req.kind === 'plain'
+        ? req.report
+          ? [normaliseReport(req.report, now)]
+          : []
+        : (req.events ?? []).map((e) => normaliseSentryEvent(e, now));
+    this.charge(key, events.length, now.getTime());
+    if (events.length) {
+      await new Promise<void>((resolve, reject) => {
+        this.queue.push({ projectId: key.project_id, events, resolve, reject });
+        this.kick();
+      });
+    }
+    return { id: events[0]?.id ?? randomUUID().replace(/-/g, ''), accepted: events.length };
+  }
+
+  /** A key's events this minute, refused beyond its rate with the seconds to wait. */
+  private charge(key: IngestKeyRow, n: number, now: number) {
+    const start = Math.floor(now / 60_000) * 60_000;
+    let window = this.windows.get(key.id);
+    if (!window || window.start !== start) {
+      window = { start, count: 0 };
+      this.windows.set(key.id, window);
+    }
+    if (window.count + Math.max(n, 1) > key.rate_per_minute) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((start + 60_000 - now) / 1000));
+      throw new WaggleError(
+        ErrorCode.RateLimited,
+        `ingest key ${key.prefix}… is over its ${key.rate_per_minute} events a minute`,
+        { retryAfterSeconds },
+      );
+    }
+    window.count += Math.max(n, 1);
+  }
+
+  private kick() {
+    if (this.flushing) {
+      return;
+    }
+    this.flushing = true;
+    // One turn of the event loop lets the requests that arrived together share the batch.
+    setImmediate(() => void this.drain());
+  }
+
+  private async drain() {
+    while (this.queue.length) {
+      const batch: Pending[] = [];
+      let n = 0;
+      while (this.queue.length && n < BATCH_EVENTS) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        n += next.events.length;
+      }
+      try {
+        await this.write(batch);
+        batch.forEach((p) => p.resolve());
+      } catch (error) {
+        this.logger.warn({ err: error, events: n }, 'error batch not stored');
+        batch.forEach((p) =>
+          p.reject(new WaggleError(ErrorCode.Unavailable, 'the events could not be stored; send them again')),
+        );
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async write(batch: Pending[]) {
+    const now = new Date();
+    await this.tx.run(async (manager) => {
+      const touched = await this.errors.storeBatch(
+        manager,
+        batch.flatMap((p) => p.events.map((e) => ({ projectId: p.projectId, event: e }))),
+        {
+          keep: this.config.WAGGLE_TRACKER_ERROR_EVENTS_PER_GROUP,
+          spikePerMinute: this.config.WAGGLE_TRACKER_ERROR_SPIKE_PER_MINUTE,
+        },
+        now,
+      );
+      return {
+        result: undefined,
+        outbox: touched.map((t) =>
+          event(randomUUID(), 'error.reported', {
+            groupId: t.id,
+            projectId: t.projectId,
+            title: t.title,
+            status: t.status,
+            count: t.count,
+            added: t.added,
+            newGroup: t.newGroup,
+            regressed: t.regressed,
+          }),
+        ),
+      };
+    });
+  }
+
+  private async keyOf(key: string): Promise<IngestKeyRow> {
+    if (!INGEST_KEY_PATTERN.test(key)) {
+      throw new WaggleError(ErrorCode.Unauthenticated, 'no ingest key, or not one (32 hex characters)');
+    }
+    const hash = hashOf(key);
+    let cached = this.keys.get(hash);
+    if (!cached || Date.now() - cached.at > KEY_CACHE_MS) {
+      cached = { row: await this.errors.findKeyByHash(hash), at: Date.now() };
+      this.keys.set(hash, cached);
+    }
+    if (!cached.row || cached.row.revoked_at) {
+      throw new WaggleError(ErrorCode.Unauthenticated, 'unknown or revoked ingest key');
+    }
+    return cached.row;
+  }
+
+  async createKey(req: CreateIngestKeyRequest): Promise<Omit<IngestKeyCreated, 'dsn'>> {
+    const project = await this.projects.find(req.project);
+    const key = randomBytes(16).toString('hex');
+    const id = randomUUID();
+    await this.errors.insertKey({
+      id,
+      project_id: project.id,
+      name: req.name ?? 'default',
+      key_hash: hashOf(key),
+      prefix: key.slice(0, 8),
+      rate_per_minute: req.ratePerMinute ?? this.config.WAGGLE_TRACKER_INGEST_RATE_PER_MINUTE,
+      created_by: actorName(req.actor),
+    });
+    const row = await this.errors.findKey(id);
+    return { ...this.keyView(row!), key };
+  }
+
+  async listKeys(req: ListIngestKeysRequest): Promise<Page<IngestKeyView>> {
+    const project = await this.projects.find(req.project);
+    const limit = limitOf(req.limit);
+    const rows = await this.errors.listKeys(project.id, numericCursor(req.cursor), limit);
+    return pageOf(
+      rows,
+      limit,
+      (r) => [String(r.created_at.getTime() * 1000)],
+      (r) => this.keyView(r),
+    );
+  }
+
+  async revokeKey(req: IngestKeyRefRequest): Promise<IngestKeyView> {
+    if (!(await this.errors.findKey(req.keyId))) {
+      throw WaggleError.notFound('ingest key', req.keyId);
+    }
+    await this.errors.revokeKey(req.keyId);
+    this.keys.clear();
+    return this.keyView((await this.errors.findKey(req.keyId))!);
+  }
+
+  private keyView(row: IngestKeyRow): IngestKeyView {
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      projectNumber: Number(row.project_number),
+      name: row.name,
+      prefix: row.prefix,
+      ratePerMinute: row.rate_per_minute,
+      createdAt: iso(row.created_at)!,
+      createdBy: row.created_by,
+      revokedAt: iso(row.revoked_at),
+    };
+  }
+
+  async prune(): Promise<void> {
+    try {
+      let pruned = 0;
+      for (;;) {
+        const n = await this.errors.pruneEvents(this.config.WAGGLE_TRACKER_ERROR_RETENTION_DAYS, PRUNE_BATCH);
+        pruned += n;
+        if (n < PRUNE_BATCH) {
+          break;
+        }
+      }
+      if (pruned) {
+        this.logger.info({ pruned }, 'error events older than the retention deleted');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'error event prune failed; next time');
+    }
+  }
+}
