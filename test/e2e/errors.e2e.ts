@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 
 import type { ErrorEventView, ErrorGroupView, IngestKeyCreated, Page } from '@waggle/contracts';
-import { eventually, TestHub } from '@waggle/testing';
+import { eventually, runCli, TestHub } from '@waggle/testing';
 
 const run = promisify(execFile);
 
@@ -279,5 +279,34 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
     assert.equal(await as(viewer, 'PATCH', `/api/errors/${group!.id}`, { status: 'resolved' }), 403);
     assert.equal(await as(operator, 'PATCH', `/api/errors/${group!.id}`, { status: 'resolved' }), 200);
     assert.equal(await as(operator, 'POST', '/api/projects/shop/ingest-keys', {}), 403);
+  });
+
+  it('waggle errors: dsn prints a DSN an SDK can use; list, show, resolve, keys', async () => {
+    const admin = { WAGGLE_TOKEN: hub.adminToken, WAGGLE_HUB_URL: hub.url };
+    const dsn = await runCli(['errors', 'dsn', 'shop', '--name', 'cli'], admin);
+    assert.equal(dsn.code, 0, dsn.stderr);
+    const printed = dsn.stdout.trim();
+    assert.match(printed, /^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
+    await run(process.execPath, [app, printed, 'delta', 'other'], { timeout: 30_000 });
+    const list = await eventually(
+      async () => {
+        const r = await runCli(['errors', 'list', '--project', 'shop', '--machine', 'delta', '--json'], admin);
+        assert.equal(r.code, 0, r.stderr);
+        const items = JSON.parse(r.stdout) as ErrorGroupView[];
+        assert.equal(items.length, 1);
+        return items;
+      },
+      { what: 'the group of the CLI-made DSN' },
+    );
+    const show = await runCli(['errors', 'show', list[0]!.id], admin);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /RangeError: index out of range/);
+    const resolved = await runCli(['errors', 'resolve', list[0]!.id], admin);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    assert.equal((await ok<ErrorGroupView>('GET', `/api/errors/${list[0]!.id}`)).status, 'resolved');
+    const keys = await runCli(['errors', 'keys', 'list', 'shop'], admin);
+    assert.equal(keys.code, 0, keys.stderr);
+    assert.match(keys.stdout, /cli/);
+    assert.ok(!keys.stdout.includes(printed.slice(7, 39)), 'no whole key in the list');
   });
 });

@@ -7,6 +7,7 @@ import { loadConfigOrExit } from '@waggle/config';
 import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
 import { registerAgent } from './commands/agent.command';
+import { registerErrors } from './commands/errors.command';
 import { registerGithub } from './commands/github.command';
 import { registerHelp } from './commands/help.command';
 import { registerHooks } from './commands/hooks.command';
@@ -49,6 +50,7 @@ registerGithub(program, config);
 registerSessions(program, config);
 registerHooks(program, config);
 registerProjects(program, config);
+registerErrors(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
