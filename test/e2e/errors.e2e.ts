@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
 import { Client } from 'pg';
+import WebSocket from 'ws';
 
-import type { ErrorEventView, ErrorGroupView, IngestKeyCreated, Page } from '@waggle/contracts';
+import type { ErrorEventView, ErrorGroupView, IngestKeyCreated, Page, WaggleEvent } from '@waggle/contracts';
 import { eventually, runCli, TestHub } from '@waggle/testing';
 
 const run = promisify(execFile);
@@ -57,7 +58,7 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
     dir = await mkdtemp(join(tmpdir(), 'waggle-errors-'));
     app = join(dir, 'app.cjs');
     await writeFile(app, SENTRY_APP(require.resolve('@sentry/node')));
-    hub = await TestHub.start({ tracker: {} });
+    hub = await TestHub.start({ tracker: { env: { WAGGLE_TRACKER_ERROR_EVENTS_PER_GROUP: '10' } } });
     db = new Client({ connectionString: hub.databaseUrl });
     await db.connect();
     const project = await hub.api('POST', '/api/projects', { key: 'shop', name: 'Shop' });
@@ -308,5 +309,38 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
     assert.equal(keys.code, 0, keys.stderr);
     assert.match(keys.stdout, /cli/);
     assert.ok(!keys.stdout.includes(printed.slice(7, 39)), 'no whole key in the list');
+  });
+
+  it('a burst: counted in full, announced on /ws, the group keeps only its latest events', async () => {
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
+    const seen: WaggleEvent[] = [];
+    ws.on('message', (raw: Buffer) => {
+      const msg = JSON.parse(raw.toString('utf8')) as { type: string; event?: WaggleEvent };
+      if (msg.type === 'event' && msg.event?.type === 'error.reported') {
+        seen.push(msg.event);
+      }
+    });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    try {
+      const burst = Array.from({ length: 30 }, (_, i) => `{}\n{"type":"event"}\n${JSON.stringify({ message: `queue ${i} is full` })}\n`);
+      const statuses = await Promise.all(burst.map((body) => fetch(envelopeUrl(), { method: 'POST', body }).then((r) => r.status)));
+      assert.deepEqual(new Set(statuses), new Set([200]));
+      const [group] = await groups('&q=queue');
+      assert.equal(group!.count, 30, 'answered after the batch committed: the count is there at once');
+      await eventually(
+        async () => assert.equal((await ok<Page<ErrorEventView>>('GET', `/api/errors/${group!.id}/events?limit=100`)).items.length, 10),
+        { what: 'the group trimmed to its latest 10 events' },
+      );
+      await eventually(
+        () => {
+          const mine = seen.filter((e) => (e.data as { groupId: string }).groupId === group!.id);
+          assert.ok(mine.some((e) => (e.data as { newGroup: boolean }).newGroup));
+          assert.ok(mine.length < 30, `announced at most once a second per group, not per event (${mine.length})`);
+        },
+        { what: 'error.reported on /ws' },
+      );
+    } finally {
+      ws.close();
+    }
   });
 });

@@ -221,7 +221,9 @@ export async function createGatewayApp(
   // Hostile JSON (nesting that would overflow a validator's stack, text Postgres cannot store)
   // is refused here, before authentication or any handler sees it.
   fastify.addHook('preValidation', (request, reply, done) => {
-    const problem = request.body === undefined ? undefined : jsonProblem(request.body);
+    // Raw bodies (Sentry envelopes, read as bytes) are not JSON yet: the ingest route reads and bounds them.
+    const problem =
+      request.body === undefined || Buffer.isBuffer(request.body) ? undefined : jsonProblem(request.body);
     if (!problem) {
       done();
       return;

@@ -73,19 +73,6 @@ export interface TouchedGroup {
   regressed: boolean;
 }
 
-interface LockedGroup {
-  id: string;
-  project_id: string;
-  title: string;
-  status: string;
-  count: string;
-  machines: string[];
-  releases: string[];
-  ignore_until: Date | null;
-  ignore_until_count: string | null;
-  spike_minute: Date | null;
-  spike_count: number;
-}
 
 const K = '"tracker"."ingest_keys"';
 const G = '"tracker"."error_groups"';
@@ -103,7 +90,6 @@ const SORT_COLUMN: Record<ErrorGroupSort, string> = {
   count: 'g."count"',
 };
 
-const union = (a: string[], b: Iterable<string>) => [...new Set([...a, ...b])].slice(0, LIST_CAP);
 
 @Injectable()
 export class ErrorRepository {
@@ -157,15 +143,17 @@ export class ErrorRepository {
 
   /**
    * Stores a batch in the caller's transaction: finds or makes each fingerprint's group,
-   * updates the groups' counts, machines, releases and status (a resolved group seen again
-   * regresses; an ignored one whose time or count ran out is unresolved again), inserts the
-   * events (those over a group's spike limit are counted, not kept) and trims each group to
-   * its latest `keep`. A few statements per batch, whatever its size.
+   * inserts the events `keep` says to keep (the spike limit is the caller's), then updates
+   * the groups' counts, machines, releases and status in one statement (a resolved group seen
+   * again regresses; an ignored one whose time or count ran out is unresolved again). That
+   * statement is the last before the commit, so a group's row is locked only briefly and
+   * batches written side by side seldom wait on each other. A few statements per batch,
+   * whatever its size.
    */
   async storeBatch(
     manager: EntityManager,
     events: { projectId: string; event: NormalisedEvent }[],
-    limits: { keep: number; spikePerMinute: number },
+    keepEvent: (groupId: string) => boolean,
     now: Date,
   ): Promise<TouchedGroup[]> {
     const byFingerprint = new Map<string, { projectId: string; fingerprint: string; first: NormalisedEvent }>();
@@ -208,122 +196,102 @@ export class ErrorRepository {
       }
     }
 
-    const groupIds = [...new Set(mapping.values())];
-    const locked = await manager.query<LockedGroup[]>(
-      `SELECT "id", "project_id", "title", "status", "count", "machines", "releases", "ignore_until",
-         "ignore_until_count", "spike_minute", "spike_count"
-       FROM ${G} WHERE "id" = ANY($1::uuid[]) ORDER BY "id" FOR UPDATE`,
-      [groupIds],
-    );
-    const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const state = new Map(
-      locked.map((g) => [
-        g.id,
-        {
-          row: g,
-          added: 0,
-          kept: 0,
-          spike: g.spike_minute?.getTime() === minute.getTime() ? g.spike_count : 0,
-          machines: new Set<string>(),
-          releases: new Set<string>(),
-          first: undefined as Date | undefined,
-          last: undefined as Date | undefined,
-        },
-      ]),
-    );
-    const keptEvents: { groupId: string; event: NormalisedEvent }[] = [];
+    const perGroup = new Map<
+      string,
+      { n: number; machines: Set<string>; releases: Set<string>; first: Date; last: Date }
+    >();
+    const kept: { groupId: string; event: NormalisedEvent }[] = [];
     for (const { projectId, event } of events) {
       const groupId = mapping.get(`${projectId} ${event.fingerprint}`);
-      const s = groupId ? state.get(groupId) : undefined;
-      if (!groupId || !s) {
-        continue; // its group was deleted in the meantime
+      if (!groupId) {
+        continue; // its group was merged away or deleted in the meantime
       }
-      s.added += 1;
-      if (event.machine) {s.machines.add(event.machine);}
-      if (event.release) {s.releases.add(event.release);}
-      s.first = !s.first || event.occurredAt < s.first ? event.occurredAt : s.first;
-      s.last = !s.last || event.occurredAt > s.last ? event.occurredAt : s.last;
-      if (s.spike < limits.spikePerMinute) {
-        s.spike += 1;
-        keptEvents.push({ groupId, event });
+      let g = perGroup.get(groupId);
+      if (!g) {
+        g = { n: 0, machines: new Set(), releases: new Set(), first: event.occurredAt, last: event.occurredAt };
+        perGroup.set(groupId, g);
+      }
+      g.n += 1;
+      if (event.machine) {g.machines.add(event.machine);}
+      if (event.release) {g.releases.add(event.release);}
+      g.first = event.occurredAt < g.first ? event.occurredAt : g.first;
+      g.last = event.occurredAt > g.last ? event.occurredAt : g.last;
+      if (keepEvent(groupId)) {
+        kept.push({ groupId, event });
       }
     }
-
-    const touched: TouchedGroup[] = [];
-    const updates = [...state.values()].filter((s) => s.added > 0);
-    for (const s of updates) {
-      const g = s.row;
-      const count = Number(g.count) + s.added;
-      let status = g.status;
-      if (g.status === 'resolved') {
-        status = 'regressed';
-      } else if (
-        g.status === 'ignored' &&
-        ((g.ignore_until && g.ignore_until <= now) || (g.ignore_until_count && count >= Number(g.ignore_until_count)))
-      ) {
-        status = 'unresolved';
-      }
-      touched.push({
-        id: g.id,
-        projectId: g.project_id,
-        title: g.title,
-        status,
-        count,
-        added: s.added,
-        newGroup: created.has(g.id),
-        regressed: status === 'regressed' && g.status === 'resolved',
-      });
-    }
-    if (updates.length) {
-      await manager.query(
-        `UPDATE ${G} g SET "count" = g."count" + u.n,
-           "first_seen" = least(g."first_seen", u.first), "last_seen" = greatest(g."last_seen", u.last),
-           "machines" = ARRAY(SELECT jsonb_array_elements_text(u.machines)),
-           "releases" = ARRAY(SELECT jsonb_array_elements_text(u.releases)),
-           "status" = u.status,
-           "ignore_until" = CASE WHEN u.status = 'ignored' THEN g."ignore_until" END,
-           "ignore_until_count" = CASE WHEN u.status = 'ignored' THEN g."ignore_until_count" END,
-           "spike_minute" = $9, "spike_count" = u.spike
-         FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::jsonb[], $6::jsonb[],
-           $7::text[], $8::int[]) AS u(id, n, first, last, machines, releases, status, spike)
-         WHERE g."id" = u.id`,
-        [
-          updates.map((s) => s.row.id),
-          updates.map((s) => s.added),
-          updates.map((s) => s.first),
-          updates.map((s) => s.last),
-          updates.map((s) => JSON.stringify(union(s.row.machines, s.machines))),
-          updates.map((s) => JSON.stringify(union(s.row.releases, s.releases))),
-          touched.map((t) => t.status),
-          updates.map((s) => s.spike),
-          minute,
-        ],
-      );
-    }
-    if (keptEvents.length) {
+    if (kept.length) {
       await manager.query(
         `INSERT INTO ${E} ("id", "group_id", "received_at", "occurred_at", "level", "machine", "release", "environment",
            "message", "exceptions", "tags", "context")
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[],
            $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::jsonb[], $12::jsonb[])`,
         [
-          keptEvents.map((k) => k.event.id),
-          keptEvents.map((k) => k.groupId),
-          keptEvents.map(() => now),
-          keptEvents.map((k) => k.event.occurredAt),
-          keptEvents.map((k) => k.event.level),
-          keptEvents.map((k) => k.event.machine),
-          keptEvents.map((k) => k.event.release),
-          keptEvents.map((k) => k.event.environment),
-          keptEvents.map((k) => k.event.message),
-          keptEvents.map((k) => JSON.stringify(k.event.exceptions)),
-          keptEvents.map((k) => JSON.stringify(k.event.tags)),
-          keptEvents.map((k) => JSON.stringify(k.event.context)),
+          kept.map((k) => k.event.id),
+          kept.map((k) => k.groupId),
+          kept.map(() => now),
+          kept.map((k) => k.event.occurredAt),
+          kept.map((k) => k.event.level),
+          kept.map((k) => k.event.machine),
+          kept.map((k) => k.event.release),
+          kept.map((k) => k.event.environment),
+          kept.map((k) => k.event.message),
+          kept.map((k) => JSON.stringify(k.event.exceptions)),
+          kept.map((k) => JSON.stringify(k.event.tags)),
+          kept.map((k) => JSON.stringify(k.event.context)),
         ],
       );
-      await this.trim(manager, [...new Set(keptEvents.map((k) => k.groupId))], limits.keep);
     }
-    return touched;
+    const groups = [...perGroup.entries()];
+    if (!groups.length) {
+      return [];
+    }
+    // The new status: a resolved group regresses; an ignored one runs out by time or count.
+    const status = `CASE WHEN o."status" = 'resolved' THEN 'regressed'
+      WHEN o."status" = 'ignored' AND ((o."ignore_until" IS NOT NULL AND o."ignore_until" <= $7)
+        OR (o."ignore_until_count" IS NOT NULL AND o."count" + u.n >= o."ignore_until_count")) THEN 'unresolved'
+      ELSE o."status" END`;
+    const rows = await updateReturning<{
+      id: string;
+      project_id: string;
+      title: string;
+      status: string;
+      count: string;
+      old_status: string;
+    }>(
+      manager,
+      `WITH o AS (SELECT * FROM ${G} WHERE "id" = ANY($1::uuid[]) ORDER BY "id" FOR NO KEY UPDATE)
+       UPDATE ${G} g SET "count" = o."count" + u.n,
+         "first_seen" = least(o."first_seen", u.first), "last_seen" = greatest(o."last_seen", u.last),
+         "machines" = ARRAY(SELECT DISTINCT x FROM unnest(o."machines" || ARRAY(SELECT jsonb_array_elements_text(u.machines))) x LIMIT ${LIST_CAP}),
+         "releases" = ARRAY(SELECT DISTINCT x FROM unnest(o."releases" || ARRAY(SELECT jsonb_array_elements_text(u.releases))) x LIMIT ${LIST_CAP}),
+         "status" = ${status},
+         "ignore_until" = CASE WHEN ${status} = 'ignored' THEN o."ignore_until" END,
+         "ignore_until_count" = CASE WHEN ${status} = 'ignored' THEN o."ignore_until_count" END
+       FROM o JOIN unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::jsonb[], $6::jsonb[])
+         AS u(id, n, first, last, machines, releases) ON u.id = o."id"
+       WHERE g."id" = o."id"
+       RETURNING g."id", g."project_id", g."title", g."status", g."count", o."status" AS "old_status"`,
+      [
+        groups.map(([id]) => id),
+        groups.map(([, g]) => g.n),
+        groups.map(([, g]) => g.first),
+        groups.map(([, g]) => g.last),
+        groups.map(([, g]) => JSON.stringify([...g.machines].slice(0, LIST_CAP))),
+        groups.map(([, g]) => JSON.stringify([...g.releases].slice(0, LIST_CAP))),
+        now,
+      ],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      projectId: r.project_id,
+      title: r.title,
+      status: r.status,
+      count: Number(r.count),
+      added: perGroup.get(r.id)?.n ?? 0,
+      newGroup: created.has(r.id),
+      regressed: r.status === 'regressed' && r.old_status === 'resolved',
+    }));
   }
 
   private async groupsOf(
@@ -340,7 +308,7 @@ export class ErrorRepository {
   }
 
   /** Keeps each group's latest `keep` events. */
-  private async trim(db: Queryable, groupIds: string[], keep: number): Promise<void> {
+  async trim(groupIds: string[], keep: number, db: Queryable = this.dataSource): Promise<void> {
     await db.query(
       `DELETE FROM ${E} e USING (
          SELECT x."seq" FROM unnest($1::uuid[]) AS t(id)
@@ -453,7 +421,7 @@ export class ErrorRepository {
       [target, sources],
     );
     await manager.query(`DELETE FROM ${G} WHERE "id" = ANY($1::uuid[])`, [sources]);
-    await this.trim(manager, [target], keep);
+    await this.trim([target], keep, manager);
   }
 
   /** Links the group to its bug unless it already has one; the bug it has now. */

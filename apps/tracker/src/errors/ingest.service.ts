@@ -21,7 +21,7 @@ import { LOGGER, TransactionsService } from '@waggle/service-kit';
 import { actorName, iso, limitOf, numericCursor, pageOf } from '../common/paging';
 import { ProjectsService } from '../projects/projects.service';
 import { TrackerConfig } from '../tracker.config';
-import type { IngestKeyRow } from './error.repository';
+import type { IngestKeyRow, TouchedGroup } from './error.repository';
 import { ErrorRepository } from './error.repository';
 import type { NormalisedEvent } from './normalise';
 import { normaliseReport, normaliseSentryEvent } from './normalise';
@@ -30,6 +30,12 @@ import { normaliseReport, normaliseSentryEvent } from './normalise';
 const KEY_CACHE_MS = 10_000;
 /** Most events one flush writes; more wait for the next. */
 const BATCH_EVENTS = 2_000;
+/** Flushes written side by side (each its own transaction; they lock a group's row only at the end). */
+const PARALLEL_FLUSHES = 4;
+/** How often groups that got events are cut back to their latest events. */
+const TRIM_INTERVAL_MS = 2_000;
+/** A group's `error.reported` at most this often (a new group, a regression or a status change at once). */
+const ANNOUNCE_INTERVAL_MS = 1_000;
 const PRUNE_BATCH = 10_000;
 
 interface Pending {
@@ -52,8 +58,15 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly keys = new Map<string, { row: IngestKeyRow | undefined; at: number }>();
   private readonly windows = new Map<string, { start: number; count: number }>();
   private queue: Pending[] = [];
-  private flushing = false;
+  private inFlight = 0;
+  private scheduled = false;
   private timer?: NodeJS.Timeout;
+  private trimTimer?: NodeJS.Timeout;
+  /** Groups with events since the last trim. */
+  private untrimmed = new Set<string>();
+  /** Per group: events kept this minute (spike protection, per replica). */
+  private readonly spikes = new Map<string, { minute: number; kept: number }>();
+  private readonly announced = new Map<string, { at: number; status: string }>();
 
   constructor(
     private readonly errors: ErrorRepository,
@@ -65,10 +78,12 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap() {
     this.timer = setInterval(() => void this.prune(), this.config.WAGGLE_TRACKER_ACTIVITY_PRUNE_INTERVAL_MS);
+    this.trimTimer = setInterval(() => void this.trim(), TRIM_INTERVAL_MS);
   }
 
   onApplicationShutdown() {
     clearInterval(this.timer);
+    clearInterval(this.trimTimer);
   }
 
   async ingest(req: IngestErrorsRequest): Promise<IngestErrorsReply> {
@@ -113,34 +128,74 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private kick() {
-    if (this.flushing) {
+    if (this.scheduled) {
       return;
     }
-    this.flushing = true;
+    this.scheduled = true;
     // One turn of the event loop lets the requests that arrived together share the batch.
-    setImmediate(() => void this.drain());
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.queue.length && this.inFlight < PARALLEL_FLUSHES) {
+        const batch: Pending[] = [];
+        let n = 0;
+        while (this.queue.length && n < BATCH_EVENTS) {
+          const next = this.queue.shift()!;
+          batch.push(next);
+          n += next.events.length;
+        }
+        this.inFlight += 1;
+        void this.flush(batch, n).finally(() => {
+          this.inFlight -= 1;
+          if (this.queue.length) {
+            this.kick();
+          }
+        });
+      }
+    });
   }
 
-  private async drain() {
-    while (this.queue.length) {
-      const batch: Pending[] = [];
-      let n = 0;
-      while (this.queue.length && n < BATCH_EVENTS) {
-        const next = this.queue.shift()!;
-        batch.push(next);
-        n += next.events.length;
-      }
-      try {
-        await this.write(batch);
-        batch.forEach((p) => p.resolve());
-      } catch (error) {
-        this.logger.warn({ err: error, events: n }, 'error batch not stored');
-        batch.forEach((p) =>
-          p.reject(new WaggleError(ErrorCode.Unavailable, 'the events could not be stored; send them again')),
-        );
-      }
+  private async flush(batch: Pending[], n: number) {
+    try {
+      await this.write(batch);
+      batch.forEach((p) => p.resolve());
+    } catch (error) {
+      this.logger.warn({ err: error, events: n }, 'error batch not stored');
+      batch.forEach((p) =>
+        p.reject(new WaggleError(ErrorCode.Unavailable, 'the events could not be stored; send them again')),
+      );
     }
-    this.flushing = false;
+  }
+
+  /** Whether a group's event is kept: at most the spike limit a minute; the rest are only counted. */
+  private keepEvent(groupId: string, now: number): boolean {
+    const minute = Math.floor(now / 60_000);
+    let spike = this.spikes.get(groupId);
+    if (!spike || spike.minute !== minute) {
+      if (this.spikes.size > 100_000) {
+        this.spikes.clear();
+      }
+      spike = { minute, kept: 0 };
+      this.spikes.set(groupId, spike);
+    }
+    if (spike.kept >= this.config.WAGGLE_TRACKER_ERROR_SPIKE_PER_MINUTE) {
+      return false;
+    }
+    spike.kept += 1;
+    this.untrimmed.add(groupId);
+    return true;
+  }
+
+  /** `error.reported` for a group at most once a second, unless it is new, regressed or changed status. */
+  private announce(t: TouchedGroup, now: number): boolean {
+    const last = this.announced.get(t.id);
+    if (!t.newGroup && !t.regressed && last && last.status === t.status && now - last.at < ANNOUNCE_INTERVAL_MS) {
+      return false;
+    }
+    if (this.announced.size > 100_000) {
+      this.announced.clear();
+    }
+    this.announced.set(t.id, { at: now, status: t.status });
+    return true;
   }
 
   private async write(batch: Pending[]) {
@@ -149,28 +204,42 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
       const touched = await this.errors.storeBatch(
         manager,
         batch.flatMap((p) => p.events.map((e) => ({ projectId: p.projectId, event: e }))),
-        {
-          keep: this.config.WAGGLE_TRACKER_ERROR_EVENTS_PER_GROUP,
-          spikePerMinute: this.config.WAGGLE_TRACKER_ERROR_SPIKE_PER_MINUTE,
-        },
+        (groupId) => this.keepEvent(groupId, now.getTime()),
         now,
       );
       return {
         result: undefined,
-        outbox: touched.map((t) =>
-          event(randomUUID(), 'error.reported', {
-            groupId: t.id,
-            projectId: t.projectId,
-            title: t.title,
-            status: t.status,
-            count: t.count,
-            added: t.added,
-            newGroup: t.newGroup,
-            regressed: t.regressed,
-          }),
-        ),
+        outbox: touched
+          .filter((t) => this.announce(t, now.getTime()))
+          .map((t) =>
+            event(randomUUID(), 'error.reported', {
+              groupId: t.id,
+              projectId: t.projectId,
+              title: t.title,
+              status: t.status,
+              count: t.count,
+              added: t.added,
+              newGroup: t.newGroup,
+              regressed: t.regressed,
+            }),
+          ),
       };
     });
+  }
+
+  /** Cuts the groups that got events back to their latest events (a few seconds behind the writes). */
+  async trim(): Promise<void> {
+    if (!this.untrimmed.size) {
+      return;
+    }
+    const groups = [...this.untrimmed];
+    this.untrimmed = new Set();
+    try {
+      await this.errors.trim(groups, this.config.WAGGLE_TRACKER_ERROR_EVENTS_PER_GROUP);
+    } catch (error) {
+      groups.forEach((g) => this.untrimmed.add(g));
+      this.logger.warn({ err: error }, 'error events not trimmed; next time');
+    }
   }
 
   private async keyOf(key: string): Promise<IngestKeyRow> {
