@@ -83,7 +83,7 @@ function post(agent: Agent, url: URL, path: string, body: Buffer): Promise<numbe
 export async function benchErrors(cfg: BenchConfig): Promise<Section> {
   const total = cfg.WAGGLE_BENCH_ERROR_EVENTS;
   const hub = await TestHub.start({
-    env: { ...BENCH_ENV, ...(process.env.BENCH_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF}` } : {}) },
+    env: BENCH_ENV,
     tracker: {
       env: {
         WAGGLE_TRACKER_INGEST_RATE_PER_MINUTE: '100000000',
