@@ -343,4 +343,36 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
       ws.close();
     }
   });
+
+  it("a node-agent reports its tasks' crashes as errors of the hub's own project, with the machine", async () => {
+    await hub.startAgent('crashy', { allowCommand: true });
+    const script = "function parseConfig() { throw new SyntaxError('bad config at line ' + Date.now()); } parseConfig();";
+    for (let i = 0; i < 2; i++) {
+      const task = await ok<{ id: string }>(
+        'POST',
+        '/api/tasks',
+        { title: 'crash', kind: 'command', input: { program: process.execPath, args: ['-e', script] }, target: 'crashy' },
+        201,
+      );
+      await eventually(
+        async () => assert.equal((await ok<{ state: string }>('GET', `/api/tasks/${task.id}`)).state, 'failed'),
+        { what: 'the task failed' },
+      );
+    }
+    const group = await eventually(
+      async () => {
+        const [g, ...rest] = (await ok<Page<ErrorGroupView>>('GET', '/api/errors?project=waggle-hub')).items;
+        assert.equal(rest.length, 0);
+        assert.equal(g!.count, 2);
+        return g!;
+      },
+      { what: "the crash in the hub's project" },
+    );
+    assert.equal(group.type, 'SyntaxError');
+    assert.deepEqual(group.machines, ['crashy']);
+    assert.match(group.culprit, /^parseConfig /);
+    const [latest] = (await ok<Page<ErrorEventView>>('GET', `/api/errors/${group.id}/events?limit=1`)).items;
+    assert.equal(latest!.tags.machine, 'crashy');
+    assert.equal(latest!.tags.task_kind, 'command');
+  });
 });

@@ -59,7 +59,8 @@ import {
 } from './tasks';
 import type { ProjectNotes, ProjectNotesRequest } from './tracker';
 import { ReposReport, TrackerRpcRequestTypes } from './tracker';
-import { ErrorsRpcRequestTypes } from './error-groups';
+import type { IngestErrorsReply } from './error-groups';
+import { ErrorsRpcRequestTypes, MachineErrorReport } from './error-groups';
 import type { Constructor } from './validation';
 
 /** The class each hub-internal request is decoded into; the compiler checks none is missing. */
@@ -132,6 +133,7 @@ export interface MachineRequestMap {
   helpStatus: [HelpStatusRequest, HelpStatusReply];
   sessionsReport: [SessionsReportRequest, { recorded: number }];
   repos: [ReposReport, { recorded: number }];
+  errors: [MachineErrorReport, IngestErrorsReply];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -151,6 +153,7 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   helpStatus: HelpStatusRequest,
   sessionsReport: SessionsReportRequest,
   repos: ReposReport,
+  errors: MachineErrorReport,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */

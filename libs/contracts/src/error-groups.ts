@@ -109,6 +109,19 @@ export class ReportErrorBody {
   fingerprint?: string[];
 }
 
+/** The project a hub's own errors go to (made on the first report). */
+export const HUB_ERRORS_PROJECT = 'waggle-hub';
+
+/** machine → tracker (`waggle.m.<id>.up.errors`): the agent's own failure or a task's crash; the machine is vouched by the subject. */
+export class MachineErrorReport {
+  @IsIn([1])
+  v!: 1;
+
+  @ValidateNested()
+  @Type(() => ReportErrorBody)
+  report!: ReportErrorBody;
+}
+
 /** gateway → tracker: one ingest request, checked against the key there. */
 export class IngestErrorsRequest {
   @IsIn([1])

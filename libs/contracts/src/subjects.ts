@@ -89,6 +89,8 @@ export const MachineSubjects = {
   helpStatus: (machineId: string) => `waggle.m.${machineId}.up.help.status`,
   /** Request: the git repositories under the machine's source folders (the tracker keeps them). */
   repos: (machineId: string) => `waggle.m.${machineId}.up.repos`,
+  /** Request: an error of the machine itself or a task's crash (the tracker keeps it in the hub's own project). */
+  errors: (machineId: string) => `waggle.m.${machineId}.up.errors`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
@@ -127,6 +129,7 @@ export const MachineWildcards = {
   helpStatus: 'waggle.m.*.up.help.status',
   sessionsReport: 'waggle.m.*.up.sessions.report',
   repos: 'waggle.m.*.up.repos',
+  errors: 'waggle.m.*.up.errors',
 } as const;
 
 /** What the hub may ask of a machine's sessions. */

@@ -1,4 +1,5 @@
 import { Controller } from '@nestjs/common';
+import { Ctx, NatsContext, Payload } from '@nestjs/microservices';
 
 import {
   CreateIngestKeyRequest,
@@ -11,10 +12,11 @@ import {
   ListErrorEventsRequest,
   ListErrorGroupsRequest,
   ListIngestKeysRequest,
+  MachineErrorReport,
   MergeErrorGroupsRequest,
   UpdateErrorGroupRequest,
 } from '@waggle/contracts';
-import { HandleRpc } from '@waggle/service-kit';
+import { HandleMachine, HandleRpc, machineOf } from '@waggle/service-kit';
 
 import { ErrorsService } from './errors.service';
 import { IngestService } from './ingest.service';
@@ -29,6 +31,12 @@ export class ErrorsHandler {
   @HandleRpc(ErrorsRpc.ingest)
   ingest(req: IngestErrorsRequest) {
     return this.ingestion.ingest(req);
+  }
+
+  /** A node-agent's own failure or its task's crash; the machine's id comes from the subject. */
+  @HandleMachine('errors')
+  machineError(@Payload() req: MachineErrorReport, @Ctx() context: NatsContext) {
+    return this.ingestion.reportFromMachine(machineOf(context), req);
   }
 
   @HandleRpc(ErrorsRpc.list)

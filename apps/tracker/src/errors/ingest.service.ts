@@ -11,14 +11,17 @@ import type {
   IngestKeyRefRequest,
   IngestKeyView,
   ListIngestKeysRequest,
+  MachineErrorReport,
   Page,
 } from '@waggle/contracts';
-import { ErrorCode, INGEST_KEY_PATTERN, WaggleError } from '@waggle/contracts';
+import { ErrorCode, HUB_ERRORS_PROJECT, INGEST_KEY_PATTERN, RegistryRpc, WaggleError } from '@waggle/contracts';
+import { RpcClient } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 import { event } from '@waggle/outbox';
 import { LOGGER, TransactionsService } from '@waggle/service-kit';
 
 import { actorName, iso, limitOf, numericCursor, pageOf } from '../common/paging';
+import { ProjectRepository } from '../projects/project.repository';
 import { ProjectsService } from '../projects/projects.service';
 import { TrackerConfig } from '../tracker.config';
 import type { IngestKeyRow, TouchedGroup } from './error.repository';
@@ -71,6 +74,8 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly errors: ErrorRepository,
     private readonly projects: ProjectsService,
+    private readonly projectRows: ProjectRepository,
+    private readonly hub: RpcClient,
     private readonly tx: TransactionsService,
     private readonly config: TrackerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -84,6 +89,69 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationShutdown() {
     clearInterval(this.timer);
     clearInterval(this.trimTimer);
+  }
+
+  /**
+   * A machine's own failure or a task's crash, as an error of the hub's own project (made on
+   * the first report), tagged with the machine the subject vouches for. Rated per machine.
+   */
+  async reportFromMachine(machineId: string, req: MachineErrorReport): Promise<IngestErrorsReply> {
+    const projectId = await this.hubProject();
+    const name = await this.machineName(machineId);
+    const event = normaliseReport(
+      { ...req.report, node: name, tags: { ...req.report.tags, machine: name, machine_id: machineId } },
+      new Date(),
+    );
+    this.chargeWindow(
+      `machine:${machineId}`,
+      `machine ${name}`,
+      this.config.WAGGLE_TRACKER_INGEST_RATE_PER_MINUTE,
+      1,
+      Date.now(),
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ projectId, events: [event], resolve, reject });
+      this.kick();
+    });
+    return { id: event.id, accepted: 1 };
+  }
+
+  private hubProjectId?: string;
+  private readonly machineNames = new Map<string, string>();
+
+  private async hubProject(): Promise<string> {
+    if (!this.hubProjectId) {
+      const existing = await this.projectRows.findByRef(HUB_ERRORS_PROJECT);
+      this.hubProjectId =
+        existing?.id ??
+        (
+          await this.projects
+            .create({
+              v: 1,
+              key: HUB_ERRORS_PROJECT,
+              name: 'Waggle hub',
+              description: "The hub's own errors: node-agents' failures and their tasks' crashes.",
+              actor: { kind: 'admin', name: 'tracker' },
+            })
+            .catch(async () => (await this.projects.find(HUB_ERRORS_PROJECT)) as { id: string })
+        ).id;
+    }
+    return this.hubProjectId;
+  }
+
+  /** The machine's name, asked of the registry (its id when the registry does not answer). */
+  private async machineName(machineId: string): Promise<string> {
+    const known = this.machineNames.get(machineId);
+    if (known) {
+      return known;
+    }
+    try {
+      const machine = await this.hub.call(RegistryRpc.getMachine, { machine: machineId }, 5_000);
+      this.machineNames.set(machineId, machine.name);
+      return machine.name;
+    } catch {
+      return machineId;
+    }
   }
 
   async ingest(req: IngestErrorsRequest): Promise<IngestErrorsReply> {
@@ -110,19 +178,21 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** A key's events this minute, refused beyond its rate with the seconds to wait. */
   private charge(key: IngestKeyRow, n: number, now: number) {
+    this.chargeWindow(key.id, `ingest key ${key.prefix}…`, key.rate_per_minute, n, now);
+  }
+
+  private chargeWindow(id: string, what: string, rate: number, n: number, now: number) {
     const start = Math.floor(now / 60_000) * 60_000;
-    let window = this.windows.get(key.id);
+    let window = this.windows.get(id);
     if (!window || window.start !== start) {
       window = { start, count: 0 };
-      this.windows.set(key.id, window);
+      this.windows.set(id, window);
     }
-    if (window.count + Math.max(n, 1) > key.rate_per_minute) {
+    if (window.count + Math.max(n, 1) > rate) {
       const retryAfterSeconds = Math.max(1, Math.ceil((start + 60_000 - now) / 1000));
-      throw new WaggleError(
-        ErrorCode.RateLimited,
-        `ingest key ${key.prefix}… is over its ${key.rate_per_minute} events a minute`,
-        { retryAfterSeconds },
-      );
+      throw new WaggleError(ErrorCode.RateLimited, `${what} is over its ${rate} events a minute`, {
+        retryAfterSeconds,
+      });
     }
     window.count += Math.max(n, 1);
   }
