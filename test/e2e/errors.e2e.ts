@@ -375,4 +375,37 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
     assert.equal(latest!.tags.machine, 'crashy');
     assert.equal(latest!.tags.task_kind, 'command');
   });
+
+  it('lists page by keyset: every group and key once, in order', async () => {
+    const all = await groups('&limit=500');
+    assert.ok(all.length >= 4);
+    for (const sort of ['last_seen', 'count', 'first_seen'] as const) {
+      const seen: ErrorGroupView[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await ok<Page<ErrorGroupView>>(
+          'GET',
+          `/api/errors?project=shop&sort=${sort}&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        seen.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor);
+      assert.equal(new Set(seen.map((g) => g.id)).size, all.length, sort);
+      const keyOf = (g: ErrorGroupView) => (sort === 'count' ? g.count : Date.parse(sort === 'last_seen' ? g.lastSeen : g.firstSeen));
+      assert.deepEqual(seen.map(keyOf), [...seen.map(keyOf)].sort((a, b) => b - a), sort);
+    }
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ok<Page<{ id: string }>>(
+        'GET',
+        `/api/projects/shop/ingest-keys?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      keys.push(...page.items.map((k) => k.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.equal(keys.length, 3);
+    assert.equal(new Set(keys).size, 3);
+    assert.equal((await hub.api('GET', '/api/errors?cursor=nonsense')).status, 400);
+  });
 });

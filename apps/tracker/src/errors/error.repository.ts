@@ -19,6 +19,8 @@ export interface IngestKeyRow {
   created_by: string;
   created_at: Date;
   revoked_at: Date | null;
+  /** created_at in microseconds (the list's cursor). */
+  created_us: string;
 }
 
 export interface ErrorGroupRow {
@@ -114,7 +116,8 @@ export class ErrorRepository {
   }
 
   private readonly keySelect = `SELECT k."id", k."project_id", p."number" AS "project_number", k."name", k."prefix",
-    k."rate_per_minute", k."created_by", k."created_at", k."revoked_at"
+    k."rate_per_minute", k."created_by", k."created_at", k."revoked_at",
+    (extract(epoch FROM k."created_at") * 1000000)::bigint::text AS "created_us"
     FROM ${K} k JOIN "tracker"."projects" p ON p."id" = k."project_id"`;
 
   async findKeyByHash(hash: string): Promise<IngestKeyRow | undefined> {
@@ -129,7 +132,8 @@ export class ErrorRepository {
 
   listKeys(projectId: string, afterCreated: string | undefined, limit: number): Promise<IngestKeyRow[]> {
     return this.dataSource.query<IngestKeyRow[]>(
-      `${this.keySelect} WHERE k."project_id" = $1 AND ($2::bigint IS NULL OR k."created_at" > to_timestamp($2::bigint / 1e6))
+      `${this.keySelect} WHERE k."project_id" = $1
+         AND ($2::bigint IS NULL OR (extract(epoch FROM k."created_at") * 1000000)::bigint > $2::bigint)
        ORDER BY k."created_at" LIMIT $3`,
       [projectId, afterCreated ?? null, limit + 1],
     );

@@ -352,7 +352,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     return pageOf(
       rows,
       limit,
-      (r) => [String(r.created_at.getTime() * 1000)],
+      (r) => [r.created_us],
       (r) => this.keyView(r),
     );
   }
