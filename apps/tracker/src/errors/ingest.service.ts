@@ -226,7 +226,17 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
 
   private async flush(batch: Pending[], n: number) {
     try {
-      await this.write(batch);
+      try {
+        await this.write(batch);
+      } catch (error) {
+        // A group merged away between reading its fingerprints and writing (foreign key
+        // violation): written again, the fingerprints lead to the group they were merged into.
+        const e = error as { code?: string; driverError?: { code?: string } };
+        if ((e.code ?? e.driverError?.code) !== '23503') {
+          throw error;
+        }
+        await this.write(batch);
+      }
       batch.forEach((p) => p.resolve());
     } catch (error) {
       this.logger.warn({ err: error, events: n }, 'error batch not stored');
