@@ -75,8 +75,14 @@ export class BenchConfig {
   @Matches(/^redis:\/\//)
   WAGGLE_BENCH_REDIS_URL = 'redis://127.0.0.1:6379';
 
-  /** Sections to run: messages, tasks, startup, llm, github. */
+  /** Sentry events sent per repetition of the errors section. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  WAGGLE_BENCH_ERROR_EVENTS = 10_000;
+
+  /** Sections to run: messages, tasks, startup, llm, github, errors. */
   @EnvList()
-  @IsIn(['messages', 'tasks', 'startup', 'llm', 'github'], { each: true })
-  WAGGLE_BENCH_SECTIONS: string[] = ['messages', 'tasks', 'startup', 'llm', 'github'];
+  @IsIn(['messages', 'tasks', 'startup', 'llm', 'github', 'errors'], { each: true })
+  WAGGLE_BENCH_SECTIONS: string[] = ['messages', 'tasks', 'startup', 'llm', 'github', 'errors'];
 }

@@ -10,6 +10,7 @@ import { loadConfigOrExit } from '@waggle/config';
 import { testDatabaseServer } from '@waggle/testing';
 
 import { BenchConfig } from './bench.config';
+import { benchErrors } from './errors';
 import { benchGithub } from './github';
 import { benchLlm } from './llm';
 import { benchFleet } from './messages';
@@ -100,6 +101,7 @@ async function main() {
       'issue → pull request is webhook → task → claim → clone, agent, commit, push, ls-remote, PR → the bot checks the branch and posts the link, labels and comments (writes not spaced); by hand is the git and PR work alone.',
     ],
   }));
+  await run('errors', () => benchErrors(cfg));
   process.stdout.write(
     `\nbench took ${Math.round((Date.now() - started.getTime()) / 1000)} s; load average ${loadavg()[0]?.toFixed(2)} at the end; results in ${RESULTS}\n`,
   );

@@ -8,6 +8,7 @@ import { WAGGLE_VERSION } from '@waggle/contracts';
 import { CliError } from './api-client';
 import { CliConfig } from './cli.config';
 import { registerAgent } from './commands/agent.command';
+import { registerErrors } from './commands/errors.command';
 import { registerGithub } from './commands/github.command';
 import { registerHelp } from './commands/help.command';
 import { registerHooks } from './commands/hooks.command';
@@ -54,6 +55,7 @@ registerSessions(program, config);
 registerHooks(program, config);
 registerProjects(program, config);
 registerSecrets(program, config);
+registerErrors(program, config);
 registerInitDeploy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

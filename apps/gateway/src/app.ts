@@ -15,7 +15,7 @@ import { Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
 import type { ErrorBody } from '@waggle/contracts';
-import { ErrorCode, toFieldErrors, WaggleError } from '@waggle/contracts';
+import { ErrorCode, INGEST_BODY_LIMIT, toFieldErrors, WaggleError } from '@waggle/contracts';
 import type { Logger } from '@waggle/observability';
 import { NestPinoLogger, sanitizeCorrelationId, withCorrelation } from '@waggle/observability';
 
@@ -25,6 +25,7 @@ import { SESSION_COOKIE, SessionService } from './auth/session.service';
 import { addContractSchemas } from './common/contract-schema';
 import { jsonProblem } from './common/json-limits';
 import { DASHBOARD_ASSETS, DASHBOARD_ASSETS_PREFIX } from './dashboard/dashboard.controller';
+import { INGEST_CONTENT_TYPE, INGEST_PATH } from './error-groups/envelope';
 import { ErrorFilter, statusOf } from './errors/error.filter';
 import type { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
@@ -184,6 +185,11 @@ export async function createGatewayApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.WAGGLE_BODY_LIMIT_BYTES,
+    // Sentry SDKs post to `/api/N/envelope/`: the trailing slash is dropped so the route matches.
+    rewriteUrl: (req: { url?: string }) => {
+      const url = req.url ?? '/';
+      return INGEST_PATH.test(url) ? url.replace(/^(\/api\/\d+\/(?:envelope|store))\/(?=\?|$)/, '$1') : url;
+    },
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       sanitizeCorrelationId(req.headers[CORRELATION_HEADER]),
   });
@@ -206,14 +212,25 @@ export async function createGatewayApp(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [metrics],
   });
+  // Sentry ingest bodies are read as bytes whatever type the SDK says (Node's says none; they may be gzip).
+  fastify.addContentTypeParser(
+    INGEST_CONTENT_TYPE,
+    { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT },
+    (_request: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body),
+  );
   fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.method === 'POST' && INGEST_PATH.test(request.url)) {
+      request.headers['content-type'] = INGEST_CONTENT_TYPE;
+    }
     void reply.header(CORRELATION_HEADER, request.id);
     withCorrelation(request.id, done);
   });
   // Hostile JSON (nesting that would overflow a validator's stack, text Postgres cannot store)
   // is refused here, before authentication or any handler sees it.
   fastify.addHook('preValidation', (request, reply, done) => {
-    const problem = request.body === undefined ? undefined : jsonProblem(request.body);
+    // Raw bodies (Sentry envelopes, read as bytes) are not JSON yet: the ingest route reads and bounds them.
+    const problem =
+      request.body === undefined || Buffer.isBuffer(request.body) ? undefined : jsonProblem(request.body);
     if (!problem) {
       done();
       return;

@@ -11,6 +11,7 @@ import { AuthModule } from './auth/auth.module';
 import { SessionEntity } from './auth/session.entity';
 import { UserEntity } from './auth/user.entity';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { ErrorGroupsModule } from './error-groups/error-groups.module';
 import { EventsModule } from './events/events.module';
 import { GatewayConfig } from './gateway.config';
 import { GithubModule } from './github/github.module';
@@ -53,6 +54,7 @@ export class GatewayModule {
         OverviewModule,
         SessionsModule,
         TrackerModule,
+        ErrorGroupsModule,
         ActivityModule,
         SecretsModule,
         EventsModule,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 
 import type { TaskAssignment, TaskOutcome, TaskResultRequest } from '@waggle/contracts';
+import { machineRequest } from '@waggle/messaging';
 import type { Logger } from '@waggle/observability';
 
 import { LeaseKeeper } from './lease-keeper';
@@ -140,8 +141,43 @@ export class TaskRunner {
             : undefined,
     };
     await new ResultReporter(this.options).report(result);
+    if (outcome === 'failed') {
+      await this.reportCrash(result);
+    }
     if (fresh) {
       await this.cleanUp(workDir, outcome !== 'succeeded');
+    }
+  }
+
+  /**
+   * A failed attempt whose output ends in a stack trace (the agent CLI or the program
+   * crashed) goes to the hub's errors as well, so the same crash on many machines is one
+   * group. Best effort: the result is what counts.
+   */
+  private async reportCrash(result: TaskResultRequest): Promise<void> {
+    const text = `${result.outputTail}\n${result.error ?? ''}`;
+    const crash = crashOf(text);
+    if (!crash) {
+      return;
+    }
+    const { nc, machineId, assignment, logger } = this.options;
+    try {
+      await machineRequest(
+        nc,
+        'errors',
+        machineId,
+        {
+          v: 1,
+          report: {
+            ...crash,
+            source: `task ${assignment.kind}`,
+            tags: { task: assignment.taskId, task_kind: assignment.kind },
+          },
+        },
+        5_000,
+      );
+    } catch (error) {
+      logger.debug({ err: error, taskId: assignment.taskId }, 'task crash not reported to the hub errors');
     }
   }
 
@@ -264,4 +300,22 @@ export class TaskRunner {
   private redact(text: string): string {
     return this.options.mask.apply(text);
   }
+}
+
+const V8_TRACE = /^(?<type>[A-Z][\w.$]*(?:Error|Exception)|Error)(?:\s*\[[^\]]*\])?: (?<message>.*)\n(?<frames>(?:\s+at .+\n?)+)/m;
+const PY_TRACE = /Traceback \(most recent call last\):\n(?<frames>(?:\s+.+\n)+?)(?<type>[A-Za-z_][\w.]*): ?(?<message>.*)$/m;
+
+/** The last stack trace in a program's output (V8's or Python's), as an error report; none when there is none. */
+export function crashOf(output: string): { type: string; message: string; stack: string } | undefined {
+  const v8 = [...output.matchAll(new RegExp(V8_TRACE, 'gm'))].at(-1);
+  const py = [...output.matchAll(new RegExp(PY_TRACE, 'gm'))].at(-1);
+  const m = (v8?.index ?? -1) >= (py?.index ?? -1) ? v8 : py;
+  if (!m?.groups) {
+    return undefined;
+  }
+  return {
+    type: m.groups.type!.slice(0, 200),
+    message: m.groups.message!.slice(0, 2000),
+    stack: m[0].slice(0, 20_000),
+  };
 }

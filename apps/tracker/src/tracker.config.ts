@@ -37,6 +37,32 @@ export class TrackerConfig extends HubServiceConfig {
   @MinLength(1)
   WAGGLE_TRACKER_PLAN_MODEL = 'default';
 
+  /** Events an ingest key may send a minute, unless the key says otherwise. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_TRACKER_INGEST_RATE_PER_MINUTE = 60_000;
+
+  /** Events of one error group kept a minute; more are counted but not kept (spike protection). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WAGGLE_TRACKER_ERROR_SPIKE_PER_MINUTE = 1_000;
+
+  /** Latest events kept per error group. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WAGGLE_TRACKER_ERROR_EVENTS_PER_GROUP = 100;
+
+  /** Days an error event is kept. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WAGGLE_TRACKER_ERROR_RETENTION_DAYS = 30;
+
   /** Port of the tracker's /metrics, /health, /ready (0 disables). */
   @Type(() => Number)
   @IsInt()

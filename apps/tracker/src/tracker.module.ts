@@ -15,6 +15,10 @@ import { TaskEventsConsumer } from './assignments/task-events.consumer';
 import { CheckoutRepository } from './checkouts/checkout.repository';
 import { CheckoutsHandler } from './checkouts/checkouts.handler';
 import { CheckoutsService } from './checkouts/checkouts.service';
+import { ErrorRepository } from './errors/error.repository';
+import { ErrorsHandler } from './errors/errors.handler';
+import { ErrorsService } from './errors/errors.service';
+import { IngestService } from './errors/ingest.service';
 import { ItemRepository } from './items/item.repository';
 import { ItemsHandler } from './items/items.handler';
 import { ItemsService } from './items/items.service';
@@ -55,6 +59,7 @@ export class TrackerModule {
         CheckoutsHandler,
         ActivityHandler,
         PlansHandler,
+        ErrorsHandler,
       ],
       providers: [
         ProjectRepository,
@@ -73,6 +78,9 @@ export class TrackerModule {
         ActivityService,
         PlanRepository,
         PlansService,
+        ErrorRepository,
+        IngestService,
+        ErrorsService,
       ],
     };
   }

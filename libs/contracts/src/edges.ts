@@ -64,6 +64,8 @@ import {
 } from './tasks';
 import type { ProjectNotes, ProjectNotesRequest } from './tracker';
 import { ReposReport, TrackerRpcRequestTypes } from './tracker';
+import type { IngestErrorsReply } from './error-groups';
+import { ErrorsRpcRequestTypes, MachineErrorReport } from './error-groups';
 import type { Constructor } from './validation';
 import type { SealedSecrets } from './vault';
 import {
@@ -143,6 +145,7 @@ export const RpcRequestTypes: { readonly [S in RpcSubject]: Constructor<RpcReque
   'waggle.rpc.vault.keys.status': VaultKeysRequest,
   'waggle.rpc.vault.keys.rotate': RotateKeyRequest,
   'waggle.rpc.vault.keys.transport': VaultKeysRequest,
+  ...ErrorsRpcRequestTypes,
 };
 
 /**
@@ -165,6 +168,7 @@ export interface MachineRequestMap {
   repos: [ReposReport, { recorded: number }];
   /** The secrets of a running attempt, sealed to the machine's curve key (served by the vault). */
   secretsOpen: [OpenSecretsRequest, SealedSecrets];
+  errors: [MachineErrorReport, IngestErrorsReply];
 }
 
 export type MachineRequestName = keyof MachineRequestMap;
@@ -185,6 +189,7 @@ export const MachineRequestTypes: { readonly [N in MachineRequestName]: Construc
   sessionsReport: SessionsReportRequest,
   repos: ReposReport,
   secretsOpen: OpenSecretsRequest,
+  errors: MachineErrorReport,
 };
 
 /** Requests the hub sends down to one machine (`waggle.m.<id>.down.*`), answered on the reply subject. */

@@ -116,6 +116,18 @@ export interface EventMap {
   'assignment.cancelled': AssignmentEventData;
   /** A tracker feature or bug was made or changed (status, task, pull request, …). */
   'tracker.item_changed': { itemId: string; ref: string; projectId: string; status: string; taskId: string | null };
+  /** Events of an error group were stored (one per group per ingest batch, not per event). */
+  'error.reported': {
+    groupId: string;
+    projectId: string;
+    title: string;
+    status: string;
+    count: number;
+    /** Events of this group in the batch. */
+    added: number;
+    newGroup: boolean;
+    regressed: boolean;
+  };
   /** Not durable: carried on the live subject, not the EVENTS stream. */
   'machine.heartbeat': { machineId: string; name: string; metrics: MachineMetrics };
 }
@@ -160,6 +172,7 @@ export const EVENT_TYPES = [
   'assignment.failed',
   'assignment.cancelled',
   'tracker.item_changed',
+  'error.reported',
   'machine.heartbeat',
 ] as const satisfies readonly EventType[];
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 
+export * from './error-groups';
 export * from './errors';
 export * from './events';
 export * from './github';

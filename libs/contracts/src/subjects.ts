@@ -91,6 +91,8 @@ export const MachineSubjects = {
   repos: (machineId: string) => `waggle.m.${machineId}.up.repos`,
   /** Request: the secrets of a running attempt, sealed to this machine's curve key (the vault answers). */
   secretsOpen: (machineId: string) => `waggle.m.${machineId}.up.secrets.open`,
+  /** Request: an error of the machine itself or a task's crash (the tracker keeps it in the hub's own project). */
+  errors: (machineId: string) => `waggle.m.${machineId}.up.errors`,
   /** Output of a task (JetStream, stream WAGGLE_LOGS). */
   taskLogs: (machineId: string, taskId: string) => `waggle.m.${machineId}.logs.${taskId}`,
   /** Everything the machine may publish as logs. */
@@ -132,6 +134,7 @@ export const MachineWildcards = {
   sessionsReport: 'waggle.m.*.up.sessions.report',
   repos: 'waggle.m.*.up.repos',
   secretsOpen: 'waggle.m.*.up.secrets.open',
+  errors: 'waggle.m.*.up.errors',
 } as const;
 
 /** What the hub may ask of a machine's sessions. */

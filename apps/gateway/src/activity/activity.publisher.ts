@@ -11,6 +11,7 @@ import type { Logger } from '@waggle/observability';
 import { LOGGER, NATS } from '@waggle/service-kit';
 
 import type { Principal } from '../auth/principal';
+import { INGEST_PATH } from '../error-groups/envelope';
 
 /** What of an answered request the log reads (Fastify's request has these). */
 export interface AnsweredRequest {
@@ -43,6 +44,9 @@ export class ActivityPublisher {
       return undefined;
     }
     const principal = (request as AnsweredRequest & { principal?: Principal }).principal;
+    if (!principal && (INGEST_PATH.test(request.url) || path === '/api/errors')) {
+      return undefined; // error ingestion (an ingest key, thousands a second) is not a change anyone made
+    }
     if (!principal && status >= 400) {
       return undefined; // a refused attempt without a credential is the auth throttle's business, not history
     }
