@@ -111,9 +111,9 @@ function Repos() {
                     label {r.label} · {r.poll ? `polled ${ago(r.lastPolledAt)}` : 'webhook only'}
                     {r.rateLimitedUntil ? ` · rate-limited until ${time(r.rateLimitedUntil)}` : ''}
                   </Text>
-                  {r.lastError && (
+                  {(r.lastError ?? r.linkProblem) && (
                     <Text size="xs" c="red">
-                      {r.lastError}
+                      {r.lastError ?? r.linkProblem}
                     </Text>
                   )}
                 </Table.Td>
@@ -194,6 +194,11 @@ function Links() {
                       </>
                     )}
                   </Text>
+                  {l.problem && (
+                    <Text size="xs" c="red" data-testid="link-problem">
+                      {l.problem}
+                    </Text>
+                  )}
                 </Table.Td>
               </Table.Tr>
             ))}

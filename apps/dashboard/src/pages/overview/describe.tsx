@@ -161,6 +161,17 @@ export function describeEvent(event: WaggleEvent, names: Names): ReactNode {
         </>
       );
     }
+    case 'github.problem': {
+      const g = event.data as WaggleEvent<'github.problem'>['data'];
+      return (
+        <>
+          <Anchor component={Link} to="/github">
+            {g.repo}#{g.issueNumber}
+          </Anchor>{' '}
+          {g.problem ? `: ${g.problem}` : 'is in step with GitHub again'}
+        </>
+      );
+    }
     case 'github.rate_limited': {
       const r = event.data as WaggleEvent<'github.rate_limited'>['data'];
       return <>GitHub&apos;s rate limit holds the bot back until {new Date(r.until).toLocaleTimeString()}</>;
