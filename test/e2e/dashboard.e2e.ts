@@ -115,6 +115,16 @@ describe('the visor (web dashboard)', () => {
     await shoot(page, 'machines');
     await page.getByTestId('network-tab').click();
     await page.getByTestId('network').getByText('soda-yeti').waitFor();
+    // Narrowed to a phone, the picture fits itself again: every machine inside its box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await eventually(async () => {
+      const box = (await page.getByTestId('network').boundingBox())!;
+      for (const name of ['soda-yeti', 'mint-otter']) {
+        const node = (await page.getByTestId('network').getByText(name).boundingBox())!;
+        assert.ok(node.x >= box.x && node.x + node.width <= box.x + box.width + 1, `${name} is inside the picture`);
+      }
+    });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await shoot(page, 'network');
     await page.getByRole('tab', { name: 'Table' }).click();
 

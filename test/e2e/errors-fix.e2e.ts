@@ -120,7 +120,7 @@ describe('errors: "fix it" hands an error group to an agent and links the pull r
     const task = await ok<TaskView>('GET', `/api/tasks/${present(fixing.taskId, 'the task')}`);
     assert.equal(task.input.github?.workItem, bug.ref);
     assert.match(task.input.prompt ?? '', /TypeError: Cannot read properties of undefined[\s\S]*at totalOf/);
-    assert.match(task.input.prompt ?? "", /Tags: \{"route":"\/checkout"\}/);
+    assert.match(task.input.prompt ?? '', /Tags: \{"route":"\/checkout"\}/);
 
     const fixed = await eventually(
       async () => {

@@ -81,8 +81,10 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
     assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
     return res.body;
   };
-  const sdk = (machine: string, what: string) => run(process.execPath, [app, key.dsn, machine, what], { timeout: 30_000 });
-  const groups = async (query = '') => (await ok<Page<ErrorGroupView>>('GET', `/api/errors?project=shop${query}`)).items;
+  const sdk = (machine: string, what: string) =>
+    run(process.execPath, [app, key.dsn, machine, what], { timeout: 30_000 });
+  const groups = async (query = '') =>
+    (await ok<Page<ErrorGroupView>>('GET', `/api/errors?project=shop${query}`)).items;
   const envelopeUrl = (k = key) => `${hub.url}/api/${k.projectNumber}/envelope/?sentry_key=${k.key}&sentry_version=7`;
 
   it('the DSN names the hub, the key and the project number; keys list shows no key', async () => {
@@ -147,7 +149,8 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
         message: 'bad row 17',
         node: 'gamma',
         source: 'nightly.py',
-        stack: 'Traceback (most recent call last):\n  File "/srv/nightly.py", line 3, in main\n    run()\n  File "/srv/nightly.py", line 9, in run\n    raise ValueError("bad row 17")\nValueError: bad row 17',
+        stack:
+          'Traceback (most recent call last):\n  File "/srv/nightly.py", line 3, in main\n    run()\n  File "/srv/nightly.py", line 9, in run\n    raise ValueError("bad row 17")\nValueError: bad row 17',
       }),
     });
     assert.equal(plain.status, 200, await plain.clone().text());
@@ -224,9 +227,15 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
       body: gzipSync(Buffer.alloc(3 * 1024 * 1024, ' ')),
     });
     assert.equal(bomb.status, 413);
-    const bad = await fetch(envelopeUrl(), { method: 'POST', body: '{"event_id":"x"}\n{"type":"event","length":500}\n{}' });
+    const bad = await fetch(envelopeUrl(), {
+      method: 'POST',
+      body: '{"event_id":"x"}\n{"type":"event","length":500}\n{}',
+    });
     assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as { message: string }).message, /malformed envelope: item 1 is shorter than its length/);
+    assert.match(
+      ((await bad.json()) as { message: string }).message,
+      /malformed envelope: item 1 is shorter than its length/,
+    );
     const notJson = await fetch(envelopeUrl(), { method: 'POST', body: 'hello' });
     assert.equal(notJson.status, 400);
     const noKey = await fetch(`${hub.url}/api/${key.projectNumber}/envelope/`, { method: 'POST', body: '{}\n' });
@@ -312,7 +321,9 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
   });
 
   it('a burst: counted in full, announced on /ws, the group keeps only its latest events', async () => {
-    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
     const seen: WaggleEvent[] = [];
     ws.on('message', (raw: Buffer) => {
       const msg = JSON.parse(raw.toString('utf8')) as { type: string; event?: WaggleEvent };
@@ -322,13 +333,22 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
     });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     try {
-      const burst = Array.from({ length: 30 }, (_, i) => `{}\n{"type":"event"}\n${JSON.stringify({ message: `queue ${i} is full` })}\n`);
-      const statuses = await Promise.all(burst.map((body) => fetch(envelopeUrl(), { method: 'POST', body }).then((r) => r.status)));
+      const burst = Array.from(
+        { length: 30 },
+        (_, i) => `{}\n{"type":"event"}\n${JSON.stringify({ message: `queue ${i} is full` })}\n`,
+      );
+      const statuses = await Promise.all(
+        burst.map((body) => fetch(envelopeUrl(), { method: 'POST', body }).then((r) => r.status)),
+      );
       assert.deepEqual(new Set(statuses), new Set([200]));
       const [group] = await groups('&q=queue');
       assert.equal(group!.count, 30, 'answered after the batch committed: the count is there at once');
       await eventually(
-        async () => assert.equal((await ok<Page<ErrorEventView>>('GET', `/api/errors/${group!.id}/events?limit=100`)).items.length, 10),
+        async () =>
+          assert.equal(
+            (await ok<Page<ErrorEventView>>('GET', `/api/errors/${group!.id}/events?limit=100`)).items.length,
+            10,
+          ),
         { what: 'the group trimmed to its latest 10 events' },
       );
       await eventually(
@@ -346,12 +366,18 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
 
   it("a node-agent reports its tasks' crashes as errors of the hub's own project, with the machine", async () => {
     await hub.startAgent('crashy', { allowCommand: true });
-    const script = "function parseConfig() { throw new SyntaxError('bad config at line ' + Date.now()); } parseConfig();";
+    const script =
+      "function parseConfig() { throw new SyntaxError('bad config at line ' + Date.now()); } parseConfig();";
     for (let i = 0; i < 2; i++) {
       const task = await ok<{ id: string }>(
         'POST',
         '/api/tasks',
-        { title: 'crash', kind: 'command', input: { program: process.execPath, args: ['-e', script] }, target: 'crashy' },
+        {
+          title: 'crash',
+          kind: 'command',
+          input: { program: process.execPath, args: ['-e', script] },
+          target: 'crashy',
+        },
         201,
       );
       await eventually(
@@ -391,8 +417,13 @@ describe('errors: Sentry SDKs send errors to the tracker, grouped, scrubbed, rat
         cursor = page.nextCursor;
       } while (cursor);
       assert.equal(new Set(seen.map((g) => g.id)).size, all.length, sort);
-      const keyOf = (g: ErrorGroupView) => (sort === 'count' ? g.count : Date.parse(sort === 'last_seen' ? g.lastSeen : g.firstSeen));
-      assert.deepEqual(seen.map(keyOf), [...seen.map(keyOf)].sort((a, b) => b - a), sort);
+      const keyOf = (g: ErrorGroupView) =>
+        sort === 'count' ? g.count : Date.parse(sort === 'last_seen' ? g.lastSeen : g.firstSeen);
+      assert.deepEqual(
+        seen.map(keyOf),
+        [...seen.map(keyOf)].sort((a, b) => b - a),
+        sort,
+      );
     }
     const keys: string[] = [];
     let cursor: string | undefined;

@@ -98,7 +98,12 @@ describe('waggle up on one machine, as the README says', () => {
     // /ready asked every service of the hub over NATS before the banner was printed.
     const ready = (await (await fetch(`${hubUrl}/ready`)).json()) as { checks: Record<string, boolean> };
     const services = Object.keys(ready.checks).filter((k) => k.startsWith('service:'));
-    assert.deepEqual(services.sort(), HUB_SERVICES.filter((s) => s !== 'gateway').map((s) => `service:${s}`).sort());
+    assert.deepEqual(
+      services.sort(),
+      HUB_SERVICES.filter((s) => s !== 'gateway')
+        .map((s) => `service:${s}`)
+        .sort(),
+    );
     assert.ok(Object.values(ready.checks).every(Boolean), JSON.stringify(ready.checks));
     const logs = await runCli(['logs', 'registry', '-n', '50'], { WAGGLE_HOME: join(clone, '.waggle') });
     assert.equal(logs.code, 0, logs.stderr);

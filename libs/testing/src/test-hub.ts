@@ -149,7 +149,11 @@ export class TestHub {
       if (!always && !this.options.metrics) {
         return '0';
       }
-      const free = await freePort();
+      // The OS may hand the same free port out twice in a row: each service gets one of its own.
+      let free = await freePort();
+      while (this.metricsUrls.some((m) => m.url.includes(`:${free}/`))) {
+        free = await freePort();
+      }
       this.metricsUrls.push({ service, url: `http://127.0.0.1:${free}/metrics` });
       return String(free);
     };

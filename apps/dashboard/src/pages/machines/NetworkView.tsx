@@ -1,9 +1,9 @@
 import '@xyflow/react/dist/style.css';
 
 import { useComputedColorScheme } from '@mantine/core';
-import { Background, Handle, Position, ReactFlow } from '@xyflow/react';
+import { Background, Handle, Position, ReactFlow, useReactFlow, useStore } from '@xyflow/react';
 import type { Edge, Node, NodeProps } from '@xyflow/react';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useNavigate } from 'react-router';
 
 import type { MachineView } from '../../api/types';
@@ -11,6 +11,22 @@ import { ago } from '../../components/format';
 
 const SIDES = [Position.Top, Position.Right, Position.Bottom, Position.Left];
 const HIDDEN = { opacity: 0, pointerEvents: 'none' } as const;
+
+/** Fits the picture again whenever its box changes size (a phone turned, a window narrowed): `fitView` fits only the first time. */
+function FitOnResize() {
+  const flow = useReactFlow();
+  const fit = useRef(flow.fitView);
+  fit.current = flow.fitView;
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  // On a change of size only (fitting moves the viewport, which must not fit again).
+  useEffect(() => {
+    if (width && height) {
+      void fit.current();
+    }
+  }, [width, height]);
+  return null;
+}
 
 /** The hub, with a connection point on each side (an edge leaves from the side facing its machine). */
 function HubNode() {
@@ -139,6 +155,7 @@ export default function NetworkView({ machines }: { machines: MachineView[] }) {
         onNodeClick={(_, node) => node.id !== 'hub' && void navigate(`/machines/${node.id}`)}
       >
         <Background />
+        <FitOnResize />
       </ReactFlow>
     </div>
   );
