@@ -121,7 +121,6 @@ export class TaskRequirements {
   labels?: string[];
 }
 
-/** POST /api/tasks: the task a caller asks for. The hub adds who asked. */
 /** What makes a failed attempt worth another. A lost attempt (its machine died, stopped or lost contact) is always tried again. */
 export const RETRY_ON = ['lost', 'timeout', 'failure'] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
@@ -156,6 +155,7 @@ export class RetryPolicy {
   backoffSeconds?: number;
 }
 
+/** POST /api/tasks: the task a caller asks for. The hub adds who asked. */
 export class CreateTaskBody {
   /** @example "Run the test suite" */
   @IsString()

@@ -25,6 +25,7 @@ import { Sender, TEXT_PATTERN } from './messages';
 import type { Page } from './pagination';
 import { PageQuery } from './pagination';
 import type { TaskState } from './tasks';
+import { TaskRequirements } from './tasks';
 import type { Constructor } from './validation';
 import { Nullable } from './validation';
 
@@ -81,23 +82,8 @@ const TITLE_RULES = [
 ];
 const title = (): PropertyDecorator => (target, key) => TITLE_RULES.forEach((rule) => rule(target, key));
 
-/** How tasks made from a project's items are placed, unless the assign says otherwise. */
-export class ProjectPlacement {
-  /** @example ["gpu"] */
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
-  capabilities?: string[];
-
-  /** @example ["room=lab"] */
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @Matches(LABEL_PATTERN, { each: true })
-  labels?: string[];
-
+/** How tasks made from a project's items are placed, unless the assign says otherwise: a task's requirements, plus a target and an agent CLI. */
+export class ProjectPlacement extends TaskRequirements {
   /** A machine name or id. */
   @IsOptional()
   @IsString()
